@@ -1,0 +1,28 @@
+# queuebox — the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X queuebox/server.Version=$(VERSION)
+
+.PHONY: run test build bench vet fuzz clean
+
+## run: start the box with the demo config and the database under ./data
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" . serve --config configs/queuebox.yaml --data ./data
+
+## test: vet and every test with the race detector
+test: vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+## build: a static binary in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/queuebox .
+
+## bench: the performance figures (see README "Performance")
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,570 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/server/queue"
+	"queuebox/server/store"
+)
+
+var (
+	usernamePattern = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
+	tokenPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+)
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// --- session and users ---
+
+type userOut struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+func (s *Server) postSession(c echo.Context) error {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.Username == "" || req.Password == "" {
+		return errInvalid.with("username and password are required")
+	}
+	u, err := s.login(c, req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: u.Username, Role: u.Role}})
+}
+
+func (s *Server) deleteSession(c echo.Context) error {
+	if err := s.logout(c); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) getSession(c echo.Context) error {
+	id := who(c)
+	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: id.username, Role: roleName(id.role)}})
+}
+
+func (s *Server) listUsers(c echo.Context) error {
+	users, err := s.db.Users()
+	if err != nil {
+		return err
+	}
+	out := make([]userOut, 0, len(users))
+	for _, u := range users {
+		out = append(out, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) postUser(c echo.Context) error {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if !usernamePattern.MatchString(req.Username) {
+		return errInvalid.with("username must be 1–32 characters of a-z, 0-9, '.', '_' and '-'")
+	}
+	if _, ok := roleFromName(req.Role); !ok {
+		return errInvalid.with("role must be \"staff\" or \"admin\"")
+	}
+	if _, err := s.db.User(req.Username); err == nil {
+		return errExists.with("user %q already exists", req.Username)
+	}
+	hash, err := HashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	u := store.User{Username: req.Username, Role: req.Role, Hash: hash, CreatedAt: s.clock.Now()}
+	if err := s.db.PutUser(u); err != nil {
+		return err
+	}
+	s.log.Info("user created", "by", who(c).source(), "role", u.Role)
+	return c.JSON(http.StatusCreated, userOut{Username: u.Username, Role: u.Role})
+}
+
+func (s *Server) putUser(c echo.Context) error {
+	var req struct {
+		Password *string `json:"password"`
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := s.db.User(c.Param("name"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownUser
+	} else if err != nil {
+		return err
+	}
+	wasAdmin := u.Role == "admin" && !u.Disabled
+	if req.Role != nil {
+		if _, ok := roleFromName(*req.Role); !ok {
+			return errInvalid.with("role must be \"staff\" or \"admin\"")
+		}
+		u.Role = *req.Role
+	}
+	if req.Disabled != nil {
+		u.Disabled = *req.Disabled
+	}
+	if req.Password != nil {
+		if u.Hash, err = HashPassword(*req.Password); err != nil {
+			return err
+		}
+	}
+	if wasAdmin && (u.Role != "admin" || u.Disabled) {
+		if n, err := s.activeAdmins(); err != nil {
+			return err
+		} else if n <= 1 {
+			return errLastAdmin
+		}
+	}
+	if err := s.db.PutUser(u); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
+}
+
+func (s *Server) activeAdmins() (int, error) {
+	users, err := s.db.Users()
+	n := 0
+	for _, u := range users {
+		if u.Role == "admin" && !u.Disabled {
+			n++
+		}
+	}
+	return n, err
+}
+
+// --- devices ---
+
+type deviceOut struct {
+	ID         string `json:"id"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Token      string `json:"token,omitempty"`
+	PairingURL string `json:"pairing_url,omitempty"`
+	Revoked    bool   `json:"revoked,omitempty"`
+}
+
+func (s *Server) postDevice(c echo.Context) error {
+	var req struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.Kind != "kiosk" && req.Kind != "display" {
+		return errInvalid.with("kind must be \"kiosk\" or \"display\"")
+	}
+	if req.Name == "" || len(req.Name) > 64 {
+		return errInvalid.with("name is required, at most 64 characters")
+	}
+	d, tok, err := s.createDevice(req.Kind, req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Token: tok, PairingURL: s.pairingURL(d.Kind, tok)})
+}
+
+func (s *Server) createDevice(kind, name string) (store.Device, string, error) {
+	tok := randomToken(24)
+	d := store.Device{ID: randomToken(6), Kind: kind, Name: name, TokenHash: hashToken(tok), CreatedAt: s.clock.Now()}
+	return d, tok, s.db.PutDevice(d)
+}
+
+func (s *Server) pairingURL(kind, tok string) string {
+	return s.publicURL + "/" + kind + "/?device=" + tok
+}
+
+func (s *Server) listDevices(c echo.Context) error {
+	ds, err := s.db.Devices()
+	if err != nil {
+		return err
+	}
+	out := make([]deviceOut, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Revoked: d.Revoked})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) deleteDevice(c echo.Context) error {
+	d, err := s.db.Device(c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownDevice
+	} else if err != nil {
+		return err
+	}
+	d.Revoked = true
+	if err := s.db.PutDevice(d); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// getDevice tells a kiosk which device it is (and that its token still works).
+func (s *Server) getDevice(c echo.Context) error {
+	id := who(c)
+	if id.device == nil {
+		return errForbidden.with("this is not a device")
+	}
+	return c.JSON(http.StatusOK, deviceOut{ID: id.device.ID, Kind: id.device.Kind, Name: id.device.Name})
+}
+
+// --- services, counters, settings ---
+
+func (s *Server) listServices(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.engine.Services())
+}
+
+func (s *Server) getService(c echo.Context) error {
+	v, err := s.engine.Service(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) postService(c echo.Context) error {
+	var svc queue.Service
+	if err := bind(c, &svc); err != nil {
+		return err
+	}
+	v, err := s.engine.PutService(svc, true, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, v)
+}
+
+func (s *Server) putService(c echo.Context) error {
+	var svc queue.Service
+	if err := bind(c, &svc); err != nil {
+		return err
+	}
+	if svc.ID == "" {
+		svc.ID = c.Param("id")
+	} else if svc.ID != c.Param("id") {
+		return errInvalid.with("id in the body differs from the id in the path")
+	}
+	v, err := s.engine.PutService(svc, false, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) deleteService(c echo.Context) error {
+	if err := s.engine.DeleteService(c.Param("id"), who(c).source()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) listCounters(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.engine.Counters())
+}
+
+func (s *Server) getCounter(c echo.Context) error {
+	ctr, err := s.engine.Counter(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ctr)
+}
+
+func (s *Server) postCounter(c echo.Context) error {
+	var ctr queue.Counter
+	if err := bind(c, &ctr); err != nil {
+		return err
+	}
+	out, err := s.engine.PutCounter(ctr, true, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) putCounter(c echo.Context) error {
+	var ctr queue.Counter
+	if err := bind(c, &ctr); err != nil {
+		return err
+	}
+	if ctr.ID == "" {
+		ctr.ID = c.Param("id")
+	} else if ctr.ID != c.Param("id") {
+		return errInvalid.with("id in the body differs from the id in the path")
+	}
+	out, err := s.engine.PutCounter(ctr, false, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) deleteCounter(c echo.Context) error {
+	if err := s.engine.DeleteCounter(c.Param("id"), who(c).source()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) pauseCounter(paused bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		out, err := s.engine.SetPaused(c.Param("id"), paused, who(c).source())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+func (s *Server) counterQueue(c echo.Context) error {
+	list, err := s.engine.CounterQueue(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"waiting": s.ticketsOut(list)})
+}
+
+func (s *Server) getSettings(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.settingsOut())
+}
+
+type settingsOut struct {
+	queue.Settings
+	OpenNow bool `json:"open_now"`
+}
+
+func (s *Server) settingsOut() settingsOut {
+	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow()}
+}
+
+func (s *Server) putSettings(c echo.Context) error {
+	// Start from the current settings so a partial body changes only what it names.
+	st := s.engine.Settings()
+	if err := bind(c, &st); err != nil {
+		return err
+	}
+	if _, err := s.engine.PutSettings(st, who(c).source()); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.settingsOut())
+}
+
+// --- tickets ---
+
+type ticketOut struct {
+	queue.TicketView
+	StatusURL string `json:"status_url"`
+}
+
+func (s *Server) ticketOut(v queue.TicketView) ticketOut {
+	return ticketOut{TicketView: v, StatusURL: s.statusURL(v.Token)}
+}
+
+func (s *Server) ticketsOut(list []queue.TicketView) []ticketOut {
+	out := make([]ticketOut, len(list))
+	for i, v := range list {
+		out[i] = s.ticketOut(v)
+	}
+	return out
+}
+
+// statusURL is the phone page of a ticket; its token is the only key to it.
+func (s *Server) statusURL(token string) string {
+	return s.publicURL + "/t/" + token
+}
+
+func (s *Server) postTicket(c echo.Context) error {
+	var req struct {
+		ServiceID string `json:"service_id"`
+		Priority  *int   `json:"priority"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ServiceID == "" {
+		return errInvalid.with("service_id is required")
+	}
+	id := who(c)
+	ir := queue.IssueRequest{ServiceID: req.ServiceID, IdemKey: c.Request().Header.Get("Idempotency-Key"), Source: id.source()}
+	if req.Priority != nil {
+		if id.role == roleDevice {
+			return errForbidden.with("a kiosk may not set priority")
+		}
+		ir.Priority = *req.Priority
+	}
+	v, created, err := s.engine.Issue(ir)
+	if err != nil {
+		return err
+	}
+	if !created {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusCreated, s.ticketOut(v))
+}
+
+func (s *Server) getTicket(c echo.Context) error {
+	v, err := s.engine.Ticket(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+type stepFunc func(id, actor string) (queue.TicketView, error)
+
+func (s *Server) engineRecall(id, actor string) (queue.TicketView, error) {
+	return s.engine.Recall(id, actor)
+}
+func (s *Server) engineStart(id, actor string) (queue.TicketView, error) {
+	return s.engine.Start(id, actor)
+}
+func (s *Server) engineFinish(id, actor string) (queue.TicketView, error) {
+	return s.engine.Finish(id, actor)
+}
+func (s *Server) engineNoShow(id, actor string) (queue.TicketView, error) {
+	return s.engine.NoShow(id, actor)
+}
+func (s *Server) engineCancel(id, actor string) (queue.TicketView, error) {
+	return s.engine.Cancel(id, actor)
+}
+
+func (s *Server) ticketStep(step stepFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, err := step(c.Param("id"), who(c).source())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, s.ticketOut(v))
+	}
+}
+
+func (s *Server) transferTicket(c echo.Context) error {
+	var req struct {
+		ServiceID string `json:"service_id"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ServiceID == "" {
+		return errInvalid.with("service_id is required")
+	}
+	v, err := s.engine.Transfer(c.Param("id"), req.ServiceID, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) getQueue(c echo.Context) error {
+	list, err := s.engine.Queue(c.QueryParam("service_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"waiting": s.ticketsOut(list)})
+}
+
+func (s *Server) getActive(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"active": s.ticketsOut(s.engine.Active())})
+}
+
+func (s *Server) callNext(c echo.Context) error {
+	v, ok, err := s.engine.Next(c.Param("id"), who(c).source())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) getStatus(c echo.Context) error {
+	tok := c.Param("token")
+	if !tokenPattern.MatchString(tok) {
+		return errUnknownTicket
+	}
+	v, err := s.engine.Status(tok)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) deleteStatus(c echo.Context) error {
+	tok := c.Param("token")
+	if !tokenPattern.MatchString(tok) {
+		return errUnknownTicket
+	}
+	v, err := s.engine.CancelByToken(tok)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// --- operations ---
+
+func (s *Server) listEvents(c echo.Context) error {
+	since, limit := uint64(0), 500
+	if v := c.QueryParam("since"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errInvalid.with("since must be a whole number")
+		}
+		since = n
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5000 {
+			return errInvalid.with("limit must be between 1 and 5000")
+		}
+		limit = n
+	}
+	evs, err := s.db.Events(since, limit)
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []queue.Event{}
+	}
+	for i := range evs {
+		if evs[i].Ticket != nil {
+			evs[i].Ticket.Token = "" // the audit log is no key to phone pages
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"events": evs})
+}
+
+func (s *Server) getBackup(c echo.Context) error {
+	name := "queuebox-" + s.clock.Now().UTC().Format("20060102-150405") + ".db"
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/octet-stream")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := s.db.WriteBackup(c.Response())
+	return err
+}

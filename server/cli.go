@@ -1,0 +1,267 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"queuebox/server/config"
+	"queuebox/server/store"
+)
+
+const usage = `queuebox — queue numbers and appointments for one branch
+
+Usage:
+  queuebox serve [flags]                  run the box
+  queuebox version                        print the version
+  queuebox user add NAME --role ROLE      add a user (staff or admin); password on stdin
+  queuebox user passwd NAME               set a user's password; password on stdin
+  queuebox restore FILE                   put a backup back (the server must be stopped)
+
+Every command takes --data DIR (env QUEUEBOX_DATA, default ./data).
+
+serve flags:
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage+config.Usage())
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "queuebox %s (schema %d)\n", Version, store.SchemaVersion())
+	case "user":
+		err = userCmd(args[1:], stdin, stdout)
+	case "restore":
+		err = restoreCmd(args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage+config.Usage())
+	default:
+		fmt.Fprintf(stderr, "queuebox: unknown command %q\n\n%s%s", args[0], usage, config.Usage())
+		return 2
+	}
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "queuebox: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	s, err := New(cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if s.publicURL == "" {
+		s.publicURL = guessPublicURL(ln.Addr())
+	}
+	local := "http://" + ln.Addr().String()
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		local = fmt.Sprintf("http://localhost:%d", ta.Port)
+	}
+	fmt.Fprintf(stdout, "queuebox %s serving %q with data in %s\n", Version, s.engine.Settings().BranchName, cfg.Data)
+	for _, n := range s.Notices {
+		fmt.Fprintf(stdout, "  ! %s\n", n)
+	}
+	fmt.Fprintf(stdout, "  kiosk    %s/kiosk/   (pair a kiosk in the admin page, Devices)\n", local)
+	fmt.Fprintf(stdout, "  display  %s/display/\n", local)
+	fmt.Fprintf(stdout, "  console  %s/console/\n", local)
+	fmt.Fprintf(stdout, "  admin    %s/admin/\n", local)
+	fmt.Fprintf(stdout, "  booking  %s/book/\n", local)
+	fmt.Fprintf(stdout, "  phones reach the box at %s\n", s.publicURL)
+	return s.Serve(ctx, ln)
+}
+
+// openOffline opens the database for a maintenance command, refusing when a
+// server holds it.
+func openOffline(dir string) (*store.DB, error) {
+	db, err := store.Open(dir, store.Options{LockTimeout: 300 * time.Millisecond})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("refusing: a queuebox server is running on %s and holds the database; stop it first, or use the admin page", dir)
+	}
+	return db, err
+}
+
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on standard input (e.g. echo 'secret-pass' | queuebox user add NAME --role staff)")
+	}
+	return pw, nil
+}
+
+func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) < 2 || (args[0] != "add" && args[0] != "passwd") {
+		return errors.New("usage: queuebox user add NAME --role staff|admin  |  queuebox user passwd NAME (password on stdin)")
+	}
+	sub, name := args[0], args[1]
+	fs := flag.NewFlagSet("queuebox user "+sub, flag.ContinueOnError)
+	def := os.Getenv("QUEUEBOX_DATA")
+	if def == "" {
+		def = "./data"
+	}
+	data := fs.String("data", def, "data directory (env QUEUEBOX_DATA)")
+	role := fs.String("role", "", "staff or admin")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	if !usernamePattern.MatchString(name) {
+		return fmt.Errorf("user name %q: use 1–32 characters of a-z, 0-9, '.', '_' and '-'", name)
+	}
+	if sub == "add" {
+		if _, ok := roleFromName(*role); !ok {
+			return errors.New("--role must be staff or admin")
+		}
+	}
+	db, err := openOffline(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	existing, err := db.User(name)
+	switch {
+	case sub == "add" && err == nil:
+		return fmt.Errorf("user %q already exists; use queuebox user passwd %s", name, name)
+	case sub == "passwd" && errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no user %q", name)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if sub == "add" {
+		existing = store.User{Username: name, Role: *role, CreatedAt: time.Now()}
+	}
+	existing.Hash = hash
+	if err := db.PutUser(existing); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s) saved\n", name, existing.Role)
+	return nil
+}
+
+// restoreCmd replaces the database with a backup after checking the backup
+// opens and is not newer than this binary. The old file is kept beside it.
+func restoreCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("queuebox restore", flag.ContinueOnError)
+	def := os.Getenv("QUEUEBOX_DATA")
+	if def == "" {
+		def = "./data"
+	}
+	data := fs.String("data", def, "data directory (env QUEUEBOX_DATA)")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() > 0 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		return errors.New("usage: queuebox restore BACKUP_FILE [--data DIR]")
+	}
+	// Check the backup in a scratch directory: it must open and migrate.
+	tmp, err := os.MkdirTemp("", "queuebox-restore-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := copyFile(file, filepath.Join(tmp, store.FileName)); err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	check, err := store.Open(tmp, store.Options{})
+	if err != nil {
+		return fmt.Errorf("backup %s is not usable: %w", file, err)
+	}
+	if _, err := check.Load(); err != nil {
+		check.Close()
+		return fmt.Errorf("backup %s is not usable: %w", file, err)
+	}
+	check.Close()
+
+	// Holding the live database's lock proves no server runs while we swap.
+	cur, err := openOffline(*data)
+	if err != nil {
+		return err
+	}
+	target := cur.Path()
+	cur.Close()
+	if _, err := os.Stat(target); err == nil {
+		old := target + ".before-restore-" + time.Now().Format("20060102-150405")
+		if err := os.Rename(target, old); err != nil {
+			return fmt.Errorf("keep the current database: %w", err)
+		}
+		fmt.Fprintf(stdout, "kept the previous database as %s\n", old)
+	}
+	if err := copyFile(filepath.Join(tmp, store.FileName), target); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(stdout, "restored %s into %s\n", file, target)
+	return nil
+}
+
+// copyFile copies src to dst (0600) and syncs it to disk.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,172 @@
+// Package config loads queuebox's configuration: flags over environment
+// variables over the YAML file over defaults. Each option is declared once,
+// with its flag, variable and key together.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything queuebox serve needs.
+type Config struct {
+	Addr      string `yaml:"addr"`
+	Data      string `yaml:"data"`
+	PublicURL string `yaml:"public_url"`
+	LogLevel  string `yaml:"log_level"`
+
+	Branch   Branch    `yaml:"branch"`
+	Services []Service `yaml:"services"`
+	Counters []Counter `yaml:"counters"`
+	Printer  Printer   `yaml:"printer"`
+
+	// File is the YAML file the config came from ("" for none).
+	File string `yaml:"-"`
+	// AdminPassword comes only from the environment, never from a file.
+	AdminPassword string `yaml:"-"`
+}
+
+// Branch is the branch's identity and calendar.
+type Branch struct {
+	Name     string            `yaml:"name"`
+	Timezone string            `yaml:"timezone"`
+	Hours    map[string]string `yaml:"hours"`
+	// MaxWaitMinutes is the anti-starvation cap of the routing policy.
+	MaxWaitMinutes *int `yaml:"max_wait_minutes"`
+}
+
+// Service seeds a service when the database is new.
+type Service struct {
+	ID                string            `yaml:"id"`
+	Prefix            string            `yaml:"prefix"`
+	Name              string            `yaml:"name"`
+	Names             map[string]string `yaml:"names"`
+	AvgServiceSeconds int               `yaml:"avg_service_seconds"`
+	SlotMinutes       int               `yaml:"slot_minutes"`
+	SlotCapacity      int               `yaml:"slot_capacity"`
+}
+
+// Counter seeds a counter when the database is new.
+type Counter struct {
+	ID         string   `yaml:"id"`
+	Name       string   `yaml:"name"`
+	ServiceIDs []string `yaml:"service_ids"`
+}
+
+// Printer is the ticket printer.
+type Printer struct {
+	URL string `yaml:"url"`
+}
+
+// option declares one scalar setting: its flag, environment variable and YAML key.
+type option struct {
+	flag, env, key, def, usage string
+	field                      func(c *Config) *string
+}
+
+var options = []option{
+	{"addr", "QUEUEBOX_ADDR", "addr", ":8080", "address to listen on", func(c *Config) *string { return &c.Addr }},
+	{"data", "QUEUEBOX_DATA", "data", "./data", "directory of the database file", func(c *Config) *string { return &c.Data }},
+	{"public-url", "QUEUEBOX_PUBLIC_URL", "public_url", "", "base URL phones use to reach the box (default: first non-loopback address)", func(c *Config) *string { return &c.PublicURL }},
+	{"printer", "QUEUEBOX_PRINTER", "printer.url", "none", "ticket printer: tcp://HOST:9100, file:///dev/usb/lp0 or none", func(c *Config) *string { return &c.Printer.URL }},
+	{"log-level", "QUEUEBOX_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+}
+
+// Load reads args (the flags after "serve") and the environment.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("queuebox serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgFile := fs.String("config", "", "YAML config file; seeds services, counters, hours and printer into a new database (env QUEUEBOX_CONFIG)")
+	flagVals := map[string]*string{}
+	for _, o := range options {
+		flagVals[o.flag] = fs.String(o.flag, "", fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def))
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c := &Config{}
+	file := *cfgFile
+	if file == "" {
+		file = getenv("QUEUEBOX_CONFIG")
+	}
+	if file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := Parse(raw, c); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+		c.File = file
+	}
+	for _, o := range options {
+		p := o.field(c)
+		if v := getenv(o.env); v != "" {
+			*p = v
+		}
+		if v := *flagVals[o.flag]; v != "" {
+			*p = v
+		}
+		if *p == "" {
+			*p = o.def
+		}
+	}
+	c.AdminPassword = getenv("QUEUEBOX_ADMIN_PASSWORD")
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse decodes YAML strictly: an unknown key is an error that names it.
+func Parse(raw []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Validate checks what the config package can know alone; the queue engine
+// checks services, counters and hours with the same rules the admin API uses.
+func (c *Config) Validate() error {
+	if c.Addr == "" || !strings.Contains(c.Addr, ":") {
+		return fmt.Errorf("addr: %q must be HOST:PORT or :PORT", c.Addr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public_url: %q must be an absolute http(s) URL like http://192.168.1.20:8080", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// Usage lists every option with its flag, environment variable and key.
+func Usage() string {
+	var b strings.Builder
+	b.WriteString("  --config       QUEUEBOX_CONFIG     YAML config file\n")
+	for _, o := range options {
+		fmt.Fprintf(&b, "  --%-12s %-19s %s (default %q)\n", o.flag, o.env, o.usage, o.def)
+	}
+	b.WriteString("                 QUEUEBOX_ADMIN_PASSWORD  password of the first admin (else one is printed)\n")
+	return b.String()
+}

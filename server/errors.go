@@ -1,0 +1,150 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/server/queue"
+	"queuebox/server/store"
+)
+
+// APIError is one entry of the catalogue: every error the API answers with.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// with returns a copy of e with a more specific message.
+func (e *APIError) with(format string, args ...any) *APIError {
+	c := *e
+	c.Message = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// The catalogue. Codes are part of the API contract: never rename one.
+var (
+	errInvalid          = &APIError{http.StatusBadRequest, "invalid", "a field is not valid"}
+	errBadJSON          = &APIError{http.StatusBadRequest, "bad_json", "the body is not valid JSON"}
+	errUnauthenticated  = &APIError{http.StatusUnauthorized, "unauthenticated", "log in first"}
+	errBadCredentials   = &APIError{http.StatusUnauthorized, "bad_credentials", "wrong username or password"}
+	errBadDeviceToken   = &APIError{http.StatusUnauthorized, "bad_device_token", "this device is not paired or was revoked"}
+	errForbidden        = &APIError{http.StatusForbidden, "forbidden", "your role may not do this"}
+	errBadOrigin        = &APIError{http.StatusForbidden, "bad_origin", "the request came from another site"}
+	errNotFound         = &APIError{http.StatusNotFound, "not_found", "no such page or route"}
+	errUnknownService   = &APIError{http.StatusNotFound, "unknown_service", "no service with that id"}
+	errUnknownCounter   = &APIError{http.StatusNotFound, "unknown_counter", "no counter with that id"}
+	errUnknownTicket    = &APIError{http.StatusNotFound, "unknown_ticket", "no ticket with that id or token"}
+	errUnknownUser      = &APIError{http.StatusNotFound, "unknown_user", "no user with that name"}
+	errUnknownDevice    = &APIError{http.StatusNotFound, "unknown_device", "no device with that id"}
+	errMethodNotAllowed = &APIError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take that method"}
+	errClosed           = &APIError{http.StatusConflict, "closed", "the branch is closed now"}
+	errNotWaiting       = &APIError{http.StatusConflict, "not_waiting", "the ticket is not waiting"}
+	errNotCalled        = &APIError{http.StatusConflict, "not_called", "the ticket has not been called"}
+	errNotServing       = &APIError{http.StatusConflict, "not_serving", "the ticket is not being served; start it first"}
+	errNotCancellable   = &APIError{http.StatusConflict, "not_cancellable", "only a waiting or called ticket can be cancelled"}
+	errNotTransferable  = &APIError{http.StatusConflict, "not_transferable", "only a waiting, called or serving ticket can be transferred"}
+	errSameService      = &APIError{http.StatusConflict, "same_service", "the ticket already waits in that service"}
+	errHasWaiting       = &APIError{http.StatusConflict, "has_waiting", "tickets are still waiting for this service"}
+	errExists           = &APIError{http.StatusConflict, "exists", "that id is already taken"}
+	errCounterPaused    = &APIError{http.StatusConflict, "counter_paused", "the counter is paused; resume it first"}
+	errLastAdmin        = &APIError{http.StatusConflict, "last_admin", "the last active admin cannot be disabled or demoted"}
+	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
+	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
+	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
+	errStorage          = &APIError{http.StatusServiceUnavailable, "storage_unavailable", "the change could not be saved; nothing was changed, try again"}
+	errInternal         = &APIError{http.StatusInternalServerError, "internal", "something went wrong on the box"}
+)
+
+// domainErrors maps the queue's errors to the catalogue.
+var domainErrors = []struct {
+	err error
+	api *APIError
+}{
+	{queue.ErrServiceNotFound, errUnknownService},
+	{queue.ErrCounterNotFound, errUnknownCounter},
+	{queue.ErrTicketNotFound, errUnknownTicket},
+	{queue.ErrClosed, errClosed},
+	{queue.ErrNotWaiting, errNotWaiting},
+	{queue.ErrNotCalled, errNotCalled},
+	{queue.ErrNotServing, errNotServing},
+	{queue.ErrNotCancellable, errNotCancellable},
+	{queue.ErrNotTransferable, errNotTransferable},
+	{queue.ErrSameService, errSameService},
+	{queue.ErrHasWaiting, errHasWaiting},
+	{queue.ErrExists, errExists},
+	{queue.ErrCounterPaused, errCounterPaused},
+	{queue.ErrStorage, errStorage},
+}
+
+// toAPIError finds the catalogue entry for any error a handler returns.
+func toAPIError(err error) *APIError {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api
+	}
+	var ve *queue.ValidationError
+	if errors.As(err, &ve) {
+		return errInvalid.with("%s %s", ve.Field, ve.Reason)
+	}
+	for _, m := range domainErrors {
+		if errors.Is(err, m.err) {
+			return m.api
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return errNotFound
+		case http.StatusMethodNotAllowed:
+			return errMethodNotAllowed
+		case http.StatusRequestEntityTooLarge:
+			return errTooLarge
+		case http.StatusUnsupportedMediaType:
+			return errUnsupportedMedia
+		case http.StatusUnauthorized:
+			return errUnauthenticated
+		case http.StatusForbidden:
+			return errForbidden
+		case http.StatusTooManyRequests:
+			return errRateLimited
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return &APIError{Status: he.Code, Code: "bad_request", Message: fmt.Sprint(he.Message)}
+		}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return errBadJSON
+	}
+	if errors.Is(err, store.ErrCorrupted) {
+		return errStorage
+	}
+	return errInternal
+}
+
+// errorHandler writes every error as {"error":{"code","message"}}.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		api := toAPIError(err)
+		if api.Status >= 500 {
+			log.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(api.Status)
+			return
+		}
+		_ = c.JSON(api.Status, map[string]*APIError{"error": api})
+	}
+}

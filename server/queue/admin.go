@@ -1,0 +1,336 @@
+package queue
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var (
+	prefixPattern = regexp.MustCompile(`^[A-Z]{1,3}$`)
+	langPattern   = regexp.MustCompile(`^[a-z]{2}(-[A-Za-z]{2,4})?$`)
+)
+
+// ValidateService checks the fields an admin sets.
+func ValidateService(s Service) error {
+	switch {
+	case !IDPattern.MatchString(s.ID):
+		return invalid("id", "must be 1–32 characters of a-z, 0-9 and -")
+	case !prefixPattern.MatchString(s.Prefix):
+		return invalid("prefix", "must be 1–3 capital letters A–Z")
+	case strings.TrimSpace(s.Name) == "" || len(s.Name) > 64:
+		return invalid("name", "is required, at most 64 characters")
+	case s.AvgServiceSeconds < 1 || s.AvgServiceSeconds > 86400:
+		return invalid("avg_service_seconds", "must be between 1 and 86400")
+	case s.SlotMinutes < 0 || s.SlotMinutes > 480:
+		return invalid("slot_minutes", "must be between 0 (not bookable) and 480")
+	case s.SlotCapacity < 0 || s.SlotCapacity > 1000:
+		return invalid("slot_capacity", "must be between 0 (not bookable) and 1000")
+	case (s.SlotMinutes > 0) != (s.SlotCapacity > 0):
+		return invalid("slot_capacity", "slot_minutes and slot_capacity must both be set to make a service bookable")
+	}
+	for lang, name := range s.Names {
+		if !langPattern.MatchString(lang) {
+			return invalid("names."+lang, "is not a language code like zh or en")
+		}
+		if strings.TrimSpace(name) == "" || len(name) > 64 {
+			return invalid("names."+lang, "must be 1–64 characters")
+		}
+	}
+	return nil
+}
+
+// ValidateCounter checks a counter's own fields.
+func ValidateCounter(c Counter) error {
+	switch {
+	case !IDPattern.MatchString(c.ID):
+		return invalid("id", "must be 1–32 characters of a-z, 0-9 and -")
+	case strings.TrimSpace(c.Name) == "" || len(c.Name) > 64:
+		return invalid("name", "is required, at most 64 characters")
+	}
+	seen := map[string]bool{}
+	for _, id := range c.ServiceIDs {
+		if seen[id] {
+			return invalid("service_ids", "lists %q twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// PutService creates (create=true) or replaces a service.
+func (e *Engine) PutService(s Service, create bool, actor string) (ServiceView, error) {
+	if err := ValidateService(s); err != nil {
+		return ServiceView{}, err
+	}
+	e.mu.Lock()
+	old, exists := e.services[s.ID]
+	switch {
+	case create && exists:
+		e.mu.Unlock()
+		return ServiceView{}, ErrExists
+	case !create && !exists:
+		e.mu.Unlock()
+		return ServiceView{}, ErrServiceNotFound
+	}
+	for _, other := range e.services {
+		if other.ID != s.ID && other.Prefix == s.Prefix {
+			e.mu.Unlock()
+			return ServiceView{}, invalid("prefix", "%q is already used by service %q", s.Prefix, other.ID)
+		}
+	}
+	if exists && old.Prefix != s.Prefix {
+		if q := e.waiting[s.ID]; q != nil && q.n > 0 {
+			e.mu.Unlock()
+			return ServiceView{}, invalid("prefix", "cannot change while tickets wait with the old prefix")
+		}
+	}
+	s.Names = copyNames(s.Names)
+	if s.Position == 0 {
+		if exists {
+			s.Position = old.Position
+		} else {
+			for _, other := range e.services {
+				s.Position = max(s.Position, other.Position)
+			}
+			s.Position++
+		}
+	}
+	e.services[s.ID] = &s
+	e.sortServicesLocked()
+	sc := s
+	c := &Change{Services: []Service{s}, Events: []Event{{Type: EventService, Actor: actor, Service: &sc}}}
+	view := e.serviceViewLocked(&s)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return ServiceView{}, fmt.Errorf("save service: %w", err)
+	}
+	return view, nil
+}
+
+// DeleteService removes a service no ticket waits for, and takes it off every counter.
+func (e *Engine) DeleteService(id, actor string) error {
+	e.mu.Lock()
+	s, ok := e.services[id]
+	if !ok {
+		e.mu.Unlock()
+		return ErrServiceNotFound
+	}
+	for _, t := range e.active {
+		if t.ServiceID == id {
+			e.mu.Unlock()
+			return ErrHasWaiting
+		}
+	}
+	c := &Change{DeleteServices: []string{id}}
+	for _, ctr := range e.counters {
+		if ctr.Serves(id) {
+			kept := ctr.ServiceIDs[:0:0]
+			for _, sid := range ctr.ServiceIDs {
+				if sid != id {
+					kept = append(kept, sid)
+				}
+			}
+			ctr.ServiceIDs = kept
+			c.Counters = append(c.Counters, *copyCounter(ctr))
+		}
+	}
+	delete(e.services, id)
+	delete(e.waiting, id)
+	for i, sid := range e.svcOrder {
+		if sid == id {
+			e.svcOrder = append(e.svcOrder[:i:i], e.svcOrder[i+1:]...)
+			break
+		}
+	}
+	sc := *s
+	c.Events = []Event{{Type: EventService, Actor: actor, Service: &sc, Deleted: true}}
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return fmt.Errorf("delete service: %w", err)
+	}
+	return nil
+}
+
+// PutCounter creates (create=true) or replaces a counter.
+func (e *Engine) PutCounter(ctr Counter, create bool, actor string) (Counter, error) {
+	if err := ValidateCounter(ctr); err != nil {
+		return Counter{}, err
+	}
+	if ctr.ServiceIDs == nil {
+		ctr.ServiceIDs = []string{}
+	}
+	e.mu.Lock()
+	_, exists := e.counters[ctr.ID]
+	switch {
+	case create && exists:
+		e.mu.Unlock()
+		return Counter{}, ErrExists
+	case !create && !exists:
+		e.mu.Unlock()
+		return Counter{}, ErrCounterNotFound
+	}
+	for _, id := range ctr.ServiceIDs {
+		if _, ok := e.services[id]; !ok {
+			e.mu.Unlock()
+			return Counter{}, invalid("service_ids", "%q is not a service", id)
+		}
+	}
+	c := copyCounter(&ctr)
+	e.counters[ctr.ID] = c
+	errc := e.commit(&Change{Counters: []Counter{*c}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(c)}}})
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Counter{}, fmt.Errorf("save counter: %w", err)
+	}
+	return *copyCounter(&ctr), nil
+}
+
+// SetPaused pauses or resumes a counter; a paused counter calls nobody and
+// does not count as open for wait estimates.
+func (e *Engine) SetPaused(id string, paused bool, actor string) (Counter, error) {
+	e.mu.Lock()
+	ctr, ok := e.counters[id]
+	if !ok {
+		e.mu.Unlock()
+		return Counter{}, ErrCounterNotFound
+	}
+	ctr.Paused = paused
+	out := *copyCounter(ctr)
+	errc := e.commit(&Change{Counters: []Counter{out}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr)}}})
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Counter{}, fmt.Errorf("pause counter: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteCounter removes a counter.
+func (e *Engine) DeleteCounter(id, actor string) error {
+	e.mu.Lock()
+	ctr, ok := e.counters[id]
+	if !ok {
+		e.mu.Unlock()
+		return ErrCounterNotFound
+	}
+	delete(e.counters, id)
+	errc := e.commit(&Change{DeleteCounters: []string{id}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr), Deleted: true}}})
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return fmt.Errorf("delete counter: %w", err)
+	}
+	return nil
+}
+
+// PutSettings replaces the branch settings.
+func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
+	if err := ValidateSettings(st); err != nil {
+		return Settings{}, err
+	}
+	cal, _ := newCalendar(st)
+	st.Hours = copyNames(st.Hours)
+	if st.Hours == nil {
+		st.Hours = map[string]string{}
+	}
+	e.mu.Lock()
+	e.settings, e.cal = st, cal
+	saved := st
+	errc := e.commit(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}})
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Settings{}, fmt.Errorf("save settings: %w", err)
+	}
+	return st, nil
+}
+
+// Configured reports whether the branch was ever configured (false on a new database).
+func (e *Engine) Configured() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lastSeq > 0 || len(e.services) > 0
+}
+
+// ValidateSeed checks a whole configuration: settings, services and the
+// counters that refer to them. Fields are named like config keys.
+func ValidateSeed(st Settings, services []Service, counters []Counter) error {
+	if err := ValidateSettings(st); err != nil {
+		return err
+	}
+	prefixes := map[string]string{}
+	ids := map[string]bool{}
+	for i, s := range services {
+		if err := ValidateService(s); err != nil {
+			return prefixField(fmt.Sprintf("services[%d]", i), err)
+		}
+		if ids[s.ID] {
+			return invalid(fmt.Sprintf("services[%d].id", i), "%q is used twice", s.ID)
+		}
+		if other, ok := prefixes[s.Prefix]; ok {
+			return invalid(fmt.Sprintf("services[%d].prefix", i), "%q is already used by %q", s.Prefix, other)
+		}
+		ids[s.ID], prefixes[s.Prefix] = true, s.ID
+	}
+	cids := map[string]bool{}
+	for i, c := range counters {
+		if err := ValidateCounter(c); err != nil {
+			return prefixField(fmt.Sprintf("counters[%d]", i), err)
+		}
+		if cids[c.ID] {
+			return invalid(fmt.Sprintf("counters[%d].id", i), "%q is used twice", c.ID)
+		}
+		cids[c.ID] = true
+		for _, sid := range c.ServiceIDs {
+			if !ids[sid] {
+				return invalid(fmt.Sprintf("counters[%d].service_ids", i), "%q is not a service", sid)
+			}
+		}
+	}
+	return nil
+}
+
+// Seed configures a new branch in one commit: settings, services, counters.
+func (e *Engine) Seed(st Settings, services []Service, counters []Counter) error {
+	if err := ValidateSeed(st, services, counters); err != nil {
+		return err
+	}
+	cal, _ := newCalendar(st)
+	e.mu.Lock()
+	if len(e.services) > 0 || len(e.counters) > 0 {
+		e.mu.Unlock()
+		return ErrExists
+	}
+	e.settings, e.cal = st, cal
+	c := &Change{Settings: &st, Events: []Event{{Type: EventSettings, Actor: "config"}}}
+	for i := range services {
+		s := services[i]
+		if s.Position == 0 {
+			s.Position = i + 1
+		}
+		e.services[s.ID] = &s
+		c.Services = append(c.Services, s)
+	}
+	e.sortServicesLocked()
+	for i := range counters {
+		ctr := counters[i]
+		if ctr.ServiceIDs == nil {
+			ctr.ServiceIDs = []string{}
+		}
+		e.counters[ctr.ID] = &ctr
+		c.Counters = append(c.Counters, ctr)
+	}
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return fmt.Errorf("seed configuration: %w", err)
+	}
+	return nil
+}
+
+func prefixField(prefix string, err error) error {
+	if ve, ok := err.(*ValidationError); ok {
+		return &ValidationError{Field: prefix + "." + ve.Field, Reason: ve.Reason}
+	}
+	return err
+}

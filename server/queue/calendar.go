@@ -1,0 +1,126 @@
+package queue
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Days are the keys of Settings.Hours, Sunday first like time.Weekday.
+var Days = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// span is an opening period in minutes from local midnight, [From, To).
+type span struct{ From, To int }
+
+// parseHours reads "09:00-12:00,13:00-17:00"; "" means closed all day.
+func parseHours(s string) ([]span, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []span
+	for _, part := range strings.Split(s, ",") {
+		from, to, ok := strings.Cut(strings.TrimSpace(part), "-")
+		if !ok {
+			return nil, fmt.Errorf("%q is not HH:MM-HH:MM", part)
+		}
+		f, err := parseClock(from)
+		if err != nil {
+			return nil, err
+		}
+		t, err := parseClock(to)
+		if err != nil {
+			return nil, err
+		}
+		if t <= f {
+			return nil, fmt.Errorf("%q ends before it starts", part)
+		}
+		if len(out) > 0 && f < out[len(out)-1].To {
+			return nil, fmt.Errorf("%q overlaps or is out of order", part)
+		}
+		out = append(out, span{f, t})
+	}
+	return out, nil
+}
+
+func parseClock(s string) (int, error) {
+	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, err1 := strconv.Atoi(hh)
+	m, err2 := strconv.Atoi(mm)
+	if !ok || len(hh) != 2 || len(mm) != 2 || err1 != nil || err2 != nil || h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
+	}
+	return h*60 + m, nil
+}
+
+// calendar is the parsed, validated form of the time-related settings.
+type calendar struct {
+	loc   *time.Location
+	hours [7][]span
+}
+
+func newCalendar(st Settings) (calendar, error) {
+	var c calendar
+	if st.Timezone == "" {
+		return c, invalid("timezone", "is required, e.g. Asia/Shanghai")
+	}
+	loc, err := time.LoadLocation(st.Timezone)
+	if err != nil {
+		return c, invalid("timezone", "%q is not a known time zone (use Area/City)", st.Timezone)
+	}
+	c.loc = loc
+	for day := range st.Hours {
+		if dayIndex(day) < 0 {
+			return c, invalid("hours."+day, "is not a day; use mon, tue, wed, thu, fri, sat or sun")
+		}
+	}
+	for i, day := range Days {
+		spans, err := parseHours(st.Hours[day])
+		if err != nil {
+			return c, invalid("hours."+day, "%v", err)
+		}
+		c.hours[i] = spans
+	}
+	return c, nil
+}
+
+func dayIndex(day string) int {
+	for i, d := range Days {
+		if d == day {
+			return i
+		}
+	}
+	return -1
+}
+
+// businessDate is the local date of t, which numbering restarts on.
+func (c calendar) businessDate(t time.Time) string {
+	return t.In(c.loc).Format("2006-01-02")
+}
+
+// open reports whether the branch is open at t.
+func (c calendar) open(t time.Time) bool {
+	lt := t.In(c.loc)
+	min := lt.Hour()*60 + lt.Minute()
+	for _, s := range c.hours[lt.Weekday()] {
+		if min >= s.From && min < s.To {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateSettings checks st and returns a *ValidationError naming the bad field.
+func ValidateSettings(st Settings) error {
+	if _, err := newCalendar(st); err != nil {
+		return err
+	}
+	if st.MaxWaitMinutes < 0 || st.MaxWaitMinutes > 24*60 {
+		return invalid("max_wait_minutes", "must be between 0 (no cap) and 1440")
+	}
+	if len(st.BranchName) > 100 {
+		return invalid("branch_name", "must be at most 100 characters")
+	}
+	return nil
+}

@@ -1,0 +1,591 @@
+package queue
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DayNumber is the last number issued for a prefix on a business date.
+type DayNumber struct {
+	Prefix string `json:"prefix"`
+	Date   string `json:"date"`
+	Last   int    `json:"last"`
+}
+
+// IdemEntry remembers which ticket an idempotency key produced.
+type IdemEntry struct {
+	Key      string    `json:"key"`
+	TicketID string    `json:"ticket_id"`
+	At       time.Time `json:"at"`
+}
+
+// IdemTTL is how long an idempotency key returns the same ticket.
+const IdemTTL = 24 * time.Hour
+
+// Snapshot is the live state the engine needs at start-up: configuration,
+// the tickets still active, numbering and recent idempotency keys. History
+// stays on disk.
+type Snapshot struct {
+	Settings     *Settings
+	Services     []Service
+	Counters     []Counter
+	Active       []Ticket
+	Numbers      []DayNumber
+	Idem         []IdemEntry
+	LastSeq      uint64
+	LastTicketID uint64
+}
+
+// Change is everything one operation writes. The store makes each Change
+// durable atomically and in the order Apply was called.
+type Change struct {
+	Settings       *Settings
+	Services       []Service
+	DeleteServices []string
+	Counters       []Counter
+	DeleteCounters []string
+	Tickets        []Ticket
+	Numbers        []DayNumber
+	Idem           []IdemEntry
+	DeleteIdem     []string
+	Events         []Event
+}
+
+// Store is what the engine needs from persistence.
+type Store interface {
+	Load() (*Snapshot, error)
+	// Apply queues c for a durable commit and returns at once; the channel
+	// yields nil once c is on disk. Changes commit in the order of Apply.
+	Apply(c *Change) <-chan error
+	// Failed reports whether a commit failed and the store refuses changes
+	// until Reset: later changes were built on state that never reached disk.
+	Failed() bool
+	Reset()
+	// Ticket and TicketByToken find any ticket, also finished ones.
+	Ticket(id string) (Ticket, error)
+	TicketByToken(token string) (Ticket, error)
+}
+
+// ErrStorage wraps a failure to make a change durable.
+var ErrStorage = errors.New("the change could not be saved")
+
+// Engine owns every rule of the queue. All methods are safe for concurrent use.
+type Engine struct {
+	store Store
+	clock Clock
+	log   *slog.Logger
+
+	mu       sync.RWMutex
+	settings Settings
+	cal      calendar
+	services map[string]*Service
+	svcOrder []string // services in display order
+	counters map[string]*Counter
+	active   map[string]*Ticket // waiting, called and serving tickets by id
+	byToken  map[string]*Ticket
+	waiting  map[string]*waitQueue // by service id
+	numbers  map[string]DayNumber  // by prefix
+	idem     map[string]IdemEntry
+	idemFIFO []IdemEntry // oldest first, to expire keys cheaply
+	lastSeq  uint64
+	lastID   uint64
+}
+
+// DefaultSettings are used until the branch is configured.
+func DefaultSettings() Settings {
+	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30}
+}
+
+// New loads the live state from store.
+func New(store Store, clock Clock, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{store: store, clock: clock, log: log}
+	snap, err := store.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load queue state: %w", err)
+	}
+	if err := e.load(snap); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) load(snap *Snapshot) error {
+	st := DefaultSettings()
+	if snap.Settings != nil {
+		st = *snap.Settings
+	}
+	cal, err := newCalendar(st)
+	if err != nil {
+		return fmt.Errorf("stored settings: %w", err)
+	}
+	e.settings, e.cal = st, cal
+	e.services = map[string]*Service{}
+	for i := range snap.Services {
+		s := snap.Services[i]
+		e.services[s.ID] = &s
+	}
+	e.sortServicesLocked()
+	e.counters = map[string]*Counter{}
+	for i := range snap.Counters {
+		c := snap.Counters[i]
+		e.counters[c.ID] = &c
+	}
+	e.active = map[string]*Ticket{}
+	e.byToken = map[string]*Ticket{}
+	e.waiting = map[string]*waitQueue{}
+	for i := range snap.Active {
+		t := snap.Active[i]
+		e.track(&t)
+	}
+	e.numbers = map[string]DayNumber{}
+	for _, n := range snap.Numbers {
+		e.numbers[n.Prefix] = n
+	}
+	e.idem = map[string]IdemEntry{}
+	e.idemFIFO = nil
+	idem := append([]IdemEntry(nil), snap.Idem...)
+	sort.Slice(idem, func(i, j int) bool { return idem[i].At.Before(idem[j].At) })
+	for _, it := range idem {
+		e.idem[it.Key] = it
+		e.idemFIFO = append(e.idemFIFO, it)
+	}
+	e.lastSeq, e.lastID = snap.LastSeq, snap.LastTicketID
+	return nil
+}
+
+// sortServicesLocked rebuilds the display order: position, then id.
+func (e *Engine) sortServicesLocked() {
+	e.svcOrder = e.svcOrder[:0]
+	for id := range e.services {
+		e.svcOrder = append(e.svcOrder, id)
+	}
+	sort.Slice(e.svcOrder, func(i, j int) bool {
+		a, b := e.services[e.svcOrder[i]], e.services[e.svcOrder[j]]
+		if a.Position != b.Position {
+			return a.Position < b.Position
+		}
+		return a.ID < b.ID
+	})
+}
+
+// track adds an active ticket to the in-memory indexes.
+func (e *Engine) track(t *Ticket) {
+	e.active[t.ID] = t
+	e.byToken[t.Token] = t
+	if t.Status == StatusWaiting {
+		e.queueOf(t.ServiceID).insert(t)
+	}
+}
+
+func (e *Engine) untrack(t *Ticket) {
+	if t.Status == StatusWaiting {
+		e.queueOf(t.ServiceID).remove(t)
+	}
+	delete(e.active, t.ID)
+	delete(e.byToken, t.Token)
+}
+
+func (e *Engine) queueOf(serviceID string) *waitQueue {
+	q := e.waiting[serviceID]
+	if q == nil {
+		q = &waitQueue{}
+		e.waiting[serviceID] = q
+	}
+	return q
+}
+
+// commit hands c to the store; the caller holds e.mu and waits on the
+// returned channel after unlocking, so concurrent operations share commits.
+func (e *Engine) commit(c *Change) <-chan error {
+	now := e.clock.Now()
+	for i := range c.Events {
+		e.lastSeq++
+		c.Events[i].Seq = e.lastSeq
+		if c.Events[i].At.IsZero() {
+			c.Events[i].At = now
+		}
+	}
+	return e.store.Apply(c)
+}
+
+// wait blocks until a commit is durable. When it failed, memory is ahead of
+// the disk, so the engine reloads the durable state before anyone builds on it.
+func (e *Engine) wait(errc <-chan error) error {
+	err := <-errc
+	if err == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store.Failed() {
+		snap, lerr := e.store.Load()
+		if lerr != nil {
+			e.log.Error("reload after failed commit", "err", lerr)
+		} else if lerr = e.load(snap); lerr != nil {
+			e.log.Error("reload after failed commit", "err", lerr)
+		} else {
+			e.store.Reset()
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrStorage, err)
+}
+
+func (e *Engine) policy() policy {
+	return policy{now: e.clock.Now(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute}
+}
+
+func newToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// IssueRequest asks for a new ticket.
+type IssueRequest struct {
+	ServiceID string
+	Priority  int
+	IdemKey   string // optional; scoped by Source
+	Source    string // "device:ID" or "user:NAME"
+}
+
+// Issue gives a new ticket for a service, or the ticket an earlier request
+// with the same idempotency key got. created is false for such a repeat.
+func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err error) {
+	if req.Priority < PriorityNormal || req.Priority > PriorityMax {
+		return view, false, invalid("priority", "must be between %d and %d", PriorityNormal, PriorityMax)
+	}
+	if len(req.IdemKey) > 200 {
+		return view, false, invalid("Idempotency-Key", "must be at most 200 characters")
+	}
+	now := e.clock.Now()
+	idemKey := ""
+	if req.IdemKey != "" {
+		idemKey = req.Source + "\x00" + req.IdemKey
+	}
+
+	e.mu.Lock()
+	if idemKey != "" {
+		if it, ok := e.idem[idemKey]; ok && now.Sub(it.At) < IdemTTL {
+			t, found := e.active[it.TicketID]
+			var tv TicketView
+			if found {
+				tv = e.viewLocked(t)
+			}
+			e.mu.Unlock()
+			if !found {
+				old, err := e.store.Ticket(it.TicketID)
+				if err != nil {
+					return view, false, err
+				}
+				tv = TicketView{Ticket: old}
+			}
+			return tv, false, nil
+		}
+	}
+	svc, ok := e.services[req.ServiceID]
+	if !ok {
+		e.mu.Unlock()
+		return view, false, ErrServiceNotFound
+	}
+	if !e.cal.open(now) {
+		e.mu.Unlock()
+		return view, false, ErrClosed
+	}
+	date := e.cal.businessDate(now)
+	num := e.numbers[svc.Prefix]
+	if num.Date != date {
+		// A new business day: numbering restarts. No cron needed, and the
+		// reset commits together with the first ticket of the day.
+		num = DayNumber{Prefix: svc.Prefix, Date: date}
+	}
+	num.Last++
+	e.lastID++
+	t := &Ticket{
+		ID:        strconv.FormatUint(e.lastID, 10),
+		Number:    fmt.Sprintf("%s%03d", svc.Prefix, num.Last),
+		ServiceID: svc.ID,
+		Status:    StatusWaiting,
+		Priority:  req.Priority,
+		Token:     newToken(),
+		Date:      date,
+		IssuedAt:  now,
+		Source:    req.Source,
+	}
+	e.numbers[svc.Prefix] = num
+	e.track(t)
+	c := &Change{
+		Tickets: []Ticket{*t},
+		Numbers: []DayNumber{num},
+		Events:  []Event{{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)}},
+	}
+	if idemKey != "" {
+		it := IdemEntry{Key: idemKey, TicketID: t.ID, At: now}
+		e.idem[idemKey] = it
+		e.idemFIFO = append(e.idemFIFO, it)
+		c.Idem = []IdemEntry{it}
+		c.DeleteIdem = e.expireIdemLocked(now)
+	}
+	view = e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
+	}
+	return view, true, nil
+}
+
+// expireIdemLocked forgets keys older than IdemTTL, oldest first.
+func (e *Engine) expireIdemLocked(now time.Time) []string {
+	var gone []string
+	for len(e.idemFIFO) > 0 && now.Sub(e.idemFIFO[0].At) >= IdemTTL {
+		it := e.idemFIFO[0]
+		e.idemFIFO = e.idemFIFO[1:]
+		if cur, ok := e.idem[it.Key]; ok && cur.At.Equal(it.At) {
+			delete(e.idem, it.Key)
+			gone = append(gone, it.Key)
+		}
+	}
+	return gone
+}
+
+func copyTicket(t *Ticket) *Ticket {
+	c := *t
+	c.Transfers = append([]string(nil), t.Transfers...)
+	return &c
+}
+
+// Next calls the ticket the routing policy picks for a counter. ok is false
+// when nothing the counter serves is waiting. A ticket the counter still had
+// called or in service is finished first: pressing Next means "done, next".
+func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err error) {
+	e.mu.Lock()
+	ctr, found := e.counters[counterID]
+	if !found {
+		e.mu.Unlock()
+		return view, false, ErrCounterNotFound
+	}
+	if ctr.Paused {
+		e.mu.Unlock()
+		return view, false, ErrCounterPaused
+	}
+	queues := make([]*waitQueue, 0, len(ctr.ServiceIDs))
+	for _, id := range ctr.ServiceIDs {
+		if q := e.waiting[id]; q != nil {
+			queues = append(queues, q)
+		}
+	}
+	p := e.policy()
+	t := p.pick(queues)
+	if t == nil {
+		e.mu.Unlock()
+		return view, false, nil
+	}
+	now := p.now
+	c := &Change{}
+	for _, cur := range e.active {
+		if cur.CounterID == counterID && (cur.Status == StatusCalled || cur.Status == StatusServing) {
+			e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
+		}
+	}
+	reason := p.reason(t)
+	e.queueOf(t.ServiceID).remove(t)
+	t.Status = StatusCalled
+	t.CalledAt = &now
+	t.CounterID = counterID
+	t.CallReason = reason
+	c.Tickets = append(c.Tickets, *t)
+	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})
+	view = e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, false, fmt.Errorf("call next: %w", err)
+	}
+	return view, true, nil
+}
+
+func copyCounter(c *Counter) *Counter {
+	cc := *c
+	cc.ServiceIDs = append([]string(nil), c.ServiceIDs...)
+	return &cc
+}
+
+// endLocked moves t to a final state and records it in c.
+func (e *Engine) endLocked(c *Change, t *Ticket, st Status, evType, actor string, now time.Time) {
+	e.untrack(t)
+	t.Status = st
+	t.EndedAt = &now
+	c.Tickets = append(c.Tickets, *t)
+	c.Events = append(c.Events, Event{Type: evType, Actor: actor, Ticket: copyTicket(t), Counter: e.counterCopy(t.CounterID)})
+}
+
+func (e *Engine) counterCopy(id string) *Counter {
+	if c, ok := e.counters[id]; ok {
+		return copyCounter(c)
+	}
+	return nil
+}
+
+// transition applies one state-machine step to an active ticket.
+func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, now time.Time) error) (TicketView, error) {
+	e.mu.Lock()
+	t, ok := e.active[id]
+	if !ok {
+		e.mu.Unlock()
+		// A finished ticket exists on disk: its transitions are illegal, not unknown.
+		old, err := e.store.Ticket(id)
+		if err != nil {
+			return TicketView{}, err
+		}
+		return TicketView{}, illegalFrom(old.Status, step)
+	}
+	c := &Change{}
+	if err := step(t, c, e.clock.Now()); err != nil {
+		e.mu.Unlock()
+		return TicketView{}, err
+	}
+	view := e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, err
+	}
+	return view, nil
+}
+
+// illegalFrom runs step on a copy of a finished ticket to get the error the
+// state machine gives for it.
+func illegalFrom(st Status, step func(t *Ticket, c *Change, now time.Time) error) error {
+	t := &Ticket{Status: st}
+	return step(t, &Change{}, time.Time{})
+}
+
+// Recall calls a called ticket again (the display announces it again).
+func (e *Engine) Recall(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusCalled {
+			return ErrNotCalled
+		}
+		t.Recalls++
+		c.Tickets = append(c.Tickets, *t)
+		c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Recall: true, Ticket: copyTicket(t), Counter: e.counterCopy(t.CounterID)})
+		return nil
+	})
+}
+
+// Start marks that the customer arrived at the counter.
+func (e *Engine) Start(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusCalled {
+			return ErrNotCalled
+		}
+		t.Status = StatusServing
+		t.StartedAt = &now
+		c.Tickets = append(c.Tickets, *t)
+		c.Events = append(c.Events, Event{Type: EventStarted, Actor: actor, Ticket: copyTicket(t), Counter: e.counterCopy(t.CounterID)})
+		return nil
+	})
+}
+
+// Finish ends a service.
+func (e *Engine) Finish(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusServing {
+			return ErrNotServing
+		}
+		e.endLocked(c, t, StatusDone, EventFinished, actor, now)
+		return nil
+	})
+}
+
+// NoShow records that a called customer did not come.
+func (e *Engine) NoShow(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusCalled {
+			return ErrNotCalled
+		}
+		e.endLocked(c, t, StatusNoShow, EventNoShow, actor, now)
+		return nil
+	})
+}
+
+// Cancel withdraws a waiting or called ticket.
+func (e *Engine) Cancel(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusWaiting && t.Status != StatusCalled {
+			return ErrNotCancellable
+		}
+		e.endLocked(c, t, StatusCancelled, EventCancelled, actor, now)
+		return nil
+	})
+}
+
+// Transfer moves a ticket to another service. It waits there with its
+// original issue time and priority, so it does not start again at the back.
+func (e *Engine) Transfer(id, serviceID, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if !t.Status.Active() {
+			return ErrNotTransferable
+		}
+		if _, ok := e.services[serviceID]; !ok {
+			return ErrServiceNotFound
+		}
+		if t.ServiceID == serviceID && t.Status == StatusWaiting {
+			return ErrSameService
+		}
+		from := t.ServiceID
+		if t.Status == StatusWaiting {
+			e.queueOf(from).remove(t)
+		}
+		t.Transfers = append(t.Transfers, from)
+		t.ServiceID = serviceID
+		t.Status = StatusWaiting
+		t.CalledAt, t.StartedAt = nil, nil
+		t.CounterID, t.CallReason = "", ""
+		e.queueOf(serviceID).insert(t)
+		c.Tickets = append(c.Tickets, *t)
+		c.Events = append(c.Events, Event{Type: EventTransferred, Actor: actor, Ticket: copyTicket(t), From: from})
+		return nil
+	})
+}
+
+// CancelByToken lets a customer give up a waiting ticket from the phone.
+func (e *Engine) CancelByToken(token string) (StatusView, error) {
+	e.mu.RLock()
+	t, ok := e.byToken[token]
+	var id string
+	if ok {
+		id = t.ID
+	}
+	e.mu.RUnlock()
+	if !ok {
+		old, err := e.store.TicketByToken(token)
+		if err != nil {
+			return StatusView{}, err
+		}
+		return StatusView{}, illegalFrom(old.Status, func(t *Ticket, _ *Change, _ time.Time) error { return ErrNotWaiting })
+	}
+	_, err := e.transition(id, "customer", func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusWaiting {
+			return ErrNotWaiting
+		}
+		e.endLocked(c, t, StatusCancelled, EventCancelled, "customer", now)
+		return nil
+	})
+	if err != nil {
+		return StatusView{}, err
+	}
+	return e.Status(token)
+}

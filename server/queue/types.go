@@ -1,0 +1,161 @@
+// Package queue is the domain of queuebox: services, counters, tickets, the
+// ticket state machine, daily numbering, the routing policy and the wait
+// estimate. It is pure Go: time comes from a Clock and persistence goes through
+// the small Store interface declared here, so every rule can be tested alone.
+package queue
+
+import (
+	"regexp"
+	"time"
+)
+
+// Clock tells the engine what time it is; tests pass a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// Status is where a ticket is in its life.
+type Status string
+
+// The ticket states. waiting → called → serving → done is the happy path.
+const (
+	StatusWaiting   Status = "waiting"
+	StatusCalled    Status = "called"
+	StatusServing   Status = "serving"
+	StatusDone      Status = "done"
+	StatusNoShow    Status = "no_show"
+	StatusCancelled Status = "cancelled"
+)
+
+// Active reports whether a ticket in this state still needs attention.
+func (s Status) Active() bool {
+	return s == StatusWaiting || s == StatusCalled || s == StatusServing
+}
+
+// Priority levels. Higher is called earlier by the routing policy.
+const (
+	PriorityNormal = 0
+	PriorityMax    = 9
+)
+
+// IDPattern is the shape of admin-chosen ids (services, counters).
+var IDPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// Service is a kind of business customers queue for.
+type Service struct {
+	ID                string            `json:"id"`
+	Prefix            string            `json:"prefix"`
+	Name              string            `json:"name"`
+	Names             map[string]string `json:"names,omitempty"`
+	AvgServiceSeconds int               `json:"avg_service_seconds"`
+	SlotMinutes       int               `json:"slot_minutes"`
+	SlotCapacity      int               `json:"slot_capacity"`
+	// Position orders services on the kiosk and lists; 0 on create means last.
+	Position int `json:"position"`
+}
+
+// Bookable reports whether customers may book appointments for s.
+func (s Service) Bookable() bool { return s.SlotMinutes > 0 && s.SlotCapacity > 0 }
+
+// Counter is a desk where staff serve some services.
+type Counter struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	ServiceIDs []string `json:"service_ids"`
+	Paused     bool     `json:"paused"`
+}
+
+// Serves reports whether c serves serviceID.
+func (c *Counter) Serves(serviceID string) bool {
+	for _, id := range c.ServiceIDs {
+		if id == serviceID {
+			return true
+		}
+	}
+	return false
+}
+
+// Settings are the branch-wide rules.
+type Settings struct {
+	BranchName string `json:"branch_name"`
+	Timezone   string `json:"timezone"`
+	// Hours maps mon..sun to "HH:MM-HH:MM" ranges, comma separated; "" is closed.
+	Hours map[string]string `json:"hours"`
+	// MaxWaitMinutes is the anti-starvation cap: a ticket that has waited
+	// longer is called first whatever its level. 0 disables the cap.
+	MaxWaitMinutes int `json:"max_wait_minutes"`
+}
+
+// Ticket is one customer's place in a queue.
+type Ticket struct {
+	ID         string     `json:"id"`
+	Number     string     `json:"number"`
+	ServiceID  string     `json:"service_id"`
+	Status     Status     `json:"status"`
+	Priority   int        `json:"priority"`
+	Token      string     `json:"token"`
+	Date       string     `json:"date"` // local business date it was issued on
+	IssuedAt   time.Time  `json:"issued_at"`
+	CalledAt   *time.Time `json:"called_at"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	CounterID  string     `json:"counter_id"`
+	CallReason string     `json:"call_reason"`
+	Recalls    int        `json:"recalls,omitempty"`
+	Transfers  []string   `json:"transfers,omitempty"` // services it came from, oldest first
+	Source     string     `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
+}
+
+// TicketView is a ticket with the figures computed from the live queue.
+type TicketView struct {
+	Ticket
+	Ahead      int `json:"ahead"`
+	EWTSeconds int `json:"ewt_seconds"`
+}
+
+// ServiceView is a service with its live figures.
+type ServiceView struct {
+	Service
+	Waiting    int `json:"waiting"`
+	EWTSeconds int `json:"ewt_seconds"`
+}
+
+// StatusView is what the phone status page may show: no personal data.
+type StatusView struct {
+	Number      string `json:"number"`
+	ServiceID   string `json:"service_id"`
+	ServiceName string `json:"service_name"`
+	Status      Status `json:"status"`
+	Ahead       int    `json:"ahead"`
+	EWTSeconds  int    `json:"ewt_seconds"`
+	CounterName string `json:"counter_name"`
+}
+
+// Event types appended to the branch event log.
+const (
+	EventIssued      = "issued"
+	EventCalled      = "called"
+	EventStarted     = "started"
+	EventFinished    = "finished"
+	EventNoShow      = "no_show"
+	EventCancelled   = "cancelled"
+	EventTransferred = "transferred"
+	EventService     = "service_changed"
+	EventCounter     = "counter_changed"
+	EventSettings    = "settings_changed"
+)
+
+// Event is one change of the branch. Seq rises by one per event, branch-wide;
+// the live push, analytics and audit all read this log.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Type    string    `json:"type"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor,omitempty"`
+	Ticket  *Ticket   `json:"ticket,omitempty"`
+	Counter *Counter  `json:"counter,omitempty"`
+	Service *Service  `json:"service,omitempty"`
+	Recall  bool      `json:"recall,omitempty"`
+	Deleted bool      `json:"deleted,omitempty"`
+	From    string    `json:"from,omitempty"` // previous service of a transfer
+}

@@ -1,0 +1,273 @@
+package queue
+
+import (
+	"strings"
+	"time"
+)
+
+// estimateWait is the expected wait for a ticket with ahead tickets before it:
+// average service time × tickets ahead ÷ open counters serving the service.
+// It is the one place the estimate is made, so a better estimator can replace it.
+func (e *Engine) estimateWait(serviceID string, ahead int) int {
+	svc, ok := e.services[serviceID]
+	if !ok || ahead <= 0 {
+		return 0
+	}
+	open := 0
+	for _, c := range e.counters {
+		if !c.Paused && c.Serves(serviceID) {
+			open++
+		}
+	}
+	if open == 0 {
+		// Nobody serves it right now; assume one counter rather than
+		// promising nothing.
+		open = 1
+	}
+	return svc.AvgServiceSeconds * ahead / open
+}
+
+func (e *Engine) viewLocked(t *Ticket) TicketView {
+	v := TicketView{Ticket: *t}
+	v.Transfers = append([]string(nil), t.Transfers...)
+	if t.Status == StatusWaiting {
+		v.Ahead = e.policy().ahead(e.queueOf(t.ServiceID), t)
+		v.EWTSeconds = e.estimateWait(t.ServiceID, v.Ahead)
+	}
+	return v
+}
+
+// Ticket returns any ticket by id, with live figures while it is active.
+func (e *Engine) Ticket(id string) (TicketView, error) {
+	e.mu.RLock()
+	if t, ok := e.active[id]; ok {
+		v := e.viewLocked(t)
+		e.mu.RUnlock()
+		return v, nil
+	}
+	e.mu.RUnlock()
+	t, err := e.store.Ticket(id)
+	if err != nil {
+		return TicketView{}, err
+	}
+	return TicketView{Ticket: t}, nil
+}
+
+// Status is what the phone status page shows for a ticket token.
+func (e *Engine) Status(token string) (StatusView, error) {
+	e.mu.RLock()
+	t, ok := e.byToken[token]
+	if ok {
+		v := e.statusLocked(t)
+		e.mu.RUnlock()
+		return v, nil
+	}
+	e.mu.RUnlock()
+	old, err := e.store.TicketByToken(token)
+	if err != nil {
+		return StatusView{}, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.statusLocked(&old), nil
+}
+
+func (e *Engine) statusLocked(t *Ticket) StatusView {
+	v := e.viewLocked(t)
+	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds}
+	if s, ok := e.services[t.ServiceID]; ok {
+		sv.ServiceName = s.Name
+	}
+	if c, ok := e.counters[t.CounterID]; ok && (t.Status == StatusCalled || t.Status == StatusServing) {
+		sv.CounterName = c.Name
+	}
+	return sv
+}
+
+// Queue lists the waiting tickets in the order they will be called. With a
+// service id it is that service's queue; without, the whole branch.
+func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var queues []*waitQueue
+	if serviceID != "" {
+		if _, ok := e.services[serviceID]; !ok {
+			return nil, ErrServiceNotFound
+		}
+		queues = append(queues, e.queueOf(serviceID))
+	} else {
+		for _, q := range e.waiting {
+			queues = append(queues, q)
+		}
+	}
+	p := e.policy()
+	order := p.order(queues)
+	out := make([]TicketView, len(order))
+	// ahead counts within the ticket's own service queue.
+	perService := map[string]int{}
+	for i, t := range order {
+		n := perService[t.ServiceID]
+		perService[t.ServiceID] = n + 1
+		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
+		out[i].CallReason = p.reason(t)
+	}
+	return out, nil
+}
+
+// CounterQueue lists what a counter would call, in order, each with the reason.
+func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	c, ok := e.counters[counterID]
+	if !ok {
+		return nil, ErrCounterNotFound
+	}
+	var queues []*waitQueue
+	for _, id := range c.ServiceIDs {
+		queues = append(queues, e.queueOf(id))
+	}
+	p := e.policy()
+	order := p.order(queues)
+	out := make([]TicketView, len(order))
+	for i, t := range order {
+		out[i] = e.viewLocked(t)
+		out[i].CallReason = p.reason(t)
+	}
+	return out, nil
+}
+
+// Active lists the tickets called or in service, most recent call first.
+func (e *Engine) Active() []TicketView {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []TicketView
+	for _, t := range e.active {
+		if t.Status == StatusCalled || t.Status == StatusServing {
+			out = append(out, e.viewLocked(t))
+		}
+	}
+	sortByCall(out)
+	return out
+}
+
+func sortByCall(v []TicketView) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && calledAt(v[j]).After(calledAt(v[j-1])); j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}
+
+func calledAt(v TicketView) time.Time {
+	if v.CalledAt == nil {
+		return time.Time{}
+	}
+	return *v.CalledAt
+}
+
+// Services lists the services in display order with live figures.
+func (e *Engine) Services() []ServiceView {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]ServiceView, 0, len(e.svcOrder))
+	for _, id := range e.svcOrder {
+		out = append(out, e.serviceViewLocked(e.services[id]))
+	}
+	return out
+}
+
+// Service returns one service with live figures.
+func (e *Engine) Service(id string) (ServiceView, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.services[id]
+	if !ok {
+		return ServiceView{}, ErrServiceNotFound
+	}
+	return e.serviceViewLocked(s), nil
+}
+
+func (e *Engine) serviceViewLocked(s *Service) ServiceView {
+	v := ServiceView{Service: *s}
+	v.Names = copyNames(s.Names)
+	if q := e.waiting[s.ID]; q != nil {
+		v.Waiting = q.n
+	}
+	// A new ticket would have everyone waiting ahead of it.
+	v.EWTSeconds = e.estimateWait(s.ID, v.Waiting)
+	return v
+}
+
+func copyNames(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Counters lists the counters sorted by id.
+func (e *Engine) Counters() []Counter {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Counter, 0, len(e.counters))
+	for _, c := range e.counters {
+		out = append(out, *copyCounter(c))
+	}
+	sortCounters(out)
+	return out
+}
+
+func sortCounters(c []Counter) {
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && naturalLess(c[j].ID, c[j-1].ID); j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+}
+
+// naturalLess orders "c2" before "c10".
+func naturalLess(a, b string) bool {
+	ta, tb := strings.TrimRight(a, "0123456789"), strings.TrimRight(b, "0123456789")
+	if ta == tb && len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// Counter returns one counter.
+func (e *Engine) Counter(id string) (Counter, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	c, ok := e.counters[id]
+	if !ok {
+		return Counter{}, ErrCounterNotFound
+	}
+	return *copyCounter(c), nil
+}
+
+// Settings returns the branch settings.
+func (e *Engine) Settings() Settings {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	st := e.settings
+	st.Hours = copyNames(e.settings.Hours)
+	return st
+}
+
+// OpenNow reports whether the branch issues tickets now.
+func (e *Engine) OpenNow() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cal.open(e.clock.Now())
+}
+
+// LastSeq is the seq of the newest event in the engine's state.
+func (e *Engine) LastSeq() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lastSeq
+}

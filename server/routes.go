@@ -1,0 +1,67 @@
+package server
+
+import "github.com/labstack/echo/v4"
+
+// routes declares every route of the box. The API contract is in
+// ../shared/api-v1.md; extensions are listed in server/API.md.
+func (s *Server) routes(e *echo.Echo) {
+	e.GET("/healthz", s.healthz)
+
+	anon := func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	staff := need(roleStaff)
+	admin := need(roleAdmin)
+
+	api := e.Group("/api/v1", s.bodyLimit, sameOrigin, jsonOnly, s.identify)
+
+	// Auth and setup.
+	api.POST("/session", s.postSession, anon)
+	api.DELETE("/session", s.deleteSession, anon)
+	api.GET("/session", s.getSession, staff)
+	api.GET("/users", s.listUsers, admin)
+	api.POST("/users", s.postUser, admin)
+	api.PUT("/users/:name", s.putUser, admin)
+	api.GET("/devices", s.listDevices, admin)
+	api.POST("/devices", s.postDevice, admin)
+	api.DELETE("/devices/:id", s.deleteDevice, admin)
+	api.GET("/device", s.getDevice, staffOrDevice)
+
+	// Services, counters, settings.
+	api.GET("/services", s.listServices, anon)
+	api.GET("/services/:id", s.getService, anon)
+	api.POST("/services", s.postService, admin)
+	api.PUT("/services/:id", s.putService, admin)
+	api.DELETE("/services/:id", s.deleteService, admin)
+	api.GET("/counters", s.listCounters, staff)
+	api.GET("/counters/:id", s.getCounter, staff)
+	api.POST("/counters", s.postCounter, admin)
+	api.PUT("/counters/:id", s.putCounter, admin)
+	api.DELETE("/counters/:id", s.deleteCounter, admin)
+	api.POST("/counters/:id/pause", s.pauseCounter(true), staff)
+	api.POST("/counters/:id/resume", s.pauseCounter(false), staff)
+	api.GET("/counters/:id/queue", s.counterQueue, staff)
+	api.GET("/settings", s.getSettings, anon)
+	api.PUT("/settings", s.putSettings, admin)
+
+	// Tickets and the queue.
+	api.POST("/tickets", s.postTicket, staffOrDevice)
+	api.GET("/tickets/:id", s.getTicket, staff)
+	api.POST("/tickets/:id/recall", s.ticketStep(s.engineRecall), staff)
+	api.POST("/tickets/:id/start", s.ticketStep(s.engineStart), staff)
+	api.POST("/tickets/:id/finish", s.ticketStep(s.engineFinish), staff)
+	api.POST("/tickets/:id/no-show", s.ticketStep(s.engineNoShow), staff)
+	api.POST("/tickets/:id/cancel", s.ticketStep(s.engineCancel), staff)
+	api.POST("/tickets/:id/transfer", s.transferTicket, staff)
+	api.GET("/queue", s.getQueue, staff)
+	api.GET("/active", s.getActive, staff)
+	api.POST("/counters/:id/next", s.callNext, staff)
+	api.GET("/status/:token", s.getStatus, anon)
+	api.DELETE("/status/:token", s.deleteStatus, anon)
+
+	// Operations.
+	api.GET("/events", s.listEvents, staff)
+	api.GET("/backup", s.getBackup, admin)
+
+	// Anything else under the API is a JSON 404 (or 405), never a page.
+	api.Any("/*", func(c echo.Context) error { return errNotFound })
+	e.RouteNotFound("/*", func(c echo.Context) error { return errNotFound })
+}

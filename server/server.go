@@ -1,0 +1,239 @@
+// Package server wires queuebox together: it opens the store, builds the
+// queue engine, the live hub, the printer queue and the HTTP routes, and
+// runs them until it is told to stop.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/server/config"
+	"queuebox/server/queue"
+	"queuebox/server/store"
+)
+
+// Version is set at build time with -ldflags "-X queuebox/server.Version=…".
+var Version = "dev"
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// Server is one running branch box.
+type Server struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	clock      queue.Clock
+	db         *store.DB
+	engine     *queue.Engine
+	echo       *echo.Echo
+	publicURL  string
+	loginLimit *limiter
+
+	// Notices are printed once at start (first admin password, demo kiosk).
+	Notices []string
+}
+
+// Options are the parts tests replace.
+type Options struct {
+	Clock queue.Clock
+	// PublicURL overrides the config and the address guess.
+	PublicURL string
+}
+
+// New opens the database in cfg.Data and builds the server.
+func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	seed, err := seedFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(cfg.Data, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, loginLimit: newLimiter(10, 5*time.Minute)}
+	if err := s.init(seed, o); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(seed *seedConfig, o Options) error {
+	var err error
+	s.engine, err = queue.New(s.db, s.clock, s.log)
+	if err != nil {
+		return err
+	}
+	if !s.engine.Configured() {
+		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
+			return fmt.Errorf("seed configuration: %w", err)
+		}
+		s.log.Info("new database configured from config", "services", len(seed.services), "counters", len(seed.counters))
+	}
+	if err := s.ensureAdmin(); err != nil {
+		return err
+	}
+	s.publicURL = o.PublicURL
+	if s.publicURL == "" {
+		s.publicURL = s.cfg.PublicURL
+	}
+	s.echo = s.newEcho()
+	return nil
+}
+
+// seedConfig is the config file turned into queue values and validated with
+// the same rules the admin API applies.
+type seedConfig struct {
+	settings queue.Settings
+	services []queue.Service
+	counters []queue.Counter
+}
+
+func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
+	sc := &seedConfig{settings: queue.DefaultSettings()}
+	b := cfg.Branch
+	if b.Name != "" {
+		sc.settings.BranchName = b.Name
+	}
+	if b.Timezone != "" {
+		sc.settings.Timezone = b.Timezone
+	}
+	if b.Hours != nil {
+		sc.settings.Hours = b.Hours
+	}
+	if b.MaxWaitMinutes != nil {
+		sc.settings.MaxWaitMinutes = *b.MaxWaitMinutes
+	}
+	for _, s := range cfg.Services {
+		sc.services = append(sc.services, queue.Service{
+			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,
+			AvgServiceSeconds: s.AvgServiceSeconds, SlotMinutes: s.SlotMinutes, SlotCapacity: s.SlotCapacity,
+		})
+	}
+	for _, c := range cfg.Counters {
+		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs})
+	}
+	if err := queue.ValidateSeed(sc.settings, sc.services, sc.counters); err != nil {
+		var ve *queue.ValidationError
+		if errors.As(err, &ve) {
+			key := ve.Field
+			if key == "timezone" || key == "max_wait_minutes" || len(key) > 5 && key[:6] == "hours." {
+				key = "branch." + key
+			}
+			return nil, fmt.Errorf("config %s: %s: %s", cfg.File, key, ve.Reason)
+		}
+		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+	}
+	return sc, nil
+}
+
+// ensureAdmin creates the user admin when there is no admin yet.
+func (s *Server) ensureAdmin() error {
+	users, err := s.db.Users()
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Role == "admin" && !u.Disabled {
+			return nil
+		}
+	}
+	pw := s.cfg.AdminPassword
+	generated := pw == ""
+	if generated {
+		pw = randomToken(12)
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return fmt.Errorf("QUEUEBOX_ADMIN_PASSWORD: %w", err)
+	}
+	if err := s.db.PutUser(store.User{Username: "admin", Role: "admin", Hash: hash, CreatedAt: s.clock.Now()}); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	if generated {
+		s.Notices = append(s.Notices, fmt.Sprintf("created user admin with password %s (shown once; change it in /admin/)", pw))
+	} else {
+		s.Notices = append(s.Notices, "created user admin with the password from QUEUEBOX_ADMIN_PASSWORD")
+	}
+	return nil
+}
+
+// Handler is the HTTP handler of every route and page.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Engine is the queue engine (for tools and tests in this module).
+func (s *Server) Engine() *queue.Engine { return s.engine }
+
+// DB is the store (for tools and tests in this module).
+func (s *Server) DB() *store.DB { return s.db }
+
+// Close stops background work and closes the database.
+func (s *Server) Close() error {
+	return s.db.Close()
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.publicURL == "" {
+		s.publicURL = guessPublicURL(ln.Addr())
+	}
+	hs := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shut); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// PublicURL is the base URL phones use.
+func (s *Server) PublicURL() string { return s.publicURL }
+
+// guessPublicURL picks the box's first non-loopback IPv4 address with the
+// listening port, so printed QR codes work from phones on the same network.
+func guessPublicURL(addr net.Addr) string {
+	port := "8080"
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(ta.Port)
+		if !ta.IP.IsUnspecified() {
+			return "http://" + net.JoinHostPort(ta.IP.String(), port)
+		}
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return "http://" + net.JoinHostPort(ipn.IP.String(), port)
+		}
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", port)
+}

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// User is a staff member or admin. Hash is a bcrypt hash, never the password.
+type User struct {
+	Username  string    `json:"username"`
+	Role      string    `json:"role"`
+	Hash      []byte    `json:"hash"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Device is a paired kiosk or display. Only a hash of its token is kept.
+type Device struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Name       string    `json:"name"`
+	TokenHash  []byte    `json:"token_hash"`
+	CreatedAt  time.Time `json:"created_at"`
+	Revoked    bool      `json:"revoked,omitempty"`
+	PrinterURL string    `json:"printer_url,omitempty"`
+}
+
+// Session is a logged-in browser. It is stored under a hash of its cookie.
+type Session struct {
+	Username string    `json:"username"`
+	Expires  time.Time `json:"expires"`
+}
+
+// PutUser creates or replaces a user.
+func (db *DB) PutUser(u User) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bUsers), []byte(u.Username), u)
+	})
+}
+
+// User finds a user by name.
+func (db *DB) User(name string) (User, error) {
+	var u User
+	err := db.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bUsers).Get([]byte(name))
+		if raw == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(raw, &u)
+	})
+	return u, err
+}
+
+// Users lists every user by name.
+func (db *DB) Users() ([]User, error) {
+	var out []User
+	err := db.view(func(tx *bolt.Tx) error {
+		return eachJSON(tx.Bucket(bUsers), func(u User) { out = append(out, u) })
+	})
+	return out, err
+}
+
+// PutDevice creates or replaces a device and indexes its token hash.
+func (db *DB) PutDevice(d Device) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := putJSON(tx.Bucket(bDevices), []byte(d.ID), d); err != nil {
+			return err
+		}
+		if len(d.TokenHash) > 0 {
+			return tx.Bucket(bDevToken).Put(d.TokenHash, []byte(d.ID))
+		}
+		return nil
+	})
+}
+
+// DeviceByTokenHash finds the device a token hash belongs to.
+func (db *DB) DeviceByTokenHash(h []byte) (Device, error) {
+	var d Device
+	err := db.view(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bDevToken).Get(h)
+		if id == nil {
+			return ErrNotFound
+		}
+		raw := tx.Bucket(bDevices).Get(id)
+		if raw == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(raw, &d)
+	})
+	return d, err
+}
+
+// Device finds a device by id.
+func (db *DB) Device(id string) (Device, error) {
+	var d Device
+	err := db.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bDevices).Get([]byte(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(raw, &d)
+	})
+	return d, err
+}
+
+// Devices lists every device.
+func (db *DB) Devices() ([]Device, error) {
+	var out []Device
+	err := db.view(func(tx *bolt.Tx) error {
+		return eachJSON(tx.Bucket(bDevices), func(d Device) { out = append(out, d) })
+	})
+	return out, err
+}
+
+// PutSession stores a session under the hash of its cookie value.
+func (db *DB) PutSession(hash []byte, s Session) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bSessions), hash, s)
+	})
+}
+
+// Session finds a session by the hash of its cookie value.
+func (db *DB) Session(hash []byte) (Session, error) {
+	var s Session
+	err := db.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bSessions).Get(hash)
+		if raw == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(raw, &s)
+	})
+	return s, err
+}
+
+// DeleteSession removes a session.
+func (db *DB) DeleteSession(hash []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSessions).Delete(hash)
+	})
+}
+
+// PruneSessions deletes sessions that expired before now.
+func (db *DB) PruneSessions(now time.Time) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions)
+		var gone [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var s Session
+			if json.Unmarshal(v, &s) != nil || s.Expires.Before(now) {
+				gone = append(gone, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune sessions: %w", err)
+	}
+	return n, nil
+}

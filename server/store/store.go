@@ -1,0 +1,533 @@
+// Package store keeps queuebox's state in one bbolt file. Changes from the
+// queue engine are committed by a single goroutine that groups whatever is
+// waiting into one transaction: a lone request commits at once, and under
+// load many requests share one fsync.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"queuebox/server/queue"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "queuebox.db"
+
+// Errors callers act on.
+var (
+	ErrLocked    = errors.New("the database is in use by another process (is a queuebox server running?)")
+	ErrNewer     = errors.New("the database was written by a newer queuebox; upgrade this binary")
+	ErrNotFound  = errors.New("not found")
+	ErrClosed    = errors.New("the store is closed")
+	ErrCorrupted = errors.New("the database file is damaged")
+)
+
+var (
+	bMeta     = []byte("meta")
+	bSettings = []byte("settings")
+	bServices = []byte("services")
+	bCounters = []byte("counters")
+	bTickets  = []byte("tickets")
+	bTokens   = []byte("tokens")
+	bActive   = []byte("active")
+	bNumbers  = []byte("numbers")
+	bIdem     = []byte("idem")
+	bEvents   = []byte("events")
+	bUsers    = []byte("users")
+	bDevices  = []byte("devices")
+	bDevToken = []byte("device_tokens")
+	bSessions = []byte("sessions")
+
+	kSchema   = []byte("schema_version")
+	kSettings = []byte("branch")
+)
+
+// migrations upgrade the schema one version at a time. Append only: never
+// edit or reorder a released step. The schema version is len(migrations).
+var migrations = []func(tx *bolt.Tx) error{
+	// 1: the initial layout.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bSettings, bServices, bCounters, bTickets, bTokens, bActive, bNumbers, bIdem, bEvents, bUsers, bDevices, bDevToken, bSessions} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// SchemaVersion is the schema this binary writes.
+func SchemaVersion() uint64 { return uint64(len(migrations)) }
+
+// DB is the queuebox database.
+type DB struct {
+	bolt *bolt.DB
+	path string
+
+	mu       sync.Mutex
+	wake     *sync.Cond
+	pending  []*pending
+	failed   error
+	closed   bool
+	done     chan struct{}
+	onCommit func([]queue.Event)
+}
+
+type pending struct {
+	change *queue.Change
+	errc   chan error
+}
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long to wait for another process to release the file.
+	LockTimeout time.Duration
+}
+
+// Open opens (creating if needed) the database in dir, migrating it to the
+// current schema. The directory is made private (0700) and the file 0600.
+func Open(dir string, o Options) (db *DB, err error) {
+	if o.LockTimeout == 0 {
+		o.LockTimeout = 500 * time.Millisecond
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("make data directory private: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	// A damaged file can make bbolt panic deep in a read; turn that into an
+	// error that says what to do.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
+		}
+	}()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, err, path, dir)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("make database private: %w", err)
+	}
+	if err := migrate(b); err != nil {
+		b.Close()
+		return nil, err
+	}
+	db = &DB{bolt: b, path: path, done: make(chan struct{})}
+	db.wake = sync.NewCond(&db.mu)
+	go db.commitLoop()
+	return db, nil
+}
+
+func migrate(b *bolt.DB) error {
+	var v uint64
+	if err := b.Update(func(tx *bolt.Tx) error {
+		m, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return err
+		}
+		if raw := m.Get(kSchema); len(raw) == 8 {
+			v = binary.BigEndian.Uint64(raw)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > SchemaVersion() {
+		return fmt.Errorf("%w (database schema %d, this binary knows up to %d)", ErrNewer, v, SchemaVersion())
+	}
+	for ; v < SchemaVersion(); v++ {
+		step := migrations[v]
+		next := v + 1
+		if err := b.Update(func(tx *bolt.Tx) error {
+			if err := step(tx); err != nil {
+				return err
+			}
+			return tx.Bucket(bMeta).Put(kSchema, u64(next))
+		}); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", next, err)
+		}
+	}
+	return nil
+}
+
+// Version reads the schema version stored in the file.
+func (db *DB) Version() (uint64, error) {
+	var v uint64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bMeta).Get(kSchema); len(raw) == 8 {
+			v = binary.BigEndian.Uint64(raw)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// OnCommit sets a function called with the events of every commit, in seq
+// order, from the committing goroutine. Set it before the first change.
+func (db *DB) OnCommit(f func([]queue.Event)) {
+	db.mu.Lock()
+	db.onCommit = f
+	db.mu.Unlock()
+}
+
+// Close finishes the commits already queued and closes the file.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	db.wake.Signal()
+	db.mu.Unlock()
+	<-db.done
+	return db.bolt.Close()
+}
+
+// Apply queues c for the next commit; see queue.Store.
+func (db *DB) Apply(c *queue.Change) <-chan error {
+	errc := make(chan error, 1)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	switch {
+	case db.closed:
+		errc <- ErrClosed
+	case db.failed != nil:
+		errc <- db.failed
+	default:
+		db.pending = append(db.pending, &pending{change: c, errc: errc})
+		db.wake.Signal()
+	}
+	return errc
+}
+
+// Failed reports whether a commit failed since the last Reset.
+func (db *DB) Failed() bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.failed != nil
+}
+
+// Reset accepts changes again after a failed commit.
+func (db *DB) Reset() {
+	db.mu.Lock()
+	db.failed = nil
+	db.mu.Unlock()
+}
+
+// commitLoop is the one writer of engine changes. It takes everything queued
+// and commits it in one transaction, so the batch size follows the load with
+// no timer: nobody waits for a batch to fill.
+func (db *DB) commitLoop() {
+	defer close(db.done)
+	for {
+		db.mu.Lock()
+		for len(db.pending) == 0 && !db.closed {
+			db.wake.Wait()
+		}
+		if len(db.pending) == 0 {
+			db.mu.Unlock()
+			return
+		}
+		batch := db.pending
+		db.pending = nil
+		onCommit := db.onCommit
+		db.mu.Unlock()
+
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, p := range batch {
+				if err := writeChange(tx, p.change); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			// Later changes were built on top of the failed ones: refuse them
+			// all until the engine has reloaded what is really on disk.
+			db.mu.Lock()
+			db.failed = fmt.Errorf("commit: %w", err)
+			rest := db.pending
+			db.pending = nil
+			db.mu.Unlock()
+			for _, p := range append(batch, rest...) {
+				p.errc <- err
+			}
+			continue
+		}
+		for _, p := range batch {
+			p.errc <- nil
+		}
+		if onCommit != nil {
+			var evs []queue.Event
+			for _, p := range batch {
+				evs = append(evs, p.change.Events...)
+			}
+			if len(evs) > 0 {
+				onCommit(evs)
+			}
+		}
+	}
+}
+
+func writeChange(tx *bolt.Tx, c *queue.Change) error {
+	if c.Settings != nil {
+		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.Services {
+		if err := putJSON(tx.Bucket(bServices), []byte(s.ID), s); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.DeleteServices {
+		if err := tx.Bucket(bServices).Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	for _, ctr := range c.Counters {
+		if err := putJSON(tx.Bucket(bCounters), []byte(ctr.ID), ctr); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.DeleteCounters {
+		if err := tx.Bucket(bCounters).Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	tickets, tokens, active := tx.Bucket(bTickets), tx.Bucket(bTokens), tx.Bucket(bActive)
+	for i := range c.Tickets {
+		t := &c.Tickets[i]
+		key, err := ticketKey(t.ID)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(tickets, key, t); err != nil {
+			return err
+		}
+		if err := tokens.Put([]byte(t.Token), key); err != nil {
+			return err
+		}
+		if t.Status.Active() {
+			err = active.Put(key, nil)
+		} else {
+			err = active.Delete(key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, n := range c.Numbers {
+		if err := putJSON(tx.Bucket(bNumbers), []byte(n.Prefix), n); err != nil {
+			return err
+		}
+	}
+	for _, it := range c.Idem {
+		if err := putJSON(tx.Bucket(bIdem), []byte(it.Key), it); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.DeleteIdem {
+		if err := tx.Bucket(bIdem).Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	events := tx.Bucket(bEvents)
+	for i := range c.Events {
+		if err := putJSON(events, u64(c.Events[i].Seq), &c.Events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load reads the live state; see queue.Store.
+func (db *DB) Load() (snap *queue.Snapshot, err error) {
+	snap = &queue.Snapshot{}
+	err = db.view(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bSettings).Get(kSettings); raw != nil {
+			var st queue.Settings
+			if err := json.Unmarshal(raw, &st); err != nil {
+				return fmt.Errorf("settings: %w", err)
+			}
+			snap.Settings = &st
+		}
+		if err := eachJSON(tx.Bucket(bServices), func(s queue.Service) { snap.Services = append(snap.Services, s) }); err != nil {
+			return fmt.Errorf("services: %w", err)
+		}
+		if err := eachJSON(tx.Bucket(bCounters), func(c queue.Counter) { snap.Counters = append(snap.Counters, c) }); err != nil {
+			return fmt.Errorf("counters: %w", err)
+		}
+		tickets := tx.Bucket(bTickets)
+		if err := tx.Bucket(bActive).ForEach(func(k, _ []byte) error {
+			var t queue.Ticket
+			raw := tickets.Get(k)
+			if raw == nil {
+				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
+			}
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			snap.Active = append(snap.Active, t)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := eachJSON(tx.Bucket(bNumbers), func(n queue.DayNumber) { snap.Numbers = append(snap.Numbers, n) }); err != nil {
+			return fmt.Errorf("numbers: %w", err)
+		}
+		if err := eachJSON(tx.Bucket(bIdem), func(it queue.IdemEntry) { snap.Idem = append(snap.Idem, it) }); err != nil {
+			return fmt.Errorf("idempotency keys: %w", err)
+		}
+		if k, _ := tickets.Cursor().Last(); len(k) == 8 {
+			snap.LastTicketID = binary.BigEndian.Uint64(k)
+		}
+		if k, _ := tx.Bucket(bEvents).Cursor().Last(); len(k) == 8 {
+			snap.LastSeq = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	return snap, nil
+}
+
+// view runs a read transaction and turns a panic from a damaged page into an error.
+func (db *DB) view(f func(tx *bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
+		}
+	}()
+	return db.bolt.View(f)
+}
+
+// Ticket finds any ticket by id.
+func (db *DB) Ticket(id string) (queue.Ticket, error) {
+	var t queue.Ticket
+	key, err := ticketKey(id)
+	if err != nil {
+		return t, queue.ErrTicketNotFound
+	}
+	err = db.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bTickets).Get(key)
+		if raw == nil {
+			return queue.ErrTicketNotFound
+		}
+		return json.Unmarshal(raw, &t)
+	})
+	return t, err
+}
+
+// TicketByToken finds any ticket by its status token.
+func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
+	var t queue.Ticket
+	err := db.view(func(tx *bolt.Tx) error {
+		key := tx.Bucket(bTokens).Get([]byte(token))
+		if key == nil {
+			return queue.ErrTicketNotFound
+		}
+		raw := tx.Bucket(bTickets).Get(key)
+		if raw == nil {
+			return queue.ErrTicketNotFound
+		}
+		return json.Unmarshal(raw, &t)
+	})
+	return t, err
+}
+
+// Events returns up to limit events with seq > since, oldest first.
+func (db *DB) Events(since uint64, limit int) ([]queue.Event, error) {
+	var out []queue.Event
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(u64(since + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var ev queue.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WriteBackup streams a consistent copy of the database to w while it serves.
+func (db *DB) WriteBackup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// Size is the size of the database file in bytes.
+func (db *DB) Size() int64 {
+	var n int64
+	_ = db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+func ticketKey(id string) ([]byte, error) {
+	var n uint64
+	if id == "" || len(id) > 20 {
+		return nil, fmt.Errorf("bad ticket id %q", id)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return nil, fmt.Errorf("bad ticket id %q", id)
+		}
+		n = n*10 + uint64(id[i]-'0')
+	}
+	return u64(n), nil
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+func eachJSON[T any](b *bolt.Bucket, f func(T)) error {
+	return b.ForEach(func(k, v []byte) error {
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+		f(x)
+		return nil
+	})
+}

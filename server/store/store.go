@@ -275,9 +275,8 @@ func (db *DB) commitLoop() {
 			}
 			continue
 		}
-		for _, p := range batch {
-			p.errc <- nil
-		}
+		// Publish before answering: once a caller hears "done", the live
+		// push already has the event.
 		if onCommit != nil {
 			var evs []queue.Event
 			for _, p := range batch {
@@ -286,6 +285,9 @@ func (db *DB) commitLoop() {
 			if len(evs) > 0 {
 				onCommit(evs)
 			}
+		}
+		for _, p := range batch {
+			p.errc <- nil
 		}
 	}
 }

@@ -41,6 +41,9 @@ type Snapshot struct {
 	Idem         []IdemEntry
 	LastSeq      uint64
 	LastTicketID uint64
+	// RecentCalls are the latest "called" events, oldest first, for the
+	// lobby display after a restart.
+	RecentCalls []Event
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -96,7 +99,11 @@ type Engine struct {
 	idemFIFO []IdemEntry // oldest first, to expire keys cheaply
 	lastSeq  uint64
 	lastID   uint64
+	recent   []Event // latest calls, oldest first, at most RecentCallsKept
 }
+
+// RecentCallsKept is how many calls the lobby display can show.
+const RecentCallsKept = 10
 
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
@@ -160,6 +167,10 @@ func (e *Engine) load(snap *Snapshot) error {
 		e.idemFIFO = append(e.idemFIFO, it)
 	}
 	e.lastSeq, e.lastID = snap.LastSeq, snap.LastTicketID
+	e.recent = nil
+	for _, ev := range snap.RecentCalls {
+		e.remember(ev)
+	}
 	return nil
 }
 
@@ -204,6 +215,14 @@ func (e *Engine) queueOf(serviceID string) *waitQueue {
 	return q
 }
 
+// remember keeps a call for the lobby display.
+func (e *Engine) remember(ev Event) {
+	e.recent = append(e.recent, ev)
+	if len(e.recent) > RecentCallsKept {
+		e.recent = e.recent[len(e.recent)-RecentCallsKept:]
+	}
+}
+
 // commit hands c to the store; the caller holds e.mu and waits on the
 // returned channel after unlocking, so concurrent operations share commits.
 func (e *Engine) commit(c *Change) <-chan error {
@@ -213,6 +232,9 @@ func (e *Engine) commit(c *Change) <-chan error {
 		c.Events[i].Seq = e.lastSeq
 		if c.Events[i].At.IsZero() {
 			c.Events[i].At = now
+		}
+		if c.Events[i].Type == EventCalled {
+			e.remember(c.Events[i])
 		}
 	}
 	return e.store.Apply(c)

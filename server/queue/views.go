@@ -271,3 +271,65 @@ func (e *Engine) LastSeq() uint64 {
 	defer e.mu.RUnlock()
 	return e.lastSeq
 }
+
+// Call is one call as the lobby display shows it.
+type Call struct {
+	Seq       uint64    `json:"seq"`
+	At        time.Time `json:"at"`
+	TicketID  string    `json:"ticket_id"`
+	Number    string    `json:"number"`
+	ServiceID string    `json:"service_id"`
+	CounterID string    `json:"counter_id"`
+	Counter   string    `json:"counter_name"`
+	Recall    bool      `json:"recall"`
+}
+
+// DisplayView is the whole state of the lobby display.
+type DisplayView struct {
+	BranchName string        `json:"branch_name"`
+	Timezone   string        `json:"timezone"`
+	Calls      []Call        `json:"calls"` // newest first
+	Services   []ServiceView `json:"services"`
+}
+
+// Display returns the lobby display's state and the seq it is current as of.
+func (e *Engine) Display() (DisplayView, uint64) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v := DisplayView{BranchName: e.settings.BranchName, Timezone: e.settings.Timezone, Calls: []Call{}}
+	for i := len(e.recent) - 1; i >= 0; i-- {
+		v.Calls = append(v.Calls, CallOf(e.recent[i]))
+	}
+	v.Services = make([]ServiceView, 0, len(e.svcOrder))
+	for _, id := range e.svcOrder {
+		v.Services = append(v.Services, e.serviceViewLocked(e.services[id]))
+	}
+	return v, e.lastSeq
+}
+
+// CallOf turns a "called" event into what the display shows.
+func CallOf(ev Event) Call {
+	c := Call{Seq: ev.Seq, At: ev.At, Recall: ev.Recall}
+	if ev.Ticket != nil {
+		c.TicketID, c.Number, c.ServiceID, c.CounterID = ev.Ticket.ID, ev.Ticket.Number, ev.Ticket.ServiceID, ev.Ticket.CounterID
+	}
+	if ev.Counter != nil {
+		c.CounterID, c.Counter = ev.Counter.ID, ev.Counter.Name
+	}
+	return c
+}
+
+// StatusAt is Status together with the seq it is current as of; ok is false
+// for an unknown token.
+func (e *Engine) StatusAt(token string) (StatusView, uint64, bool) {
+	seq := e.LastSeq()
+	v, err := e.Status(token)
+	return v, seq, err == nil
+}
+
+// QueueView is the staff's live picture: who waits and who is being served.
+type QueueView struct {
+	Waiting  []TicketView `json:"waiting"`
+	Active   []TicketView `json:"active"`
+	Counters []Counter    `json:"counters"`
+}

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -408,12 +409,36 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		if k, _ := tx.Bucket(bEvents).Cursor().Last(); len(k) == 8 {
 			snap.LastSeq = binary.BigEndian.Uint64(k)
 		}
-		return nil
+		return recentCalls(tx, snap)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	return snap, nil
+}
+
+// recentCalls finds the latest calls for the lobby display, looking back a
+// bounded number of events so start-up stays fast with a year of history.
+func recentCalls(tx *bolt.Tx, snap *queue.Snapshot) error {
+	const lookBack = 5000
+	c := tx.Bucket(bEvents).Cursor()
+	var calls []queue.Event
+	n := 0
+	for k, v := c.Last(); k != nil && n < lookBack && len(calls) < queue.RecentCallsKept; k, v = c.Prev() {
+		n++
+		if !bytes.Contains(v, []byte(`"type":"called"`)) {
+			continue
+		}
+		var ev queue.Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		calls = append(calls, ev)
+	}
+	for i := len(calls) - 1; i >= 0; i-- {
+		snap.RecentCalls = append(snap.RecentCalls, calls[i])
+	}
+	return nil
 }
 
 // view runs a read transaction and turns a panic from a damaged page into an error.

@@ -1,0 +1,219 @@
+package live
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// client is one websocket connection. The ServeWS goroutine is its only
+// writer and a second goroutine its only reader, as gorilla/websocket
+// requires.
+type client struct {
+	conn *websocket.Conn
+	sub  Sub
+	// after is the seq the client is current as of when attached; live
+	// events up to it are already in its snapshot. Set before the client
+	// is registered and never changed after.
+	after uint64
+	send  chan *websocket.PreparedMessage
+	done  chan struct{} // closed by stop
+
+	once   sync.Once
+	code   int // close code to send, 0 for none; set by stop
+	reason string
+}
+
+// stop asks the client's goroutines to end, sending a close frame with code
+// unless it is 0. force closes the connection at once, for clients that are
+// not reading and would never take a close frame anyway. stop reports whether
+// this call was the one that stopped the client.
+func (c *client) stop(code int, reason string, force bool) bool {
+	first := false
+	c.once.Do(func() {
+		first = true
+		c.code, c.reason = code, reason
+		close(c.done)
+	})
+	if force {
+		c.conn.Close() // safe alongside a blocked write; unblocks it
+	}
+	return first
+}
+
+// offer queues a live message without blocking. It returns false if the
+// client was dropped because its queue was full.
+func (c *client) offer(seq uint64, pm *websocket.PreparedMessage) bool {
+	if seq <= c.after {
+		return true
+	}
+	select {
+	case <-c.done:
+		return true
+	default:
+	}
+	select {
+	case c.send <- pm:
+		return true
+	default:
+		return !c.stop(websocket.CloseTryAgainLater, "too slow", true)
+	}
+}
+
+// ServeWS upgrades the request to a websocket and streams sub to it until the
+// client goes away or the hub closes. The caller has already authorised and
+// validated sub. since is nil unless the client asked to resume after that
+// seq.
+func (h *Hub) ServeWS(w http.ResponseWriter, req *http.Request, sub Sub, since *uint64) {
+	if !h.enter() {
+		http.Error(w, "live updates are shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.wg.Done()
+
+	conn, err := h.up.Upgrade(w, req, nil)
+	if err != nil {
+		h.log.Debug("live: upgrade failed", "err", err)
+		return // Upgrade has answered the request
+	}
+	conn.SetReadLimit(readLimit)
+	c := &client{
+		conn: conn,
+		sub:  sub,
+		send: make(chan *websocket.PreparedMessage, h.opt.SendQueue),
+		done: make(chan struct{}),
+	}
+	st, ref := h.attach(c, since)
+	if ref != nil {
+		closeNow(conn, ref.code, ref.reason)
+		return
+	}
+	defer h.detach(c)
+	h.serve(c, st)
+	h.log.Debug("live: client gone", "topic", sub.Topic, "code", c.code, "reason", c.reason)
+}
+
+// serve runs the client's reader and writer and returns when both have ended.
+func (h *Hub) serve(c *client, st *start) {
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		h.read(c)
+	}()
+
+	h.write(c, st)
+	c.stop(0, "", false) // the writer may have ended on its own, on an error
+	if c.code != 0 {
+		msg := websocket.FormatCloseMessage(c.code, c.reason)
+		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
+			// Give the peer a moment to answer, so that it sees a
+			// clean close carrying our code.
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-readDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	c.conn.Close()
+	<-readDone
+}
+
+// read discards what the client sends; reading is still needed to process
+// pongs and close frames and to notice a dead peer.
+func (h *Hub) read(c *client) {
+	defer c.stop(0, "", false)
+	wait := 2 * h.opt.PingInterval
+	alive := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wait)) }
+	c.conn.SetPongHandler(alive)
+	alive("")
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return
+		}
+		alive("")
+	}
+}
+
+// write sends st, then live messages and pings, until the client is stopped or
+// a write fails.
+func (h *Hub) write(c *client, st *start) {
+	if st.hasSnap {
+		ok := h.writeJSON(c, st.snapSeq, TypeSnapshot, st.snap)
+		st.snap = nil
+		if !ok {
+			return
+		}
+	}
+	replay := st.replay
+	st.replay = nil // a long replay must not stay reachable for the connection's life
+	for _, ev := range replay {
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		// Rendered here, not under the hub lock at attach, so that a
+		// long replay delays nobody else.
+		typ, data, ok := h.r.Render(c.sub, ev)
+		if !ok {
+			continue
+		}
+		if typ == "" {
+			typ = ev.Type
+		}
+		if !h.writeJSON(c, ev.Seq, typ, data) {
+			return
+		}
+	}
+
+	ping := time.NewTicker(h.opt.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case pm := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
+			if err := c.conn.WritePreparedMessage(pm); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteTimeout)); err != nil {
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// writeJSON writes one message meant for c alone; it reports whether the
+// client can go on.
+func (h *Hub) writeJSON(c *client, seq uint64, typ string, data any) bool {
+	msg, err := encode(seq, typ, data)
+	if err != nil {
+		h.log.Error("live: encode message", "seq", seq, "type", typ, "err", err)
+		c.stop(websocket.CloseInternalServerErr, "internal error", false)
+		return false
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, msg) == nil
+}
+
+// closeNow closes a connection that was never attached, telling the peer why.
+func closeNow(conn *websocket.Conn, code int, reason string) {
+	deadline := time.Now().Add(closeGrace)
+	msg := websocket.FormatCloseMessage(code, reason)
+	if conn.WriteControl(websocket.CloseMessage, msg, deadline) == nil {
+		// Wait for the peer's close frame so that it sees a clean close.
+		conn.SetReadDeadline(deadline)
+		for {
+			if _, _, err := conn.NextReader(); err != nil {
+				break
+			}
+		}
+	}
+	conn.Close()
+}

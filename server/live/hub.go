@@ -1,0 +1,468 @@
+// Package live pushes the branch's committed events to websocket clients: the
+// lobby display, the staff console and each phone's status page.
+//
+// The server feeds one Hub from the engine's committed event log, in seq
+// order, and mounts Hub.ServeWS for GET /api/v1/live. Every message is one
+// JSON text frame:
+//
+//	{"seq": 42, "type": "called", "data": {...}}
+//
+// A connection starts either with a snapshot (type "snapshot") of everything
+// its subscription shows, or, when the client resumes with since=N and the
+// hub still holds every event after N, with a replay of those events. After
+// that it gets live events. Either way the client sees each event after its
+// starting point exactly once and in seq order, so a page can apply messages
+// blindly and, after a network blip, reconnect with since= set to the last seq
+// it saw.
+//
+// A client that cannot keep up is dropped instead of being buffered for: one
+// phone on a weak signal must neither slow the lobby display nor grow the
+// box's memory. It reconnects and catches up from the resume buffer or from a
+// fresh snapshot.
+//
+// A subscription the Renderer does not know (an unknown ticket token) is
+// closed with code CloseUnknownKey; pages should not retry it.
+package live
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TypeSnapshot is the type of the first message of a connection that is not
+// resumed from the buffer.
+const TypeSnapshot = "snapshot"
+
+// CloseUnknownKey is the close code for a subscription the Renderer does not
+// know. It is in the 4000-4999 range kept for applications so that pages can
+// tell "stop retrying" apart from the standard codes after which they should
+// reconnect.
+const CloseUnknownKey = 4404
+
+const (
+	defaultBuffer       = 4096
+	defaultPingInterval = 25 * time.Second
+	// maxPingInterval is what the API promises clients: a ping at least
+	// every 30 s, which keeps NAT and proxy idle timers from firing.
+	maxPingInterval     = 30 * time.Second
+	defaultWriteTimeout = 10 * time.Second
+	defaultSendQueue    = 256
+	// readLimit is small because clients only ever send control frames;
+	// anything larger is a broken or hostile client.
+	readLimit = 512
+	// closeGrace bounds the close handshake so that shutdown is quick even
+	// when peers do not answer.
+	closeGrace = time.Second
+	// snapshotTries bounds how often a connection retries when the Renderer
+	// lags the event feed by more than the buffer.
+	snapshotTries = 3
+)
+
+// Event is one committed change of the branch. Seq rises by one per event.
+type Event struct {
+	Seq  uint64
+	Type string
+	// Data is anything encoding/json can marshal. The hub keeps it for
+	// resumes and hands it to several goroutines, so it must not be
+	// modified after Publish.
+	Data any
+	// Service is the id of the service the event concerns, "" if none. The
+	// hub passes it through to the Renderer.
+	Service string
+}
+
+// Sub identifies what a client listens to.
+type Sub struct {
+	Topic string // "display", "queue" or "status"
+	Key   string // the ticket token for "status"
+}
+
+// Renderer turns the branch state into what one subscription sees. It is
+// called from several goroutines at once.
+type Renderer interface {
+	// Snapshot returns the whole state that sub shows and the seq of the
+	// last event that state includes. ok=false means the subscription is
+	// unknown (e.g. an unknown ticket token); the client is then closed with
+	// CloseUnknownKey.
+	Snapshot(sub Sub) (data any, seq uint64, ok bool)
+	// Render returns what sub gets for ev, or ok=false if sub does not get
+	// it. Type and data may differ from ev's, e.g. a status update for a
+	// ticket token; an empty typ means ev.Type.
+	Render(sub Sub, ev Event) (typ string, data any, ok bool)
+}
+
+// Options tune a Hub. Zero values mean the defaults.
+type Options struct {
+	// Buffer is how many recent events are kept for since= resumes
+	// (default 4096).
+	Buffer int
+	// PingInterval is how often each client is pinged (default 25 s, at
+	// most 30 s). A client that sends nothing, not even a pong, for two
+	// intervals is dropped.
+	PingInterval time.Duration
+	// WriteTimeout bounds each write to a client (default 10 s).
+	WriteTimeout time.Duration
+	// SendQueue is how many messages may wait for one client before it is
+	// dropped as too slow (default 256).
+	SendQueue int
+	// CheckOrigin decides whether a handshake's Origin is acceptable. When
+	// nil, only same-origin requests and requests without an Origin header
+	// (non-browser clients) are accepted.
+	CheckOrigin func(r *http.Request) bool
+	// Logger receives the hub's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Hub fans the branch's events out to websocket clients. Create it with New.
+type Hub struct {
+	r   Renderer
+	opt Options
+	log *slog.Logger
+	up  websocket.Upgrader
+
+	// pubMu keeps fan-out in seq order even if Publish is ever called from
+	// more than one goroutine; fan-out runs outside mu.
+	pubMu sync.Mutex
+
+	mu      sync.Mutex
+	closed  bool
+	buf     ring
+	clients map[*client]struct{}
+	// groups holds the clients of each subscription, so that an event is
+	// rendered and encoded once per distinct Sub rather than once per
+	// client (fifty displays share one encoding). The slices are never
+	// modified in place, which lets Publish use them after unlocking.
+	groups map[Sub][]*client
+	view   []fanout // groups as a slice; nil when groups changed
+	wg     sync.WaitGroup
+}
+
+// fanout is one subscription and its clients at the time of a Publish.
+type fanout struct {
+	sub     Sub
+	clients []*client
+}
+
+// writePool lends write buffers to connections only while they write, so
+// that idle connections (most of them) hold none.
+var writePool sync.Pool
+
+// New returns a Hub that renders with r.
+func New(r Renderer, o Options) *Hub {
+	if o.Buffer <= 0 {
+		o.Buffer = defaultBuffer
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = defaultPingInterval
+	}
+	o.PingInterval = min(o.PingInterval, maxPingInterval)
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = defaultWriteTimeout
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = defaultSendQueue
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	check := o.CheckOrigin
+	if check == nil {
+		check = sameOrigin
+	}
+	return &Hub{
+		r:   r,
+		opt: o,
+		log: o.Logger,
+		up: websocket.Upgrader{
+			HandshakeTimeout: o.WriteTimeout,
+			CheckOrigin:      check,
+			WriteBufferPool:  &writePool,
+		},
+		buf:     ring{evs: make([]Event, o.Buffer)},
+		clients: make(map[*client]struct{}),
+		groups:  make(map[Sub][]*client),
+	}
+}
+
+// sameOrigin accepts requests without an Origin header (not from a browser,
+// so no cross-site risk) and those whose Origin host is the request's Host.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// Publish hands ev to every client whose subscription renders it. Events
+// must come in seq order; one with a seq not above the last is dropped as a
+// duplicate. Publish never waits for clients: a client whose send queue is
+// full is dropped. It calls the Renderer, so the caller must not hold locks
+// the Renderer takes.
+func (h *Hub) Publish(ev Event) {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	if h.buf.n > 0 {
+		last := h.buf.last()
+		if ev.Seq <= last {
+			h.mu.Unlock()
+			h.log.Warn("live: stale event dropped", "seq", ev.Seq, "last", last)
+			return
+		}
+		if ev.Seq != last+1 {
+			// Events were skipped: a resume across the hole would
+			// silently miss them, so only resumes after it are served.
+			h.buf.reset()
+			h.log.Warn("live: gap in event feed", "seq", ev.Seq, "last", last)
+		}
+	}
+	h.buf.push(ev)
+	view := h.viewLocked()
+	h.mu.Unlock()
+
+	// A client attaching after the unlock above finds ev in the buffer and
+	// is not in view, and one attached before is in view and does not find
+	// it, so every client gets ev exactly once.
+	for _, f := range view {
+		typ, data, ok := h.r.Render(f.sub, ev)
+		if !ok {
+			continue
+		}
+		if typ == "" {
+			typ = ev.Type
+		}
+		pm, err := prepare(ev.Seq, typ, data)
+		if err != nil {
+			h.log.Error("live: encode event", "seq", ev.Seq, "type", typ, "err", err)
+			// Skipping the event would leave these clients silently
+			// wrong; closing makes them reconnect and take a snapshot.
+			for _, c := range f.clients {
+				c.stop(websocket.CloseInternalServerErr, "internal error", false)
+			}
+			continue
+		}
+		for _, c := range f.clients {
+			if !c.offer(ev.Seq, pm) {
+				h.log.Info("live: dropped slow client", "topic", c.sub.Topic, "seq", ev.Seq)
+			}
+		}
+	}
+}
+
+func (h *Hub) viewLocked() []fanout {
+	if h.view == nil {
+		h.view = make([]fanout, 0, len(h.groups))
+		for sub, cs := range h.groups {
+			h.view = append(h.view, fanout{sub: sub, clients: cs})
+		}
+	}
+	return h.view
+}
+
+// Clients returns the number of connected clients.
+func (h *Hub) Clients() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// Close closes every client with "going away", refuses new ones and waits
+// until every ServeWS call has returned. The HTTP server does not track
+// upgraded connections, so call Close during graceful shutdown.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	cs := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+
+	for _, c := range cs {
+		c.stop(websocket.CloseGoingAway, "server shutting down", false)
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		// A writer stuck on a client that stopped reading would
+		// otherwise hold shutdown for a whole write timeout.
+		for _, c := range cs {
+			c.conn.Close()
+		}
+		<-done
+	}
+}
+
+// enter counts a ServeWS call so that Close can wait for it. Adding under mu
+// and only while open keeps wg.Add from racing with Close's wg.Wait.
+func (h *Hub) enter() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.wg.Add(1)
+	return true
+}
+
+// start is what a client gets before live events: an optional snapshot, then
+// the buffered events after its starting point.
+type start struct {
+	hasSnap bool
+	snap    any
+	snapSeq uint64
+	replay  []Event
+}
+
+// refusal is why a connection is closed before it is attached.
+type refusal struct {
+	code   int
+	reason string
+}
+
+// attach picks c's starting point, collects what it needs before live events
+// and registers c for them, all under one lock so that nothing published in
+// between is lost or sent twice.
+//
+// Snapshot runs outside the lock so that many clients reconnecting at once
+// (a Wi-Fi blip in the lobby) neither serialise on it nor delay Publish. Its
+// state may be ahead of the events published so far (c.after then filters
+// out the ones it already includes) or behind them (the buffer fills the
+// difference).
+func (h *Hub) attach(c *client, since *uint64) (*start, *refusal) {
+	for range snapshotTries {
+		data, seq, ok := h.r.Snapshot(c.sub)
+		if !ok {
+			// The key is checked even on resume, so a page holding
+			// a token that has gone away learns it instead of
+			// waiting for updates that never come.
+			reason := "unknown topic"
+			if c.sub.Key != "" {
+				reason = "unknown key"
+			}
+			return nil, &refusal{CloseUnknownKey, reason}
+		}
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return nil, &refusal{websocket.CloseGoingAway, "server shutting down"}
+		}
+		var st *start
+		switch {
+		case since != nil && h.resumableLocked(*since, seq):
+			c.after = *since
+			st = &start{replay: h.buf.since(*since)}
+		case h.coversLocked(seq):
+			c.after = seq
+			st = &start{hasSnap: true, snap: data, snapSeq: seq, replay: h.buf.since(seq)}
+		}
+		if st != nil {
+			h.addLocked(c)
+			h.mu.Unlock()
+			return st, nil
+		}
+		h.mu.Unlock()
+	}
+	h.log.Warn("live: renderer lags the event feed by more than the buffer", "topic", c.sub.Topic)
+	return nil, &refusal{websocket.CloseTryAgainLater, "try again"}
+}
+
+// resumableLocked reports whether a client that has seen every event up to n
+// can continue from there, given the Renderer's state is at seq x.
+func (h *Hub) resumableLocked(n, x uint64) bool {
+	if h.buf.n == 0 {
+		// Nothing published yet, so the only position known to be
+		// complete is the Renderer's own.
+		return n == x
+	}
+	// Up to x is fine even past the last published event: the rest of the
+	// feed up to x is still to come and c.after filters it.
+	return h.buf.keeps(n) && n <= max(h.buf.last(), x)
+}
+
+// coversLocked reports whether the events between a snapshot at seq x and
+// the last published one are all still buffered.
+func (h *Hub) coversLocked(x uint64) bool {
+	return h.buf.n == 0 || h.buf.keeps(x)
+}
+
+func (h *Hub) addLocked(c *client) {
+	h.clients[c] = struct{}{}
+	cs := h.groups[c.sub]
+	h.groups[c.sub] = append(cs[:len(cs):len(cs)], c)
+	h.view = nil
+}
+
+func (h *Hub) detach(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	old := h.groups[c.sub]
+	cs := make([]*client, 0, len(old))
+	for _, o := range old {
+		if o != c {
+			cs = append(cs, o)
+		}
+	}
+	if len(cs) == 0 {
+		delete(h.groups, c.sub)
+	} else {
+		h.groups[c.sub] = cs
+	}
+	h.view = nil
+}
+
+// message is the wire format of every message.
+type message struct {
+	Seq  uint64 `json:"seq"`
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+// emptyObject stands in for nil data: clients may read msg.data.x without
+// checking for null.
+var emptyObject = json.RawMessage("{}")
+
+func encode(seq uint64, typ string, data any) ([]byte, error) {
+	if data == nil {
+		data = emptyObject
+	}
+	return json.Marshal(message{Seq: seq, Type: typ, Data: data})
+}
+
+// prepare encodes a message shared by many clients; a PreparedMessage frames
+// it once instead of once per connection.
+func prepare(seq uint64, typ string, data any) (*websocket.PreparedMessage, error) {
+	msg, err := encode(seq, typ, data)
+	if err != nil {
+		return nil, err
+	}
+	return websocket.NewPreparedMessage(websocket.TextMessage, msg)
+}

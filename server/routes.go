@@ -57,6 +57,9 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)
 
+	// Live updates (websocket).
+	api.GET("/live", s.liveWS, anon)
+
 	// Operations.
 	api.GET("/events", s.listEvents, staff)
 	api.GET("/backup", s.getBackup, admin)

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/server/config"
+	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
@@ -37,6 +38,8 @@ type Server struct {
 	echo       *echo.Echo
 	publicURL  string
 	loginLimit *limiter
+	hub        *live.Hub
+	feed       *feed
 
 	// Notices are printed once at start (first admin password, demo kiosk).
 	Notices []string
@@ -67,6 +70,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, loginLimit: newLimiter(10, 5*time.Minute)}
 	if err := s.init(seed, o); err != nil {
+		s.stopLive()
 		db.Close()
 		return nil, err
 	}
@@ -79,6 +83,8 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The hub listens before the first change, so it misses none.
+	s.startLive()
 	if !s.engine.Configured() {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
 			return fmt.Errorf("seed configuration: %w", err)
@@ -184,6 +190,7 @@ func (s *Server) DB() *store.DB { return s.db }
 
 // Close stops background work and closes the database.
 func (s *Server) Close() error {
+	s.stopLive()
 	return s.db.Close()
 }
 
@@ -205,6 +212,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Websockets are hijacked connections Shutdown does not wait for: the
+	// hub closes them, telling clients to come back.
+	s.hub.Close()
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shut); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/kiosk"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
@@ -500,6 +501,19 @@ func (s *Server) callNext(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+// statusQR is the QR code of a ticket's status page, shown by the kiosk.
+func (s *Server) statusQR(c echo.Context) error {
+	tok := c.Param("token")
+	if !tokenPattern.MatchString(tok) {
+		return errUnknownTicket
+	}
+	if _, err := s.engine.Status(tok); err != nil {
+		return err
+	}
+	kiosk.QRPNG(c.Response(), s.statusURL(tok), 320)
+	return nil
 }
 
 func (s *Server) getStatus(c echo.Context) error {

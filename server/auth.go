@@ -295,3 +295,23 @@ func (s *Server) logout(c echo.Context) error {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	return nil
 }
+
+// pageNeed guards a staff page: anonymous visitors go to the login page and
+// come back after it; a user without the role gets a short refusal page.
+func pageNeed(role int) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := who(c)
+			switch {
+			case id.role >= role:
+				return next(c)
+			case id.role < roleStaff:
+				return c.Redirect(http.StatusSeeOther, "/login/?next="+url.QueryEscape(c.Request().URL.Path))
+			default:
+				return c.HTML(http.StatusForbidden, `<!doctype html><meta charset="utf-8"><title>Admins only</title>`+
+					`<body style="font-family:sans-serif;padding:2em"><h1>Admins only · 仅限管理员</h1>`+
+					`<p>Your account cannot open this page. <a href="/console/">Back to the console</a></p>`)
+			}
+		}
+	}
+}

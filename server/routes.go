@@ -1,6 +1,15 @@
 package server
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/assets"
+	"queuebox/display"
+	"queuebox/kiosk"
+	"queuebox/server/console"
+)
 
 // routes declares every route of the box. The API contract is in
 // ../shared/api-v1.md; extensions are listed in server/API.md.
@@ -63,6 +72,23 @@ func (s *Server) routes(e *echo.Echo) {
 	// Operations.
 	api.GET("/events", s.listEvents, staff)
 	api.GET("/backup", s.getBackup, admin)
+
+	// Pages. Customers' pages are public; staff pages need a session and
+	// send anonymous visitors to the login page.
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", assets.Handler())))
+	e.GET("/display/*", echo.WrapHandler(http.StripPrefix("/display/", display.Pages())))
+	e.GET("/t/:token", echo.WrapHandler(display.StatusPage()))
+	e.GET("/t/:token/qr.png", s.statusQR)
+	e.GET("/kiosk/*", echo.WrapHandler(http.StripPrefix("/kiosk/", kiosk.Pages())))
+	e.GET("/book/", echo.WrapHandler(kiosk.BookingPage()))
+	e.GET("/login/", echo.WrapHandler(console.Login()))
+	e.GET("/console/static/*", echo.WrapHandler(http.StripPrefix("/console/static/", console.Files())))
+	e.GET("/console/", echo.WrapHandler(console.Console()), s.identify, pageNeed(roleStaff))
+	e.GET("/admin/", echo.WrapHandler(console.Admin()), s.identify, pageNeed(roleAdmin))
+	for _, p := range []string{"/display", "/kiosk", "/book", "/login", "/console", "/admin"} {
+		e.GET(p, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, c.Request().URL.Path+"/") })
+	}
 
 	// Anything else under the API is a JSON 404 (or 405), never a page.
 	api.Any("/*", func(c echo.Context) error { return errNotFound })

@@ -1,0 +1,126 @@
+/*
+ * queuebox live client: one websocket topic that never needs F5.
+ *
+ *   var conn = QBLive.connect({
+ *     topic: "display",            // "display", "queue" or "status"
+ *     params: {token: "..."},      // extra query parameters
+ *     onSnapshot: function (data, seq) {},
+ *     onEvent: function (type, data, seq) {},
+ *     onState: function (state) {} // "connecting", "live", "reconnecting", "gone"
+ *   });
+ *
+ * It resumes with since=<last seq> after a drop, backs off 0.5 s → 15 s,
+ * reconnects at once when a phone is unlocked (visibilitychange) or the
+ * network comes back, and stops for good on close code 4404 (unknown ticket).
+ * Plain ES5 on purpose: lobby TVs run old Chromium-based browsers.
+ */
+(function (global) {
+  "use strict";
+
+  var UNKNOWN_KEY = 4404;
+
+  function connect(opts) {
+    var seq = null;
+    var ws = null;
+    var delay = 500;
+    var timer = null;
+    var stopped = false;
+    var state = "";
+
+    function setState(s) {
+      if (s === state) { return; }
+      state = s;
+      if (opts.onState) { opts.onState(s); }
+    }
+
+    function url() {
+      var proto = location.protocol === "https:" ? "wss:" : "ws:";
+      var q = "topic=" + encodeURIComponent(opts.topic);
+      var p = opts.params || {};
+      for (var k in p) {
+        if (Object.prototype.hasOwnProperty.call(p, k)) {
+          q += "&" + encodeURIComponent(k) + "=" + encodeURIComponent(p[k]);
+        }
+      }
+      if (seq !== null) { q += "&since=" + seq; }
+      return proto + "//" + location.host + "/api/v1/live?" + q;
+    }
+
+    function schedule() {
+      if (stopped || timer) { return; }
+      setState("reconnecting");
+      timer = setTimeout(function () { timer = null; open(); }, delay);
+      delay = Math.min(delay * 2, 15000);
+    }
+
+    function open() {
+      if (stopped) { return; }
+      if (ws) { try { ws.close(); } catch (e) {} }
+      if (state === "") { setState("connecting"); }
+      var sock;
+      try { sock = new WebSocket(url()); } catch (e) { schedule(); return; }
+      ws = sock;
+      sock.onopen = function () {
+        delay = 500;
+      };
+      sock.onmessage = function (ev) {
+        if (sock !== ws) { return; }
+        var m;
+        try { m = JSON.parse(ev.data); } catch (e) { return; }
+        if (m.type === "snapshot") {
+          seq = m.seq;
+          setState("live");
+          if (opts.onSnapshot) { opts.onSnapshot(m.data, m.seq); }
+          return;
+        }
+        if (seq !== null && m.seq <= seq) { return; }
+        seq = m.seq;
+        setState("live");
+        if (opts.onEvent) { opts.onEvent(m.type, m.data, m.seq); }
+      };
+      sock.onclose = function (ev) {
+        if (sock !== ws) { return; }
+        ws = null;
+        if (ev.code === UNKNOWN_KEY) {
+          stopped = true;
+          setState("gone");
+          return;
+        }
+        schedule();
+      };
+      // A resume that is already current gets no snapshot: mark it live once open.
+      sock.addEventListener("open", function () {
+        if (seq !== null) { setState("live"); }
+      });
+    }
+
+    function kick() {
+      // Back from a locked phone or a network change: try now, not after the backoff.
+      if (stopped) { return; }
+      if (!ws || ws.readyState > 1) {
+        if (timer) { clearTimeout(timer); timer = null; }
+        delay = 500;
+        open();
+      }
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { kick(); }
+    });
+    global.addEventListener("online", kick);
+    global.addEventListener("pageshow", kick);
+
+    open();
+    return {
+      close: function () {
+        stopped = true;
+        if (timer) { clearTimeout(timer); }
+        if (ws) { ws.close(); }
+      },
+      seq: function () { return seq; },
+      state: function () { return state; }
+    };
+  }
+
+  global.QBLive = { connect: connect };
+})(window);

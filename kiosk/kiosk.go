@@ -1,0 +1,45 @@
+// Package kiosk serves the touchscreen kiosk page and the public booking
+// page, and makes the QR codes they show.
+package kiosk
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+
+	"github.com/skip2/go-qrcode"
+)
+
+//go:embed web
+var web embed.FS
+
+func webFS() fs.FS {
+	sub, err := fs.Sub(web, "web")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Pages serves the kiosk; mount it under /kiosk/.
+func Pages() http.Handler { return http.FileServer(http.FS(webFS())) }
+
+// BookingPage serves the public booking page; mount it at /book/.
+func BookingPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, webFS(), "book.html")
+	})
+}
+
+// QRPNG writes text as a QR code PNG. Codes are made on the box, so the
+// kiosk needs no outside service.
+func QRPNG(w http.ResponseWriter, text string, size int) {
+	png, err := qrcode.Encode(text, qrcode.Medium, size)
+	if err != nil {
+		http.Error(w, "qr: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	w.Write(png)
+}

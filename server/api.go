@@ -503,6 +503,17 @@ func (s *Server) callNext(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.ticketOut(v))
 }
 
+// qrPNG renders short text (a pairing URL, a booking code) as a QR code, so
+// pages need no outside service to show one.
+func (s *Server) qrPNG(c echo.Context) error {
+	text := c.QueryParam("text")
+	if text == "" || len(text) > 512 {
+		return errInvalid.with("text is required, at most 512 bytes")
+	}
+	kiosk.QRPNG(c.Response(), text, 320)
+	return nil
+}
+
 // statusQR is the QR code of a ticket's status page, shown by the kiosk.
 func (s *Server) statusQR(c echo.Context) error {
 	tok := c.Param("token")

@@ -69,6 +69,9 @@ func (s *Server) routes(e *echo.Echo) {
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)
 
+	// A QR code of short text (pairing URLs, booking codes).
+	api.GET("/qr.png", s.qrPNG, anon)
+
 	// Operations.
 	api.GET("/events", s.listEvents, staff)
 	api.GET("/backup", s.getBackup, admin)

@@ -104,7 +104,7 @@ type callMsg struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	} `json:"counter"`
-	Recall bool      `json:"recall"`
+	Recall bool       `json:"recall"`
 	Call   queue.Call `json:"call"`
 }
 

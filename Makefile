@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X queuebox/server.Version=$(VERSION)
 
-.PHONY: run test build bench vet fuzz clean
+.PHONY: run test build bench vet ticket-preview clean
 
 ## run: start the box with the demo config and the database under ./data
 run:
@@ -23,6 +23,10 @@ build:
 ## bench: the performance figures (see README "Performance")
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/...
+
+## ticket-preview: regenerate the golden ESC/POS files and the PNG preview of the sample ticket
+ticket-preview:
+	$(GO) test ./printer -run 'TestEncodeGolden|TestPreview' -update
 
 clean:
 	rm -rf bin

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/kiosk"
+	"queuebox/printer"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
@@ -165,6 +166,11 @@ type deviceOut struct {
 	Token      string `json:"token,omitempty"`
 	PairingURL string `json:"pairing_url,omitempty"`
 	Revoked    bool   `json:"revoked,omitempty"`
+	PrinterURL string `json:"printer_url,omitempty"`
+}
+
+func newDeviceOut(d store.Device) deviceOut {
+	return deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Revoked: d.Revoked, PrinterURL: d.PrinterURL}
 }
 
 func (s *Server) postDevice(c echo.Context) error {
@@ -205,9 +211,45 @@ func (s *Server) listDevices(c echo.Context) error {
 	}
 	out := make([]deviceOut, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Revoked: d.Revoked})
+		out = append(out, newDeviceOut(d))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// putDevice renames a device or sets the printer its tickets go to ("" =
+// the branch's printer).
+func (s *Server) putDevice(c echo.Context) error {
+	var req struct {
+		Name       *string `json:"name"`
+		PrinterURL *string `json:"printer_url"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	d, err := s.db.Device(c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownDevice
+	} else if err != nil {
+		return err
+	}
+	if req.Name != nil {
+		if *req.Name == "" || len(*req.Name) > 64 {
+			return errInvalid.with("name is required, at most 64 characters")
+		}
+		d.Name = *req.Name
+	}
+	if req.PrinterURL != nil {
+		if *req.PrinterURL != "" {
+			if err := printer.ParseURL(*req.PrinterURL); err != nil {
+				return errInvalid.with("printer_url %v", err)
+			}
+		}
+		d.PrinterURL = *req.PrinterURL
+	}
+	if err := s.db.PutDevice(d); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newDeviceOut(d))
 }
 
 func (s *Server) deleteDevice(c echo.Context) error {
@@ -230,7 +272,7 @@ func (s *Server) getDevice(c echo.Context) error {
 	if id.device == nil {
 		return errForbidden.with("this is not a device")
 	}
-	return c.JSON(http.StatusOK, deviceOut{ID: id.device.ID, Kind: id.device.Kind, Name: id.device.Name})
+	return c.JSON(http.StatusOK, newDeviceOut(*id.device))
 }
 
 // --- services, counters, settings ---
@@ -379,6 +421,8 @@ func (s *Server) putSettings(c echo.Context) error {
 type ticketOut struct {
 	queue.TicketView
 	StatusURL string `json:"status_url"`
+	// Print is how printing went so far, for tickets a kiosk issued.
+	Print string `json:"print,omitempty"`
 }
 
 func (s *Server) ticketOut(v queue.TicketView) ticketOut {
@@ -421,10 +465,15 @@ func (s *Server) postTicket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	out := s.ticketOut(v)
+	if id.device != nil && id.device.Kind == "kiosk" {
+		// Submit is keyed by ticket id: a replayed request never prints twice.
+		out.Print = string(s.printTicket(v, id.device, v.ID))
+	}
 	if !created {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	return c.JSON(http.StatusCreated, s.ticketOut(v))
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Server) getTicket(c echo.Context) error {

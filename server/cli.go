@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"queuebox/printer"
+	"queuebox/printer/printertest"
 	"queuebox/server/config"
 	"queuebox/server/store"
 )
@@ -26,6 +28,9 @@ Usage:
   queuebox user add NAME --role ROLE      add a user (staff or admin); password on stdin
   queuebox user passwd NAME               set a user's password; password on stdin
   queuebox restore FILE                   put a backup back (the server must be stopped)
+  queuebox print-test --printer URL       print a sample ticket (--width 58|80, --lang zh|en, --native-qr)
+  queuebox fake-printer [--addr HOST:PORT] [--mode healthy|paper_out|…]
+                                          a pretend network printer, to try printing without one
 
 Every command takes --data DIR (env QUEUEBOX_DATA, default ./data).
 
@@ -48,6 +53,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userCmd(args[1:], stdin, stdout)
 	case "restore":
 		err = restoreCmd(args[1:], stdout)
+	case "print-test":
+		err = printTestCmd(ctx, args[1:], stdout)
+	case "fake-printer":
+		err = fakePrinterCmd(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+config.Usage())
 	default:
@@ -264,4 +273,95 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+func printTestCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("queuebox print-test", flag.ContinueOnError)
+	url := fs.String("printer", os.Getenv("QUEUEBOX_PRINTER"), "printer URL: tcp://HOST:9100 or file:///dev/usb/lp0 (env QUEUEBOX_PRINTER)")
+	width := fs.Int("width", 80, "paper width in mm: 58 or 80")
+	lang := fs.String("lang", "", "zh, en or empty for both")
+	native := fs.Bool("native-qr", false, "use the printer's own QR command")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *url == "" || *url == "none" {
+		return errors.New("--printer URL is required, e.g. --printer tcp://192.168.1.50:9100")
+	}
+	o := printer.Options{Width: printer.Width80mm, Lang: *lang, NativeQR: *native}
+	if *width == 58 {
+		o.Width = printer.Width58mm
+	} else if *width != 80 {
+		return errors.New("--width must be 58 or 80")
+	}
+	job, err := printer.Encode(printer.SampleTicket(), o)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	h, err := printer.Print(ctx, *url, job)
+	if err != nil {
+		return fmt.Errorf("print on %s: %w", *url, err)
+	}
+	fmt.Fprintf(stdout, "sample ticket sent to %s (%d bytes); printer state: %s\n", *url, len(job), h.State)
+	return nil
+}
+
+// fakePrinterCmd runs the fake printer of the tests as a command, so the
+// printing path can be tried on a box without a printer.
+func fakePrinterCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("queuebox fake-printer", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9100", "address to listen on")
+	mode := fs.String("mode", "healthy", "healthy, near_end, paper_out, cover_open, silent, hang or refuse")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, err := printertest.ParseMode(*mode)
+	if err != nil {
+		return err
+	}
+	p, err := printertest.Start(*addr)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if err := p.SetMode(m); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fake printer at %s (mode %s); start queuebox with --printer %s\n", p.Addr(), m, p.URL())
+	fmt.Fprintln(stdout, "type a mode name and Enter to switch (healthy, paper_out, cover_open, hang, refuse); Ctrl-C stops")
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			lines <- strings.TrimSpace(sc.Text())
+		}
+		close(lines)
+	}()
+	printed := 0
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				lines = nil
+				continue
+			}
+			if m, err := printertest.ParseMode(l); err != nil {
+				fmt.Fprintln(stdout, err)
+			} else if err := p.SetMode(m); err != nil {
+				fmt.Fprintln(stdout, err)
+			} else {
+				fmt.Fprintf(stdout, "mode: %s\n", m)
+			}
+		case <-tick.C:
+			if n := len(p.Jobs()); n > printed {
+				fmt.Fprintf(stdout, "printed %d ticket(s)\n", n-printed)
+				printed = n
+			}
+		}
+	}
 }

@@ -31,6 +31,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/users/:name", s.putUser, admin)
 	api.GET("/devices", s.listDevices, admin)
 	api.POST("/devices", s.postDevice, admin)
+	api.PUT("/devices/:id", s.putDevice, admin)
 	api.DELETE("/devices/:id", s.deleteDevice, admin)
 	api.GET("/device", s.getDevice, staffOrDevice)
 
@@ -60,6 +61,9 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/tickets/:id/no-show", s.ticketStep(s.engineNoShow), staff)
 	api.POST("/tickets/:id/cancel", s.ticketStep(s.engineCancel), staff)
 	api.POST("/tickets/:id/transfer", s.transferTicket, staff)
+	api.GET("/tickets/:id/print", s.ticketPrint, staffOrDevice)
+	api.POST("/tickets/:id/print", s.reprintTicket, staff)
+	api.GET("/printer", s.getPrinter, staff)
 	api.GET("/queue", s.getQueue, staff)
 	api.GET("/active", s.getActive, staff)
 	api.POST("/counters/:id/next", s.callNext, staff)

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/server/config"
+	"queuebox/printer"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
@@ -40,6 +41,7 @@ type Server struct {
 	loginLimit *limiter
 	hub        *live.Hub
 	feed       *feed
+	printers   *printers
 
 	// Notices are printed once at start (first admin password, demo kiosk).
 	Notices []string
@@ -64,13 +66,26 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	width := printer.Width80mm
+	if cfg.Printer.WidthMM == 58 {
+		width = printer.Width58mm
+	}
+	prn, err := newPrinters(cfg.Printer.URL, printer.QueueOptions{
+		Encode: printer.Options{Width: width, NativeQR: cfg.Printer.NativeQR, Lang: cfg.Printer.Lang},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+	}
 	db, err := store.Open(cfg.Data, store.Options{})
 	if err != nil {
+		prn.close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, loginLimit: newLimiter(10, 5*time.Minute)}
+	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn, loginLimit: newLimiter(10, 5*time.Minute)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
+		prn.close()
 		db.Close()
 		return nil, err
 	}
@@ -191,6 +206,7 @@ func (s *Server) DB() *store.DB { return s.db }
 // Close stops background work and closes the database.
 func (s *Server) Close() error {
 	s.stopLive()
+	s.printers.close()
 	return s.db.Close()
 }
 

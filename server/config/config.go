@@ -64,6 +64,15 @@ type Counter struct {
 // Printer is the ticket printer.
 type Printer struct {
 	URL string `yaml:"url"`
+	// WidthMM is the paper width: 58 or 80 (default 80).
+	WidthMM int `yaml:"width_mm"`
+	// NativeQR prints QR codes with the printer's own command instead of as
+	// an image; only for printers known to support GS ( k.
+	NativeQR bool `yaml:"native_qr"`
+	// Lang is "zh", "en" or "" for both on the ticket.
+	Lang string `yaml:"lang"`
+	// Footer is printed at the bottom of every ticket.
+	Footer string `yaml:"footer"`
 }
 
 // option declares one scalar setting: its flag, environment variable and YAML key.
@@ -151,6 +160,16 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("public_url: %q must be an absolute http(s) URL like http://192.168.1.20:8080", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	switch c.Printer.WidthMM {
+	case 0, 58, 80:
+	default:
+		return fmt.Errorf("printer.width_mm: %d must be 58 or 80", c.Printer.WidthMM)
+	}
+	switch c.Printer.Lang {
+	case "", "zh", "en":
+	default:
+		return fmt.Errorf("printer.lang: %q must be zh, en or empty for both", c.Printer.Lang)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

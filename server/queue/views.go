@@ -27,6 +27,18 @@ func (e *Engine) estimateWait(serviceID string, ahead int) int {
 	return svc.AvgServiceSeconds * ahead / open
 }
 
+// WaitRange turns an estimate into the range customers are shown, in
+// minutes: a false-precise minute would be a promise nobody can keep.
+// Zero means no wait to speak of.
+func WaitRange(ewtSeconds int) (lo, hi int) {
+	if ewtSeconds <= 0 {
+		return 0, 0
+	}
+	m := (ewtSeconds + 59) / 60
+	lo = m / 5 * 5
+	return lo, lo + 5
+}
+
 func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v := TicketView{Ticket: *t}
 	v.Transfers = append([]string(nil), t.Transfers...)
@@ -94,7 +106,10 @@ func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
 		if _, ok := e.services[serviceID]; !ok {
 			return nil, ErrServiceNotFound
 		}
-		queues = append(queues, e.queueOf(serviceID))
+		// Read-only lookup: queueOf would write the map under a read lock.
+		if q := e.waiting[serviceID]; q != nil {
+			queues = append(queues, q)
+		}
 	} else {
 		for _, q := range e.waiting {
 			queues = append(queues, q)
@@ -124,7 +139,9 @@ func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
 	}
 	var queues []*waitQueue
 	for _, id := range c.ServiceIDs {
-		queues = append(queues, e.queueOf(id))
+		if q := e.waiting[id]; q != nil {
+			queues = append(queues, q)
+		}
 	}
 	p := e.policy()
 	order := p.order(queues)

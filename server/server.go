@@ -15,8 +15,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"queuebox/server/config"
 	"queuebox/printer"
+	"queuebox/server/config"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"

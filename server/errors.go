@@ -56,6 +56,15 @@ var (
 	errExists           = &APIError{http.StatusConflict, "exists", "that id is already taken"}
 	errCounterPaused    = &APIError{http.StatusConflict, "counter_paused", "the counter is paused; resume it first"}
 	errLastAdmin        = &APIError{http.StatusConflict, "last_admin", "the last active admin cannot be disabled or demoted"}
+	errUnknownCode      = &APIError{http.StatusNotFound, "unknown_code", "no appointment with that code (and phone number)"}
+	errNotBookable      = &APIError{http.StatusConflict, "not_bookable", "this service cannot be booked"}
+	errSlotFull         = &APIError{http.StatusConflict, "slot_full", "this slot is fully booked; pick another"}
+	errBookingLimit     = &APIError{http.StatusConflict, "booking_limit", "this phone number already holds the most upcoming bookings allowed"}
+	errTooEarly         = &APIError{http.StatusConflict, "too_early", "it is too early to check in"}
+	errTooLate          = &APIError{http.StatusConflict, "too_late", "the check-in time of this appointment has passed"}
+	errAlreadyCheckedIn = &APIError{http.StatusConflict, "already_checked_in", "this appointment is already checked in"}
+	errApptCancelled    = &APIError{http.StatusConflict, "appointment_cancelled", "this appointment was cancelled"}
+	errApptNotBooked    = &APIError{http.StatusConflict, "not_cancellable", "only a booked appointment can be cancelled"}
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
 	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
@@ -82,6 +91,14 @@ var domainErrors = []struct {
 	{queue.ErrExists, errExists},
 	{queue.ErrCounterPaused, errCounterPaused},
 	{queue.ErrStorage, errStorage},
+	{queue.ErrUnknownCode, errUnknownCode},
+	{queue.ErrNotBookable, errNotBookable},
+	{queue.ErrSlotFull, errSlotFull},
+	{queue.ErrBookingLimit, errBookingLimit},
+	{queue.ErrTooLate, errTooLate},
+	{queue.ErrAlreadyCheckedIn, errAlreadyCheckedIn},
+	{queue.ErrApptCancelled, errApptCancelled},
+	{queue.ErrNotCancellableApp, errApptNotBooked},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.
@@ -89,6 +106,10 @@ func toAPIError(err error) *APIError {
 	var api *APIError
 	if errors.As(err, &api) {
 		return api
+	}
+	var early *queue.TooEarlyError
+	if errors.As(err, &early) {
+		return errTooEarly.with("too early to check in: come back after %s", early.Local)
 	}
 	var ve *queue.ValidationError
 	if errors.As(err, &ve) {

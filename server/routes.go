@@ -70,6 +70,15 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)
 
+	// Appointments.
+	api.GET("/slots", s.getSlots, anon)
+	api.POST("/appointments", s.postAppointment, anon)
+	api.GET("/appointments", s.listAppointments, staff)
+	api.GET("/appointments/:code", s.getAppointment, anon)
+	api.POST("/appointments/:code/cancel", s.cancelAppointment, anon)
+	api.GET("/appointments/:code/calendar.ics", s.appointmentICS, anon)
+	api.POST("/checkin", s.postCheckin, staffOrDevice)
+
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)
 

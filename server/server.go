@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,6 +44,11 @@ type Server struct {
 	hub        *live.Hub
 	feed       *feed
 	printers   *printers
+	bookLimit  *limiter
+
+	// Background work (the no-show sweep) runs until stop.
+	stop context.CancelFunc
+	bg   sync.WaitGroup
 
 	// Notices are printed once at start (first admin password, demo kiosk).
 	Notices []string
@@ -82,7 +89,8 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		prn.close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn, loginLimit: newLimiter(10, 5*time.Minute)}
+	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn,
+		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
 		prn.close()
@@ -114,7 +122,29 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 		s.publicURL = s.cfg.PublicURL
 	}
 	s.echo = s.newEcho()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.bg.Add(1)
+	go s.sweepAppointments(ctx)
 	return nil
+}
+
+// sweepAppointments marks lapsed appointments as no-shows every half minute,
+// so the booking page and the staff list are right without anyone checking in.
+func (s *Server) sweepAppointments(ctx context.Context) {
+	defer s.bg.Done()
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.engine.ExpireAppointments(); err != nil {
+				s.log.Warn("appointment sweep", "err", err)
+			}
+		}
+	}
 }
 
 // seedConfig is the config file turned into queue values and validated with
@@ -140,6 +170,12 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 	if b.MaxWaitMinutes != nil {
 		sc.settings.MaxWaitMinutes = *b.MaxWaitMinutes
 	}
+	if b.CheckinEarlyMinutes != nil {
+		sc.settings.CheckinEarlyMinutes = *b.CheckinEarlyMinutes
+	}
+	if b.CheckinLateMinutes != nil {
+		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
+	}
 	for _, s := range cfg.Services {
 		sc.services = append(sc.services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,
@@ -153,7 +189,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		var ve *queue.ValidationError
 		if errors.As(err, &ve) {
 			key := ve.Field
-			if key == "timezone" || key == "max_wait_minutes" || len(key) > 5 && key[:6] == "hours." {
+			if !strings.HasPrefix(key, "services[") && !strings.HasPrefix(key, "counters[") {
 				key = "branch." + key
 			}
 			return nil, fmt.Errorf("config %s: %s: %s", cfg.File, key, ve.Reason)
@@ -205,6 +241,10 @@ func (s *Server) DB() *store.DB { return s.db }
 
 // Close stops background work and closes the database.
 func (s *Server) Close() error {
+	if s.stop != nil {
+		s.stop()
+		s.bg.Wait()
+	}
 	s.stopLive()
 	s.printers.close()
 	return s.db.Close()

@@ -41,6 +41,9 @@ type Branch struct {
 	Hours    map[string]string `yaml:"hours"`
 	// MaxWaitMinutes is the anti-starvation cap of the routing policy.
 	MaxWaitMinutes *int `yaml:"max_wait_minutes"`
+	// The appointment check-in window around a slot's start.
+	CheckinEarlyMinutes *int `yaml:"checkin_early_minutes"`
+	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
 }
 
 // Service seeds a service when the database is new.

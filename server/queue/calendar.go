@@ -119,6 +119,12 @@ func ValidateSettings(st Settings) error {
 	if st.MaxWaitMinutes < 0 || st.MaxWaitMinutes > 24*60 {
 		return invalid("max_wait_minutes", "must be between 0 (no cap) and 1440")
 	}
+	if st.CheckinEarlyMinutes < 0 || st.CheckinEarlyMinutes > 240 {
+		return invalid("checkin_early_minutes", "must be between 0 and 240")
+	}
+	if st.CheckinLateMinutes < 0 || st.CheckinLateMinutes > 240 {
+		return invalid("checkin_late_minutes", "must be between 0 and 240")
+	}
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}

@@ -44,6 +44,9 @@ type Snapshot struct {
 	// RecentCalls are the latest "called" events, oldest first, for the
 	// lobby display after a restart.
 	RecentCalls []Event
+	// Appointments are those from a day ago on, of any state.
+	Appointments []Appointment
+	LastApptID   uint64
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -58,7 +61,12 @@ type Change struct {
 	Numbers        []DayNumber
 	Idem           []IdemEntry
 	DeleteIdem     []string
-	Events         []Event
+	Appointments   []Appointment
+	// ForgetAppointments are ids the engine no longer needs at start-up
+	// (their day is over); they stay on disk as history.
+	ForgetAppointments []string
+	NoShowPhones       []string // phones whose no-show count goes up by one
+	Events             []Event
 }
 
 // Store is what the engine needs from persistence.
@@ -100,6 +108,11 @@ type Engine struct {
 	lastSeq  uint64
 	lastID   uint64
 	recent   []Event // latest calls, oldest first, at most RecentCallsKept
+
+	appts       map[string]*Appointment // by code
+	slotTaken   map[string]int          // places taken per service slot
+	phoneBooked map[string]int          // upcoming bookings per phone
+	lastApptID  uint64
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -107,7 +120,8 @@ const RecentCallsKept = 10
 
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
-	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30}
+	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10}
 }
 
 // New loads the live state from store.
@@ -171,6 +185,12 @@ func (e *Engine) load(snap *Snapshot) error {
 	for _, ev := range snap.RecentCalls {
 		e.remember(ev)
 	}
+	e.appts, e.slotTaken, e.phoneBooked = map[string]*Appointment{}, map[string]int{}, map[string]int{}
+	for i := range snap.Appointments {
+		a := snap.Appointments[i]
+		e.trackAppt(&a)
+	}
+	e.lastApptID = snap.LastApptID
 	return nil
 }
 
@@ -325,33 +345,11 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		e.mu.Unlock()
 		return view, false, ErrClosed
 	}
-	date := e.cal.businessDate(now)
-	num := e.numbers[svc.Prefix]
-	if num.Date != date {
-		// A new business day: numbering restarts. No cron needed, and the
-		// reset commits together with the first ticket of the day.
-		num = DayNumber{Prefix: svc.Prefix, Date: date}
-	}
-	num.Last++
-	e.lastID++
-	t := &Ticket{
-		ID:        strconv.FormatUint(e.lastID, 10),
-		Number:    fmt.Sprintf("%s%03d", svc.Prefix, num.Last),
-		ServiceID: svc.ID,
-		Status:    StatusWaiting,
-		Priority:  req.Priority,
-		Token:     newToken(),
-		Date:      date,
-		IssuedAt:  now,
-		Source:    req.Source,
-	}
-	e.numbers[svc.Prefix] = num
+	c := &Change{}
+	t := e.newTicketLocked(c, svc, req.Priority, req.Source, now)
 	e.track(t)
-	c := &Change{
-		Tickets: []Ticket{*t},
-		Numbers: []DayNumber{num},
-		Events:  []Event{{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)}},
-	}
+	c.Tickets = append(c.Tickets, *t)
+	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
 	if idemKey != "" {
 		it := IdemEntry{Key: idemKey, TicketID: t.ID, At: now}
 		e.idem[idemKey] = it
@@ -366,6 +364,33 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
 	}
 	return view, true, nil
+}
+
+// newTicketLocked numbers a new waiting ticket of svc and records the
+// numbering in c.
+func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source string, now time.Time) *Ticket {
+	date := e.cal.businessDate(now)
+	num := e.numbers[svc.Prefix]
+	if num.Date != date {
+		// A new business day: numbering restarts. No cron needed, and the
+		// reset commits together with the first ticket of the day.
+		num = DayNumber{Prefix: svc.Prefix, Date: date}
+	}
+	num.Last++
+	e.numbers[svc.Prefix] = num
+	c.Numbers = append(c.Numbers, num)
+	e.lastID++
+	return &Ticket{
+		ID:        strconv.FormatUint(e.lastID, 10),
+		Number:    fmt.Sprintf("%s%03d", svc.Prefix, num.Last),
+		ServiceID: svc.ID,
+		Status:    StatusWaiting,
+		Priority:  priority,
+		Token:     newToken(),
+		Date:      date,
+		IssuedAt:  now,
+		Source:    source,
+	}
 }
 
 // expireIdemLocked forgets keys older than IdemTTL, oldest first.
@@ -421,7 +446,7 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 			e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
 		}
 	}
-	reason := p.reason(t)
+	reason := p.reason(t, e.cal.loc)
 	e.queueOf(t.ServiceID).remove(t)
 	t.Status = StatusCalled
 	t.CalledAt = &now

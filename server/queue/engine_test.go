@@ -59,7 +59,8 @@ func newFixture(t *testing.T, tz string, start time.Time) *fixture {
 	dir := t.TempDir()
 	f := &fixture{clock: &fakeClock{now: start}, dir: dir}
 	f.open(t)
-	st := queue.Settings{BranchName: "Test", Timezone: tz, Hours: allDay(), MaxWaitMinutes: 30}
+	st := queue.DefaultSettings()
+	st.BranchName, st.Timezone, st.Hours, st.MaxWaitMinutes = "Test", tz, allDay(), 30
 	services := []queue.Service{
 		{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300},
 		{ID: "cash", Prefix: "B", Name: "Cash", AvgServiceSeconds: 120},

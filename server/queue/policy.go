@@ -6,18 +6,26 @@ import (
 	"time"
 )
 
-// The routing policy decides who is called next. One function, pick, decides
-// every call; order replays it to list the queue, and ahead counts the same
-// order, so GET /queue, "ahead" and call-next can never disagree.
+// The routing policy decides who is called next. One definition, rank,
+// orders every waiting ticket; pick takes the first, order lists them all, and
+// ahead counts the same order, so GET /queue, "ahead" and call-next can never
+// disagree.
 //
 // The rules, in order:
 //  1. anti-starvation: a ticket that has waited longer than the branch's
-//     maximum-wait cap is called first, oldest first, whatever its level;
-//  2. otherwise the highest priority level goes first;
-//  3. inside a level, the oldest issue time goes first (FIFO). A transfer
-//     keeps its issue time, so it does not lose its place.
+//     maximum-wait cap is called first, oldest first, whatever its kind;
+//  2. a checked-in appointment whose slot has come (AppointmentLead before
+//     its start) is next, earliest slot first;
+//  3. otherwise the highest priority level goes first;
+//  4. inside a level, the oldest issue time goes first (FIFO). A transfer
+//     keeps its issue time, so it does not lose its place. An appointment
+//     that checked in early waits like a walk-in until its slot comes.
 
-// lane is one service's waiting tickets of one priority level, oldest first.
+// AppointmentLead is how long before its slot a checked-in appointment moves
+// ahead of walk-ins.
+const AppointmentLead = 2 * time.Minute
+
+// lane is one service's waiting walk-in tickets of one priority level, oldest first.
 type lane []*Ticket
 
 func before(a, b *Ticket) bool {
@@ -36,83 +44,141 @@ func ticketSeq(t *Ticket) uint64 {
 	return n
 }
 
-// waitQueue holds one service's waiting tickets by level.
+// waitQueue holds one service's waiting tickets: walk-ins by level, and
+// checked-in appointments apart, since their rank changes as slots come.
 type waitQueue struct {
 	levels map[int]lane
+	appts  []*Ticket
 	n      int
 }
 
-func (q *waitQueue) insert(t *Ticket) {
-	if q.levels == nil {
-		q.levels = map[int]lane{}
-	}
-	l := q.levels[t.Priority]
+func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
 	i := sort.Search(len(l), func(i int) bool { return before(t, l[i]) })
 	l = append(l, nil)
 	copy(l[i+1:], l[i:])
 	l[i] = t
-	q.levels[t.Priority] = l
+	return l
+}
+
+func removeSorted(l []*Ticket, t *Ticket) ([]*Ticket, bool) {
+	i := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
+	if i < len(l) && l[i] == t {
+		return append(l[:i], l[i+1:]...), true
+	}
+	return l, false
+}
+
+func (q *waitQueue) insert(t *Ticket) {
+	if t.AppointmentAt != nil {
+		q.appts = insertSorted(q.appts, t)
+		q.n++
+		return
+	}
+	if q.levels == nil {
+		q.levels = map[int]lane{}
+	}
+	q.levels[t.Priority] = insertSorted(q.levels[t.Priority], t)
 	q.n++
 }
 
 func (q *waitQueue) remove(t *Ticket) {
-	l := q.levels[t.Priority]
-	i := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
-	if i < len(l) && l[i] == t {
-		l = append(l[:i], l[i+1:]...)
+	var ok bool
+	if t.AppointmentAt != nil {
+		q.appts, ok = removeSorted(q.appts, t)
+	} else {
+		var l lane
+		l, ok = removeSorted(q.levels[t.Priority], t)
 		if len(l) == 0 {
 			delete(q.levels, t.Priority)
 		} else {
 			q.levels[t.Priority] = l
 		}
+	}
+	if ok {
 		q.n--
 	}
 }
 
-// policy is the routing policy with the settings it depends on.
+// policy is the routing policy at one moment with the settings it depends on.
 type policy struct {
 	now time.Time
 	cap time.Duration // 0 = no cap
 }
 
+// Ranking classes, called in this order.
+const (
+	classOverdue = iota
+	classAppointment
+	classLevel
+)
+
 func (p policy) overdue(t *Ticket) bool {
 	return p.cap > 0 && p.now.Sub(t.IssuedAt) > p.cap
 }
 
-// better reports whether a is called before b.
-func (p policy) better(a, b *Ticket) bool {
-	ao, bo := p.overdue(a), p.overdue(b)
-	if ao != bo {
-		return ao
+func (p policy) due(t *Ticket) bool {
+	return t.AppointmentAt != nil && !p.now.Before(t.AppointmentAt.Add(-AppointmentLead))
+}
+
+func (p policy) class(t *Ticket) int {
+	switch {
+	case p.overdue(t):
+		return classOverdue
+	case p.due(t):
+		return classAppointment
 	}
-	if !ao && a.Priority != b.Priority {
-		return a.Priority > b.Priority
+	return classLevel
+}
+
+// better reports whether a is called before b: the one ranking of the policy.
+func (p policy) better(a, b *Ticket) bool {
+	ca, cb := p.class(a), p.class(b)
+	if ca != cb {
+		return ca < cb
+	}
+	switch ca {
+	case classAppointment:
+		if !a.AppointmentAt.Equal(*b.AppointmentAt) {
+			return a.AppointmentAt.Before(*b.AppointmentAt)
+		}
+	case classLevel:
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
 	}
 	return before(a, b)
 }
 
 // reason says in words why t is called when it heads the order.
-func (p policy) reason(t *Ticket) string {
-	switch {
-	case p.overdue(t):
+func (p policy) reason(t *Ticket, loc *time.Location) string {
+	switch p.class(t) {
+	case classOverdue:
 		return fmt.Sprintf("waited past the %d-min cap", int(p.cap/time.Minute))
-	case t.Priority > PriorityNormal:
-		return fmt.Sprintf("priority level %d, oldest first", t.Priority)
-	default:
-		return "next in line"
+	case classAppointment:
+		return "appointment at " + t.AppointmentAt.In(loc).Format("15:04")
 	}
+	if t.Priority > PriorityNormal {
+		return fmt.Sprintf("priority level %d, oldest first", t.Priority)
+	}
+	return "next in line"
 }
 
 // pick returns the ticket the policy calls next from the given queues.
 func (p policy) pick(queues []*waitQueue) *Ticket {
 	var best *Ticket
+	consider := func(t *Ticket) {
+		if best == nil || p.better(t, best) {
+			best = t
+		}
+	}
 	for _, q := range queues {
 		for _, l := range q.levels {
-			// Inside a lane, the head is both the oldest and, being the
-			// oldest, the first to become overdue: only heads compete.
-			if best == nil || p.better(l[0], best) {
-				best = l[0]
-			}
+			// Inside a lane the head is the oldest and so also the first
+			// to be overdue: only heads compete.
+			consider(l[0])
+		}
+		for _, t := range q.appts {
+			consider(t)
 		}
 	}
 	return best
@@ -125,30 +191,39 @@ func (p policy) order(queues []*waitQueue) []*Ticket {
 		for _, l := range q.levels {
 			all = append(all, l...)
 		}
+		all = append(all, q.appts...)
 	}
 	sort.Slice(all, func(i, j int) bool { return p.better(all[i], all[j]) })
 	return all
 }
 
-// ahead counts the tickets of q that order puts before t, without sorting:
-// it must stay cheap with thousands waiting, since every issue answers it.
+// ahead counts the tickets of q that order puts before t, without sorting
+// the walk-ins: it must stay cheap with thousands waiting, since every issue
+// answers it. Appointments are few and are compared one by one.
 func (p policy) ahead(q *waitQueue, t *Ticket) int {
 	n := 0
-	tOver := p.overdue(t)
+	class := p.class(t)
 	for level, l := range q.levels {
-		// Tickets issued before t in this lane.
 		older := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
+		overdue := sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
 		switch {
-		case tOver:
-			// Only older tickets are overdue before t; all of them are.
+		case class == classOverdue:
+			// Every older ticket is overdue too, and comes first.
 			n += older
+		case class == classAppointment:
+			n += overdue
 		case level > t.Priority:
 			n += len(l)
 		case level == t.Priority:
 			n += older
 		default:
 			// Lower levels: only their overdue tickets jump ahead.
-			n += sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
+			n += overdue
+		}
+	}
+	for _, a := range q.appts {
+		if a != t && p.better(a, t) {
+			n++
 		}
 	}
 	return n

@@ -84,6 +84,10 @@ type Settings struct {
 	// MaxWaitMinutes is the anti-starvation cap: a ticket that has waited
 	// longer is called first whatever its level. 0 disables the cap.
 	MaxWaitMinutes int `json:"max_wait_minutes"`
+	// An appointment checks in from CheckinEarlyMinutes before its slot to
+	// CheckinLateMinutes after it; later it becomes a no-show.
+	CheckinEarlyMinutes int `json:"checkin_early_minutes"`
+	CheckinLateMinutes  int `json:"checkin_late_minutes"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -104,6 +108,9 @@ type Ticket struct {
 	Recalls    int        `json:"recalls,omitempty"`
 	Transfers  []string   `json:"transfers,omitempty"` // services it came from, oldest first
 	Source     string     `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
+	// AppointmentID and AppointmentAt are set for the ticket of a checked-in appointment.
+	AppointmentID string     `json:"appointment_id,omitempty"`
+	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -143,6 +150,11 @@ const (
 	EventService     = "service_changed"
 	EventCounter     = "counter_changed"
 	EventSettings    = "settings_changed"
+
+	EventApptBooked    = "appointment_booked"
+	EventApptCancelled = "appointment_cancelled"
+	EventApptCheckedIn = "appointment_checked_in"
+	EventApptNoShow    = "appointment_no_show"
 )
 
 // Event is one change of the branch. Seq rises by one per event, branch-wide;
@@ -158,4 +170,6 @@ type Event struct {
 	Recall  bool      `json:"recall,omitempty"`
 	Deleted bool      `json:"deleted,omitempty"`
 	From    string    `json:"from,omitempty"` // previous service of a transfer
+	// Appointment carries no name or phone.
+	Appointment *Appointment `json:"appointment,omitempty"`
 }

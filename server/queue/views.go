@@ -124,7 +124,7 @@ func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
 		n := perService[t.ServiceID]
 		perService[t.ServiceID] = n + 1
 		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
-		out[i].CallReason = p.reason(t)
+		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
 	return out, nil
 }
@@ -148,7 +148,7 @@ func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
 	out := make([]TicketView, len(order))
 	for i, t := range order {
 		out[i] = e.viewLocked(t)
-		out[i].CallReason = p.reason(t)
+		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
 	return out, nil
 }

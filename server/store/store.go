@@ -48,6 +48,9 @@ var (
 	bDevices  = []byte("devices")
 	bDevToken = []byte("device_tokens")
 	bSessions = []byte("sessions")
+	bAppts    = []byte("appointments")
+	bApptLive = []byte("appointments_live")
+	bPhones   = []byte("phones")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
@@ -64,6 +67,30 @@ var migrations = []func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 2: appointments, and the check-in window in settings written before it.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bAppts, bApptLive, bPhones} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		b := tx.Bucket(bSettings)
+		raw := b.Get(kSettings)
+		if raw == nil {
+			return nil
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("settings: %w", err)
+		}
+		if _, ok := m["checkin_early_minutes"]; !ok {
+			m["checkin_early_minutes"] = 15
+		}
+		if _, ok := m["checkin_late_minutes"]; !ok {
+			m["checkin_late_minutes"] = 10
+		}
+		return putJSON(b, kSettings, m)
 	},
 }
 
@@ -356,6 +383,40 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
+	appts, live := tx.Bucket(bAppts), tx.Bucket(bApptLive)
+	for i := range c.Appointments {
+		key, err := ticketKey(c.Appointments[i].ID)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(appts, key, &c.Appointments[i]); err != nil {
+			return err
+		}
+		if err := live.Put(key, nil); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.ForgetAppointments {
+		key, err := ticketKey(id)
+		if err != nil {
+			return err
+		}
+		if err := live.Delete(key); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.NoShowPhones {
+		var rec PhoneRecord
+		if raw := tx.Bucket(bPhones).Get([]byte(p)); raw != nil {
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return err
+			}
+		}
+		rec.NoShows++
+		if err := putJSON(tx.Bucket(bPhones), []byte(p), rec); err != nil {
+			return err
+		}
+	}
 	events := tx.Bucket(bEvents)
 	for i := range c.Events {
 		if err := putJSON(events, u64(c.Events[i].Seq), &c.Events[i]); err != nil {
@@ -408,6 +469,24 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		}
 		if k, _ := tx.Bucket(bEvents).Cursor().Last(); len(k) == 8 {
 			snap.LastSeq = binary.BigEndian.Uint64(k)
+		}
+		appts := tx.Bucket(bAppts)
+		if err := tx.Bucket(bApptLive).ForEach(func(k, _ []byte) error {
+			var a queue.Appointment
+			raw := appts.Get(k)
+			if raw == nil {
+				return fmt.Errorf("appointment %d is missing", binary.BigEndian.Uint64(k))
+			}
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return fmt.Errorf("appointment %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			snap.Appointments = append(snap.Appointments, a)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if k, _ := appts.Cursor().Last(); len(k) == 8 {
+			snap.LastApptID = binary.BigEndian.Uint64(k)
 		}
 		return recentCalls(tx, snap)
 	})
@@ -483,6 +562,23 @@ func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 		return json.Unmarshal(raw, &t)
 	})
 	return t, err
+}
+
+// PhoneRecord is what is kept against a phone number.
+type PhoneRecord struct {
+	NoShows int `json:"no_shows"`
+}
+
+// Phone returns the record of a phone number (zero if none).
+func (db *DB) Phone(phone string) (PhoneRecord, error) {
+	var rec PhoneRecord
+	err := db.view(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bPhones).Get([]byte(phone)); raw != nil {
+			return json.Unmarshal(raw, &rec)
+		}
+		return nil
+	})
+	return rec, err
 }
 
 // Events returns up to limit events with seq > since, oldest first.

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/server/queue"
+)
+
+func (s *Server) getSlots(c echo.Context) error {
+	svc, date := c.QueryParam("service_id"), c.QueryParam("date")
+	if svc == "" || date == "" {
+		return errInvalid.with("service_id and date (YYYY-MM-DD) are required")
+	}
+	slots, err := s.engine.Slots(svc, date)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, slots)
+}
+
+// apptOut is what the customer who booked sees: never other people's data.
+type apptOut struct {
+	ID        string    `json:"id"`
+	Code      string    `json:"code"`
+	ServiceID string    `json:"service_id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Status    string    `json:"status"`
+}
+
+func newApptOut(a queue.Appointment) apptOut {
+	return apptOut{ID: a.ID, Code: a.Code, ServiceID: a.ServiceID, Start: a.Start, End: a.End, Status: a.Status}
+}
+
+func (s *Server) postAppointment(c echo.Context) error {
+	if !s.bookLimit.allow(c.RealIP(), s.clock.Now()) {
+		return errRateLimited.with("too many bookings from this address; try again later")
+	}
+	var req struct {
+		ServiceID string    `json:"service_id"`
+		Start     time.Time `json:"start"`
+		Name      string    `json:"name"`
+		Phone     string    `json:"phone"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ServiceID == "" || req.Start.IsZero() {
+		return errInvalid.with("service_id and start are required")
+	}
+	a, err := s.engine.Book(queue.BookRequest{ServiceID: req.ServiceID, Start: req.Start, Name: req.Name, Phone: req.Phone})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, newApptOut(a))
+}
+
+func (s *Server) getAppointment(c echo.Context) error {
+	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newApptOut(a))
+}
+
+func (s *Server) cancelAppointment(c echo.Context) error {
+	var req struct {
+		Phone string `json:"phone"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	a, err := s.engine.CancelAppointment(c.Param("code"), req.Phone)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newApptOut(a))
+}
+
+// appointmentICS is the booking as a calendar file.
+func (s *Server) appointmentICS(c echo.Context) error {
+	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	if err != nil {
+		return err
+	}
+	svcName := a.ServiceID
+	if svc, err := s.engine.Service(a.ServiceID); err == nil {
+		svcName = svc.Name
+	}
+	branch := s.engine.Settings().BranchName
+	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+	lines := []string{
+		"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//queuebox//booking//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+		"BEGIN:VEVENT",
+		"UID:" + a.ID + "-" + a.Code + "@queuebox",
+		"DTSTAMP:" + stamp(s.clock.Now()),
+		"DTSTART:" + stamp(a.Start),
+		"DTEND:" + stamp(a.End),
+		"SUMMARY:" + icsEscape(svcName+" – "+branch),
+		"DESCRIPTION:" + icsEscape(fmt.Sprintf("Booking code %s. Check in at the kiosk with this code from 15 minutes before.", a.Code)),
+		"LOCATION:" + icsEscape(branch),
+		"END:VEVENT", "END:VCALENDAR",
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="booking-`+a.Code+`.ics"`)
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(strings.Join(lines, "\r\n")+"\r\n"))
+}
+
+func icsEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(s)
+}
+
+func (s *Server) listAppointments(c echo.Context) error {
+	date := c.QueryParam("date")
+	if date == "" {
+		loc, err := time.LoadLocation(s.engine.Settings().Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		date = s.clock.Now().In(loc).Format("2006-01-02")
+	}
+	list, err := s.engine.Appointments(date)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) postCheckin(c echo.Context) error {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	code := strings.TrimSpace(req.Code)
+	if code == "" || len(code) > 32 {
+		return errInvalid.with("code is required")
+	}
+	v, err := s.engine.CheckIn(code, who(c).source())
+	if err != nil {
+		return err
+	}
+	out := s.ticketOut(v)
+	if d := who(c).device; d != nil && d.Kind == "kiosk" {
+		out.Print = string(s.printTicket(v, d, v.ID))
+	}
+	return c.JSON(http.StatusCreated, out)
+}

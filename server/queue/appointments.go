@@ -1,0 +1,451 @@
+package queue
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Appointment states.
+const (
+	ApptBooked    = "booked"
+	ApptCheckedIn = "checked_in"
+	ApptNoShow    = "no_show"
+	ApptCancelled = "cancelled"
+)
+
+// Booking rules.
+const (
+	// MaxActiveBookings is how many future bookings one phone number may hold.
+	MaxActiveBookings = 3
+	// BookingHorizonDays is how far ahead slots can be booked.
+	BookingHorizonDays = 60
+)
+
+// Appointment is a booked slot. Name and phone are personal data: they never
+// go into the event log, logs or the live push.
+type Appointment struct {
+	ID        string    `json:"id"`
+	Code      string    `json:"code"`
+	ServiceID string    `json:"service_id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Status    string    `json:"status"`
+	Name      string    `json:"name,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
+	TicketID  string    `json:"ticket_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// anonymous is a copy without personal data, for the event log.
+func (a Appointment) anonymous() *Appointment {
+	a.Name, a.Phone = "", ""
+	return &a
+}
+
+// Slot is one bookable period of a service.
+type Slot struct {
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Capacity  int       `json:"capacity"`
+	Available int       `json:"available"`
+}
+
+// Appointment errors.
+var (
+	ErrNotBookable       = errors.New("this service cannot be booked")
+	ErrSlotFull          = errors.New("this slot is fully booked")
+	ErrBookingLimit      = fmt.Errorf("a phone number may hold at most %d upcoming bookings", MaxActiveBookings)
+	ErrUnknownCode       = errors.New("no appointment with that code")
+	ErrAlreadyCheckedIn  = errors.New("this appointment is already checked in")
+	ErrTooLate           = errors.New("the check-in window of this appointment has passed")
+	ErrTooEarly          = errors.New("it is too early to check in")
+	ErrApptCancelled     = errors.New("this appointment was cancelled")
+	ErrNotCancellableApp = errors.New("only a booked appointment can be cancelled")
+)
+
+// TooEarlyError says from when check-in opens, in the branch's local time.
+type TooEarlyError struct {
+	From  time.Time
+	Local string // "10:05"
+}
+
+func (e *TooEarlyError) Error() string { return "too early: check in from " + e.Local }
+func (e *TooEarlyError) Is(target error) bool {
+	return target == ErrTooEarly
+}
+
+func slotKey(serviceID string, start time.Time) string {
+	return serviceID + "|" + strconv.FormatInt(start.Unix(), 10)
+}
+
+// trackAppt indexes an appointment in memory.
+func (e *Engine) trackAppt(a *Appointment) {
+	if old, ok := e.appts[a.Code]; ok {
+		e.untrackAppt(old)
+	}
+	e.appts[a.Code] = a
+	if a.Status == ApptBooked || a.Status == ApptCheckedIn {
+		e.slotTaken[slotKey(a.ServiceID, a.Start)]++
+	}
+	if a.Status == ApptBooked {
+		e.phoneBooked[a.Phone]++
+	}
+}
+
+func (e *Engine) untrackAppt(a *Appointment) {
+	delete(e.appts, a.Code)
+	if a.Status == ApptBooked || a.Status == ApptCheckedIn {
+		e.slotTaken[slotKey(a.ServiceID, a.Start)]--
+	}
+	if a.Status == ApptBooked {
+		e.phoneBooked[a.Phone]--
+	}
+}
+
+// setApptStatus changes an appointment's state, keeping the indexes right.
+func (e *Engine) setApptStatus(a *Appointment, st string) {
+	e.untrackAppt(a)
+	a.Status = st
+	e.trackAppt(a)
+}
+
+// Slots lists a bookable service's slots on a local date (YYYY-MM-DD).
+// Past slots are listed with nothing available, so a day reads whole.
+func (e *Engine) Slots(serviceID, date string) ([]Slot, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	svc, ok := e.services[serviceID]
+	if !ok {
+		return nil, ErrServiceNotFound
+	}
+	if !svc.Bookable() {
+		return nil, ErrNotBookable
+	}
+	day, err := time.ParseInLocation("2006-01-02", date, e.cal.loc)
+	if err != nil {
+		return nil, invalid("date", "must be YYYY-MM-DD")
+	}
+	now := e.clock.Now()
+	today, _ := time.ParseInLocation("2006-01-02", e.cal.businessDate(now), e.cal.loc)
+	if day.Before(today) || day.After(today.AddDate(0, 0, BookingHorizonDays)) {
+		return nil, invalid("date", "must be between today and %d days ahead", BookingHorizonDays)
+	}
+	return e.slotsLocked(svc, day, now), nil
+}
+
+func (e *Engine) slotsLocked(svc *Service, day time.Time, now time.Time) []Slot {
+	out := []Slot{}
+	step := svc.SlotMinutes
+	for _, sp := range e.cal.hours[day.Weekday()] {
+		for m := sp.From; m+step <= sp.To; m += step {
+			start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, e.cal.loc)
+			s := Slot{Start: start, End: start.Add(time.Duration(step) * time.Minute), Capacity: svc.SlotCapacity}
+			if start.After(now) {
+				s.Available = max(0, svc.SlotCapacity-e.slotTaken[slotKey(svc.ID, start)])
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// BookRequest asks for an appointment.
+type BookRequest struct {
+	ServiceID string
+	Start     time.Time
+	Name      string
+	Phone     string
+}
+
+// NormalizePhone checks a phone number and returns its canonical form:
+// digits, with a leading + kept.
+func NormalizePhone(s string) (string, error) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", invalid("phone", "may only hold digits, spaces, dashes and a leading +")
+		}
+	}
+	p := b.String()
+	digits := strings.TrimPrefix(p, "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return "", invalid("phone", "must have 6 to 15 digits")
+	}
+	return p, nil
+}
+
+func cleanName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", invalid("name", "must not hold control characters")
+		}
+		n++
+	}
+	if n == 0 || n > 64 {
+		return "", invalid("name", "is required, at most 64 characters")
+	}
+	return s, nil
+}
+
+func newCode(taken map[string]*Appointment) string {
+	for {
+		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+		if err != nil {
+			panic(err)
+		}
+		code := fmt.Sprintf("%08d", n.Int64())
+		if _, dup := taken[code]; !dup {
+			return code
+		}
+	}
+}
+
+// Book reserves a slot. Capacity is checked and taken under the engine lock,
+// so concurrent bookings of the last place cannot both win.
+func (e *Engine) Book(req BookRequest) (Appointment, error) {
+	name, err := cleanName(req.Name)
+	if err != nil {
+		return Appointment{}, err
+	}
+	phone, err := NormalizePhone(req.Phone)
+	if err != nil {
+		return Appointment{}, err
+	}
+	e.mu.Lock()
+	svc, ok := e.services[req.ServiceID]
+	if !ok {
+		e.mu.Unlock()
+		return Appointment{}, ErrServiceNotFound
+	}
+	if !svc.Bookable() {
+		e.mu.Unlock()
+		return Appointment{}, ErrNotBookable
+	}
+	now := e.clock.Now()
+	c := &Change{}
+	e.expireApptsLocked(c, now)
+	local := req.Start.In(e.cal.loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, e.cal.loc)
+	var slot *Slot
+	for _, s := range e.slotsLocked(svc, day, now) {
+		if s.Start.Equal(req.Start) {
+			slot = &s
+			break
+		}
+	}
+	today, _ := time.ParseInLocation("2006-01-02", e.cal.businessDate(now), e.cal.loc)
+	switch {
+	case slot == nil:
+		e.mu.Unlock()
+		return Appointment{}, invalid("start", "is not the start of a slot of this service")
+	case !slot.Start.After(now):
+		e.mu.Unlock()
+		return Appointment{}, invalid("start", "is in the past")
+	case day.After(today.AddDate(0, 0, BookingHorizonDays)):
+		e.mu.Unlock()
+		return Appointment{}, invalid("start", "is more than %d days ahead", BookingHorizonDays)
+	case slot.Available <= 0:
+		e.mu.Unlock()
+		return Appointment{}, ErrSlotFull
+	case e.phoneBooked[phone] >= MaxActiveBookings:
+		e.mu.Unlock()
+		return Appointment{}, ErrBookingLimit
+	}
+	e.lastApptID++
+	a := &Appointment{
+		ID: strconv.FormatUint(e.lastApptID, 10), Code: newCode(e.appts), ServiceID: svc.ID,
+		Start: slot.Start, End: slot.End, Status: ApptBooked, Name: name, Phone: phone, CreatedAt: now,
+	}
+	e.trackAppt(a)
+	c.Appointments = append(c.Appointments, *a)
+	c.Events = append(c.Events, Event{Type: EventApptBooked, Actor: "customer", Appointment: a.anonymous()})
+	out := *a
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Appointment{}, fmt.Errorf("book: %w", err)
+	}
+	return out, nil
+}
+
+// FindAppointment returns an appointment by code when the phone matches, so a
+// code alone reveals nobody's name.
+func (e *Engine) FindAppointment(code, phone string) (Appointment, error) {
+	p, err := NormalizePhone(phone)
+	if err != nil {
+		return Appointment{}, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	a, ok := e.appts[code]
+	if !ok || a.Phone != p {
+		return Appointment{}, ErrUnknownCode
+	}
+	return *a, nil
+}
+
+// CancelAppointment frees a booked slot; the phone must match.
+func (e *Engine) CancelAppointment(code, phone string) (Appointment, error) {
+	p, err := NormalizePhone(phone)
+	if err != nil {
+		return Appointment{}, err
+	}
+	e.mu.Lock()
+	a, ok := e.appts[code]
+	if !ok || a.Phone != p {
+		e.mu.Unlock()
+		return Appointment{}, ErrUnknownCode
+	}
+	if a.Status != ApptBooked {
+		e.mu.Unlock()
+		return Appointment{}, ErrNotCancellableApp
+	}
+	e.setApptStatus(a, ApptCancelled)
+	out := *a
+	errc := e.commit(&Change{Appointments: []Appointment{*a}, Events: []Event{{Type: EventApptCancelled, Actor: "customer", Appointment: a.anonymous()}}})
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Appointment{}, fmt.Errorf("cancel appointment: %w", err)
+	}
+	return out, nil
+}
+
+// CheckIn turns a booked appointment into a ticket, inside its window
+// (from CheckinEarlyMinutes before the slot to CheckinLateMinutes after).
+func (e *Engine) CheckIn(code, source string) (TicketView, error) {
+	e.mu.Lock()
+	now := e.clock.Now()
+	c := &Change{}
+	e.expireApptsLocked(c, now)
+	a, ok := e.appts[code]
+	var fail error
+	switch {
+	case !ok:
+		fail = ErrUnknownCode
+	case a.Status == ApptCheckedIn:
+		fail = ErrAlreadyCheckedIn
+	case a.Status == ApptCancelled:
+		fail = ErrApptCancelled
+	case a.Status == ApptNoShow:
+		fail = ErrTooLate
+	case now.Before(a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)):
+		from := a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)
+		fail = &TooEarlyError{From: from, Local: from.In(e.cal.loc).Format("15:04")}
+	}
+	if fail == nil {
+		if _, ok := e.services[a.ServiceID]; !ok {
+			fail = ErrServiceNotFound
+		}
+	}
+	if fail != nil {
+		// A lapsed appointment found on the way is still recorded.
+		var errc <-chan error
+		if len(c.Events) > 0 {
+			errc = e.commit(c)
+		}
+		e.mu.Unlock()
+		if errc != nil {
+			if err := e.wait(errc); err != nil {
+				return TicketView{}, err
+			}
+		}
+		return TicketView{}, fail
+	}
+	start := a.Start
+	t := e.newTicketLocked(c, e.services[a.ServiceID], PriorityNormal, source, now)
+	t.AppointmentID, t.AppointmentAt = a.ID, &start
+	e.track(t)
+	e.setApptStatus(a, ApptCheckedIn)
+	a.TicketID = t.ID
+	c.Tickets = append(c.Tickets, *t)
+	c.Appointments = append(c.Appointments, *a)
+	c.Events = append(c.Events,
+		Event{Type: EventApptCheckedIn, Actor: source, Appointment: a.anonymous()},
+		Event{Type: EventIssued, Actor: source, Ticket: copyTicket(t)})
+	view := e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, fmt.Errorf("check in: %w", err)
+	}
+	return view, nil
+}
+
+// ExpireAppointments marks booked appointments whose check-in window has
+// passed as no-shows, recorded against their phone numbers.
+func (e *Engine) ExpireAppointments() (int, error) {
+	e.mu.Lock()
+	c := &Change{}
+	n := e.expireApptsLocked(c, e.clock.Now())
+	if n == 0 {
+		e.mu.Unlock()
+		return 0, nil
+	}
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return 0, fmt.Errorf("expire appointments: %w", err)
+	}
+	return n, nil
+}
+
+func (e *Engine) expireApptsLocked(c *Change, now time.Time) int {
+	late := time.Duration(e.settings.CheckinLateMinutes) * time.Minute
+	n := 0
+	for _, a := range e.appts {
+		if a.Status == ApptBooked && now.After(a.Start.Add(late)) {
+			e.setApptStatus(a, ApptNoShow)
+			c.Appointments = append(c.Appointments, *a)
+			c.NoShowPhones = append(c.NoShowPhones, a.Phone)
+			c.Events = append(c.Events, Event{Type: EventApptNoShow, Actor: "clock", Appointment: a.anonymous()})
+			n++
+		}
+	}
+	// Appointments of past days no longer count for anything live.
+	for code, a := range e.appts {
+		if a.Status != ApptBooked && a.Start.Before(now.Add(-24*time.Hour)) {
+			e.untrackAppt(a)
+			delete(e.appts, code)
+			c.ForgetAppointments = append(c.ForgetAppointments, a.ID)
+			n++
+		}
+	}
+	return n
+}
+
+// Appointments lists the appointments of a local date for staff, by start.
+func (e *Engine) Appointments(date string) ([]Appointment, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	day, err := time.ParseInLocation("2006-01-02", date, e.cal.loc)
+	if err != nil {
+		return nil, invalid("date", "must be YYYY-MM-DD")
+	}
+	end := day.AddDate(0, 0, 1)
+	out := []Appointment{}
+	for _, a := range e.appts {
+		if !a.Start.Before(day) && a.Start.Before(end) {
+			out = append(out, *a)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Start.Before(out[j-1].Start); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}

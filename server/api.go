@@ -492,9 +492,6 @@ func (s *Server) engineRecall(id, actor string) (queue.TicketView, error) {
 func (s *Server) engineStart(id, actor string) (queue.TicketView, error) {
 	return s.engine.Start(id, actor)
 }
-func (s *Server) engineFinish(id, actor string) (queue.TicketView, error) {
-	return s.engine.Finish(id, actor)
-}
 func (s *Server) engineNoShow(id, actor string) (queue.TicketView, error) {
 	return s.engine.NoShow(id, actor)
 }
@@ -510,6 +507,70 @@ func (s *Server) ticketStep(step stepFunc) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, s.ticketOut(v))
 	}
+}
+
+// finishTicket ends a service; the body may carry an outcome code and notes.
+func (s *Server) finishTicket(c echo.Context) error {
+	var req struct {
+		Outcome string  `json:"outcome"`
+		Notes   *string `json:"notes"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+	}
+	v, err := s.engine.FinishWith(c.Param("id"), who(c).source(), req.Outcome, req.Notes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) noteTicket(c echo.Context) error {
+	var req struct {
+		Notes string `json:"notes"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := s.engine.SetNotes(c.Param("id"), req.Notes, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+// callByNumber calls one ticket out of order, by id or by its number.
+func (s *Server) callByNumber(c echo.Context) error {
+	var req struct {
+		TicketID string `json:"ticket_id"`
+		Number   string `json:"number"`
+		Reason   string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	id := req.TicketID
+	if id == "" {
+		if req.Number == "" {
+			return errInvalid.with("ticket_id or number is required")
+		}
+		v, err := s.engine.FindNumber(req.Number)
+		if err != nil {
+			return err
+		}
+		id = v.ID
+	}
+	v, err := s.engine.CallByNumber(c.Param("id"), id, who(c).source(), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) engineParkStep(id, actor string) (queue.TicketView, error) {
+	return s.engine.Park(id, actor)
 }
 
 func (s *Server) transferTicket(c echo.Context) error {

@@ -55,6 +55,8 @@ var (
 	errHasWaiting       = &APIError{http.StatusConflict, "has_waiting", "tickets are still waiting for this service"}
 	errExists           = &APIError{http.StatusConflict, "exists", "that id is already taken"}
 	errCounterPaused    = &APIError{http.StatusConflict, "counter_paused", "the counter is paused; resume it first"}
+	errNotParkable      = &APIError{http.StatusConflict, "not_parkable", "only a called or serving ticket can be parked"}
+	errNotCallable      = &APIError{http.StatusConflict, "not_callable", "only a waiting or parked ticket can be called by number"}
 	errLastAdmin        = &APIError{http.StatusConflict, "last_admin", "the last active admin cannot be disabled or demoted"}
 	errUnknownCode      = &APIError{http.StatusNotFound, "unknown_code", "no appointment with that code (and phone number)"}
 	errNotBookable      = &APIError{http.StatusConflict, "not_bookable", "this service cannot be booked"}
@@ -91,6 +93,8 @@ var domainErrors = []struct {
 	{queue.ErrExists, errExists},
 	{queue.ErrCounterPaused, errCounterPaused},
 	{queue.ErrStorage, errStorage},
+	{queue.ErrNotParkable, errNotParkable},
+	{queue.ErrNotCallable, errNotCallable},
 	{queue.ErrUnknownCode, errUnknownCode},
 	{queue.ErrNotBookable, errNotBookable},
 	{queue.ErrSlotFull, errSlotFull},

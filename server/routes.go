@@ -57,7 +57,9 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/tickets/:id", s.getTicket, staff)
 	api.POST("/tickets/:id/recall", s.ticketStep(s.engineRecall), staff)
 	api.POST("/tickets/:id/start", s.ticketStep(s.engineStart), staff)
-	api.POST("/tickets/:id/finish", s.ticketStep(s.engineFinish), staff)
+	api.POST("/tickets/:id/finish", s.finishTicket, staff)
+	api.POST("/tickets/:id/park", s.ticketStep(s.engineParkStep), staff)
+	api.POST("/tickets/:id/notes", s.noteTicket, staff)
 	api.POST("/tickets/:id/no-show", s.ticketStep(s.engineNoShow), staff)
 	api.POST("/tickets/:id/cancel", s.ticketStep(s.engineCancel), staff)
 	api.POST("/tickets/:id/transfer", s.transferTicket, staff)
@@ -67,6 +69,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/queue", s.getQueue, staff)
 	api.GET("/active", s.getActive, staff)
 	api.POST("/counters/:id/next", s.callNext, staff)
+	api.POST("/counters/:id/call", s.callByNumber, staff)
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)
 

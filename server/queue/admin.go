@@ -28,6 +28,17 @@ func ValidateService(s Service) error {
 		return invalid("slot_capacity", "must be between 0 (not bookable) and 1000")
 	case (s.SlotMinutes > 0) != (s.SlotCapacity > 0):
 		return invalid("slot_capacity", "slot_minutes and slot_capacity must both be set to make a service bookable")
+	case s.Priority < PriorityNormal || s.Priority > PriorityMax:
+		return invalid("priority", "must be between %d and %d", PriorityNormal, PriorityMax)
+	case len(s.Guide) > 4000:
+		return invalid("guide", "must be at most 4000 characters")
+	case len(s.OutcomeCodes) > 30:
+		return invalid("outcome_codes", "may list at most 30 codes")
+	}
+	for _, oc := range s.OutcomeCodes {
+		if strings.TrimSpace(oc) == "" || len(oc) > 64 {
+			return invalid("outcome_codes", "each code must be 1–64 characters")
+		}
 	}
 	for lang, name := range s.Names {
 		if !langPattern.MatchString(lang) {

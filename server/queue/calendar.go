@@ -125,6 +125,19 @@ func ValidateSettings(st Settings) error {
 	if st.CheckinLateMinutes < 0 || st.CheckinLateMinutes > 240 {
 		return invalid("checkin_late_minutes", "must be between 0 and 240")
 	}
+	if len(st.PriorityWeights) > PriorityMax+1 {
+		return invalid("priority_weights", "may list at most %d levels", PriorityMax+1)
+	}
+	sum := 0
+	for i, w := range st.PriorityWeights {
+		if w < 0 || w > 10 {
+			return invalid("priority_weights", "level %d: weight must be between 0 and 10", i)
+		}
+		sum += w
+	}
+	if len(st.PriorityWeights) > 0 && sum == 0 {
+		return invalid("priority_weights", "needs at least one weight above 0 (or an empty list for strict priority)")
+	}
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,6 +48,7 @@ type Snapshot struct {
 	// Appointments are those from a day ago on, of any state.
 	Appointments []Appointment
 	LastApptID   uint64
+	Rotation     Rotation
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -66,6 +68,7 @@ type Change struct {
 	// (their day is over); they stay on disk as history.
 	ForgetAppointments []string
 	NoShowPhones       []string // phones whose no-show count goes up by one
+	Rotation           *Rotation
 	Events             []Event
 }
 
@@ -113,6 +116,7 @@ type Engine struct {
 	slotTaken   map[string]int          // places taken per service slot
 	phoneBooked map[string]int          // upcoming bookings per phone
 	lastApptID  uint64
+	rot         Rotation
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -191,6 +195,7 @@ func (e *Engine) load(snap *Snapshot) error {
 		e.trackAppt(&a)
 	}
 	e.lastApptID = snap.LastApptID
+	e.rot = snap.Rotation
 	return nil
 }
 
@@ -283,7 +288,8 @@ func (e *Engine) wait(errc <-chan error) error {
 }
 
 func (e *Engine) policy() policy {
-	return policy{now: e.clock.Now(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute}
+	return policy{now: e.clock.Now(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
+		weights: e.settings.PriorityWeights, rot: e.rot}
 }
 
 func newToken() string {
@@ -346,7 +352,12 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		return view, false, ErrClosed
 	}
 	c := &Change{}
-	t := e.newTicketLocked(c, svc, req.Priority, req.Source, now)
+	priority := req.Priority
+	if priority == PriorityNormal {
+		// A service for, say, seniors gives its tickets their level.
+		priority = svc.Priority
+	}
+	t := e.newTicketLocked(c, svc, priority, req.Source, now)
 	e.track(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
@@ -434,26 +445,17 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		}
 	}
 	p := e.policy()
-	t := p.pick(queues)
+	t, rot := p.pick(queues)
 	if t == nil {
 		e.mu.Unlock()
 		return view, false, nil
 	}
-	now := p.now
 	c := &Change{}
-	for _, cur := range e.active {
-		if cur.CounterID == counterID && (cur.Status == StatusCalled || cur.Status == StatusServing) {
-			e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
-		}
+	if p.rotating() {
+		e.rot = rot
+		c.Rotation = &rot
 	}
-	reason := p.reason(t, e.cal.loc)
-	e.queueOf(t.ServiceID).remove(t)
-	t.Status = StatusCalled
-	t.CalledAt = &now
-	t.CounterID = counterID
-	t.CallReason = reason
-	c.Tickets = append(c.Tickets, *t)
-	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})
+	e.callLocked(c, t, ctr, p.reason(t, e.cal.loc), actor, p.now)
 	view = e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()
@@ -461,6 +463,26 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		return TicketView{}, false, fmt.Errorf("call next: %w", err)
 	}
 	return view, true, nil
+}
+
+// callLocked calls t to ctr: the counter's previous ticket is finished
+// first (pressing Next means "done, next").
+func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor string, now time.Time) {
+	for _, cur := range e.active {
+		if cur.CounterID == ctr.ID && (cur.Status == StatusCalled || cur.Status == StatusServing) {
+			e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
+		}
+	}
+	if t.Status == StatusWaiting {
+		e.queueOf(t.ServiceID).remove(t)
+	}
+	t.Status = StatusCalled
+	t.CalledAt = &now
+	t.StartedAt = nil
+	t.CounterID = ctr.ID
+	t.CallReason = reason
+	c.Tickets = append(c.Tickets, *t)
+	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})
 }
 
 func copyCounter(c *Counter) *Counter {
@@ -548,13 +570,121 @@ func (e *Engine) Start(id, actor string) (TicketView, error) {
 
 // Finish ends a service.
 func (e *Engine) Finish(id, actor string) (TicketView, error) {
+	return e.FinishWith(id, actor, "", nil)
+}
+
+// FinishWith ends a service recording its outcome code (one of the
+// service's codes) and, if notes is not nil, the staff's notes.
+func (e *Engine) FinishWith(id, actor, outcome string, notes *string) (TicketView, error) {
+	if notes != nil && len(*notes) > 2000 {
+		return TicketView{}, invalid("notes", "must be at most 2000 characters")
+	}
 	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
 		if t.Status != StatusServing {
 			return ErrNotServing
 		}
+		if outcome != "" {
+			svc, ok := e.services[t.ServiceID]
+			if !ok || !contains(svc.OutcomeCodes, outcome) {
+				return invalid("outcome", "%q is not an outcome code of this service", outcome)
+			}
+			t.Outcome = outcome
+		}
+		if notes != nil {
+			t.Notes = *notes
+		}
 		e.endLocked(c, t, StatusDone, EventFinished, actor, now)
 		return nil
 	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SetNotes keeps the staff's notes on an active ticket.
+func (e *Engine) SetNotes(id, notes, actor string) (TicketView, error) {
+	if len(notes) > 2000 {
+		return TicketView{}, invalid("notes", "must be at most 2000 characters")
+	}
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		t.Notes = notes
+		c.Tickets = append(c.Tickets, *t)
+		c.Events = append(c.Events, Event{Type: EventNoted, Actor: actor, Ticket: copyTicket(t)})
+		return nil
+	})
+}
+
+// Park puts a called or serving ticket aside (the customer must fetch a
+// document, say); staff call it back later by number.
+func (e *Engine) Park(id, actor string) (TicketView, error) {
+	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
+		if t.Status != StatusCalled && t.Status != StatusServing {
+			return ErrNotParkable
+		}
+		ctr := e.counterCopy(t.CounterID)
+		t.Status = StatusParked
+		c.Tickets = append(c.Tickets, *t)
+		c.Events = append(c.Events, Event{Type: EventParked, Actor: actor, Ticket: copyTicket(t), Counter: ctr})
+		return nil
+	})
+}
+
+// CallByNumber calls one waiting or parked ticket to a counter out of the
+// policy's order. The reason staff give is recorded with their name.
+func (e *Engine) CallByNumber(counterID, id, actor, reason string) (TicketView, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 200 {
+		return TicketView{}, invalid("reason", "is required (at most 200 characters): say why this ticket goes first")
+	}
+	e.mu.Lock()
+	ctr, ok := e.counters[counterID]
+	if !ok {
+		e.mu.Unlock()
+		return TicketView{}, ErrCounterNotFound
+	}
+	t, ok := e.active[id]
+	if !ok || (t.Status != StatusWaiting && t.Status != StatusParked) {
+		e.mu.Unlock()
+		if !ok {
+			if _, err := e.store.Ticket(id); err != nil {
+				return TicketView{}, err
+			}
+		}
+		return TicketView{}, ErrNotCallable
+	}
+	c := &Change{}
+	who := strings.TrimPrefix(actor, "user:")
+	e.callLocked(c, t, ctr, fmt.Sprintf("called by number by %s: %s", who, reason), actor, e.clock.Now())
+	view := e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, fmt.Errorf("call by number: %w", err)
+	}
+	return view, nil
+}
+
+// FindNumber finds an active ticket by its number, today's first.
+func (e *Engine) FindNumber(number string) (TicketView, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	number = strings.ToUpper(strings.TrimSpace(number))
+	var best *Ticket
+	for _, t := range e.active {
+		if t.Number == number && (best == nil || t.IssuedAt.After(best.IssuedAt)) {
+			best = t
+		}
+	}
+	if best == nil {
+		return TicketView{}, ErrTicketNotFound
+	}
+	return e.viewLocked(best), nil
 }
 
 // NoShow records that a called customer did not come.
@@ -571,7 +701,7 @@ func (e *Engine) NoShow(id, actor string) (TicketView, error) {
 // Cancel withdraws a waiting or called ticket.
 func (e *Engine) Cancel(id, actor string) (TicketView, error) {
 	return e.transition(id, actor, func(t *Ticket, c *Change, now time.Time) error {
-		if t.Status != StatusWaiting && t.Status != StatusCalled {
+		if t.Status != StatusWaiting && t.Status != StatusCalled && t.Status != StatusParked {
 			return ErrNotCancellable
 		}
 		e.endLocked(c, t, StatusCancelled, EventCancelled, actor, now)

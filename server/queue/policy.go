@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -16,7 +17,10 @@ import (
 //     maximum-wait cap is called first, oldest first, whatever its kind;
 //  2. a checked-in appointment whose slot has come (AppointmentLead before
 //     its start) is next, earliest slot first;
-//  3. otherwise the highest priority level goes first;
+//  3. otherwise the highest priority level goes first — or, when the branch
+//     sets priority weights, levels take turns in a weighted rotation (e.g.
+//     weights [1, 0, 2]: two VIP calls, then one normal call), skipping
+//     levels nobody waits in;
 //  4. inside a level, the oldest issue time goes first (FIFO). A transfer
 //     keeps its issue time, so it does not lose its place. An appointment
 //     that checked in early waits like a walk-in until its slot comes.
@@ -99,10 +103,69 @@ func (q *waitQueue) remove(t *Ticket) {
 	}
 }
 
+// Rotation is where the weighted rotation between levels stands: how many
+// calls each level has had in the current round.
+type Rotation struct {
+	Used map[int]int `json:"used"`
+}
+
 // policy is the routing policy at one moment with the settings it depends on.
 type policy struct {
-	now time.Time
-	cap time.Duration // 0 = no cap
+	now     time.Time
+	cap     time.Duration // 0 = no cap
+	weights []int         // calls per round by level; nil = strict priority
+	rot     Rotation
+}
+
+func (p policy) rotating() bool { return len(p.weights) > 0 }
+
+func (p policy) weight(level int) int {
+	if level < len(p.weights) {
+		return p.weights[level]
+	}
+	return 0
+}
+
+// turn picks the level whose turn it is among those with someone waiting,
+// and returns the rotation after that call. A round gives each level its
+// weight in calls, highest level first; a level of weight 0 is served only
+// when no weighted level has anyone waiting.
+func (p policy) turn(levels []int, rot Rotation) (int, Rotation) {
+	sort.Sort(sort.Reverse(sort.IntSlice(levels)))
+	choose := func() (int, bool) {
+		for _, l := range levels {
+			if rot.Used[l] < p.weight(l) {
+				return l, true
+			}
+		}
+		return 0, false
+	}
+	l, ok := choose()
+	if !ok {
+		rot = Rotation{}
+		if l, ok = choose(); !ok {
+			// Only unweighted levels wait: the highest goes.
+			return levels[0], rot
+		}
+	}
+	used := make(map[int]int, len(rot.Used)+1)
+	for k, v := range rot.Used {
+		used[k] = v
+	}
+	used[l]++
+	return l, Rotation{Used: used}
+}
+
+func levelName(l int) string {
+	switch l {
+	case 0:
+		return "normal"
+	case 1:
+		return "priority"
+	case 2:
+		return "VIP"
+	}
+	return fmt.Sprintf("level %d", l)
 }
 
 // Ranking classes, called in this order.
@@ -157,14 +220,29 @@ func (p policy) reason(t *Ticket, loc *time.Location) string {
 	case classAppointment:
 		return "appointment at " + t.AppointmentAt.In(loc).Format("15:04")
 	}
+	if p.rotating() {
+		return fmt.Sprintf("%s turn in the rotation (%s)", levelName(t.Priority), p.weightsText())
+	}
 	if t.Priority > PriorityNormal {
 		return fmt.Sprintf("priority level %d, oldest first", t.Priority)
 	}
 	return "next in line"
 }
 
-// pick returns the ticket the policy calls next from the given queues.
-func (p policy) pick(queues []*waitQueue) *Ticket {
+// weightsText is the rotation in words, e.g. "2 VIP : 1 normal".
+func (p policy) weightsText() string {
+	var parts []string
+	for l := len(p.weights) - 1; l >= 0; l-- {
+		if p.weights[l] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.weights[l], levelName(l)))
+		}
+	}
+	return strings.Join(parts, " : ")
+}
+
+// pick returns the ticket the policy calls next from the given queues, and
+// the rotation after that call.
+func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 	var best *Ticket
 	consider := func(t *Ticket) {
 		if best == nil || p.better(t, best) {
@@ -181,7 +259,39 @@ func (p policy) pick(queues []*waitQueue) *Ticket {
 			consider(t)
 		}
 	}
-	return best
+	if best == nil || !p.rotating() || p.class(best) != classLevel {
+		return best, p.rot
+	}
+	// Whose turn is it? Then the oldest of that level.
+	var levels []int
+	seen := map[int]bool{}
+	for _, q := range queues {
+		for l := range q.levels {
+			if !seen[l] {
+				seen[l] = true
+				levels = append(levels, l)
+			}
+		}
+		for _, t := range q.appts {
+			if !seen[t.Priority] {
+				seen[t.Priority] = true
+				levels = append(levels, t.Priority)
+			}
+		}
+	}
+	level, rot := p.turn(levels, p.rot)
+	best = nil
+	for _, q := range queues {
+		if l := q.levels[level]; len(l) > 0 {
+			consider(l[0])
+		}
+		for _, t := range q.appts {
+			if t.Priority == level {
+				consider(t)
+			}
+		}
+	}
+	return best, rot
 }
 
 // order lists every waiting ticket of the queues in the order pick would call them.
@@ -194,13 +304,49 @@ func (p policy) order(queues []*waitQueue) []*Ticket {
 		all = append(all, q.appts...)
 	}
 	sort.Slice(all, func(i, j int) bool { return p.better(all[i], all[j]) })
-	return all
+	if !p.rotating() {
+		return all
+	}
+	// The overdue and the due appointments keep their place at the front;
+	// the rest is replayed turn by turn from the current rotation.
+	front := 0
+	for front < len(all) && p.class(all[front]) != classLevel {
+		front++
+	}
+	byLevel := map[int][]*Ticket{}
+	for _, t := range all[front:] {
+		byLevel[t.Priority] = append(byLevel[t.Priority], t) // stays oldest first
+	}
+	out := append([]*Ticket(nil), all[:front]...)
+	rot := p.rot
+	for len(byLevel) > 0 {
+		levels := make([]int, 0, len(byLevel))
+		for l := range byLevel {
+			levels = append(levels, l)
+		}
+		var l int
+		l, rot = p.turn(levels, rot)
+		out = append(out, byLevel[l][0])
+		if byLevel[l] = byLevel[l][1:]; len(byLevel[l]) == 0 {
+			delete(byLevel, l)
+		}
+	}
+	return out
 }
 
 // ahead counts the tickets of q that order puts before t, without sorting
 // the walk-ins: it must stay cheap with thousands waiting, since every issue
 // answers it. Appointments are few and are compared one by one.
 func (p policy) ahead(q *waitQueue, t *Ticket) int {
+	if p.rotating() {
+		// The rotation interleaves levels; count by replaying it.
+		for i, x := range p.order([]*waitQueue{q}) {
+			if x == t {
+				return i
+			}
+		}
+		return 0
+	}
 	n := 0
 	class := p.class(t)
 	for level, l := range q.levels {

@@ -25,11 +25,14 @@ const (
 	StatusDone      Status = "done"
 	StatusNoShow    Status = "no_show"
 	StatusCancelled Status = "cancelled"
+	// StatusParked is a ticket put aside at a counter to be called back
+	// later by number (an extension of the contract's states).
+	StatusParked Status = "parked"
 )
 
 // Active reports whether a ticket in this state still needs attention.
 func (s Status) Active() bool {
-	return s == StatusWaiting || s == StatusCalled || s == StatusServing
+	return s == StatusWaiting || s == StatusCalled || s == StatusServing || s == StatusParked
 }
 
 // Priority levels. Higher is called earlier by the routing policy.
@@ -52,6 +55,14 @@ type Service struct {
 	SlotCapacity      int               `json:"slot_capacity"`
 	// Position orders services on the kiosk and lists; 0 on create means last.
 	Position int `json:"position"`
+	// Priority is the level of tickets the kiosk issues for this service
+	// (e.g. a "Seniors" service at level 1).
+	Priority int `json:"priority"`
+	// Guide is what staff should check or do for this service, shown when
+	// one of its tickets is called.
+	Guide string `json:"guide,omitempty"`
+	// OutcomeCodes are the results staff pick from when finishing.
+	OutcomeCodes []string `json:"outcome_codes,omitempty"`
 }
 
 // Bookable reports whether customers may book appointments for s.
@@ -88,6 +99,10 @@ type Settings struct {
 	// CheckinLateMinutes after it; later it becomes a no-show.
 	CheckinEarlyMinutes int `json:"checkin_early_minutes"`
 	CheckinLateMinutes  int `json:"checkin_late_minutes"`
+	// PriorityWeights turns strict priority into a weighted rotation between
+	// levels: index = level, value = calls per round (e.g. [1, 1, 2]).
+	// Empty means strict priority: the highest level always goes first.
+	PriorityWeights []int `json:"priority_weights"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -111,6 +126,8 @@ type Ticket struct {
 	// AppointmentID and AppointmentAt are set for the ticket of a checked-in appointment.
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
+	Notes         string     `json:"notes,omitempty"`
+	Outcome       string     `json:"outcome,omitempty"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -147,6 +164,8 @@ const (
 	EventNoShow      = "no_show"
 	EventCancelled   = "cancelled"
 	EventTransferred = "transferred"
+	EventParked      = "parked"
+	EventNoted       = "noted"
 	EventService     = "service_changed"
 	EventCounter     = "counter_changed"
 	EventSettings    = "settings_changed"

@@ -54,6 +54,7 @@ var (
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
+	kRotation = []byte("rotation")
 )
 
 // migrations upgrade the schema one version at a time. Append only: never
@@ -326,6 +327,11 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
+	if c.Rotation != nil {
+		if err := putJSON(tx.Bucket(bSettings), kRotation, c.Rotation); err != nil {
+			return err
+		}
+	}
 	for _, s := range c.Services {
 		if err := putJSON(tx.Bucket(bServices), []byte(s.ID), s); err != nil {
 			return err
@@ -436,6 +442,11 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 				return fmt.Errorf("settings: %w", err)
 			}
 			snap.Settings = &st
+		}
+		if raw := tx.Bucket(bSettings).Get(kRotation); raw != nil {
+			if err := json.Unmarshal(raw, &snap.Rotation); err != nil {
+				return fmt.Errorf("rotation: %w", err)
+			}
 		}
 		if err := eachJSON(tx.Bucket(bServices), func(s queue.Service) { snap.Services = append(snap.Services, s) }); err != nil {
 			return fmt.Errorf("services: %w", err)

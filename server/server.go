@@ -176,6 +176,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 	if b.CheckinLateMinutes != nil {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
+	sc.settings.PriorityWeights = b.PriorityWeights
 	for _, s := range cfg.Services {
 		sc.services = append(sc.services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,

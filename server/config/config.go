@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -44,6 +45,8 @@ type Branch struct {
 	// The appointment check-in window around a slot's start.
 	CheckinEarlyMinutes *int `yaml:"checkin_early_minutes"`
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
+	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
+	PriorityWeights []int `yaml:"priority_weights"`
 }
 
 // Service seeds a service when the database is new.
@@ -146,10 +149,15 @@ func Parse(raw []byte, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		// yaml names Go types ("field x not found in type config.Config");
+		// a store manager needs the key.
+		msg := unknownField.ReplaceAllString(err.Error(), "unknown key $1")
+		return errors.New(strings.Replace(msg, "yaml: unmarshal errors:\n  ", "", 1))
 	}
 	return nil
 }
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 // Validate checks what the config package can know alone; the queue engine
 // checks services, counters and hours with the same rules the admin API uses.

@@ -119,6 +119,7 @@ func (s *Server) putUser(c echo.Context) error {
 		return err
 	}
 	wasAdmin := u.Role == "admin" && !u.Disabled
+	oldRole, wasDisabled := u.Role, u.Disabled
 	if req.Role != nil {
 		if _, ok := roleFromName(*req.Role); !ok {
 			return errInvalid.with("role must be \"staff\" or \"admin\"")
@@ -142,6 +143,12 @@ func (s *Server) putUser(c echo.Context) error {
 	}
 	if err := s.db.PutUser(u); err != nil {
 		return err
+	}
+	if (u.Disabled && !wasDisabled) || u.Role != oldRole || req.Password != nil {
+		// Whoever held the old rights or password logs in again.
+		if err := s.db.DeleteUserSessions(u.Username); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
 }

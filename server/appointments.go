@@ -42,18 +42,22 @@ func (s *Server) postAppointment(c echo.Context) error {
 		return errRateLimited.with("too many bookings from this address; try again later")
 	}
 	var req struct {
-		ServiceID string    `json:"service_id"`
-		Start     time.Time `json:"start"`
-		Name      string    `json:"name"`
-		Phone     string    `json:"phone"`
+		ServiceID string `json:"service_id"`
+		Start     string `json:"start"`
+		Name      string `json:"name"`
+		Phone     string `json:"phone"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.ServiceID == "" || req.Start.IsZero() {
+	if req.ServiceID == "" || req.Start == "" {
 		return errInvalid.with("service_id and start are required")
 	}
-	a, err := s.engine.Book(queue.BookRequest{ServiceID: req.ServiceID, Start: req.Start, Name: req.Name, Phone: req.Phone})
+	start, err := time.Parse(time.RFC3339, req.Start)
+	if err != nil {
+		return errInvalid.with("start must be a time like 2026-11-24T10:15:00+08:00 (a slot's start)")
+	}
+	a, err := s.engine.Book(queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone})
 	if err != nil {
 		return err
 	}

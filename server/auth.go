@@ -94,8 +94,12 @@ func HashPassword(pw string) ([]byte, error) {
 	return bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
 }
 
-// dummyHash keeps login timing the same for unknown users.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user, constant time"), bcryptCost)
+// dummyHash keeps login timing the same for unknown users. It is made on
+// first use: every process start (even `queuebox version`) would pay for it.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user, constant time"), bcryptCost)
+	return h
+})
 
 const ctxIdentity = "qb.identity"
 
@@ -156,6 +160,21 @@ func need(role int) echo.MiddlewareFunc {
 				return errForbidden
 			}
 		}
+	}
+}
+
+// staffOrKiosk lets a paired kiosk or any logged-in user through: a display's
+// token sits in its page address and must not issue tickets.
+func staffOrKiosk(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := who(c)
+		switch {
+		case id.role >= roleStaff || (id.device != nil && id.device.Kind == "kiosk"):
+			return next(c)
+		case id.device != nil:
+			return errForbidden.with("only a kiosk may do this")
+		}
+		return errUnauthenticated
 	}
 }
 
@@ -264,7 +283,7 @@ func (s *Server) login(c echo.Context, username, password string) (store.User, e
 	}
 	u, err := s.db.User(username)
 	if err != nil {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		if errors.Is(err, store.ErrNotFound) {
 			return store.User{}, errBadCredentials
 		}

@@ -55,6 +55,7 @@ var (
 	errHasWaiting       = &APIError{http.StatusConflict, "has_waiting", "tickets are still waiting for this service"}
 	errExists           = &APIError{http.StatusConflict, "exists", "that id is already taken"}
 	errCounterPaused    = &APIError{http.StatusConflict, "counter_paused", "the counter is paused; resume it first"}
+	errTicketClosed     = &APIError{http.StatusConflict, "ticket_closed", "the ticket is finished and can no longer change"}
 	errNotParkable      = &APIError{http.StatusConflict, "not_parkable", "only a called or serving ticket can be parked"}
 	errNotCallable      = &APIError{http.StatusConflict, "not_callable", "only a waiting or parked ticket can be called by number"}
 	errLastAdmin        = &APIError{http.StatusConflict, "last_admin", "the last active admin cannot be disabled or demoted"}
@@ -94,6 +95,7 @@ var domainErrors = []struct {
 	{queue.ErrCounterPaused, errCounterPaused},
 	{queue.ErrStorage, errStorage},
 	{queue.ErrNotParkable, errNotParkable},
+	{queue.ErrTicketClosed, errTicketClosed},
 	{queue.ErrNotCallable, errNotCallable},
 	{queue.ErrUnknownCode, errUnknownCode},
 	{queue.ErrNotBookable, errNotBookable},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,7 +54,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/settings", s.putSettings, admin)
 
 	// Tickets and the queue.
-	api.POST("/tickets", s.postTicket, staffOrDevice)
+	api.POST("/tickets", s.postTicket, staffOrKiosk)
 	api.GET("/tickets/:id", s.getTicket, staff)
 	api.POST("/tickets/:id/recall", s.ticketStep(s.engineRecall), staff)
 	api.POST("/tickets/:id/start", s.ticketStep(s.engineStart), staff)
@@ -80,7 +81,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/appointments/:code", s.getAppointment, anon)
 	api.POST("/appointments/:code/cancel", s.cancelAppointment, anon)
 	api.GET("/appointments/:code/calendar.ics", s.appointmentICS, anon)
-	api.POST("/checkin", s.postCheckin, staffOrDevice)
+	api.POST("/checkin", s.postCheckin, staffOrKiosk)
 
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)
@@ -110,6 +111,24 @@ func (s *Server) routes(e *echo.Echo) {
 	}
 
 	// Anything else under the API is a JSON 404 (or 405), never a page.
-	api.Any("/*", func(c echo.Context) error { return errNotFound })
+	api.Any("/*", s.noAPIRoute)
 	e.RouteNotFound("/*", func(c echo.Context) error { return errNotFound })
+}
+
+// noAPIRoute answers what no API route took: 405 when the path has a route
+// for another method, else 404. (Echo's own 405 never fires here: the
+// group's catch-all takes the request first.)
+func (s *Server) noAPIRoute(c echo.Context) error {
+	path := echo.GetPath(c.Request())
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == c.Request().Method {
+			continue
+		}
+		ctx := s.echo.NewContext(nil, nil)
+		s.echo.Router().Find(m, path, ctx)
+		if p := ctx.Path(); p != "" && !strings.HasSuffix(p, "*") {
+			return errMethodNotAllowed
+		}
+	}
+	return errNotFound
 }

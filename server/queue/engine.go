@@ -518,7 +518,11 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		if err != nil {
 			return TicketView{}, err
 		}
-		return TicketView{}, illegalFrom(old.Status, step)
+		if err := illegalFrom(old.Status, step); err != nil {
+			return TicketView{}, err
+		}
+		// A step every state allows (notes) still cannot change history.
+		return TicketView{}, ErrTicketClosed
 	}
 	c := &Change{}
 	if err := step(t, c, e.clock.Now()); err != nil {

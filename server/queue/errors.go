@@ -20,6 +20,7 @@ var (
 	ErrHasWaiting      = errors.New("tickets are still waiting for this service")
 	ErrExists          = errors.New("the id is already taken")
 	ErrCounterPaused   = errors.New("the counter is paused")
+	ErrTicketClosed    = errors.New("the ticket is finished")
 	ErrNotParkable     = errors.New("only a called or serving ticket can be parked")
 	ErrNotCallable     = errors.New("only a waiting or parked ticket can be called by number")
 )

@@ -170,3 +170,27 @@ func (db *DB) PruneSessions(now time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// DeleteUserSessions ends every session of a user (disabled, demoted or with
+// a new password).
+func (db *DB) DeleteUserSessions(username string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions)
+		var gone [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var s Session
+			if json.Unmarshal(v, &s) == nil && s.Username == username {
+				gone = append(gone, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

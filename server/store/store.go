@@ -137,13 +137,17 @@ func Open(dir string, o Options) (db *DB, err error) {
 	}
 	path := filepath.Join(dir, FileName)
 	// A damaged file can make bbolt panic deep in a read; turn that into an
-	// error that says what to do.
+	// error that says what to do, and let go of the file and its lock.
+	var b *bolt.DB
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
+			if b != nil {
+				b.Close()
+			}
+			db, err = nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
 		}
 	}()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType})
+	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	}
@@ -283,14 +287,7 @@ func (db *DB) commitLoop() {
 		onCommit := db.onCommit
 		db.mu.Unlock()
 
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			for _, p := range batch {
-				if err := writeChange(tx, p.change); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err := db.commit(batch)
 		if err != nil {
 			// Later changes were built on top of the failed ones: refuse them
 			// all until the engine has reloaded what is really on disk.
@@ -319,6 +316,24 @@ func (db *DB) commitLoop() {
 			p.errc <- nil
 		}
 	}
+}
+
+// commit writes a batch in one transaction. A damaged page met on the way
+// makes bbolt panic; that becomes a failed commit, not a dead server.
+func (db *DB) commit(batch []*pending) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
+		}
+	}()
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, p := range batch {
+			if err := writeChange(tx, p.change); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func writeChange(tx *bolt.Tx, c *queue.Change) error {

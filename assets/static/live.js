@@ -9,7 +9,8 @@
  *     onState: function (state) {} // "connecting", "live", "reconnecting", "gone"
  *   });
  *
- * It resumes with since=<last seq> after a drop, backs off 0.5 s → 15 s,
+ * It resumes with since=<last seq> after a drop, backs off 0.5 s → 15 s
+ * (×1.5 a try, with jitter),
  * reconnects at once when a phone is unlocked (visibilitychange) or the
  * network comes back, and stops for good on close code 4404 (unknown ticket).
  * Plain ES5 on purpose: lobby TVs run old Chromium-based browsers.
@@ -49,8 +50,10 @@
     function schedule() {
       if (stopped || timer) { return; }
       setState("reconnecting");
-      timer = setTimeout(function () { timer = null; open(); }, delay);
-      delay = Math.min(delay * 2, 15000);
+      // Jitter spreads a crowd of phones that all lost the box at once.
+      var wait = delay * (0.8 + Math.random() * 0.4);
+      timer = setTimeout(function () { timer = null; open(); }, wait);
+      delay = Math.min(delay * 1.5, 15000);
     }
 
     function open() {
@@ -73,6 +76,9 @@
           if (opts.onSnapshot) { opts.onSnapshot(m.data, m.seq); }
           return;
         }
+        // Only numbered events move the resume point; anything else (a
+        // keep-alive, say) must not reset it.
+        if (typeof m.seq !== "number") { return; }
         if (seq !== null && m.seq <= seq) { return; }
         seq = m.seq;
         setState("live");
@@ -94,21 +100,26 @@
       });
     }
 
-    function kick() {
+    function kick(force) {
       // Back from a locked phone or a network change: try now, not after the backoff.
       if (stopped) { return; }
-      if (!ws || ws.readyState > 1) {
+      if (force || !ws || ws.readyState > 1) {
         if (timer) { clearTimeout(timer); timer = null; }
         delay = 500;
         open();
       }
     }
 
+    // A phone that slept for a while often keeps a socket that looks open but
+    // is dead (the network dropped it silently); resuming with since= is cheap.
+    var hiddenAt = 0;
     document.addEventListener("visibilitychange", function () {
-      if (!document.hidden) { kick(); }
+      if (document.hidden) { hiddenAt = Date.now(); return; }
+      kick(hiddenAt > 0 && Date.now() - hiddenAt > 20000);
+      hiddenAt = 0;
     });
-    global.addEventListener("online", kick);
-    global.addEventListener("pageshow", kick);
+    global.addEventListener("online", function () { kick(false); });
+    global.addEventListener("pageshow", function () { kick(false); });
 
     open();
     return {

@@ -1,0 +1,183 @@
+package display_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// testDisplay drives the lobby display in its own tab of a shared browser.
+func testDisplay(t *testing.T, ctx context.Context) {
+	box, staff, kiosk := newBox(t)
+	for range 4 {
+		box.Issue(kiosk, "general")
+	}
+	box.Issue(kiosk, "cash")
+
+	reqs := watchRequests(t, ctx)
+	do(t, ctx, chromedp.EmulateViewport(1920, 1080), chromedp.Navigate(box.URL+"/display/?lang=zh,en"))
+	waitFor[bool](t, ctx, "display goes live", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
+	eval[bool](t, ctx, callObserver)
+
+	t.Run("footer", func(t *testing.T) {
+		waitFor[bool](t, ctx, "general shows 4 waiting",
+			`document.querySelector("[data-service-id=general] .count").textContent === "4"`, 3*time.Second)
+		wait := eval[string](t, ctx, `document.querySelector("[data-service-id=general] .wait").textContent`)
+		// 4 × 300 s over the two counters serving it is 10 minutes.
+		for _, want := range []string{"约 10–15 分钟", "about 10–15 min"} {
+			if !strings.Contains(wait, want) {
+				t.Errorf("general wait = %q, want it to contain %q", wait, want)
+			}
+		}
+	})
+
+	t.Run("call", func(t *testing.T) {
+		sent := time.Now()
+		tk, ok := box.Next(staff, "c1")
+		if !ok {
+			t.Fatal("nothing to call")
+		}
+		at := shownAt(t, ctx, tk.Number, "Counter 1", 3*time.Second)
+		t.Logf("call→display latency: %.1f ms", at-unixMillis(sent))
+		txt, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("[data-now-calling]")))
+		if err != nil || !strings.Contains(txt, tk.Number) || !strings.Contains(txt, "Counter 1") {
+			t.Fatalf("[data-now-calling] = %q, %v; want %s and Counter 1", txt, err, tk.Number)
+		}
+		waitFor[bool](t, ctx, "the call is announced",
+			`window.qbDisplay.spoken.length > 0 && window.qbDisplay.spoken[0].number === `+js(tk.Number), 3*time.Second)
+		waitFor[bool](t, ctx, "the panel flashes", `document.getElementById("now").className.indexOf("flash") >= 0`, time.Second)
+	})
+
+	t.Run("speech", func(t *testing.T) {
+		tests := []struct{ lang, number, counter, want string }{
+			{"zh", "A023", "Counter 3", "请 A零二三 号到 3 号窗口"},
+			{"en", "A023", "Counter 3", "Number A 0 2 3, please go to Counter 3"},
+			{"zh", "B105", "VIP", "请 B一零五 号到 VIP"},
+		}
+		for _, tt := range tests {
+			got := eval[string](t, ctx, `window.qbDisplay.speechText(`+js(tt.lang)+`, {number: `+js(tt.number)+`, counter_name: `+js(tt.counter)+`})`)
+			if got != tt.want {
+				t.Errorf("speech %s %s at %s = %q, want %q", tt.lang, tt.number, tt.counter, got, tt.want)
+			}
+		}
+	})
+
+	t.Run("chime", func(t *testing.T) {
+		secs, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise(function (ok, fail) {
+  var a = new Audio("/assets/chime.wav");
+  a.onloadedmetadata = function () { ok(a.duration); };
+  a.onerror = function () { fail(new Error("chime does not load: " + (a.error && a.error.code))); };
+})`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secs < 0.8 || secs > 1.6 {
+			t.Errorf("chime lasts %.2f s, want about 1 s", secs)
+		}
+	})
+
+	t.Run("recent", func(t *testing.T) {
+		first := eval[string](t, ctx, `document.getElementById("nowNum").textContent`)
+		tk, _ := box.Next(staff, "c2")
+		shownAt(t, ctx, tk.Number, "Counter 2", 5*time.Second)
+		cash, _ := box.Next(staff, "c3")
+		shownAt(t, ctx, cash.Number, "Counter 3", 5*time.Second)
+		rows := eval[[]string](t, ctx, `[].map.call(document.querySelectorAll("#recent .row"), function (r) { return r.textContent; })`)
+		want := []string{tk.Number + "→Counter 2", first + "→Counter 1"}
+		if strings.Join(rows, "|") != strings.Join(want, "|") {
+			t.Errorf("recent calls = %q, want %q", rows, want)
+		}
+		waitFor[bool](t, ctx, "footer counts follow the calls",
+			`document.querySelector("[data-service-id=general] .count").textContent === "2" &&
+			 document.querySelector("[data-service-id=cash] .count").textContent === "0"`, 3*time.Second)
+	})
+
+	t.Run("sound overlay", func(t *testing.T) {
+		if eval[bool](t, ctx, `document.getElementById("sound").hidden`) {
+			t.Fatal("a fresh TV should ask for a tap to enable sound")
+		}
+		// The flash is for people; the screenshots show the steady state.
+		eval[bool](t, ctx, `document.getElementById("now").className = "now"; true`)
+		shot(t, ctx, "display-sound-prompt")
+		do(t, ctx, chromedp.Click(chromedp.CSS("#sound")))
+		waitFor[bool](t, ctx, "overlay goes away", `document.getElementById("sound").hidden`, 2*time.Second)
+		if got := eval[string](t, ctx, `localStorage.getItem("qb.display.sound") || ""`); got != "on" {
+			t.Errorf("sound flag = %q, want on", got)
+		}
+	})
+
+	t.Run("full board", func(t *testing.T) {
+		var last string
+		for i := range 8 {
+			box.Issue(kiosk, "general")
+			tk, _ := box.Next(staff, []string{"c1", "c2"}[i%2])
+			last = tk.Number
+		}
+		waitFor[bool](t, ctx, "last call shown", `document.getElementById("nowNum").textContent === `+js(last), 5*time.Second)
+		if n := eval[int](t, ctx, `document.querySelectorAll("#recent .row").length`); n != 8 {
+			t.Errorf("recent list has %d rows, want 8", n)
+		}
+		// Nothing may spill out of the screen or under the footer.
+		noOverflow := func(layout string) {
+			t.Helper()
+			overflow := eval[string](t, ctx, `(function () {
+  var foot = document.getElementById("services").getBoundingClientRect().top;
+  var rows = document.querySelectorAll("#recent .row, [data-now-calling]");
+  for (var i = 0; i < rows.length; i++) {
+    if (rows[i].getBoundingClientRect().bottom > foot + 1) { return rows[i].textContent; }
+  }
+  return "";
+})()`)
+			if overflow != "" {
+				t.Errorf("%s: %q runs under the footer", layout, overflow)
+			}
+		}
+		noOverflow("landscape")
+		eval[bool](t, ctx, `document.getElementById("now").className = "now"; true`)
+		shot(t, ctx, "display")
+		do(t, ctx, chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait))
+		waitFor[bool](t, ctx, "portrait layout", `innerHeight > innerWidth`, 2*time.Second)
+		noOverflow("portrait")
+		if n := eval[int](t, ctx, `document.querySelectorAll("#recent .row").length`); n < 6 {
+			t.Errorf("portrait shows %d recent calls, want at least 6", n)
+		}
+		shot(t, ctx, "display-portrait")
+		do(t, ctx, chromedp.EmulateViewport(1920, 1080))
+	})
+
+	t.Run("lang from URL is remembered", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(box.URL+"/display/?lang=en"))
+		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
+		do(t, ctx, chromedp.Navigate(box.URL+"/display/"))
+		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
+		label := eval[string](t, ctx, `document.querySelector(".now .label").textContent`)
+		if label != "Now calling" {
+			t.Errorf("label after ?lang=en and a plain reload = %q, want Now calling", label)
+		}
+		if !eval[bool](t, ctx, `document.getElementById("sound").hidden`) {
+			t.Error("sound was enabled on this TV, yet the overlay is back after a reload")
+		}
+		do(t, ctx, chromedp.EmulateViewport(1920, 1080), chromedp.Navigate(box.URL+"/display/?lang=zh,en"))
+		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
+		eval[bool](t, ctx, callObserver)
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		box.Stop()
+		waitFor[bool](t, ctx, "reconnecting badge", `!document.getElementById("reconnecting").hidden`, 5*time.Second)
+		shot(t, ctx, "display-reconnecting")
+		box.Restart()
+		staff.CloseIdleConnections() // its kept-alive connections died with the old server
+		tk, ok := box.Next(staff, "c1")
+		if !ok {
+			t.Fatal("nothing to call after restart")
+		}
+		shownAt(t, ctx, tk.Number, "Counter 1", 10*time.Second)
+		waitFor[bool](t, ctx, "badge goes away", `document.getElementById("reconnecting").hidden`, 5*time.Second)
+	})
+
+	reqs.onlyBox(t, ctx, box.URL)
+}

@@ -1,0 +1,186 @@
+package display_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"queuebox/server/servertest"
+)
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string { return strconv.Quote(s) }
+
+// do runs browser actions and stops the test on error.
+func do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v\npage: %s", err, pageText(ctx))
+	}
+}
+
+func eval[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls expr in the page until it is truthy and returns its value.
+func waitFor[T any](t testing.TB, ctx context.Context, what, expr string, d time.Duration) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr,
+		chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(10*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("%s: %v\npage: %s", what, err, pageText(ctx))
+	}
+	return v
+}
+
+// pageText is what the page shows, for failure messages.
+func pageText(ctx context.Context) string {
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// shot saves a screenshot of the viewport under $TMPDIR/shots for a human to look at.
+func shot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join(os.TempDir(), "shots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
+}
+
+// requests records every URL the page asks for, websockets included, so a
+// test can prove the page never leaves the box.
+type requests struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func watchRequests(t testing.TB, ctx context.Context) *requests {
+	t.Helper()
+	r := &requests{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var u string
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			u = e.Request.URL
+		case *network.EventWebSocketCreated:
+			u = e.URL
+		default:
+			return
+		}
+		r.mu.Lock()
+		r.urls = append(r.urls, u)
+		r.mu.Unlock()
+	})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return r
+}
+
+// onlyBox fails the test for any request to a host other than the box's.
+func (r *requests) onlyBox(t testing.TB, ctx context.Context, base string) {
+	t.Helper()
+	b, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Resource timing sees what the page loaded even if an event was missed.
+	perf := eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(function (e) { return e.name; })`)
+	r.mu.Lock()
+	all := append(append([]string(nil), r.urls...), perf...)
+	r.mu.Unlock()
+	if len(r.urls) == 0 {
+		t.Fatal("no requests recorded: the network listener saw nothing")
+	}
+	for _, s := range all {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Errorf("unparsable request URL %q", s)
+			continue
+		}
+		if u.Scheme == "data" || u.Scheme == "about" || u.Scheme == "blob" {
+			continue
+		}
+		if u.Host != b.Host {
+			t.Errorf("request to another host: %s", s)
+		}
+	}
+}
+
+// callObserver records, in the page, when [data-now-calling] first showed
+// each text, on the same wall clock the test reads.
+const callObserver = `(function () {
+  if (window.__shown) { return true; }
+  window.__shown = {};
+  var el = document.querySelector("[data-now-calling]");
+  function note() {
+    var s = el.textContent.replace(/\s+/g, " ");
+    if (!(s in window.__shown)) { window.__shown[s] = performance.timeOrigin + performance.now(); }
+  }
+  new MutationObserver(note).observe(el, { subtree: true, childList: true, characterData: true });
+  note();
+  return true;
+})()`
+
+// shownAt waits until [data-now-calling] holds number and counter and
+// returns when that text first appeared, in Unix milliseconds.
+func shownAt(t testing.TB, ctx context.Context, number, counter string, d time.Duration) float64 {
+	t.Helper()
+	expr := `(function () {
+  for (var s in window.__shown) {
+    if (s.indexOf(` + js(number) + `) >= 0 && s.indexOf(` + js(counter) + `) >= 0) { return window.__shown[s]; }
+  }
+  return 0;
+})()`
+	return waitFor[float64](t, ctx, "display shows "+number+" at "+counter, expr, d)
+}
+
+func unixMillis(tm time.Time) float64 { return float64(tm.UnixMicro()) / 1000 }
+
+// newBox starts a box and returns it with a staff client (the admin, who
+// may do everything staff do) and a kiosk token. One login instead of the
+// three that Staff and Device make keeps password hashing, slow under -race,
+// out of the way.
+func newBox(t testing.TB) (box *servertest.Box, staff *http.Client, kiosk string) {
+	t.Helper()
+	box = servertest.Start(t, servertest.Options{})
+	staff = box.Admin()
+	var dev struct{ Token string }
+	st, body := box.Do(staff, "POST", "/api/v1/devices", map[string]string{"kind": "kiosk", "name": "test kiosk"}, nil)
+	if st != 201 || json.Unmarshal(body, &dev) != nil || dev.Token == "" {
+		t.Fatalf("pair kiosk: %d %s", st, body)
+	}
+	return box, staff, dev.Token
+}

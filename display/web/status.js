@@ -1,0 +1,331 @@
+/*
+ * Phone status page for one ticket: where it stands, and a loud change of
+ * colour (and a buzz) when it is called. The token is the last part of the
+ * page's own address; the page holds no personal data.
+ * Plain ES5, like the display: cheap phones run old browsers too.
+ */
+(function () {
+  "use strict";
+
+  var T = window.QBText;
+  var LANG_KEY = "qb.lang";
+  var token = location.pathname.replace(/\/+$/, "").split("/").pop() || "";
+  var lang = pickLang();
+  var cur = null; // the latest StatusView
+  var gotLive = false;
+  var gone = false;
+  var services = {}; // id → Service, for names in both languages
+  var branch = "";
+
+  function $(id) { return document.getElementById(id); }
+
+  function store(key, val) {
+    try {
+      if (val === undefined) { return window.localStorage.getItem(key); }
+      window.localStorage.setItem(key, val);
+    } catch (e) {}
+    return null;
+  }
+
+  function pickLang() {
+    var saved = store(LANG_KEY);
+    if (saved === "zh" || saved === "en") { return saved; }
+    var nav = String(navigator.language || (navigator.languages && navigator.languages[0]) || "en").toLowerCase();
+    return nav.indexOf("zh") === 0 ? "zh" : "en";
+  }
+
+  function t(key, vars) { return T.t(lang, key, vars); }
+
+  function show(id, on) { $(id).hidden = !on; }
+
+  function text(id, s) { $(id).textContent = s; }
+
+  // ---- requests ----------------------------------------------------------
+
+  function request(method, path, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, path, true);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) {}
+      done(xhr.status, body);
+    };
+    xhr.onerror = function () { done(0, null); };
+    xhr.send();
+  }
+
+  function loadService(id) {
+    if (!id || services[id]) { return; }
+    services[id] = { id: id };
+    request("GET", "/api/v1/services/" + encodeURIComponent(id), function (st, s) {
+      if (st === 200 && s) {
+        services[id] = s;
+        render();
+      }
+    });
+  }
+
+  // ---- progress ----------------------------------------------------------
+
+  // The bar measures from the longest queue this tab has seen for the
+  // ticket, so it only ever moves forward.
+  function startAhead(ahead) {
+    var key = "qb.start." + token.slice(0, 16);
+    var start = 0;
+    try { start = parseInt(window.sessionStorage.getItem(key), 10) || 0; } catch (e) {}
+    if (ahead > start) {
+      start = ahead;
+      try { window.sessionStorage.setItem(key, String(start)); } catch (e2) {}
+    }
+    return start;
+  }
+
+  // ---- rendering ---------------------------------------------------------
+
+  function counterSay(name) {
+    return lang === "zh" ? T.counterZh(name) : (name || "");
+  }
+
+  function setStatus(s) {
+    document.body.setAttribute("data-status", s);
+    document.body.className = "status st-" + s;
+  }
+
+  function renderStatic() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    var other = lang === "zh" ? "en" : "zh";
+    var btn = $("lang");
+    btn.textContent = T.t(lang, "langToggle");
+    btn.setAttribute("lang", other === "zh" ? "zh-CN" : "en");
+    btn.setAttribute("aria-label", other === "zh" ? "切换到中文" : "Switch to English");
+    text("loadingText", t("loading"));
+    text("yourNumber", t("yourNumber"));
+    text("keep", t("keepOpen"));
+    text("cancelBtn", t("cancelBtn"));
+    text("cancelAsk", t("cancelAsk"));
+    text("cancelYes", t("cancelYes"));
+    text("cancelNo", t("cancelNo"));
+    text("cancelErr", t("cancelFailed"));
+    text("unknownTitle", t("unknownTitle"));
+    text("unknownText", t("unknownText"));
+    text("offline", t("reconnecting"));
+    text("branch", branch);
+    $("progress").setAttribute("aria-label", t("progressLabel"));
+  }
+
+  function render() {
+    renderStatic();
+    if (gone) {
+      setStatus("unknown");
+      show("loading", false);
+      show("ticket", false);
+      show("cancel", false);
+      show("unknown", true);
+      document.title = t("unknownTitle");
+      return;
+    }
+    if (!cur) { return; }
+    var v = cur;
+    show("loading", false);
+    show("unknown", false);
+    show("ticket", true);
+    setStatus(v.status);
+    text("number", v.number);
+    var svc = services[v.service_id];
+    text("service", svc && svc.name ? T.serviceName(lang, svc) : (v.service_name || ""));
+
+    var waiting = v.status === "waiting";
+    var called = v.status === "called";
+    show("waiting", waiting);
+    show("go", called);
+    show("turn", called);
+    show("final", !waiting && !called);
+    show("cancel", waiting);
+    if (!waiting) { closeConfirm(); }
+
+    if (waiting) {
+      var ahead = v.ahead || 0;
+      var a = $("ahead");
+      a.setAttribute("data-ahead", String(ahead));
+      if (ahead === 0) {
+        a.textContent = t("aheadNext");
+      } else if (ahead === 1 && lang === "en") {
+        a.textContent = t("aheadOne");
+      } else {
+        a.textContent = t("aheadN", { n: ahead });
+      }
+      $("ewt").textContent = ahead === 0 ? t("stayClose") : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds);
+      var start = startAhead(ahead);
+      // Being next is most of the way, not all of it: the call fills the screen.
+      var pct = Math.round((start - ahead + 1) / (start + 2) * 100);
+      pct = Math.max(6, Math.min(100, pct));
+      $("fill").style.width = pct + "%";
+      $("progress").setAttribute("aria-valuenow", String(pct));
+      document.title = v.number + " · " + a.textContent;
+    } else if (called) {
+      text("turn", t("calledTitle"));
+      text("goto", v.counter_name ? t("calledGo", { c: counterSay(v.counter_name) }) : t("calledGoNow"));
+      document.title = t("yourTurnTitle", { num: v.number });
+    } else {
+      var title = "", body = "";
+      switch (v.status) {
+      case "serving":
+        title = t("servingTitle");
+        body = v.counter_name ? t("servingAt", { c: counterSay(v.counter_name) }) : "";
+        break;
+      case "done":
+        title = t("doneTitle");
+        body = t("doneText");
+        break;
+      case "no_show":
+        title = t("noShowTitle");
+        body = t("noShowText");
+        break;
+      default:
+        title = t("cancelledTitle");
+        body = t("cancelledText");
+      }
+      text("finalTitle", title);
+      text("finalText", body);
+      document.title = v.number + " · " + title;
+    }
+  }
+
+  // ---- being called ------------------------------------------------------
+
+  var chime = null;
+  function alertCalled() {
+    if (navigator.vibrate) {
+      try { navigator.vibrate([400, 150, 400, 150, 800]); } catch (e) {}
+    }
+    // The chime may be refused without a tap on the page; the colour and
+    // the buzz carry the message anyway.
+    try {
+      if (!chime && window.Audio) { chime = new Audio("/assets/chime.wav"); }
+      if (chime) {
+        var p = chime.play();
+        if (p && p.then) { p.then(null, function () {}); }
+      }
+    } catch (e2) {}
+  }
+
+  function apply(v) {
+    if (!v || !v.number) { return; }
+    var was = cur ? cur.status : "";
+    cur = v;
+    loadService(v.service_id);
+    render();
+    if (v.status === "called" && was !== "called" && was !== "") { alertCalled(); }
+  }
+
+  // ---- cancelling --------------------------------------------------------
+
+  function closeConfirm() {
+    show("confirm", false);
+    show("cancelBtn", true);
+    show("cancelErr", false);
+  }
+
+  function wire() {
+    $("lang").onclick = function () {
+      lang = lang === "zh" ? "en" : "zh";
+      store(LANG_KEY, lang);
+      render();
+      if (!cur && !gone) { renderStatic(); }
+    };
+    $("cancelBtn").onclick = function () {
+      show("cancelBtn", false);
+      show("confirm", true);
+      $("cancelNo").focus();
+    };
+    $("cancelNo").onclick = closeConfirm;
+    $("cancelYes").onclick = function () {
+      var btn = $("cancelYes");
+      btn.disabled = true;
+      request("DELETE", "/api/v1/status/" + encodeURIComponent(token), function (st, body) {
+        btn.disabled = false;
+        if (st === 200 && body && body.number) {
+          closeConfirm();
+          apply(body);
+          return;
+        }
+        if (st === 404) {
+          gone = true;
+          render();
+          return;
+        }
+        if (st === 409) {
+          // Called or changed meanwhile: show what it is now.
+          closeConfirm();
+          fetchStatus();
+          return;
+        }
+        show("cancelErr", true);
+      });
+    };
+  }
+
+  // ---- start -------------------------------------------------------------
+
+  function fetchStatus() {
+    request("GET", "/api/v1/status/" + encodeURIComponent(token), function (st, v) {
+      if (st === 404) {
+        gone = true;
+        render();
+        return;
+      }
+      // The live feed may already have sent something newer.
+      if (st === 200 && v && !gotLive) { apply(v); }
+    });
+  }
+
+  function loadBranch() {
+    request("GET", "/api/v1/settings", function (st, s) {
+      if (st === 200 && s && s.branch_name) {
+        branch = s.branch_name;
+        text("branch", branch);
+      }
+    });
+  }
+
+  var offlineTimer = null;
+  function onState(s) {
+    if (s === "gone") {
+      gone = true;
+      render();
+      return;
+    }
+    if (s === "live") {
+      clearTimeout(offlineTimer);
+      offlineTimer = null;
+      show("offline", false);
+      return;
+    }
+    if (s === "reconnecting" && !offlineTimer) {
+      offlineTimer = setTimeout(function () {
+        offlineTimer = null;
+        if (!gone) { show("offline", true); }
+      }, 1500);
+    }
+  }
+
+  wire();
+  renderStatic();
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
+    gone = true;
+    render();
+    return;
+  }
+  fetchStatus();
+  loadBranch();
+  window.QBLive.connect({
+    topic: "status",
+    params: { token: token },
+    onSnapshot: function (v) { gotLive = true; apply(v); },
+    onEvent: function (type, v) {
+      if (type === "status") { gotLive = true; apply(v); }
+    },
+    onState: onState
+  });
+})();

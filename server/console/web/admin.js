@@ -1,0 +1,530 @@
+"use strict";
+
+(() => {
+  const T = {
+    addService: "Add service · 新增",
+    saveService: "Save changes · 保存",
+    addServiceTitle: "Add a service · 新增业务",
+    editServiceTitle: (id) => `Edit service “${id}” · 编辑业务`,
+    addCounter: "Add counter · 新增",
+    saveCounter: "Save changes · 保存",
+    addCounterTitle: "Add a counter · 新增窗口",
+    editCounterTitle: (id) => `Edit counter “${id}” · 编辑窗口`,
+    edit: "Edit · 编辑",
+    del: "Delete · 删除",
+    confirm: "Click again to confirm · 再点一次确认",
+    saved: "Saved · 已保存",
+    deleted: (what) => `${what} deleted · 已删除`,
+    created: (what) => `${what} created · 已创建`,
+    notBookable: "—",
+    slots: (m, c) => `${m} min × ${c}`,
+    seconds: (s) => (s % 60 === 0 ? `${s / 60} min` : `${s} s`),
+    paused: "Paused · 暂停",
+    open: "Open · 开放",
+    noServices: "No services yet · 尚无业务",
+    noCounters: "No counters yet · 尚无窗口",
+    staff: "Staff · 员工",
+    admin: "Admin · 管理员",
+    active: "Active · 启用",
+    disabled: "Disabled · 停用",
+    disable: "Disable · 停用",
+    enable: "Enable · 启用",
+    resetPw: "Reset password · 重置密码",
+    newPw: "new password (8+)",
+    setPw: "Set · 设置",
+    pwChanged: "Password changed · 密码已更改",
+    roleChanged: "Role changed · 角色已更改",
+    you: " (you · 本人)",
+    kiosk: "Kiosk · 取号机",
+    display: "Display · 显示屏",
+    paired: "Paired · 已配对",
+    revoked: "Revoked · 已吊销",
+    revoke: "Revoke · 吊销",
+    pairTitle: (kind, name) => `Pairing link for the ${kind} “${name}” · 配对链接`,
+    copied: "Copied · 已复制",
+    copyFailed: "Select the link and copy it by hand · 请手动复制",
+    openNow: "The branch is open now · 当前营业中",
+    closedNow: "The branch is closed now · 当前未营业",
+    days: { mon: "Mon · 一", tue: "Tue · 二", wed: "Wed · 三", thu: "Thu · 四", fri: "Fri · 五", sat: "Sat · 六", sun: "Sun · 日" },
+  };
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+  const $ = (id) => document.getElementById(id);
+  const enc = encodeURIComponent;
+  const S = { me: null, services: [], counters: [], users: [], devices: [], editService: null, editCounter: null };
+
+  // --- form errors ---
+
+  function clearErrors(form) {
+    for (const p of form.querySelectorAll("[data-error-for]")) p.textContent = "";
+    for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+  }
+
+  // showError puts an API error next to the input it is about. A 400 names
+  // its field first ("prefix must be …"), so the longest input name the
+  // message starts with is the field.
+  function showError(form, err) {
+    if (err.status === 401) { QB.toLogin(); return; }
+    const names = [...new Set([...form.elements].map((e) => e.name).filter(Boolean))]
+      .sort((a, b) => b.length - a.length);
+    let field = "";
+    if (err.status === 400) field = names.find((n) => err.message === n || err.message.startsWith(n + " ")) || "";
+    if (!field && err.code === "exists") field = ["id", "username"].find((n) => names.includes(n)) || "";
+    const slot = field && form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (!slot) {
+      form.querySelector('[data-error-for=""]').textContent = err.message;
+      return;
+    }
+    slot.textContent = err.message;
+    const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  }
+
+  function sectionMsg(id, text, kind) {
+    const m = $(id);
+    m.textContent = text || "";
+    m.dataset.kind = kind || "ok";
+  }
+
+  function failed(msgID) {
+    return (err) => {
+      if (err.status === 401) { QB.toLogin(); return; }
+      sectionMsg(msgID, err.message, "error");
+    };
+  }
+
+  // twoStep asks for a second click instead of a modal dialog.
+  function twoStep(btn, fn) {
+    if (btn.dataset.armed) {
+      delete btn.dataset.armed;
+      fn();
+      return;
+    }
+    const label = btn.textContent;
+    btn.dataset.armed = "1";
+    btn.textContent = T.confirm;
+    setTimeout(() => {
+      if (btn.dataset.armed) { delete btn.dataset.armed; btn.textContent = label; }
+    }, 4000);
+  }
+
+  const int = (v) => {
+    const n = parseInt(v, 10);
+    return Number.isFinite(n) ? n : 0;
+  };
+
+  // --- services ---
+
+  async function loadServices() {
+    S.services = await QB.api("GET", "/services") || [];
+    renderServices();
+    renderCounterChecks();
+  }
+
+  function renderServices() {
+    const rows = S.services.map((s) => QB.el("tr", { dataset: { serviceId: s.id } },
+      QB.el("td", { text: s.id }),
+      QB.el("td", { text: s.prefix }),
+      QB.el("td", { text: s.name }),
+      QB.el("td", { text: (s.names && s.names.zh) || "" }),
+      QB.el("td", { text: (s.names && s.names.en) || "" }),
+      QB.el("td", { class: "num", text: T.seconds(s.avg_service_seconds) }),
+      QB.el("td", { class: "num", text: s.slot_minutes > 0 ? T.slots(s.slot_minutes, s.slot_capacity) : T.notBookable }),
+      QB.el("td", { class: "num", text: String(s.waiting || 0) }),
+      QB.el("td", {}, QB.el("div", { class: "row-actions" },
+        QB.el("button", { type: "button", text: T.edit, onclick: () => editService(s) }),
+        QB.el("button", { type: "button", class: "danger", text: T.del, onclick: (e) => twoStep(e.currentTarget, () => deleteService(s)) })))));
+    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 9, class: "muted", text: T.noServices })));
+    $("services-body").replaceChildren(...rows);
+  }
+
+  function editService(s) {
+    const f = $("service-form");
+    clearErrors(f);
+    S.editService = s;
+    f.elements.id.value = s.id;
+    f.elements.id.readOnly = true;
+    f.elements.prefix.value = s.prefix;
+    f.elements.name.value = s.name;
+    f.elements["names.zh"].value = (s.names && s.names.zh) || "";
+    f.elements["names.en"].value = (s.names && s.names.en) || "";
+    f.elements.avg_service_seconds.value = s.avg_service_seconds;
+    f.elements.slot_minutes.value = s.slot_minutes;
+    f.elements.slot_capacity.value = s.slot_capacity;
+    $("service-form-title").textContent = T.editServiceTitle(s.id);
+    $("service-submit").textContent = T.saveService;
+    $("service-cancel").hidden = false;
+    f.elements.prefix.focus();
+  }
+
+  function resetServiceForm() {
+    const f = $("service-form");
+    f.reset();
+    clearErrors(f);
+    S.editService = null;
+    f.elements.id.readOnly = false;
+    $("service-form-title").textContent = T.addServiceTitle;
+    $("service-submit").textContent = T.addService;
+    $("service-cancel").hidden = true;
+  }
+
+  async function saveService(e) {
+    e.preventDefault();
+    const f = e.currentTarget;
+    clearErrors(f);
+    const old = S.editService;
+    // Languages other than zh and en may come from the config file: keep them.
+    const names = Object.assign({}, (old && old.names) || {});
+    for (const lang of ["zh", "en"]) {
+      const v = f.elements["names." + lang].value.trim();
+      if (v) names[lang] = v; else delete names[lang];
+    }
+    const body = {
+      id: f.elements.id.value.trim(),
+      prefix: f.elements.prefix.value.trim(),
+      name: f.elements.name.value.trim(),
+      names,
+      avg_service_seconds: int(f.elements.avg_service_seconds.value),
+      slot_minutes: int(f.elements.slot_minutes.value),
+      slot_capacity: int(f.elements.slot_capacity.value),
+    };
+    if (old) body.position = old.position;
+    try {
+      if (old) await QB.api("PUT", `/services/${enc(old.id)}`, body);
+      else await QB.api("POST", "/services", body);
+    } catch (err) {
+      showError(f, err);
+      return;
+    }
+    sectionMsg("services-msg", old ? T.saved : T.created(body.id), "ok");
+    resetServiceForm();
+    await loadServices().catch(failed("services-msg"));
+  }
+
+  async function deleteService(s) {
+    try {
+      await QB.api("DELETE", `/services/${enc(s.id)}`);
+      sectionMsg("services-msg", T.deleted(s.id), "ok");
+      if (S.editService && S.editService.id === s.id) resetServiceForm();
+    } catch (err) {
+      failed("services-msg")(err);
+    }
+    await Promise.all([loadServices(), loadCounters()]).catch(failed("services-msg"));
+  }
+
+  // --- counters ---
+
+  async function loadCounters() {
+    S.counters = await QB.api("GET", "/counters") || [];
+    renderCounters();
+  }
+
+  function serviceLabel(id) {
+    const s = S.services.find((x) => x.id === id);
+    return s ? s.name : id;
+  }
+
+  function renderCounters() {
+    const rows = S.counters.map((c) => QB.el("tr", { dataset: { counterId: c.id } },
+      QB.el("td", { text: c.id }),
+      QB.el("td", { text: c.name }),
+      QB.el("td", { text: (c.service_ids || []).map(serviceLabel).join(", ") }),
+      QB.el("td", {}, QB.el("span", { class: "tag", text: c.paused ? T.paused : T.open })),
+      QB.el("td", {}, QB.el("div", { class: "row-actions" },
+        QB.el("button", { type: "button", text: T.edit, onclick: () => editCounter(c) }),
+        QB.el("button", { type: "button", class: "danger", text: T.del, onclick: (e) => twoStep(e.currentTarget, () => deleteCounter(c)) })))));
+    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 5, class: "muted", text: T.noCounters })));
+    $("counters-body").replaceChildren(...rows);
+  }
+
+  function renderCounterChecks() {
+    const box = $("ctr-services");
+    const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+    box.replaceChildren(...S.services.map((s) => QB.el("label", {},
+      QB.el("input", { type: "checkbox", name: "service_ids", value: s.id, checked: checked.has(s.id) }),
+      `${s.name} (${s.id})`)));
+  }
+
+  function editCounter(c) {
+    const f = $("counter-form");
+    clearErrors(f);
+    S.editCounter = c;
+    f.elements.id.value = c.id;
+    f.elements.id.readOnly = true;
+    f.elements.name.value = c.name;
+    for (const i of f.querySelectorAll('input[name="service_ids"]')) i.checked = (c.service_ids || []).includes(i.value);
+    $("counter-form-title").textContent = T.editCounterTitle(c.id);
+    $("counter-submit").textContent = T.saveCounter;
+    $("counter-cancel").hidden = false;
+    f.elements.name.focus();
+  }
+
+  function resetCounterForm() {
+    const f = $("counter-form");
+    f.reset();
+    clearErrors(f);
+    S.editCounter = null;
+    f.elements.id.readOnly = false;
+    $("counter-form-title").textContent = T.addCounterTitle;
+    $("counter-submit").textContent = T.addCounter;
+    $("counter-cancel").hidden = true;
+  }
+
+  async function saveCounter(e) {
+    e.preventDefault();
+    const f = e.currentTarget;
+    clearErrors(f);
+    const old = S.editCounter;
+    const body = {
+      id: f.elements.id.value.trim(),
+      name: f.elements.name.value.trim(),
+      service_ids: [...f.querySelectorAll('input[name="service_ids"]:checked')].map((i) => i.value),
+      // A PUT replaces the whole counter: editing its name must not resume it.
+      paused: !!(old && old.paused),
+    };
+    try {
+      if (old) await QB.api("PUT", `/counters/${enc(old.id)}`, body);
+      else await QB.api("POST", "/counters", body);
+    } catch (err) {
+      showError(f, err);
+      return;
+    }
+    sectionMsg("counters-msg", old ? T.saved : T.created(body.id), "ok");
+    resetCounterForm();
+    await loadCounters().catch(failed("counters-msg"));
+  }
+
+  async function deleteCounter(c) {
+    try {
+      await QB.api("DELETE", `/counters/${enc(c.id)}`);
+      sectionMsg("counters-msg", T.deleted(c.id), "ok");
+      if (S.editCounter && S.editCounter.id === c.id) resetCounterForm();
+    } catch (err) {
+      failed("counters-msg")(err);
+    }
+    await loadCounters().catch(failed("counters-msg"));
+  }
+
+  // --- users ---
+
+  async function loadUsers() {
+    S.users = await QB.api("GET", "/users") || [];
+    renderUsers();
+  }
+
+  function renderUsers() {
+    $("users-body").replaceChildren(...S.users.map((u) => {
+      const msg = QB.el("span", { class: "row-msg", role: "status" });
+      const say = (text, ok) => { msg.textContent = text; msg.classList.toggle("ok", !!ok); };
+      const put = async (body, okText) => {
+        try {
+          await QB.api("PUT", `/users/${enc(u.username)}`, body);
+          await loadUsers();
+          const row = $("users-body").querySelector(`tr[data-username="${CSS.escape(u.username)}"] .row-msg`);
+          if (row) { row.textContent = okText; row.classList.add("ok"); }
+        } catch (err) {
+          if (err.status === 401) { QB.toLogin(); return; }
+          say(err.message, false);
+          renderRoleSelect();
+        }
+      };
+      const role = QB.el("select", { "aria-label": "role", onchange: (e) => put({ role: e.target.value }, T.roleChanged) },
+        QB.el("option", { value: "staff", text: T.staff }), QB.el("option", { value: "admin", text: T.admin }));
+      const renderRoleSelect = () => { role.value = u.role; };
+      renderRoleSelect();
+
+      const pw = QB.el("input", { type: "password", placeholder: T.newPw, autocomplete: "new-password", "aria-label": T.newPw });
+      const pwForm = QB.el("form", { class: "row-actions", hidden: true, onsubmit: (e) => {
+        e.preventDefault();
+        put({ password: pw.value }, T.pwChanged);
+      } }, pw, QB.el("button", { type: "submit", text: T.setPw }));
+
+      return QB.el("tr", { class: u.disabled ? "off" : "", dataset: { username: u.username } },
+        QB.el("td", {}, QB.el("strong", { text: u.username }), S.me && S.me.username === u.username ? T.you : ""),
+        QB.el("td", {}, role),
+        QB.el("td", {}, QB.el("span", { class: "tag" + (u.disabled ? " bad" : ""), text: u.disabled ? T.disabled : T.active })),
+        QB.el("td", {}, QB.el("div", { class: "row-actions" },
+          QB.el("button", { type: "button", text: T.resetPw, onclick: () => { pwForm.hidden = !pwForm.hidden; if (!pwForm.hidden) pw.focus(); } }),
+          QB.el("button", { type: "button", class: u.disabled ? "" : "danger", text: u.disabled ? T.enable : T.disable,
+            onclick: () => put({ disabled: !u.disabled }, T.saved) })), pwForm),
+        QB.el("td", {}, msg));
+    }));
+  }
+
+  async function addUser(e) {
+    e.preventDefault();
+    const f = e.currentTarget;
+    clearErrors(f);
+    const body = { username: f.elements.username.value.trim(), password: f.elements.password.value, role: f.elements.role.value };
+    try {
+      await QB.api("POST", "/users", body);
+    } catch (err) {
+      showError(f, err);
+      return;
+    }
+    f.reset();
+    sectionMsg("users-msg", T.created(body.username), "ok");
+    await loadUsers().catch(failed("users-msg"));
+  }
+
+  // --- devices ---
+
+  async function loadDevices() {
+    S.devices = await QB.api("GET", "/devices") || [];
+    $("devices-body").replaceChildren(...S.devices.map((d) => QB.el("tr", { class: d.revoked ? "off" : "", dataset: { deviceId: d.id } },
+      QB.el("td", { text: d.id }),
+      QB.el("td", { text: T[d.kind] || d.kind }),
+      QB.el("td", { text: d.name }),
+      QB.el("td", {}, QB.el("span", { class: "tag" + (d.revoked ? " bad" : ""), text: d.revoked ? T.revoked : T.paired })),
+      QB.el("td", {}, d.revoked ? null : QB.el("button", { type: "button", class: "danger", text: T.revoke,
+        onclick: (e) => twoStep(e.currentTarget, () => revokeDevice(d)) })))));
+  }
+
+  async function revokeDevice(d) {
+    try {
+      await QB.api("DELETE", `/devices/${enc(d.id)}`);
+      sectionMsg("devices-msg", T.revoked + ": " + d.name, "ok");
+    } catch (err) {
+      failed("devices-msg")(err);
+    }
+    await loadDevices().catch(failed("devices-msg"));
+  }
+
+  async function addDevice(e) {
+    e.preventDefault();
+    const f = e.currentTarget;
+    clearErrors(f);
+    let d;
+    try {
+      d = await QB.api("POST", "/devices", { kind: f.elements.kind.value, name: f.elements.name.value.trim() });
+    } catch (err) {
+      showError(f, err);
+      return;
+    }
+    f.elements.name.value = "";
+    $("pairing-title").textContent = T.pairTitle(d.kind, d.name);
+    const a = $("pairing-url");
+    a.href = d.pairing_url;
+    a.textContent = d.pairing_url;
+    $("pairing-copied").textContent = "";
+    const qr = $("pairing-qr");
+    qr.hidden = false;
+    qr.src = "/api/v1/qr.png?text=" + enc(d.pairing_url);
+    $("pairing").hidden = false;
+    await loadDevices().catch(failed("devices-msg"));
+  }
+
+  async function copyPairing() {
+    const url = $("pairing-url").href;
+    try {
+      // The clipboard API exists only on secure origins; the box is often
+      // reached over plain http on the LAN, hence the selection fallback.
+      await navigator.clipboard.writeText(url);
+      $("pairing-copied").textContent = T.copied;
+    } catch (e) {
+      const r = document.createRange();
+      r.selectNodeContents($("pairing-url"));
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(r);
+      $("pairing-copied").textContent = document.execCommand && document.execCommand("copy") ? T.copied : T.copyFailed;
+    }
+  }
+
+  // --- settings ---
+
+  function buildHours() {
+    $("hours").replaceChildren(...DAYS.map((d) => QB.el("div", { class: "field" },
+      QB.el("label", { for: "hours-" + d, text: T.days[d] }),
+      QB.el("input", { id: "hours-" + d, name: "hours." + d, placeholder: "09:00-17:00", spellcheck: "false" }),
+      QB.el("p", { class: "field-error", "data-error-for": "hours." + d }))));
+    try {
+      const zones = Intl.supportedValuesOf("timeZone");
+      $("tz-list").replaceChildren(...zones.map((z) => QB.el("option", { value: z })));
+    } catch (e) { /* older browsers: the field is still a plain text input */ }
+  }
+
+  function showSettings(st) {
+    const f = $("settings-form");
+    f.elements.branch_name.value = st.branch_name || "";
+    f.elements.timezone.value = st.timezone || "";
+    f.elements.max_wait_minutes.value = st.max_wait_minutes || 0;
+    for (const d of DAYS) f.elements["hours." + d].value = (st.hours && st.hours[d]) || "";
+    $("branch").textContent = st.branch_name || "";
+  }
+
+  async function loadSettings() {
+    const st = await QB.api("GET", "/settings");
+    showSettings(st);
+    sectionMsg("settings-msg", st.open_now ? T.openNow : T.closedNow, "ok");
+  }
+
+  async function saveSettings(e) {
+    e.preventDefault();
+    const f = e.currentTarget;
+    clearErrors(f);
+    sectionMsg("settings-msg", "");
+    const hours = {};
+    for (const d of DAYS) hours[d] = f.elements["hours." + d].value.trim();
+    const body = {
+      branch_name: f.elements.branch_name.value.trim(),
+      timezone: f.elements.timezone.value.trim(),
+      max_wait_minutes: int(f.elements.max_wait_minutes.value),
+      hours,
+    };
+    let st;
+    try {
+      st = await QB.api("PUT", "/settings", body);
+    } catch (err) {
+      showError(f, err);
+      return;
+    }
+    showSettings(st);
+    sectionMsg("settings-msg", T.saved + " · " + (st.open_now ? T.openNow : T.closedNow), "ok");
+  }
+
+  // --- wiring ---
+
+  $("service-form").addEventListener("submit", saveService);
+  $("service-cancel").addEventListener("click", resetServiceForm);
+  $("counter-form").addEventListener("submit", saveCounter);
+  $("counter-cancel").addEventListener("click", resetCounterForm);
+  $("user-form").addEventListener("submit", addUser);
+  $("device-form").addEventListener("submit", addDevice);
+  $("pairing-copy").addEventListener("click", copyPairing);
+  $("pairing-qr").addEventListener("error", (e) => { e.target.hidden = true; });
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("logout").addEventListener("click", QB.logout);
+  // Typing into a field clears its old error: the message described the old value.
+  document.addEventListener("input", (e) => {
+    const n = e.target.name;
+    const f = e.target.form;
+    if (!n || !f || !e.target.hasAttribute("aria-invalid")) return;
+    e.target.removeAttribute("aria-invalid");
+    const slot = f.querySelector(`[data-error-for="${CSS.escape(n)}"]`);
+    if (slot) slot.textContent = "";
+  });
+
+  async function init() {
+    buildHours();
+    try {
+      const s = await QB.api("GET", "/session");
+      S.me = s.user;
+    } catch (e) {
+      if (e.status === 401) { QB.toLogin(); return; }
+    }
+    $("who").textContent = S.me ? S.me.username : "";
+    await Promise.all([
+      loadServices().then(loadCounters).catch(failed("services-msg")),
+      loadUsers().catch(failed("users-msg")),
+      loadDevices().catch(failed("devices-msg")),
+      loadSettings().catch(failed("settings-msg")),
+    ]);
+    document.body.dataset.ready = "1";
+  }
+
+  init();
+})();

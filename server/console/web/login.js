@@ -1,0 +1,64 @@
+"use strict";
+
+(() => {
+  const T = {
+    wrong: "Wrong username or password · 用户名或密码错误",
+    limited: "Too many attempts — wait a minute and try again · 尝试次数过多，请一分钟后再试",
+    missing: "Enter your username and password · 请输入用户名和密码",
+    offline: "The box cannot be reached — check the network · 无法连接，请检查网络",
+    failed: "Login failed: ",
+    busy: "Logging in… · 正在登录…",
+    submit: "Log in · 登录",
+  };
+
+  // next is honoured only as a path on this site: a login page that forwards
+  // anywhere would let a crafted link send staff to a look-alike site.
+  function nextPath() {
+    const n = new URLSearchParams(location.search).get("next") || "";
+    if (n.startsWith("/") && !n.startsWith("//") && !n.includes("\\") && !/[\u0000-\u001f]/.test(n)) {
+      return n;
+    }
+    return "/console/";
+  }
+
+  const form = document.getElementById("login-form");
+  const user = document.getElementById("username");
+  const pass = document.getElementById("password");
+  const err = document.getElementById("login-error");
+  const btn = document.getElementById("login-submit");
+
+  function showError(msg) {
+    err.textContent = msg;
+    err.hidden = !msg;
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const username = user.value.trim();
+    if (!username || !pass.value) {
+      showError(T.missing);
+      (username ? pass : user).focus();
+      return;
+    }
+    showError("");
+    btn.disabled = true;
+    btn.textContent = T.busy;
+    try {
+      await QB.api("POST", "/session", { username, password: pass.value });
+      location.replace(nextPath());
+      return;
+    } catch (ex) {
+      if (ex.status === 401) showError(T.wrong);
+      else if (ex.status === 429) showError(T.limited);
+      else if (ex.status === 0) showError(T.offline);
+      else showError(T.failed + ex.message);
+      pass.select();
+      pass.focus();
+    }
+    btn.disabled = false;
+    btn.textContent = T.submit;
+  });
+
+  // Someone already logged in (a second tab, the back button) goes straight on.
+  QB.api("GET", "/session").then(() => location.replace(nextPath()), () => {});
+})();

@@ -65,6 +65,9 @@ func (s *Server) postAppointment(c echo.Context) error {
 }
 
 func (s *Server) getAppointment(c echo.Context) error {
+	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
+		return errRateLimited
+	}
 	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err
@@ -73,6 +76,9 @@ func (s *Server) getAppointment(c echo.Context) error {
 }
 
 func (s *Server) cancelAppointment(c echo.Context) error {
+	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
+		return errRateLimited
+	}
 	var req struct {
 		Phone string `json:"phone"`
 	}
@@ -88,6 +94,9 @@ func (s *Server) cancelAppointment(c echo.Context) error {
 
 // appointmentICS is the booking as a calendar file.
 func (s *Server) appointmentICS(c echo.Context) error {
+	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
+		return errRateLimited
+	}
 	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err

@@ -106,6 +106,9 @@ type callMsg struct {
 	} `json:"counter"`
 	Recall bool       `json:"recall"`
 	Call   queue.Call `json:"call"`
+	// Services carries the waiting counts after the call, so the display
+	// needs no second request (display topic only).
+	Services []queue.ServiceView `json:"services,omitempty"`
 }
 
 func newCallMsg(ev queue.Event) callMsg {
@@ -161,7 +164,9 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 	case "display":
 		switch ev.Type {
 		case queue.EventCalled:
-			return "", newCallMsg(ev), true
+			m := newCallMsg(ev)
+			m.Services = r.s.engine.Services()
+			return "", m, true
 		case queue.EventSettings:
 			v, _ := r.s.engine.Display()
 			return "branch", v, true

@@ -45,6 +45,7 @@ type Server struct {
 	feed       *feed
 	printers   *printers
 	bookLimit  *limiter
+	codeLimit  *limiter // look-ups by booking code: codes must not be guessable by trying
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -90,7 +91,8 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn,
-		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour)}
+		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour),
+		codeLimit: newLimiter(30, 10*time.Minute)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
 		prn.close()

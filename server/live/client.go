@@ -183,11 +183,20 @@ func (h *Hub) write(c *client, st *start) {
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteTimeout)); err != nil {
 				return
 			}
+			// Page scripts never see protocol pings; a text heartbeat (no
+			// seq, so resumes ignore it) lets a TV or phone notice a
+			// half-open connection and reconnect.
+			c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
+			if err := c.conn.WriteMessage(websocket.TextMessage, heartbeat); err != nil {
+				return
+			}
 		case <-c.done:
 			return
 		}
 	}
 }
+
+var heartbeat = []byte(`{"type":"ping"}`)
 
 // writeJSON writes one message meant for c alone; it reports whether the
 // client can go on.

@@ -487,7 +487,8 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 
 func copyCounter(c *Counter) *Counter {
 	cc := *c
-	cc.ServiceIDs = append([]string(nil), c.ServiceIDs...)
+	// Never nil: the API promises a list, even an empty one.
+	cc.ServiceIDs = append(make([]string, 0, len(c.ServiceIDs)), c.ServiceIDs...)
 	return &cc
 }
 

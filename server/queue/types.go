@@ -146,13 +146,17 @@ type ServiceView struct {
 
 // StatusView is what the phone status page may show: no personal data.
 type StatusView struct {
-	Number      string `json:"number"`
-	ServiceID   string `json:"service_id"`
-	ServiceName string `json:"service_name"`
-	Status      Status `json:"status"`
-	Ahead       int    `json:"ahead"`
-	EWTSeconds  int    `json:"ewt_seconds"`
-	CounterName string `json:"counter_name"`
+	Number       string            `json:"number"`
+	ServiceID    string            `json:"service_id"`
+	ServiceName  string            `json:"service_name"`
+	ServiceNames map[string]string `json:"service_names,omitempty"`
+	Status       Status            `json:"status"`
+	Ahead        int               `json:"ahead"`
+	EWTSeconds   int               `json:"ewt_seconds"`
+	CounterName  string            `json:"counter_name"`
+	// CalledAt and Recalls let the phone buzz again on a recall.
+	CalledAt *time.Time `json:"called_at,omitempty"`
+	Recalls  int        `json:"recalls,omitempty"`
 }
 
 // Event types appended to the branch event log.

@@ -86,9 +86,11 @@ func (e *Engine) Status(token string) (StatusView, error) {
 
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
-	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds}
+	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
+		CalledAt: t.CalledAt, Recalls: t.Recalls}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
+		sv.ServiceNames = copyNames(s.Names)
 	}
 	if c, ok := e.counters[t.CounterID]; ok && (t.Status == StatusCalled || t.Status == StatusServing) {
 		sv.CounterName = c.Name

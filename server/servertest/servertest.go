@@ -125,7 +125,8 @@ func (b *Box) Restart() {
 // Client is an HTTP client with its own cookie jar.
 func (b *Box) Client() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	// No keep-alive: a connection kept from before a Restart would be dead.
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
 // Login returns a client logged in as user.
@@ -184,7 +185,7 @@ func (b *Box) Do(c *http.Client, method, path string, body any, header map[strin
 		req.Header.Set(k, v)
 	}
 	if c == nil {
-		c = http.DefaultClient
+		c = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -1,0 +1,589 @@
+// The touchscreen kiosk: pick a service, get a ticket. Served by the box
+// itself, so it needs nothing from the internet.
+import { DEFAULT_LANG, HTML_LANG, STRINGS } from './i18n.js';
+
+const REFRESH_MS = 10_000;         // waiting counts go stale fast at a busy branch
+const REQUEST_TIMEOUT_MS = 8_000;  // a hung box must not freeze the screen
+const TICKET_MS = 15_000;          // ticket screen stays this long after the last touch
+const IDLE_MS = 30_000;            // any other screen returns home after this
+const LANG_IDLE_MS = 60_000;       // the next customer starts in the default language
+const INTENT_TTL_MS = 60_000;      // after this, whoever tapped has probably left
+const MAX_BACKOFF_MS = 5_000;      // the box is on the same LAN: asking often costs nothing
+
+const TOKEN_KEY = 'queuebox.kiosk.device';
+const LANG_KEY = 'queuebox.kiosk.lang';
+
+const $ = id => document.getElementById(id);
+
+const state = {
+  token: null,
+  lang: DEFAULT_LANG,
+  screen: 'loading',
+  settings: null,
+  services: [],
+  ticket: null,
+  offline: false,
+  backoff: 0,
+  // busy is set synchronously on the first tap, so a second tap that lands
+  // before the request ends is ignored rather than sent.
+  busy: false,
+  // intent is one customer's wish for a ticket; its key goes with every
+  // retry of that wish, so the box issues at most one ticket for it.
+  intent: null,
+  error: null,
+  lastActivity: Date.now(),
+  ticketDeadline: 0,
+  refreshTimer: 0,
+  checkin: null,
+};
+
+const t = (key, ...args) => {
+  const v = STRINGS[state.lang][key];
+  return typeof v === 'function' ? v(...args) : v;
+};
+
+// --- pairing -------------------------------------------------------------
+
+function takeTokenFromURL() {
+  const url = new URL(location.href);
+  const tok = url.searchParams.get('device');
+  if (tok) {
+    localStorage.setItem(TOKEN_KEY, tok);
+    url.searchParams.delete('device');
+    // The token is a credential: keep it out of the address bar and history.
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+  }
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+function showUnpaired() {
+  localStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  clearTimeout(state.refreshTimer);
+  setOffline(false);
+  state.screen = 'unpaired';
+  $('app').hidden = true;
+  $('screen-unpaired').hidden = false;
+  render();
+}
+
+// --- HTTP ----------------------------------------------------------------
+
+class Unreachable extends Error {}
+
+async function api(path, { method = 'GET', body, auth = false, key } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (auth) headers.Authorization = 'Bearer ' + state.token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (key) headers['Idempotency-Key'] = key;
+  let res;
+  let data = null;
+  try {
+    res = await fetch(path, {
+      method, headers, cache: 'no-store', credentials: 'omit',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    data = await res.json().catch(() => null);
+  } catch (e) {
+    throw new Unreachable(String(e));
+  }
+  if (res.ok && data === null && res.status !== 204) {
+    // A success whose body was lost on the way is not a success we can show.
+    throw new Unreachable('empty answer');
+  }
+  return { status: res.status, ok: res.ok, data, code: data?.error?.code || '' };
+}
+
+function newKey() {
+  // crypto.randomUUID needs a secure context; a kiosk on http://box-ip has not.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return 'kiosk-' + Array.from(b, x => x.toString(16).padStart(2, '0')).join('');
+}
+
+// --- language ------------------------------------------------------------
+
+function loadLang() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(LANG_KEY) || 'null');
+    if (saved && STRINGS[saved.lang] && Date.now() - saved.at < LANG_IDLE_MS) return saved.lang;
+  } catch { /* a damaged entry just means the default */ }
+  return DEFAULT_LANG;
+}
+
+function saveLang() {
+  localStorage.setItem(LANG_KEY, JSON.stringify({ lang: state.lang, at: Date.now() }));
+}
+
+function setLang(lang) {
+  if (!STRINGS[lang]) return;
+  state.lang = lang;
+  saveLang();
+  render();
+}
+
+// --- screens -------------------------------------------------------------
+
+const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin'];
+
+function show(name) {
+  state.screen = name;
+  state.lastActivity = Date.now();
+  for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
+  $('bar').hidden = name === 'loading';
+  updateOverlay();
+  render();
+}
+
+function render() {
+  document.documentElement.lang = HTML_LANG[state.lang];
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
+  }
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll('[data-both]')) bilingual(el, el.dataset.both);
+  $('branch').textContent = state.settings?.branch_name || '';
+  switch (state.screen) {
+    case 'home': renderTiles(); break;
+    case 'ticket': renderTicket(); break;
+    case 'closed': renderClosed(); break;
+    case 'error': renderError(); break;
+    case 'checkin': state.checkin?.render?.(); break;
+  }
+}
+
+function goHome() {
+  state.intent = null;
+  state.busy = false;
+  state.ticket = null;
+  state.error = null;
+  if (state.checkin?.stop) state.checkin.stop();
+  show(state.settings && !state.settings.open_now ? 'closed' : 'home');
+}
+
+function idleHome() {
+  state.lang = DEFAULT_LANG;
+  saveLang();
+  goHome();
+}
+
+// --- home ----------------------------------------------------------------
+
+function serviceName(s) {
+  const names = s.names || {};
+  return names[state.lang] || names[HTML_LANG[state.lang]] || s.name || s.id;
+}
+
+function ewtBand(sec) {
+  if (!(sec > 0)) return { kind: 'none' };
+  const min = sec / 60;
+  if (min < 5) return { kind: 'under', max: 5 };
+  if (min >= 120) return { kind: 'over', hours: 2 };
+  // Minute-exact estimates promise more than the box knows: show a band.
+  const step = min < 60 ? 5 : 15;
+  const lo = Math.floor(min / step) * step;
+  return { kind: 'range', lo, hi: lo + step };
+}
+
+function tileStatus(s) {
+  return `${t('waiting', s.waiting || 0)} · ${t('band', ewtBand(s.ewt_seconds))}`;
+}
+
+function makeTile(cls) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'tile ' + cls;
+  for (const part of ['mark', 'name', 'meta']) {
+    const span = document.createElement('span');
+    span.className = 'tile-' + part;
+    if (part === 'mark') span.setAttribute('aria-hidden', 'true');
+    b.append(span);
+  }
+  return b;
+}
+
+function renderTiles() {
+  const box = $('tiles');
+  // Buttons are reused, not rebuilt: a refresh that replaced a button between
+  // a finger's down and up would swallow the tap.
+  const have = new Map();
+  for (const b of box.querySelectorAll('[data-service-id]')) have.set(b.dataset.serviceId, b);
+  const list = [...state.services].sort((a, b) => (a.position || 0) - (b.position || 0));
+  const wanted = [];
+  for (const s of list) {
+    let b = have.get(s.id);
+    if (!b) {
+      b = makeTile('tile-service');
+      b.dataset.serviceId = s.id;
+    }
+    have.delete(s.id);
+    const pending = state.intent?.serviceId === s.id;
+    const name = serviceName(s);
+    const meta = pending ? t('pending') : tileStatus(s);
+    b.querySelector('.tile-mark').textContent = s.prefix || '';
+    b.querySelector('.tile-name').textContent = name;
+    b.querySelector('.tile-meta').textContent = meta;
+    b.setAttribute('aria-label', pending ? `${name}, ${meta}` : t('tileLabel', name, meta));
+    b.classList.toggle('pending', pending);
+    b.setAttribute('aria-busy', String(pending));
+    wanted.push(b);
+  }
+  for (const b of have.values()) b.remove();
+  let appt = box.querySelector('[data-checkin]');
+  if (state.checkin) {
+    if (!appt) {
+      appt = makeTile('tile-appointment');
+      appt.dataset.checkin = '';
+    }
+    appt.querySelector('.tile-mark').textContent = '✓';
+    appt.querySelector('.tile-name').textContent = t('appointment');
+    appt.querySelector('.tile-meta').textContent = t('appointmentHint');
+    wanted.push(appt);
+  } else if (appt) {
+    appt.remove();
+  }
+  wanted.forEach((b, i) => {
+    if (box.children[i] !== b) box.insertBefore(b, box.children[i] || null);
+  });
+  box.dataset.count = String(wanted.length);
+  updateEnabled();
+}
+
+function updateEnabled() {
+  const off = state.busy || state.offline;
+  for (const b of $('tiles').querySelectorAll('button')) b.disabled = off;
+}
+
+// --- issuing -------------------------------------------------------------
+
+function tap(serviceId) {
+  if (state.busy || state.offline || state.screen !== 'home') return;
+  state.busy = true;
+  state.intent = { serviceId, key: newKey(), at: Date.now() };
+  renderTiles();
+  issue();
+}
+
+async function issue() {
+  const intent = state.intent;
+  if (!intent) return;
+  state.busy = true;
+  updateEnabled();
+  let r;
+  try {
+    r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body: { service_id: intent.serviceId } });
+  } catch (e) {
+    if (!(e instanceof Unreachable)) throw e;
+    // Keep the intent: the reconnect loop sends it again with the same key.
+    setOffline(true);
+    scheduleRefresh(0);
+    return;
+  }
+  if (state.intent !== intent) return; // the customer went home meanwhile
+  if (r.status === 201 && r.data?.number) {
+    state.intent = null;
+    state.busy = false;
+    showTicket(r.data);
+    scheduleRefresh(500);
+    return;
+  }
+  if (r.status === 401) return showUnpaired();
+  if (r.status === 409 && r.code === 'closed') {
+    if (state.settings) state.settings.open_now = false;
+    goHome();
+    scheduleRefresh(0);
+    return;
+  }
+  if (r.status === 400 || r.status === 404 || r.status === 409) return showError('errService', 'back');
+  if (r.status === 403) return showError('errForbidden', 'back');
+  // 5xx, 429 and the unexpected: the same intent may be tried again.
+  showError('errGeneric', 'retry');
+}
+
+function showError(message, action) {
+  if (action !== 'retry') state.intent = null;
+  state.busy = false;
+  state.error = { message, action };
+  show('error');
+}
+
+function bilingual(el, key) {
+  el.replaceChildren();
+  const langs = [state.lang, ...Object.keys(STRINGS).filter(l => l !== state.lang)];
+  langs.forEach((lang, i) => {
+    const span = document.createElement('span');
+    span.lang = HTML_LANG[lang];
+    span.className = i === 0 ? 'first' : 'second';
+    span.textContent = STRINGS[lang][key];
+    el.append(span);
+  });
+}
+
+function renderError() {
+  if (!state.error) return;
+  const { message, action } = state.error;
+  const msg = $('error-message');
+  bilingual(msg, message);
+  const btn = $('error-action');
+  bilingual(btn, action === 'retry' ? 'tryAgain' : 'back');
+  btn.dataset.action = action;
+}
+
+// --- ticket --------------------------------------------------------------
+
+function showTicket(tk) {
+  state.ticket = tk;
+  const img = $('ticket-qr');
+  $('ticket-qr-box').hidden = !tk.token;
+  if (tk.token) img.src = '/t/' + encodeURIComponent(tk.token) + '/qr.png';
+  else img.removeAttribute('src');
+  state.ticketDeadline = Date.now() + TICKET_MS;
+  show('ticket');
+  tick();
+}
+
+function printState(tk) {
+  const p = tk.print;
+  const v = typeof p === 'string' ? p : p?.state;
+  if (v === 'queued' || v === 'printing') return 'printing';
+  if (v === 'printed') return 'printed';
+  if (v === 'failed') return 'printFailed';
+  return '';
+}
+
+function renderTicket() {
+  const tk = state.ticket;
+  if (!tk) return;
+  $('ticket-number').textContent = tk.number;
+  $('ticket-number').classList.toggle('long', tk.number.length > 4);
+  $('ticket-number').setAttribute('aria-label', `${t('yourNumber')} ${tk.number}`);
+  const svc = state.services.find(s => s.id === tk.service_id);
+  $('ticket-service').textContent = svc ? serviceName(svc) : '';
+  $('ticket-ahead').textContent = t('ahead', tk.ahead || 0);
+  // "You are next" already says it; an estimate beside it would be noise.
+  $('ticket-ewt').textContent = tk.ahead > 0 ? t('ewt', ewtBand(tk.ewt_seconds || 1)) : '';
+  $('ticket-qr').alt = t('qrAlt', tk.number);
+  const ps = printState(tk);
+  const line = $('ticket-print');
+  line.hidden = !ps;
+  line.textContent = ps ? t(ps) : '';
+  line.classList.toggle('bad', ps === 'printFailed');
+}
+
+// --- closed --------------------------------------------------------------
+
+const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function todayKey() {
+  const tz = state.settings?.timezone;
+  let wd;
+  try {
+    wd = new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone: tz || undefined }).format(new Date());
+  } catch {
+    wd = new Intl.DateTimeFormat('en-US', { weekday: 'short' }).format(new Date());
+  }
+  return wd.slice(0, 3).toLowerCase();
+}
+
+function hoursText(spec) {
+  const s = (spec || '').trim();
+  if (!s) return '';
+  if (s === '00:00-24:00') return t('allDay');
+  return s.split(',').map(r => r.trim().replace('-', '–')).join(', ');
+}
+
+function renderClosed() {
+  const hours = state.settings?.hours || {};
+  const today = todayKey();
+  const h = hoursText(hours[today]);
+  $('closed-today').textContent = h ? t('today', h) : t('closedToday');
+  const body = $('hours-body');
+  body.replaceChildren();
+  for (const d of WEEK) {
+    const tr = document.createElement('tr');
+    if (d === today) tr.className = 'today';
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = t('days')[d];
+    const td = document.createElement('td');
+    td.textContent = hoursText(hours[d]) || t('dayClosed');
+    tr.append(th, td);
+    body.append(tr);
+  }
+}
+
+// --- check-in hook -------------------------------------------------------
+
+// Appointment check-in is its own flow, added by a separate script that
+// calls window.queueboxKiosk.registerCheckin(flow) with
+//   flow.start(el, api)  draw into el (the check-in screen); api has
+//                        t, lang(), request(path, opts) (device-authorised),
+//                        showTicket(ticket), home()
+//   flow.render()        optional: redraw after a language change
+//   flow.stop()          optional: called when the kiosk leaves the screen
+// Home shows the "I have an appointment" tile only once a flow is registered.
+function showCheckin() {
+  if (!state.checkin || state.busy || state.offline) return;
+  show('checkin');
+  state.checkin.start($('screen-checkin'), {
+    t, lang: () => state.lang,
+    request: (path, opts = {}) => api(path, { ...opts, auth: true }),
+    showTicket, home: goHome,
+  });
+}
+
+window.queueboxKiosk = {
+  registerCheckin(flow) {
+    state.checkin = flow;
+    if (state.screen === 'home') renderTiles();
+  },
+  showCheckin,
+};
+
+// --- refresh and reconnect -----------------------------------------------
+
+function setOffline(off) {
+  state.offline = off;
+  updateOverlay();
+  updateEnabled();
+}
+
+// A ticket already on screen stays readable through an outage: its holder
+// may still be copying the number.
+function updateOverlay() {
+  const cover = state.offline && state.screen !== 'ticket';
+  $('reconnecting').hidden = !cover;
+  $('app').inert = cover;
+}
+
+function scheduleRefresh(ms) {
+  clearTimeout(state.refreshTimer);
+  if (state.screen === 'unpaired') return;
+  state.refreshTimer = setTimeout(refreshLoop, ms);
+}
+
+async function refreshLoop() {
+  let next = REFRESH_MS;
+  try {
+    await refresh();
+    state.backoff = 0;
+    if (state.offline) {
+      setOffline(false);
+      resumeIntent();
+    }
+  } catch (e) {
+    if (!(e instanceof Unreachable)) console.error(e);
+    setOffline(true);
+    state.backoff = Math.min(MAX_BACKOFF_MS, state.backoff ? state.backoff * 2 : 500);
+    next = state.backoff;
+  }
+  if (state.screen !== 'unpaired') scheduleRefresh(next);
+}
+
+// resumeIntent sends again a ticket request cut off by the outage: with the
+// same key it cannot make a second ticket if the first one got through.
+function resumeIntent() {
+  const intent = state.intent;
+  if (!intent) return;
+  if (Date.now() - intent.at < INTENT_TTL_MS) {
+    issue();
+  } else {
+    goHome();
+  }
+}
+
+async function refresh() {
+  const [dev, settings, services] = await Promise.all([
+    api('/api/v1/device', { auth: true }),
+    api('/api/v1/settings'),
+    api('/api/v1/services'),
+  ]);
+  if (dev.status === 401) return showUnpaired();
+  for (const r of [dev, settings, services]) {
+    // The box answered but not as it should: for the customer that is the
+    // same as not answering, and retrying is the way out.
+    if (!r.ok) throw new Unreachable('status ' + r.status);
+  }
+  state.settings = settings.data;
+  state.services = Array.isArray(services.data) ? services.data : [];
+  // While a request is out its answer decides the next screen, not this.
+  if (!state.busy && (state.screen === 'loading' || state.screen === 'home' || state.screen === 'closed')) {
+    const want = state.settings.open_now ? 'home' : 'closed';
+    if (want !== state.screen) {
+      show(want);
+    } else {
+      render();
+    }
+  } else if (state.screen === 'home') {
+    renderTiles();
+  } else {
+    $('branch').textContent = state.settings.branch_name || '';
+  }
+}
+
+// --- clock ---------------------------------------------------------------
+
+function tick() {
+  if (state.screen === 'unpaired') return;
+  const now = Date.now();
+  if (state.screen === 'ticket') {
+    const left = Math.max(0, state.ticketDeadline - now);
+    $('countdown-text').textContent = t('countdown', Math.ceil(left / 1000));
+    $('countdown-bar').style.width = (100 * left / TICKET_MS).toFixed(1) + '%';
+    if (left === 0) idleHome();
+    return;
+  }
+  const idle = now - state.lastActivity;
+  if (state.offline || state.busy) return;
+  if ((state.screen === 'error' || state.screen === 'checkin') && idle > IDLE_MS) {
+    idleHome();
+  } else if (state.lang !== DEFAULT_LANG && idle > LANG_IDLE_MS) {
+    idleHome();
+  }
+}
+
+function activity() {
+  const now = Date.now();
+  state.lastActivity = now;
+  if (state.screen === 'ticket') state.ticketDeadline = now + TICKET_MS;
+  if (state.lang !== DEFAULT_LANG) saveLang();
+}
+
+// --- start ---------------------------------------------------------------
+
+function boot() {
+  state.token = takeTokenFromURL();
+  state.lang = loadLang();
+  // A long press would open the browser's menu on a touch screen.
+  document.addEventListener('contextmenu', e => e.preventDefault());
+  for (const ev of ['pointerdown', 'keydown', 'touchstart']) {
+    document.addEventListener(ev, activity, { capture: true, passive: true });
+  }
+  $('tiles').addEventListener('click', e => {
+    const b = e.target.closest('button');
+    if (!b) return;
+    if (b.dataset.serviceId) tap(b.dataset.serviceId);
+    else if ('checkin' in b.dataset) showCheckin();
+  });
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang));
+  }
+  $('done').addEventListener('click', goHome);
+  $('error-action').addEventListener('click', e => {
+    if (e.currentTarget.dataset.action === 'retry' && state.intent) {
+      state.busy = true;
+      show('home');
+      issue();
+    } else {
+      goHome();
+      scheduleRefresh(0);
+    }
+  });
+  $('ticket-qr').addEventListener('error', () => { $('ticket-qr-box').hidden = true; });
+  if (!state.token) return showUnpaired();
+  render();
+  setInterval(tick, 250);
+  refreshLoop();
+}
+
+boot();

@@ -71,8 +71,10 @@ var (
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
 	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
-	errStorage          = &APIError{http.StatusServiceUnavailable, "storage_unavailable", "the change could not be saved; nothing was changed, try again"}
-	errInternal         = &APIError{http.StatusInternalServerError, "internal", "something went wrong on the box"}
+	// A full or read-only disk is a state of the box, not a bug: a clear 409
+	// that says nothing was changed, never a 5xx.
+	errStorage  = &APIError{http.StatusConflict, "storage_unavailable", "the box could not save this (its disk is full or not writable); nothing was changed — please tell the staff"}
+	errInternal = &APIError{http.StatusInternalServerError, "internal", "something went wrong on the box"}
 )
 
 // domainErrors maps the queue's errors to the catalogue.

@@ -12,10 +12,14 @@ import (
 var files embed.FS
 
 // FS is the shared files, rooted at static/.
-func FS() fs.FS {
-	sub, err := fs.Sub(files, "static")
+func FS() fs.FS { return Sub(files, "static") }
+
+// Sub roots an embedded tree at dir. The pages embed their own folders; a
+// missing folder is a build mistake, so it panics rather than serving nothing.
+func Sub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
-		panic(err) // the embedded tree always has static/
+		panic(err)
 	}
 	return sub
 }

@@ -7,18 +7,14 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"queuebox/assets"
 )
 
 //go:embed web
 var web embed.FS
 
-func webFS() fs.FS {
-	sub, err := fs.Sub(web, "web")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+func webFS() fs.FS { return assets.Sub(web, "web") }
 
 // Pages serves the lobby display; mount it under /display/.
 func Pages() http.Handler { return http.FileServer(http.FS(webFS())) }

@@ -8,18 +8,14 @@ import (
 	"net/http"
 
 	"github.com/skip2/go-qrcode"
+
+	"queuebox/assets"
 )
 
 //go:embed web
 var web embed.FS
 
-func webFS() fs.FS {
-	sub, err := fs.Sub(web, "web")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+func webFS() fs.FS { return assets.Sub(web, "web") }
 
 // Pages serves the kiosk; mount it under /kiosk/.
 func Pages() http.Handler { return http.FileServer(http.FS(webFS())) }

@@ -7,18 +7,14 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"queuebox/assets"
 )
 
 //go:embed web
 var web embed.FS
 
-func webFS() fs.FS {
-	sub, err := fs.Sub(web, "web")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+func webFS() fs.FS { return assets.Sub(web, "web") }
 
 func page(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"queuebox/server/store"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLIUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errs := runCLI(t, "s3cret-pass\n", "user", "add", "ann", "--role", "staff", "--data", dir); code != 0 {
+		t.Fatalf("user add: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "other-pass\n", "user", "add", "ann", "--role", "staff", "--data", dir); code == 0 || !strings.Contains(errs, "already exists") {
+		t.Errorf("adding ann twice: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "short\n", "user", "passwd", "ann", "--data", dir); code == 0 || !strings.Contains(errs, "at least 8") {
+		t.Errorf("short password: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "new-password-1\n", "user", "passwd", "ann", "--data", dir); code != 0 {
+		t.Fatalf("passwd: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "x\n", "user", "add", "bob", "--role", "boss", "--data", dir); code == 0 || !strings.Contains(errs, "--role") {
+		t.Errorf("bad role: %d %q", code, errs)
+	}
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.User("ann")
+	if err != nil || u.Role != "staff" || bcrypt.CompareHashAndPassword(u.Hash, []byte("new-password-1")) != nil {
+		t.Errorf("ann after passwd: %+v %v", u, err)
+	}
+	// While something holds the database (a running server), the commands refuse.
+	code, _, errs := runCLI(t, "another-pass\n", "user", "add", "cid", "--role", "admin", "--data", dir)
+	if code == 0 || !strings.Contains(errs, "server is running") {
+		t.Errorf("user add while the database is held: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "restore", filepath.Join(dir, store.FileName), "--data", dir); code == 0 || !strings.Contains(errs, "server is running") {
+		t.Errorf("restore while the database is held: %d %q", code, errs)
+	}
+	db.Close()
+}
+
+func TestCLIVersionAndUsage(t *testing.T) {
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "queuebox ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, _, errs := runCLI(t, ""); code != 2 || !strings.Contains(errs, "queuebox serve") {
+		t.Errorf("no command: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errs)
+	}
+}
+
+func TestServeRefusesABadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(cfg, []byte("branch: {timezone: Asia/Shanghai}\nservices:\n  - {id: general, prefix: a1, name: General, avg_service_seconds: 300}\n"), 0o600)
+	code, _, errs := runCLI(t, "", "serve", "--config", cfg, "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(errs, "services[0].prefix") {
+		t.Errorf("bad prefix: %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("a refused config still created the data directory")
+	}
+	os.WriteFile(cfg, []byte("branch: {timezone: Mars/Base}\n"), 0o600)
+	if code, _, errs := runCLI(t, "", "serve", "--config", cfg, "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errs, "branch.timezone") {
+		t.Errorf("bad timezone: %d %q", code, errs)
+	}
+}

@@ -60,6 +60,8 @@ type Options struct {
 	Clock queue.Clock
 	// PublicURL overrides the config and the address guess.
 	PublicURL string
+	// MaxSize caps the database file in bytes (0: no cap); see store.Options.
+	MaxSize int
 }
 
 // New opens the database in cfg.Data and builds the server.
@@ -85,7 +87,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
 	}
-	db, err := store.Open(cfg.Data, store.Options{})
+	db, err := store.Open(cfg.Data, store.Options{MaxSize: o.MaxSize})
 	if err != nil {
 		prn.close()
 		return nil, err
@@ -130,23 +132,30 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	s.bg.Add(1)
-	go s.sweepAppointments(ctx)
+	go s.sweep(ctx)
 	return nil
 }
 
-// sweepAppointments marks lapsed appointments as no-shows every half minute,
-// so the booking page and the staff list are right without anyone checking in.
-func (s *Server) sweepAppointments(ctx context.Context) {
+// sweep marks lapsed appointments as no-shows every half minute, so the
+// booking page and the staff list are right without anyone checking in, and
+// forgets expired sessions every hour.
+func (s *Server) sweep(ctx context.Context) {
 	defer s.bg.Done()
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
+	appts := time.NewTicker(30 * time.Second)
+	defer appts.Stop()
+	sessions := time.NewTicker(time.Hour)
+	defer sessions.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-appts.C:
 			if _, err := s.engine.ExpireAppointments(); err != nil {
 				s.log.Warn("appointment sweep", "err", err)
+			}
+		case <-sessions.C:
+			if _, err := s.db.PruneSessions(s.clock.Now()); err != nil {
+				s.log.Warn("session sweep", "err", err)
 			}
 		}
 	}

@@ -144,27 +144,7 @@ func (db *DB) DeleteSession(hash []byte) error {
 
 // PruneSessions deletes sessions that expired before now.
 func (db *DB) PruneSessions(now time.Time) (int, error) {
-	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions)
-		var gone [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
-			var s Session
-			if json.Unmarshal(v, &s) != nil || s.Expires.Before(now) {
-				gone = append(gone, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(gone)
-		return nil
-	})
+	n, err := db.deleteSessions(func(s Session) bool { return s.Expires.Before(now) })
 	if err != nil {
 		return 0, fmt.Errorf("prune sessions: %w", err)
 	}
@@ -174,23 +154,32 @@ func (db *DB) PruneSessions(now time.Time) (int, error) {
 // DeleteUserSessions ends every session of a user (disabled, demoted or with
 // a new password).
 func (db *DB) DeleteUserSessions(username string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	_, err := db.deleteSessions(func(s Session) bool { return s.Username == username })
+	return err
+}
+
+// deleteSessions deletes the sessions gone says so of; unreadable ones go too.
+func (db *DB) deleteSessions(gone func(Session) bool) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSessions)
-		var gone [][]byte
+		var keys [][]byte
 		if err := b.ForEach(func(k, v []byte) error {
 			var s Session
-			if json.Unmarshal(v, &s) == nil && s.Username == username {
-				gone = append(gone, append([]byte(nil), k...))
+			if json.Unmarshal(v, &s) != nil || gone(s) {
+				keys = append(keys, append([]byte(nil), k...))
 			}
 			return nil
 		}); err != nil {
 			return err
 		}
-		for _, k := range gone {
+		for _, k := range keys {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
+		n = len(keys)
 		return nil
 	})
+	return n, err
 }

@@ -9,6 +9,8 @@ const IDLE_MS = 30_000;            // any other screen returns home after this
 const LANG_IDLE_MS = 60_000;       // the next customer starts in the default language
 const INTENT_TTL_MS = 60_000;      // after this, whoever tapped has probably left
 const MAX_BACKOFF_MS = 5_000;      // the box is on the same LAN: asking often costs nothing
+const PRINT_POLL_MS = 700;         // a healthy printer is done in about a second
+const PRINT_WATCH_MS = 8_000;      // then the customer needs an answer, not "printing…"
 
 const TOKEN_KEY = 'queuebox.kiosk.device';
 const LANG_KEY = 'queuebox.kiosk.lang';
@@ -35,6 +37,7 @@ const state = {
   ticketDeadline: 0,
   refreshTimer: 0,
   checkin: null,
+  printWatch: null,
 };
 
 const t = (key, ...args) => {
@@ -127,6 +130,7 @@ function setLang(lang) {
 const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin'];
 
 function show(name) {
+  if (name !== 'ticket') stopPrintWatch();
   state.screen = name;
   state.lastActivity = Date.now();
   for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
@@ -339,16 +343,64 @@ function showTicket(tk) {
   else img.removeAttribute('src');
   state.ticketDeadline = Date.now() + TICKET_MS;
   show('ticket');
+  watchPrint(tk);
   tick();
 }
+
+// A printer that reports one of these will not print while the customer
+// waits: the job stays queued until it expires.
+const PRINTER_DOWN = new Set(['offline', 'paper_out', 'cover_open']);
 
 function printState(tk) {
   const p = tk.print;
   const v = typeof p === 'string' ? p : p?.state;
-  if (v === 'queued' || v === 'printing') return 'printing';
+  if (v === 'queued' || v === 'printing') {
+    return tk.printGaveUp || PRINTER_DOWN.has(tk.printer?.state) ? 'printFailed' : 'printing';
+  }
   if (v === 'printed') return 'printed';
-  if (v === 'failed') return 'printFailed';
+  // "none": the box no longer knows the job (it restarted): nothing prints.
+  if (v === 'failed' || v === 'expired' || v === 'none') return 'printFailed';
   return '';
+}
+
+// watchPrint follows the kiosk's own print job while its ticket is on
+// screen, so "printing…" turns into "printed" or into the QR as the way out.
+function watchPrint(tk) {
+  stopPrintWatch();
+  if (!tk.id || printState(tk) !== 'printing') return;
+  const watch = { until: Date.now() + PRINT_WATCH_MS, timer: 0 };
+  state.printWatch = watch;
+  const poll = async () => {
+    let r = null;
+    try {
+      r = await api('/api/v1/tickets/' + encodeURIComponent(tk.id) + '/print', { auth: true });
+    } catch (e) {
+      if (!(e instanceof Unreachable)) throw e;
+      // Not answering now is not an answer: ask again until the deadline.
+    }
+    if (state.printWatch !== watch || state.ticket !== tk) return;
+    if (r?.ok && r.data?.print) {
+      tk.print = r.data.print;
+      tk.printer = r.data.printer;
+    }
+    // A printer that is down may come back while the customer still
+    // stands there: only the job's own end, or the deadline, stops the watch.
+    const v = typeof tk.print === 'string' ? tk.print : tk.print?.state;
+    const settled = v !== 'queued' && v !== 'printing';
+    if (!settled && Date.now() >= watch.until) tk.printGaveUp = true;
+    renderTicket();
+    if (settled || tk.printGaveUp) {
+      state.printWatch = null;
+      return;
+    }
+    watch.timer = setTimeout(poll, PRINT_POLL_MS);
+  };
+  watch.timer = setTimeout(poll, PRINT_POLL_MS);
+}
+
+function stopPrintWatch() {
+  if (state.printWatch) clearTimeout(state.printWatch.timer);
+  state.printWatch = null;
 }
 
 function renderTicket() {

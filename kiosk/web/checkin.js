@@ -1,0 +1,394 @@
+// Appointment check-in: the customer types the 8-digit booking code on the
+// keypad, or holds the booking's QR code to a USB scanner, which "types" the
+// code and Enter like a keyboard. Registered through the kiosk's hook, so the
+// kiosk keeps the screens, idle reset and language around it.
+import { HTML_LANG, STRINGS } from './i18n.js';
+
+const CODE_LEN = 8;
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
+
+let root = null;   // the check-in screen, drawn once
+let api = null;
+let ui = null;
+const s = {
+  code: '',
+  // stale marks a code that was already sent: the next digit starts a new
+  // code, so a second scan after "we can't find this code" just works.
+  stale: false,
+  busy: false,
+  pending: -1,     // which message button is waiting for its answer
+  view: 'keypad',  // or 'message'
+  message: null,
+  walkInKey: null, // one walk-in wish, one ticket, however often it is retried
+  gen: 0,          // bumped when the kiosk leaves: late answers are dropped
+  listening: false,
+};
+
+// --- text ------------------------------------------------------------------
+
+// A text is a function of the language, so one message can be drawn in both.
+const str = (key, ...args) => lang => {
+  const v = STRINGS[lang][key];
+  return typeof v === 'function' ? v(...args) : v;
+};
+
+function serviceName(svc, lang) {
+  const names = svc.names || {};
+  return names[lang] || names[HTML_LANG[lang]] || svc.name || svc.id;
+}
+
+// The customer's language first; the other one under it for whoever stands
+// there and reads the other.
+function bilingual(el, text) {
+  const cur = api.lang();
+  const langs = [cur, ...Object.keys(STRINGS).filter(l => l !== cur)];
+  el.replaceChildren(...langs.map((lang, i) => {
+    const span = document.createElement('span');
+    span.lang = HTML_LANG[lang];
+    span.className = i === 0 ? 'first' : 'second';
+    span.textContent = text(lang);
+    return span;
+  }));
+}
+
+// --- drawing -----------------------------------------------------------------
+
+function make(tag, cls, attrs = {}) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+// The back key is drawn, not typed: a kiosk's fonts may lack ⌫.
+function backIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 48 32');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'key-icon');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M16 3h27a2 2 0 0 1 2 2v22a2 2 0 0 1-2 2H16L3 16zM24 10l12 12M36 10L24 22');
+  svg.append(path);
+  return svg;
+}
+
+function build(el) {
+  const box = make('div', 'checkin');
+  const head = make('div', 'checkin-head');
+  const title = make('h2', 'checkin-title', { id: 'checkin-title' });
+  const hint = make('p', 'checkin-hint');
+  head.append(title, hint);
+
+  const code = make('div', 'checkin-code', { id: 'checkin-code', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  const spoken = make('span', 'sr-only');
+  const cells = make('div', 'code-cells', { 'aria-hidden': 'true' });
+  const cellEls = [];
+  for (let i = 0; i < CODE_LEN; i++) {
+    const c = make('span', 'code-cell');
+    cellEls.push(c);
+    cells.append(c);
+  }
+  code.append(spoken, cells);
+
+  const pad = make('div', 'keypad', { role: 'group' });
+  const keyEls = {};
+  for (const k of KEYS) {
+    const b = make('button', 'key', { type: 'button', 'data-key': k });
+    if (k === 'back') b.append(backIcon());
+    else if (/\d/.test(k)) b.textContent = k;
+    if (!/\d/.test(k)) b.classList.add('key-fn');
+    keyEls[k] = b;
+    pad.append(b);
+  }
+  const submit = make('button', 'btn btn-primary checkin-submit', { type: 'button', 'data-key': 'submit' });
+  keyEls.submit = submit;
+
+  const msg = make('div', 'checkin-message', { id: 'checkin-message', role: 'alert' });
+  const msgText = make('p', 'checkin-message-text');
+  const msgHint = make('p', 'checkin-message-hint');
+  const actions = make('div', 'checkin-actions');
+  msg.append(msgText, msgHint, actions);
+
+  const home = make('button', 'btn btn-quiet checkin-home', { type: 'button', 'data-action': 'home' });
+
+  box.append(head, code, pad, submit, msg, home);
+  el.replaceChildren(box);
+  el.setAttribute('aria-labelledby', 'checkin-title');
+
+  box.addEventListener('click', e => {
+    const b = e.target.closest('button');
+    if (!b || b.disabled) return;
+    if (b.dataset.key) press(b.dataset.key);
+    else if (b.dataset.action === 'home') leave();
+    else if (b.dataset.index) runAction(Number(b.dataset.index));
+  });
+  return { box, title, hint, code, spoken, cells: cellEls, pad, keys: keyEls, submit, msg, msgText, msgHint, actions, home };
+}
+
+function render() {
+  if (!ui) return;
+  const t = api.t;
+  ui.title.textContent = t('checkinTitle');
+  ui.hint.textContent = t('checkinHint');
+  ui.pad.setAttribute('aria-label', t('keypad'));
+  ui.keys.clear.textContent = t('keyClear');
+  ui.keys.back.setAttribute('aria-label', t('keyBack'));
+  ui.submit.textContent = s.busy && s.view === 'keypad' ? t('checkinBusy') : t('keySubmit');
+  ui.home.textContent = t('back');
+
+  ui.cells.forEach((c, i) => {
+    c.textContent = s.code[i] || '';
+    c.classList.toggle('filled', i < s.code.length);
+    c.classList.toggle('next', !s.stale && s.view === 'keypad' && i === s.code.length);
+  });
+  ui.code.classList.toggle('stale', s.stale);
+  ui.spoken.textContent = t('checkinEntered', s.code);
+
+  const keypad = s.view === 'keypad';
+  // The message covers the keypad in place (CSS), so the code above it
+  // stays where the customer was looking.
+  ui.box.classList.toggle('is-message', !keypad);
+  ui.msg.hidden = keypad;
+  for (const [k, b] of Object.entries(ui.keys)) {
+    b.disabled = s.busy || (k === 'submit' && s.code.length !== CODE_LEN);
+  }
+  ui.submit.setAttribute('aria-busy', String(s.busy && keypad));
+
+  const m = s.message;
+  if (!keypad && m) {
+    ui.msg.dataset.reason = m.reason;
+    bilingual(ui.msgText, m.text);
+    ui.msgHint.hidden = !m.hint;
+    if (m.hint) bilingual(ui.msgHint, m.hint);
+    ui.actions.replaceChildren(...m.actions.map((a, i) => {
+      const b = make('button', 'btn btn-primary checkin-action', { type: 'button', 'data-index': String(i) });
+      if (a.serviceId) b.dataset.walkinService = a.serviceId;
+      bilingual(b, s.pending === i ? str('pending') : a.label);
+      b.disabled = s.busy;
+      b.setAttribute('aria-busy', String(s.pending === i));
+      return b;
+    }));
+  }
+  // Leaving is always possible, but beside a message whose own way forward
+  // is going home it would be a second button saying the same.
+  ui.home.classList.toggle('is-away', !keypad && !!m?.goesHome);
+}
+
+// --- input -----------------------------------------------------------------
+
+function active() {
+  return !!root && !root.hidden && !root.closest('[inert]');
+}
+
+function onKeyDown(e) {
+  if (!active() || e.ctrlKey || e.altKey || e.metaKey) return;
+  let key = '';
+  if (/^[0-9]$/.test(e.key)) key = e.key;
+  else if (e.key === 'Enter') key = 'submit';
+  else if (e.key === 'Backspace') key = 'back';
+  else if (e.key === 'Escape') key = 'clear';
+  if (!key) return;
+  // Also keeps Enter from "clicking" whichever key the last tap focused.
+  e.preventDefault();
+  press(key);
+}
+
+// Some keyboards and scanners deliver Enter's keypress even when its
+// keydown was taken; a focused button would still take it as a click.
+function onKeyPress(e) {
+  if (active() && e.key === 'Enter') e.preventDefault();
+}
+
+function press(key) {
+  if (s.busy) return;
+  const digit = /^\d$/.test(key);
+  if (s.view === 'message') {
+    // Only a digit leaves a message: a fresh scan or a fresh start. A stray
+    // Enter must not repeat what the message just answered.
+    if (!digit) return;
+    s.view = 'keypad';
+    s.message = null;
+    s.code = '';
+    s.stale = false;
+  }
+  if (digit) {
+    if (s.stale) {
+      s.code = '';
+      s.stale = false;
+    }
+    if (s.code.length < CODE_LEN) s.code += key;
+  } else if (key === 'back') {
+    s.stale = false;
+    s.code = s.code.slice(0, -1);
+  } else if (key === 'clear') {
+    s.stale = false;
+    s.code = '';
+  } else if (key === 'submit') {
+    if (s.code.length === CODE_LEN) return void submit();
+    ui.code.classList.remove('short');
+    void ui.code.offsetWidth; // restart the animation on a repeated press
+    ui.code.classList.add('short');
+  }
+  render();
+}
+
+// --- talking to the box ------------------------------------------------------
+
+function newKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return 'kiosk-' + Array.from(b, x => x.toString(16).padStart(2, '0')).join('');
+}
+
+// request returns the box's answer, or null when the box did not answer.
+async function request(path, opts) {
+  try {
+    return await api.request(path, opts);
+  } catch {
+    return null;
+  }
+}
+
+async function submit() {
+  const gen = s.gen;
+  s.busy = true;
+  s.view = 'keypad';
+  s.message = null;
+  render();
+  const r = await request('/api/v1/checkin', { method: 'POST', body: { code: s.code } });
+  if (gen !== s.gen) return;
+  if (r && r.status === 201 && r.data?.number) {
+    finish();
+    api.showTicket(r.data);
+    return;
+  }
+  s.stale = true;
+  await explain(r, gen);
+}
+
+const RETRY_CHECKIN = { label: str('tryAgain'), run: () => { s.stale = false; submit(); } };
+const GO_HOME = { label: str('back'), run: () => leave() };
+
+// explain turns a refused check-in into one sentence and one way forward.
+async function explain(r, gen) {
+  let m;
+  const code = r?.code || '';
+  if (!r || r.status >= 500 || r.status === 429) {
+    m = { reason: 'failed', text: str('checkinFailed'), actions: [RETRY_CHECKIN] };
+  } else if (code === 'too_early') {
+    // The box says from when, in the branch's time: "… come back after 10:05".
+    const hhmm = (r.data?.error?.message || '').match(/\b(\d{1,2}:\d{2})\b/)?.[1] || '';
+    m = { reason: code, text: str('tooEarly', hhmm), actions: [GO_HOME], goesHome: true };
+  } else if (code === 'too_late' || code === 'appointment_cancelled') {
+    m = {
+      reason: code, text: str(code === 'too_late' ? 'tooLate' : 'apptCancelled'), hint: str('walkInHint'),
+      actions: await walkInActions(),
+    };
+    if (gen !== s.gen) return;
+  } else if (code === 'already_checked_in') {
+    m = { reason: code, text: str('alreadyCheckedIn'), actions: [GO_HOME], goesHome: true };
+  } else if (code === 'unknown_code' || r.status === 400) {
+    m = { reason: 'unknown_code', text: str('unknownCode'), actions: [{ label: str('enterAgain'), run: () => reenter() }] };
+  } else {
+    m = { reason: 'refused', text: str('checkinStaff'), actions: [GO_HOME], goesHome: true };
+  }
+  s.busy = false;
+  s.view = 'message';
+  s.message = m;
+  render();
+}
+
+// The refusal does not name the appointment's service, so every bookable
+// service is offered; most branches have one or two.
+async function walkInActions() {
+  const r = await request('/api/v1/services');
+  const list = r?.ok && Array.isArray(r.data) ? r.data.filter(v => v.slot_minutes > 0 && v.slot_capacity > 0) : [];
+  if (list.length === 0) {
+    // Home has every service's tile: the customer picks there.
+    return [{ label: str('walkIn', ''), run: () => leave() }];
+  }
+  return list.map(svc => ({
+    serviceId: svc.id,
+    label: lang => STRINGS[lang].walkIn(serviceName(svc, lang)),
+    run: () => walkIn(svc.id),
+  }));
+}
+
+async function walkIn(serviceId) {
+  if (s.busy) return;
+  if (s.walkInKey?.serviceId !== serviceId) s.walkInKey = { serviceId, key: newKey() };
+  const gen = s.gen;
+  const m = s.message;
+  s.busy = true;
+  s.pending = m.actions.findIndex(a => a.serviceId === serviceId);
+  render();
+  const r = await request('/api/v1/tickets', { method: 'POST', body: { service_id: serviceId }, key: s.walkInKey.key });
+  if (gen !== s.gen) return;
+  s.busy = false;
+  s.pending = -1;
+  if (r && r.status === 201 && r.data?.number) {
+    finish();
+    api.showTicket(r.data);
+    return;
+  }
+  if (!r || r.status >= 500 || r.status === 429) {
+    s.message = { reason: 'failed', text: str('checkinFailed'), actions: [{ label: str('tryAgain'), run: () => walkIn(serviceId) }] };
+  } else if (r.status === 409 && r.code === 'closed') {
+    s.message = { reason: 'closed', text: str('walkInClosed'), actions: [GO_HOME], goesHome: true };
+  } else {
+    s.message = { reason: 'refused', text: str('checkinStaff'), actions: [GO_HOME], goesHome: true };
+  }
+  render();
+}
+
+function runAction(i) {
+  const a = s.message?.actions[i];
+  if (a && !s.busy) a.run();
+}
+
+// reenter shows the keypad with the code that was not found, so it can be
+// compared with the booking; the next digit starts over.
+function reenter() {
+  s.view = 'keypad';
+  s.message = null;
+  render();
+}
+
+function leave() {
+  finish();
+  api.home();
+}
+
+// --- lifecycle ---------------------------------------------------------------
+
+function finish() {
+  s.gen++;
+  s.busy = false;
+  s.pending = -1;
+  if (s.listening) {
+    document.removeEventListener('keydown', onKeyDown);
+    document.removeEventListener('keypress', onKeyPress);
+    s.listening = false;
+  }
+}
+
+window.queueboxKiosk?.registerCheckin({
+  start(el, kioskAPI) {
+    api = kioskAPI;
+    if (root !== el) {
+      root = el;
+      ui = build(el);
+    }
+    finish();
+    Object.assign(s, { code: '', stale: false, view: 'keypad', message: null, walkInKey: null });
+    // The tile that opened this screen keeps the focus while hidden: a
+    // scanner's Enter must not open the screen again over a sent code.
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    document.addEventListener('keydown', onKeyDown);
+    document.addEventListener('keypress', onKeyPress);
+    s.listening = true;
+    render();
+  },
+  render,
+  stop: finish,
+});

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -14,8 +15,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"queuebox/printer/printertest"
 	"queuebox/server/browsertest"
+	"queuebox/server/config"
 	"queuebox/server/servertest"
 )
 
@@ -543,6 +547,87 @@ func TestAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("service: staff guide, outcome codes and kiosk level", func(t *testing.T) {
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#services-body tr[data-service-id="general"] button`)))
+		waitJS(t, ctx, `document.getElementById("svc-id").value === "general" && document.getElementById("svc-id").readOnly`)
+		do(t, ctx,
+			setValue("#svc-guide", "Check the ID card.\nOffer the fee waiver form."),
+			setValue("#svc-outcomes", "resolved, referred ,needs documents, resolved"),
+			setValue("#svc-priority", "1"),
+		)
+		if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#services"))); err == nil {
+			shot(t, "console2-admin-service.png", png)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#service-submit")))
+		waitJS(t, ctx, `/Saved/.test(document.getElementById("services-msg").textContent)`)
+		st, body := box.Do(admin, "GET", "/api/v1/services/general", nil, nil)
+		var svc struct {
+			Name         string   `json:"name"`
+			Guide        string   `json:"guide"`
+			OutcomeCodes []string `json:"outcome_codes"`
+			Priority     int      `json:"priority"`
+		}
+		if st != 200 || json.Unmarshal(body, &svc) != nil {
+			t.Fatalf("GET general: %d %s", st, body)
+		}
+		if svc.Guide != "Check the ID card.\nOffer the fee waiver form." || strings.Join(svc.OutcomeCodes, "|") != "resolved|referred|needs documents" || svc.Priority != 1 || svc.Name != "General" {
+			t.Errorf("general after save: %+v", svc)
+		}
+		waitJS(t, ctx, `(t => t.includes("3 outcomes") && t.includes("Priority"))(document.querySelector('#services-body tr[data-service-id="general"]').textContent)`)
+		// Editing again shows what was saved, so a second save keeps it.
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#services-body tr[data-service-id="general"] button`)))
+		waitJS(t, ctx, `document.getElementById("svc-outcomes").value === "resolved, referred, needs documents" && document.getElementById("svc-priority").value === "1"`)
+		do(t, ctx, chromedp.Click(chromedp.CSS("#service-cancel")))
+	})
+
+	t.Run("settings: priority weights and check-in window", func(t *testing.T) {
+		do(t, ctx,
+			setValue("#set-w2", "11"),
+			setValue("#set-w1", "0"),
+			setValue("#set-w0", "1"),
+			setValue("#set-early", "20"),
+			setValue("#set-late", "10"),
+			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
+		)
+		waitJS(t, ctx, `document.querySelector('[data-error-for="priority_weights"]').textContent.includes("level 2")`)
+		if got := eval[string](t, ctx, `document.getElementById("set-w2").getAttribute("aria-invalid")`); got != "true" {
+			t.Errorf("VIP weight aria-invalid = %q, want true", got)
+		}
+		if got := eval[string](t, ctx, `document.getElementById("set-w0").getAttribute("aria-invalid") || ""`); got != "" {
+			t.Errorf("normal weight aria-invalid = %q, want none", got)
+		}
+		do(t, ctx, chromedp.ScrollIntoView(chromedp.CSS("#settings")))
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			shot(t, "console2-admin-settings-error.png", png)
+		}
+		do(t, ctx, setValue("#set-w2", "2"))
+		waitJS(t, ctx, `document.querySelector('[data-error-for="priority_weights"]').textContent === ""`)
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)))
+		waitJS(t, ctx, `/Saved/.test(document.getElementById("settings-msg").textContent)`)
+		st, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil)
+		if st != 200 || !strings.Contains(string(body), `"priority_weights":[1,0,2]`) ||
+			!strings.Contains(string(body), `"checkin_early_minutes":20`) || !strings.Contains(string(body), `"checkin_late_minutes":10`) {
+			t.Errorf("settings after save: %d %s", st, body)
+		}
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			shot(t, "console2-admin-settings.png", png)
+		}
+		// Clearing every weight goes back to strict priority.
+		do(t, ctx,
+			setValue("#set-w2", ""), setValue("#set-w1", ""), setValue("#set-w0", ""),
+			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
+		)
+		for deadline := time.Now().Add(waitFor); ; time.Sleep(50 * time.Millisecond) {
+			st, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil)
+			if st == 200 && strings.Contains(string(body), `"priority_weights":[]`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("settings after clearing the weights: %d %s", st, body)
+			}
+		}
+	})
+
 	t.Run("users: add, change role, disable", func(t *testing.T) {
 		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#usr-name"), "bob"),
@@ -591,5 +676,283 @@ func TestAdmin(t *testing.T) {
 		if st != 200 || !strings.Contains(string(body), "Entrance kiosk") {
 			t.Errorf("GET /device with the pairing token: %d %s", st, body)
 		}
+	})
+}
+
+// fullTicket is a ticket with the fields the counter's extensions set.
+type fullTicket struct {
+	servertest.Ticket
+	Priority      int        `json:"priority"`
+	CallReason    string     `json:"call_reason"`
+	Notes         string     `json:"notes"`
+	Outcome       string     `json:"outcome"`
+	AppointmentAt *time.Time `json:"appointment_at"`
+}
+
+func (s *site) full(t *testing.T, id string) fullTicket {
+	t.Helper()
+	st, body := s.box.Do(s.admin, "GET", "/api/v1/tickets/"+id, nil, nil)
+	var tk fullTicket
+	if st != 200 || json.Unmarshal(body, &tk) != nil {
+		t.Fatalf("get ticket %s: %d %s", id, st, body)
+	}
+	return tk
+}
+
+func (s *site) put(t *testing.T, path string, body any) {
+	t.Helper()
+	if st, out := s.box.Do(s.admin, "PUT", path, body, nil); st != 200 {
+		t.Fatalf("PUT %s: %d %s", path, st, out)
+	}
+}
+
+// bookToday books and checks in a slot of service today at least lead
+// ahead, so the ticket waits like a walk-in for the whole test. ok is false
+// late in the evening, when today has no such slot left.
+func (s *site) bookToday(t *testing.T, service string, lead time.Duration) (code string, start time.Time, tk servertest.Ticket, ok bool) {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatalf("time zone: %v", err)
+	}
+	now := time.Now().In(loc)
+	st, body := s.box.Do(nil, "GET", "/api/v1/slots?service_id="+service+"&date="+now.Format("2006-01-02"), nil, nil)
+	var slots []struct {
+		Start     time.Time `json:"start"`
+		Available int       `json:"available"`
+	}
+	if st != 200 || json.Unmarshal(body, &slots) != nil {
+		t.Fatalf("slots: %d %s", st, body)
+	}
+	for _, sl := range slots {
+		if sl.Available == 0 || sl.Start.Before(now.Add(lead)) || sl.Start.Sub(now) > 3*time.Hour {
+			continue
+		}
+		req := map[string]any{"service_id": service, "start": sl.Start, "name": "Li Lei", "phone": "+86 138 0000 2222"}
+		var appt struct{ Code string }
+		if st, body := s.box.Do(nil, "POST", "/api/v1/appointments", req, nil); st != 201 || json.Unmarshal(body, &appt) != nil {
+			t.Fatalf("book: %d %s", st, body)
+		}
+		st, body := s.box.Do(nil, "POST", "/api/v1/checkin", map[string]string{"code": appt.Code}, map[string]string{"Authorization": "Bearer " + s.kiosk})
+		if st != 201 || json.Unmarshal(body, &tk) != nil {
+			t.Fatalf("check in: %d %s", st, body)
+		}
+		return appt.Code, sl.Start.In(loc), tk, true
+	}
+	return "", time.Time{}, tk, false
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		shot(t, name, png)
+	} else {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+func keys(t *testing.T, ctx context.Context, ks ...string) {
+	t.Helper()
+	for _, k := range ks {
+		do(t, ctx, chromedp.KeyEvent(k))
+	}
+}
+
+// TestConsoleMorning is a morning at counter 1 with the keyboard only: the
+// service guide, outcomes and notes, no-show, transfer, parking, calling by
+// number, a VIP ticket issued at the desk, an appointment, and the printer
+// running out of paper.
+func TestConsoleMorning(t *testing.T) {
+	t.Parallel()
+	fp, err := printertest.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fp.Close() })
+	s := newSite(t, servertest.Options{Config: func(c *config.Config) { c.Printer.URL = fp.URL() }})
+
+	const guide = "Check the ID card against the form.\nAsk about the fee waiver."
+	s.put(t, "/api/v1/services/general", map[string]any{
+		"prefix": "A", "name": "General", "names": map[string]string{"zh": "综合业务", "en": "General"},
+		"avg_service_seconds": 300, "slot_minutes": 15, "slot_capacity": 2,
+		"guide": guide, "outcome_codes": []string{"resolved", "referred", "needs documents"},
+	})
+	s.put(t, "/api/v1/settings", map[string]any{"checkin_early_minutes": 240})
+	var tickets []servertest.Ticket
+	for _, svc := range []string{"general", "cash", "general", "cash", "general", "cash", "general"} {
+		tickets = append(tickets, s.box.Issue(s.kiosk, svc))
+	}
+	code, apptStart, apptTicket, haveAppt := s.bookToday(t, "general", 30*time.Minute)
+	if !haveAppt {
+		t.Log("no slot left today 30 minutes ahead: the appointment steps are skipped")
+	}
+
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
+	loginAs(t, ctx, staffUser, staffPass, "/console/")
+	waitJS(t, ctx, `!document.getElementById("chooser").hidden && document.querySelector('[data-counter-id="c1"]') !== null`)
+	keys(t, ctx, "1")
+	want := len(tickets)
+	if haveAppt {
+		want++
+	}
+	waitJS(t, ctx, `document.getElementById("conn").dataset.state === "live" && document.querySelectorAll("#waiting li").length === `+fmt.Sprint(want))
+	if got := text(t, ctx, "#shortcuts"); !strings.Contains(got, "park") || !strings.Contains(got, "call by number") || !strings.Contains(got, "new ticket") {
+		t.Errorf("shortcut list = %q, want park, call by number and new ticket", got)
+	}
+
+	t.Run("Space calls, the guide shows, F picks an outcome", func(t *testing.T) {
+		keys(t, ctx, " ")
+		waitCurrent(t, ctx, tickets[0].Number)
+		waitJS(t, ctx, `document.getElementById("guide-text").textContent.includes("Check the ID card")`)
+		keys(t, ctx, "s")
+		waitJS(t, ctx, `document.getElementById("current").dataset.state === "serving"`)
+		// Notes: E goes to the field, Esc leaves it and saves.
+		keys(t, ctx, "e", "asked about fees", kb.Escape)
+		waitJS(t, ctx, `/saved/.test(document.getElementById("notes-state").textContent)`)
+		if got := s.full(t, tickets[0].ID).Notes; got != "asked about fees" {
+			t.Errorf("notes after Esc = %q, want them saved", got)
+		}
+		keys(t, ctx, "f")
+		waitJS(t, ctx, `!document.getElementById("outcome").hidden && document.querySelectorAll("#outcome-list button").length === 3`)
+		screenshot(t, ctx, "console2-guide-outcome.png")
+		keys(t, ctx, "2")
+		waitNoCurrent(t, ctx)
+		waitJS(t, ctx, `/finished: referred/.test(document.getElementById("msg").textContent)`)
+		got := s.full(t, tickets[0].ID)
+		if got.Status != "done" || got.Outcome != "referred" || got.Notes != "asked about fees" {
+			t.Errorf("after F 2: status %s outcome %q notes %q, want done, referred and the notes", got.Status, got.Outcome, got.Notes)
+		}
+	})
+
+	t.Run("Esc backs out of the outcome picker", func(t *testing.T) {
+		keys(t, ctx, " ")
+		waitCurrent(t, ctx, tickets[1].Number) // cash: no outcome codes
+		keys(t, ctx, "n")
+		waitNoCurrent(t, ctx)
+		if got := s.full(t, tickets[1].ID); got.Status != "no_show" {
+			t.Errorf("after N: %s is %s, want no_show", tickets[1].Number, got.Status)
+		}
+		keys(t, ctx, " ")
+		waitCurrent(t, ctx, tickets[2].Number)
+		keys(t, ctx, "s", "f")
+		waitJS(t, ctx, `!document.getElementById("outcome").hidden`)
+		keys(t, ctx, kb.Escape)
+		waitJS(t, ctx, `document.getElementById("outcome").hidden`)
+		if got := s.full(t, tickets[2].ID); got.Status != "serving" {
+			t.Errorf("after Esc: %s is %s, want still serving", tickets[2].Number, got.Status)
+		}
+		// T then 2: the services other than General are Cash and Advice.
+		keys(t, ctx, "t")
+		waitJS(t, ctx, `!document.getElementById("transfer").hidden`)
+		keys(t, ctx, "2")
+		waitNoCurrent(t, ctx)
+		if got := s.full(t, tickets[2].ID); got.Status != "waiting" || got.ServiceID != "advice" {
+			t.Errorf("after T 2: %s %s in %s, want waiting in advice", tickets[2].Number, got.Status, got.ServiceID)
+		}
+	})
+
+	t.Run("K parks, B calls back", func(t *testing.T) {
+		keys(t, ctx, " ")
+		waitCurrent(t, ctx, tickets[3].Number)
+		keys(t, ctx, "k")
+		waitNoCurrent(t, ctx)
+		waitJS(t, ctx, `!document.getElementById("parked-box").hidden && document.querySelector("#parked li").dataset.number === `+jsString(tickets[3].Number))
+		if got := s.full(t, tickets[3].ID); got.Status != "parked" {
+			t.Fatalf("after K: %s is %s, want parked", tickets[3].Number, got.Status)
+		}
+		// The parked list survives a reload: the box confirms it.
+		do(t, ctx, chromedp.Reload())
+		waitJS(t, ctx, `document.getElementById("conn").dataset.state === "live" && document.querySelector("#parked li") !== null`)
+		screenshot(t, ctx, "console2-parked.png")
+		keys(t, ctx, "b")
+		waitCurrent(t, ctx, tickets[3].Number)
+		waitJS(t, ctx, `document.getElementById("parked-box").hidden`)
+		got := s.full(t, tickets[3].ID)
+		if got.Status != "called" || got.CounterID != "c1" || !strings.Contains(got.CallReason, "back from parking") {
+			t.Errorf("after B: %s %s at %q (%q), want called back to c1", tickets[3].Number, got.Status, got.CounterID, got.CallReason)
+		}
+	})
+
+	t.Run("# calls by number with a reason", func(t *testing.T) {
+		target, reason := tickets[6], "came back with the missing form"
+		if haveAppt {
+			target, reason = apptTicket, "appointment customer is here early"
+		}
+		keys(t, ctx, "#")
+		waitJS(t, ctx, `!document.getElementById("bynumber").hidden && document.activeElement.id === "bynumber-number"`)
+		keys(t, ctx, strings.ToLower(target.Number), kb.Enter)
+		waitJS(t, ctx, `/Say why/.test(document.getElementById("bynumber-error").textContent) && document.activeElement.id === "bynumber-reason"`)
+		screenshot(t, ctx, "console2-bynumber.png")
+		keys(t, ctx, reason, kb.Enter)
+		waitCurrent(t, ctx, target.Number)
+		got := s.full(t, target.ID)
+		if got.Status != "called" || !strings.Contains(got.CallReason, reason) || !strings.Contains(got.CallReason, staffUser) {
+			t.Errorf("after #: %s %s, reason %q; want called with the reason and who", target.Number, got.Status, got.CallReason)
+		}
+		if got := text(t, ctx, "#current-reason"); !strings.Contains(got, reason) {
+			t.Errorf("card reason = %q, want %q", got, reason)
+		}
+		if haveAppt {
+			wantAppt := "Appointment " + apptStart.Format("15:04")
+			if got := text(t, ctx, "#current-appt"); !strings.Contains(got, wantAppt) {
+				t.Errorf("card appointment = %q, want %q", got, wantAppt)
+			}
+			waitJS(t, ctx, `[...document.querySelectorAll("#appts li")].some(li => li.dataset.code === `+jsString(code)+` && /checked in/.test(li.textContent))`)
+		}
+	})
+
+	t.Run("I issues a VIP ticket, which is called first", func(t *testing.T) {
+		keys(t, ctx, "i")
+		waitJS(t, ctx, `!document.getElementById("issue").hidden`)
+		keys(t, ctx, "v", "1")
+		waitJS(t, ctx, `!document.getElementById("issue-done").hidden && document.querySelector("[data-issued-number]").textContent !== ""`)
+		num := text(t, ctx, "[data-issued-number]")
+		screenshot(t, ctx, "console2-issued.png")
+		keys(t, ctx, kb.Escape)
+		waitJS(t, ctx, `document.getElementById("issue").hidden`)
+		var vip servertest.Ticket
+		st, body := s.box.Do(s.admin, "GET", "/api/v1/queue?service_id=general", nil, nil)
+		var q struct{ Waiting []fullTicket }
+		if st != 200 || json.Unmarshal(body, &q) != nil {
+			t.Fatalf("queue: %d %s", st, body)
+		}
+		for _, w := range q.Waiting {
+			if w.Number == num {
+				vip = w.Ticket
+				if w.Priority != 2 {
+					t.Errorf("desk ticket %s has priority %d, want 2 (VIP)", num, w.Priority)
+				}
+			}
+		}
+		if vip.ID == "" {
+			t.Fatalf("desk ticket %s is not waiting: %s", num, body)
+		}
+		keys(t, ctx, " ")
+		waitCurrent(t, ctx, num)
+		if got := text(t, ctx, "#current-reason"); !strings.Contains(got, "priority level 2") {
+			t.Errorf("card reason for the VIP = %q, want its priority", got)
+		}
+		if got := text(t, ctx, "#current-extra"); !strings.Contains(got, "VIP") {
+			t.Errorf("card extra for the VIP = %q, want VIP", got)
+		}
+	})
+
+	t.Run("printer out of paper shows a banner", func(t *testing.T) {
+		if !eval[bool](t, ctx, `document.getElementById("printer-banner").hidden`) {
+			t.Errorf("printer banner shown while the printer is fine: %q", text(t, ctx, "#printer-banner"))
+		}
+		if err := fp.SetMode(printertest.PaperOut); err != nil {
+			t.Fatal(err)
+		}
+		// The next kiosk ticket finds the printer out of paper.
+		s.box.Issue(s.kiosk, "cash")
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById("printer-banner").hidden`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			t.Fatalf("printer banner did not appear: %v", err)
+		}
+		if got := text(t, ctx, "#printer-banner"); !strings.Contains(got, "Printer needs attention: paper out · 打印机缺纸") {
+			t.Errorf("printer banner = %q", got)
+		}
+		screenshot(t, ctx, "console2-printer.png")
 	})
 }

@@ -45,13 +45,19 @@
     copyFailed: "Select the link and copy it by hand · 请手动复制",
     openNow: "The branch is open now · 当前营业中",
     closedNow: "The branch is closed now · 当前未营业",
+    levels: ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"],
+    level: (p) => (p >= 0 && p <= 2 ? T.levels[p] : `level ${p} · 级别 ${p}`),
+    aids: (guide, n) => [guide ? "guide · 指引" : "", n ? `${n} outcome${n === 1 ? "" : "s"} · 结果` : ""].filter(Boolean).join(" · ") || "—",
+    badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10`,
     days: { mon: "Mon · 一", tue: "Tue · 二", wed: "Wed · 三", thu: "Thu · 四", fri: "Fri · 五", sat: "Sat · 六", sun: "Sun · 日" },
   };
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  // The weight inputs, in the order the form shows them: VIP first.
+  const WEIGHT_LEVELS = [2, 1, 0];
 
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
-  const S = { me: null, services: [], counters: [], users: [], devices: [], editService: null, editCounter: null };
+  const S = { me: null, services: [], counters: [], users: [], devices: [], editService: null, editCounter: null, weights: [] };
 
   // --- form errors ---
 
@@ -70,17 +76,28 @@
     let field = "";
     if (err.status === 400) field = names.find((n) => err.message === n || err.message.startsWith(n + " ")) || "";
     if (!field && err.code === "exists") field = ["id", "username"].find((n) => names.includes(n)) || "";
+    // A list field (priority_weights) has one input per item, named
+    // field.N, and one error slot; "level N" in the message picks the item.
+    let inputs = field ? [form.querySelector(`[name="${CSS.escape(field)}"]`)] : [];
+    if (!field && err.status === 400) {
+      const group = err.message.split(" ")[0];
+      const items = names.filter((n) => n.startsWith(group + "."));
+      if (items.length) {
+        field = group;
+        const m = /\blevel (\d+)/.exec(err.message);
+        const one = m && form.querySelector(`[name="${CSS.escape(group + "." + m[1])}"]`);
+        inputs = one ? [one] : items.map((n) => form.querySelector(`[name="${CSS.escape(n)}"]`));
+      }
+    }
     const slot = field && form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
     if (!slot) {
       form.querySelector('[data-error-for=""]').textContent = err.message;
       return;
     }
     slot.textContent = err.message;
-    const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-    }
+    inputs = inputs.filter(Boolean);
+    for (const i of inputs) i.setAttribute("aria-invalid", "true");
+    if (inputs.length) inputs[0].focus();
   }
 
   function sectionMsg(id, text, kind) {
@@ -133,11 +150,13 @@
       QB.el("td", { text: (s.names && s.names.en) || "" }),
       QB.el("td", { class: "num", text: T.seconds(s.avg_service_seconds) }),
       QB.el("td", { class: "num", text: s.slot_minutes > 0 ? T.slots(s.slot_minutes, s.slot_capacity) : T.notBookable }),
+      QB.el("td", { text: s.priority > 0 ? T.level(s.priority) : "—", title: T.level(s.priority || 0) }),
+      QB.el("td", { text: T.aids(s.guide, (s.outcome_codes || []).length), title: (s.outcome_codes || []).join(", ") }),
       QB.el("td", { class: "num", text: String(s.waiting || 0) }),
       QB.el("td", {}, QB.el("div", { class: "row-actions" },
         QB.el("button", { type: "button", text: T.edit, onclick: () => editService(s) }),
         QB.el("button", { type: "button", class: "danger", text: T.del, onclick: (e) => twoStep(e.currentTarget, () => deleteService(s)) })))));
-    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 9, class: "muted", text: T.noServices })));
+    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 11, class: "muted", text: T.noServices })));
     $("services-body").replaceChildren(...rows);
   }
 
@@ -154,10 +173,25 @@
     f.elements.avg_service_seconds.value = s.avg_service_seconds;
     f.elements.slot_minutes.value = s.slot_minutes;
     f.elements.slot_capacity.value = s.slot_capacity;
+    levelOption(f.elements.priority, s.priority || 0);
+    f.elements.priority.value = String(s.priority || 0);
+    f.elements.guide.value = s.guide || "";
+    f.elements.outcome_codes.value = (s.outcome_codes || []).join(", ");
     $("service-form-title").textContent = T.editServiceTitle(s.id);
     $("service-submit").textContent = T.saveService;
     $("service-cancel").hidden = false;
     f.elements.prefix.focus();
+  }
+
+  // levelOption makes sure a level set in the config file (3–9) can be
+  // shown and kept, though the form offers only the usual three.
+  function levelOption(sel, level) {
+    if (![...sel.options].some((o) => +o.value === level)) sel.append(QB.el("option", { value: String(level), text: T.level(level) }));
+  }
+
+  function splitCodes(v) {
+    const seen = new Set();
+    return v.split(/[,，\n]/).map((c) => c.trim()).filter((c) => c && !seen.has(c) && seen.add(c));
   }
 
   function resetServiceForm() {
@@ -190,6 +224,9 @@
       avg_service_seconds: int(f.elements.avg_service_seconds.value),
       slot_minutes: int(f.elements.slot_minutes.value),
       slot_capacity: int(f.elements.slot_capacity.value),
+      priority: int(f.elements.priority.value),
+      guide: f.elements.guide.value.trim(),
+      outcome_codes: splitCodes(f.elements.outcome_codes.value),
     };
     if (old) body.position = old.position;
     try {
@@ -452,8 +489,28 @@
     f.elements.branch_name.value = st.branch_name || "";
     f.elements.timezone.value = st.timezone || "";
     f.elements.max_wait_minutes.value = st.max_wait_minutes || 0;
+    f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
+    f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
+    const w = st.priority_weights || [];
+    for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
+    S.weights = w;
     for (const d of DAYS) f.elements["hours." + d].value = (st.hours && st.hours[d]) || "";
     $("branch").textContent = st.branch_name || "";
+  }
+
+  // weightsFrom reads the three level inputs into the settings' list
+  // (index = level). Levels above VIP set in the config file are kept.
+  // Nothing above 0 means strict priority, which the box spells [].
+  function weightsFrom(f) {
+    const w = S.weights.slice();
+    for (const l of WEIGHT_LEVELS) {
+      const input = f.elements["priority_weights." + l];
+      const v = input.value.trim();
+      if (input.validity.badInput || (v !== "" && !/^\d+$/.test(v))) return { bad: l };
+      while (w.length <= l) w.push(0);
+      w[l] = v === "" ? 0 : +v;
+    }
+    return { weights: w.some((x) => x > 0) ? w : [] };
   }
 
   async function loadSettings() {
@@ -473,8 +530,16 @@
       branch_name: f.elements.branch_name.value.trim(),
       timezone: f.elements.timezone.value.trim(),
       max_wait_minutes: int(f.elements.max_wait_minutes.value),
+      checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
+      checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
       hours,
     };
+    const w = weightsFrom(f);
+    if (w.bad !== undefined) {
+      showError(f, new QB.APIError(400, "invalid", T.badWeight(w.bad)));
+      return;
+    }
+    body.priority_weights = w.weights;
     let st;
     try {
       st = await QB.api("PUT", "/settings", body);
@@ -504,7 +569,8 @@
     const f = e.target.form;
     if (!n || !f || !e.target.hasAttribute("aria-invalid")) return;
     e.target.removeAttribute("aria-invalid");
-    const slot = f.querySelector(`[data-error-for="${CSS.escape(n)}"]`);
+    const slot = f.querySelector(`[data-error-for="${CSS.escape(n)}"]`) ||
+      f.querySelector(`[data-error-for="${CSS.escape(n.split(".")[0])}"]`);
     if (slot) slot.textContent = "";
   });
 

@@ -13,8 +13,8 @@
     noCounters: "No counters yet — an admin adds them under Admin → Counters · 尚无窗口，请管理员添加",
     called: "Called · 已呼叫",
     serving: "Serving · 办理中",
-    pause: "Pause · 暂停",
-    resume: "Resume · 恢复",
+    pause: ["Pause", "暂停"],
+    resume: ["Resume", "恢复"],
     pausedTag: " (paused · 暂停)",
     notNow: "Nothing to do that to now · 当前无法执行",
     sinceCall: "since the call · 呼叫后",
@@ -29,14 +29,53 @@
     transferred: (n, s) => `${n} moved to ${s} · 已转移`,
     pausedMsg: "Counter paused · 窗口已暂停",
     resumedMsg: "Counter resumed · 窗口已恢复",
-    priority: (p) => `priority ${p} · 优先`,
     recalls: (n) => `called ${n + 1}× · 呼叫 ${n + 1} 次`,
     from: (s) => `transferred from ${s} · 转自`,
     legend: (g, cap, capped) => `Waited: green under ${g} min · amber · red past ${cap} min` +
       (capped ? " (the branch's cap) · 超时标红" : " · 超时标红"),
     waitedFor: "waited · 已等",
+    level: (p) => (p >= 0 && p <= 2 ? ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"][p] : `level ${p} · 级别 ${p}`),
+    levelChip: (p) => (p === 2 ? "VIP" : "P" + p),
+    outcomeFor: (n) => `Outcome for ${n} · 办理结果`,
+    outcomeBefore: (n) => `Outcome for ${n} before the next customer · 先记录 ${n} 的办理结果`,
+    doneWith: (n, o) => `${n} finished: ${o} · 已完成`,
+    parkedMsg: (n) => `${n} parked — B calls it back · 已暂挂，按 B 叫回`,
+    parkedAgo: "parked · 暂挂",
+    callBack: "Call back · 叫回",
+    backFromParking: "back from parking",
+    calledBack: (n) => `${n} called back · 已叫回`,
+    nothingParked: "Nothing is parked at this counter · 本窗口无暂挂",
+    pickParked: "Which parked ticket? Press its number (1–9), Esc to stop · 按序号叫回",
+    calledByNumber: (n, why) => `${n} called — ${why} · 已指定叫号`,
+    needNumber: "Type the ticket number, e.g. A023 · 请输入号码",
+    needReason: "Say why this ticket goes first — it is logged · 请填写原因（会被记录）",
+    noSuchNumber: (n) => `No active ticket ${n} · 没有号码为 ${n} 的有效票`,
+    issued: (n) => `${n} issued · 已取号`,
+    sentToPrinter: "Sent to the printer · 已发送打印",
+    waitingN: (n) => `${n} waiting · ${n} 人等候`,
+    notesSaving: "saving… · 保存中",
+    notesSaved: "saved · 已保存",
+    notesUnsaved: "not saved yet · 未保存",
+    notesFailed: "not saved · 保存失败",
+    appointment: (hm) => `Appointment ${hm} · 预约`,
+    guideNone: "The guide of the ticket's service shows here when you call · 叫号后在此显示办理指引",
+    guideMissing: (s) => `No guide for ${s} yet — an admin can add one · 该业务暂无指引`,
+    apptStatus: { booked: "booked · 已预约", checked_in: "checked in · 已签到", no_show: "no-show · 未到", cancelled: "cancelled · 已取消" },
+    printerNeeds: (what) => `Printer needs attention: ${what}`,
+    printerState: {
+      paper_out: "paper out · 打印机缺纸",
+      cover_open: "cover open · 打印机盖未关",
+      offline: "offline — check power and cable · 打印机离线",
+    },
+    paperLow: "paper running low · 打印纸即将用完",
+    printQueued: (n) => `${n} ticket${n === 1 ? "" : "s"} waiting to print · ${n} 张待打印`,
   };
   const STORE_KEY = "qb.console.counter";
+  // Parked tickets are not in the queue snapshot: each counter remembers its
+  // own, and the box confirms them on load.
+  const PARKED_KEY = "qb.console.parked.";
+  const PRINTER_POLL_MS = 10000;
+  const APPTS_POLL_MS = 5 * 60 * 1000;
   // Without a branch cap the list still needs a point where amber turns red.
   const DEFAULT_RED_MINUTES = 30;
   const GREEN_MINUTES = 10;
@@ -56,7 +95,17 @@
     // gen changes whenever a local action runs, so an /active answer that was
     // in flight meanwhile cannot bring back a ticket just finished here.
     gen: 0,
-    transferOpen: false,
+    // panel is the one open helper below the actions: "", "transfer",
+    // "outcome", "bynumber", "issue" or "parked" (choosing what to call back).
+    panel: "",
+    outcome: null, // { codes, resolve } while the outcome picker is open
+    parked: new Map(), // id → { t, at }
+    issueLevel: 0,
+    issued: null,
+    queued: "", // a key pressed while a request was out, run after it
+    appts: [],
+    // notes belong to one ticket: what the box has, and a save in flight.
+    notes: { id: "", saved: "", saving: null },
   };
 
   function counter() { return S.counters.find((c) => c.id === S.counterId) || null; }
@@ -66,6 +115,22 @@
     if (!s) return id;
     const zh = s.names && s.names.zh;
     return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
+  }
+
+  function outcomeCodes(t) {
+    const s = t && S.services.get(t.service_id);
+    return (s && s.outcome_codes) || [];
+  }
+
+  // hm shows a time as the branch's wall clock, whatever this PC's zone is.
+  function hm(iso) {
+    const d = new Date(iso);
+    const o = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: S.settings.timezone || undefined }, o)).format(d);
+    } catch (e) {
+      return new Intl.DateTimeFormat("en-GB", o).format(d);
+    }
   }
 
   function redMinutes() {
@@ -102,6 +167,8 @@
     S.services = new Map(list.map((s) => [s.id, s]));
     renderCurrent();
     renderWaiting();
+    renderParked();
+    renderAppts();
   }
   async function loadSettings() {
     S.settings = await QB.api("GET", "/settings") || S.settings;
@@ -153,23 +220,134 @@
     if (e.status !== 0) setMsg(e.message, "error");
   }
 
+  // --- parked tickets ---
+
+  function saveParked() {
+    if (!S.counterId) return;
+    const list = [...S.parked.values()].map((p) => ({ id: p.t.id, at: p.at }));
+    try { localStorage.setItem(PARKED_KEY + S.counterId, JSON.stringify(list)); } catch (e) { /* not remembered */ }
+  }
+
+  function addParked(t, at) {
+    if (t.counter_id !== S.counterId) return;
+    const old = S.parked.get(t.id);
+    S.parked.set(t.id, { t, at: (old && old.at) || at || new Date(QB.now()).toISOString() });
+    saveParked();
+    renderParked();
+  }
+
+  function dropParked(id) {
+    if (!S.parked.delete(id)) return;
+    saveParked();
+    if (S.panel === "parked" && S.parked.size === 0) closePanel();
+    renderParked();
+  }
+
+  // loadParked asks the box which of the tickets remembered here are still
+  // parked at this counter: another desk may have called one back meanwhile.
+  async function loadParked() {
+    const id = S.counterId;
+    let list = [];
+    try { list = JSON.parse(localStorage.getItem(PARKED_KEY + id) || "[]"); } catch (e) { list = []; }
+    for (const p of S.parked.values()) {
+      if (!list.some((x) => x.id === p.t.id)) list.push({ id: p.t.id, at: p.at });
+    }
+    const found = await Promise.all(list.map(async (p) => {
+      try {
+        const t = await QB.api("GET", `/tickets/${enc(p.id)}`);
+        return t && t.status === "parked" && t.counter_id === id ? { t, at: p.at } : null;
+      } catch (e) {
+        if (e.status === 401) QB.toLogin();
+        // Unreachable: keep it until the box can say.
+        return e.status === 0 ? (S.parked.get(p.id) || null) : null;
+      }
+    }));
+    if (id !== S.counterId) return;
+    const next = new Map(found.filter(Boolean).map((p) => [p.t.id, p]));
+    // A ticket parked while the answers were on their way stays.
+    for (const [k, p] of S.parked) if (!list.some((x) => x.id === k)) next.set(k, p);
+    S.parked = next;
+    saveParked();
+    renderParked();
+  }
+
+  function parkedList() {
+    return [...S.parked.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  }
+
+  // --- appointments ---
+
+  async function loadAppts() {
+    try {
+      S.appts = await QB.api("GET", "/appointments") || [];
+    } catch (e) {
+      if (e.status === 401) QB.toLogin();
+      return;
+    }
+    renderAppts();
+  }
+
+  // --- printer ---
+
+  let printerTimer = 0, printerRetried = false;
+  async function pollPrinter() {
+    let st;
+    try {
+      st = await QB.api("GET", "/printer");
+    } catch (e) {
+      if (e.status === 401) QB.toLogin();
+      return;
+    }
+    renderPrinter(st);
+    // A queue that has not reached its printer yet says "unknown": ask
+    // again soon rather than hide a problem for a whole poll interval.
+    if (st && st.state === "unknown" && !printerRetried) {
+      printerRetried = true;
+      checkPrinterSoon(2000);
+    }
+  }
+
+  // checkPrinterSoon polls once more shortly: a kiosk ticket was just issued
+  // and its print shows the printer's state within a moment.
+  function checkPrinterSoon(ms) {
+    if (printerTimer) return;
+    printerTimer = setTimeout(() => { printerTimer = 0; pollPrinter(); }, ms);
+  }
+
+  function renderPrinter(st) {
+    const banner = $("printer-banner");
+    const what = st && T.printerState[st.state];
+    const low = st && st.near_end && !what;
+    banner.hidden = !what && !low;
+    banner.dataset.state = st ? st.state : "";
+    banner.classList.toggle("warn", !!low);
+    if (banner.hidden) return;
+    $("printer-text").textContent = T.printerNeeds(what || T.paperLow);
+    $("printer-detail").textContent = st.queued > 0 ? "— " + T.printQueued(st.queued) : "";
+    banner.title = st.last_error || "";
+  }
+
   // --- counter choice ---
 
   function selectCounter(id) {
     S.counterId = id;
     S.current = null;
     S.waiting = [];
+    S.parked = new Map();
     S.gen++;
     store(id);
-    closeTransfer();
+    closePanel();
     setMsg("");
     $("chooser").hidden = true;
     $("console").hidden = false;
     renderCounters();
     renderCurrent();
     renderWaiting();
+    renderParked();
+    renderAppts();
     loadCurrent();
     refreshQueue();
+    loadParked();
   }
 
   function showChooser(note) {
@@ -199,7 +377,8 @@
     const c = counter();
     const paused = !!(c && c.paused);
     $("paused-banner").hidden = !paused;
-    $("pause-label").textContent = paused ? T.resume : T.pause;
+    const [en, zh] = paused ? T.resume : T.pause;
+    $("pause-label").replaceChildren(en, QB.el("small", { text: zh }));
     $("pause-btn").classList.toggle("on", paused);
     renderButtons();
   }
@@ -214,7 +393,10 @@
       finish: st === "called" || st === "serving",
       noshow: st === "called",
       transfer: st === "called" || st === "serving",
+      park: st === "called" || st === "serving",
       cancel: st === "called",
+      bynumber: !!c,
+      issue: true,
       pause: !!c,
     };
     for (const b of document.querySelectorAll("#actions [data-action]")) {
@@ -225,7 +407,7 @@
 
   function setCurrent(t) {
     S.current = t;
-    if (!t) closeTransfer();
+    if (!t && (S.panel === "transfer" || S.panel === "outcome")) closePanel();
     renderCurrent();
   }
 
@@ -240,18 +422,56 @@
       $("current-number").textContent = t.number;
       $("current-status").textContent = t.status === "serving" ? T.serving : T.called;
       $("current-service").textContent = serviceName(t.service_id);
+      const appt = $("current-appt");
+      appt.hidden = !t.appointment_at;
+      appt.textContent = t.appointment_at ? T.appointment(hm(t.appointment_at)) : "";
       const waited = t.called_at ? (Date.parse(t.called_at) - Date.parse(t.issued_at)) / 1000 : QB.secondsSince(t.issued_at);
       $("current-waited").textContent = QB.duration(waited);
       $("current-reason").textContent = t.call_reason || "—";
       const extra = [];
-      if (t.priority > 0) extra.push(T.priority(t.priority));
+      if (t.priority > 0) extra.push(T.level(t.priority));
       if (t.recalls > 0) extra.push(T.recalls(t.recalls));
       if (t.transfers && t.transfers.length) extra.push(T.from(t.transfers.map(serviceName).join(" → ")));
       $("current-extra").textContent = extra.join(" · ");
       $("current-extra-row").hidden = extra.length === 0;
     }
+    renderNotes();
+    renderGuide();
     tick();
     renderButtons();
+  }
+
+  // renderNotes shows the current ticket's notes without overwriting what
+  // staff are typing: a live update of the same ticket must not eat a word.
+  function renderNotes() {
+    const t = S.current, box = $("notes"), N = S.notes;
+    if (!t) {
+      if (N.id) { N.id = ""; N.saved = ""; box.value = ""; $("notes-state").textContent = ""; }
+      return;
+    }
+    if (N.id !== t.id) {
+      N.id = t.id;
+      N.saved = t.notes || "";
+      box.value = N.saved;
+      $("notes-state").textContent = "";
+      return;
+    }
+    if (document.activeElement !== box && box.value === N.saved && (t.notes || "") !== N.saved) {
+      N.saved = t.notes || "";
+      box.value = N.saved;
+    }
+  }
+
+  function renderGuide() {
+    const t = S.current;
+    const svc = t && S.services.get(t.service_id);
+    const guide = (svc && svc.guide) || "";
+    $("guide").dataset.empty = guide ? "" : "1";
+    $("guide-text").textContent = guide;
+    $("guide-text").hidden = !guide;
+    const empty = $("guide-empty");
+    empty.hidden = !!guide;
+    empty.textContent = t ? T.guideMissing(serviceName(t.service_id)) : T.guideNone;
   }
 
   function renderWaiting() {
@@ -265,10 +485,39 @@
       return QB.el("li", { class: "wait-" + waitClass(sec) + (i === 0 ? " first" : ""), dataset: { ticketId: t.id, number: t.number } },
         QB.el("span", { class: "num", text: t.number }),
         QB.el("span", { class: "svc", text: serviceName(t.service_id) }),
-        t.priority > 0 ? QB.el("span", { class: "prio", text: "P" + t.priority, title: T.priority(t.priority) }) : null,
-        i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: t.call_reason }) : null,
+        t.appointment_at ? QB.el("span", { class: "appt", text: hm(t.appointment_at), title: T.appointment(hm(t.appointment_at)) }) : null,
+        t.priority > 0 ? QB.el("span", { class: "prio", text: T.levelChip(t.priority), title: T.level(t.priority) }) : null,
+        i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: t.call_reason, title: t.call_reason }) : null,
         QB.el("span", { class: "waited", title: T.waitedFor, dataset: { since: t.issued_at }, text: QB.duration(sec) }));
     }));
+  }
+
+  function renderParked() {
+    const list = parkedList();
+    $("parked-box").hidden = list.length === 0;
+    $("parked-box").classList.toggle("picking", S.panel === "parked");
+    $("parked-count").textContent = String(list.length);
+    $("parked").replaceChildren(...list.map((p, i) => QB.el("li", { dataset: { ticketId: p.t.id, number: p.t.number } },
+      i < 9 ? QB.el("kbd", { text: String(i + 1) }) : QB.el("span", { class: "kbd-gap" }),
+      QB.el("span", { class: "num", text: p.t.number }),
+      QB.el("span", { class: "svc", text: serviceName(p.t.service_id) }),
+      QB.el("span", { class: "waited", title: T.parkedAgo, dataset: { since: p.at }, text: QB.duration(QB.secondsSince(p.at)) }),
+      QB.el("button", { type: "button", class: "callback", text: T.callBack, onclick: () => callBack(p.t.id) }))));
+  }
+
+  function renderAppts() {
+    const c = counter();
+    const mine = S.appts.filter((a) => !c || (c.service_ids || []).includes(a.service_id));
+    $("appts-count").textContent = String(mine.filter((a) => a.status === "booked" || a.status === "checked_in").length);
+    $("appts-empty").hidden = mine.length > 0;
+    const now = QB.now();
+    $("appts").replaceChildren(...mine.map((a) => QB.el("li", {
+      class: "appt-" + a.status + (Date.parse(a.end) < now ? " past" : ""), dataset: { code: a.code },
+    },
+    QB.el("span", { class: "time", text: hm(a.start) }),
+    QB.el("span", { class: "code", text: a.code }),
+    QB.el("span", { class: "who", text: a.name || serviceName(a.service_id), title: serviceName(a.service_id) }),
+    QB.el("span", { class: "state", text: T.apptStatus[a.status] || a.status }))));
   }
 
   function renderLegend() {
@@ -276,13 +525,14 @@
     $("legend").textContent = T.legend(Math.min(GREEN_MINUTES, red), red, S.settings.max_wait_minutes > 0);
   }
 
-  // tick keeps the running clocks moving without rebuilding the list.
+  // tick keeps the running clocks moving without rebuilding the lists.
   function tick() {
     const t = S.current;
     if (t && t.called_at) {
-      let txt = QB.duration(QB.secondsSince(t.called_at)) + " " + T.sinceCall;
-      if (t.status === "serving" && t.started_at) txt += " · " + QB.duration(QB.secondsSince(t.started_at)) + " " + T.inService;
-      $("current-timer").textContent = txt;
+      const lines = [QB.duration(QB.secondsSince(t.called_at)) + " " + T.sinceCall];
+      if (t.status === "serving" && t.started_at) lines.push(QB.duration(QB.secondsSince(t.started_at)) + " " + T.inService);
+      const box = $("current-timer");
+      if (box.textContent !== lines.join("")) box.replaceChildren(...lines.map((l) => QB.el("span", { text: l })));
     }
     for (const li of $("waiting").children) {
       const w = li.querySelector(".waited");
@@ -294,6 +544,39 @@
         li.classList.add(cls);
       }
     }
+    for (const w of $("parked").querySelectorAll(".waited")) w.textContent = QB.duration(QB.secondsSince(w.dataset.since));
+  }
+
+  // --- notes ---
+
+  function notesDirty() {
+    return !!S.current && S.notes.id === S.current.id && $("notes").value !== S.notes.saved;
+  }
+
+  async function saveNotes() {
+    if (S.notes.saving) await S.notes.saving;
+    if (!notesDirty()) return;
+    const id = S.current.id, text = $("notes").value;
+    $("notes-state").textContent = T.notesSaving;
+    S.notes.saving = (async () => {
+      try {
+        const t = await QB.api("POST", `/tickets/${enc(id)}/notes`, { notes: text });
+        if (S.notes.id === id) {
+          S.notes.saved = t.notes || "";
+          $("notes-state").textContent = $("notes").value === S.notes.saved ? T.notesSaved : T.notesUnsaved;
+        }
+        if (S.current && S.current.id === id) S.current.notes = t.notes;
+      } catch (e) {
+        if (e.status === 401) { QB.toLogin(); return; }
+        if (S.notes.id === id) {
+          $("notes-state").textContent = T.notesFailed;
+          setMsg(e.message, "error");
+        }
+      } finally {
+        S.notes.saving = null;
+      }
+    })();
+    await S.notes.saving;
   }
 
   // --- actions ---
@@ -304,6 +587,8 @@
     S.gen++;
     renderButtons();
     try {
+      // Notes typed for a ticket reach the box before the ticket moves on.
+      await saveNotes();
       await fn();
     } catch (e) {
       if (e.status === 401) { QB.toLogin(); return; }
@@ -316,21 +601,58 @@
       renderButtons();
     }
     refreshQueue();
+    const q = S.queued;
+    S.queued = "";
+    if (q) run(q);
   }
 
   const tid = () => enc(S.current.id);
 
+  // finishTicket ends t with an outcome and the notes on the card. A ticket
+  // only called is started first: staff should not need two keys for a
+  // customer who simply came and went.
+  async function finishTicket(t, outcome) {
+    if (t.status === "called") await QB.api("POST", `/tickets/${enc(t.id)}/start`);
+    const body = {};
+    if (outcome) body.outcome = outcome;
+    if (S.notes.id === t.id) body.notes = $("notes").value;
+    return QB.api("POST", `/tickets/${enc(t.id)}/finish`, body);
+  }
+
+  // settle asks for the outcome of the ticket in service before another
+  // customer is called to this counter (calling finishes it). It resolves to
+  // null when staff back out, else to what to finish first, if anything.
+  async function settle() {
+    const cur = S.current;
+    if (!cur || cur.status !== "serving" || outcomeCodes(cur).length === 0) return {};
+    const code = await pickOutcome(cur, T.outcomeBefore(cur.number));
+    return code === null ? null : { ticket: cur, code };
+  }
+
+  async function finishFirst(pre) {
+    if (pre && pre.ticket) await finishTicket(pre.ticket, pre.code);
+  }
+
   const actions = {
-    next: () => act(async () => {
-      const c = counter();
-      if (!c) return;
-      if (c.paused) { setMsg(T.paused, "error"); return; }
-      const prev = S.current;
-      const t = await QB.api("POST", `/counters/${enc(c.id)}/next`);
-      if (!t) { setMsg(T.nobody, "info"); return; }
-      setCurrent(t);
-      setMsg(prev && prev.id !== t.id ? T.autoDone(prev.number) : "", "ok");
-    }),
+    next: async () => {
+      const pre = await settle();
+      if (!pre) return;
+      act(async () => {
+        const c = counter();
+        if (!c) return;
+        if (c.paused) { setMsg(T.paused, "error"); return; }
+        await finishFirst(pre);
+        const prev = pre.ticket ? null : S.current;
+        const t = await QB.api("POST", `/counters/${enc(c.id)}/next`);
+        if (!t) {
+          if (pre.ticket) setCurrent(null);
+          setMsg(T.nobody, "info");
+          return;
+        }
+        setCurrent(t);
+        setMsg(prev && prev.id !== t.id ? T.autoDone(prev.number) : "", "ok");
+      });
+    },
     recall: () => act(async () => {
       setCurrent(await QB.api("POST", `/tickets/${tid()}/recall`));
       setMsg(T.recalled(S.current.number), "ok");
@@ -339,14 +661,19 @@
       setCurrent(await QB.api("POST", `/tickets/${tid()}/start`));
       setMsg(T.started(S.current.number), "ok");
     }),
-    // Finish on a ticket that was only called records the start too: staff
-    // should not need two keys for a customer who simply came and went.
-    finish: () => act(async () => {
-      if (S.current.status === "called") setCurrent(await QB.api("POST", `/tickets/${tid()}/start`));
-      const t = await QB.api("POST", `/tickets/${tid()}/finish`);
-      setCurrent(null);
-      setMsg(T.done(t.number), "ok");
-    }),
+    finish: async () => {
+      const cur = S.current;
+      let code = "";
+      if (outcomeCodes(cur).length) {
+        code = await pickOutcome(cur, T.outcomeFor(cur.number));
+        if (code === null) return;
+      }
+      act(async () => {
+        const t = await finishTicket(cur, code);
+        setCurrent(null);
+        setMsg(code ? T.doneWith(t.number, code) : T.done(t.number), "ok");
+      });
+    },
     noshow: () => act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/no-show`);
       setCurrent(null);
@@ -357,7 +684,33 @@
       setCurrent(null);
       setMsg(T.cancelled(t.number), "ok");
     }),
-    transfer: () => { if (S.transferOpen) closeTransfer(); else openTransfer(); },
+    park: () => act(async () => {
+      const t = await QB.api("POST", `/tickets/${tid()}/park`);
+      addParked(t);
+      setCurrent(null);
+      setMsg(T.parkedMsg(t.number), "ok");
+    }),
+    callback: async () => {
+      const list = parkedList();
+      if (list.length === 0) { setMsg(T.nothingParked, "info"); return; }
+      if (list.length === 1) { callBack(list[0].t.id); return; }
+      if (S.panel === "parked") { closePanel(); return; }
+      openPanel("parked");
+      setMsg(T.pickParked, "info");
+    },
+    transfer: () => { if (S.panel === "transfer") closePanel(); else openTransfer(); },
+    bynumber: async () => {
+      if (S.panel === "bynumber") { $("bynumber-number").focus(); return; }
+      openPanel("bynumber");
+      $("bynumber-error").textContent = "";
+      $("bynumber-number").focus();
+      $("bynumber-number").select();
+    },
+    issue: () => openIssue(),
+    notes: () => {
+      if (!S.current) { setMsg(T.notNow, "info"); return; }
+      $("notes").focus();
+    },
     pause: () => act(async () => {
       const c = counter();
       const out = await QB.api("POST", `/counters/${enc(c.id)}/${c.paused ? "resume" : "pause"}`);
@@ -365,6 +718,108 @@
       setMsg(out.paused ? T.pausedMsg : T.resumedMsg, "ok");
     }),
   };
+
+  async function callBack(id) {
+    if (S.busy) return;
+    closePanel();
+    const pre = await settle();
+    if (!pre) return;
+    act(async () => {
+      await finishFirst(pre);
+      const t = await QB.api("POST", `/counters/${enc(S.counterId)}/call`, { ticket_id: id, reason: T.backFromParking });
+      dropParked(id);
+      setCurrent(t);
+      setMsg(T.calledBack(t.number), "ok");
+    });
+  }
+
+  async function callByNumber(e) {
+    e.preventDefault();
+    if (S.busy) return;
+    const num = $("bynumber-number").value.trim().toUpperCase();
+    const reason = $("bynumber-reason").value.trim();
+    const err = $("bynumber-error");
+    for (const i of [$("bynumber-number"), $("bynumber-reason")]) i.removeAttribute("aria-invalid");
+    if (!num || !reason) {
+      const bad = num ? $("bynumber-reason") : $("bynumber-number");
+      err.textContent = num ? T.needReason : T.needNumber;
+      bad.setAttribute("aria-invalid", "true");
+      bad.focus();
+      return;
+    }
+    err.textContent = "";
+    const pre = await settle();
+    if (!pre) { openPanel("bynumber"); $("bynumber-reason").focus(); return; }
+    act(async () => {
+      await finishFirst(pre);
+      let t;
+      try {
+        t = await QB.api("POST", `/counters/${enc(S.counterId)}/call`, { number: num, reason });
+      } catch (e) {
+        if (e.status === 401) throw e;
+        if (pre.ticket) setCurrent(null);
+        openPanel("bynumber");
+        err.textContent = e.status === 404 ? T.noSuchNumber(num) : e.message;
+        const bad = e.status === 400 ? $("bynumber-reason") : $("bynumber-number");
+        bad.setAttribute("aria-invalid", "true");
+        bad.focus();
+        return;
+      }
+      closePanel();
+      $("bynumber-number").value = "";
+      $("bynumber-reason").value = "";
+      dropParked(t.id);
+      setCurrent(t);
+      setMsg(T.calledByNumber(t.number, t.call_reason), "ok");
+    });
+  }
+
+  // --- panels ---
+
+  const PANELS = { transfer: "transfer", outcome: "outcome", bynumber: "bynumber", issue: "issue" };
+
+  function openPanel(name) {
+    closePanel();
+    S.panel = name;
+    if (PANELS[name]) $(PANELS[name]).hidden = false;
+    renderParked();
+  }
+
+  function closePanel() {
+    const was = S.panel;
+    S.panel = "";
+    for (const id of Object.values(PANELS)) $(id).hidden = true;
+    if (was === "outcome" && S.outcome) {
+      const { resolve } = S.outcome;
+      S.outcome = null;
+      resolve(null);
+    }
+    // Focus left in a closed form would swallow the next shortcut.
+    if (was === "bynumber" && $("bynumber").contains(document.activeElement)) document.activeElement.blur();
+    if (was === "parked") renderParked();
+  }
+
+  // pickOutcome shows the service's outcome codes and resolves to the one
+  // chosen, or null when staff press Esc.
+  function pickOutcome(t, title) {
+    const codes = outcomeCodes(t);
+    openPanel("outcome");
+    $("outcome-title").textContent = title;
+    return new Promise((resolve) => {
+      S.outcome = { codes, resolve };
+      $("outcome-list").replaceChildren(...codes.map((c, i) => QB.el("button", {
+        type: "button", dataset: { outcome: c }, class: i === 0 ? "first" : "", onclick: () => chooseOutcome(i),
+      }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", c)));
+    });
+  }
+
+  function chooseOutcome(i) {
+    const o = S.outcome;
+    if (!o || i < 0 || i >= o.codes.length) return;
+    S.outcome = null;
+    closePanel();
+    o.resolve(o.codes[i]);
+  }
 
   function transferTargets() {
     const from = S.current ? S.current.service_id : "";
@@ -377,17 +832,11 @@
     $("transfer-list").replaceChildren(...list.map((s, i) => QB.el("button", {
       type: "button", dataset: { transferService: s.id }, onclick: () => transferTo(s.id),
     }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", serviceName(s.id))));
-    $("transfer").hidden = false;
-    S.transferOpen = true;
-  }
-
-  function closeTransfer() {
-    $("transfer").hidden = true;
-    S.transferOpen = false;
+    openPanel("transfer");
   }
 
   function transferTo(serviceID) {
-    closeTransfer();
+    closePanel();
     return act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/transfer`, { service_id: serviceID });
       setCurrent(null);
@@ -395,10 +844,112 @@
     });
   }
 
+  function issueServices() { return [...S.services.values()]; }
+
+  function openIssue() {
+    openPanel("issue");
+    S.issued = null;
+    $("issue-pick").hidden = false;
+    $("issue-done").hidden = true;
+    setLevel(0);
+    $("issue-services").replaceChildren(...issueServices().map((s, i) => QB.el("button", {
+      type: "button", dataset: { issueService: s.id }, onclick: () => issueFor(s.id),
+    }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", serviceName(s.id),
+    QB.el("small", { text: T.waitingN(s.waiting || 0) }))));
+  }
+
+  function setLevel(l) {
+    S.issueLevel = l;
+    for (const b of $("issue-levels").children) {
+      const on = +b.dataset.level === l;
+      b.setAttribute("aria-checked", on ? "true" : "false");
+      b.classList.toggle("on", on);
+    }
+  }
+
+  function issueFor(serviceID) {
+    if (S.panel !== "issue" || S.issued) return;
+    const level = S.issueLevel;
+    return act(async () => {
+      const t = await QB.api("POST", "/tickets", { service_id: serviceID, priority: level });
+      S.issued = t;
+      $("issue-pick").hidden = true;
+      $("issue-done").hidden = false;
+      $("issued-number").textContent = t.number;
+      $("issued-service").textContent = serviceName(t.service_id);
+      $("issued-level").textContent = T.level(t.priority);
+      setMsg(T.issued(t.number), "ok");
+    });
+  }
+
+  async function printIssued() {
+    const t = S.issued;
+    if (!t) return;
+    try {
+      await QB.api("POST", `/tickets/${enc(t.id)}/print`);
+      setMsg(T.sentToPrinter, "ok");
+    } catch (e) {
+      softError(e);
+    }
+  }
+
+  // panelKey handles a key meant for the open panel; true when it took it.
+  function panelKey(k) {
+    switch (S.panel) {
+      case "transfer":
+        if (k === "Escape" || k === "t") { closePanel(); return true; }
+        if (/^[1-9]$/.test(k)) {
+          const s = transferTargets()[+k - 1];
+          if (s) transferTo(s.id);
+          return true;
+        }
+        return false;
+      case "outcome":
+        if (k === "Escape") { closePanel(); return true; }
+        if (k === "Enter") { chooseOutcome(0); return true; }
+        if (/^[1-9]$/.test(k)) { chooseOutcome(+k - 1); return true; }
+        // The picker stands between staff and the next customer: other
+        // shortcuts wait until it is answered.
+        return k in KEYS || k === "Enter";
+      case "issue":
+        if (k === "Escape") { closePanel(); return true; }
+        if (S.issued) {
+          if (k === "Enter") { closePanel(); return true; }
+          if (k === "i") { openIssue(); return true; }
+          return false;
+        }
+        if (k === "n" || k === "p" || k === "v") { setLevel({ n: 0, p: 1, v: 2 }[k]); return true; }
+        if (/^[1-9]$/.test(k)) {
+          const s = issueServices()[+k - 1];
+          if (s) issueFor(s.id);
+          return true;
+        }
+        return k in KEYS;
+      case "parked":
+        if (k === "Escape" || k === "b") { closePanel(); setMsg(""); return true; }
+        if (/^[1-9]$/.test(k)) {
+          const p = parkedList()[+k - 1];
+          if (p) callBack(p.t.id);
+          return true;
+        }
+        return false;
+      case "bynumber":
+        if (k === "Escape") { closePanel(); return true; }
+        return false;
+    }
+    return false;
+  }
+
   function run(name) {
+    if (S.busy) {
+      // Type-ahead: S then F at once still finishes. Never for Space: a
+      // double tap would mark the next customer done unseen.
+      if (name !== "next") S.queued = name;
+      return;
+    }
     const b = name === "next" ? $("next") : document.querySelector(`#actions [data-action="${name}"]`);
     if (b && b.disabled) {
-      if (!S.busy) setMsg(name === "next" && counter() && counter().paused ? T.paused : T.notNow, "info");
+      setMsg(name === "next" && counter() && counter().paused ? T.paused : T.notNow, "info");
       return;
     }
     actions[name]();
@@ -424,6 +975,9 @@
       setCurrent(pickCurrent(data.active));
     }
     refreshQueue();
+    // Events missed while away may have moved parked tickets or bookings.
+    if (S.counterId) loadParked();
+    loadAppts();
   }
 
   function onEvent(type, data) {
@@ -438,6 +992,7 @@
             renderCounters();
           } else {
             upsertCounter(ctr);
+            renderAppts();
           }
         }
         break;
@@ -447,7 +1002,16 @@
       case "settings_changed":
         loadSettings().catch(softError);
         break;
+      case "parked":
+        if (tk) addParked(tk, data.at);
+        break;
+      case "issued":
+        // A kiosk ticket goes to the printer: its state is news soon.
+        checkPrinterSoon(3000);
+        break;
     }
+    if (type.startsWith("appointment_")) loadAppts();
+    if (tk && tk.status !== "parked") dropParked(tk.id);
     refreshQueue();
     const mine = (ctr && ctr.id === S.counterId && type !== "counter_changed") ||
       (tk && S.current && tk.id === S.current.id);
@@ -465,7 +1029,13 @@
 
   // --- keyboard ---
 
-  const KEYS = { " ": "next", r: "recall", s: "start", f: "finish", n: "noshow", t: "transfer", c: "cancel", p: "pause" };
+  const KEYS = {
+    " ": "next", r: "recall", s: "start", f: "finish", n: "noshow", t: "transfer", k: "park",
+    b: "callback", c: "cancel", "#": "bynumber", i: "issue", e: "notes", p: "pause",
+  };
+
+  const FOCUSING = new Set(["notes", "bynumber"]);
+  let focusOnKeyUp = "";
 
   function typing(target) {
     if (!target || !target.tagName) return false;
@@ -473,29 +1043,39 @@
   }
 
   document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e.target)) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (typing(e.target)) {
+      if (e.key !== "Escape") return;
+      // Esc leaves a field: the notes are saved on the way out.
+      e.preventDefault();
+      if (e.target.id === "notes") e.target.blur();
+      else if (S.panel === "bynumber" && $("bynumber").contains(e.target)) closePanel();
+      else e.target.blur();
+      return;
+    }
     const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     if (!$("chooser").hidden) {
       if (/^[1-9]$/.test(k) && S.counters[+k - 1]) { e.preventDefault(); selectCounter(S.counters[+k - 1].id); }
       return;
     }
-    if (S.transferOpen) {
-      if (k === "Escape" || k === "t") { e.preventDefault(); closeTransfer(); return; }
-      if (/^[1-9]$/.test(k)) {
-        e.preventDefault();
-        const s = transferTargets()[+k - 1];
-        if (s) transferTo(s.id);
-        return;
-      }
-    }
+    if (S.panel && panelKey(k)) { e.preventDefault(); return; }
     const name = KEYS[k];
     if (!name) return;
     // Space on a focused button would also click it: one key, one action.
     e.preventDefault();
-    if (!e.repeat) run(name);
+    if (e.repeat) return;
+    // A key that moves focus into a field waits for its keyup, or its own
+    // character could land in the field.
+    if (FOCUSING.has(name)) focusOnKeyUp = name;
+    else run(name);
   });
   document.addEventListener("keyup", (e) => {
     if (e.key === " " && e.target && e.target.tagName === "BUTTON") e.preventDefault();
+    if (focusOnKeyUp) {
+      const name = focusOnKeyUp;
+      focusOnKeyUp = "";
+      run(name);
+    }
   });
 
   // --- wiring ---
@@ -508,6 +1088,14 @@
     if (e.target.value) selectCounter(e.target.value);
     e.target.blur();
   });
+  $("notes").addEventListener("input", () => {
+    $("notes-state").textContent = notesDirty() ? T.notesUnsaved : "";
+  });
+  $("notes").addEventListener("blur", () => { saveNotes(); });
+  $("bynumber").addEventListener("submit", callByNumber);
+  for (const b of $("issue-levels").children) b.addEventListener("click", () => setLevel(+b.dataset.level));
+  $("issued-close").addEventListener("click", closePanel);
+  $("issued-print").addEventListener("click", printIssued);
   $("logout").addEventListener("click", QB.logout);
 
   async function init() {
@@ -531,6 +1119,9 @@
     else showChooser(S.counters.length ? "" : T.noCounters);
     QBLive.connect({ topic: "queue", onSnapshot, onEvent, onState });
     setInterval(tick, 1000);
+    pollPrinter();
+    setInterval(pollPrinter, PRINTER_POLL_MS);
+    setInterval(loadAppts, APPTS_POLL_MS);
   }
 
   init();

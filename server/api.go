@@ -398,6 +398,14 @@ func (s *Server) counterQueue(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]ticketOut{"waiting": s.ticketsOut(list)})
 }
 
+func (s *Server) counterParked(c echo.Context) error {
+	list, err := s.engine.Parked(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"parked": s.ticketsOut(list)})
+}
+
 func (s *Server) getSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.settingsOut())
 }

@@ -104,6 +104,7 @@ func apiRoutes() []apiRoute {
 		{method: "POST", pattern: "/api/v1/counters/:id/pause", path: "/api/v1/counters/c2/pause", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/counters/:id/resume", path: "/api/v1/counters/c2/resume", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/counters/:id/queue", path: "/api/v1/counters/c1/queue", who: staffOnly},
+		{method: "GET", pattern: "/api/v1/counters/:id/parked", path: "/api/v1/counters/c1/parked", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/settings", path: "/api/v1/settings", who: anyone},
 		{method: "PUT", pattern: "/api/v1/settings", path: "/api/v1/settings", body: `{"timezone":"Asia/Shanghai"}`, who: adminOnly},
 

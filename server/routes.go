@@ -50,6 +50,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/counters/:id/pause", s.pauseCounter(true), staff)
 	api.POST("/counters/:id/resume", s.pauseCounter(false), staff)
 	api.GET("/counters/:id/queue", s.counterQueue, staff)
+	api.GET("/counters/:id/parked", s.counterParked, staff)
 	api.GET("/settings", s.getSettings, anon)
 	api.PUT("/settings", s.putSettings, admin)
 

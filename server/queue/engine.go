@@ -478,7 +478,7 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	}
 	t.Status = StatusCalled
 	t.CalledAt = &now
-	t.StartedAt = nil
+	t.StartedAt, t.ParkedAt = nil, nil
 	t.CounterID = ctr.ID
 	t.CallReason = reason
 	c.Tickets = append(c.Tickets, *t)
@@ -634,6 +634,7 @@ func (e *Engine) Park(id, actor string) (TicketView, error) {
 		}
 		ctr := e.counterCopy(t.CounterID)
 		t.Status = StatusParked
+		t.ParkedAt = &now
 		c.Tickets = append(c.Tickets, *t)
 		c.Events = append(c.Events, Event{Type: EventParked, Actor: actor, Ticket: copyTicket(t), Counter: ctr})
 		return nil

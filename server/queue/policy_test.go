@@ -195,6 +195,9 @@ func TestParkAndCallByNumber(t *testing.T) {
 	if v, err := f.e.Park(a.ID, "user:ann"); err != nil || v.Status != queue.StatusParked {
 		t.Fatalf("park: %v %v", v.Status, err)
 	}
+	if list, _ := f.e.Parked("c2"); len(list) != 1 || list[0].ID != a.ID || list[0].ParkedAt == nil {
+		t.Errorf("parked at c2: %+v, want %s with its parking time", list, a.Number)
+	}
 	// A parked ticket is not in the queue and not called by Next.
 	if v, _, _ := f.e.Next("c2", "user:ann"); v.ID != b.ID {
 		t.Errorf("next after park called %s, want %s", v.Number, b.Number)

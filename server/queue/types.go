@@ -126,6 +126,7 @@ type Ticket struct {
 	// AppointmentID and AppointmentAt are set for the ticket of a checked-in appointment.
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
+	ParkedAt      *time.Time `json:"parked_at,omitempty"`
 	Notes         string     `json:"notes,omitempty"`
 	Outcome       string     `json:"outcome,omitempty"`
 }

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"sort"
 	"strings"
 	"time"
 )
@@ -152,6 +153,24 @@ func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
 		out[i] = e.viewLocked(t)
 		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
+	return out, nil
+}
+
+// Parked lists the tickets parked at a counter, longest parked first, so
+// every desk PC of that counter shows the same list.
+func (e *Engine) Parked(counterID string) ([]TicketView, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if _, ok := e.counters[counterID]; !ok {
+		return nil, ErrCounterNotFound
+	}
+	out := []TicketView{}
+	for _, t := range e.active {
+		if t.Status == StatusParked && t.CounterID == counterID {
+			out = append(out, e.viewLocked(t))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ParkedAt.Before(*out[j].ParkedAt) })
 	return out, nil
 }
 
@@ -336,14 +355,6 @@ func CallOf(ev Event) Call {
 		c.CounterID, c.Counter = ev.Counter.ID, ev.Counter.Name
 	}
 	return c
-}
-
-// StatusAt is Status together with the seq it is current as of; ok is false
-// for an unknown token.
-func (e *Engine) StatusAt(token string) (StatusView, uint64, bool) {
-	seq := e.LastSeq()
-	v, err := e.Status(token)
-	return v, seq, err == nil
 }
 
 // QueueView is the staff's live picture: who waits and who is being served.

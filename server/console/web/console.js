@@ -243,30 +243,19 @@
     renderParked();
   }
 
-  // loadParked asks the box which of the tickets remembered here are still
-  // parked at this counter: another desk may have called one back meanwhile.
+  // loadParked asks the box which tickets are parked at this counter, so
+  // every desk PC of the counter shows the same list.
   async function loadParked() {
     const id = S.counterId;
-    let list = [];
-    try { list = JSON.parse(localStorage.getItem(PARKED_KEY + id) || "[]"); } catch (e) { list = []; }
-    for (const p of S.parked.values()) {
-      if (!list.some((x) => x.id === p.t.id)) list.push({ id: p.t.id, at: p.at });
+    let res;
+    try {
+      res = await QB.api("GET", `/counters/${enc(id)}/parked`);
+    } catch (e) {
+      if (e.status === 401) QB.toLogin();
+      return; // unreachable: keep what is shown until the box can say
     }
-    const found = await Promise.all(list.map(async (p) => {
-      try {
-        const t = await QB.api("GET", `/tickets/${enc(p.id)}`);
-        return t && t.status === "parked" && t.counter_id === id ? { t, at: p.at } : null;
-      } catch (e) {
-        if (e.status === 401) QB.toLogin();
-        // Unreachable: keep it until the box can say.
-        return e.status === 0 ? (S.parked.get(p.id) || null) : null;
-      }
-    }));
     if (id !== S.counterId) return;
-    const next = new Map(found.filter(Boolean).map((p) => [p.t.id, p]));
-    // A ticket parked while the answers were on their way stays.
-    for (const [k, p] of S.parked) if (!list.some((x) => x.id === k)) next.set(k, p);
-    S.parked = next;
+    S.parked = new Map((res.parked || []).map((t) => [t.id, { t, at: t.parked_at }]));
     saveParked();
     renderParked();
   }

@@ -154,7 +154,7 @@ func toAPIError(err error) *APIError {
 	if errors.As(err, &se) {
 		return errBadJSON
 	}
-	if errors.Is(err, store.ErrCorrupted) {
+	if errors.Is(err, store.ErrCorrupted) || errors.Is(err, store.ErrWrite) {
 		return errStorage
 	}
 	return errInternal
@@ -167,8 +167,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		api := toAPIError(err)
-		if api.Status >= 500 {
+		switch {
+		case api.Status >= 500:
 			log.Error("request failed", "route", c.Path(), "method", c.Request().Method, "err", err)
+		case api.Code == errStorage.Code:
+			// The caller can do nothing about the box's disk; whoever runs
+			// the box must hear of it.
+			log.Warn("could not save", "route", c.Path(), "method", c.Request().Method, "err", err)
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(api.Status)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/json"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -65,7 +67,7 @@ func (f *feed) close() {
 
 // startLive builds the hub and connects it to the store's committed events.
 func (s *Server) startLive() {
-	s.hub = live.New(renderer{s}, live.Options{Logger: s.log})
+	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive})
 	s.feed = newFeed()
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
@@ -137,8 +139,13 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		v.Active = stripTokens(v.Active)
 		return v, seq, true
 	case "status":
-		v, seq, ok := r.s.engine.StatusAt(sub.Key)
-		return v, seq, ok
+		// A ticket that has ended is read back from disk, which lags the
+		// engine by the commits still in flight. Dating the view by what is
+		// on disk (read first) makes the events of those commits reach the
+		// page; the engine's seq would claim them and leave it stale.
+		seq := r.s.db.CommittedSeq()
+		v, err := r.s.engine.Status(sub.Key)
+		return v, seq, err == nil
 	}
 	return nil, 0, false
 }
@@ -230,4 +237,23 @@ func (s *Server) liveWS(c echo.Context) error {
 	}
 	s.hub.ServeWS(c.Response(), c.Request(), sub, since)
 	return nil
+}
+
+// refuseLive answers a request to /api/v1/live that is no websocket handshake
+// in the API's error shape, like every other error of the API.
+func refuseLive(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+	var api *APIError
+	switch {
+	case status == http.StatusForbidden:
+		api = errBadOrigin
+	case status == http.StatusMethodNotAllowed:
+		api = errMethodNotAllowed
+	case status >= 400 && status < 500:
+		api = errInvalid.with("connect with a websocket handshake (%v)", reason)
+	default:
+		api = errInternal
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(api.Status)
+	_ = json.NewEncoder(w).Encode(map[string]*APIError{"error": api})
 }

@@ -157,7 +157,9 @@ func Parse(raw []byte, c *Config) error {
 	return nil
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+// A key may hold spaces ("max wait minutes"), so it is everything up to
+// the type yaml names.
+var unknownField = regexp.MustCompile(`field (.+?) not found in type \S+`)
 
 // Validate checks what the config package can know alone; the queue engine
 // checks services, counters and hours with the same rules the admin API uses.

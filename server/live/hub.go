@@ -118,6 +118,10 @@ type Options struct {
 	CheckOrigin func(r *http.Request) bool
 	// Logger receives the hub's logs (default slog.Default()).
 	Logger *slog.Logger
+	// Refuse answers a request that is not a websocket handshake the hub
+	// can take (no Upgrade header, bad key, foreign Origin), so the server
+	// can answer in its own error shape. When nil, the answer is plain text.
+	Refuse func(w http.ResponseWriter, r *http.Request, status int, reason error)
 }
 
 // Hub fans the branch's events out to websocket clients. Create it with New.
@@ -184,6 +188,7 @@ func New(r Renderer, o Options) *Hub {
 			HandshakeTimeout: o.WriteTimeout,
 			CheckOrigin:      check,
 			WriteBufferPool:  &writePool,
+			Error:            o.Refuse,
 		},
 		buf:     ring{evs: make([]Event, o.Buffer)},
 		clients: make(map[*client]struct{}),

@@ -48,7 +48,9 @@ func parseClock(s string) (int, error) {
 	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
 	h, err1 := strconv.Atoi(hh)
 	m, err2 := strconv.Atoi(mm)
-	if !ok || len(hh) != 2 || len(mm) != 2 || err1 != nil || err2 != nil || h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0) {
+	// Atoi alone would take "+9" and "-0" for hours.
+	digits := strings.Trim(hh+mm, "0123456789") == ""
+	if !ok || !digits || len(hh) != 2 || len(mm) != 2 || err1 != nil || err2 != nil || m > 59 || h > 24 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
 	}
 	return h*60 + m, nil

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -28,6 +29,13 @@ type Options struct {
 	Config func(c *config.Config)
 	// Clock replaces the real clock.
 	Clock queue.Clock
+	// Dir is the data directory (default: a new temporary one), e.g. to
+	// start a box on a restored backup or on another box's data.
+	Dir string
+	// MaxSize caps the database file in bytes; see server.Options.
+	MaxSize int
+	// Logger receives the server's log (default: discarded).
+	Logger *slog.Logger
 }
 
 // Box is a running server.
@@ -69,7 +77,11 @@ func DefaultConfig(dir string) *config.Config {
 // Start runs a box until the test ends.
 func Start(t testing.TB, o Options) *Box {
 	t.Helper()
-	b := &Box{t: t, o: o, Dir: t.TempDir(), addr: "127.0.0.1:0"}
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	b := &Box{t: t, o: o, Dir: dir, addr: "127.0.0.1:0"}
 	b.start()
 	t.Cleanup(b.Stop)
 	return b
@@ -88,7 +100,7 @@ func (b *Box) start() {
 		b.o.Config(cfg)
 	}
 	cfg.Data = b.Dir
-	s, err := server.New(cfg, nil, server.Options{Clock: b.o.Clock, PublicURL: b.URL})
+	s, err := server.New(cfg, b.o.Logger, server.Options{Clock: b.o.Clock, PublicURL: b.URL, MaxSize: b.o.MaxSize})
 	if err != nil {
 		ln.Close()
 		b.t.Fatalf("start server: %v", err)

@@ -36,7 +36,7 @@ type Session struct {
 
 // PutUser creates or replaces a user.
 func (db *DB) PutUser(u User) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bUsers), []byte(u.Username), u)
 	})
 }
@@ -65,7 +65,7 @@ func (db *DB) Users() ([]User, error) {
 
 // PutDevice creates or replaces a device and indexes its token hash.
 func (db *DB) PutDevice(d Device) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bDevices), []byte(d.ID), d); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (db *DB) Devices() ([]Device, error) {
 
 // PutSession stores a session under the hash of its cookie value.
 func (db *DB) PutSession(hash []byte, s Session) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bSessions), hash, s)
 	})
 }
@@ -137,7 +137,7 @@ func (db *DB) Session(hash []byte) (Session, error) {
 
 // DeleteSession removes a session.
 func (db *DB) DeleteSession(hash []byte) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bSessions).Delete(hash)
 	})
 }
@@ -161,7 +161,7 @@ func (db *DB) DeleteUserSessions(username string) error {
 // deleteSessions deletes the sessions gone says so of; unreadable ones go too.
 func (db *DB) deleteSessions(gone func(Session) bool) (int, error) {
 	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSessions)
 		var keys [][]byte
 		if err := b.ForEach(func(k, v []byte) error {

@@ -11,9 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,6 +35,8 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrClosed    = errors.New("the store is closed")
 	ErrCorrupted = errors.New("the database file is damaged")
+	// ErrWrite is a write the disk refused: full, read-only or failing.
+	ErrWrite = errors.New("the database could not be written (is the disk full or read-only?)")
 )
 
 var (
@@ -103,6 +109,9 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 
+	// committed is the seq of the last event known to be on disk.
+	committed atomic.Uint64
+
 	mu       sync.Mutex
 	wake     *sync.Cond
 	pending  []*pending
@@ -121,6 +130,10 @@ type pending struct {
 type Options struct {
 	// LockTimeout is how long to wait for another process to release the file.
 	LockTimeout time.Duration
+	// MaxSize caps the file in bytes (0: no cap). Writes that would grow the
+	// file past it fail as they would on a full disk, which is what tests of
+	// a full disk need without filling a real one.
+	MaxSize int
 }
 
 // Open opens (creating if needed) the database in dir, migrating it to the
@@ -139,6 +152,9 @@ func Open(dir string, o Options) (db *DB, err error) {
 	// A damaged file can make bbolt panic deep in a read; turn that into an
 	// error that says what to do, and let go of the file and its lock.
 	var b *bolt.DB
+	// A file cut short leaves pages past its end in bbolt's map, and reading
+	// one is a fault that would kill the process instead of panicking.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if b != nil {
@@ -147,9 +163,13 @@ func Open(dir string, o Options) (db *DB, err error) {
 			db, err = nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
 		}
 	}()
-	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType})
+	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, MaxSize: o.MaxSize})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		// Not damage: a backup would not help, the owner or mode would.
+		return nil, fmt.Errorf("open the database: %w; the user running queuebox must be able to write %s and the directory %s", err, path, dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, err, path, dir)
@@ -157,6 +177,10 @@ func Open(dir string, o Options) (db *DB, err error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("make database private: %w", err)
+	}
+	if err := checkLength(b, path); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, err, path, dir)
 	}
 	if err := migrate(b); err != nil {
 		b.Close()
@@ -168,15 +192,32 @@ func Open(dir string, o Options) (db *DB, err error) {
 	return db, nil
 }
 
+// checkLength refuses a file shorter than the pages its header says it has
+// (an interrupted copy): every later read can then trust the map.
+func checkLength(b *bolt.DB, path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	var want int64
+	if err := b.View(func(tx *bolt.Tx) error { want = tx.Size(); return nil }); err != nil {
+		return err
+	}
+	if info.Size() < want {
+		return fmt.Errorf("the file is %d bytes but holds %d: it was cut short", info.Size(), want)
+	}
+	return nil
+}
+
 func migrate(b *bolt.DB) error {
+	// Read first: a file already at this schema is not written at all, so a
+	// start that then finds damage leaves the file as it found it.
 	var v uint64
-	if err := b.Update(func(tx *bolt.Tx) error {
-		m, err := tx.CreateBucketIfNotExists(bMeta)
-		if err != nil {
-			return err
-		}
-		if raw := m.Get(kSchema); len(raw) == 8 {
-			v = binary.BigEndian.Uint64(raw)
+	if err := b.View(func(tx *bolt.Tx) error {
+		if m := tx.Bucket(bMeta); m != nil {
+			if raw := m.Get(kSchema); len(raw) == 8 {
+				v = binary.BigEndian.Uint64(raw)
+			}
 		}
 		return nil
 	}); err != nil {
@@ -184,6 +225,15 @@ func migrate(b *bolt.DB) error {
 	}
 	if v > SchemaVersion() {
 		return fmt.Errorf("%w (database schema %d, this binary knows up to %d)", ErrNewer, v, SchemaVersion())
+	}
+	if v == SchemaVersion() {
+		return nil
+	}
+	if err := b.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bMeta)
+		return err
+	}); err != nil {
+		return fmt.Errorf("create the meta bucket: %w", err)
 	}
 	for ; v < SchemaVersion(); v++ {
 		step := migrations[v]
@@ -301,16 +351,17 @@ func (db *DB) commitLoop() {
 			}
 			continue
 		}
+		var evs []queue.Event
+		for _, p := range batch {
+			evs = append(evs, p.change.Events...)
+		}
+		if len(evs) > 0 {
+			db.committed.Store(evs[len(evs)-1].Seq)
+		}
 		// Publish before answering: once a caller hears "done", the live
 		// push already has the event.
-		if onCommit != nil {
-			var evs []queue.Event
-			for _, p := range batch {
-				evs = append(evs, p.change.Events...)
-			}
-			if len(evs) > 0 {
-				onCommit(evs)
-			}
+		if onCommit != nil && len(evs) > 0 {
+			onCommit(evs)
 		}
 		for _, p := range batch {
 			p.errc <- nil
@@ -519,8 +570,14 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
+	db.committed.Store(snap.LastSeq)
 	return snap, nil
 }
+
+// CommittedSeq is the seq of the last event on disk (as of the last Load or
+// commit). A read of the store started after it reflects every change up to
+// that seq, while the engine's memory may already be further on.
+func (db *DB) CommittedSeq() uint64 { return db.committed.Load() }
 
 // recentCalls finds the latest calls for the lobby display, looking back a
 // bounded number of events so start-up stays fast with a year of history.
@@ -542,6 +599,22 @@ func recentCalls(tx *bolt.Tx, snap *queue.Snapshot) error {
 	}
 	for i := len(calls) - 1; i >= 0; i-- {
 		snap.RecentCalls = append(snap.RecentCalls, calls[i])
+	}
+	return nil
+}
+
+// update runs a write transaction outside the commit loop (users, devices,
+// sessions). The closures only put well-formed keys, so a failure is the
+// disk's, and says so; a damaged page met on the way is an error too, not a
+// crash.
+func (db *DB) update(f func(tx *bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
+		}
+	}()
+	if err := db.bolt.Update(f); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
 	return nil
 }

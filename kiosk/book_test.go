@@ -1,11 +1,9 @@
 package kiosk_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,8 +21,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"queuebox/server/browsertest"
 	"queuebox/server/config"
@@ -294,23 +290,6 @@ func bookLocalTime(t testing.TB, rfc3339 string) string {
 	return ts.In(bookZone).Format("15:04")
 }
 
-func bookDecodeQR(t testing.TB, pngBytes []byte) string {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(pngBytes))
-	if err != nil {
-		t.Fatalf("png: %v", err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatalf("bitmap: %v", err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("decode QR: %v", err)
-	}
-	return res.GetText()
-}
-
 // TestBook runs the booking page's cases in tabs of one browser: starting
 // chromium costs seconds, a tab milliseconds.
 func TestBook(t *testing.T) {
@@ -396,7 +375,7 @@ func testBookSlotToCode(t *testing.T, browser context.Context) {
 	if err != nil {
 		t.Fatalf("QR screenshot: %v", err)
 	}
-	if got := bookDecodeQR(t, qr); got != code {
+	if got := decodeQR(t, qr); got != code {
 		t.Errorf("QR says %q, want the code %q", got, code)
 	}
 	done := p.text("#view-done")

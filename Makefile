@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X queuebox/server.Version=$(VERSION)
 
-.PHONY: run test build bench vet ticket-preview clean
+.PHONY: run test build bench bench-quick bench-go vet ticket-preview clean
 
 ## run: start the box with the demo config and the database under ./data
 run:
@@ -20,8 +20,17 @@ vet:
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/queuebox .
 
-## bench: the performance figures (see README "Performance")
+## bench: the performance figures (see README "Performance") against bare baselines, as one table;
+## a few minutes, the JSON goes to bench/out/. Options in BENCHFLAGS, e.g. BENCHFLAGS="-profile bench/out/prof"
 bench:
+	$(GO) run ./server/benchtool $(BENCHFLAGS)
+
+## bench-quick: the same table with small sizes, in seconds
+bench-quick:
+	$(GO) run ./server/benchtool -quick $(BENCHFLAGS)
+
+## bench-go: the go test benchmarks of the packages
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/...
 
 ## ticket-preview: regenerate the golden ESC/POS files and the PNG preview of the sample ticket

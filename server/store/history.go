@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"queuebox/server/queue"
+)
+
+// historyPerTx is how many changes share one transaction in WriteHistory:
+// big enough that a million tickets need few commits, small enough that the
+// dirty pages of one transaction stay in the tens of megabytes.
+const historyPerTx = 10000
+
+// WriteHistory fills a database in dir that holds no tickets yet with past
+// tickets and events, for load tests that need a box with a long past. gen
+// calls apply once per change, in the order the engine would have made
+// them. Each change is written by the same code as a live commit, so the
+// file has exactly the shapes a real box writes; only the fsync per commit
+// is left out, and the whole file is synced once at the end.
+func WriteHistory(dir string, gen func(apply func(*queue.Change) error) error) (err error) {
+	db, err := Open(dir, Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := db.view(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bTickets).Cursor().First(); k != nil {
+			return errors.New("the database already holds tickets")
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+
+	db.bolt.NoSync = true
+	var batch []*queue.Change
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := db.commit(wrap(batch))
+		batch = batch[:0]
+		return err
+	}
+	apply := func(c *queue.Change) error {
+		batch = append(batch, c)
+		if len(batch) >= historyPerTx {
+			return flush()
+		}
+		return nil
+	}
+	if err := gen(apply); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	db.bolt.NoSync = false
+	if err := db.bolt.Sync(); err != nil {
+		return fmt.Errorf("write history: sync: %w", err)
+	}
+	return nil
+}
+
+func wrap(cs []*queue.Change) []*pending {
+	out := make([]*pending, len(cs))
+	for i, c := range cs {
+		out[i] = &pending{change: c}
+	}
+	return out
+}

@@ -193,6 +193,12 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		}
 		return "", out, true
 	case "status":
+		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
+		if !own && !movesPlaces(ev) {
+			// Finishing, starting or parking someone else's ticket moves
+			// nobody in the queue: one call sends each phone one message.
+			return "", nil, false
+		}
 		v, err := r.s.engine.Status(sub.Key)
 		if err != nil {
 			return "", nil, false
@@ -205,6 +211,19 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "status", v, true
 	}
 	return "", nil, false
+}
+
+// movesPlaces reports whether ev can change another waiting ticket's place or
+// estimate.
+func movesPlaces(ev queue.Event) bool {
+	switch ev.Type {
+	case queue.EventCalled:
+		return !ev.Recall
+	case queue.EventIssued, queue.EventCancelled, queue.EventTransferred,
+		queue.EventCounter, queue.EventService, queue.EventSettings:
+		return true
+	}
+	return false
 }
 
 // liveWS upgrades GET /api/v1/live to a websocket on one topic.

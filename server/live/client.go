@@ -18,7 +18,7 @@ type client struct {
 	// events up to it are already in its snapshot. Set before the client
 	// is registered and never changed after.
 	after uint64
-	send  chan *websocket.PreparedMessage
+	send  chan outMsg
 	done  chan struct{} // closed by stop
 
 	once   sync.Once
@@ -45,7 +45,7 @@ func (c *client) stop(code int, reason string, force bool) bool {
 
 // offer queues a live message without blocking. It returns false if the
 // client was dropped because its queue was full.
-func (c *client) offer(seq uint64, pm *websocket.PreparedMessage) bool {
+func (c *client) offer(seq uint64, pm outMsg) bool {
 	if seq <= c.after {
 		return true
 	}
@@ -71,31 +71,37 @@ func (h *Hub) ServeWS(w http.ResponseWriter, req *http.Request, sub Sub, since *
 		http.Error(w, "live updates are shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer h.wg.Done()
-
 	conn, err := h.up.Upgrade(w, req, nil)
 	if err != nil {
 		h.log.Debug("live: upgrade failed", "err", err)
+		h.wg.Done()
 		return // Upgrade has answered the request
 	}
 	conn.SetReadLimit(readLimit)
 	c := &client{
 		conn: conn,
 		sub:  sub,
-		send: make(chan *websocket.PreparedMessage, h.opt.SendQueue),
+		send: make(chan outMsg, h.opt.SendQueue),
 		done: make(chan struct{}),
 	}
 	st, ref := h.attach(c, since)
 	if ref != nil {
 		closeNow(conn, ref.code, ref.reason)
+		h.wg.Done()
 		return
 	}
-	defer h.detach(c)
-	h.serve(c, st)
-	h.log.Debug("live: client gone", "topic", sub.Topic, "code", c.code, "reason", c.reason)
+	// The connection is hijacked: serve it on a goroutine of its own and let
+	// the HTTP handler return, so that the handler's grown stack and the
+	// server's per-request buffers are freed for the life of the socket —
+	// most of the memory a connected phone costs.
+	go func() {
+		defer h.wg.Done()
+		defer h.detach(c)
+		h.serve(c, st)
+		h.log.Debug("live: client gone", "topic", sub.Topic, "code", c.code, "reason", c.reason)
+	}()
 }
 
-// serve runs the client's reader and writer and returns when both have ended.
 func (h *Hub) serve(c *client, st *start) {
 	readDone := make(chan struct{})
 	go func() {
@@ -174,9 +180,15 @@ func (h *Hub) write(c *client, st *start) {
 	defer ping.Stop()
 	for {
 		select {
-		case pm := <-c.send:
+		case m := <-c.send:
 			c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
-			if err := c.conn.WritePreparedMessage(pm); err != nil {
+			var err error
+			if m.pm != nil {
+				err = c.conn.WritePreparedMessage(m.pm)
+			} else {
+				err = c.conn.WriteMessage(websocket.TextMessage, m.raw)
+			}
+			if err != nil {
 				return
 			}
 		case <-ping.C:

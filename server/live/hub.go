@@ -253,7 +253,7 @@ func (h *Hub) Publish(ev Event) {
 		if typ == "" {
 			typ = ev.Type
 		}
-		pm, err := prepare(ev.Seq, typ, data)
+		pm, err := prepare(ev.Seq, typ, data, len(f.clients))
 		if err != nil {
 			h.log.Error("live: encode event", "seq", ev.Seq, "type", typ, "err", err)
 			// Skipping the event would leave these clients silently
@@ -462,12 +462,23 @@ func encode(seq uint64, typ string, data any) ([]byte, error) {
 	return json.Marshal(message{Seq: seq, Type: typ, Data: data})
 }
 
-// prepare encodes a message shared by many clients; a PreparedMessage frames
-// it once instead of once per connection.
-func prepare(seq uint64, typ string, data any) (*websocket.PreparedMessage, error) {
+// outMsg is one message queued for a client: shared and pre-framed, or the
+// plain bytes of a message only that client gets.
+type outMsg struct {
+	pm  *websocket.PreparedMessage
+	raw []byte
+}
+
+// prepare encodes a message for n clients of one subscription. A
+// PreparedMessage frames it once instead of once per connection, but it
+// also frames it for the client side on creation, which a server never
+// uses: for a single client (every phone's status page) plain bytes are
+// cheaper.
+func prepare(seq uint64, typ string, data any, n int) (outMsg, error) {
 	msg, err := encode(seq, typ, data)
-	if err != nil {
-		return nil, err
+	if err != nil || n <= 1 {
+		return outMsg{raw: msg}, err
 	}
-	return websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	return outMsg{pm: pm}, err
 }

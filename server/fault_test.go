@@ -534,9 +534,9 @@ func TestFaultDamagedDatabaseRefusesToStart(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 3. Backup → restore.
 
-// comparable is a JSON answer with what depends on the box's address
+// dataOf is a JSON answer with what depends on the box's address
 // rather than its data taken out.
-func comparable(t *testing.T, body []byte) any {
+func dataOf(t *testing.T, body []byte) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
@@ -645,7 +645,7 @@ func TestFaultBackupRestoreIsExact(t *testing.T) {
 			if st != http.StatusOK {
 				t.Fatalf("GET %s: %d %s", path, st, trunc(body))
 			}
-			out[name] = comparable(t, body)
+			out[name] = dataOf(t, body)
 		}
 		for id := 1; id <= lastID; id++ {
 			get("ticket "+strconv.Itoa(id), staff, "/api/v1/tickets/"+strconv.Itoa(id), nil)
@@ -958,8 +958,7 @@ type floodGen struct {
 	patterns []string
 	methods  map[string][]string // registered methods by pattern
 	params   []string            // escaped path parameter values
-	roles    []string
-	bigJSON  []byte
+	bigJSON  []byte              // 1 MiB, cut to the size wanted
 	bigText  []byte
 }
 
@@ -1255,5 +1254,15 @@ func TestFaultGeneratedRequests(t *testing.T) {
 	}
 	if st, body := box.Do(nil, "GET", "/healthz", nil, nil); st != http.StatusOK {
 		t.Errorf("after the flood /healthz answers %d %s", st, body)
+	}
+	// The flood called as these roles throughout; had it logged them out or
+	// unpaired the kiosk, most of it would have tested only the guards.
+	for _, c := range []*http.Client{staff, admin} {
+		if st, body := box.Do(c, "GET", "/api/v1/session", nil, nil); st != http.StatusOK {
+			t.Errorf("after the flood a session answers %d %s, want it still valid", st, trunc(body))
+		}
+	}
+	if st, body := box.Do(nil, "GET", "/api/v1/device", nil, bearer(kiosk)); st != http.StatusOK {
+		t.Errorf("after the flood the kiosk's token answers %d %s, want it still paired", st, trunc(body))
 	}
 }

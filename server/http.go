@@ -23,8 +23,8 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(s.log)
 	// The box is reached directly, not through a proxy: trust only the socket.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Pre(s.recoverPanic, securityHeaders)
-	e.Use(s.logRequests)
+	e.Pre(s.recoverPanic, securityHeaders, headAsGet)
+	e.Use(headRestore, s.logRequests)
 	s.routes(e)
 	return e
 }
@@ -44,6 +44,29 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// headAsGet routes HEAD like GET (monitoring's `curl -I /healthz`); after
+// routing, headRestore says HEAD again, so the HTTP server leaves the body out.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			r.Method = http.MethodGet
+			c.Set(ctxHead, true)
+		}
+		return next(c)
+	}
+}
+
+func headRestore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Get(ctxHead) == true {
+			c.Request().Method = http.MethodHead
+		}
+		return next(c)
+	}
+}
+
+const ctxHead = "qb.head"
 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +14,13 @@ import (
 
 	"queuebox/printer/printertest"
 	"queuebox/server/config"
+	"queuebox/server/queue/queuetest"
 	"queuebox/server/servertest"
 )
 
-// fakeClock is the box's clock: appointments "in ten minutes" must fall on
-// a slot boundary, and "too late" needs time to pass at once.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+// The box's clock is set by hand: appointments "in ten minutes" must fall
+// on a slot boundary, and "too late" needs time to pass at once.
+type fakeClock = queuetest.Clock
 
 // checkinDay is 09:50 in the branch's zone some days ahead: far enough from
 // the real date that session cookies the box sets stay valid.
@@ -60,9 +45,9 @@ type checkinBox struct {
 
 func startCheckinBox(t testing.TB, cfg func(c *config.Config)) *checkinBox {
 	t.Helper()
-	clk := &fakeClock{now: checkinDay(t)}
+	clk := queuetest.NewClock(checkinDay(t))
 	box := servertest.Start(t, servertest.Options{Clock: clk, Config: cfg})
-	return &checkinBox{boxEnv: &boxEnv{box: box, admin: box.Admin()}, clock: clk, start: clk.now}
+	return &checkinBox{boxEnv: &boxEnv{box: box, admin: box.Admin()}, clock: clk, start: clk.Now()}
 }
 
 // book reserves the advice slot that starts after minutes (from the first
@@ -377,8 +362,8 @@ func testCheckinIdle(t *testing.T, e *env, b *checkinBox) {
 
 func testCheckinTooLate(t *testing.T, e *env, b *checkinBox) {
 	code := b.book(t, 25*time.Minute) // 10:15: checks in until 10:25
-	t.Cleanup(func() { b.clock.set(b.start) })
-	b.clock.set(b.start.Add(36 * time.Minute)) // 10:26
+	t.Cleanup(func() { b.clock.Set(b.start) })
+	b.clock.Set(b.start.Add(36 * time.Minute)) // 10:26
 	k := openOn(t, e, b)
 	k.startCheckin()
 	k.do(chromedp.KeyEvent(code + "\r"))
@@ -405,7 +390,7 @@ func testCheckinTooLate(t *testing.T, e *env, b *checkinBox) {
 
 func testCheckinPrintStatus(t *testing.T, e *env, b *checkinBox, fp *printertest.Printer) {
 	jobs := len(fp.Jobs())
-	t.Cleanup(func() { b.clock.set(b.start) })
+	t.Cleanup(func() { b.clock.Set(b.start) })
 	tests := []struct {
 		mode printertest.Mode
 		slot time.Duration // after the first fake now; the 10:00 slot is full
@@ -420,7 +405,7 @@ func testCheckinPrintStatus(t *testing.T, e *env, b *checkinBox, fp *printertest
 		if err := fp.SetMode(tt.mode); err != nil {
 			t.Fatalf("printer mode %v: %v", tt.mode, err)
 		}
-		b.clock.set(b.start.Add(tt.slot - 10*time.Minute))
+		b.clock.Set(b.start.Add(tt.slot - 10*time.Minute))
 		code := b.book(t, tt.slot)
 		k := openOn(t, e, b)
 		k.startCheckin()

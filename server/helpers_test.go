@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"queuebox/server/config"
+	"queuebox/server/queue/queuetest"
 	"queuebox/server/store"
 )
 
@@ -24,24 +24,7 @@ const (
 	testHost = "box.test"
 )
 
-// manualClock is a clock tests move by hand. Handlers read it from many
-// goroutines while a test moves it, hence the lock.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type manualClock = queuetest.Clock
 
 func hoursEveryDay(h string) map[string]string {
 	return map[string]string{"mon": h, "tue": h, "wed": h, "thu": h, "fri": h, "sat": h, "sun": h}
@@ -104,7 +87,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		o(&setup)
 	}
 	// A Wednesday morning in the branch's zone, far from any day change.
-	clock := &manualClock{t: time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC)}
+	clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
 	s, err := New(cfg, nil, Options{Clock: clock, PublicURL: "http://" + testHost})
 	if err != nil {
 		tb.Fatalf("New: %v", err)

@@ -10,32 +10,11 @@ import (
 	"time"
 
 	"queuebox/server/queue"
+	"queuebox/server/queue/queuetest"
 	"queuebox/server/store"
 )
 
-// fakeClock is a settable clock shared by the engine and the test.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type fakeClock = queuetest.Clock
 
 func allDay() map[string]string {
 	h := map[string]string{}
@@ -57,7 +36,7 @@ type fixture struct {
 func newFixture(t *testing.T, tz string, start time.Time) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fixture{clock: &fakeClock{now: start}, dir: dir}
+	f := &fixture{clock: queuetest.NewClock(start), dir: dir}
 	f.open(t)
 	st := queue.DefaultSettings()
 	st.BranchName, st.Timezone, st.Hours, st.MaxWaitMinutes = "Test", tz, allDay(), 30

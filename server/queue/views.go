@@ -118,18 +118,29 @@ func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
 			queues = append(queues, q)
 		}
 	}
+	return e.listLocked(queues), nil
+}
+
+// listLocked lists the waiting tickets of queues in call order, each with
+// its reason and its place in its own service's queue (the ahead every
+// view of it reports), computed once per service rather than per ticket.
+func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 	p := e.policy()
+	place := map[*Ticket]int{}
+	for _, q := range queues {
+		for i, t := range p.order([]*waitQueue{q}) {
+			place[t] = i
+		}
+	}
 	order := p.order(queues)
 	out := make([]TicketView, len(order))
-	// ahead counts within the ticket's own service queue.
-	perService := map[string]int{}
 	for i, t := range order {
-		n := perService[t.ServiceID]
-		perService[t.ServiceID] = n + 1
+		n := place[t]
 		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
+		out[i].Transfers = append([]string(nil), t.Transfers...)
 		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
-	return out, nil
+	return out
 }
 
 // CounterQueue lists what a counter would call, in order, each with the reason.
@@ -146,14 +157,7 @@ func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
 			queues = append(queues, q)
 		}
 	}
-	p := e.policy()
-	order := p.order(queues)
-	out := make([]TicketView, len(order))
-	for i, t := range order {
-		out[i] = e.viewLocked(t)
-		out[i].CallReason = p.reason(t, e.cal.loc)
-	}
-	return out, nil
+	return e.listLocked(queues), nil
 }
 
 // Parked lists the tickets parked at a counter, longest parked first, so

@@ -410,6 +410,30 @@ type api struct {
 	hc   *http.Client
 }
 
+// serverWithKiosk starts a server on a fresh data directory, logs in as
+// admin and pairs a kiosk: what every measured section starts from.
+func (b *bench) serverWithKiosk(ctx context.Context, name string) (*child, *api, string, error) {
+	dir, err := b.dataDir(name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	srv, _, err := b.startServer(ctx, name+"-server", dir)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	a := newAPI(srv.addr)
+	if err := a.login(); err != nil {
+		srv.stop()
+		return nil, nil, "", err
+	}
+	kiosk, err := a.kiosk()
+	if err != nil {
+		srv.stop()
+		return nil, nil, "", err
+	}
+	return srv, a, kiosk, nil
+}
+
 func newAPI(addr string) *api {
 	jar, _ := cookiejar.New(nil)
 	return &api{base: "http://" + addr, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}

@@ -231,23 +231,11 @@ func (f *fleet) close() {
 // take tickets queued ahead of all of them, so every call changes every
 // phone's place in the queue and each phone gets an update.
 func (b *bench) fanoutSection(ctx context.Context) error {
-	dir, err := b.dataDir("fanout")
-	if err != nil {
-		return err
-	}
-	srv, _, err := b.startServer(ctx, "fanout-server", dir)
+	srv, a, kiosk, err := b.serverWithKiosk(ctx, "fanout")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	a := newAPI(srv.addr)
-	if err := a.login(); err != nil {
-		return err
-	}
-	kiosk, err := a.kiosk()
-	if err != nil {
-		return err
-	}
 	maxN := b.o.fanout[len(b.o.fanout)-1]
 	ahead := len(b.o.fanout)*(warmCalls+b.o.calls) + 1
 	if _, err := issueMany(a, kiosk, ahead); err != nil {

@@ -186,23 +186,11 @@ func diskWritten(pid int) int64 {
 // elsewhere on a shared machine (a burst of fsyncs, say) falls on all of
 // them rather than on one.
 func (b *bench) issue(ctx context.Context) error {
-	dir, err := b.dataDir("issue")
-	if err != nil {
-		return err
-	}
-	srv, _, err := b.startServer(ctx, "issue-server", dir)
+	srv, _, kiosk, err := b.serverWithKiosk(ctx, "issue")
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	a := newAPI(srv.addr)
-	if err := a.login(); err != nil {
-		return err
-	}
-	kiosk, err := a.kiosk()
-	if err != nil {
-		return err
-	}
 	bareDir, err := b.dir("bare-issue")
 	if err != nil {
 		return err

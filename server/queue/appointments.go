@@ -40,6 +40,11 @@ type Appointment struct {
 	Phone     string    `json:"phone,omitempty"`
 	TicketID  string    `json:"ticket_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// NoShowBy is who marked it no-show: "clock" for the sweep.
+	NoShowBy string `json:"no_show_by,omitempty"`
+	// Excused is set when staff revert a no-show: the customer may still
+	// check in, however late.
+	Excused bool `json:"excused,omitempty"`
 }
 
 // anonymous is a copy without personal data, for the event log.
@@ -67,6 +72,7 @@ var (
 	ErrTooEarly          = errors.New("it is too early to check in")
 	ErrApptCancelled     = errors.New("this appointment was cancelled")
 	ErrNotCancellableApp = errors.New("only a booked appointment can be cancelled")
+	ErrNotNoShow         = errors.New("this is not a no-show")
 )
 
 // TooEarlyError says from when check-in opens, in the branch's local time.
@@ -131,7 +137,7 @@ func (e *Engine) Slots(serviceID, date string) ([]Slot, error) {
 	if err != nil {
 		return nil, invalid("date", "must be YYYY-MM-DD")
 	}
-	now := e.clock.Now()
+	now := e.apptNowLocked()
 	today, _ := time.ParseInLocation("2006-01-02", e.cal.businessDate(now), e.cal.loc)
 	if day.Before(today) || day.After(today.AddDate(0, 0, BookingHorizonDays)) {
 		return nil, invalid("date", "must be between today and %d days ahead", BookingHorizonDays)
@@ -235,7 +241,12 @@ func (e *Engine) Book(req BookRequest) (Appointment, error) {
 		e.mu.Unlock()
 		return Appointment{}, ErrNotBookable
 	}
-	now := e.clock.Now()
+	if !e.trustedLocked() {
+		// A booking dated by a wrong clock would lapse or vanish.
+		e.mu.Unlock()
+		return Appointment{}, ErrClockUntrusted
+	}
+	now := e.apptNowLocked()
 	c := &Change{}
 	e.expireApptsLocked(c, now)
 	local := req.Start.In(e.cal.loc)
@@ -327,8 +338,15 @@ func (e *Engine) CancelAppointment(code, phone string) (Appointment, error) {
 // CheckIn turns a booked appointment into a ticket, inside its window
 // (from CheckinEarlyMinutes before the slot to CheckinLateMinutes after).
 func (e *Engine) CheckIn(code, source string) (TicketView, error) {
+	if err := e.tick(false); err != nil {
+		return TicketView{}, fmt.Errorf("check in: %w", err)
+	}
 	e.mu.Lock()
-	now := e.clock.Now()
+	if !e.trustedLocked() {
+		e.mu.Unlock()
+		return TicketView{}, ErrClockUntrusted
+	}
+	now := e.apptNowLocked()
 	c := &Change{}
 	e.expireApptsLocked(c, now)
 	a, ok := e.appts[code]
@@ -342,6 +360,8 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		fail = ErrApptCancelled
 	case a.Status == ApptNoShow:
 		fail = ErrTooLate
+	case a.Status == ApptBooked && a.Excused:
+		// Staff let a late customer in: no window applies.
 	case now.Before(a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)):
 		from := a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)
 		fail = &TooEarlyError{From: from, Local: from.In(e.cal.loc).Format("15:04")}
@@ -366,7 +386,7 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		return TicketView{}, fail
 	}
 	start := a.Start
-	t := e.newTicketLocked(c, e.services[a.ServiceID], PriorityNormal, source, now)
+	t := e.newTicketLocked(c, e.services[a.ServiceID], PriorityNormal, source, e.nowLocked())
 	t.AppointmentID, t.AppointmentAt = a.ID, &start
 	e.track(t)
 	e.setApptStatus(a, ApptCheckedIn)
@@ -390,7 +410,7 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 func (e *Engine) ExpireAppointments() (int, error) {
 	e.mu.Lock()
 	c := &Change{}
-	n := e.expireApptsLocked(c, e.clock.Now())
+	n := e.expireApptsLocked(c, e.apptNowLocked())
 	if n == 0 {
 		e.mu.Unlock()
 		return 0, nil
@@ -404,11 +424,17 @@ func (e *Engine) ExpireAppointments() (int, error) {
 }
 
 func (e *Engine) expireApptsLocked(c *Change, now time.Time) int {
+	if !e.trustedLocked() {
+		// Never on a clock that may be wrong: it would mark people who
+		// still have time, and forget bookings that are still to come.
+		return 0
+	}
 	late := time.Duration(e.settings.CheckinLateMinutes) * time.Minute
 	n := 0
 	for _, a := range e.appts {
-		if a.Status == ApptBooked && now.After(a.Start.Add(late)) {
+		if a.Status == ApptBooked && !a.Excused && now.After(a.Start.Add(late)) {
 			e.setApptStatus(a, ApptNoShow)
+			a.NoShowBy = "clock"
 			c.Appointments = append(c.Appointments, *a)
 			c.NoShowPhones = append(c.NoShowPhones, a.Phone)
 			c.Events = append(c.Events, Event{Type: EventApptNoShow, Actor: "clock", Appointment: a.anonymous()})
@@ -425,6 +451,38 @@ func (e *Engine) expireApptsLocked(c *Change, now time.Time) int {
 		}
 	}
 	return n
+}
+
+// apptNowLocked is the time appointment windows are judged by: the wall
+// clock, which is all a customer's booking knows. Branch time may still be
+// held at records made on a clock that was ahead; and windows are only
+// judged on a trusted clock.
+func (e *Engine) apptNowLocked() time.Time { return e.clock.Now() }
+
+// RevertAppointmentNoShow is staff undoing a no-show: the booking holds
+// again, does not count against the phone, and may still check in.
+func (e *Engine) RevertAppointmentNoShow(code, actor string) (Appointment, error) {
+	e.mu.Lock()
+	a, ok := e.appts[code]
+	if !ok {
+		e.mu.Unlock()
+		return Appointment{}, ErrUnknownCode
+	}
+	if a.Status != ApptNoShow {
+		e.mu.Unlock()
+		return Appointment{}, ErrNotNoShow
+	}
+	c := &Change{}
+	e.revertApptNoShowLocked(c, a, actor, e.nowLocked())
+	a.Excused = true
+	c.Appointments[len(c.Appointments)-1] = *a
+	out := *a
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return Appointment{}, fmt.Errorf("revert no-show: %w", err)
+	}
+	return out, nil
 }
 
 // Appointments lists the appointments of a local date for staff, by start.

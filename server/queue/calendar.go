@@ -113,6 +113,22 @@ func (c calendar) open(t time.Time) bool {
 	return false
 }
 
+// DayCloseGrace is how long after its last opening hour a business day is
+// closed: time for staff to serve those still inside.
+const DayCloseGrace = 2 * time.Hour
+
+// dayOver reports whether t's business day is over: its opening hours ended
+// DayCloseGrace ago. A day open until midnight ends at midnight.
+func (c calendar) dayOver(t time.Time) bool {
+	lt := t.In(c.loc)
+	spans := c.hours[lt.Weekday()]
+	if len(spans) == 0 {
+		return false
+	}
+	min := lt.Hour()*60 + lt.Minute()
+	return min >= spans[len(spans)-1].To+int(DayCloseGrace/time.Minute)
+}
+
 // ValidateSettings checks st and returns a *ValidationError naming the bad field.
 func ValidateSettings(st Settings) error {
 	if _, err := newCalendar(st); err != nil {

@@ -25,9 +25,13 @@ type IdemEntry struct {
 	Key      string    `json:"key"`
 	TicketID string    `json:"ticket_id"`
 	At       time.Time `json:"at"`
+	// Run is the box's running time when the key was used: keys expire by
+	// it, never by a wall clock that was set.
+	Run time.Duration `json:"run_ns"`
 }
 
-// IdemTTL is how long an idempotency key returns the same ticket.
+// IdemTTL is how long (of the box's running time) an idempotency key
+// returns the same ticket.
 const IdemTTL = 24 * time.Hour
 
 // Snapshot is the live state the engine needs at start-up: configuration,
@@ -49,6 +53,10 @@ type Snapshot struct {
 	Appointments []Appointment
 	LastApptID   uint64
 	Rotation     Rotation
+	// LastAt is the time of the newest event; Time the timekeeping of the
+	// last commit (nil in a database from before it was kept).
+	LastAt time.Time
+	Time   *TimeMark
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -68,8 +76,11 @@ type Change struct {
 	// (their day is over); they stay on disk as history.
 	ForgetAppointments []string
 	NoShowPhones       []string // phones whose no-show count goes up by one
+	UndoNoShowPhones   []string // phones whose no-show count goes down by one
 	Rotation           *Rotation
-	Events             []Event
+	// Time is the timekeeping as of this change; the engine sets it.
+	Time   *TimeMark
+	Events []Event
 }
 
 // Store is what the engine needs from persistence.
@@ -117,6 +128,7 @@ type Engine struct {
 	phoneBooked map[string]int          // upcoming bookings per phone
 	lastApptID  uint64
 	rot         Rotation
+	tk          timekeeper
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -140,6 +152,11 @@ func New(store Store, clock Clock, log *slog.Logger) (*Engine, error) {
 	}
 	if err := e.load(snap); err != nil {
 		return nil, err
+	}
+	// The first look at the clock: what it says at start is recorded, and
+	// a day that ended while the box was off is closed.
+	if err := e.tick(false); err != nil {
+		return nil, fmt.Errorf("start: %w", err)
 	}
 	return e, nil
 }
@@ -179,7 +196,7 @@ func (e *Engine) load(snap *Snapshot) error {
 	e.idem = map[string]IdemEntry{}
 	e.idemFIFO = nil
 	idem := append([]IdemEntry(nil), snap.Idem...)
-	sort.Slice(idem, func(i, j int) bool { return idem[i].At.Before(idem[j].At) })
+	sort.Slice(idem, func(i, j int) bool { return idem[i].Run < idem[j].Run })
 	for _, it := range idem {
 		e.idem[it.Key] = it
 		e.idemFIFO = append(e.idemFIFO, it)
@@ -196,6 +213,7 @@ func (e *Engine) load(snap *Snapshot) error {
 	}
 	e.lastApptID = snap.LastApptID
 	e.rot = snap.Rotation
+	e.loadTime(snap)
 	return nil
 }
 
@@ -251,17 +269,23 @@ func (e *Engine) remember(ev Event) {
 // commit hands c to the store; the caller holds e.mu and waits on the
 // returned channel after unlocking, so concurrent operations share commits.
 func (e *Engine) commit(c *Change) <-chan error {
-	now := e.clock.Now()
+	now := e.nowLocked()
 	for i := range c.Events {
 		e.lastSeq++
 		c.Events[i].Seq = e.lastSeq
 		if c.Events[i].At.IsZero() {
 			c.Events[i].At = now
 		}
+		if c.Events[i].At.After(e.tk.lastAt) {
+			e.tk.lastAt = c.Events[i].At
+		}
 		if c.Events[i].Type == EventCalled {
 			e.remember(c.Events[i])
 		}
 	}
+	run := e.runningLocked()
+	c.Time = &TimeMark{Running: run, Accepted: e.tk.accepted}
+	e.tk.savedRun = run
 	return e.store.Apply(c)
 }
 
@@ -288,7 +312,7 @@ func (e *Engine) wait(errc <-chan error) error {
 }
 
 func (e *Engine) policy() policy {
-	return policy{now: e.clock.Now(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
+	return policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
 		weights: e.settings.PriorityWeights, rot: e.rot}
 }
 
@@ -317,15 +341,19 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	if len(req.IdemKey) > 200 {
 		return view, false, invalid("Idempotency-Key", "must be at most 200 characters")
 	}
-	now := e.clock.Now()
 	idemKey := ""
 	if req.IdemKey != "" {
 		idemKey = req.Source + "\x00" + req.IdemKey
 	}
+	// Record what the clock did and close a day that ended on the way.
+	if err := e.tick(false); err != nil {
+		return view, false, fmt.Errorf("issue ticket: %w", err)
+	}
 
 	e.mu.Lock()
+	now, run := e.nowLocked(), e.runningLocked()
 	if idemKey != "" {
-		if it, ok := e.idem[idemKey]; ok && now.Sub(it.At) < IdemTTL {
+		if it, ok := e.idem[idemKey]; ok && run-it.Run < IdemTTL {
 			t, found := e.active[it.TicketID]
 			var tv TicketView
 			if found {
@@ -341,6 +369,10 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 			}
 			return tv, false, nil
 		}
+	}
+	if !e.trustedLocked() {
+		e.mu.Unlock()
+		return view, false, ErrClockUntrusted
 	}
 	svc, ok := e.services[req.ServiceID]
 	if !ok {
@@ -362,11 +394,11 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
 	if idemKey != "" {
-		it := IdemEntry{Key: idemKey, TicketID: t.ID, At: now}
+		it := IdemEntry{Key: idemKey, TicketID: t.ID, At: now, Run: run}
 		e.idem[idemKey] = it
 		e.idemFIFO = append(e.idemFIFO, it)
 		c.Idem = []IdemEntry{it}
-		c.DeleteIdem = e.expireIdemLocked(now)
+		c.DeleteIdem = e.expireIdemLocked(run)
 	}
 	view = e.viewLocked(t)
 	errc := e.commit(c)
@@ -382,10 +414,15 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source string, now time.Time) *Ticket {
 	date := e.cal.businessDate(now)
 	num := e.numbers[svc.Prefix]
-	if num.Date != date {
+	if num.Date < date {
 		// A new business day: numbering restarts. No cron needed, and the
-		// reset commits together with the first ticket of the day.
+		// reset commits together with the first ticket of the day. Only
+		// ever forward: branch time never goes back to an earlier date,
+		// and if it did, the newer date's numbers would carry on rather
+		// than start again.
 		num = DayNumber{Prefix: svc.Prefix, Date: date}
+	} else {
+		date = num.Date
 	}
 	num.Last++
 	e.numbers[svc.Prefix] = num
@@ -400,17 +437,18 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 		Token:     newToken(),
 		Date:      date,
 		IssuedAt:  now,
+		IssuedRun: e.runningLocked(),
 		Source:    source,
 	}
 }
 
-// expireIdemLocked forgets keys older than IdemTTL, oldest first.
-func (e *Engine) expireIdemLocked(now time.Time) []string {
+// expireIdemLocked forgets keys older than IdemTTL of running time, oldest first.
+func (e *Engine) expireIdemLocked(run time.Duration) []string {
 	var gone []string
-	for len(e.idemFIFO) > 0 && now.Sub(e.idemFIFO[0].At) >= IdemTTL {
+	for len(e.idemFIFO) > 0 && run-e.idemFIFO[0].Run >= IdemTTL {
 		it := e.idemFIFO[0]
 		e.idemFIFO = e.idemFIFO[1:]
-		if cur, ok := e.idem[it.Key]; ok && cur.At.Equal(it.At) {
+		if cur, ok := e.idem[it.Key]; ok && cur.Run == it.Run && cur.TicketID == it.TicketID {
 			delete(e.idem, it.Key)
 			gone = append(gone, it.Key)
 		}
@@ -428,6 +466,10 @@ func copyTicket(t *Ticket) *Ticket {
 // when nothing the counter serves is waiting. A ticket the counter still had
 // called or in service is finished first: pressing Next means "done, next".
 func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err error) {
+	// A day that ended is closed first: nothing from yesterday is called today.
+	if err := e.tick(false); err != nil {
+		return view, false, fmt.Errorf("call next: %w", err)
+	}
 	e.mu.Lock()
 	ctr, found := e.counters[counterID]
 	if !found {
@@ -526,7 +568,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		return TicketView{}, ErrTicketClosed
 	}
 	c := &Change{}
-	if err := step(t, c, e.clock.Now()); err != nil {
+	if err := step(t, c, e.nowLocked()); err != nil {
 		e.mu.Unlock()
 		return TicketView{}, err
 	}
@@ -666,7 +708,7 @@ func (e *Engine) CallByNumber(counterID, id, actor, reason string) (TicketView, 
 	}
 	c := &Change{}
 	who := strings.TrimPrefix(actor, "user:")
-	e.callLocked(c, t, ctr, fmt.Sprintf("called by number by %s: %s", who, reason), actor, e.clock.Now())
+	e.callLocked(c, t, ctr, fmt.Sprintf("called by number by %s: %s", who, reason), actor, e.nowLocked())
 	view := e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()
@@ -683,7 +725,7 @@ func (e *Engine) FindNumber(number string) (TicketView, error) {
 	number = strings.ToUpper(strings.TrimSpace(number))
 	var best *Ticket
 	for _, t := range e.active {
-		if t.Number == number && (best == nil || t.IssuedAt.After(best.IssuedAt)) {
+		if t.Number == number && (best == nil || ticketSeq(t) > ticketSeq(best)) {
 			best = t
 		}
 	}
@@ -771,4 +813,43 @@ func (e *Engine) CancelByToken(token string) (StatusView, error) {
 		return StatusView{}, err
 	}
 	return e.Status(token)
+}
+
+// RevertNoShow puts a ticket marked no-show back in the queue, in the place
+// its issue gave it: the customer came after all. Only today's tickets:
+// nothing from an earlier business day is called.
+func (e *Engine) RevertNoShow(id, actor string) (TicketView, error) {
+	old, err := e.store.Ticket(id)
+	if err != nil {
+		return TicketView{}, err
+	}
+	e.mu.Lock()
+	if _, ok := e.active[id]; ok || old.Status != StatusNoShow {
+		e.mu.Unlock()
+		return TicketView{}, ErrNotNoShow
+	}
+	now := e.nowLocked()
+	if old.Date < e.cal.businessDate(now) {
+		e.mu.Unlock()
+		return TicketView{}, ErrTicketClosed
+	}
+	if _, ok := e.services[old.ServiceID]; !ok {
+		e.mu.Unlock()
+		return TicketView{}, ErrServiceNotFound
+	}
+	t := &old
+	t.Status = StatusWaiting
+	t.CalledAt, t.StartedAt, t.EndedAt, t.ParkedAt = nil, nil, nil, nil
+	t.CounterID, t.CallReason = "", ""
+	e.track(t)
+	c := &Change{}
+	c.Tickets = append(c.Tickets, *t)
+	c.Events = append(c.Events, Event{Type: EventNoShowReverted, Actor: actor, Ticket: copyTicket(t)})
+	view := e.viewLocked(t)
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return TicketView{}, fmt.Errorf("revert no-show: %w", err)
+	}
+	return view, nil
 }

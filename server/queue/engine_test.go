@@ -373,7 +373,9 @@ func TestPolicyOrder(t *testing.T) {
 			open := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 			f := newFixture(t, "UTC", open)
 			ids := map[string]int{}
-			for i, is := range tt.issues {
+			// Time only moves forward: issue in the order of the minutes.
+			for _, i := range byMinute(len(tt.issues), func(i int) int { return tt.issues[i].at }) {
+				is := tt.issues[i]
 				f.clock.Set(open.Add(time.Duration(is.at) * time.Minute))
 				ids[f.issue(t, is.service, is.priority).ID] = i
 			}
@@ -497,7 +499,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestClosedOutsideHours(t *testing.T) {
-	f := newFixture(t, "Asia/Shanghai", time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)) // Monday 10:00 CST
+	f := newFixture(t, "Asia/Shanghai", time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)) // Monday 08:00 CST
 	st := f.e.Settings()
 	st.Hours = map[string]string{"mon": "09:00-12:00,13:00-17:00"}
 	if _, err := f.e.PutSettings(st, "admin"); err != nil {
@@ -524,6 +526,16 @@ func TestClosedOutsideHours(t *testing.T) {
 			t.Errorf("closed issue err = %v, want ErrClosed", err)
 		}
 	}
+}
+
+// byMinute lists the indexes 0..n-1 by the minute at(i), stably.
+func byMinute(n int, at func(i int) int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return at(idx[a]) < at(idx[b]) })
+	return idx
 }
 
 func mustLoc(name string) *time.Location {

@@ -21,9 +21,13 @@ import (
 //     sets priority weights, levels take turns in a weighted rotation (e.g.
 //     weights [1, 0, 2]: two VIP calls, then one normal call), skipping
 //     levels nobody waits in;
-//  4. inside a level, the oldest issue time goes first (FIFO). A transfer
-//     keeps its issue time, so it does not lose its place. An appointment
+//  4. inside a level, the first issued goes first (FIFO): the order in which
+//     the box issued the tickets (their ids), whatever the wall clock did. A
+//     transfer keeps its id, so it does not lose its place. An appointment
 //     that checked in early waits like a walk-in until its slot comes.
+//
+// Waits are measured on the box's running time (see timekeeping.go), which
+// grows with issue order, so the overdue tickets of a lane are its head.
 
 // AppointmentLead is how long before its slot a checked-in appointment moves
 // ahead of walk-ins.
@@ -33,10 +37,11 @@ const AppointmentLead = 2 * time.Minute
 type lane []*Ticket
 
 func before(a, b *Ticket) bool {
-	if !a.IssuedAt.Equal(b.IssuedAt) {
-		return a.IssuedAt.Before(b.IssuedAt)
-	}
 	return ticketSeq(a) < ticketSeq(b)
+}
+
+func sortBySeq(ts []*Ticket) {
+	sort.Slice(ts, func(i, j int) bool { return before(ts[i], ts[j]) })
 }
 
 // ticketSeq orders ids made by the engine (decimal counters) numerically.
@@ -112,6 +117,7 @@ type Rotation struct {
 // policy is the routing policy at one moment with the settings it depends on.
 type policy struct {
 	now     time.Time
+	run     time.Duration // the box's running time
 	cap     time.Duration // 0 = no cap
 	weights []int         // calls per round by level; nil = strict priority
 	rot     Rotation
@@ -176,7 +182,7 @@ const (
 )
 
 func (p policy) overdue(t *Ticket) bool {
-	return p.cap > 0 && p.now.Sub(t.IssuedAt) > p.cap
+	return p.cap > 0 && p.run-t.IssuedRun > p.cap
 }
 
 func (p policy) due(t *Ticket) bool {

@@ -63,7 +63,8 @@ func TestRotation(t *testing.T) {
 			if _, err := f.e.PutSettings(st, "t"); err != nil {
 				t.Fatal(err)
 			}
-			for _, is := range tt.issues {
+			for _, i := range byMinute(len(tt.issues), func(i int) int { return tt.issues[i].at }) {
+				is := tt.issues[i]
 				f.clock.Set(open.Add(time.Duration(is.at) * time.Minute))
 				f.issue(t, is.service, is.level)
 			}

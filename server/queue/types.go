@@ -28,6 +28,9 @@ const (
 	// StatusParked is a ticket put aside at a counter to be called back
 	// later by number (an extension of the contract's states).
 	StatusParked Status = "parked"
+	// StatusExpired is a ticket its business day ended on before it was
+	// served: it is never called on a later day.
+	StatusExpired Status = "expired"
 )
 
 // Active reports whether a ticket in this state still needs attention.
@@ -107,22 +110,26 @@ type Settings struct {
 
 // Ticket is one customer's place in a queue.
 type Ticket struct {
-	ID         string     `json:"id"`
-	Number     string     `json:"number"`
-	ServiceID  string     `json:"service_id"`
-	Status     Status     `json:"status"`
-	Priority   int        `json:"priority"`
-	Token      string     `json:"token"`
-	Date       string     `json:"date"` // local business date it was issued on
-	IssuedAt   time.Time  `json:"issued_at"`
-	CalledAt   *time.Time `json:"called_at"`
-	StartedAt  *time.Time `json:"started_at,omitempty"`
-	EndedAt    *time.Time `json:"ended_at,omitempty"`
-	CounterID  string     `json:"counter_id"`
-	CallReason string     `json:"call_reason"`
-	Recalls    int        `json:"recalls,omitempty"`
-	Transfers  []string   `json:"transfers,omitempty"` // services it came from, oldest first
-	Source     string     `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
+	ID        string    `json:"id"`
+	Number    string    `json:"number"`
+	ServiceID string    `json:"service_id"`
+	Status    Status    `json:"status"`
+	Priority  int       `json:"priority"`
+	Token     string    `json:"token"`
+	Date      string    `json:"date"` // local business date it was issued on
+	IssuedAt  time.Time `json:"issued_at"`
+	// IssuedRun is the box's running time when the ticket was issued: waits
+	// are measured on it, so a wall clock that is set never makes them
+	// negative or leap.
+	IssuedRun  time.Duration `json:"issued_run_ns"`
+	CalledAt   *time.Time    `json:"called_at"`
+	StartedAt  *time.Time    `json:"started_at,omitempty"`
+	EndedAt    *time.Time    `json:"ended_at,omitempty"`
+	CounterID  string        `json:"counter_id"`
+	CallReason string        `json:"call_reason"`
+	Recalls    int           `json:"recalls,omitempty"`
+	Transfers  []string      `json:"transfers,omitempty"` // services it came from, oldest first
+	Source     string        `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
 	// AppointmentID and AppointmentAt are set for the ticket of a checked-in appointment.
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
@@ -179,6 +186,20 @@ const (
 	EventApptCancelled = "appointment_cancelled"
 	EventApptCheckedIn = "appointment_checked_in"
 	EventApptNoShow    = "appointment_no_show"
+	// EventApptNoShowReverted undoes a no-show: made on a wrong clock, or
+	// excused by staff.
+	EventApptNoShowReverted = "appointment_no_show_reverted"
+
+	// EventExpired closes a ticket its business day ended on.
+	EventExpired = "expired"
+	// EventNoShowReverted puts a ticket marked no-show back in its place.
+	EventNoShowReverted = "no_show_reverted"
+	// Clock events: the box's trust in its wall clock changed, an admin
+	// confirmed it, or it was stepped (set) against the monotonic clock.
+	EventClockUntrusted = "clock_untrusted"
+	EventClockTrusted   = "clock_trusted"
+	EventClockConfirmed = "clock_confirmed"
+	EventClockStepped   = "clock_stepped"
 )
 
 // Event is one change of the branch. Seq rises by one per event, branch-wide;
@@ -196,4 +217,6 @@ type Event struct {
 	From    string    `json:"from,omitempty"` // previous service of a transfer
 	// Appointment carries no name or phone.
 	Appointment *Appointment `json:"appointment,omitempty"`
+	// Clock is the box's view of its clock, on clock events.
+	Clock *ClockState `json:"clock,omitempty"`
 }

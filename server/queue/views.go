@@ -304,7 +304,7 @@ func (e *Engine) Settings() Settings {
 func (e *Engine) OpenNow() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.cal.open(e.clock.Now())
+	return e.cal.open(e.nowLocked())
 }
 
 // LastSeq is the seq of the newest event in the engine's state.

@@ -61,6 +61,7 @@ var (
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
 	kRotation = []byte("rotation")
+	kTime     = []byte("time")
 )
 
 // migrations upgrade the schema one version at a time. Append only: never
@@ -477,6 +478,25 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
+	if c.Time != nil {
+		if err := putJSON(tx.Bucket(bMeta), kTime, c.Time); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.UndoNoShowPhones {
+		var rec PhoneRecord
+		if raw := tx.Bucket(bPhones).Get([]byte(p)); raw != nil {
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return err
+			}
+		}
+		if rec.NoShows > 0 {
+			rec.NoShows--
+		}
+		if err := putJSON(tx.Bucket(bPhones), []byte(p), rec); err != nil {
+			return err
+		}
+	}
 	for _, p := range c.NoShowPhones {
 		var rec PhoneRecord
 		if raw := tx.Bucket(bPhones).Get([]byte(p)); raw != nil {
@@ -544,8 +564,21 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		if k, _ := tickets.Cursor().Last(); len(k) == 8 {
 			snap.LastTicketID = binary.BigEndian.Uint64(k)
 		}
-		if k, _ := tx.Bucket(bEvents).Cursor().Last(); len(k) == 8 {
+		if k, v := tx.Bucket(bEvents).Cursor().Last(); len(k) == 8 {
 			snap.LastSeq = binary.BigEndian.Uint64(k)
+			var last struct {
+				At time.Time `json:"at"`
+			}
+			if err := json.Unmarshal(v, &last); err != nil {
+				return fmt.Errorf("event %d: %w", snap.LastSeq, err)
+			}
+			snap.LastAt = last.At
+		}
+		if raw := tx.Bucket(bMeta).Get(kTime); raw != nil {
+			snap.Time = &queue.TimeMark{}
+			if err := json.Unmarshal(raw, snap.Time); err != nil {
+				return fmt.Errorf("timekeeping: %w", err)
+			}
 		}
 		appts := tx.Bucket(bAppts)
 		if err := tx.Bucket(bApptLive).ForEach(func(k, _ []byte) error {

@@ -1,7 +1,8 @@
 # queuebox — the two commands a newcomer needs are `make run` and `make test`.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X queuebox/server.Version=$(VERSION)
+BUILD_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d)
+LDFLAGS := -X queuebox/server.Version=$(VERSION) -X queuebox/server.BuildDate=$(BUILD_DATE)
 
 .PHONY: run test build bench bench-quick bench-go vet ticket-preview clean
 

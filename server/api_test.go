@@ -304,6 +304,20 @@ func TestErrorCatalogue(t *testing.T) {
 			req.RemoteAddr = limitedIP + ":5001"
 			return h.serve(req)
 		}, 429, "rate_limited", ""},
+		{"not_no_show: revert a waiting ticket", func() apiResponse {
+			return h.do("POST", "/api/v1/tickets/"+waiting.ID+"/revert-no-show", admin, "")
+		}, 409, "not_no_show", ""},
+		{"clock_untrusted: the clock jumped 2 h ahead", func() apiResponse {
+			h.clock.Step(2 * time.Hour)
+			r := h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
+			h.do("POST", "/api/v1/clock/confirm", admin, "").want(t, http.StatusOK)
+			return r
+		}, 409, "clock_untrusted", ""},
+		{"clock_before_build: confirm a clock before the build date", func() apiResponse {
+			h.s.engine.SetNotBefore(h.clock.Now().Add(24 * time.Hour))
+			defer h.s.engine.SetNotBefore(time.Time{})
+			return h.do("POST", "/api/v1/clock/confirm", admin, "")
+		}, 409, "clock_before_build", ""},
 		// Last: the branch stays closed afterwards.
 		{"closed", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":"","tue":"","wed":"","thu":"","fri":"","sat":"","sun":""}}`).want(t, http.StatusOK)

@@ -115,6 +115,7 @@ func apiRoutes() []apiRoute {
 		{method: "POST", pattern: "/api/v1/tickets/:id/finish", path: "/api/v1/tickets/{ticket}/finish", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/no-show", path: "/api/v1/tickets/{ticket}/no-show", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/cancel", path: "/api/v1/tickets/{ticket}/cancel", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/tickets/:id/revert-no-show", path: "/api/v1/tickets/{ticket}/revert-no-show", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/park", path: "/api/v1/tickets/{ticket}/park", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/notes", path: "/api/v1/tickets/{ticket}/notes", body: `{"notes":"needs an interpreter"}`, who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/transfer", path: "/api/v1/tickets/{ticket}/transfer", body: `{"service_id":"cash"}`, who: staffOnly},
@@ -135,6 +136,10 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/appointments/:code/calendar.ics", path: "/api/v1/appointments/{appt}/calendar.ics?phone={phone}", who: anyone, binary: true},
 		{method: "POST", pattern: "/api/v1/appointments/:code/cancel", path: "/api/v1/appointments/{appt}/cancel", body: `{"phone":"{phone}"}`, who: anyone},
 		{method: "POST", pattern: "/api/v1/checkin", path: "/api/v1/checkin", body: `{"code":"{checkin}"}`, who: kioskOrStaff},
+		{method: "POST", pattern: "/api/v1/appointments/:code/revert-no-show", path: "/api/v1/appointments/{appt}/revert-no-show", who: staffOnly},
+
+		{method: "GET", pattern: "/api/v1/clock", path: "/api/v1/clock", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/clock/confirm", path: "/api/v1/clock/confirm", who: adminOnly},
 
 		// A bad since stops the handler right before the websocket upgrade,
 		// which a plain request cannot complete: past the guard, so allowed.

@@ -70,6 +70,9 @@ var (
 	errApptNotBooked    = &APIError{http.StatusConflict, "not_cancellable", "only a booked appointment can be cancelled"}
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
+	errClockUntrusted   = &APIError{http.StatusConflict, "clock_untrusted", "the box's clock seems wrong; new numbers wait until it is set right or an admin confirms it"}
+	errClockBeforeBuild = &APIError{http.StatusConflict, "clock_before_build", "the box's clock reads a date before this software was built; set the clock first"}
+	errNotNoShow        = &APIError{http.StatusConflict, "not_no_show", "only a no-show can be reverted"}
 	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
 	// A full or read-only disk is a state of the box, not a bug: a clear 409
 	// that says nothing was changed, never a 5xx.
@@ -107,6 +110,9 @@ var domainErrors = []struct {
 	{queue.ErrAlreadyCheckedIn, errAlreadyCheckedIn},
 	{queue.ErrApptCancelled, errApptCancelled},
 	{queue.ErrNotCancellableApp, errApptNotBooked},
+	{queue.ErrClockUntrusted, errClockUntrusted},
+	{queue.ErrClockBeforeBuild, errClockBeforeBuild},
+	{queue.ErrNotNoShow, errNotNoShow},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.

@@ -125,7 +125,8 @@ func newCallMsg(ev queue.Event) callMsg {
 // queueSnapshot is what staff consoles start from.
 func (s *Server) queueSnapshot() (queue.QueueView, uint64) {
 	seq := s.engine.LastSeq()
-	return queue.QueueView{Waiting: mustQueue(s.engine), Active: s.engine.Active(), Counters: s.engine.Counters()}, seq
+	clock := s.engine.Clock()
+	return queue.QueueView{Waiting: mustQueue(s.engine), Active: s.engine.Active(), Counters: s.engine.Counters(), Clock: &clock}, seq
 }
 
 func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {

@@ -64,6 +64,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/tickets/:id/notes", s.noteTicket, staff)
 	api.POST("/tickets/:id/no-show", s.ticketStep(s.engineNoShow), staff)
 	api.POST("/tickets/:id/cancel", s.ticketStep(s.engineCancel), staff)
+	api.POST("/tickets/:id/revert-no-show", s.revertTicketNoShow, staff)
 	api.POST("/tickets/:id/transfer", s.transferTicket, staff)
 	api.GET("/tickets/:id/print", s.ticketPrint, staffOrDevice)
 	api.POST("/tickets/:id/print", s.reprintTicket, staff)
@@ -82,7 +83,12 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/appointments/:code", s.getAppointment, anon)
 	api.POST("/appointments/:code/cancel", s.cancelAppointment, anon)
 	api.GET("/appointments/:code/calendar.ics", s.appointmentICS, anon)
+	api.POST("/appointments/:code/revert-no-show", s.revertAppointmentNoShow, staff)
 	api.POST("/checkin", s.postCheckin, staffOrKiosk)
+
+	// The box's clock.
+	api.GET("/clock", s.getClock, staff)
+	api.POST("/clock/confirm", s.confirmClock, admin)
 
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)

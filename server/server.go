@@ -27,10 +27,6 @@ import (
 // Version is set at build time with -ldflags "-X queuebox/server.Version=…".
 var Version = "dev"
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
 // Server is one running branch box.
 type Server struct {
 	cfg        *config.Config
@@ -57,7 +53,11 @@ type Server struct {
 
 // Options are the parts tests replace.
 type Options struct {
+	// Clock replaces the real clock (and QUEUEBOX_CLOCK_FILE).
 	Clock queue.Clock
+	// NotBefore is the earliest date the clock may read; with the real
+	// clock it defaults to the build date.
+	NotBefore time.Time
 	// PublicURL overrides the config and the address guess.
 	PublicURL string
 	// MaxSize caps the database file in bytes (0: no cap); see store.Options.
@@ -70,7 +70,10 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = newBoxClock(cfg.ClockFile, log)
+		if o.NotBefore.IsZero() {
+			o.NotBefore = buildFloor()
+		}
 	}
 	seed, err := seedFromConfig(cfg)
 	if err != nil {
@@ -113,6 +116,7 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	if err != nil {
 		return err
 	}
+	s.engine.SetNotBefore(o.NotBefore)
 	// The hub listens before the first change, so it misses none.
 	s.startLive()
 	if !s.engine.Configured() {
@@ -136,12 +140,13 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	return nil
 }
 
-// sweep marks lapsed appointments as no-shows every half minute, so the
-// booking page and the staff list are right without anyone checking in, and
-// forgets expired sessions every hour.
+// sweep runs the engine's heartbeat every second — it watches the clock
+// (trust, steps), closes business days that ended and marks lapsed
+// appointments as no-shows, so the booking page and the staff list are
+// right without anyone checking in — and forgets expired sessions every hour.
 func (s *Server) sweep(ctx context.Context) {
 	defer s.bg.Done()
-	appts := time.NewTicker(30 * time.Second)
+	appts := time.NewTicker(time.Second)
 	defer appts.Stop()
 	sessions := time.NewTicker(time.Hour)
 	defer sessions.Stop()
@@ -150,8 +155,8 @@ func (s *Server) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-appts.C:
-			if _, err := s.engine.ExpireAppointments(); err != nil {
-				s.log.Warn("appointment sweep", "err", err)
+			if _, err := s.engine.Tick(); err != nil {
+				s.log.Warn("clock tick", "err", err)
 			}
 		case <-sessions.C:
 			if _, err := s.db.PruneSessions(s.clock.Now()); err != nil {

@@ -33,6 +33,9 @@ type Config struct {
 	File string `yaml:"-"`
 	// AdminPassword comes only from the environment, never from a file.
 	AdminPassword string `yaml:"-"`
+	// ClockFile (QUEUEBOX_CLOCK_FILE, environment only) is a testing and
+	// training aid: a file whose offset (a Go duration) shifts the wall clock.
+	ClockFile string `yaml:"-"`
 }
 
 // Branch is the branch's identity and calendar.
@@ -138,6 +141,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		}
 	}
 	c.AdminPassword = getenv("QUEUEBOX_ADMIN_PASSWORD")
+	c.ClockFile = getenv("QUEUEBOX_CLOCK_FILE")
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -200,5 +204,6 @@ func Usage() string {
 		fmt.Fprintf(&b, "  --%-12s %-19s %s (default %q)\n", o.flag, o.env, o.usage, o.def)
 	}
 	b.WriteString("                 QUEUEBOX_ADMIN_PASSWORD  password of the first admin (else one is printed)\n")
+	b.WriteString("                 QUEUEBOX_CLOCK_FILE      testing and training only: a file holding an offset (+2h, -10m) added to the wall clock\n")
 	return b.String()
 }

@@ -366,4 +366,6 @@ type QueueView struct {
 	Waiting  []TicketView `json:"waiting"`
 	Active   []TicketView `json:"active"`
 	Counters []Counter    `json:"counters"`
+	// Clock is what the box thinks of its clock (clock events update it).
+	Clock *ClockState `json:"clock,omitempty"`
 }

@@ -33,11 +33,13 @@ import (
 // env is what the cases share: one chromium tab and the boxes. Both cost
 // seconds to start (a box hashes its admin password); a case costs less.
 type env struct {
-	t      testing.TB
-	tab    context.Context
-	boxes  map[bool]*boxEnv // by closed
-	mu     sync.Mutex
-	active *kiosk // the case that receives the tab's events
+	t     testing.TB
+	tab   context.Context
+	boxes map[bool]*boxEnv // by closed
+	// clockFile shifts the open box's clock (QUEUEBOX_CLOCK_FILE).
+	clockFile string
+	mu        sync.Mutex
+	active    *kiosk // the case that receives the tab's events
 }
 
 type boxEnv struct {
@@ -68,6 +70,10 @@ func (e *env) box(closed bool) *boxEnv {
 		return b
 	}
 	var o servertest.Options
+	if !closed {
+		e.clockFile = filepath.Join(e.t.TempDir(), "clock-offset")
+		o.Config = func(c *config.Config) { c.ClockFile = e.clockFile }
+	}
 	if closed {
 		o.Config = func(c *config.Config) {
 			for d := range c.Branch.Hours {
@@ -292,6 +298,7 @@ func TestKiosk(t *testing.T) {
 		{"IdleGoesHomeInDefaultLanguage", testIdleGoesHomeInDefaultLanguage},
 		{"RevokedDeviceShowsNotPaired", testRevokedDeviceShowsNotPaired},
 		{"GoneServiceShowsFriendlyError", testGoneServiceShowsFriendlyError},
+		{"WrongClockShowsFriendlySentence", testWrongClockShowsFriendlySentence},
 		{"CheckinHookAndPrintStates", testCheckinHookAndPrintStates},
 		{"ClosedShowsHours", testClosedShowsHours},
 		{"ClosedWhileOnHome", testClosedWhileOnHome},
@@ -641,6 +648,52 @@ func testGoneServiceShowsFriendlyError(t *testing.T, e *env) {
 	k.do(chromedp.Click(chromedp.CSS("#error-action")))
 	k.waitFor(homeReady)
 	k.waitFor(`!document.querySelector('[data-service-id=temp]')`)
+	k.checkNoProblems()
+}
+
+// A box that distrusts its clock gives no number; the kiosk says why in
+// both languages, never with a code, and lets the customer try again.
+func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
+	k := open(t, e, false)
+	k.waitFor(homeReady)
+	setClock := func(offset string, trusted bool) {
+		t.Helper()
+		if err := os.WriteFile(e.clockFile, []byte(offset+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			var st struct{ Trusted bool }
+			code, body := k.box.Do(k.admin, "GET", "/api/v1/clock", nil, nil)
+			if code != 200 || json.Unmarshal(body, &st) != nil {
+				t.Fatalf("GET /clock: %d %s", code, body)
+			}
+			if st.Trusted == trusted {
+				return
+			}
+			if i > 400 {
+				t.Fatalf("the box never saw the clock at %s", offset)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	setClock("+3h", false) // stepped far ahead while running
+	t.Cleanup(func() { setClock("0s", true) })
+	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
+	k.waitFor(`!document.getElementById('screen-error').hidden`)
+	msg := k.text("#error-message")
+	for _, want := range []string{"取号机正在校准时间", "this machine is setting its clock"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "clock_untrusted") || strings.Contains(msg, "409") {
+		t.Errorf("error message shows internals: %q", msg)
+	}
+	k.shot("clock-untrusted")
+	// Once the clock is right again, trying again gives the ticket.
+	setClock("0s", true)
+	k.do(chromedp.Click(chromedp.CSS("#error-action")))
+	k.waitFor(ticketShown)
 	k.checkNoProblems()
 }
 

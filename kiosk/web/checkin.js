@@ -287,6 +287,8 @@ async function explain(r, gen) {
     if (gen !== s.gen) return;
   } else if (code === 'already_checked_in') {
     m = { reason: code, text: str('alreadyCheckedIn'), actions: [GO_HOME], goesHome: true };
+  } else if (code === 'clock_untrusted') {
+    m = { reason: code, text: str('errClock'), actions: [RETRY_CHECKIN] };
   } else if (code === 'unknown_code' || r.status === 400) {
     m = { reason: 'unknown_code', text: str('unknownCode'), actions: [{ label: str('enterAgain'), run: () => reenter() }] };
   } else {
@@ -335,6 +337,8 @@ async function walkIn(serviceId) {
     s.message = { reason: 'failed', text: str('checkinFailed'), actions: [{ label: str('tryAgain'), run: () => walkIn(serviceId) }] };
   } else if (r.status === 409 && r.code === 'closed') {
     s.message = { reason: 'closed', text: str('walkInClosed'), actions: [GO_HOME], goesHome: true };
+  } else if (r.status === 409 && r.code === 'clock_untrusted') {
+    s.message = { reason: 'clock_untrusted', text: str('errClock'), actions: [GO_HOME], goesHome: true };
   } else {
     s.message = { reason: 'refused', text: str('checkinStaff'), actions: [GO_HOME], goesHome: true };
   }

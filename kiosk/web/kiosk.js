@@ -298,6 +298,9 @@ async function issue() {
     scheduleRefresh(0);
     return;
   }
+  // The box distrusts its clock: a friendly sentence, and the customer may
+  // try again in a moment (staff see the alert and fix the time).
+  if (r.status === 409 && r.code === 'clock_untrusted') return showError('errClock', 'retry');
   if (r.status === 400 || r.status === 404 || r.status === 409) return showError('errService', 'back');
   if (r.status === 403) return showError('errForbidden', 'back');
   // 5xx, 429 and the unexpected: the same intent may be tried again.

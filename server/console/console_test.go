@@ -31,9 +31,17 @@ const (
 
 // shiftClock is the real clock moved by an offset, so a test can issue
 // tickets "half an hour ago" while the browser keeps its own real clock.
+// The box measures waits on its monotonic clock, so moving the offset
+// forward is time passing for it too (Running), as on a real box.
 type shiftClock struct {
-	mu  sync.Mutex
-	off time.Duration
+	mu    sync.Mutex
+	start time.Time
+	off   time.Duration
+	moved time.Duration // forward moves of the offset so far
+}
+
+func newShiftClock(off time.Duration) *shiftClock {
+	return &shiftClock{start: time.Now(), off: off}
 }
 
 func (c *shiftClock) Now() time.Time {
@@ -42,8 +50,24 @@ func (c *shiftClock) Now() time.Time {
 	return time.Now().Add(c.off)
 }
 
+func (c *shiftClock) Running() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Since(c.start) + c.moved
+}
+
+// step sets the wall clock alone by d, the way NTP does.
+func (c *shiftClock) step(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
 func (c *shiftClock) set(d time.Duration) {
 	c.mu.Lock()
+	if d > c.off {
+		c.moved += d - c.off
+	}
 	c.off = d
 	c.mu.Unlock()
 }
@@ -278,13 +302,13 @@ func firstWaiting(t *testing.T, ctx context.Context) (id, number string) {
 // is what takes the time), so each one starts from where the last one ended.
 func TestConsole(t *testing.T) {
 	t.Parallel()
-	clock := &shiftClock{}
+	// The box starts 35 minutes ago; time then moves on to now.
+	clock := newShiftClock(-35 * time.Minute)
 	s := newSite(t, servertest.Options{Clock: clock})
 	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]any{"max_wait_minutes": 30}, nil); st != 200 {
 		t.Fatalf("set max wait: %d %s", st, body)
 	}
 	// Tickets of different ages, so the list shows every colour and a reason.
-	clock.set(-35 * time.Minute)
 	overdue := s.box.Issue(s.kiosk, "general")
 	s.box.Issue(s.kiosk, "cash")
 	clock.set(-12 * time.Minute)
@@ -445,6 +469,39 @@ func TestConsole(t *testing.T) {
 		}
 		do(t, ctx, chromedp.KeyEvent("p"))
 		waitJS(t, ctx, `document.getElementById("paused-banner").hidden && !document.getElementById("next").disabled`)
+	})
+
+	t.Run("N marks a no-show and Undo puts it back in its place", func(t *testing.T) {
+		_, num := firstWaiting(t, ctx)
+		do(t, ctx, chromedp.KeyEvent(" "))
+		waitCurrent(t, ctx, num)
+		id := eval[string](t, ctx, `document.getElementById("current").dataset.ticketId`)
+		do(t, ctx, chromedp.KeyEvent("n"))
+		waitNoCurrent(t, ctx)
+		if got := s.ticket(t, id); got.Status != "no_show" {
+			t.Fatalf("after N: %s is %s, want no_show", num, got.Status)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS(`[data-revert-no-show="`+id+`"]`)))
+		waitJS(t, ctx, `/back in the queue/.test(document.getElementById("msg").textContent)`)
+		if got := s.ticket(t, id); got.Status != "waiting" {
+			t.Errorf("after Undo: %s is %s, want waiting", num, got.Status)
+		}
+		if first, _ := firstWaiting(t, ctx); first != id {
+			waitJS(t, ctx, `document.querySelector("#waiting li").dataset.ticketId === `+jsString(id))
+		}
+	})
+
+	t.Run("a wrong clock shows the alert until it is right", func(t *testing.T) {
+		clock.step(3 * time.Hour)
+		waitJS(t, ctx, `!document.querySelector("[data-clock-alert]").hidden && /clock seems wrong/.test(document.getElementById("clock-text").textContent)`)
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			shot(t, "console-clock.png", png)
+		}
+		if eval[bool](t, ctx, `!document.getElementById("clock-confirm").hidden`) {
+			t.Errorf("staff see the admin's confirm button")
+		}
+		clock.step(-3 * time.Hour)
+		waitJS(t, ctx, `document.querySelector("[data-clock-alert]").hidden`)
 	})
 
 	t.Run("a counter with nobody waiting says so", func(t *testing.T) {

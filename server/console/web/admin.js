@@ -574,8 +574,33 @@
     if (slot) slot.textContent = "";
   });
 
+  // The box's clock: when it distrusts it, say so and let the admin confirm.
+  async function loadClock() {
+    let st;
+    try {
+      st = await QB.api("GET", "/clock");
+    } catch (e) {
+      return;
+    }
+    $("clock-banner").hidden = !!st.trusted;
+    if (!st.trusted) {
+      $("clock-text").textContent = `The box's clock seems wrong: it says ${new Date(st.wall).toISOString().slice(0, 16).replace("T", " ")} UTC; check the time or confirm. · 本机时间似乎有误，请核对时间或确认。`;
+    }
+  }
+  $("clock-confirm").addEventListener("click", async () => {
+    try {
+      await QB.api("POST", "/clock/confirm");
+    } catch (e) {
+      $("clock-text").textContent = e.message;
+      return;
+    }
+    loadClock();
+  });
+
   async function init() {
     buildHours();
+    loadClock();
+    setInterval(loadClock, 5000);
     try {
       const s = await QB.api("GET", "/session");
       S.me = s.user;

@@ -25,6 +25,10 @@
     recalled: (n) => `${n} called again · 已重呼`,
     started: (n) => `${n} in service · 开始办理`,
     noShow: (n) => `${n} marked no-show · 已记为未到`,
+    reverted: (n) => `${n} is back in the queue · 已重新排队`,
+    undoNoShow: "Undo · 撤销",
+    revertNoShow: "Came after all · 已到，撤销未到",
+    clockWrong: (says) => `The box's clock seems wrong: it says ${says}; check the time or confirm. New numbers wait; waiting customers are still served. · 本机时间似乎有误（显示 ${says}），请核对时间或确认。暂停取号，等候的客户照常办理。`,
     cancelled: (n) => `${n} cancelled · 已取消`,
     transferred: (n, s) => `${n} moved to ${s} · 已转移`,
     pausedMsg: "Counter paused · 窗口已暂停",
@@ -506,7 +510,8 @@
     QB.el("span", { class: "time", text: hm(a.start) }),
     QB.el("span", { class: "code", text: a.code }),
     QB.el("span", { class: "who", text: a.name || serviceName(a.service_id), title: serviceName(a.service_id) }),
-    QB.el("span", { class: "state", text: T.apptStatus[a.status] || a.status }))));
+    QB.el("span", { class: "state", text: T.apptStatus[a.status] || a.status }),
+    a.status === "no_show" ? QB.el("button", { type: "button", class: "link", dataset: { revertAppt: a.code }, text: T.revertNoShow }) : null)));
   }
 
   function renderLegend() {
@@ -667,6 +672,8 @@
       const t = await QB.api("POST", `/tickets/${tid()}/no-show`);
       setCurrent(null);
       setMsg(T.noShow(t.number), "ok");
+      // The customer may turn up a moment later: one click puts them back.
+      $("msg").append(" ", QB.el("button", { type: "button", class: "link", dataset: { revertNoShow: t.id }, text: T.undoNoShow }));
     }),
     cancel: () => act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/cancel`);
@@ -951,9 +958,55 @@
     renderCounters();
   }
 
+  // --- clock ---
+
+  function renderClock(st) {
+    if (!st) return;
+    S.clock = st;
+    $("clock-banner").hidden = !!st.trusted;
+    if (st.trusted) return;
+    const o = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    let says;
+    try {
+      says = new Intl.DateTimeFormat("en-CA", Object.assign({ timeZone: (S.settings && S.settings.timezone) || undefined }, o)).format(new Date(st.wall));
+    } catch (e) {
+      says = new Intl.DateTimeFormat("en-CA", o).format(new Date(st.wall));
+    }
+    $("clock-text").textContent = T.clockWrong(says);
+    $("clock-confirm").hidden = !S.me || S.me.role !== "admin";
+  }
+
+  async function confirmClock() {
+    try {
+      renderClock(await QB.api("POST", "/clock/confirm"));
+    } catch (e) {
+      setMsg(e.message, "error");
+    }
+  }
+
+  async function revertNoShow(id) {
+    try {
+      const t = await QB.api("POST", `/tickets/${id}/revert-no-show`);
+      setMsg(T.reverted(t.number), "ok");
+      refreshQueue();
+    } catch (e) {
+      setMsg(e.message, "error");
+    }
+  }
+
+  async function revertAppt(code) {
+    try {
+      await QB.api("POST", `/appointments/${encodeURIComponent(code)}/revert-no-show`);
+      loadAppts();
+    } catch (e) {
+      setMsg(e.message, "error");
+    }
+  }
+
   // --- live ---
 
   function onSnapshot(data) {
+    renderClock(data.clock);
     if (data.counters) {
       S.counters = data.counters;
       if (S.counterId && !counter()) { showChooser(T.counterGone); return; }
@@ -999,6 +1052,7 @@
         checkPrinterSoon(3000);
         break;
     }
+    if (type.startsWith("clock_")) renderClock(data.clock);
     if (type.startsWith("appointment_")) loadAppts();
     if (tk && tk.status !== "parked") dropParked(tk.id);
     refreshQueue();
@@ -1086,6 +1140,15 @@
   $("issued-close").addEventListener("click", closePanel);
   $("issued-print").addEventListener("click", printIssued);
   $("logout").addEventListener("click", QB.logout);
+  $("clock-confirm").addEventListener("click", confirmClock);
+  $("msg").addEventListener("click", (e) => {
+    const id = e.target.dataset && e.target.dataset.revertNoShow;
+    if (id) revertNoShow(id);
+  });
+  $("appts").addEventListener("click", (e) => {
+    const code = e.target.dataset && e.target.dataset.revertAppt;
+    if (code) revertAppt(code);
+  });
 
   async function init() {
     try {

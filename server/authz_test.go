@@ -109,6 +109,7 @@ func apiRoutes() []apiRoute {
 		{method: "PUT", pattern: "/api/v1/settings", path: "/api/v1/settings", body: `{"timezone":"Asia/Shanghai"}`, who: adminOnly},
 
 		{method: "POST", pattern: "/api/v1/tickets", path: "/api/v1/tickets", body: `{"service_id":"general"}`, who: kioskOrStaff},
+		{method: "GET", pattern: "/api/v1/tickets", path: "/api/v1/tickets?status=expired", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/tickets/:id", path: "/api/v1/tickets/{ticket}", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/recall", path: "/api/v1/tickets/{ticket}/recall", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/tickets/:id/start", path: "/api/v1/tickets/{ticket}/start", who: staffOnly},

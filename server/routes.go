@@ -56,6 +56,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Tickets and the queue.
 	api.POST("/tickets", s.postTicket, staffOrKiosk)
+	api.GET("/tickets", s.listTickets, staff)
 	api.GET("/tickets/:id", s.getTicket, staff)
 	api.POST("/tickets/:id/recall", s.ticketStep(s.engineRecall), staff)
 	api.POST("/tickets/:id/start", s.ticketStep(s.engineStart), staff)

@@ -182,6 +182,10 @@
         title = t("noShowTitle");
         body = t("noShowText");
         break;
+      case "expired":
+        title = t("expiredTitle");
+        body = t("expiredText");
+        break;
       default:
         title = t("cancelledTitle");
         body = t("cancelledText");

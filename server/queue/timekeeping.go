@@ -452,3 +452,11 @@ func (e *Engine) revertApptNoShowLocked(c *Change, a *Appointment, actor string,
 	c.UndoNoShowPhones = append(c.UndoNoShowPhones, a.Phone)
 	c.Events = append(c.Events, Event{Type: EventApptNoShowReverted, Actor: actor, At: now, Appointment: a.anonymous()})
 }
+
+// BusinessDate is the branch's current business date (YYYY-MM-DD), by
+// branch time.
+func (e *Engine) BusinessDate() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cal.businessDate(e.nowLocked())
+}

@@ -786,3 +786,37 @@ func eachJSON[T any](b *bolt.Bucket, f func(T)) error {
 		return nil
 	})
 }
+
+// TicketsOfDate lists the tickets of a business date, oldest first, at most
+// limit, optionally only those in one status. Ids grow with issue and the
+// box's business date never goes back, so the scan walks back from the
+// newest ticket and stops at the first of an earlier date.
+func (db *DB) TicketsOfDate(date string, status queue.Status, limit int) ([]queue.Ticket, error) {
+	var out []queue.Ticket
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bTickets).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var t queue.Ticket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if t.Date < date {
+				break
+			}
+			if t.Date == date && (status == "" || t.Status == status) {
+				out = append(out, t)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

@@ -221,7 +221,8 @@ func movesPlaces(ev queue.Event) bool {
 	case queue.EventCalled:
 		return !ev.Recall
 	case queue.EventIssued, queue.EventCancelled, queue.EventTransferred,
-		queue.EventCounter, queue.EventService, queue.EventSettings:
+		queue.EventCounter, queue.EventService, queue.EventSettings,
+		queue.EventExpired, queue.EventNoShowReverted:
 		return true
 	}
 	return false

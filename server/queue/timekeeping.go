@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -162,6 +163,7 @@ func (e *Engine) loadTime(snap *Snapshot) {
 	for i := range e.idemFIFO {
 		e.idemFIFO[i].Run = -age(e.idemFIFO[i].At)
 	}
+	sort.SliceStable(e.idemFIFO, func(i, j int) bool { return e.idemFIFO[i].Run < e.idemFIFO[j].Run })
 }
 
 func sortedIDs(m map[string]*Ticket) []string {

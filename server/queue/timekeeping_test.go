@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"queuebox/server/queue"
+	"queuebox/server/queue/queuetest"
+	"queuebox/server/store"
 )
 
 // The scenarios of a box whose clock is wrong or set while it runs: each
@@ -464,5 +466,52 @@ func TestRevertNoShow(t *testing.T) {
 	f.tick(t)
 	if _, err := f.e.CheckIn(a.Code, "k"); err != nil {
 		t.Errorf("check-in after staff reverted the no-show: %v", err)
+	}
+}
+
+// A database from before the box kept its running time: its waiting tickets
+// keep the order they were issued in (their ids), even where the wall clock
+// had dated them out of order, and their waits are taken from their issue
+// times once, as of the newest record.
+func TestOldDatabaseKeepsIssueOrder(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	st := queue.DefaultSettings()
+	st.Hours = allDay()
+	err := store.WriteHistory(dir, func(apply func(*queue.Change) error) error {
+		if err := apply(&queue.Change{Settings: &st,
+			Services: []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+			Counters: []queue.Counter{{ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}}}}); err != nil {
+			return err
+		}
+		// The clock was stepped back 20 minutes between the first two.
+		for i, at := range []time.Time{base.Add(-40 * time.Minute), base.Add(-60 * time.Minute), base.Add(-5 * time.Minute)} {
+			tk := queue.Ticket{ID: fmt.Sprint(i + 1), Number: fmt.Sprintf("A%03d", i+1), ServiceID: "general", Status: queue.StatusWaiting,
+				Token: fmt.Sprint("tok", i), Date: "2026-11-23", IssuedAt: at}
+			if err := apply(&queue.Change{Tickets: []queue.Ticket{tk},
+				Numbers: []queue.DayNumber{{Prefix: "A", Date: "2026-11-23", Last: i + 1}},
+				Events:  []queue.Event{{Seq: uint64(i + 1), Type: queue.EventIssued, At: base, Ticket: &tk}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: queuetest.NewClock(base), dir: dir}
+	f.open(t)
+	q := f.queue(t)
+	if got, want := fmt.Sprint(numbers(q)), "[A001 A002 A003]"; got != want {
+		t.Fatalf("queue = %s, want %s", got, want)
+	}
+	// A001 and A002 waited over the 30-minute cap when the box was updated.
+	for i, want := range []string{"waited past the 30-min cap", "waited past the 30-min cap", "next in line"} {
+		if q[i].CallReason != want {
+			t.Errorf("%s: %q, want %q", q[i].Number, q[i].CallReason, want)
+		}
+	}
+	if v := f.issue(t, "general", 0); v.Number != "A004" || v.Ahead != 3 {
+		t.Errorf("next issue = %s ahead %d, want A004 behind 3", v.Number, v.Ahead)
 	}
 }

@@ -362,6 +362,16 @@ func (e *Engine) Tick() (ClockState, error) {
 // tick runs the heartbeat; sweep adds the appointment sweep, which the
 // operations that tick on their way leave to the server's heartbeat.
 func (e *Engine) tick(sweep bool) error {
+	if !sweep {
+		// The common case, on every issue and call: nothing to record.
+		// Checked under the read lock, so concurrent requests do not queue.
+		e.mu.RLock()
+		need := e.tickNeededLocked()
+		e.mu.RUnlock()
+		if !need {
+			return nil
+		}
+	}
 	e.mu.Lock()
 	c := &Change{}
 	now := e.observeLocked(c)
@@ -382,6 +392,24 @@ func (e *Engine) tick(sweep bool) error {
 		return fmt.Errorf("clock tick: %w", err)
 	}
 	return nil
+}
+
+// tickNeededLocked reports whether a tick would record anything: a change of
+// trust, a step, a day to close or running time to save (any lock).
+func (e *Engine) tickNeededLocked() bool {
+	tk := &e.tk
+	wall, run := e.clock.Now(), e.runningLocked()
+	reason, step := tk.judge(wall, run)
+	switch {
+	case reason != tk.reason, run-tk.savedRun >= runningSaveEvery:
+		return true
+	case reason != "":
+		return false
+	case !tk.hasRef || step > StepTolerance || step < -StepTolerance:
+		return true
+	}
+	now := tk.branchTime(wall, run, reason)
+	return e.cal.businessDate(now) != tk.curDate || e.cal.dayOver(now) != tk.curOver
 }
 
 // closeDaysLocked expires every active ticket of a business date before

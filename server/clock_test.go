@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -161,5 +162,37 @@ func TestClockFileStepsLikeNTP(t *testing.T) {
 	box.waitClock(t, admin, "the step undone", func(s queue.ClockState) bool { return s.Trusted })
 	if tk := box.Issue(kiosk, "general"); tk.Ahead != 2 {
 		t.Errorf("%s ahead = %d, want 2", tk.Number, tk.Ahead)
+	}
+}
+
+// A box that boots in 1970 (no clock battery, no network yet) issues nothing
+// and takes no booking until NTP sets its clock; then it works at once.
+func TestClockFileBootIn1970(t *testing.T) {
+	box := startClockBox(t, "0s")
+	admin := box.Admin()
+	kiosk := box.Device("kiosk")
+	back := time.Since(time.Unix(0, 0)).Truncate(time.Hour)
+	box.set(t, fmt.Sprintf("-%dh", int(back.Hours())))
+	box.Restart()
+	st := box.waitClock(t, admin, "a clock before the build", func(s queue.ClockState) bool { return s.Reason == queue.ClockBeforeBuild })
+	if st.Trusted || st.Wall.Year() > 1971 {
+		t.Fatalf("clock = %+v, want distrusted in 1970", st)
+	}
+	code, body := box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general"}, map[string]string{"Authorization": "Bearer " + kiosk})
+	if code != http.StatusConflict || !strings.Contains(string(body), `"clock_untrusted"`) {
+		t.Errorf("issue in 1970: %d %s, want 409 clock_untrusted", code, body)
+	}
+	slot := time.Now().Add(48 * time.Hour).Truncate(24 * time.Hour).Add(2 * time.Hour).Format(time.RFC3339) // 10:00 in Shanghai
+	code, body = box.Do(nil, "POST", "/api/v1/appointments", map[string]string{"service_id": "advice", "start": slot, "name": "Li", "phone": "13900000001"}, nil)
+	if code != http.StatusConflict || !strings.Contains(string(body), `"clock_untrusted"`) {
+		t.Errorf("book in 1970: %d %s, want 409 clock_untrusted", code, body)
+	}
+	if code, body := box.Do(admin, "POST", "/api/v1/clock/confirm", nil, nil); code != http.StatusConflict || !strings.Contains(string(body), `"clock_before_build"`) {
+		t.Errorf("confirm in 1970: %d %s, want 409 clock_before_build", code, body)
+	}
+	box.set(t, "0s") // NTP sets the clock
+	box.waitClock(t, admin, "the clock set right", func(s queue.ClockState) bool { return s.Trusted })
+	if tk := box.Issue(kiosk, "general"); tk.Number != "A001" {
+		t.Errorf("first ticket = %s, want A001", tk.Number)
 	}
 }

@@ -183,6 +183,11 @@ func sortedIDs(m map[string]*Ticket) []string {
 func (e *Engine) SetNotBefore(t time.Time) {
 	e.mu.Lock()
 	e.tk.notBefore = t
+	if e.tk.hasRef && e.tk.refWall.Before(t) {
+		// A reading before the build was never a good one to count from:
+		// the step that corrects it is no jump ahead.
+		e.tk.hasRef = false
+	}
 	e.mu.Unlock()
 }
 

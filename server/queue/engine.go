@@ -690,6 +690,10 @@ func (e *Engine) CallByNumber(counterID, id, actor, reason string) (TicketView, 
 	if reason == "" || len(reason) > 200 {
 		return TicketView{}, invalid("reason", "is required (at most 200 characters): say why this ticket goes first")
 	}
+	// Yesterday's tickets are closed first, so none is called today.
+	if err := e.tick(false); err != nil {
+		return TicketView{}, fmt.Errorf("call by number: %w", err)
+	}
 	e.mu.Lock()
 	ctr, ok := e.counters[counterID]
 	if !ok {

@@ -362,7 +362,7 @@ func testCheckinIdle(t *testing.T, e *env, b *checkinBox) {
 
 func testCheckinTooLate(t *testing.T, e *env, b *checkinBox) {
 	code := b.book(t, 25*time.Minute) // 10:15: checks in until 10:25
-	t.Cleanup(func() { b.clock.Set(b.start) })
+	// Time only moves on: a clock set back would make the box distrust it.
 	b.clock.Set(b.start.Add(36 * time.Minute)) // 10:26
 	k := openOn(t, e, b)
 	k.startCheckin()
@@ -390,16 +390,15 @@ func testCheckinTooLate(t *testing.T, e *env, b *checkinBox) {
 
 func testCheckinPrintStatus(t *testing.T, e *env, b *checkinBox, fp *printertest.Printer) {
 	jobs := len(fp.Jobs())
-	t.Cleanup(func() { b.clock.Set(b.start) })
 	tests := []struct {
 		mode printertest.Mode
-		slot time.Duration // after the first fake now; the 10:00 slot is full
+		slot time.Duration // after the first fake now; after the clock of the cases before
 		want string
 	}{
-		{printertest.Healthy, 40 * time.Minute, "已打印，请取走您的号票"},
+		{printertest.Healthy, 55 * time.Minute, "已打印，请取走您的号票"},
 		// The queue keeps retrying a switched-off printer; the kiosk tells
 		// the customer as soon as the box knows it is offline.
-		{printertest.Refuse, 55 * time.Minute, "打印机不可用 — 请扫描二维码"},
+		{printertest.Refuse, 70 * time.Minute, "打印机不可用 — 请扫描二维码"},
 	}
 	for _, tt := range tests {
 		if err := fp.SetMode(tt.mode); err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -97,12 +98,9 @@ func (c *boxClock) readLocked() {
 		c.complain("read QUEUEBOX_CLOCK_FILE: " + err.Error())
 		return
 	default:
-		if s := strings.TrimSpace(string(raw)); s != "" {
-			off, err = time.ParseDuration(s)
-			if err != nil {
-				c.complain("QUEUEBOX_CLOCK_FILE must hold a Go duration such as +2h or -10m: " + err.Error())
-				return
-			}
+		if off, err = parseOffset(raw); err != nil {
+			c.complain(err.Error())
+			return
 		}
 	}
 	c.lastErr = ""
@@ -110,6 +108,20 @@ func (c *boxClock) readLocked() {
 		c.log.Info("clock offset from QUEUEBOX_CLOCK_FILE", "offset", off.String())
 	}
 	c.offset = off
+}
+
+// parseOffset reads the clock file: a Go duration such as +2h or -10m,
+// optionally with a trailing newline; empty is no offset.
+func parseOffset(raw []byte) (time.Duration, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" {
+		return 0, nil
+	}
+	off, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("QUEUEBOX_CLOCK_FILE must hold a Go duration such as +2h or -10m: %w", err)
+	}
+	return off, nil
 }
 
 func (c *boxClock) complain(msg string) {

@@ -443,7 +443,9 @@ func (e *Engine) expireApptsLocked(c *Change, now time.Time) int {
 	}
 	// Appointments of past days no longer count for anything live.
 	for code, a := range e.appts {
-		if a.Status != ApptBooked && a.Start.Before(now.Add(-24*time.Hour)) {
+		// (An excused booking, let in late by staff, is never swept: it
+		// ends with its day too.)
+		if (a.Status != ApptBooked || a.Excused) && a.Start.Before(now.Add(-24*time.Hour)) {
 			e.untrackAppt(a)
 			delete(e.appts, code)
 			c.ForgetAppointments = append(c.ForgetAppointments, a.ID)

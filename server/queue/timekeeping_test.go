@@ -464,8 +464,21 @@ func TestRevertNoShow(t *testing.T) {
 		t.Fatalf("revert appointment = %s (%v)", got.Status, err)
 	}
 	f.tick(t)
+	b := book(t, f, at("11:00"), "13700000003")
 	if _, err := f.e.CheckIn(a.Code, "k"); err != nil {
 		t.Errorf("check-in after staff reverted the no-show: %v", err)
+	}
+	// An excused booking left unused ends with its day: it does not hold
+	// one of the phone's places for ever.
+	f.clock.Set(at("11:30"))
+	f.tick(t)
+	if _, err := f.e.RevertAppointmentNoShow(b.Code, "user:s"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(25 * time.Hour)
+	f.tick(t)
+	if _, err := f.e.FindAppointment(b.Code, "13700000003"); !errors.Is(err, queue.ErrUnknownCode) {
+		t.Errorf("an excused booking of yesterday is still live: %v", err)
 	}
 }
 

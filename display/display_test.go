@@ -86,7 +86,8 @@ func testDisplay(t *testing.T, ctx context.Context) {
 		cash, _ := box.Next(staff, "c3")
 		shownAt(t, ctx, cash.Number, "Counter 3", 5*time.Second)
 		rows := eval[[]string](t, ctx, `[].map.call(document.querySelectorAll("#recent .row"), function (r) { return r.textContent; })`)
-		want := []string{tk.Number + "→Counter 2", first + "→Counter 1"}
+		// In Chinese the counter is said the Chinese way, with its own name next to it.
+		want := []string{tk.Number + "→2 号窗口 Counter 2", first + "→1 号窗口 Counter 1"}
 		if strings.Join(rows, "|") != strings.Join(want, "|") {
 			t.Errorf("recent calls = %q, want %q", rows, want)
 		}

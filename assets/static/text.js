@@ -115,11 +115,29 @@
     return o.name || o.id || "";
   }
 
+  // counter names a counter in lang: its own name in that language when it
+  // has one, else for Chinese "3 号窗口" when its default name holds a
+  // number ("Counter 3"), else its default name. c is a counter, or a call
+  // carrying counter_name and counter_names.
+  function counter(lang, c) {
+    if (!c) { return ""; }
+    if (typeof c === "string") { c = { name: c }; }
+    var names = c.names || c.counter_names;
+    if (names && names[lang]) { return names[lang]; }
+    var n = c.name || c.counter_name || "";
+    if (lang === "zh") {
+      var m = /(\d+)/.exec(n);
+      if (m) { return m[1] + " 号窗口"; }
+    }
+    return n;
+  }
+
   function translator(page) {
     return {
       t: function (lang, key, vars) { return t(page, lang, key, vars); },
       waitRange: function (lang, seconds) { return waitRange(page, lang, seconds); },
       name: name,
+      counter: counter,
       number: number,
       tag: tag
     };
@@ -151,6 +169,7 @@
     page: translator,
     tag: tag,
     name: name,
+    counter: counter,
     number: number,
     missing: missing,
     langs: LANGS

@@ -6,7 +6,7 @@
 (function () {
   "use strict";
 
-  var T = window.QBText;
+  var T = QB.text.page("display");
   var LANG_KEY = "qb.display.lang";
   var SOUND_KEY = "qb.display.sound";
   var RECENT_MAX = 8;
@@ -24,7 +24,6 @@
     lastCallSeq: -1,
     have: false
   };
-  var clockSkew = 0; // box clock minus this TV's clock, in ms
 
   function $(id) { return document.getElementById(id); }
 
@@ -75,10 +74,24 @@
     while (e.firstChild) { e.removeChild(e.firstChild); }
     for (var i = 0; i < langs.length; i++) {
       var s = el("span", "l-" + langs[i] + (i ? " second" : " first"), fn(langs[i]));
-      s.setAttribute("lang", langs[i] === "zh" ? "zh-CN" : "en");
+      s.setAttribute("lang", T.tag(langs[i]));
       if (i) { e.appendChild(document.createTextNode(" ")); }
       e.appendChild(s);
     }
+  }
+
+  // counterText names the counter of call c in the screen's languages; one
+  // name when they agree ("VIP"), so the biggest text is never doubled.
+  function counterText(e, c) {
+    if (!c) {
+      bilingual(e, function () { return ""; });
+      return e;
+    }
+    bilingual(e, function (l) { return T.counter(l, c); });
+    if (langs.length > 1 && T.counter("zh", c) === T.counter("en", c)) {
+      e.textContent = T.counter(langs[0], c);
+    }
+    return e;
   }
 
   function applyLabels() {
@@ -91,30 +104,15 @@
     }
     bilingual($("reconnecting"), function (l) { return T.t(l, "reconnecting"); });
     bilingual($("soundText"), function (l) { return T.t(l, "enableSound"); });
-    document.documentElement.lang = langs[0] === "zh" ? "zh-CN" : "en";
+    document.documentElement.lang = T.tag(langs[0]);
     document.body.className += " langs-" + langs.length;
   }
 
   // ---- clock -------------------------------------------------------------
 
-  // The box's clock is the one to show: TVs are often set wrong. Its Date
-  // header is good to the second, which is all a wall clock needs.
-  function syncClock() {
-    var xhr = new XMLHttpRequest();
-    var sent = Date.now();
-    xhr.open("GET", "/healthz", true);
-    xhr.onload = function () {
-      var d = Date.parse(xhr.getResponseHeader("Date") || "");
-      if (!isNaN(d)) {
-        var now = Date.now();
-        clockSkew = d + 500 - (sent + now) / 2;
-        if (Math.abs(clockSkew) < 2000) { clockSkew = 0; }
-      }
-    };
-    xhr.send();
-  }
-
-  function boxNow() { return new Date(Date.now() + clockSkew); }
+  // The box's clock is the one to show: TVs are often set wrong. QB.api
+  // keeps QB.now() on it from every answer's Date header.
+  function boxNow() { return new Date(QB.now()); }
 
   var fmtCache = {};
   function formatter(lang, kind) {
@@ -161,12 +159,12 @@
     var c = state.calls[0];
     var now = $("now");
     $("nowNum").textContent = c ? c.number : "—";
-    $("nowCtr").textContent = c ? c.counter_name : "";
+    counterText($("nowCtr"), c);
     now.className = "now" + (c ? "" : " empty") + (c && c.recall ? " recall" : "");
     var hint = $("nowHint");
     if (c) {
       bilingual(hint, function (l) {
-        var s = l === "en" ? "" : T.t(l, "goTo", { c: T.counterIn(l, c.counter_name) });
+        var s = l === "en" ? "" : T.t(l, "goTo", { c: T.counter(l, c) });
         if (c.recall) { s = T.t(l, "recall") + (s ? " · " + s : ""); }
         return s;
       });
@@ -198,7 +196,7 @@
       var li = el("li", "row");
       li.appendChild(el("span", "num", c.number));
       li.appendChild(el("span", "arrow", "→"));
-      li.appendChild(el("span", "ctr", c.counter_name));
+      li.appendChild(counterText(el("span", "ctr"), c));
       ol.appendChild(li);
       n++;
     }
@@ -225,10 +223,10 @@
       tile.setAttribute("data-service-id", s.id);
       var name = el("div", "name");
       bilingual(name, (function (svc) {
-        return function (l) { return T.serviceName(l, svc); };
+        return function (l) { return T.name(l, svc); };
       })(s));
-      if (langs.length > 1 && T.serviceName("zh", s) === T.serviceName("en", s)) {
-        name.textContent = T.serviceName(langs[0], s);
+      if (langs.length > 1 && T.name("zh", s) === T.name("en", s)) {
+        name.textContent = T.name(langs[0], s);
       }
       tile.appendChild(name);
       var line = el("div", "figs");
@@ -256,15 +254,10 @@
     if (servicesTimer) { return; }
     servicesTimer = setTimeout(function () {
       servicesTimer = null;
-      var xhr = new XMLHttpRequest();
-      xhr.open("GET", "/api/v1/services", true);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.onload = function () {
-        if (xhr.status !== 200) { return; }
-        try { state.services = JSON.parse(xhr.responseText) || []; } catch (e) { return; }
+      QB.api("GET", "/services").then(function (list) {
+        state.services = list || [];
         renderServices();
-      };
-      xhr.send();
+      }, function () {});
     }, 250);
   }
 
@@ -297,6 +290,7 @@
       service_id: d.ticket ? d.ticket.service_id : "",
       counter_id: d.counter ? d.counter.id : "",
       counter_name: d.counter ? d.counter.name : "",
+      counter_names: d.counter ? d.counter.names : null,
       recall: !!d.recall
     };
   }
@@ -454,9 +448,9 @@
     var num = String(c.number || "");
     if (lang === "zh") {
       var said = num.replace(/\d/g, function (d) { return ZH_DIGITS.charAt(+d); });
-      return "请 " + said + " 号到 " + T.counterZh(c.counter_name);
+      return "请 " + said + " 号到 " + T.counter("zh", c);
     }
-    return "Number " + num.split("").join(" ") + ", please go to " + (c.counter_name || "the counter");
+    return "Number " + num.split("").join(" ") + ", please go to " + (T.counter("en", c) || "the counter");
   }
 
   function say(text, lang, done) {
@@ -464,7 +458,7 @@
     var v = voiceFor(lang);
     if (!ss || !window.SpeechSynthesisUtterance || !v.ok) { done(); return; }
     var u = new SpeechSynthesisUtterance(text);
-    u.lang = lang === "zh" ? "zh-CN" : "en-US";
+    u.lang = lang === "zh" ? T.tag("zh") : "en-US";
     if (v.voice) { u.voice = v.voice; }
     u.rate = 0.9;
     var finished = false;
@@ -593,8 +587,8 @@
   applyLabels();
   renderAll(false);
   window.addEventListener("resize", function () { renderRecent(); });
-  syncClock();
-  setInterval(syncClock, 10 * 60 * 1000);
+  QB.syncClock();
+  setInterval(QB.syncClock, 10 * 60 * 1000);
   tick();
   wireSound();
   probeSound();

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var T = window.QBText;
+  var T = QB.text.page("status");
   var LANG_KEY = "qb.lang";
   var token = location.pathname.replace(/\/+$/, "").split("/").pop() || "";
   var lang = pickLang();
@@ -28,6 +28,12 @@
   }
 
   function pickLang() {
+    // The kiosk passes the language its customer chose (?lang=en in the QR).
+    var m = /[?&]lang=(zh|en)\b/.exec(location.search);
+    if (m) {
+      store(LANG_KEY, m[1]);
+      return m[1];
+    }
     var saved = store(LANG_KEY);
     if (saved === "zh" || saved === "en") { return saved; }
     var nav = String(navigator.language || (navigator.languages && navigator.languages[0]) || "en").toLowerCase();
@@ -40,30 +46,15 @@
 
   function text(id, s) { $(id).textContent = s; }
 
-  // ---- requests ----------------------------------------------------------
-
-  function request(method, path, done) {
-    var xhr = new XMLHttpRequest();
-    xhr.open(method, path, true);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.onload = function () {
-      var body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) {}
-      done(xhr.status, body);
-    };
-    xhr.onerror = function () { done(0, null); };
-    xhr.send();
-  }
-
   function loadService(id) {
     if (!id || services[id]) { return; }
     services[id] = { id: id };
-    request("GET", "/api/v1/services/" + encodeURIComponent(id), function (st, s) {
-      if (st === 200 && s) {
+    QB.api("GET", "/services/" + encodeURIComponent(id)).then(function (s) {
+      if (s) {
         services[id] = s;
         render();
       }
-    });
+    }, function () {});
   }
 
   // ---- progress ----------------------------------------------------------
@@ -83,8 +74,8 @@
 
   // ---- rendering ---------------------------------------------------------
 
-  function counterSay(name) {
-    return lang === "zh" ? T.counterZh(name) : (name || "");
+  function counterSay(v) {
+    return T.counter(lang, v);
   }
 
   function setStatus(s) {
@@ -93,12 +84,13 @@
   }
 
   function renderStatic() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.documentElement.lang = T.tag(lang);
     var other = lang === "zh" ? "en" : "zh";
     var btn = $("lang");
     btn.textContent = T.t(lang, "langToggle");
-    btn.setAttribute("lang", other === "zh" ? "zh-CN" : "en");
-    btn.setAttribute("aria-label", other === "zh" ? "切换到中文" : "Switch to English");
+    btn.setAttribute("lang", T.tag(other));
+    // The name starts with the visible word, in the language it is written in.
+    btn.setAttribute("aria-label", T.t(lang, "langToggle") + " · " + T.t(other, "switchTo"));
     text("loadingText", t("loading"));
     text("yourNumber", t("yourNumber"));
     text("keep", t("keepOpen"));
@@ -133,7 +125,8 @@
     setStatus(v.status);
     text("number", v.number);
     var svc = services[v.service_id];
-    text("service", svc && svc.name ? T.serviceName(lang, svc) : (v.service_name || ""));
+    text("service", svc && svc.name ? T.name(lang, svc) : (v.service_name || ""));
+    text("heading", t("ticketHeading", { num: v.number }));
 
     var waiting = v.status === "waiting";
     var called = v.status === "called";
@@ -148,13 +141,7 @@
       var ahead = v.ahead || 0;
       var a = $("ahead");
       a.setAttribute("data-ahead", String(ahead));
-      if (ahead === 0) {
-        a.textContent = t("aheadNext");
-      } else if (ahead === 1 && lang === "en") {
-        a.textContent = t("aheadOne");
-      } else {
-        a.textContent = t("aheadN", { n: ahead });
-      }
+      a.textContent = t("ahead", { n: ahead });
       $("ewt").textContent = ahead === 0 ? t("stayClose") : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds);
       var start = startAhead(ahead);
       // Being next is most of the way, not all of it: the call fills the screen.
@@ -165,14 +152,15 @@
       document.title = v.number + " · " + a.textContent;
     } else if (called) {
       text("turn", t("calledTitle"));
-      text("goto", v.counter_name ? t("calledGo", { c: counterSay(v.counter_name) }) : t("calledGoNow"));
+      text("goto", v.counter_name ? t("calledGo", { c: counterSay(v) }) : t("calledGoNow"));
+      text("missed", v.counter_name ? t("missed", { c: counterSay(v), num: v.number }) : t("missedNoCounter", { num: v.number }));
       document.title = t("yourTurnTitle", { num: v.number });
     } else {
       var title = "", body = "";
       switch (v.status) {
       case "serving":
         title = t("servingTitle");
-        body = v.counter_name ? t("servingAt", { c: counterSay(v.counter_name) }) : "";
+        body = v.counter_name ? t("servingAt", { c: counterSay(v) }) : "";
         break;
       case "done":
         title = t("doneTitle");
@@ -194,6 +182,24 @@
       text("finalText", body);
       document.title = v.number + " · " + title;
     }
+    announce(v);
+  }
+
+  // announce tells a screen reader what changed, once per change: the
+  // number and place while waiting, the counter when called.
+  var announced = "";
+  function announce(v) {
+    var s;
+    if (v.status === "waiting") {
+      s = t("ticketHeading", { num: v.number }) + " · " + $("ahead").textContent;
+    } else if (v.status === "called") {
+      s = t("calledTitle") + " " + $("goto").textContent;
+    } else {
+      s = $("finalTitle").textContent + " · " + $("finalText").textContent;
+    }
+    if (s === announced) { return; }
+    announced = s;
+    $("announce").textContent = s;
   }
 
   // ---- being called ------------------------------------------------------
@@ -247,13 +253,17 @@
     $("cancelYes").onclick = function () {
       var btn = $("cancelYes");
       btn.disabled = true;
-      request("DELETE", "/api/v1/status/" + encodeURIComponent(token), function (st, body) {
+      QB.api("DELETE", "/status/" + encodeURIComponent(token)).then(function (body) {
         btn.disabled = false;
-        if (st === 200 && body && body.number) {
+        if (body && body.number) {
           closeConfirm();
           apply(body);
           return;
         }
+        show("cancelErr", true);
+      }, function (err) {
+        btn.disabled = false;
+        var st = err.status;
         if (st === 404) {
           gone = true;
           render();
@@ -273,24 +283,24 @@
   // ---- start -------------------------------------------------------------
 
   function fetchStatus() {
-    request("GET", "/api/v1/status/" + encodeURIComponent(token), function (st, v) {
-      if (st === 404) {
+    QB.api("GET", "/status/" + encodeURIComponent(token)).then(function (v) {
+      // The live feed may already have sent something newer.
+      if (v && !gotLive) { apply(v); }
+    }, function (err) {
+      if (err.status === 404) {
         gone = true;
         render();
-        return;
       }
-      // The live feed may already have sent something newer.
-      if (st === 200 && v && !gotLive) { apply(v); }
     });
   }
 
   function loadBranch() {
-    request("GET", "/api/v1/settings", function (st, s) {
-      if (st === 200 && s && s.branch_name) {
+    QB.api("GET", "/settings").then(function (s) {
+      if (s && s.branch_name) {
         branch = s.branch_name;
         text("branch", branch);
       }
-    });
+    }, function () {});
   }
 
   var offlineTimer = null;

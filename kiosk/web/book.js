@@ -4,175 +4,9 @@
 'use strict';
 
 (function () {
-  // Every string of the page in both languages. A key missing from one of
-  // them would leave a half-translated screen; book_test.go reads both.
-  var STRINGS = {
-    zh: {
-      docTitle: '预约办理',
-      title: '预约办理',
-      stepService: '业务',
-      stepTime: '时间',
-      stepDetails: '信息',
-      stepOf: function (i, n) { return '第 ' + i + ' 步，共 ' + n + ' 步'; },
-      chooseService: '您要预约哪项业务？',
-      slotLength: function (m) { return '每次 ' + m + ' 分钟'; },
-      noServices: '目前没有可在线预约的业务，请直接到网点办理。',
-      changeService: '换一项业务',
-      chooseTime: '选择日期和时间',
-      tzBeijing: '时间为北京时间',
-      tzOther: function (name, tz) { return '时间为' + name + '（' + tz + '）'; },
-      daysLabel: '日期',
-      today: '今天',
-      tomorrow: '明天',
-      closed: '休息',
-      left: function (n) { return '剩 ' + n + ' 个'; },
-      full: '已满',
-      past: '已过',
-      slotAria: function (time, status) { return time + '，' + status; },
-      loadingTimes: '正在加载可预约时间…',
-      noSlots: '这一天不接受预约，请选择其他日期。',
-      noneLeft: '这一天已约满，请选择其他日期。',
-      yourDetails: '填写您的信息',
-      changeTime: '修改时间',
-      service: '业务',
-      date: '日期',
-      time: '时间',
-      name: '姓名',
-      phone: '电话号码',
-      phoneHint: '查看或取消预约时需要用到。',
-      privacy: '您的姓名和电话只用于这次预约。',
-      confirm: '确认预约',
-      booking: '正在预约…',
-      errName: '请填写您的姓名。',
-      errNameLong: '姓名最多 64 个字。',
-      errPhoneChars: '电话号码只能包含数字、空格、短横线和开头的 +。',
-      errPhoneLen: '请填写 6 到 15 位数字的电话号码。',
-      errCode: '请填写 8 位数字的预约码。',
-      booked: '预约成功',
-      codeLabel: '您的预约码',
-      qrAlt: function (code) { return '预约码 ' + code + ' 的二维码'; },
-      checkin: function (m) { return '请在预约时间前' + m + '分钟内到自助机凭此码签到'; },
-      keepCode: '请保存这个预约码（可以截图），签到和取消预约都要用到。',
-      addCalendar: '添加到日历',
-      bookAnother: '再预约一个',
-      changeOrCancel: '需要取消？管理我的预约',
-      manage: '管理我的预约',
-      manageIntro: '请输入预约码和预约时填写的电话号码。',
-      code: '预约码（8 位数字）',
-      find: '查找预约',
-      finding: '正在查找…',
-      bookingCode: function (code) { return '预约码 ' + code; },
-      status: '状态',
-      statusBooked: '已预约',
-      statusCheckedIn: '已签到',
-      statusNoShow: '已过期，未签到',
-      statusCancelled: '已取消',
-      cancelBooking: '取消这个预约',
-      cancelQuestion: '确定要取消这个预约吗？取消后这个时间会留给其他人。',
-      cancelYes: '是的，取消预约',
-      cancelNo: '保留预约',
-      cancelling: '正在取消…',
-      cancelledNow: '您的预约已取消。',
-      findOther: '查找其他预约',
-      backToBooking: '预约新的时间',
-      errNetwork: '无法连接到网点系统，请检查网络后再试一次。',
-      errSlotFull: '刚刚有人约了这个时间 — 请选择其他时间。',
-      errSlotPast: '这个时间刚刚过去了 — 请选择其他时间。',
-      errBookingLimit: '这个电话号码的未到期预约已达上限。请先在“管理我的预约”中取消一个，或使用其他号码。',
-      errRateLimited: '这个网络的预约次数太多了，请过一段时间再试。',
-      errNotBookable: '这项业务现在不能预约了，请选择其他业务。',
-      errUnknownCode: '没有找到与这个预约码和电话号码相符的预约，请检查后再试。',
-      errNotCancellable: '这个预约已签到或已过期，不能再取消。',
-      errGeneric: '抱歉，出了点问题，请再试一次。',
-      tryAgain: '再试一次',
-      chooseOther: '选择其他业务',
-      ok: '知道了'
-    },
-    en: {
-      docTitle: 'Book an appointment',
-      title: 'Book an appointment',
-      stepService: 'Service',
-      stepTime: 'Time',
-      stepDetails: 'Details',
-      stepOf: function (i, n) { return 'Step ' + i + ' of ' + n; },
-      chooseService: 'What would you like to book?',
-      slotLength: function (m) { return m + '-minute appointments'; },
-      noServices: 'Nothing can be booked online at the moment. Please visit the branch.',
-      changeService: 'Change service',
-      chooseTime: 'Choose a day and time',
-      tzBeijing: 'Times are Beijing time (Asia/Shanghai)',
-      tzOther: function (name, tz) { return 'Times are ' + name + ' (' + tz + ')'; },
-      daysLabel: 'Day',
-      today: 'Today',
-      tomorrow: 'Tomorrow',
-      closed: 'Closed',
-      left: function (n) { return n + ' left'; },
-      full: 'Full',
-      past: 'Passed',
-      slotAria: function (time, status) { return time + ', ' + status; },
-      loadingTimes: 'Loading times…',
-      noSlots: 'No appointments on this day. Please choose another day.',
-      noneLeft: 'This day is fully booked. Please choose another day.',
-      yourDetails: 'Your details',
-      changeTime: 'Change time',
-      service: 'Service',
-      date: 'Date',
-      time: 'Time',
-      name: 'Name',
-      phone: 'Phone number',
-      phoneHint: 'You need it to look up or cancel your booking.',
-      privacy: 'Your name and phone number are used for this booking only.',
-      confirm: 'Confirm booking',
-      booking: 'Booking…',
-      errName: 'Please enter your name.',
-      errNameLong: 'Your name can have at most 64 characters.',
-      errPhoneChars: 'Use only digits, spaces, dashes and a leading +.',
-      errPhoneLen: 'Enter a phone number with 6 to 15 digits.',
-      errCode: 'Enter the 8-digit booking code.',
-      booked: 'You are booked',
-      codeLabel: 'Your booking code',
-      qrAlt: function (code) { return 'QR code of booking code ' + code; },
-      checkin: function (m) { return 'Check in at the kiosk with this code from ' + m + ' minutes before your time'; },
-      keepCode: 'Keep this code (a screenshot is fine): you need it to check in and to cancel.',
-      addCalendar: 'Add to calendar',
-      bookAnother: 'Book another',
-      changeOrCancel: 'Need to cancel? Manage my booking',
-      manage: 'Manage my booking',
-      manageIntro: 'Enter your booking code and the phone number you booked with.',
-      code: 'Booking code (8 digits)',
-      find: 'Find my booking',
-      finding: 'Looking…',
-      bookingCode: function (code) { return 'Booking code ' + code; },
-      status: 'Status',
-      statusBooked: 'Booked',
-      statusCheckedIn: 'Checked in',
-      statusNoShow: 'Missed (not checked in)',
-      statusCancelled: 'Cancelled',
-      cancelBooking: 'Cancel this booking',
-      cancelQuestion: 'Cancel this booking? The time will be given to someone else.',
-      cancelYes: 'Yes, cancel it',
-      cancelNo: 'Keep my booking',
-      cancelling: 'Cancelling…',
-      cancelledNow: 'Your booking is cancelled.',
-      findOther: 'Find another booking',
-      backToBooking: 'Book an appointment',
-      errNetwork: 'We could not reach the branch. Check your connection and try again.',
-      errSlotFull: 'Someone just took that time — please pick another.',
-      errSlotPast: 'That time has just passed — please pick another.',
-      errBookingLimit: 'This phone number already has the most upcoming bookings allowed. Cancel one under “Manage my booking”, or use another number.',
-      errRateLimited: 'Too many bookings were made from this network. Please try again later.',
-      errNotBookable: 'This service can no longer be booked. Please choose another.',
-      errUnknownCode: 'No booking matches this code and phone number. Please check both.',
-      errNotCancellable: 'This booking is checked in or over, so it can no longer be cancelled.',
-      errGeneric: 'Sorry, something went wrong. Please try again.',
-      tryAgain: 'Try again',
-      chooseOther: 'Choose another service',
-      ok: 'OK'
-    }
-  };
+  var T = QB.text.page('book');
 
   var LOCALE = { zh: 'zh-CN', en: 'en-GB' };
-  var HTML_LANG = { zh: 'zh-Hans', en: 'en' };
   var LANG_KEY = 'queuebox.book.lang';
   var DAYS_SHOWN = 14;
   var BEIJING = ['Asia/Shanghai', 'Asia/Chongqing', 'Asia/Chungking', 'Asia/Harbin', 'PRC'];
@@ -184,7 +18,6 @@
     view: 'loading',
     settings: null,
     tz: undefined,
-    skew: 0, // the box's clock minus ours, so "today" is the branch's today
     services: {}, // every service by id, for names in "Manage my booking"
     bookable: [],
     service: null,
@@ -211,11 +44,7 @@
     return /^zh/i.test(nav) ? 'zh' : 'en';
   }
 
-  function t(key) {
-    var v = STRINGS[state.lang][key];
-    if (typeof v === 'function') return v.apply(null, Array.prototype.slice.call(arguments, 1));
-    return v === undefined ? key : v;
-  }
+  function t(key, vars) { return T.t(state.lang, key, vars); }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -224,34 +53,11 @@
     return e;
   }
 
-  // --- the box's API ---
+  // --- the box's API: QB.api, which also keeps QB.now() on the box's clock ---
 
-  function ApiError(status, code, message) {
-    this.status = status;
-    this.code = code;
-    this.message = message || '';
-  }
+  function api(method, path, body) { return QB.api(method, path, body); }
 
-  function api(method, path, body) {
-    var opts = { method: method, cache: 'no-store', credentials: 'same-origin', headers: {} };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch('/api/v1' + path, opts).then(function (res) {
-      var date = Date.parse(res.headers.get('Date') || '');
-      if (!isNaN(date)) state.skew = date - Date.now();
-      return res.json().then(null, function () { return null; }).then(function (data) {
-        if (res.ok) return data;
-        var e = (data && data.error) || {};
-        throw new ApiError(res.status, e.code || 'http_' + res.status, e.message);
-      });
-    }, function () {
-      throw new ApiError(0, 'network', '');
-    });
-  }
-
-  function serverNow() { return Date.now() + state.skew; }
+  function serverNow() { return QB.now(); }
 
   // --- dates and times, always in the branch's time zone ---
 
@@ -314,7 +120,7 @@
       var parts = new Intl.DateTimeFormat(LOCALE[state.lang], { timeZone: state.tz, timeZoneName: 'long' }).formatToParts(new Date());
       parts.forEach(function (p) { if (p.type === 'timeZoneName') name = p.value; });
     } catch (e) { /* keep the zone's id */ }
-    return t('tzOther', name, tz);
+    return t('tzOther', { name: name, tz: tz });
   }
 
   function serviceName(id) {
@@ -405,12 +211,13 @@
     renderErrors();
     renderAlert();
     var booking = state.view === 'manage';
-    $('to-manage').hidden = booking || state.view === 'loading';
+    // One way to manage a booking at a time: the confirmation has its own link.
+    $('to-manage').hidden = booking || state.view === 'loading' || state.view === 'done';
     $('to-book').hidden = !booking || !state.bookable.length;
   }
 
   function renderStatic() {
-    document.documentElement.lang = HTML_LANG[state.lang];
+    document.documentElement.lang = T.tag(state.lang);
     document.title = t('docTitle') + (state.settings && state.settings.branch_name ? ' · ' + state.settings.branch_name : '');
     document.querySelectorAll('[data-t]').forEach(function (e) {
       e.textContent = t(e.getAttribute('data-t'));
@@ -429,7 +236,7 @@
     steps.forEach(function (s, i) { if (s[0] === state.view) at = i; });
     $('steps').hidden = at < 0;
     if (at < 0) return;
-    $('steps').setAttribute('aria-label', t('stepOf', at + 1, steps.length));
+    $('steps').setAttribute('aria-label', t('stepOf', { i: at + 1, total: steps.length }));
     var list = $('steps-list');
     list.textContent = '';
     steps.forEach(function (s, i) {
@@ -450,7 +257,7 @@
       b.type = 'button';
       b.setAttribute('data-service-id', s.id);
       b.appendChild(el('span', 'choice-name', serviceName(s.id)));
-      b.appendChild(el('span', 'choice-meta', t('slotLength', s.slot_minutes)));
+      b.appendChild(el('span', 'choice-meta', t('slotLength', { m: s.slot_minutes })));
       b.addEventListener('click', function () { pickService(s); });
       box.appendChild(b);
     });
@@ -483,7 +290,8 @@
       b.appendChild(el('span', 'day-dow', top));
       b.appendChild(el('span', 'day-num', String(d.getUTCDate())));
       b.appendChild(el('span', 'day-mon', closed ? t('closed') : fmt('mon', { timeZone: 'UTC', month: 'short' }).format(d)));
-      b.setAttribute('aria-label', fmtDay(ymd) + (closed ? ', ' + t('closed') : ''));
+      // The spoken name starts with the words on the button ("Today, …").
+      b.setAttribute('aria-label', (i < 2 ? top + ', ' : '') + fmtDay(ymd) + (closed ? ', ' + t('closed') : ''));
       b.addEventListener('click', function () { pickDay(ymd); });
       box.appendChild(b);
     });
@@ -510,17 +318,22 @@
     }
     var now = serverNow();
     var free = 0;
+    var shown = 0;
     state.slots.forEach(function (s) {
-      var past = Date.parse(s.start) <= now;
-      var status = s.available > 0 ? t('left', s.available) : past ? t('past') : t('full');
-      var b = el('button', 'slot' + (s.available > 0 ? '' : past ? ' past' : ' full'));
+      // Times already gone are not choices: today's grid starts at the
+      // next time that can still be booked.
+      if (Date.parse(s.start) <= now) return;
+      shown++;
+      var status = s.available > 0 ? t('left', { n: s.available }) : t('full');
+      var b = el('button', 'slot' + (s.available > 0 ? '' : ' full'));
       b.type = 'button';
       b.setAttribute('data-start', s.start);
       b.disabled = !(s.available > 0);
       var time = fmtTime(s.start);
       b.appendChild(el('span', 'slot-time', time));
+      b.appendChild(el('span', 'qb-sr', ', '));
       b.appendChild(el('span', 'slot-left', status));
-      b.setAttribute('aria-label', t('slotAria', time, status));
+      b.setAttribute('aria-label', t('slotAria', { time: time, status: status }));
       if (state.slot && state.slot.start === s.start) b.classList.add('chosen');
       if (s.available > 0) {
         free++;
@@ -529,7 +342,7 @@
       box.appendChild(b);
     });
     note.hidden = free > 0;
-    note.textContent = state.slots.length === 0 ? t('noSlots') : t('noneLeft');
+    note.textContent = state.slots.length === 0 ? t('noSlots') : shown === 0 ? t('noneLeftToday') : t('noneLeft');
   }
 
   function summaryRows(dl, a) {
@@ -559,10 +372,10 @@
     var qr = $('qr');
     var src = '/api/v1/qr.png?text=' + encodeURIComponent(a.code);
     if (qr.getAttribute('src') !== src) qr.setAttribute('src', src);
-    qr.alt = t('qrAlt', a.code);
+    qr.alt = t('qrAlt', { code: a.code });
     summaryRows($('done-summary'), a);
     var early = state.settings.checkin_early_minutes > 0 ? state.settings.checkin_early_minutes : 15;
-    $('checkin-note').textContent = t('checkin', early);
+    $('checkin-note').textContent = t('checkin', { m: early });
     $('ics').href = '/api/v1/appointments/' + encodeURIComponent(a.code) + '/calendar.ics?phone=' + encodeURIComponent(state.booking.phone);
   }
 
@@ -575,7 +388,7 @@
     find.textContent = state.busy && !m ? t('finding') : t('find');
     if (!m) return;
     var a = m.appt;
-    $('m-result-code').textContent = t('bookingCode', a.code);
+    $('m-result-code').textContent = t('bookingCode', { code: a.code });
     summaryRows($('manage-summary'), a);
     var st = $('m-status');
     st.textContent = m.cancelled ? t('cancelledNow') : t('status') + ': ' + t(STATUS_KEYS[a.status] || 'statusBooked');
@@ -646,7 +459,7 @@
 
   // showProblem is the answer to an error no step handles itself.
   function showProblem(e, retry) {
-    if (e.code === 'network') showAlert('errNetwork', 'tryAgain', retry);
+    if (e.status === 0) showAlert('errNetwork', 'tryAgain', retry);
     else if (e.code === 'rate_limited') showAlert('errRateLimited', null, null);
     else showAlert('errGeneric', retry ? 'tryAgain' : null, retry);
   }

@@ -471,24 +471,32 @@ func testBookFullSlotDisabled(t *testing.T, browser context.Context) {
 	// Today's grid starts at the first time still ahead: passed times
 	// (from midnight, Beijing time) are not shown as a row of dead buttons.
 	today := p.slots("advice", bookDate(0))
-	var firstAhead string
-	for _, sl := range today {
-		if at, err := time.Parse(time.RFC3339, sl.Start); err == nil && at.After(time.Now().Add(time.Minute)) {
-			firstAhead = sl.Start
-			break
-		}
-	}
-	if len(today) > 0 && today[0].Start != firstAhead && firstAhead != "" {
+	if len(today) > 1 {
+		opened := time.Now()
 		p.click(fmt.Sprintf("[data-date=%q]", bookDate(0)))
-		p.waitFor(bookSlotReady(firstAhead))
-		if got := bookEval[string](p, `document.querySelector('#slots .slot').getAttribute('data-start')`); got != firstAhead {
-			t.Errorf("today's grid opens at %s, want the first time ahead %s", got, firstAhead)
+		p.waitFor(`document.getElementById('slots-loading').hidden`)
+		starts := bookEval[[]string](p, `[].map.call(document.querySelectorAll('#slots .slot'), function (b) { return b.getAttribute('data-start'); })`)
+		var ahead []string
+		for _, sl := range today {
+			if at, err := time.Parse(time.RFC3339, sl.Start); err == nil && at.After(opened.Add(-time.Minute)) {
+				ahead = append(ahead, sl.Start)
+			}
+		}
+		for _, st := range starts {
+			if at, _ := time.Parse(time.RFC3339, st); !at.After(opened.Add(-time.Minute)) {
+				t.Errorf("today's grid shows %s, which has passed", st)
+			}
+		}
+		if len(starts) > 0 && len(ahead) > 1 && starts[0] != ahead[0] && starts[0] != ahead[1] {
+			t.Errorf("today's grid opens at %s, want the first time ahead %s", starts[0], ahead[0])
 		}
 		if n := bookEval[int](p, `document.querySelectorAll('#slots .slot[disabled]').length`); n != 0 {
 			t.Errorf("today's grid has %d disabled buttons, want none (nothing is booked today)", n)
 		}
-		if got := p.text(fmt.Sprintf("#slots [data-start=%q]", firstAhead)); !strings.Contains(got, ",") {
-			t.Errorf("slot text %q runs the time and the status together", got)
+		if len(starts) > 0 {
+			if got := p.text(fmt.Sprintf("#slots [data-start=%q]", starts[0])); !strings.Contains(got, ",") {
+				t.Errorf("slot text %q runs the time and the status together", got)
+			}
 		}
 		p.click(fmt.Sprintf("[data-date=%q]", tomorrow))
 		p.waitFor(bookSlotReady(next.Start))

@@ -162,14 +162,14 @@ func TestCheckin(t *testing.T) {
 	}
 	t.Cleanup(func() { fp.Close() })
 	b := startCheckinBox(t, func(c *config.Config) { c.Printer.URL = fp.URL() })
-	var firstCode string
+	var firstCode, firstNumber string
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T)
 	}{
-		{"Keypad", func(t *testing.T) { firstCode = testCheckinKeypad(t, e, b) }},
+		{"Keypad", func(t *testing.T) { firstCode, firstNumber = testCheckinKeypad(t, e, b) }},
 		{"Scanner", func(t *testing.T) { testCheckinScanner(t, e, b) }},
-		{"Reasons", func(t *testing.T) { testCheckinReasons(t, e, b, firstCode) }},
+		{"Reasons", func(t *testing.T) { testCheckinReasons(t, e, b, firstCode, firstNumber) }},
 		{"IdleGoesHome", func(t *testing.T) { testCheckinIdle(t, e, b) }},
 		// Moves the clock on: keep it after the cases that need 09:50.
 		{"TooLateOffersWalkIn", func(t *testing.T) { testCheckinTooLate(t, e, b) }},
@@ -180,8 +180,8 @@ func TestCheckin(t *testing.T) {
 	}
 }
 
-func testCheckinKeypad(t *testing.T, e *env, b *checkinBox) string {
-	code := b.book(t, 10*time.Minute) // 10:00, check-in open since 09:45
+func testCheckinKeypad(t *testing.T, e *env, b *checkinBox) (code, number string) {
+	code = b.book(t, 10*time.Minute) // 10:00, check-in open since 09:45
 	k := openOn(t, e, b)
 	k.waitFor(homeReady + ` && !!document.querySelector('[data-checkin]')`)
 	if got := k.text("[data-checkin] .tile-name"); got != "我有预约" {
@@ -223,7 +223,7 @@ func testCheckinKeypad(t *testing.T, e *env, b *checkinBox) string {
 	}
 	k.do(chromedp.Click(chromedp.CSS("[data-key=submit]")))
 	k.waitFor(ticketShown)
-	number := k.text("[data-ticket-number]")
+	number = k.text("[data-ticket-number]")
 	if !strings.HasPrefix(number, "P") {
 		t.Errorf("checked-in ticket %q, want an advice (P) number", number)
 	}
@@ -239,7 +239,7 @@ func testCheckinKeypad(t *testing.T, e *env, b *checkinBox) string {
 	}
 	checkinShot(k, "ticket")
 	k.checkNoProblems()
-	return code
+	return code, number
 }
 
 func testCheckinScanner(t *testing.T, e *env, b *checkinBox) {
@@ -264,7 +264,7 @@ func testCheckinScanner(t *testing.T, e *env, b *checkinBox) {
 	k.checkNoProblems()
 }
 
-func testCheckinReasons(t *testing.T, e *env, b *checkinBox, checkedIn string) {
+func testCheckinReasons(t *testing.T, e *env, b *checkinBox, checkedIn, checkedInAs string) {
 	early := b.book(t, 70*time.Minute) // 11:00, check-in from 10:45
 	cancelled := b.book(t, 25*time.Minute)
 	if st, body := b.box.Do(nil, "POST", "/api/v1/appointments/"+cancelled+"/cancel", map[string]string{"phone": b.phoneOf(b.phone)}, nil); st != 200 {
@@ -284,7 +284,8 @@ func testCheckinReasons(t *testing.T, e *env, b *checkinBox, checkedIn string) {
 	}{
 		{"too early", early, "too_early", []string{"现在签到还太早 — 请在 10:45 以后再来", "It is too early to check in — please come back after 10:45"}, `[data-index="0"]`},
 		{"unknown", unknown, "unknown_code", []string{"找不到这个预约码 — 请核对", "We can't find this code — please check it"}, `[data-index="0"]`},
-		{"already checked in", checkedIn, "already_checked_in", []string{"您已经签到 — 请留意叫号屏", "You are already checked in — please watch the display"}, `[data-index="0"]`},
+		// The number is said again: the customer may have lost the slip.
+		{"already checked in", checkedIn, "already_checked_in", []string{"您已经签到，号码是 " + checkedInAs + " — 请留意叫号屏", "You are already checked in as number " + checkedInAs + " — please watch the display"}, `[data-index="0"]`},
 		{"cancelled", cancelled, "appointment_cancelled", []string{"这个预约已经取消", "This appointment was cancelled"}, "[data-walkin-service=advice]"},
 	}
 	for i, tt := range tests {

@@ -648,7 +648,16 @@ func (s *Server) statusQR(c echo.Context) error {
 	if _, err := s.engine.Status(tok); err != nil {
 		return err
 	}
-	kiosk.QRPNG(c.Response(), s.statusURL(tok), 320)
+	// The kiosk passes its customer's language, so the phone opens in it.
+	u := s.statusURL(tok)
+	switch lang := c.QueryParam("lang"); lang {
+	case "":
+	case "zh", "en":
+		u += "?lang=" + lang
+	default:
+		return errInvalid.with("lang must be zh or en")
+	}
+	kiosk.QRPNG(c.Response(), u, 320)
 	return nil
 }
 

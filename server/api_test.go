@@ -271,7 +271,7 @@ func TestErrorCatalogue(t *testing.T) {
 			a := h.book(t, h.slotIn(15*time.Minute), "13900000006")
 			h.do("POST", "/api/v1/checkin", kiosk, `{"code":"`+a.Code+`"}`).want(t, http.StatusCreated)
 			return h.do("POST", "/api/v1/checkin", kiosk, `{"code":"`+a.Code+`"}`)
-		}, 409, "already_checked_in", ""},
+		}, 409, "already_checked_in", "checked in as P"},
 		{"appointment_cancelled", func() apiResponse {
 			a := h.book(t, h.slotIn(7*time.Hour), "13900000007")
 			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000007"}`).want(t, http.StatusOK)

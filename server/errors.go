@@ -125,6 +125,10 @@ func toAPIError(err error) *APIError {
 	if errors.As(err, &early) {
 		return errTooEarly.with("too early to check in: come back after %s", early.Local)
 	}
+	var checkedIn *queue.CheckedInError
+	if errors.As(err, &checkedIn) {
+		return errAlreadyCheckedIn.with("this appointment is already checked in as %s", checkedIn.Number)
+	}
 	var ve *queue.ValidationError
 	if errors.As(err, &ve) {
 		return errInvalid.with("%s %s", ve.Field, ve.Reason)

@@ -1,8 +1,13 @@
 // Appointment check-in: the customer types the 8-digit booking code on the
 // keypad, or holds the booking's QR code to a USB scanner, which "types" the
 // code and Enter like a keyboard. Registered through the kiosk's hook, so the
-// kiosk keeps the screens, idle reset and language around it.
-import { HTML_LANG, STRINGS } from './i18n.js';
+// kiosk keeps the screens, idle reset and language around it. A classic
+// script in the pages' dialect (assets/README.md), loaded after kiosk.js;
+// the body is not indented under the wrapper.
+(function () {
+'use strict';
+
+const T = QB.text.page('kiosk');
 
 const CODE_LEN = 8;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
@@ -27,24 +32,18 @@ const s = {
 // --- text ------------------------------------------------------------------
 
 // A text is a function of the language, so one message can be drawn in both.
-const str = (key, ...args) => lang => {
-  const v = STRINGS[lang][key];
-  return typeof v === 'function' ? v(...args) : v;
-};
+const str = (key, vars) => lang => T.t(lang, key, vars);
 
-function serviceName(svc, lang) {
-  const names = svc.names || {};
-  return names[lang] || names[HTML_LANG[lang]] || svc.name || svc.id;
-}
+function serviceName(svc, lang) { return T.name(lang, svc); }
 
 // The customer's language first; the other one under it for whoever stands
 // there and reads the other.
 function bilingual(el, text) {
   const cur = api.lang();
-  const langs = [cur, ...Object.keys(STRINGS).filter(l => l !== cur)];
+  const langs = [cur, ...QB.text.langs.filter(l => l !== cur)];
   el.replaceChildren(...langs.map((lang, i) => {
     const span = document.createElement('span');
-    span.lang = HTML_LANG[lang];
+    span.lang = T.tag(lang);
     span.className = i === 0 ? 'first' : 'second';
     span.textContent = text(lang);
     return span;
@@ -143,7 +142,7 @@ function render() {
     c.classList.toggle('next', !s.stale && s.view === 'keypad' && i === s.code.length);
   });
   ui.code.classList.toggle('stale', s.stale);
-  ui.spoken.textContent = t('checkinEntered', s.code);
+  ui.spoken.textContent = t('checkinEntered', { n: s.code.length, digits: s.code.split('').join(' ') });
 
   const keypad = s.view === 'keypad';
   // The message covers the keypad in place (CSS), so the code above it
@@ -172,7 +171,7 @@ function render() {
   }
   // Leaving is always possible, but beside a message whose own way forward
   // is going home it would be a second button saying the same.
-  ui.home.classList.toggle('is-away', !keypad && !!m?.goesHome);
+  ui.home.classList.toggle('is-away', !keypad && !!(m && m.goesHome));
 }
 
 // --- input -----------------------------------------------------------------
@@ -244,7 +243,7 @@ function newKey() {
 async function request(path, opts) {
   try {
     return await api.request(path, opts);
-  } catch {
+  } catch (e) {
     return null;
   }
 }
@@ -257,7 +256,7 @@ async function submit() {
   render();
   const r = await request('/api/v1/checkin', { method: 'POST', body: { code: s.code } });
   if (gen !== s.gen) return;
-  if (r && r.status === 201 && r.data?.number) {
+  if (r && r.ok && r.data && r.data.number) {
     finish();
     api.showTicket(r.data);
     return;
@@ -272,13 +271,14 @@ const GO_HOME = { label: str('back'), run: () => leave() };
 // explain turns a refused check-in into one sentence and one way forward.
 async function explain(r, gen) {
   let m;
-  const code = r?.code || '';
+  const code = (r && r.code) || '';
+  const said = (r && r.data && r.data.error && r.data.error.message) || '';
   if (!r || r.status >= 500 || r.status === 429) {
     m = { reason: 'failed', text: str('checkinFailed'), actions: [RETRY_CHECKIN] };
   } else if (code === 'too_early') {
     // The box says from when, in the branch's time: "… come back after 10:05".
-    const hhmm = (r.data?.error?.message || '').match(/\b(\d{1,2}:\d{2})\b/)?.[1] || '';
-    m = { reason: code, text: str('tooEarly', hhmm), actions: [GO_HOME], goesHome: true };
+    const hhmm = (said.match(/\b(\d{1,2}:\d{2})\b/) || [])[1];
+    m = { reason: code, text: hhmm ? str('tooEarlyAt', { hhmm }) : str('tooEarly'), actions: [GO_HOME], goesHome: true };
   } else if (code === 'too_late' || code === 'appointment_cancelled') {
     m = {
       reason: code, text: str(code === 'too_late' ? 'tooLate' : 'apptCancelled'), hint: str('walkInHint'),
@@ -286,7 +286,9 @@ async function explain(r, gen) {
     };
     if (gen !== s.gen) return;
   } else if (code === 'already_checked_in') {
-    m = { reason: code, text: str('alreadyCheckedIn'), actions: [GO_HOME], goesHome: true };
+    // The box names the ticket it was checked in as: say the number again.
+    const num = (said.match(/ as ([A-Za-z]*\d+)$/) || [])[1];
+    m = { reason: code, text: num ? str('alreadyCheckedInAs', { num }) : str('alreadyCheckedIn'), actions: [GO_HOME], goesHome: true };
   } else if (code === 'clock_untrusted') {
     m = { reason: code, text: str('errClock'), actions: [RETRY_CHECKIN] };
   } else if (code === 'unknown_code' || r.status === 400) {
@@ -304,21 +306,21 @@ async function explain(r, gen) {
 // service is offered; most branches have one or two.
 async function walkInActions() {
   const r = await request('/api/v1/services');
-  const list = r?.ok && Array.isArray(r.data) ? r.data.filter(v => v.slot_minutes > 0 && v.slot_capacity > 0) : [];
+  const list = r && r.ok && Array.isArray(r.data) ? r.data.filter(v => v.slot_minutes > 0 && v.slot_capacity > 0) : [];
   if (list.length === 0) {
     // Home has every service's tile: the customer picks there.
-    return [{ label: str('walkIn', ''), run: () => leave() }];
+    return [{ label: str('walkIn'), run: () => leave() }];
   }
   return list.map(svc => ({
     serviceId: svc.id,
-    label: lang => STRINGS[lang].walkIn(serviceName(svc, lang)),
+    label: lang => T.t(lang, 'walkInTo', { name: serviceName(svc, lang) }),
     run: () => walkIn(svc.id),
   }));
 }
 
 async function walkIn(serviceId) {
   if (s.busy) return;
-  if (s.walkInKey?.serviceId !== serviceId) s.walkInKey = { serviceId, key: newKey() };
+  if (!s.walkInKey || s.walkInKey.serviceId !== serviceId) s.walkInKey = { serviceId, key: newKey() };
   const gen = s.gen;
   const m = s.message;
   s.busy = true;
@@ -328,7 +330,7 @@ async function walkIn(serviceId) {
   if (gen !== s.gen) return;
   s.busy = false;
   s.pending = -1;
-  if (r && r.status === 201 && r.data?.number) {
+  if (r && r.ok && r.data && r.data.number) {
     finish();
     api.showTicket(r.data);
     return;
@@ -346,7 +348,7 @@ async function walkIn(serviceId) {
 }
 
 function runAction(i) {
-  const a = s.message?.actions[i];
+  const a = s.message && s.message.actions[i];
   if (a && !s.busy) a.run();
 }
 
@@ -376,7 +378,7 @@ function finish() {
   }
 }
 
-window.queueboxKiosk?.registerCheckin({
+if (window.queueboxKiosk) window.queueboxKiosk.registerCheckin({
   start(el, kioskAPI) {
     api = kioskAPI;
     if (root !== el) {
@@ -396,3 +398,4 @@ window.queueboxKiosk?.registerCheckin({
   render,
   stop: finish,
 });
+})();

@@ -1,16 +1,22 @@
 // The touchscreen kiosk: pick a service, get a ticket. Served by the box
-// itself, so it needs nothing from the internet.
-import { DEFAULT_LANG, HTML_LANG, STRINGS } from './i18n.js';
+// itself, so it needs nothing from the internet. A classic script in the
+// pages' dialect (assets/README.md); the body is not indented under the
+// wrapper.
+(function () {
+'use strict';
 
-const REFRESH_MS = 10_000;         // waiting counts go stale fast at a busy branch
-const REQUEST_TIMEOUT_MS = 8_000;  // a hung box must not freeze the screen
-const TICKET_MS = 15_000;          // ticket screen stays this long after the last touch
-const IDLE_MS = 30_000;            // any other screen returns home after this
-const LANG_IDLE_MS = 60_000;       // the next customer starts in the default language
-const INTENT_TTL_MS = 60_000;      // after this, whoever tapped has probably left
-const MAX_BACKOFF_MS = 5_000;      // the box is on the same LAN: asking often costs nothing
+const T = QB.text.page('kiosk');
+const DEFAULT_LANG = 'zh';
+
+const REFRESH_MS = 10000;         // waiting counts go stale fast at a busy branch
+const REQUEST_TIMEOUT_MS = 8000;  // a hung box must not freeze the screen
+const TICKET_MS = 15000;          // ticket screen stays this long after the last touch
+const IDLE_MS = 30000;            // any other screen returns home after this
+const LANG_IDLE_MS = 60000;       // the next customer starts in the default language
+const INTENT_TTL_MS = 60000;      // after this, whoever tapped has probably left
+const MAX_BACKOFF_MS = 5000;      // the box is on the same LAN: asking often costs nothing
 const PRINT_POLL_MS = 700;         // a healthy printer is done in about a second
-const PRINT_WATCH_MS = 8_000;      // then the customer needs an answer, not "printing…"
+const PRINT_WATCH_MS = 8000;      // then the customer needs an answer, not "printing…"
 
 const TOKEN_KEY = 'queuebox.kiosk.device';
 const LANG_KEY = 'queuebox.kiosk.lang';
@@ -40,10 +46,7 @@ const state = {
   printWatch: null,
 };
 
-const t = (key, ...args) => {
-  const v = STRINGS[state.lang][key];
-  return typeof v === 'function' ? v(...args) : v;
-};
+const t = (key, vars) => T.t(state.lang, key, vars);
 
 // --- pairing -------------------------------------------------------------
 
@@ -72,30 +75,23 @@ function showUnpaired() {
 
 // --- HTTP ----------------------------------------------------------------
 
-class Unreachable extends Error {}
+// unreachable is true for an error that means the box did not answer: the
+// kiosk shows "Reconnecting…" and tries again, the same wish with the same key.
+const unreachable = e => e instanceof QB.APIError && e.status === 0;
 
+// api asks the box and answers {status, ok, data, code}: the kiosk decides
+// on the status. Only a box that did not answer throws. A success whose body
+// was lost on the way is not a success we can show: that counts as no answer.
 async function api(path, { method = 'GET', body, auth = false, key } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (auth) headers.Authorization = 'Bearer ' + state.token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (key) headers['Idempotency-Key'] = key;
-  let res;
-  let data = null;
   try {
-    res = await fetch(path, {
-      method, headers, cache: 'no-store', credentials: 'omit',
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    const data = await QB.api(method, path, body, {
+      token: auth ? state.token : '', key, timeout: REQUEST_TIMEOUT_MS, needBody: true,
     });
-    data = await res.json().catch(() => null);
+    return { status: 200, ok: true, data, code: '' };
   } catch (e) {
-    throw new Unreachable(String(e));
+    if (unreachable(e)) throw e;
+    return { status: e.status, ok: false, data: e.data, code: e.code };
   }
-  if (res.ok && data === null && res.status !== 204) {
-    // A success whose body was lost on the way is not a success we can show.
-    throw new Unreachable('empty answer');
-  }
-  return { status: res.status, ok: res.ok, data, code: data?.error?.code || '' };
 }
 
 function newKey() {
@@ -109,8 +105,8 @@ function newKey() {
 function loadLang() {
   try {
     const saved = JSON.parse(localStorage.getItem(LANG_KEY) || 'null');
-    if (saved && STRINGS[saved.lang] && Date.now() - saved.at < LANG_IDLE_MS) return saved.lang;
-  } catch { /* a damaged entry just means the default */ }
+    if (saved && QB.text.langs.includes(saved.lang) && Date.now() - saved.at < LANG_IDLE_MS) return saved.lang;
+  } catch (e) { /* a damaged entry just means the default */ }
   return DEFAULT_LANG;
 }
 
@@ -119,7 +115,7 @@ function saveLang() {
 }
 
 function setLang(lang) {
-  if (!STRINGS[lang]) return;
+  if (!QB.text.langs.includes(lang)) return;
   state.lang = lang;
   saveLang();
   render();
@@ -140,19 +136,19 @@ function show(name) {
 }
 
 function render() {
-  document.documentElement.lang = HTML_LANG[state.lang];
+  document.documentElement.lang = T.tag(state.lang);
   for (const b of document.querySelectorAll('[data-lang]')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
   }
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
   for (const el of document.querySelectorAll('[data-both]')) bilingual(el, el.dataset.both);
-  $('branch').textContent = state.settings?.branch_name || '';
+  $('branch').textContent = (state.settings && state.settings.branch_name) || '';
   switch (state.screen) {
     case 'home': renderTiles(); break;
     case 'ticket': renderTicket(); break;
     case 'closed': renderClosed(); break;
     case 'error': renderError(); break;
-    case 'checkin': state.checkin?.render?.(); break;
+    case 'checkin': if (state.checkin && state.checkin.render) state.checkin.render(); break;
   }
 }
 
@@ -161,7 +157,7 @@ function goHome() {
   state.busy = false;
   state.ticket = null;
   state.error = null;
-  if (state.checkin?.stop) state.checkin.stop();
+  if (state.checkin && state.checkin.stop) state.checkin.stop();
   show(state.settings && !state.settings.open_now ? 'closed' : 'home');
 }
 
@@ -173,10 +169,7 @@ function idleHome() {
 
 // --- home ----------------------------------------------------------------
 
-function serviceName(s) {
-  const names = s.names || {};
-  return names[state.lang] || names[HTML_LANG[state.lang]] || s.name || s.id;
-}
+function serviceName(s) { return T.name(state.lang, s); }
 
 function ewtBand(sec) {
   if (!(sec > 0)) return { kind: 'none' };
@@ -189,8 +182,14 @@ function ewtBand(sec) {
   return { kind: 'range', lo, hi: lo + step };
 }
 
+// bandText words a band: "about 10–15 min".
+function bandText(b, lang = state.lang) {
+  const key = { none: 'bandNone', under: 'bandUnder', over: 'bandOver', range: 'bandRange' }[b.kind];
+  return T.t(lang, key, Object.assign({ n: b.hours }, b));
+}
+
 function tileStatus(s) {
-  return `${t('waiting', s.waiting || 0)} · ${t('band', ewtBand(s.ewt_seconds))}`;
+  return `${t('waiting', { n: s.waiting || 0 })} · ${bandText(ewtBand(s.ewt_seconds))}`;
 }
 
 function makeTile(cls) {
@@ -221,13 +220,13 @@ function renderTiles() {
       b.dataset.serviceId = s.id;
     }
     have.delete(s.id);
-    const pending = state.intent?.serviceId === s.id;
+    const pending = !!state.intent && state.intent.serviceId === s.id;
     const name = serviceName(s);
     const meta = pending ? t('pending') : tileStatus(s);
     b.querySelector('.tile-mark').textContent = s.prefix || '';
     b.querySelector('.tile-name').textContent = name;
     b.querySelector('.tile-meta').textContent = meta;
-    b.setAttribute('aria-label', pending ? `${name}, ${meta}` : t('tileLabel', name, meta));
+    b.setAttribute('aria-label', pending ? `${name}, ${meta}` : t('tileLabel', { name, status: meta }));
     b.classList.toggle('pending', pending);
     b.setAttribute('aria-busy', String(pending));
     wanted.push(b);
@@ -277,14 +276,14 @@ async function issue() {
   try {
     r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body: { service_id: intent.serviceId } });
   } catch (e) {
-    if (!(e instanceof Unreachable)) throw e;
+    if (!unreachable(e)) throw e;
     // Keep the intent: the reconnect loop sends it again with the same key.
     setOffline(true);
     scheduleRefresh(0);
     return;
   }
   if (state.intent !== intent) return; // the customer went home meanwhile
-  if (r.status === 201 && r.data?.number) {
+  if (r.ok && r.data && r.data.number) {
     state.intent = null;
     state.busy = false;
     showTicket(r.data);
@@ -316,12 +315,12 @@ function showError(message, action) {
 
 function bilingual(el, key) {
   el.replaceChildren();
-  const langs = [state.lang, ...Object.keys(STRINGS).filter(l => l !== state.lang)];
+  const langs = [state.lang, ...QB.text.langs.filter(l => l !== state.lang)];
   langs.forEach((lang, i) => {
     const span = document.createElement('span');
-    span.lang = HTML_LANG[lang];
+    span.lang = T.tag(lang);
     span.className = i === 0 ? 'first' : 'second';
-    span.textContent = STRINGS[lang][key];
+    span.textContent = T.t(lang, key);
     el.append(span);
   });
 }
@@ -342,7 +341,8 @@ function showTicket(tk) {
   state.ticket = tk;
   const img = $('ticket-qr');
   $('ticket-qr-box').hidden = !tk.token;
-  if (tk.token) img.src = '/t/' + encodeURIComponent(tk.token) + '/qr.png';
+  // The phone page opens in the language the customer chose here.
+  if (tk.token) img.src = '/t/' + encodeURIComponent(tk.token) + '/qr.png?lang=' + state.lang;
   else img.removeAttribute('src');
   state.ticketDeadline = Date.now() + TICKET_MS;
   show('ticket');
@@ -356,9 +356,9 @@ const PRINTER_DOWN = new Set(['offline', 'paper_out', 'cover_open']);
 
 function printState(tk) {
   const p = tk.print;
-  const v = typeof p === 'string' ? p : p?.state;
+  const v = typeof p === 'string' ? p : p && p.state;
   if (v === 'queued' || v === 'printing') {
-    return tk.printGaveUp || PRINTER_DOWN.has(tk.printer?.state) ? 'printFailed' : 'printing';
+    return tk.printGaveUp || PRINTER_DOWN.has(tk.printer && tk.printer.state) ? 'printFailed' : 'printing';
   }
   if (v === 'printed') return 'printed';
   // "none": the box no longer knows the job (it restarted): nothing prints.
@@ -378,17 +378,17 @@ function watchPrint(tk) {
     try {
       r = await api('/api/v1/tickets/' + encodeURIComponent(tk.id) + '/print', { auth: true });
     } catch (e) {
-      if (!(e instanceof Unreachable)) throw e;
+      if (!unreachable(e)) throw e;
       // Not answering now is not an answer: ask again until the deadline.
     }
     if (state.printWatch !== watch || state.ticket !== tk) return;
-    if (r?.ok && r.data?.print) {
+    if (r && r.ok && r.data && r.data.print) {
       tk.print = r.data.print;
       tk.printer = r.data.printer;
     }
     // A printer that is down may come back while the customer still
     // stands there: only the job's own end, or the deadline, stops the watch.
-    const v = typeof tk.print === 'string' ? tk.print : tk.print?.state;
+    const v = typeof tk.print === 'string' ? tk.print : tk.print && tk.print.state;
     const settled = v !== 'queued' && v !== 'printing';
     if (!settled && Date.now() >= watch.until) tk.printGaveUp = true;
     renderTicket();
@@ -414,10 +414,10 @@ function renderTicket() {
   $('ticket-number').setAttribute('aria-label', `${t('yourNumber')} ${tk.number}`);
   const svc = state.services.find(s => s.id === tk.service_id);
   $('ticket-service').textContent = svc ? serviceName(svc) : '';
-  $('ticket-ahead').textContent = t('ahead', tk.ahead || 0);
+  $('ticket-ahead').textContent = t('ahead', { n: tk.ahead || 0 });
   // "You are next" already says it; an estimate beside it would be noise.
-  $('ticket-ewt').textContent = tk.ahead > 0 ? t('ewt', ewtBand(tk.ewt_seconds || 1)) : '';
-  $('ticket-qr').alt = t('qrAlt', tk.number);
+  $('ticket-ewt').textContent = tk.ahead > 0 ? t('ewt', { band: bandText(ewtBand(tk.ewt_seconds || 1)) }) : '';
+  $('ticket-qr').alt = t('qrAlt', { num: tk.number });
   const ps = printState(tk);
   const line = $('ticket-print');
   line.hidden = !ps;
@@ -430,11 +430,11 @@ function renderTicket() {
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 function todayKey() {
-  const tz = state.settings?.timezone;
+  const tz = state.settings && state.settings.timezone;
   let wd;
   try {
     wd = new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone: tz || undefined }).format(new Date());
-  } catch {
+  } catch (e) {
     wd = new Intl.DateTimeFormat('en-US', { weekday: 'short' }).format(new Date());
   }
   return wd.slice(0, 3).toLowerCase();
@@ -448,10 +448,10 @@ function hoursText(spec) {
 }
 
 function renderClosed() {
-  const hours = state.settings?.hours || {};
+  const hours = (state.settings && state.settings.hours) || {};
   const today = todayKey();
   const h = hoursText(hours[today]);
-  $('closed-today').textContent = h ? t('today', h) : t('closedToday');
+  $('closed-today').textContent = h ? t('today', { h }) : t('closedToday');
   const body = $('hours-body');
   body.replaceChildren();
   for (const d of WEEK) {
@@ -459,7 +459,7 @@ function renderClosed() {
     if (d === today) tr.className = 'today';
     const th = document.createElement('th');
     th.scope = 'row';
-    th.textContent = t('days')[d];
+    th.textContent = t('day_' + d);
     const td = document.createElement('td');
     td.textContent = hoursText(hours[d]) || t('dayClosed');
     tr.append(th, td);
@@ -527,7 +527,7 @@ async function refreshLoop() {
       resumeIntent();
     }
   } catch (e) {
-    if (!(e instanceof Unreachable)) console.error(e);
+    if (!unreachable(e)) console.error(e);
     setOffline(true);
     state.backoff = Math.min(MAX_BACKOFF_MS, state.backoff ? state.backoff * 2 : 500);
     next = state.backoff;
@@ -557,7 +557,7 @@ async function refresh() {
   for (const r of [dev, settings, services]) {
     // The box answered but not as it should: for the customer that is the
     // same as not answering, and retrying is the way out.
-    if (!r.ok) throw new Unreachable('status ' + r.status);
+    if (!r.ok) throw new QB.APIError(0, 'offline', 'status ' + r.status);
   }
   state.settings = settings.data;
   state.services = Array.isArray(services.data) ? services.data : [];
@@ -583,7 +583,7 @@ function tick() {
   const now = Date.now();
   if (state.screen === 'ticket') {
     const left = Math.max(0, state.ticketDeadline - now);
-    $('countdown-text').textContent = t('countdown', Math.ceil(left / 1000));
+    $('countdown-text').textContent = t('countdown', { s: Math.ceil(left / 1000) });
     $('countdown-bar').style.width = (100 * left / TICKET_MS).toFixed(1) + '%';
     if (left === 0) idleHome();
     return;
@@ -642,3 +642,4 @@ function boot() {
 }
 
 boot();
+})();

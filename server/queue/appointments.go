@@ -86,6 +86,17 @@ func (e *TooEarlyError) Is(target error) bool {
 	return target == ErrTooEarly
 }
 
+// CheckedInError names the ticket an appointment was already checked in
+// as, so the kiosk can show the customer their number again.
+type CheckedInError struct {
+	Number string
+}
+
+func (e *CheckedInError) Error() string { return "already checked in as " + e.Number }
+func (e *CheckedInError) Is(target error) bool {
+	return target == ErrAlreadyCheckedIn
+}
+
 func slotKey(serviceID string, start time.Time) string {
 	return serviceID + "|" + strconv.FormatInt(start.Unix(), 10)
 }
@@ -351,11 +362,17 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 	e.expireApptsLocked(c, now)
 	a, ok := e.appts[code]
 	var fail error
+	var doneTicket string // checked in as a ticket no longer in the queue
 	switch {
 	case !ok:
 		fail = ErrUnknownCode
 	case a.Status == ApptCheckedIn:
 		fail = ErrAlreadyCheckedIn
+		if t, ok := e.active[a.TicketID]; ok {
+			fail = &CheckedInError{Number: t.Number}
+		} else {
+			doneTicket = a.TicketID
+		}
 	case a.Status == ApptCancelled:
 		fail = ErrApptCancelled
 	case a.Status == ApptNoShow:
@@ -381,6 +398,12 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		if errc != nil {
 			if err := e.wait(errc); err != nil {
 				return TicketView{}, err
+			}
+		}
+		if doneTicket != "" {
+			// Read outside the lock, like any store read.
+			if old, err := e.store.Ticket(doneTicket); err == nil {
+				fail = &CheckedInError{Number: old.Number}
 			}
 		}
 		return TicketView{}, fail

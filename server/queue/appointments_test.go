@@ -171,11 +171,18 @@ func TestCheckInWindow(t *testing.T) {
 	t.Run("twice", func(t *testing.T) {
 		f := apptFixture(t, at("10:50"))
 		a := book(t, f, at("11:00"), "13800000004")
-		if _, err := f.e.CheckIn(a.Code, "k"); err != nil {
+		v, err := f.e.CheckIn(a.Code, "k")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.e.CheckIn(a.Code, "k"); !errors.Is(err, queue.ErrAlreadyCheckedIn) {
+		_, err = f.e.CheckIn(a.Code, "k")
+		if !errors.Is(err, queue.ErrAlreadyCheckedIn) {
 			t.Errorf("second check-in: %v, want ErrAlreadyCheckedIn", err)
+		}
+		// The customer who checks in twice is told their number again.
+		var in *queue.CheckedInError
+		if !errors.As(err, &in) || in.Number != v.Number {
+			t.Errorf("second check-in: %v, want it to name ticket %s", err, v.Number)
 		}
 		if _, err := f.e.CheckIn("00000000", "k"); !errors.Is(err, queue.ErrUnknownCode) {
 			t.Errorf("unknown code: %v, want ErrUnknownCode", err)

@@ -1,24 +1,8 @@
-// Every customer-facing string of the kiosk, in both languages. A key missing
-// from one language is a half-translated screen: kiosk_test.go checks that
-// both maps have the same keys.
-
-export const DEFAULT_LANG = 'zh';
-
-export const HTML_LANG = { zh: 'zh-Hans', en: 'en' };
-
-const zhBand = b =>
-  b.kind === 'none' ? '无需等候'
-    : b.kind === 'under' ? `约 ${b.max} 分钟以内`
-      : b.kind === 'over' ? `约 ${b.hours} 小时以上`
-        : `约 ${b.lo}–${b.hi} 分钟`;
-
-const enBand = b =>
-  b.kind === 'none' ? 'no wait'
-    : b.kind === 'under' ? `under ${b.max} min`
-      : b.kind === 'over' ? `more than ${b.hours} hours`
-        : `about ${b.lo}–${b.hi} min`;
-
-export const STRINGS = {
+/*
+ * The kiosk's words in Chinese and English (shape: assets/README.md), for
+ * kiosk.js and checkin.js. The kiosk starts in Chinese.
+ */
+QB.text.define("kiosk", {
   zh: {
     langName: '中文',
     loading: '正在加载…',
@@ -27,28 +11,37 @@ export const STRINGS = {
     reconnecting: '正在重新连接…',
     reconnectingHint: '请稍候，连接恢复后即可继续取号。',
     choose: '请选择您要办理的业务',
-    waiting: n => (n === 0 ? '无人等候' : `${n} 人等候`),
-    band: zhBand,
+    waiting: { zero: '无人等候', other: '{n} 人等候' },
+    bandNone: '无需等候',
+    bandUnder: '约 {max} 分钟以内',
+    bandOver: '约 {hours} 小时以上',
+    bandRange: '约 {lo}–{hi} 分钟',
     pending: '正在取号…',
-    tileLabel: (name, status) => `${name}，${status}。点按取号`,
+    tileLabel: '{name}，{status}。点按取号',
     appointment: '我有预约',
     appointmentHint: '输入预约码签到',
     yourNumber: '您的号码',
-    ahead: n => (n === 0 ? '下一位就是您' : `前面还有 ${n} 人`),
-    ewt: b => (b.kind === 'none' ? '' : `预计等候${zhBand(b)}`),
+    ahead: { zero: '下一位就是您', other: '前面还有 {n} 人' },
+    ewt: '预计等候{band}',
     scanQR: '扫码在手机上查看进度',
-    qrAlt: n => `${n} 号的进度二维码`,
+    qrAlt: '{num} 号的进度二维码',
     printing: '正在打印…',
     printed: '已打印，请取走您的号票',
     printFailed: '打印机不可用 — 请扫描二维码',
     done: '完成',
-    countdown: s => `${s} 秒后返回首页`,
+    countdown: '{s} 秒后返回首页',
     closedTitle: '现在不在营业时间',
     closedHint: '暂不取号，请在营业时间内再来。',
-    today: h => `今天营业时间：${h}`,
+    today: '今天营业时间：{h}',
     closedToday: '今天休息',
     weekHours: '每周营业时间',
-    days: { mon: '星期一', tue: '星期二', wed: '星期三', thu: '星期四', fri: '星期五', sat: '星期六', sun: '星期日' },
+    day_mon: '星期一',
+    day_tue: '星期二',
+    day_wed: '星期三',
+    day_thu: '星期四',
+    day_fri: '星期五',
+    day_sat: '星期六',
+    day_sun: '星期日',
     dayClosed: '休息',
     allDay: '全天营业',
     errGeneric: '抱歉，暂时无法取号，请再试一次。',
@@ -59,23 +52,26 @@ export const STRINGS = {
     back: '返回首页',
     checkinTitle: '请输入 8 位预约码',
     checkinHint: '也可以把预约二维码对准扫码器',
-    checkinEntered: code => (code ? `已输入 ${code.length} 位：${code.split('').join(' ')}` : '尚未输入'),
+    checkinEntered: { zero: '尚未输入', other: '已输入 {n} 位：{digits}' },
     keypad: '数字键盘',
     keyClear: '清除',
     keyBack: '删除一位',
     keySubmit: '签到',
     checkinBusy: '正在签到…',
-    tooEarly: hhmm => (hhmm ? `现在签到还太早 — 请在 ${hhmm} 以后再来` : '现在签到还太早 — 请在接近预约时间时再来'),
+    tooEarlyAt: '现在签到还太早 — 请在 {hhmm} 以后再来',
+    tooEarly: '现在签到还太早 — 请在接近预约时间时再来',
     tooLate: '您的签到时间已过',
     apptCancelled: '这个预约已经取消',
     walkInHint: '您仍可以现场取号排队。',
-    walkIn: name => (name ? `改为现场取号：${name}` : '改为现场取号'),
+    walkInTo: '改为现场取号：{name}',
+    walkIn: '改为现场取号',
     alreadyCheckedIn: '您已经签到 — 请留意叫号屏',
+    alreadyCheckedInAs: '您已经签到，号码是 {num} — 请留意叫号屏',
     unknownCode: '找不到这个预约码 — 请核对',
     enterAgain: '重新输入',
     checkinFailed: '抱歉，暂时无法签到，请再试一次。',
     checkinStaff: '抱歉，这个预约无法在自助机签到，请联系工作人员。',
-    walkInClosed: '现在不在营业时间，暂不取号。',
+    walkInClosed: '现在不在营业时间，暂不取号。'
   },
   en: {
     langName: 'English',
@@ -85,28 +81,37 @@ export const STRINGS = {
     reconnecting: 'Reconnecting…',
     reconnectingHint: 'Please wait — you can take a ticket again as soon as we are back.',
     choose: 'Please choose a service',
-    waiting: n => (n === 0 ? 'No one waiting' : `${n} waiting`),
-    band: enBand,
+    waiting: { zero: 'No one waiting', other: '{n} waiting' },
+    bandNone: 'no wait',
+    bandUnder: 'under {max} min',
+    bandOver: { one: 'more than {hours} hour', other: 'more than {hours} hours' },
+    bandRange: 'about {lo}–{hi} min',
     pending: 'Getting your ticket…',
-    tileLabel: (name, status) => `${name}, ${status}. Tap to take a ticket`,
+    tileLabel: '{name}, {status}. Tap to take a ticket',
     appointment: 'I have an appointment',
     appointmentHint: 'Check in with your booking code',
     yourNumber: 'Your number',
-    ahead: n => (n === 0 ? 'You are next' : n === 1 ? '1 person ahead' : `${n} people ahead`),
-    ewt: b => (b.kind === 'none' ? '' : `Estimated wait: ${enBand(b)}`),
+    ahead: { zero: 'You are next', one: '{n} person ahead', other: '{n} people ahead' },
+    ewt: 'Estimated wait: {band}',
     scanQR: 'Scan to follow your turn on your phone',
-    qrAlt: n => `QR code to follow number ${n}`,
+    qrAlt: 'QR code to follow number {num}',
     printing: 'Printing your ticket…',
     printed: 'Your ticket is printed — please take it',
     printFailed: 'Printer unavailable — scan the QR code',
     done: 'Done',
-    countdown: s => `Back to the start in ${s} s`,
+    countdown: 'Back to the start in {s} s',
     closedTitle: 'We are closed now',
     closedHint: 'No tickets now. Please come back during opening hours.',
-    today: h => `Today: ${h}`,
+    today: 'Today: {h}',
     closedToday: 'Closed today',
     weekHours: 'Opening hours',
-    days: { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' },
+    day_mon: 'Monday',
+    day_tue: 'Tuesday',
+    day_wed: 'Wednesday',
+    day_thu: 'Thursday',
+    day_fri: 'Friday',
+    day_sat: 'Saturday',
+    day_sun: 'Sunday',
     dayClosed: 'Closed',
     allDay: 'Open all day',
     errGeneric: 'Sorry, we could not give you a ticket just now. Please try again.',
@@ -117,22 +122,25 @@ export const STRINGS = {
     back: 'Back to start',
     checkinTitle: 'Enter your 8-digit booking code',
     checkinHint: 'or hold the QR code of your booking to the scanner',
-    checkinEntered: code => (code ? `${code.length} of 8 digits entered: ${code.split('').join(' ')}` : 'No digits entered yet'),
+    checkinEntered: { zero: 'No digits entered yet', other: '{n} of 8 digits entered: {digits}' },
     keypad: 'Number keypad',
     keyClear: 'Clear',
     keyBack: 'Delete last digit',
     keySubmit: 'Check in',
     checkinBusy: 'Checking you in…',
-    tooEarly: hhmm => (hhmm ? `It is too early to check in — please come back after ${hhmm}` : 'It is too early to check in — please come back closer to your time'),
+    tooEarlyAt: 'It is too early to check in — please come back after {hhmm}',
+    tooEarly: 'It is too early to check in — please come back closer to your time',
     tooLate: 'Your check-in time has passed',
     apptCancelled: 'This appointment was cancelled',
     walkInHint: 'You can still join the queue as a walk-in.',
-    walkIn: name => (name ? `Take a walk-in ticket instead: ${name}` : 'Take a walk-in ticket instead'),
+    walkInTo: 'Take a walk-in ticket instead: {name}',
+    walkIn: 'Take a walk-in ticket instead',
     alreadyCheckedIn: 'You are already checked in — please watch the display',
+    alreadyCheckedInAs: 'You are already checked in as number {num} — please watch the display',
     unknownCode: "We can't find this code — please check it",
     enterAgain: 'Enter the code again',
     checkinFailed: 'Sorry, we could not check you in just now. Please try again.',
     checkinStaff: 'Sorry, this appointment cannot be checked in here. Please ask a member of staff.',
-    walkInClosed: 'We are closed now, so no tickets can be given.',
-  },
-};
+    walkInClosed: 'We are closed now, so no tickets can be given.'
+  }
+});

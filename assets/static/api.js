@@ -82,8 +82,8 @@
         reject(new APIError(xhr.status, e.code || "http_" + xhr.status,
           e.message || xhr.statusText || "request failed", data));
       };
-      xhr.onerror = function () { reject(new APIError(0, "offline", "the box cannot be reached")); };
-      xhr.ontimeout = function () { reject(new APIError(0, "timeout", "the box did not answer in time")); };
+      xhr.onerror = function () { reject(new APIError(0, "offline", "The box cannot be reached · 无法连接")); };
+      xhr.ontimeout = function () { reject(new APIError(0, "timeout", "The box did not answer in time · 连接超时")); };
       xhr.send(body === undefined || body === null ? null : JSON.stringify(body));
     });
   }

@@ -2,57 +2,11 @@
 // to build DOM nodes and to format durations.
 "use strict";
 
-const QB = (() => {
-  // Server clock minus this machine's clock, in ms. Waiting times are measured
-  // against the box's clock: a counter PC with a wrong clock must not show a
-  // customer as waiting for an hour, or for minus two minutes.
-  let skew = 0;
-
-  class APIError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-
-  function learnClock(res) {
-    const d = res.headers.get("Date");
-    if (!d) return;
-    // Date has one-second resolution; +500 ms centres the error.
-    const s = Date.parse(d) + 500 - Date.now();
-    if (Number.isFinite(s) && Math.abs(s - skew) > 2000) skew = s;
-  }
-
-  // api calls /api/v1 and returns the decoded JSON (null for 204). Errors are
-  // thrown as APIError; status 0 means the box could not be reached.
-  async function api(method, path, body) {
-    const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let res;
-    try {
-      res = await fetch("/api/v1" + path, init);
-    } catch (e) {
-      throw new APIError(0, "offline", "The box cannot be reached · 无法连接");
-    }
-    learnClock(res);
-    if (res.status === 204) return null;
-    const text = await res.text();
-    let data = null;
-    if (text) {
-      try { data = JSON.parse(text); } catch (e) { data = null; }
-    }
-    if (!res.ok) {
-      const e = (data && data.error) || {};
-      throw new APIError(res.status, e.code || "http_" + res.status, e.message || res.statusText || "request failed");
-    }
-    return data;
-  }
-
-  function now() { return Date.now() + skew; }
+(() => {
+  // The API client and the box's clock are the toolkit's (assets/api.js);
+  // what only the staff pages need is added to the same QB.
+  const QB = window.QB;
+  const now = QB.now;
 
   // secondsSince is the whole seconds from an RFC 3339 time to now (never negative).
   function secondsSince(iso) {
@@ -98,5 +52,59 @@ const QB = (() => {
     location.replace("/login/");
   }
 
-  return { api, APIError, now, secondsSince, duration, el, toLogin, logout };
+  // The staff pages are English with Chinese beside it ("Finish · 完成").
+  // Every run of Chinese is tagged lang="zh-CN", so a screen reader reads
+  // it with a Chinese voice: the static page once, whatever the scripts add
+  // as it comes. Elements that may only hold text are left alone.
+  const HAN = /[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+(?:[\s\d·、，。：；（）()]*[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+)*/g;
+  const TEXT_ONLY = new Set(["OPTION", "TITLE", "TEXTAREA", "SCRIPT", "STYLE"]);
+  const ZH = QB.text ? QB.text.tag("zh") : "zh-CN";
+
+  function tagText(node) {
+    const parent = node.parentElement;
+    if (!parent || TEXT_ONLY.has(parent.tagName)) return;
+    const s = node.nodeValue;
+    HAN.lastIndex = 0;
+    if (!HAN.test(s)) return;
+    const inZh = parent.closest("[lang]");
+    if (inZh && inZh.getAttribute("lang").startsWith("zh")) return;
+    const frag = document.createDocumentFragment();
+    let at = 0;
+    HAN.lastIndex = 0;
+    for (let m = HAN.exec(s); m; m = HAN.exec(s)) {
+      if (m.index > at) frag.append(s.slice(at, m.index));
+      const span = document.createElement("span");
+      span.lang = ZH;
+      span.textContent = m[0];
+      frag.append(span);
+      at = m.index + m[0].length;
+    }
+    if (at < s.length) frag.append(s.slice(at));
+    parent.replaceChild(frag, node);
+  }
+
+  function tagChinese(root) {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) found.push(n);
+    found.forEach(tagText);
+    // Attributes read aloud cannot hold a tag; they stay as written.
+  }
+
+  function watchChinese() {
+    tagChinese(document.body);
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === "characterData") tagText(r.target);
+        for (const n of r.addedNodes) {
+          if (n.nodeType === Node.TEXT_NODE) tagText(n);
+          else if (n.nodeType === Node.ELEMENT_NODE) tagChinese(n);
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  }
+  if (document.body) watchChinese();
+  else document.addEventListener("DOMContentLoaded", watchChinese);
+
+  Object.assign(QB, { secondsSince, duration, el, toLogin, logout, tagChinese });
 })();

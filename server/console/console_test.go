@@ -524,6 +524,13 @@ func TestConsole(t *testing.T) {
 	})
 }
 
+// openSection shows one section of the admin app, as its navigation does.
+func openSection(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#admin-nav a[data-section="`+id+`"]`)))
+	waitJS(t, ctx, `!document.getElementById("`+id+`").hidden && document.querySelectorAll("main section.admin-section:not([hidden])").length === 1`)
+}
+
 func TestAdmin(t *testing.T) {
 	t.Parallel()
 	box := servertest.Start(t, servertest.Options{})
@@ -536,7 +543,33 @@ func TestAdmin(t *testing.T) {
 	}
 	admin := adminClient(t, box)
 
+	t.Run("sections: one at a time, chosen by the address", func(t *testing.T) {
+		got := eval[[]string](t, ctx, `[...document.querySelectorAll("#admin-nav a")].map(a => a.dataset.section)`)
+		want := []string{"today", "services", "counters", "users", "devices", "settings", "backup"}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("navigation = %v, want %v", got, want)
+		}
+		// The first section opens by default and says what waits.
+		waitJS(t, ctx, `!document.getElementById("today").hidden && document.querySelectorAll("#today-services tr").length === 3`)
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			shot(t, "console-admin-today.png", png)
+		}
+		do(t, ctx, chromedp.Navigate(box.URL+"/admin/#settings"))
+		waitJS(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("settings").hidden && document.getElementById("services").hidden`)
+		if got := eval[string](t, ctx, `document.querySelector('#admin-nav [aria-current="page"]').dataset.section`); got != "settings" {
+			t.Errorf("current section in the navigation = %q, want settings", got)
+		}
+		openSection(t, ctx, "counters")
+		if got := eval[string](t, ctx, `document.activeElement.id`); got != "counters-h" {
+			t.Errorf("focus after opening counters is on %q, want its heading", got)
+		}
+		// Back returns to the section before.
+		do(t, ctx, chromedp.NavigateBack())
+		waitJS(t, ctx, `!document.getElementById("settings").hidden`)
+	})
+
 	t.Run("validation error next to the field", func(t *testing.T) {
+		openSection(t, ctx, "services")
 		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#svc-id"), "loans"),
 			chromedp.SendKeys(chromedp.CSS("#svc-prefix"), "a1"),
@@ -571,6 +604,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("counter serves the checked services", func(t *testing.T) {
+		openSection(t, ctx, "counters")
 		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#ctr-id"), "c9"),
 			chromedp.SendKeys(chromedp.CSS("#ctr-name"), "Counter 9"),
@@ -585,6 +619,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("settings: error next to the field, then saved", func(t *testing.T) {
+		openSection(t, ctx, "settings")
 		do(t, ctx,
 			setValue("#set-tz", "Mars/Olympus"),
 			setValue("#set-maxwait", "25"),
@@ -605,6 +640,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("service: staff guide, outcome codes and kiosk level", func(t *testing.T) {
+		openSection(t, ctx, "services")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#services-body tr[data-service-id="general"] button`)))
 		waitJS(t, ctx, `document.getElementById("svc-id").value === "general" && document.getElementById("svc-id").readOnly`)
 		do(t, ctx,
@@ -638,6 +674,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("settings: priority weights and check-in window", func(t *testing.T) {
+		openSection(t, ctx, "settings")
 		do(t, ctx,
 			setValue("#set-w2", "11"),
 			setValue("#set-w1", "0"),
@@ -686,6 +723,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("users: add, change role, disable", func(t *testing.T) {
+		openSection(t, ctx, "users")
 		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#usr-name"), "bob"),
 			chromedp.SendKeys(chromedp.CSS("#usr-pass"), "short"),
@@ -709,6 +747,7 @@ func TestAdmin(t *testing.T) {
 	})
 
 	t.Run("kiosk pairing link works", func(t *testing.T) {
+		openSection(t, ctx, "devices")
 		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#dev-name"), "Entrance kiosk"),
 			chromedp.Click(chromedp.CSS(`#device-form button[type="submit"]`)),

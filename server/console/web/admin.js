@@ -471,6 +471,33 @@
     }
   }
 
+  // --- today ---
+
+  // loadToday is the branch at a glance: who waits for what, which counters
+  // are open. It is refreshed each time the section is opened.
+  async function loadToday() {
+    const [services, counters, settings] = await Promise.all([
+      QB.api("GET", "/services"), QB.api("GET", "/counters"), QB.api("GET", "/settings")]);
+    $("today-services").replaceChildren(...(services || []).map((s) => QB.el("tr", { dataset: { serviceId: s.id } },
+      QB.el("td", { text: serviceText(s) }),
+      QB.el("td", { class: "num", text: String(s.waiting || 0) }),
+      QB.el("td", { text: s.waiting > 0 ? waitText(s.ewt_seconds) : "—" }))));
+    $("today-counters").replaceChildren(...(counters || []).map((c) => QB.el("tr", { dataset: { counterId: c.id } },
+      QB.el("td", { text: c.name }),
+      QB.el("td", {}, QB.el("span", { class: "tag" + (c.paused ? " bad" : ""), text: c.paused ? T.paused : T.open })))));
+    $("today-open").textContent = settings && settings.open_now ? T.openNow : T.closedNow;
+  }
+
+  function serviceText(s) {
+    const zh = s.names && s.names.zh;
+    return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
+  }
+
+  function waitText(sec) {
+    const words = QB.text.page("admin");
+    return `${words.waitRange("en", sec)} · ${words.waitRange("zh", sec)}`;
+  }
+
   // --- settings ---
 
   function buildHours() {
@@ -615,6 +642,9 @@
       loadSettings().catch(failed("settings-msg")),
     ]);
     document.body.dataset.ready = "1";
+    // Opening a section again shows it fresh.
+    QBAdmin.section("today", { load: loadToday });
+    QBAdmin.section("devices", { load: loadDevices });
   }
 
   init();

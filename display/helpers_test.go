@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"queuebox/server/servertest"
+
+	"queuebox/server/browsertest"
 )
 
 // js quotes s as a JavaScript string literal.
@@ -61,22 +61,10 @@ func pageText(ctx context.Context) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// shot saves a screenshot of the viewport under $TMPDIR/shots for a human to look at.
+// shot saves a screenshot for a human to look at and audits the state.
 func shot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := filepath.Join(os.TempDir(), "shots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot %s", p)
+	browsertest.Shot(t, ctx, name)
 }
 
 // requests records every URL the page asks for, websockets included, so a

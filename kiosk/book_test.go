@@ -191,20 +191,7 @@ func (p *bookPage) posted(path string) int {
 // "shots" folder in the temp dir.
 func (p *bookPage) shot(name string) {
 	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("QUEUEBOX_SHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "shots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		p.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "book-"+name+".png"), buf, 0o644); err != nil {
-		p.t.Fatal(err)
-	}
+	browsertest.Shot(p.t, p.ctx, "book-"+name)
 }
 
 // --- the box's side, through the API ---

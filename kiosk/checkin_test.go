@@ -3,8 +3,6 @@ package kiosk_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,8 @@ import (
 	"queuebox/server/config"
 	"queuebox/server/queue/queuetest"
 	"queuebox/server/servertest"
+
+	"queuebox/server/browsertest"
 )
 
 // The box's clock is set by hand: appointments "in ten minutes" must fall
@@ -114,20 +114,7 @@ func (k *kiosk) message() (reason, text string) {
 // the temp dir's "shots" folder, for people to look at.
 func checkinShot(k *kiosk, name string) {
 	k.t.Helper()
-	buf, err := chromedp.Run(k.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		k.t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("QUEUEBOX_SHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "shots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		k.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "checkin-"+name+".png"), buf, 0o644); err != nil {
-		k.t.Fatal(err)
-	}
+	browsertest.Shot(k.t, k.ctx, "checkin-"+name)
 }
 
 // queueTicket is a waiting ticket with what the check-in sets on it.
@@ -211,6 +198,19 @@ func testCheckinKeypad(t *testing.T, e *env, b *checkinBox) (code, number string
 	k.do(chromedp.Click(chromedp.CSS("[data-key=clear]")))
 	if got := eval[string](k, enteredDigits); got != "" {
 		t.Errorf("after Clear the display shows %q", got)
+	}
+	// A keyboard user who moves onto Back or Clear and presses Enter
+	// presses that key; it does not submit (nor lose the code).
+	k.do(chromedp.KeyEvent("12"))
+	eval[bool](k, `document.querySelector('[data-key=back]').focus(), true`)
+	k.do(chromedp.KeyEvent("\r"))
+	if got := eval[string](k, enteredDigits); got != "1" {
+		t.Errorf("Enter on a focused Back: display shows %q, want 1", got)
+	}
+	eval[bool](k, `document.querySelector('[data-key=clear]').focus(), true`)
+	k.do(chromedp.KeyEvent("\r"))
+	if got := eval[string](k, enteredDigits); got != "" {
+		t.Errorf("Enter on a focused Clear: display shows %q, want nothing", got)
 	}
 	k.tapCode(code[:5])
 	checkinShot(k, "keypad")

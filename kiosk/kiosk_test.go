@@ -8,8 +8,6 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -251,20 +249,7 @@ func (k *kiosk) checkNoProblems() {
 // "shots" folder in the temp dir.
 func (k *kiosk) shot(name string) {
 	k.t.Helper()
-	buf, err := chromedp.Run(k.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		k.t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("QUEUEBOX_SHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "shots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		k.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "kiosk-"+name+".png"), buf, 0o644); err != nil {
-		k.t.Fatal(err)
-	}
+	browsertest.Shot(k.t, k.ctx, "kiosk-"+name)
 }
 
 func decodeQR(t testing.TB, pngBytes []byte) string {

@@ -290,8 +290,8 @@
       b.appendChild(el('span', 'day-dow', top));
       b.appendChild(el('span', 'day-num', String(d.getUTCDate())));
       b.appendChild(el('span', 'day-mon', closed ? t('closed') : fmt('mon', { timeZone: 'UTC', month: 'short' }).format(d)));
-      // The spoken name starts with the words on the button ("Today, …").
-      b.setAttribute('aria-label', (i < 2 ? top + ', ' : '') + fmtDay(ymd) + (closed ? ', ' + t('closed') : ''));
+      // The spoken name is the words on the button, then the whole date.
+      b.appendChild(el('span', 'qb-sr', ', ' + fmtDay(ymd)));
       b.addEventListener('click', function () { pickDay(ymd); });
       box.appendChild(b);
     });
@@ -333,7 +333,6 @@
       b.appendChild(el('span', 'slot-time', time));
       b.appendChild(el('span', 'qb-sr', ', '));
       b.appendChild(el('span', 'slot-left', status));
-      b.setAttribute('aria-label', t('slotAria', { time: time, status: status }));
       if (state.slot && state.slot.start === s.start) b.classList.add('chosen');
       if (s.available > 0) {
         free++;

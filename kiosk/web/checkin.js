@@ -27,6 +27,7 @@ const s = {
   walkInKey: null, // one walk-in wish, one ticket, however often it is retried
   gen: 0,          // bumped when the kiosk leaves: late answers are dropped
   listening: false,
+  typed: 0,        // keys typed since the focus last moved
 };
 
 // --- text ------------------------------------------------------------------
@@ -188,10 +189,25 @@ function onKeyDown(e) {
   else if (e.key === 'Backspace') key = 'back';
   else if (e.key === 'Escape') key = 'clear';
   if (!key) return;
-  // Also keeps Enter from "clicking" whichever key the last tap focused.
   e.preventDefault();
+  if (key === 'submit') {
+    // Enter on a key the customer moved to with the keyboard (Tab) presses
+    // that key: Clear clears, Back deletes. Enter after typed digits is a
+    // scanner (or a typist) finishing a code, wherever the last tap left
+    // the focus: it submits.
+    const b = document.activeElement;
+    if (s.typed === 0 && b && b.dataset && b.dataset.key && ui && ui.box.contains(b)) {
+      if (!b.disabled) press(b.dataset.key);
+      return;
+    }
+  } else if (key !== 'clear') {
+    s.typed++;
+  }
   press(key);
 }
+
+// A new focus starts a new count of typed keys (see onKeyDown).
+function onFocusIn() { s.typed = 0; }
 
 // Some keyboards and scanners deliver Enter's keypress even when its
 // keydown was taken; a focused button would still take it as a click.
@@ -374,6 +390,7 @@ function finish() {
   if (s.listening) {
     document.removeEventListener('keydown', onKeyDown);
     document.removeEventListener('keypress', onKeyPress);
+    document.removeEventListener('focusin', onFocusIn);
     s.listening = false;
   }
 }
@@ -392,6 +409,7 @@ if (window.queueboxKiosk) window.queueboxKiosk.registerCheckin({
     if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
     document.addEventListener('keydown', onKeyDown);
     document.addEventListener('keypress', onKeyPress);
+    document.addEventListener('focusin', onFocusIn);
     s.listening = true;
     render();
   },

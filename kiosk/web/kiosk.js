@@ -196,10 +196,13 @@ function makeTile(cls) {
   const b = document.createElement('button');
   b.type = 'button';
   b.className = 'tile ' + cls;
-  for (const part of ['mark', 'name', 'meta']) {
+  for (const part of ['mark', 'name', 'meta', 'hint']) {
     const span = document.createElement('span');
     span.className = 'tile-' + part;
     if (part === 'mark') span.setAttribute('aria-hidden', 'true');
+    // What a tap does, for a screen reader; the name it reads starts with
+    // the words on the tile.
+    if (part === 'hint') span.className += ' sr-only';
     b.append(span);
   }
   return b;
@@ -226,7 +229,7 @@ function renderTiles() {
     b.querySelector('.tile-mark').textContent = s.prefix || '';
     b.querySelector('.tile-name').textContent = name;
     b.querySelector('.tile-meta').textContent = meta;
-    b.setAttribute('aria-label', pending ? `${name}, ${meta}` : t('tileLabel', { name, status: meta }));
+    b.querySelector('.tile-hint').textContent = pending ? '' : t('tileHint');
     b.classList.toggle('pending', pending);
     b.setAttribute('aria-busy', String(pending));
     wanted.push(b);

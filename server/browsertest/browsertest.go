@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -84,4 +85,29 @@ func New(t testing.TB, o Options) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// Shot saves a screenshot of the viewport as name.png under
+// $QUEUEBOX_SHOTS (default $TMPDIR/shots), for a human to look at, and
+// audits the same state for accessibility (CheckA11y): every state a test
+// shows a person is also checked for a screen reader and for contrast.
+func Shot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := os.Getenv("QUEUEBOX_SHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "shots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
+	CheckA11y(t, ctx, name)
 }

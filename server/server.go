@@ -203,7 +203,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		})
 	}
 	for _, c := range cfg.Counters {
-		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs})
+		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, Names: c.Names, ServiceIDs: c.ServiceIDs})
 	}
 	if err := queue.ValidateSeed(sc.settings, sc.services, sc.counters); err != nil {
 		var ve *queue.ValidationError

@@ -65,9 +65,11 @@ type Service struct {
 
 // Counter seeds a counter when the database is new.
 type Counter struct {
-	ID         string   `yaml:"id"`
-	Name       string   `yaml:"name"`
-	ServiceIDs []string `yaml:"service_ids"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Names are the counter's name per language (zh, en), as for services.
+	Names      map[string]string `yaml:"names"`
+	ServiceIDs []string          `yaml:"service_ids"`
 }
 
 // Printer is the ticket printer.

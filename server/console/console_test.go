@@ -346,6 +346,7 @@ func TestConsole(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-login.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-login")
 	})
 
 	t.Run("login, choose counter, call next, finish", func(t *testing.T) {
@@ -354,6 +355,7 @@ func TestConsole(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-chooser.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-chooser")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`[data-counter-id="c1"]`)))
 		waitJS(t, ctx, `document.getElementById("conn").dataset.state === "live" && document.querySelectorAll("#waiting li").length === 6`)
 		if got := text(t, ctx, "#next-reason"); !strings.Contains(got, overdue.Number) || !strings.Contains(got, "30-min cap") {
@@ -388,6 +390,7 @@ func TestConsole(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-called.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-called")
 		if got := s.ticket(t, overdue.ID); got.Status != "called" || got.CounterID != "c1" {
 			t.Fatalf("after call next: status %s at %q, want called at c1", got.Status, got.CounterID)
 		}
@@ -445,6 +448,7 @@ func TestConsole(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-transfer.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-transfer")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`[data-transfer-service="`+to+`"]`)))
 		waitNoCurrent(t, ctx)
 		waitJS(t, ctx, `/moved to/.test(document.getElementById("msg").textContent)`)
@@ -541,6 +545,7 @@ func TestAdmin(t *testing.T) {
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-admin.png", png)
 	}
+	browsertest.CheckA11y(t, ctx, "console-admin")
 	admin := adminClient(t, box)
 
 	t.Run("sections: one at a time, chosen by the address", func(t *testing.T) {
@@ -554,6 +559,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-admin-today.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-admin-today")
 		do(t, ctx, chromedp.Navigate(box.URL+"/admin/#settings"))
 		waitJS(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("settings").hidden && document.getElementById("services").hidden`)
 		if got := eval[string](t, ctx, `document.querySelector('#admin-nav [aria-current="page"]').dataset.section`); got != "settings" {
@@ -590,6 +596,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#services"))); err == nil {
 			shot(t, "console-admin-services.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-admin-services")
 
 		do(t, ctx,
 			setValue("#svc-prefix", ""),
@@ -651,6 +658,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#services"))); err == nil {
 			shot(t, "console2-admin-service.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console2-admin-service")
 		do(t, ctx, chromedp.Click(chromedp.CSS("#service-submit")))
 		waitJS(t, ctx, `/Saved/.test(document.getElementById("services-msg").textContent)`)
 		st, body := box.Do(admin, "GET", "/api/v1/services/general", nil, nil)
@@ -694,6 +702,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console2-admin-settings-error.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console2-admin-settings-error")
 		do(t, ctx, setValue("#set-w2", "2"))
 		waitJS(t, ctx, `document.querySelector('[data-error-for="priority_weights"]').textContent === ""`)
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)))
@@ -706,6 +715,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console2-admin-settings.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console2-admin-settings")
 		// Clearing every weight goes back to strict priority.
 		do(t, ctx,
 			setValue("#set-w2", ""), setValue("#set-w1", ""), setValue("#set-w0", ""),
@@ -757,6 +767,7 @@ func TestAdmin(t *testing.T) {
 		if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#devices"))); err == nil {
 			shot(t, "console-admin-devices.png", png)
 		}
+		browsertest.CheckA11y(t, ctx, "console-admin-devices")
 		link := eval[string](t, ctx, `document.getElementById("pairing-url").href`)
 		u, err := url.Parse(link)
 		if err != nil || u.Path != "/kiosk/" || u.Query().Get("device") == "" {
@@ -896,6 +907,32 @@ func TestConsoleMorning(t *testing.T) {
 	if got := text(t, ctx, "#shortcuts"); !strings.Contains(got, "park") || !strings.Contains(got, "call by number") || !strings.Contains(got, "new ticket") {
 		t.Errorf("shortcut list = %q, want park, call by number and new ticket", got)
 	}
+
+	t.Run("Space belongs to a focused button; shortcuts can be turned off", func(t *testing.T) {
+		// WCAG 2.1.4: with Pause focused, Space presses Pause and calls nobody.
+		eval[bool](t, ctx, `document.querySelector('[data-action="pause"]').focus(), true`)
+		keys(t, ctx, " ")
+		waitJS(t, ctx, `!document.getElementById("paused-banner").hidden`)
+		if got := eval[string](t, ctx, `document.getElementById("current").dataset.state`); got != "none" {
+			t.Errorf("Space on the focused Pause button also called a ticket (card state %q)", got)
+		}
+		waitJS(t, ctx, `!document.getElementById("console").dataset.busy && !document.querySelector('[data-action="pause"]').disabled`)
+		eval[bool](t, ctx, `document.querySelector('[data-action="pause"]').focus(), true`)
+		keys(t, ctx, " ")
+		waitJS(t, ctx, `document.getElementById("paused-banner").hidden && !document.getElementById("console").dataset.busy`)
+		// The waiting list is reachable with Tab (it scrolls).
+		if got := eval[string](t, ctx, `document.getElementById("waiting").getAttribute("tabindex")`); got != "0" {
+			t.Errorf("waiting list tabindex = %q, want 0", got)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#keys-on")))
+		eval[bool](t, ctx, `document.activeElement.blur(), true`)
+		keys(t, ctx, "p")
+		if !eval[bool](t, ctx, `document.getElementById("paused-banner").hidden`) {
+			t.Error("P paused the counter with single-key shortcuts off")
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#keys-on")))
+		eval[bool](t, ctx, `document.activeElement.blur(), true`)
+	})
 
 	t.Run("Space calls, the guide shows, F picks an outcome", func(t *testing.T) {
 		keys(t, ctx, " ")

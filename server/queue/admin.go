@@ -40,12 +40,29 @@ func ValidateService(s Service) error {
 			return invalid("outcome_codes", "each code must be 1–64 characters")
 		}
 	}
-	for lang, name := range s.Names {
+	if err := validateNames("names", s.Names); err != nil {
+		return err
+	}
+	for code, labels := range s.OutcomeLabels {
+		if !contains(s.OutcomeCodes, code) {
+			return invalid("outcome_labels."+code, "is not one of outcome_codes")
+		}
+		if err := validateNames("outcome_labels."+code, labels); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateNames checks names per language (field "names" gives errors
+// like "names.zh").
+func validateNames(field string, names map[string]string) error {
+	for lang, name := range names {
 		if !langPattern.MatchString(lang) {
-			return invalid("names."+lang, "is not a language code like zh or en")
+			return invalid(field+"."+lang, "is not a language code like zh or en")
 		}
 		if strings.TrimSpace(name) == "" || len(name) > 64 {
-			return invalid("names."+lang, "must be 1–64 characters")
+			return invalid(field+"."+lang, "must be 1–64 characters")
 		}
 	}
 	return nil
@@ -58,6 +75,9 @@ func ValidateCounter(c Counter) error {
 		return invalid("id", "must be 1–32 characters of a-z, 0-9 and -")
 	case strings.TrimSpace(c.Name) == "" || len(c.Name) > 64:
 		return invalid("name", "is required, at most 64 characters")
+	}
+	if err := validateNames("names", c.Names); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, id := range c.ServiceIDs {
@@ -97,6 +117,7 @@ func (e *Engine) PutService(s Service, create bool, actor string) (ServiceView, 
 		}
 	}
 	s.Names = copyNames(s.Names)
+	s.OutcomeLabels = copyLabels(s.OutcomeLabels)
 	if s.Position == 0 {
 		if exists {
 			s.Position = old.Position

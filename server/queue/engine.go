@@ -531,6 +531,7 @@ func copyCounter(c *Counter) *Counter {
 	cc := *c
 	// Never nil: the API promises a list, even an empty one.
 	cc.ServiceIDs = append(make([]string, 0, len(c.ServiceIDs)), c.ServiceIDs...)
+	cc.Names = copyNames(c.Names)
 	return &cc
 }
 

@@ -66,6 +66,10 @@ type Service struct {
 	Guide string `json:"guide,omitempty"`
 	// OutcomeCodes are the results staff pick from when finishing.
 	OutcomeCodes []string `json:"outcome_codes,omitempty"`
+	// OutcomeLabels words each outcome code for people, per language:
+	// code → language → label ("account_opened" → "zh" → "已开户"). A code
+	// without a label is shown as it is.
+	OutcomeLabels map[string]map[string]string `json:"outcome_labels,omitempty"`
 }
 
 // Bookable reports whether customers may book appointments for s.
@@ -73,10 +77,14 @@ func (s Service) Bookable() bool { return s.SlotMinutes > 0 && s.SlotCapacity > 
 
 // Counter is a desk where staff serve some services.
 type Counter struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	ServiceIDs []string `json:"service_ids"`
-	Paused     bool     `json:"paused"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Names are the counter's name per language, like a service's
+	// ("zh": "3 号窗口"): the lobby display and the phone say it in the
+	// customer's language.
+	Names      map[string]string `json:"names,omitempty"`
+	ServiceIDs []string          `json:"service_ids"`
+	Paused     bool              `json:"paused"`
 }
 
 // Serves reports whether c serves serviceID.
@@ -162,6 +170,7 @@ type StatusView struct {
 	Ahead        int               `json:"ahead"`
 	EWTSeconds   int               `json:"ewt_seconds"`
 	CounterName  string            `json:"counter_name"`
+	CounterNames map[string]string `json:"counter_names,omitempty"`
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`

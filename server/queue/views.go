@@ -95,6 +95,7 @@ func (e *Engine) statusLocked(t *Ticket) StatusView {
 	}
 	if c, ok := e.counters[t.CounterID]; ok && (t.Status == StatusCalled || t.Status == StatusServing) {
 		sv.CounterName = c.Name
+		sv.CounterNames = copyNames(c.Names)
 	}
 	return sv
 }
@@ -232,12 +233,24 @@ func (e *Engine) Service(id string) (ServiceView, error) {
 func (e *Engine) serviceViewLocked(s *Service) ServiceView {
 	v := ServiceView{Service: *s}
 	v.Names = copyNames(s.Names)
+	v.OutcomeLabels = copyLabels(s.OutcomeLabels)
 	if q := e.waiting[s.ID]; q != nil {
 		v.Waiting = q.n
 	}
 	// A new ticket would have everyone waiting ahead of it.
 	v.EWTSeconds = e.estimateWait(s.ID, v.Waiting)
 	return v
+}
+
+func copyLabels(m map[string]map[string]string) map[string]map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]map[string]string, len(m))
+	for k, v := range m {
+		c[k] = copyNames(v)
+	}
+	return c
 }
 
 func copyNames(m map[string]string) map[string]string {
@@ -323,7 +336,9 @@ type Call struct {
 	ServiceID string    `json:"service_id"`
 	CounterID string    `json:"counter_id"`
 	Counter   string    `json:"counter_name"`
-	Recall    bool      `json:"recall"`
+	// CounterNames are the counter's names per language, when it has them.
+	CounterNames map[string]string `json:"counter_names,omitempty"`
+	Recall       bool              `json:"recall"`
 }
 
 // DisplayView is the whole state of the lobby display.
@@ -356,7 +371,7 @@ func CallOf(ev Event) Call {
 		c.TicketID, c.Number, c.ServiceID, c.CounterID = ev.Ticket.ID, ev.Ticket.Number, ev.Ticket.ServiceID, ev.Ticket.CounterID
 	}
 	if ev.Counter != nil {
-		c.CounterID, c.Counter = ev.Counter.ID, ev.Counter.Name
+		c.CounterID, c.Counter, c.CounterNames = ev.Counter.ID, ev.Counter.Name, copyNames(ev.Counter.Names)
 	}
 	return c
 }

@@ -177,6 +177,8 @@
     f.elements.priority.value = String(s.priority || 0);
     f.elements.guide.value = s.guide || "";
     f.elements.outcome_codes.value = (s.outcome_codes || []).join(", ");
+    $("svc-outcome-labels").replaceChildren();
+    renderOutcomeLabels(s.outcome_labels);
     $("service-form-title").textContent = T.editServiceTitle(s.id);
     $("service-submit").textContent = T.saveService;
     $("service-cancel").hidden = false;
@@ -199,10 +201,54 @@
     f.reset();
     clearErrors(f);
     S.editService = null;
+    renderOutcomeLabels(null);
     f.elements.id.readOnly = false;
     $("service-form-title").textContent = T.addServiceTitle;
     $("service-submit").textContent = T.addService;
     $("service-cancel").hidden = true;
+  }
+
+  // namesFrom reads a form's names.zh and names.en over old's names:
+  // languages other than zh and en may come from the config file and stay.
+  function namesFrom(f, old) {
+    const names = Object.assign({}, old || {});
+    for (const lang of ["zh", "en"]) {
+      const v = f.elements["names." + lang].value.trim();
+      if (v) names[lang] = v; else delete names[lang];
+    }
+    return names;
+  }
+
+  // renderOutcomeLabels draws a row of label fields for each outcome code
+  // typed so far, keeping what was typed into rows that stay.
+  function renderOutcomeLabels(labels) {
+    const box = $("svc-outcome-labels");
+    const typed = {};
+    for (const i of box.querySelectorAll("input")) typed[i.name] = i.value;
+    const codes = splitCodes($("svc-outcomes").value);
+    box.hidden = codes.length === 0;
+    box.replaceChildren(...codes.map((code) => QB.el("div", { class: "label-row", dataset: { code } },
+      QB.el("code", { text: code }),
+      ...["en", "zh"].map((lang) => {
+        const name = `outcome_labels.${code}.${lang}`;
+        const id = `svc-ol-${code}-${lang}`.replace(/[^A-Za-z0-9_-]/g, "_");
+        const value = name in typed ? typed[name] : ((labels && labels[code] && labels[code][lang]) || "");
+        return QB.el("span", { class: "field" },
+          QB.el("label", { for: id, text: lang === "en" ? "English" : "中文" }),
+          QB.el("input", { id, name, value, maxlength: 64, lang: lang === "zh" ? "zh-CN" : "en" }));
+      }))));
+  }
+
+  function labelsFrom(f, codes) {
+    const out = {};
+    for (const code of codes) {
+      for (const lang of ["en", "zh"]) {
+        const i = f.elements[`outcome_labels.${code}.${lang}`];
+        const v = i ? i.value.trim() : "";
+        if (v) (out[code] = out[code] || {})[lang] = v;
+      }
+    }
+    return out;
   }
 
   async function saveService(e) {
@@ -210,12 +256,8 @@
     const f = e.currentTarget;
     clearErrors(f);
     const old = S.editService;
-    // Languages other than zh and en may come from the config file: keep them.
-    const names = Object.assign({}, (old && old.names) || {});
-    for (const lang of ["zh", "en"]) {
-      const v = f.elements["names." + lang].value.trim();
-      if (v) names[lang] = v; else delete names[lang];
-    }
+    const names = namesFrom(f, old && old.names);
+    const codes = splitCodes(f.elements.outcome_codes.value);
     const body = {
       id: f.elements.id.value.trim(),
       prefix: f.elements.prefix.value.trim(),
@@ -226,7 +268,8 @@
       slot_capacity: int(f.elements.slot_capacity.value),
       priority: int(f.elements.priority.value),
       guide: f.elements.guide.value.trim(),
-      outcome_codes: splitCodes(f.elements.outcome_codes.value),
+      outcome_codes: codes,
+      outcome_labels: labelsFrom(f, codes),
     };
     if (old) body.position = old.position;
     try {
@@ -268,12 +311,14 @@
     const rows = S.counters.map((c) => QB.el("tr", { dataset: { counterId: c.id } },
       QB.el("td", { text: c.id }),
       QB.el("td", { text: c.name }),
+      QB.el("td", { text: (c.names && c.names.zh) || "" }),
+      QB.el("td", { text: (c.names && c.names.en) || "" }),
       QB.el("td", { text: (c.service_ids || []).map(serviceLabel).join(", ") }),
       QB.el("td", {}, QB.el("span", { class: "tag", text: c.paused ? T.paused : T.open })),
       QB.el("td", {}, QB.el("div", { class: "row-actions" },
         QB.el("button", { type: "button", text: T.edit, onclick: () => editCounter(c) }),
         QB.el("button", { type: "button", class: "danger", text: T.del, onclick: (e) => twoStep(e.currentTarget, () => deleteCounter(c)) })))));
-    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 5, class: "muted", text: T.noCounters })));
+    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 7, class: "muted", text: T.noCounters })));
     $("counters-body").replaceChildren(...rows);
   }
 
@@ -292,6 +337,8 @@
     f.elements.id.value = c.id;
     f.elements.id.readOnly = true;
     f.elements.name.value = c.name;
+    f.elements["names.zh"].value = (c.names && c.names.zh) || "";
+    f.elements["names.en"].value = (c.names && c.names.en) || "";
     for (const i of f.querySelectorAll('input[name="service_ids"]')) i.checked = (c.service_ids || []).includes(i.value);
     $("counter-form-title").textContent = T.editCounterTitle(c.id);
     $("counter-submit").textContent = T.saveCounter;
@@ -318,6 +365,7 @@
     const body = {
       id: f.elements.id.value.trim(),
       name: f.elements.name.value.trim(),
+      names: namesFrom(f, old && old.names),
       service_ids: [...f.querySelectorAll('input[name="service_ids"]:checked')].map((i) => i.value),
       // A PUT replaces the whole counter: editing its name must not resume it.
       paused: !!(old && old.paused),
@@ -582,6 +630,7 @@
 
   $("service-form").addEventListener("submit", saveService);
   $("service-cancel").addEventListener("click", resetServiceForm);
+  $("svc-outcomes").addEventListener("input", () => renderOutcomeLabels(S.editService && S.editService.outcome_labels));
   $("counter-form").addEventListener("submit", saveCounter);
   $("counter-cancel").addEventListener("click", resetCounterForm);
   $("user-form").addEventListener("submit", addUser);

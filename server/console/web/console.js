@@ -126,6 +126,16 @@
     return (s && s.outcome_codes) || [];
   }
 
+  // outcomeLabel words an outcome code of t's service for people, in both
+  // languages as the admin labelled it ("Account opened · 已开户"); a code
+  // without labels is shown as it is.
+  function outcomeLabel(t, code) {
+    const s = t && S.services.get(t.service_id);
+    const l = (s && s.outcome_labels && s.outcome_labels[code]) || {};
+    const words = [l.en, l.zh].filter(Boolean);
+    return words.length ? words.join(" · ") : code;
+  }
+
   // hm shows a time as the branch's wall clock, whatever this PC's zone is.
   function hm(iso) {
     const d = new Date(iso);
@@ -665,7 +675,7 @@
       act(async () => {
         const t = await finishTicket(cur, code);
         setCurrent(null);
-        setMsg(code ? T.doneWith(t.number, code) : T.done(t.number), "ok");
+        setMsg(code ? T.doneWith(t.number, outcomeLabel(cur, code)) : T.done(t.number), "ok");
       });
     },
     noshow: () => act(async () => {
@@ -805,7 +815,7 @@
       S.outcome = { codes, resolve };
       $("outcome-list").replaceChildren(...codes.map((c, i) => QB.el("button", {
         type: "button", dataset: { outcome: c }, class: i === 0 ? "first" : "", onclick: () => chooseOutcome(i),
-      }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", c)));
+      }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", outcomeLabel(t, c))));
     });
   }
 
@@ -1085,6 +1095,20 @@
     return ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName) || target.isContentEditable;
   }
 
+  // Space belongs to whatever has the focus (a button, a link, the list):
+  // calling the next customer while Space presses a focused button would be
+  // two actions for one key (WCAG 2.1.4). With the focus on the page, or on
+  // "Call next" itself, Space calls.
+  function ownsSpace(target) {
+    if (!target || target === document.body || target.id === "next") return false;
+    return target.matches("button, a[href], summary, [role=button], [role=radio], [tabindex]");
+  }
+
+  // Staff may turn single-key shortcuts off (WCAG 2.1.4): then only the
+  // buttons and ordinary keyboard use act.
+  const KEYS_KEY = "qb.console.keys";
+  const keysOn = () => $("keys-on").checked;
+
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
     if (typing(e.target)) {
@@ -1101,10 +1125,12 @@
       if (/^[1-9]$/.test(k) && S.counters[+k - 1]) { e.preventDefault(); selectCounter(S.counters[+k - 1].id); }
       return;
     }
+    if (!keysOn()) return;
     if (S.panel && panelKey(k)) { e.preventDefault(); return; }
     const name = KEYS[k];
     if (!name) return;
-    // Space on a focused button would also click it: one key, one action.
+    if (k === " " && ownsSpace(e.target)) return;
+    // Space on the page would scroll it: one key, one action.
     e.preventDefault();
     if (e.repeat) return;
     // A key that moves focus into a field waits for its keyup, or its own
@@ -1113,7 +1139,9 @@
     else run(name);
   });
   document.addEventListener("keyup", (e) => {
-    if (e.key === " " && e.target && e.target.tagName === "BUTTON") e.preventDefault();
+    // Space already called on keydown: the focused "Call next" must not
+    // take the keyup as a second click.
+    if (e.key === " " && e.target && e.target.id === "next") e.preventDefault();
     if (focusOnKeyUp) {
       const name = focusOnKeyUp;
       focusOnKeyUp = "";
@@ -1148,6 +1176,11 @@
   $("appts").addEventListener("click", (e) => {
     const code = e.target.dataset && e.target.dataset.revertAppt;
     if (code) revertAppt(code);
+  });
+  $("keys-on").checked = localStorage.getItem(KEYS_KEY) !== "off";
+  $("keys-on").addEventListener("change", (e) => {
+    localStorage.setItem(KEYS_KEY, e.target.checked ? "on" : "off");
+    e.target.blur();
   });
 
   async function init() {

@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -285,6 +287,7 @@ func TestKiosk(t *testing.T) {
 		{"GoneServiceShowsFriendlyError", testGoneServiceShowsFriendlyError},
 		{"WrongClockShowsFriendlySentence", testWrongClockShowsFriendlySentence},
 		{"CheckinHookAndPrintStates", testCheckinHookAndPrintStates},
+		{"FourServicesKeepTheAppointmentTile", testFourServicesKeepTheAppointmentTile},
 		{"ClosedShowsHours", testClosedShowsHours},
 		{"ClosedWhileOnHome", testClosedWhileOnHome},
 		{"NoOutsideRequestsAndSmallPage", testNoOutsideRequestsAndSmallPage},
@@ -535,7 +538,11 @@ func testIdleGoesHomeInDefaultLanguage(t *testing.T, e *env) {
 	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
 	k.waitFor(ticketShown)
 	skip(14_000)
-	k.waitFor(`document.getElementById('countdown-text').textContent === 'Back to the start in 1 s'`)
+	k.waitFor(`document.getElementById('countdown-text').textContent.startsWith('Back to the start in 1 s')`)
+	// The last seconds are announced, and say that a touch keeps the number.
+	if got := k.text("#idle-note"); !strings.Contains(got, "Touch the screen to keep") {
+		t.Errorf("ticket screen before going home says %q, want that a touch keeps it", got)
+	}
 	skip(2_000)
 	k.waitFor(homeReady + ` && ` + tileName + ` === '综合业务'`)
 
@@ -676,6 +683,39 @@ func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
 	k.checkNoProblems()
 }
 
+// With four services (long names, in English) the "I have an appointment"
+// tile must still be on screen, whole, in portrait and in landscape.
+func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
+	b := e.box(false)
+	svc := map[string]any{"id": "business", "prefix": "C", "name": "Business accounts and foreign exchange",
+		"names": map[string]string{"zh": "对公业务与外汇", "en": "Business accounts and foreign exchange"}, "avg_service_seconds": 600}
+	if st, body := b.box.Do(b.admin, "POST", "/api/v1/services", svc, nil); st != 201 {
+		t.Fatalf("add service: %d %s", st, body)
+	}
+	t.Cleanup(func() { b.box.Do(b.admin, "DELETE", "/api/v1/services/business", nil, nil) })
+	k := open(t, e, false)
+	k.waitFor(homeReady + ` && document.querySelectorAll('[data-service-id]').length === 4 && !!document.querySelector('[data-checkin]')`)
+	whole := `(function () {
+  var r = document.querySelector('[data-checkin]').getBoundingClientRect();
+  return r.top >= 0 && r.bottom <= innerHeight && r.height >= 64;
+})()`
+	for _, lang := range []string{"zh", "en"} {
+		k.do(chromedp.Click(chromedp.CSS(`[data-lang=` + lang + `]`)))
+		k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
+		if !eval[bool](k, whole) {
+			t.Errorf("%s portrait: the appointment tile is not wholly on screen", lang)
+		}
+		k.shot("home-four-services-" + lang)
+		k.do(chromedp.EmulateViewport(1920, 1080, chromedp.EmulateLandscape, chromedp.EmulateTouch))
+		if !eval[bool](k, whole) {
+			t.Errorf("%s landscape: the appointment tile is not wholly on screen", lang)
+		}
+		k.shot("home-four-services-landscape-" + lang)
+	}
+	k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
+	k.checkNoProblems()
+}
+
 // The check-in flow is another script; a stand-in registers through the
 // same hook and hands the kiosk tickets whose print state varies.
 func testCheckinHookAndPrintStates(t *testing.T, e *env) {
@@ -752,10 +792,47 @@ func testClosedShowsHours(t *testing.T, e *env) {
 	if n := eval[int](k, `document.querySelectorAll('#screen-closed button, #screen-closed [data-service-id]').length`); n != 0 {
 		t.Errorf("closed screen offers %d buttons", n)
 	}
+	if !eval[bool](k, `document.getElementById('closed-next').hidden`) {
+		t.Errorf("closed every day, yet the screen says when it opens: %q", k.text("#closed-next"))
+	}
 	k.shot("closed")
 	if n := len(k.queue()); n != 0 {
 		t.Errorf("%d tickets while closed", n)
 	}
+
+	// Open only tomorrow (in the branch's zone): the screen says so.
+	st, body := k.box.Do(k.admin, "GET", "/api/v1/settings", nil, nil)
+	if st != 200 {
+		t.Fatalf("settings: %d %s", st, body)
+	}
+	var set map[string]any
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation(set["timezone"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := strings.ToLower(time.Now().In(loc).AddDate(0, 0, 1).Weekday().String()[:3])
+	hours := map[string]string{"mon": "", "tue": "", "wed": "", "thu": "", "fri": "", "sat": "", "sun": ""}
+	hours[tomorrow] = "09:30-12:00,13:00-17:00"
+	set["hours"] = hours
+	if st, body := k.box.Do(k.admin, "PUT", "/api/v1/settings", set, nil); st != 200 {
+		t.Fatalf("put settings: %d %s", st, body)
+	}
+	t.Cleanup(func() {
+		set["hours"] = map[string]string{"mon": "", "tue": "", "wed": "", "thu": "", "fri": "", "sat": "", "sun": ""}
+		k.box.Do(k.admin, "PUT", "/api/v1/settings", set, nil)
+	})
+	k.do(chromedp.Reload())
+	k.waitFor(closedShown + ` && !document.getElementById('closed-next').hidden`)
+	if got := k.text("#closed-next"); got != "明天 09:30 开始营业" {
+		t.Errorf("next opening = %q, want 明天 09:30 开始营业", got)
+	}
+	if got := eval[string](k, `document.activeElement.tagName`); got == "BODY" {
+		t.Errorf("focus is on the body after the screen changed, want the screen's heading")
+	}
+	k.shot("closed-opens-tomorrow")
 	k.checkNoProblems()
 }
 

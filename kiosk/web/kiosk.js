@@ -12,6 +12,7 @@ const REFRESH_MS = 10000;         // waiting counts go stale fast at a busy bran
 const REQUEST_TIMEOUT_MS = 8000;  // a hung box must not freeze the screen
 const TICKET_MS = 15000;          // ticket screen stays this long after the last touch
 const IDLE_MS = 30000;            // any other screen returns home after this
+const IDLE_WARN_MS = 10000;       // and says so this long before
 const LANG_IDLE_MS = 60000;       // the next customer starts in the default language
 const INTENT_TTL_MS = 60000;      // after this, whoever tapped has probably left
 const MAX_BACKOFF_MS = 5000;      // the box is on the same LAN: asking often costs nothing
@@ -127,12 +128,26 @@ const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin'];
 
 function show(name) {
   if (name !== 'ticket') stopPrintWatch();
+  const changed = state.screen !== name;
   state.screen = name;
   state.lastActivity = Date.now();
   for (const s of SCREENS) $('screen-' + s).hidden = s !== name;
   $('bar').hidden = name === 'loading';
+  $('idle-note').hidden = true;
   updateOverlay();
   render();
+  if (changed) focusScreen(name);
+}
+
+// focusScreen puts the focus at the top of a new screen, so a keyboard or
+// screen-reader user starts there instead of on the page's body (or on a
+// button of the screen just hidden). Touch users see no ring: a heading
+// taken programmatically draws none.
+function focusScreen(name) {
+  const screen = $('screen-' + name);
+  const target = screen.querySelector('h1, h2, [data-focus]') || screen;
+  if (!target.hasAttribute('tabindex')) target.tabIndex = -1;
+  target.focus({ preventScroll: true });
 }
 
 function render() {
@@ -348,6 +363,7 @@ function showTicket(tk) {
   if (tk.token) img.src = '/t/' + encodeURIComponent(tk.token) + '/qr.png?lang=' + state.lang;
   else img.removeAttribute('src');
   state.ticketDeadline = Date.now() + TICKET_MS;
+  state.ticketWarned = false;
   show('ticket');
   watchPrint(tk);
   tick();
@@ -450,10 +466,43 @@ function hoursText(spec) {
   return s.split(',').map(r => r.trim().replace('-', '–')).join(', ');
 }
 
+// nowInBranch is the weekday key and "HH:MM" of the box's clock in the
+// branch's time zone.
+function nowInBranch() {
+  const tz = (state.settings && state.settings.timezone) || undefined;
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(QB.now()));
+  } catch (e) {
+    parts = new Intl.DateTimeFormat('en-US', { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(QB.now()));
+  }
+  const p = {};
+  for (const x of parts) p[x.type] = x.value;
+  return { day: p.weekday.slice(0, 3).toLowerCase(), hm: p.hour + ':' + p.minute };
+}
+
+// nextOpening finds when the branch opens next from the weekly hours:
+// {in: 0 today, 1 tomorrow, …; day; at "HH:MM"}, or null if never.
+function nextOpening(hours, now) {
+  const start = WEEK.indexOf(now.day);
+  for (let i = 0; i < 8; i++) {
+    const day = WEEK[(start + i) % 7];
+    const ranges = (hours[day] || '').split(',').map(r => r.trim().split('-')[0]).filter(Boolean).sort();
+    const at = ranges.find(a => i > 0 || a > now.hm);
+    if (at) return { in: i, day, at };
+  }
+  return null;
+}
+
 function renderClosed() {
   const hours = (state.settings && state.settings.hours) || {};
   const today = todayKey();
   const h = hoursText(hours[today]);
+  const next = nextOpening(hours, nowInBranch());
+  const opens = !next ? '' : next.in === 0 ? t('opensToday', { at: next.at })
+    : next.in === 1 ? t('opensTomorrow', { at: next.at }) : t('opensOn', { day: t('day_' + next.day), at: next.at });
+  $('closed-next').textContent = opens;
+  $('closed-next').hidden = !opens;
   $('closed-today').textContent = h ? t('today', { h }) : t('closedToday');
   const body = $('hours-body');
   body.replaceChildren();
@@ -488,6 +537,7 @@ function showCheckin() {
     request: (path, opts = {}) => api(path, { ...opts, auth: true }),
     showTicket, home: goHome,
   });
+  focusScreen('checkin');
 }
 
 window.queueboxKiosk = {
@@ -587,13 +637,32 @@ function tick() {
   if (state.screen === 'ticket') {
     const left = Math.max(0, state.ticketDeadline - now);
     $('countdown-text').textContent = t('countdown', { s: Math.ceil(left / 1000) });
+    // The last seconds are said aloud too: with no printer this screen is
+    // all the customer gets, and a touch keeps it.
+    if (left > 0 && left <= IDLE_WARN_MS && !state.ticketWarned) {
+      state.ticketWarned = true;
+      $('idle-note').textContent = t('ticketKeep');
+      $('idle-note').hidden = false;
+    } else if (left > IDLE_WARN_MS && state.ticketWarned) {
+      state.ticketWarned = false;
+      $('idle-note').hidden = true;
+    }
     $('countdown-bar').style.width = (100 * left / TICKET_MS).toFixed(1) + '%';
     if (left === 0) idleHome();
     return;
   }
   const idle = now - state.lastActivity;
   if (state.offline || state.busy) return;
-  if ((state.screen === 'error' || state.screen === 'checkin') && idle > IDLE_MS) {
+  const resets = state.screen === 'error' || state.screen === 'checkin';
+  // A screen that will reset says so first, and a touch keeps it.
+  const note = $('idle-note');
+  if (resets && idle > IDLE_MS - IDLE_WARN_MS && idle <= IDLE_MS) {
+    note.textContent = t('idleWarn', { s: Math.ceil((IDLE_MS - idle) / 1000) });
+    note.hidden = false;
+  } else if (!note.hidden && state.screen !== 'ticket') {
+    note.hidden = true;
+  }
+  if (resets && idle > IDLE_MS) {
     idleHome();
   } else if (state.lang !== DEFAULT_LANG && idle > LANG_IDLE_MS) {
     idleHome();

@@ -196,7 +196,9 @@
       var li = el("li", "row");
       li.appendChild(el("span", "num", c.number));
       li.appendChild(el("span", "arrow", "→"));
-      li.appendChild(counterText(el("span", "ctr"), c));
+      // One language per row: the list is narrow, and a cut name helps
+      // nobody. The call itself above carries both.
+      li.appendChild(el("span", "ctr", T.counter(langs[0], c)));
       ol.appendChild(li);
       n++;
     }
@@ -539,9 +541,10 @@
   }
 
   // probeSound checks, without a sound, whether this TV lets the page play
-  // audio now; when it does not, the one-time overlay asks for a tap.
+  // audio now; only when it does not does the header ask for a tap. A TV
+  // started with --autoplay-policy=no-user-gesture-required (configs/
+  // display-mode.md) never asks: nobody touches a wall TV.
   function probeSound() {
-    if (store(SOUND_KEY) !== "on") { soundBlocked(); return; }
     if (navigator.getAutoplayPolicy) {
       try {
         if (navigator.getAutoplayPolicy("mediaelement") !== "allowed") { soundBlocked(); }

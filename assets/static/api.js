@@ -97,4 +97,14 @@
   // syncClock asks the box for its time once (pages that make no other
   // request early, like the lobby display, call it at start).
   QB.syncClock = function () { return api("GET", "/healthz").then(null, function () {}); };
+
+  // store reads (one argument) or writes a value in localStorage; a browser
+  // that refuses storage (private mode, a locked-down TV) just forgets.
+  QB.store = function (key, val) {
+    try {
+      if (val === undefined) { return global.localStorage.getItem(key); }
+      global.localStorage.setItem(key, val);
+    } catch (e) {}
+    return null;
+  };
 })(window);

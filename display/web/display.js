@@ -27,13 +27,7 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function store(key, val) {
-    try {
-      if (val === undefined) { return window.localStorage.getItem(key); }
-      window.localStorage.setItem(key, val);
-    } catch (e) {}
-    return null;
-  }
+  function store(key, val) { return QB.store(key, val); }
 
   // ---- languages ---------------------------------------------------------
 

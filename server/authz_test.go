@@ -126,6 +126,8 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/queue", path: "/api/v1/queue", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/active", path: "/api/v1/active", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/counters/:id/next", path: "/api/v1/counters/c1/next", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/counters/:id/seat", path: "/api/v1/counters/c1/seat", who: staffOnly},
+		{method: "DELETE", pattern: "/api/v1/seat", path: "/api/v1/seat", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/counters/:id/call", path: "/api/v1/counters/c1/call", body: `{"ticket_id":"{ticket}","reason":"came back with the form"}`, who: staffOnly},
 		{method: "GET", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
 		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},

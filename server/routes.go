@@ -73,6 +73,8 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/queue", s.getQueue, staff)
 	api.GET("/active", s.getActive, staff)
 	api.POST("/counters/:id/next", s.callNext, staff)
+	api.POST("/counters/:id/seat", s.takeSeat, staff)
+	api.DELETE("/seat", s.leaveSeat, staff)
 	api.POST("/counters/:id/call", s.callByNumber, staff)
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)

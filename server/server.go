@@ -42,6 +42,7 @@ type Server struct {
 	printers   *printers
 	bookLimit  *limiter
 	codeLimit  *limiter // look-ups by booking code: codes must not be guessable by trying
+	seats      *seats   // which counter each clerk's console is at
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -97,7 +98,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn,
 		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour),
-		codeLimit: newLimiter(30, 10*time.Minute)}
+		codeLimit: newLimiter(30, 10*time.Minute), seats: newSeats()}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
 		prn.close()

@@ -515,6 +515,24 @@ func TestConsole(t *testing.T) {
 		waitJS(t, ctx, `/Nobody is waiting/.test(document.getElementById("msg").textContent)`)
 	})
 
+	t.Run("a second clerk at the same counter is warned", func(t *testing.T) {
+		if st, body := s.box.Do(s.admin, "POST", "/api/v1/counters/c1/seat", nil, nil); st != 200 {
+			t.Fatalf("admin takes c1: %d %s", st, body)
+		}
+		do(t, ctx, setValue("#counter", "c1"))
+		waitJS(t, ctx, `!document.getElementById("seat-banner").hidden`)
+		if got := text(t, ctx, "#seat-banner"); !strings.Contains(got, "admin is also at Counter 1") {
+			t.Errorf("seat banner = %q, want admin named", got)
+		}
+		browsertest.CheckA11y(t, ctx, "console-seat-shared")
+		if st, body := s.box.Do(s.admin, "DELETE", "/api/v1/seat", nil, nil); st != 204 {
+			t.Fatalf("admin leaves: %d %s", st, body)
+		}
+		do(t, ctx, setValue("#counter", "c9"))
+		do(t, ctx, setValue("#counter", "c1"))
+		waitJS(t, ctx, `document.getElementById("seat-banner").hidden`)
+	})
+
 	t.Run("staff cannot open the admin page", func(t *testing.T) {
 		do(t, ctx, chromedp.Navigate(s.box.URL+"/admin/"))
 		if got := text(t, ctx, "body"); !strings.Contains(got, "Admins only") {

@@ -128,6 +128,7 @@
     else C.showChooser(S.counters.length ? "" : T.noCounters);
     QBLive.connect({ topic: "queue", onSnapshot, onEvent, onState });
     setInterval(C.tick, 1000);
+    setInterval(C.takeSeat, 60 * 1000);
     C.pollPrinter();
     setInterval(C.pollPrinter, C.PRINTER_POLL_MS);
     setInterval(C.loadAppts, C.APPTS_POLL_MS);

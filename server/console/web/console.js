@@ -78,6 +78,7 @@
       offline: "offline — check power and cable · 打印机离线",
     },
     paperLow: "paper running low · 打印纸即将用完",
+    seatShared: (who, ctr) => `${who} is also at ${ctr}: customers called here go to one desk — pick your own counter · ${who} 也在使用此窗口，请选择您自己的窗口`,
     printQueued: (n) => `${n} ticket${n === 1 ? "" : "s"} waiting to print · ${n} 张待打印`,
   };
   const STORE_KEY = "qb.console.counter";
@@ -261,6 +262,29 @@
     loadCurrent();
     refreshQueue();
     C.loadParked();
+    takeSeat();
+  }
+
+  // takeSeat tells the box this console is at the counter, and warns when
+  // another clerk's console is at it too: both would call customers to the
+  // same desk. Said again every minute while the console is open.
+  async function takeSeat() {
+    const id = S.counterId;
+    if (!id) return;
+    let r;
+    try {
+      r = await QB.api("POST", `/counters/${enc(id)}/seat`);
+    } catch (e) {
+      return; // the warning is a help, not a gate: the next minute tries again
+    }
+    if (S.counterId !== id) return;
+    const also = (r && r.also) || [];
+    const banner = $("seat-banner");
+    banner.hidden = also.length === 0;
+    if (also.length) {
+      const c = counter();
+      banner.textContent = T.seatShared(also.map((m) => m.username).join(", "), c ? c.name : id);
+    }
   }
 
   function showChooser(note) {
@@ -296,5 +320,5 @@
     C.renderButtons();
   }
 
-  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
+  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, takeSeat, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
 })();

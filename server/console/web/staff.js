@@ -48,7 +48,8 @@
   }
 
   async function logout() {
-    try { await api("DELETE", "/session"); } catch (e) { /* the cookie is gone either way */ }
+    try { await QB.api("DELETE", "/seat"); } catch (e) { /* a seat lapses by itself */ }
+    try { await QB.api("DELETE", "/session"); } catch (e) { /* the cookie is gone either way */ }
     location.replace("/login/");
   }
 

@@ -284,7 +284,7 @@
       b.type = 'button';
       b.setAttribute('data-date', ymd);
       b.setAttribute('aria-pressed', String(ymd === state.date));
-      var closed = hours[WEEKDAYS[d.getUTCDay()]] === '';
+      var closed = hours[WEEKDAYS[d.getUTCDay()]] === '' || (state.settings.closed_dates || []).indexOf(ymd) >= 0;
       if (closed) b.classList.add('closed');
       var top = i === 0 ? t('today') : i === 1 ? t('tomorrow') : fmt('dow', { timeZone: 'UTC', weekday: 'short' }).format(d);
       b.appendChild(el('span', 'day-dow', top));

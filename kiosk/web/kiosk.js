@@ -472,20 +472,30 @@ function nowInBranch() {
   const tz = (state.settings && state.settings.timezone) || undefined;
   let parts;
   try {
-    parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(QB.now()));
+    parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, ...PARTS }).formatToParts(new Date(QB.now()));
   } catch (e) {
-    parts = new Intl.DateTimeFormat('en-US', { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(QB.now()));
+    parts = new Intl.DateTimeFormat('en-US', PARTS).formatToParts(new Date(QB.now()));
   }
   const p = {};
   for (const x of parts) p[x.type] = x.value;
-  return { day: p.weekday.slice(0, 3).toLowerCase(), hm: p.hour + ':' + p.minute };
+  return { day: p.weekday.slice(0, 3).toLowerCase(), hm: p.hour + ':' + p.minute, ymd: `${p.year}-${p.month}-${p.day}` };
 }
 
-// nextOpening finds when the branch opens next from the weekly hours:
-// {in: 0 today, 1 tomorrow, …; day; at "HH:MM"}, or null if never.
-function nextOpening(hours, now) {
+const PARTS = { weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+
+// addDays moves a "YYYY-MM-DD" date by n days (as noon UTC, so no DST trips).
+function addDays(ymd, n) {
+  const [y, m, d] = ymd.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n, 12)).toISOString().slice(0, 10);
+}
+
+// nextOpening finds when the branch opens next from the weekly hours and
+// the closed dates (holidays): {in: 0 today, 1 tomorrow, …; day; at
+// "HH:MM"}, or null if not within a month.
+function nextOpening(hours, closed, now) {
   const start = WEEK.indexOf(now.day);
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 31; i++) {
+    if (closed.includes(addDays(now.ymd, i))) continue;
     const day = WEEK[(start + i) % 7];
     const ranges = (hours[day] || '').split(',').map(r => r.trim().split('-')[0]).filter(Boolean).sort();
     const at = ranges.find(a => i > 0 || a > now.hm);
@@ -498,9 +508,12 @@ function renderClosed() {
   const hours = (state.settings && state.settings.hours) || {};
   const today = todayKey();
   const h = hoursText(hours[today]);
-  const next = nextOpening(hours, nowInBranch());
+  const now = nowInBranch();
+  const next = nextOpening(hours, (state.settings && state.settings.closed_dates) || [], now);
   const opens = !next ? '' : next.in === 0 ? t('opensToday', { at: next.at })
-    : next.in === 1 ? t('opensTomorrow', { at: next.at }) : t('opensOn', { day: t('day_' + next.day), at: next.at });
+    : next.in === 1 ? t('opensTomorrow', { at: next.at })
+      // A week or more away, the weekday alone would be the wrong one: add the date.
+      : t('opensOn', { day: t('day_' + next.day) + (next.in >= 7 ? ' ' + addDays(now.ymd, next.in) : ''), at: next.at });
   $('closed-next').textContent = opens;
   $('closed-next').hidden = !opens;
   $('closed-today').textContent = h ? t('today', { h }) : t('closedToday');

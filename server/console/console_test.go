@@ -648,7 +648,7 @@ func TestAdmin(t *testing.T) {
 		do(t, ctx,
 			setValue("#set-tz", "Mars/Olympus"),
 			setValue("#set-maxwait", "25"),
-			setValue("#hours-sun", ""),
+			chromedp.Click(chromedp.CSS("#hours-sun-open")),
 			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
 		)
 		waitJS(t, ctx, `document.querySelector('[data-error-for="timezone"]').textContent.includes("Mars/Olympus")`)
@@ -697,6 +697,47 @@ func TestAdmin(t *testing.T) {
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#services-body tr[data-service-id="general"] button`)))
 		waitJS(t, ctx, `document.getElementById("svc-outcomes").value === "resolved, referred, needs documents" && document.getElementById("svc-priority").value === "1"`)
 		do(t, ctx, chromedp.Click(chromedp.CSS("#service-cancel")))
+	})
+
+	t.Run("settings: opening hours with a lunch break, and a holiday", func(t *testing.T) {
+		openSection(t, ctx, "settings")
+		// Monday: 09:00–12:00, then a second range 13:00–17:00.
+		do(t, ctx,
+			setValue("#hours-mon-ranges .range:nth-child(1) .from", "09:00"),
+			setValue("#hours-mon-ranges .range:nth-child(1) .to", "12:00"),
+			chromedp.Click(chromedp.CSS("#hours-mon-add")),
+		)
+		waitJS(t, ctx, `document.querySelectorAll("#hours-mon-ranges .range").length === 2`)
+		do(t, ctx,
+			setValue("#hours-mon-ranges .range:nth-child(2) .from", "13:00"),
+			setValue("#hours-mon-ranges .range:nth-child(2) .to", "17:00"),
+			setValue("#closed-date-new", "2026-12-25"),
+			chromedp.Click(chromedp.CSS("#closed-date-add")),
+		)
+		waitJS(t, ctx, `document.querySelector('#closed-dates [data-date="2026-12-25"]') !== null`)
+		if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#settings"))); err == nil {
+			shot(t, "console2-admin-hours.png", png)
+		}
+		browsertest.CheckA11y(t, ctx, "console2-admin-hours")
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)))
+		waitJS(t, ctx, `/Saved/.test(document.getElementById("settings-msg").textContent)`)
+		st, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil)
+		if st != 200 || !strings.Contains(string(body), `"mon":"09:00-12:00,13:00-17:00"`) || !strings.Contains(string(body), `"closed_dates":["2026-12-25"]`) {
+			t.Errorf("settings after save: %d %s", st, body)
+		}
+		// Ranges in the wrong order are the box's to refuse, next to the day.
+		do(t, ctx,
+			setValue("#hours-tue-ranges .range:nth-child(1) .from", "18:00"),
+			setValue("#hours-tue-ranges .range:nth-child(1) .to", "08:00"),
+			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
+		)
+		waitJS(t, ctx, `document.querySelector('[data-error-for="hours.tue"]').textContent !== ""`)
+		do(t, ctx, setValue("#hours-tue-ranges .range:nth-child(1) .from", "00:00"), setValue("#hours-tue-ranges .range:nth-child(1) .to", "00:00"))
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)))
+		waitJS(t, ctx, `/Saved/.test(document.getElementById("settings-msg").textContent)`)
+		if _, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil); !strings.Contains(string(body), `"tue":"00:00-24:00"`) {
+			t.Errorf("a day open until midnight saves as %s, want tue 00:00-24:00", body)
+		}
 	})
 
 	t.Run("settings: priority weights and check-in window", func(t *testing.T) {

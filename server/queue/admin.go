@@ -3,6 +3,8 @@ package queue
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -263,6 +265,7 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 	}
 	cal, _ := newCalendar(st)
 	st.Hours = copyNames(st.Hours)
+	st.ClosedDates = normDates(st.ClosedDates)
 	if st.Hours == nil {
 		st.Hours = map[string]string{}
 	}
@@ -365,4 +368,15 @@ func prefixField(prefix string, err error) error {
 		return &ValidationError{Field: prefix + "." + ve.Field, Reason: ve.Reason}
 	}
 	return err
+}
+
+// normDates sorts closed dates and drops repeats, so the admin page and the
+// kiosk read them in order.
+func normDates(ds []string) []string {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := append([]string(nil), ds...)
+	sort.Strings(out)
+	return slices.Compact(out)
 }

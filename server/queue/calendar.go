@@ -58,9 +58,13 @@ func parseClock(s string) (int, error) {
 
 // calendar is the parsed, validated form of the time-related settings.
 type calendar struct {
-	loc   *time.Location
-	hours [7][]span
+	loc    *time.Location
+	hours  [7][]span
+	closed map[string]bool // local dates, "2006-01-02"
 }
+
+// MaxClosedDates bounds the holiday list: a few years of holidays.
+const MaxClosedDates = 400
 
 func newCalendar(st Settings) (calendar, error) {
 	var c calendar
@@ -84,7 +88,26 @@ func newCalendar(st Settings) (calendar, error) {
 		}
 		c.hours[i] = spans
 	}
+	if len(st.ClosedDates) > MaxClosedDates {
+		return c, invalid("closed_dates", "may list at most %d dates", MaxClosedDates)
+	}
+	c.closed = map[string]bool{}
+	for _, d := range st.ClosedDates {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			return c, invalid("closed_dates", "%q is not a date like 2026-12-25", d)
+		}
+		c.closed[d] = true
+	}
 	return c, nil
+}
+
+// spans are the opening hours of the local date of day: none on a closed
+// date.
+func (c calendar) spans(day time.Time) []span {
+	if c.closed[c.businessDate(day)] {
+		return nil
+	}
+	return c.hours[day.In(c.loc).Weekday()]
 }
 
 func dayIndex(day string) int {
@@ -105,7 +128,7 @@ func (c calendar) businessDate(t time.Time) string {
 func (c calendar) open(t time.Time) bool {
 	lt := t.In(c.loc)
 	min := lt.Hour()*60 + lt.Minute()
-	for _, s := range c.hours[lt.Weekday()] {
+	for _, s := range c.spans(t) {
 		if min >= s.From && min < s.To {
 			return true
 		}

@@ -103,6 +103,9 @@ type Settings struct {
 	Timezone   string `json:"timezone"`
 	// Hours maps mon..sun to "HH:MM-HH:MM" ranges, comma separated; "" is closed.
 	Hours map[string]string `json:"hours"`
+	// ClosedDates are local dates ("2026-12-25") the branch is closed
+	// whatever the weekly hours say: holidays. No tickets, no slots.
+	ClosedDates []string `json:"closed_dates,omitempty"`
 	// MaxWaitMinutes is the anti-starvation cap: a ticket that has waited
 	// longer is called first whatever its level. 0 disables the cap.
 	MaxWaitMinutes int `json:"max_wait_minutes"`

@@ -310,6 +310,7 @@ func (e *Engine) Settings() Settings {
 	defer e.mu.RUnlock()
 	st := e.settings
 	st.Hours = copyNames(e.settings.Hours)
+	st.ClosedDates = append([]string(nil), e.settings.ClosedDates...)
 	return st
 }
 

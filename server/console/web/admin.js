@@ -49,9 +49,7 @@
     level: (p) => (p >= 0 && p <= 2 ? T.levels[p] : `level ${p} · 级别 ${p}`),
     aids: (guide, n) => [guide ? "guide · 指引" : "", n ? `${n} outcome${n === 1 ? "" : "s"} · 结果` : ""].filter(Boolean).join(" · ") || "—",
     badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10`,
-    days: { mon: "Mon · 一", tue: "Tue · 二", wed: "Wed · 三", thu: "Thu · 四", fri: "Fri · 五", sat: "Sat · 六", sun: "Sun · 日" },
   };
-  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   // The weight inputs, in the order the form shows them: VIP first.
   const WEIGHT_LEVELS = [2, 1, 0];
 
@@ -549,10 +547,7 @@
   // --- settings ---
 
   function buildHours() {
-    $("hours").replaceChildren(...DAYS.map((d) => QB.el("div", { class: "field" },
-      QB.el("label", { for: "hours-" + d, text: T.days[d] }),
-      QB.el("input", { id: "hours-" + d, name: "hours." + d, placeholder: "09:00-17:00", spellcheck: "false" }),
-      QB.el("p", { class: "field-error", "data-error-for": "hours." + d }))));
+    QBAdminHours.build();
     try {
       const zones = Intl.supportedValuesOf("timeZone");
       $("tz-list").replaceChildren(...zones.map((z) => QB.el("option", { value: z })));
@@ -569,7 +564,7 @@
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
-    for (const d of DAYS) f.elements["hours." + d].value = (st.hours && st.hours[d]) || "";
+    QBAdminHours.set(st.hours, st.closed_dates);
     $("branch").textContent = st.branch_name || "";
   }
 
@@ -599,8 +594,7 @@
     const f = e.currentTarget;
     clearErrors(f);
     sectionMsg("settings-msg", "");
-    const hours = {};
-    for (const d of DAYS) hours[d] = f.elements["hours." + d].value.trim();
+    const { hours, closed_dates } = QBAdminHours.read();
     const body = {
       branch_name: f.elements.branch_name.value.trim(),
       timezone: f.elements.timezone.value.trim(),
@@ -608,6 +602,7 @@
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
       hours,
+      closed_dates,
     };
     const w = weightsFrom(f);
     if (w.bad !== undefined) {

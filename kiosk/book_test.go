@@ -289,6 +289,7 @@ func TestBook(t *testing.T) {
 		{"FullSlotDisabled", testBookFullSlotDisabled},
 		{"LanguageToggle", testBookLanguageToggle},
 		{"CancelFromManage", testBookCancelFromManage},
+		{"MoveFromManage", testBookMoveFromManage},
 		{"InvalidPhoneSendsNothing", testBookInvalidPhoneSendsNothing},
 		{"OutageOffersRetry", testBookOutageOffersRetry},
 	} {
@@ -587,6 +588,51 @@ func testBookLanguageToggle(t *testing.T, browser context.Context) {
 	// Every string exists in both languages.
 	if missing := bookEval[[]string](p, `QB.text.missing()`); len(missing) > 0 {
 		t.Errorf("half-translated: %v", missing)
+	}
+	p.checkNoProblems()
+}
+
+// A booking is moved to another time from "Manage my booking": the same
+// code, the new time, the old slot free again.
+func testBookMoveFromManage(t *testing.T, browser context.Context) {
+	p := openBook(t, browser, bookOptions{})
+	tomorrow := bookDate(1)
+	free := p.freeSlots("advice", tomorrow)
+	a := p.book("advice", free[0].Start, "Zhao Lei", "+8613900139111")
+	to := free[len(free)-1]
+
+	p.waitFor(bookView("slot"))
+	p.click("#to-manage")
+	p.waitFor(bookView("manage"))
+	p.typeInto("#m-code", a.Code)
+	p.typeInto("#m-phone", "+86 139-0013-9111")
+	p.click("#find")
+	p.waitFor(`!document.getElementById('manage-result').hidden && !document.getElementById('move').hidden`)
+	p.click("#move")
+	p.waitFor(bookView("slot") + ` && !document.getElementById('moving-note').hidden`)
+	if got := p.text("#moving-note"); !strings.Contains(got, a.Code) {
+		t.Errorf("moving note = %q, want the booking code", got)
+	}
+	p.click(fmt.Sprintf("[data-date=%q]", tomorrow))
+	p.waitFor(bookSlotReady(to.Start))
+	p.shot("move-choose")
+	p.click(fmt.Sprintf("#slots [data-start=%q]", to.Start))
+	p.waitFor(bookView("done"))
+	if got := p.text(".done-title"); !strings.Contains(got, "moved") {
+		t.Errorf("confirmation title = %q, want it to say the booking moved", got)
+	}
+	if got := p.text("[data-booking-code]"); strings.ReplaceAll(got, " ", "") != a.Code {
+		t.Errorf("confirmation code = %q, want the same code %s", got, a.Code)
+	}
+	p.shot("moved")
+	now := p.appointment(a.Code, "+8613900139111")
+	if want, _ := time.Parse(time.RFC3339, to.Start); !now.Start.Equal(want) || now.Status != "booked" {
+		t.Errorf("after the move the API has %v %s, want %s booked", now.Start, now.Status, to.Start)
+	}
+	for _, s := range p.slots("advice", tomorrow) {
+		if s.Start == free[0].Start && s.Available != free[0].Available {
+			t.Errorf("the old slot has %d places, want %d again", s.Available, free[0].Available)
+		}
 	}
 	p.checkNoProblems()
 }

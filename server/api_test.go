@@ -277,6 +277,11 @@ func TestErrorCatalogue(t *testing.T) {
 			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000007"}`).want(t, http.StatusOK)
 			return h.do("POST", "/api/v1/checkin", kiosk, `{"code":"`+a.Code+`"}`)
 		}, 409, "appointment_cancelled", ""},
+		{"not_movable: move a cancelled appointment", func() apiResponse {
+			a := h.book(t, h.slotIn(9*time.Hour), "13900000019")
+			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000019"}`).want(t, http.StatusOK)
+			return h.do("POST", "/api/v1/appointments/"+a.Code+"/move", anonCaller, `{"phone":"13900000019","start":"`+h.slotIn(10*time.Hour)+`"}`)
+		}, 409, "not_movable", ""},
 		{"not_cancellable: cancel a cancelled appointment", func() apiResponse {
 			a := h.book(t, h.slotIn(8*time.Hour), "13900000008")
 			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000008"}`).want(t, http.StatusOK)

@@ -92,6 +92,28 @@ func (s *Server) cancelAppointment(c echo.Context) error {
 	return c.JSON(http.StatusOK, newApptOut(a))
 }
 
+// moveAppointment moves a booking to another slot of its service.
+func (s *Server) moveAppointment(c echo.Context) error {
+	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
+		return errRateLimited
+	}
+	var req struct {
+		Phone string    `json:"phone"`
+		Start time.Time `json:"start"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.Start.IsZero() {
+		return errInvalid.with("start is required")
+	}
+	a, err := s.engine.MoveAppointment(c.Param("code"), req.Phone, req.Start)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newApptOut(a))
+}
+
 // appointmentICS is the booking as a calendar file.
 func (s *Server) appointmentICS(c echo.Context) error {
 	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {

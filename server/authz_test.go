@@ -138,6 +138,7 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/appointments/:code", path: "/api/v1/appointments/{appt}?phone={phone}", who: anyone},
 		{method: "GET", pattern: "/api/v1/appointments/:code/calendar.ics", path: "/api/v1/appointments/{appt}/calendar.ics?phone={phone}", who: anyone, binary: true},
 		{method: "POST", pattern: "/api/v1/appointments/:code/cancel", path: "/api/v1/appointments/{appt}/cancel", body: `{"phone":"{phone}"}`, who: anyone},
+		{method: "POST", pattern: "/api/v1/appointments/:code/move", path: "/api/v1/appointments/{appt}/move", body: `{"phone":"{phone}","start":"2030-01-01T00:00:00Z"}`, who: anyone},
 		{method: "POST", pattern: "/api/v1/checkin", path: "/api/v1/checkin", body: `{"code":"{checkin}"}`, who: kioskOrStaff},
 		{method: "POST", pattern: "/api/v1/appointments/:code/revert-no-show", path: "/api/v1/appointments/{appt}/revert-no-show", who: staffOnly},
 

@@ -68,6 +68,7 @@ var (
 	errAlreadyCheckedIn = &APIError{http.StatusConflict, "already_checked_in", "this appointment is already checked in"}
 	errApptCancelled    = &APIError{http.StatusConflict, "appointment_cancelled", "this appointment was cancelled"}
 	errApptNotBooked    = &APIError{http.StatusConflict, "not_cancellable", "only a booked appointment can be cancelled"}
+	errApptNotMovable   = &APIError{http.StatusConflict, "not_movable", "only a booked appointment can be moved"}
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
 	errClockUntrusted   = &APIError{http.StatusConflict, "clock_untrusted", "the box's clock seems wrong; new numbers wait until it is set right or an admin confirms it"}
@@ -113,6 +114,7 @@ var domainErrors = []struct {
 	{queue.ErrClockUntrusted, errClockUntrusted},
 	{queue.ErrClockBeforeBuild, errClockBeforeBuild},
 	{queue.ErrNotNoShow, errNotNoShow},
+	{queue.ErrNotMovable, errApptNotMovable},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.

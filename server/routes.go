@@ -85,6 +85,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/appointments", s.listAppointments, staff)
 	api.GET("/appointments/:code", s.getAppointment, anon)
 	api.POST("/appointments/:code/cancel", s.cancelAppointment, anon)
+	api.POST("/appointments/:code/move", s.moveAppointment, anon)
 	api.GET("/appointments/:code/calendar.ics", s.appointmentICS, anon)
 	api.POST("/appointments/:code/revert-no-show", s.revertAppointmentNoShow, staff)
 	api.POST("/checkin", s.postCheckin, staffOrKiosk)

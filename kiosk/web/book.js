@@ -29,6 +29,8 @@
     busy: false,
     booking: null, // {appt, phone}
     manage: null, // {appt, phone, confirming, cancelled}
+    moving: null, // {appt, phone} while a booking is moved to another time
+    moved: false, // the confirmation shows a moved booking
     errors: {}, // field id → message key
     alert: null // {key, action, fn}
   };
@@ -178,6 +180,8 @@
   // gesture goes back one step instead of leaving the page.
   function go(view, how) {
     if (!allowed(view)) view = firstView();
+    // Moving a booking lasts while its time is being chosen.
+    if (view !== 'slot') state.moving = null;
     var changed = state.view !== view;
     state.view = view;
     if (how === 'push' && changed) history.pushState({ view: view }, '');
@@ -233,7 +237,8 @@
     if (state.bookable.length > 1) steps.push(['service', 'stepService']);
     steps.push(['slot', 'stepTime'], ['details', 'stepDetails']);
     var at = -1;
-    steps.forEach(function (s, i) { if (s[0] === state.view) at = i; });
+    // Moving a booking is one step: the new time.
+    if (!state.moving) steps.forEach(function (s, i) { if (s[0] === state.view) at = i; });
     $('steps').hidden = at < 0;
     if (at < 0) return;
     $('steps').setAttribute('aria-label', t('stepOf', { i: at + 1, total: steps.length }));
@@ -264,8 +269,11 @@
   }
 
   function renderSlotView() {
+    var mv = state.moving;
     $('slot-service').textContent = serviceName(state.service.id);
-    $('change-service').hidden = state.bookable.length < 2;
+    $('change-service').hidden = state.bookable.length < 2 || !!mv;
+    $('moving-note').hidden = !mv;
+    $('moving-note').textContent = mv ? t('movingNote', { code: mv.appt.code, when: fmtDateOf(mv.appt.start) + ' ' + fmtRange(mv.appt) }) : '';
     $('tz').textContent = tzNote();
     renderDays();
     $('day-title').textContent = state.date ? fmtDay(state.date) : '';
@@ -363,6 +371,7 @@
 
   function renderDone() {
     var a = state.booking.appt;
+    $('done-title').textContent = state.moved ? t('moved') : t('booked');
     var code = $('code');
     code.textContent = '';
     // Two groups of four read more easily; the text stays the bare code.
@@ -394,6 +403,8 @@
     st.className = 'status status-' + a.status;
     st.setAttribute('data-status', a.status);
     var can = a.status === 'booked';
+    $('move').hidden = !can || m.confirming;
+    $('move').disabled = state.busy;
     $('cancel').hidden = !can || m.confirming;
     $('cancel-confirm').hidden = !can || !m.confirming;
     var yes = $('cancel-yes');
@@ -571,6 +582,10 @@
   }
 
   function pickSlot(s) {
+    if (state.moving) {
+      moveTo(s);
+      return;
+    }
     state.slot = s;
     state.errors.name = state.errors.phone = null;
     go('details', 'push');
@@ -606,6 +621,7 @@
     api('POST', '/appointments', { service_id: state.service.id, start: slot.start, name: name, phone: phone }).then(function (a) {
       state.busy = false;
       state.booking = { appt: a, phone: phone };
+      state.moved = false;
       state.slot = null;
       // Replace the form's history entry: going back must not offer to
       // book the same time again.
@@ -646,6 +662,7 @@
 
   function bookAnother() {
     state.booking = null;
+    state.moved = false;
     state.slot = null;
     if (state.bookable.length === 1) enterSlots();
     go(firstView(), 'push');
@@ -690,6 +707,51 @@
         state.errors['m-phone'] = fieldFromInvalid(e.message)[1];
         renderErrors();
       } else showProblem(e, function () { lookUp(code, phone); });
+    });
+  }
+
+  // startMove shows the time grid of the booking's service, from its day,
+  // to pick the new time; the booking keeps its old time until then.
+  function startMove() {
+    var m = state.manage;
+    if (state.busy || !m) return;
+    var svc = null;
+    state.bookable.forEach(function (s) { if (s.id === m.appt.service_id) svc = s; });
+    if (!svc) {
+      showAlert('errNotBookable', null, null);
+      return;
+    }
+    state.service = svc;
+    state.slot = null;
+    state.slots = null;
+    enterSlots();
+    go('slot', 'push');
+    state.moving = { appt: m.appt, phone: m.phone };
+    var day = ymdInZone(Date.parse(m.appt.start));
+    if (state.days.indexOf(day) >= 0) loadDay(day);
+    renderSteps();
+    renderSlotView();
+  }
+
+  function moveTo(slot) {
+    var mv = state.moving;
+    if (state.busy || !mv) return;
+    clearAlert();
+    state.busy = true;
+    api('POST', '/appointments/' + encodeURIComponent(mv.appt.code) + '/move', { phone: mv.phone, start: slot.start }).then(function (a) {
+      state.busy = false;
+      state.booking = { appt: a, phone: mv.phone };
+      state.manage = null;
+      state.moved = true;
+      go('done', 'replace');
+    }, function (e) {
+      state.busy = false;
+      if (e.code === 'slot_full' || (e.code === 'invalid' && /^start\b/.test(e.message))) {
+        loadDay(ymdInZone(Date.parse(slot.start)));
+        showAlert(e.code === 'slot_full' ? 'errSlotFull' : 'errSlotPast', null, null);
+      } else if (e.code === 'not_movable' || e.code === 'unknown_code') {
+        showAlert('errNotMovable', null, null);
+      } else showProblem(e, function () { moveTo(slot); });
     });
   }
 
@@ -764,6 +826,7 @@
     $('cancel').focus();
   });
   $('cancel-yes').addEventListener('click', cancelBooking);
+  $('move').addEventListener('click', startMove);
   $('manage-other').addEventListener('click', function () {
     state.manage = null;
     clearAlert();

@@ -73,6 +73,7 @@ var (
 	ErrApptCancelled     = errors.New("this appointment was cancelled")
 	ErrNotCancellableApp = errors.New("only a booked appointment can be cancelled")
 	ErrNotNoShow         = errors.New("this is not a no-show")
+	ErrNotMovable        = errors.New("only a booked appointment can be moved")
 )
 
 // TooEarlyError says from when check-in opens, in the branch's local time.
@@ -231,6 +232,32 @@ func newCode(taken map[string]*Appointment) string {
 	}
 }
 
+// bookableSlotLocked finds the slot of svc starting at start that can still
+// be booked now, or says why not.
+func (e *Engine) bookableSlotLocked(svc *Service, start, now time.Time) (Slot, error) {
+	local := start.In(e.cal.loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, e.cal.loc)
+	var slot *Slot
+	for _, s := range e.slotsLocked(svc, day, now) {
+		if s.Start.Equal(start) {
+			slot = &s
+			break
+		}
+	}
+	today, _ := time.ParseInLocation("2006-01-02", e.cal.businessDate(now), e.cal.loc)
+	switch {
+	case slot == nil:
+		return Slot{}, invalid("start", "is not the start of a slot of this service")
+	case !slot.Start.After(now):
+		return Slot{}, invalid("start", "is in the past")
+	case day.After(today.AddDate(0, 0, BookingHorizonDays)):
+		return Slot{}, invalid("start", "is more than %d days ahead", BookingHorizonDays)
+	case slot.Available <= 0:
+		return Slot{}, ErrSlotFull
+	}
+	return *slot, nil
+}
+
 // Book reserves a slot. Capacity is checked and taken under the engine lock,
 // so concurrent bookings of the last place cannot both win.
 func (e *Engine) Book(req BookRequest) (Appointment, error) {
@@ -260,30 +287,12 @@ func (e *Engine) Book(req BookRequest) (Appointment, error) {
 	now := e.apptNowLocked()
 	c := &Change{}
 	e.expireApptsLocked(c, now)
-	local := req.Start.In(e.cal.loc)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, e.cal.loc)
-	var slot *Slot
-	for _, s := range e.slotsLocked(svc, day, now) {
-		if s.Start.Equal(req.Start) {
-			slot = &s
-			break
-		}
+	slot, err := e.bookableSlotLocked(svc, req.Start, now)
+	if err != nil {
+		e.mu.Unlock()
+		return Appointment{}, err
 	}
-	today, _ := time.ParseInLocation("2006-01-02", e.cal.businessDate(now), e.cal.loc)
-	switch {
-	case slot == nil:
-		e.mu.Unlock()
-		return Appointment{}, invalid("start", "is not the start of a slot of this service")
-	case !slot.Start.After(now):
-		e.mu.Unlock()
-		return Appointment{}, invalid("start", "is in the past")
-	case day.After(today.AddDate(0, 0, BookingHorizonDays)):
-		e.mu.Unlock()
-		return Appointment{}, invalid("start", "is more than %d days ahead", BookingHorizonDays)
-	case slot.Available <= 0:
-		e.mu.Unlock()
-		return Appointment{}, ErrSlotFull
-	case e.phoneBooked[phone] >= MaxActiveBookings:
+	if e.phoneBooked[phone] >= MaxActiveBookings {
 		e.mu.Unlock()
 		return Appointment{}, ErrBookingLimit
 	}
@@ -318,6 +327,68 @@ func (e *Engine) FindAppointment(code, phone string) (Appointment, error) {
 		return Appointment{}, ErrUnknownCode
 	}
 	return *a, nil
+}
+
+// MoveAppointment moves a booked appointment to another slot of its service;
+// the phone must match. The new slot is taken and the old one freed in one
+// step: a full new slot leaves the booking where it was.
+func (e *Engine) MoveAppointment(code, phone string, start time.Time) (Appointment, error) {
+	p, err := NormalizePhone(phone)
+	if err != nil {
+		return Appointment{}, err
+	}
+	e.mu.Lock()
+	if !e.trustedLocked() {
+		// A booking moved by a wrong clock would lapse or vanish.
+		e.mu.Unlock()
+		return Appointment{}, ErrClockUntrusted
+	}
+	now := e.apptNowLocked()
+	c := &Change{}
+	e.expireApptsLocked(c, now)
+	a, ok := e.appts[code]
+	var fail error
+	var slot Slot
+	switch {
+	case !ok || a.Phone != p:
+		fail = ErrUnknownCode
+	case a.Status != ApptBooked:
+		fail = ErrNotMovable
+	case a.Start.Equal(start):
+		// Already there: nothing to change.
+	default:
+		svc, found := e.services[a.ServiceID]
+		if !found {
+			fail = ErrServiceNotFound
+			break
+		}
+		slot, fail = e.bookableSlotLocked(svc, start, now)
+	}
+	if fail == nil && !a.Start.Equal(start) {
+		e.untrackAppt(a)
+		a.Start, a.End = slot.Start, slot.End
+		e.trackAppt(a)
+		c.Appointments = append(c.Appointments, *a)
+		c.Events = append(c.Events, Event{Type: EventApptMoved, Actor: "customer", Appointment: a.anonymous()})
+	}
+	var out Appointment
+	if fail == nil {
+		out = *a
+	}
+	var errc <-chan error
+	if len(c.Events) > 0 {
+		errc = e.commit(c)
+	}
+	e.mu.Unlock()
+	if errc != nil {
+		if err := e.wait(errc); err != nil {
+			return Appointment{}, fmt.Errorf("move appointment: %w", err)
+		}
+	}
+	if fail != nil {
+		return Appointment{}, fail
+	}
+	return out, nil
 }
 
 // CancelAppointment frees a booked slot; the phone must match.

@@ -196,6 +196,7 @@ const (
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"
+	EventApptMoved     = "appointment_moved"
 	EventApptCheckedIn = "appointment_checked_in"
 	EventApptNoShow    = "appointment_no_show"
 	// EventApptNoShowReverted undoes a no-show: made on a wrong clock, or

@@ -130,10 +130,10 @@ func (s *site) issuePriority(t *testing.T, service string, prio int) servertest.
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	// Generous: bcrypt under -race on a busy two-core runner is slow.
-	ctx := browsertest.New(t, browsertest.Options{Width: 1366, Height: 768, Timeout: 120 * time.Second})
+	ctx := browsertest.New(t, browsertest.Options{Width: 1440, Height: 900, Timeout: 120 * time.Second})
 	watchConsole(t, ctx)
 	// The window size includes the browser's own frame; the page gets a desk PC's screen.
-	do(t, ctx, chromedp.EmulateViewport(1366, 768))
+	do(t, ctx, chromedp.EmulateViewport(1440, 900))
 	return ctx
 }
 
@@ -259,11 +259,15 @@ func setValue(sel, v string) chromedp.Action[chromedp.Void] {
 
 func shot(t *testing.T, name string, png []byte) {
 	t.Helper()
-	if err := os.MkdirAll("/tmp/shots", 0o755); err != nil {
+	dir := os.Getenv("QUEUEBOX_SHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "shots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Logf("screenshot dir: %v", err)
 		return
 	}
-	p := filepath.Join("/tmp/shots", name)
+	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		t.Logf("write %s: %v", p, err)
 	}
@@ -358,8 +362,9 @@ func TestConsole(t *testing.T) {
 		browsertest.CheckA11y(t, ctx, "console-chooser")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`[data-counter-id="c1"]`)))
 		waitJS(t, ctx, `document.getElementById("conn").dataset.state === "live" && document.querySelectorAll("#waiting li").length === 6`)
-		if got := text(t, ctx, "#next-reason"); !strings.Contains(got, overdue.Number) || !strings.Contains(got, "30-min cap") {
-			t.Errorf("next reason = %q, want %s and the cap", got, overdue.Number)
+		// The box's reason, with its Chinese beside it.
+		if got := text(t, ctx, "#next-reason"); !strings.Contains(got, overdue.Number) || !strings.Contains(got, "30-min cap") || !strings.Contains(got, "等候超过 30 分钟上限") {
+			t.Errorf("next reason = %q, want %s and the cap in both languages", got, overdue.Number)
 		}
 		if got := eval[string](t, ctx, `document.querySelector("#waiting li").className`); !strings.Contains(got, "wait-late") {
 			t.Errorf("first waiting row class = %q, want wait-late", got)

@@ -25,7 +25,7 @@
     notNow: "Nothing to do that to now · 当前无法执行",
     sinceCall: "since the call · 呼叫后",
     inService: "in service · 办理",
-    nextIs: (n, why) => `Next: ${n} — ${why} · 下一位`,
+    nextIs: (n, why) => `Next · 下一位: ${n} — ${why}`,
     done: (n) => `${n} finished · 已完成`,
     autoDone: (n) => `${n} finished, next called · 已完成并叫下一位`,
     recalled: (n) => `${n} called again · 已重呼`,
@@ -126,6 +126,26 @@
     if (!s) return id;
     const zh = s.names && s.names.zh;
     return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
+  }
+
+  // reasonText puts Chinese beside the box's reason for a call ("waited past
+  // the 30-min cap" · "等候超过 30 分钟上限"); a reason typed by staff (call
+  // by number) is shown as it was typed.
+  const LEVEL_ZH = { normal: "普通", priority: "优先", VIP: "贵宾" };
+  const REASONS = [
+    [/^next in line$/, () => "按顺序"],
+    [/^waited past the (\d+)-min cap$/, (m) => `等候超过 ${m[1]} 分钟上限`],
+    [/^appointment at (\d\d:\d\d)$/, (m) => `预约 ${m[1]}`],
+    [/^priority level (\d+), oldest first$/, (m) => `优先级 ${m[1]}，先到先办`],
+    [/^(\S+) turn in the rotation \((.*)\)$/, (m) => `轮到${LEVEL_ZH[m[1]] || m[1]}（${m[2]}）`],
+  ];
+  function reasonText(r) {
+    if (!r) return "";
+    for (const [re, zh] of REASONS) {
+      const m = re.exec(r);
+      if (m) return `${r} · ${zh(m)}`;
+    }
+    return r;
   }
 
   function outcomeCodes(t) {
@@ -320,5 +340,5 @@
     C.renderButtons();
   }
 
-  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, takeSeat, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
+  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, takeSeat, reasonText, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
 })();

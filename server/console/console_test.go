@@ -1147,7 +1147,7 @@ func TestConsoleMorning(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById("printer-banner").hidden`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 			t.Fatalf("printer banner did not appear: %v", err)
 		}
-		if got := text(t, ctx, "#printer-banner"); !strings.Contains(got, "Printer needs attention: paper out · 打印机缺纸") {
+		if got := text(t, ctx, "#printer-banner"); !strings.Contains(got, "Printer needs attention · 打印机需要处理: paper out · 打印机缺纸") {
 			t.Errorf("printer banner = %q", got)
 		}
 		screenshot(t, ctx, "console2-printer.png")

@@ -30,7 +30,7 @@
     disable: "Disable · 停用",
     enable: "Enable · 启用",
     resetPw: "Reset password · 重置密码",
-    newPw: "new password (8+)",
+    newPw: "new password (8+) · 新密码",
     setPw: "Set · 设置",
     pwChanged: "Password changed · 密码已更改",
     roleChanged: "Role changed · 角色已更改",
@@ -48,7 +48,7 @@
     levels: ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"],
     level: (p) => (p >= 0 && p <= 2 ? T.levels[p] : `level ${p} · 级别 ${p}`),
     aids: (guide, n) => [guide ? "guide · 指引" : "", n ? `${n} outcome${n === 1 ? "" : "s"} · 结果` : ""].filter(Boolean).join(" · ") || "—",
-    badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10`,
+    badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10 · 权重须为 0–10 的整数`,
   };
   // The weight inputs, in the order the form shows them: VIP first.
   const WEIGHT_LEVELS = [2, 1, 0];

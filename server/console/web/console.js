@@ -52,7 +52,7 @@
     parkedMsg: (n) => `${n} parked — B calls it back · 已暂挂，按 B 叫回`,
     parkedAgo: "parked · 暂挂",
     callBack: "Call back · 叫回",
-    backFromParking: "back from parking",
+    backFromParking: "back from parking · 暂挂后叫回",
     calledBack: (n) => `${n} called back · 已叫回`,
     nothingParked: "Nothing is parked at this counter · 本窗口无暂挂",
     pickParked: "Which parked ticket? Press its number (1–9), Esc to stop · 按序号叫回",
@@ -71,7 +71,7 @@
     guideNone: "The guide of the ticket's service shows here when you call · 叫号后在此显示办理指引",
     guideMissing: (s) => `No guide for ${s} yet — an admin can add one · 该业务暂无指引`,
     apptStatus: { booked: "booked · 已预约", checked_in: "checked in · 已签到", no_show: "no-show · 未到", cancelled: "cancelled · 已取消" },
-    printerNeeds: (what) => `Printer needs attention: ${what}`,
+    printerNeeds: (what) => `Printer needs attention · 打印机需要处理: ${what}`,
     printerState: {
       paper_out: "paper out · 打印机缺纸",
       cover_open: "cover open · 打印机盖未关",

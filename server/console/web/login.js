@@ -6,7 +6,7 @@
     limited: "Too many attempts — wait a minute and try again · 尝试次数过多，请一分钟后再试",
     missing: "Enter your username and password · 请输入用户名和密码",
     offline: "The box cannot be reached — check the network · 无法连接，请检查网络",
-    failed: "Login failed: ",
+    failed: "Login failed · 登录失败: ",
     busy: "Logging in… · 正在登录…",
     submit: "Log in · 登录",
   };

@@ -329,6 +329,20 @@ func (e *Engine) FindAppointment(code, phone string) (Appointment, error) {
 	return *a, nil
 }
 
+// commitUnlock commits c when it holds events, releases the engine lock
+// (held by the caller) and waits for the commit.
+func (e *Engine) commitUnlock(c *Change) error {
+	var errc <-chan error
+	if len(c.Events) > 0 {
+		errc = e.commit(c)
+	}
+	e.mu.Unlock()
+	if errc == nil {
+		return nil
+	}
+	return e.wait(errc)
+}
+
 // MoveAppointment moves a booked appointment to another slot of its service;
 // the phone must match. The new slot is taken and the old one freed in one
 // step: a full new slot leaves the booking where it was.
@@ -375,15 +389,8 @@ func (e *Engine) MoveAppointment(code, phone string, start time.Time) (Appointme
 	if fail == nil {
 		out = *a
 	}
-	var errc <-chan error
-	if len(c.Events) > 0 {
-		errc = e.commit(c)
-	}
-	e.mu.Unlock()
-	if errc != nil {
-		if err := e.wait(errc); err != nil {
-			return Appointment{}, fmt.Errorf("move appointment: %w", err)
-		}
+	if err := e.commitUnlock(c); err != nil {
+		return Appointment{}, fmt.Errorf("move appointment: %w", err)
 	}
 	if fail != nil {
 		return Appointment{}, fail
@@ -461,15 +468,8 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 	}
 	if fail != nil {
 		// A lapsed appointment found on the way is still recorded.
-		var errc <-chan error
-		if len(c.Events) > 0 {
-			errc = e.commit(c)
-		}
-		e.mu.Unlock()
-		if errc != nil {
-			if err := e.wait(errc); err != nil {
-				return TicketView{}, err
-			}
+		if err := e.commitUnlock(c); err != nil {
+			return TicketView{}, err
 		}
 		if doneTicket != "" {
 			// Read outside the lock, like any store read.

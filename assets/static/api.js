@@ -19,7 +19,9 @@
   "use strict";
 
   var QB = global.QB || (global.QB = {});
-  var DEFAULT_TIMEOUT = 10000;
+  // Generous: a login hashes a password, slow on a small box under load. A
+  // page that must answer a customer sooner passes its own (the kiosk: 8 s).
+  var DEFAULT_TIMEOUT = 30000;
   var skew = 0; // the box's clock minus ours, in ms
 
   function APIError(status, code, message, data) {

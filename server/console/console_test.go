@@ -202,6 +202,12 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 func location(t *testing.T, ctx context.Context) *url.URL {
 	t.Helper()
 	loc, err := chromedp.Run(ctx, chromedp.Location())
+	// Asked in the middle of a navigation, the old document is gone: ask
+	// the new one.
+	for i := 0; err != nil && strings.Contains(err.Error(), "navigated or closed") && i < 20; i++ {
+		time.Sleep(50 * time.Millisecond)
+		loc, err = chromedp.Run(ctx, chromedp.Location())
+	}
 	if err != nil {
 		t.Fatalf("location: %v", err)
 	}

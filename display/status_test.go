@@ -94,6 +94,17 @@ func testStatusPage(t *testing.T, ctx context.Context) {
 		if bg == "rgb(238, 242, 248)" {
 			t.Errorf("the screen kept its waiting colour %s when called", bg)
 		}
+		// A screen reader hears the call: a polite live region says it once.
+		if got := eval[string](t, ctx, `document.getElementById("announce").getAttribute("aria-live") + " " + document.getElementById("announce").textContent`); !strings.HasPrefix(got, "polite It's your turn!") || !strings.Contains(got, "Go to Counter 1 now") {
+			t.Errorf("live region = %q, want the call announced", got)
+		}
+		if got := eval[string](t, ctx, `document.querySelector("h1").textContent`); got != "Ticket "+mine.Number {
+			t.Errorf("heading = %q, want Ticket %s", got, mine.Number)
+		}
+		// After the call: what to do if it was missed.
+		if got := eval[string](t, ctx, `document.getElementById("missed").textContent`); !strings.Contains(got, "Missed it?") || !strings.Contains(got, mine.Number) {
+			t.Errorf("missed-call advice = %q, want it to name the number", got)
+		}
 		shot(t, ctx, "status-called")
 	})
 
@@ -142,6 +153,13 @@ func testStatusPage(t *testing.T, ctx context.Context) {
 			t.Errorf("unknown page text = %q, %v", txt, err)
 		}
 		shot(t, ctx, "status-unknown")
+	})
+
+	t.Run("language from the kiosk", func(t *testing.T) {
+		// The kiosk's QR carries ?lang= of the customer's choice; this phone
+		// had English before.
+		do(t, ctx, chromedp.Navigate(mine.StatusURL+"?lang=zh"))
+		waitFor[bool](t, ctx, "Chinese page", `document.documentElement.lang === "zh-CN" && document.getElementById("finalTitle").textContent === "办理完成"`, 5*time.Second)
 	})
 
 	reqs.onlyBox(t, ctx, box.URL)

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -288,17 +289,17 @@ func TestErrorCatalogue(t *testing.T) {
 			h.clock.Advance(45 * time.Minute) // past the slot and its 10-minute grace
 			return h.do("POST", "/api/v1/checkin", kiosk, `{"code":"`+a.Code+`"}`)
 		}, 409, "too_late", ""},
-		{"rate_limited: the 11th failed login from one address", func() apiResponse {
-			// The first failure goes through HTTP; the next nine are
-			// recorded straight into the limiter, since each real attempt
+		{"rate_limited: the 6th failed login of one name from one address", func() apiResponse {
+			// The first failure goes through HTTP; the next four are
+			// recorded straight into the throttle, since each real attempt
 			// costs a bcrypt comparison (most of a second under -race).
 			req := h.req("POST", "/api/v1/session", anonCaller, `{"username":"admin","password":"wrong-password"}`)
 			req.RemoteAddr = limitedIP + ":5000"
 			if r := h.serve(req); r.status != http.StatusUnauthorized {
 				return r
 			}
-			for range 9 {
-				h.s.loginLimit.allow("ip:"+limitedIP, h.clock.Now())
+			for range 4 {
+				h.s.logins.attempt("admin", limitedIP, h.clock.Now())
 			}
 			req = h.req("POST", "/api/v1/session", anonCaller, `{"username":"admin","password":"`+testAdminPassword+`"}`)
 			req.RemoteAddr = limitedIP + ":5001"
@@ -318,6 +319,14 @@ func TestErrorCatalogue(t *testing.T) {
 			defer h.s.engine.SetNotBefore(time.Time{})
 			return h.do("POST", "/api/v1/clock/confirm", admin, "")
 		}, 409, "clock_before_build", ""},
+		{"wrong_password: changing one's own password", func() apiResponse {
+			return h.do("PUT", "/api/v1/users/admin", admin, `{"password":"new-password-9","current_password":"not-the-password"}`)
+		}, 403, "wrong_password", ""},
+		{"request_timeout: a body cut off by the read timeout", func() apiResponse {
+			req := h.req("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
+			req.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"service_id":`), timeoutReader{}))
+			return h.serve(req)
+		}, 408, "request_timeout", ""},
 		// Last: the branch stays closed afterwards.
 		{"closed", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":"","tue":"","wed":"","thu":"","fri":"","sat":"","sun":""}}`).want(t, http.StatusOK)
@@ -645,3 +654,8 @@ func TestConcurrentQueueReads(t *testing.T) {
 		}
 	}
 }
+
+// timeoutReader fails like a connection whose read deadline has passed.
+type timeoutReader struct{}
+
+func (timeoutReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }

@@ -143,6 +143,13 @@ func (s *Server) listAppointments(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
+// A kiosk may have this many wrong check-in codes at once, then one more a
+// minute: plenty for customers mistyping, far too few to find a code.
+const (
+	checkinBurst             = 10
+	checkinFailuresPerMinute = 1
+)
+
 func (s *Server) postCheckin(c echo.Context) error {
 	var req struct {
 		Code string `json:"code"`
@@ -154,8 +161,20 @@ func (s *Server) postCheckin(c echo.Context) error {
 	if code == "" || len(code) > 32 {
 		return errInvalid.with("code is required")
 	}
+	// Failed check-ins count per device (or user): a kiosk's token must not
+	// be a way to try booking codes until one fits.
+	key, now := who(c).source(), s.clock.Now()
+	if !s.checkinLimit.ready(key, now) {
+		wait := s.checkinLimit.wait(key, now)
+		setRetryAfter(c, wait)
+		s.log.Warn("check-in refused after repeated wrong codes", "by", key)
+		return errRateLimited.with("too many wrong codes; please ask the staff")
+	}
 	v, err := s.engine.CheckIn(code, who(c).source())
 	if err != nil {
+		if toAPIError(err).Status < http.StatusInternalServerError && toAPIError(err).Code != errStorage.Code {
+			s.checkinLimit.allow(key, now)
+		}
 		return err
 	}
 	out := s.ticketOut(v)

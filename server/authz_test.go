@@ -128,7 +128,8 @@ func apiRoutes() []apiRoute {
 		{method: "POST", pattern: "/api/v1/counters/:id/next", path: "/api/v1/counters/c1/next", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/counters/:id/call", path: "/api/v1/counters/c1/call", body: `{"ticket_id":"{ticket}","reason":"came back with the form"}`, who: staffOnly},
 		{method: "GET", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
-		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
+		// Staff cancel through their own route, which records who did it.
+		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: [4]access{allowed, forbid, forbid, forbid}},
 
 		{method: "GET", pattern: "/api/v1/slots", path: "/api/v1/slots?service_id=advice&date={date}", who: anyone},
 		{method: "POST", pattern: "/api/v1/appointments", path: "/api/v1/appointments", body: `{"service_id":"advice","start":"{slot}","name":"Mei","phone":"13900000000"}`, who: anyone},

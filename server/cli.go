@@ -93,12 +93,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if s.publicURL == "" {
-		s.publicURL = guessPublicURL(ln.Addr())
+	scheme := "http"
+	if cfg.TLS.Cert != "" {
+		scheme = "https"
 	}
-	local := "http://" + ln.Addr().String()
+	if s.publicURL == "" {
+		s.publicURL = guessPublicURL(ln.Addr(), scheme == "https")
+	}
+	local := scheme + "://" + ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
-		local = fmt.Sprintf("http://localhost:%d", ta.Port)
+		local = fmt.Sprintf("%s://localhost:%d", scheme, ta.Port)
 	}
 	fmt.Fprintf(stdout, "queuebox %s serving %q with data in %s\n", Version, s.engine.Settings().BranchName, cfg.Data)
 	for _, n := range s.Notices {

@@ -37,6 +37,7 @@ var (
 	errBadCredentials   = &APIError{http.StatusUnauthorized, "bad_credentials", "wrong username or password"}
 	errBadDeviceToken   = &APIError{http.StatusUnauthorized, "bad_device_token", "this device is not paired or was revoked"}
 	errForbidden        = &APIError{http.StatusForbidden, "forbidden", "your role may not do this"}
+	errWrongPassword    = &APIError{http.StatusForbidden, "wrong_password", "the current password is wrong"}
 	errBadOrigin        = &APIError{http.StatusForbidden, "bad_origin", "the request came from another site"}
 	errNotFound         = &APIError{http.StatusNotFound, "not_found", "no such page or route"}
 	errUnknownService   = &APIError{http.StatusNotFound, "unknown_service", "no service with that id"}
@@ -74,6 +75,7 @@ var (
 	errClockBeforeBuild = &APIError{http.StatusConflict, "clock_before_build", "the box's clock reads a date before this software was built; set the clock first"}
 	errNotNoShow        = &APIError{http.StatusConflict, "not_no_show", "only a no-show can be reverted"}
 	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
+	errRequestTimeout   = &APIError{http.StatusRequestTimeout, "request_timeout", "the request did not arrive in time; send it again"}
 	// A full or read-only disk is a state of the box, not a bug: a clear 409
 	// that says nothing was changed, never a 5xx.
 	errStorage  = &APIError{http.StatusConflict, "storage_unavailable", "the box could not save this (its disk is full or not writable); nothing was changed — please tell the staff"}

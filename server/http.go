@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -128,7 +129,11 @@ func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var big *http.MaxBytesError
+	var ne net.Error
 	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		// The server's read timeout cut a trickled body off.
+		return errRequestTimeout
 	case errors.Is(err, io.EOF):
 		return errBadJSON.with("the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

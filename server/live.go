@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,6 +12,7 @@ import (
 
 	"queuebox/server/live"
 	"queuebox/server/queue"
+	"queuebox/server/store"
 )
 
 // feed carries committed events from the store's commit loop to the hub in
@@ -67,7 +70,8 @@ func (f *feed) close() {
 
 // startLive builds the hub and connects it to the store's committed events.
 func (s *Server) startLive() {
-	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive})
+	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive, CheckOrigin: s.originAllowed,
+		MaxPerAddr: s.limits.livePerAddr})
 	s.feed = newFeed()
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
@@ -133,6 +137,7 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 	switch sub.Topic {
 	case "display":
 		v, seq := r.s.engine.Display()
+		v.Services = publicServices(v.Services)
 		return v, seq, true
 	case "queue":
 		v, seq := r.s.queueSnapshot()
@@ -173,14 +178,16 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		switch ev.Type {
 		case queue.EventCalled:
 			m := newCallMsg(ev)
-			m.Services = r.s.engine.Services()
+			m.Services = publicServices(r.s.engine.Services())
 			return "", m, true
 		case queue.EventSettings:
 			v, _ := r.s.engine.Display()
+			v.Services = publicServices(v.Services)
 			return "branch", v, true
 		}
-		// Anything else may change the waiting counts and estimates.
-		return "services", r.s.engine.Services(), true
+		// Anything else may change the waiting counts and estimates. The
+		// lobby display is anonymous: no staff-only text.
+		return "services", publicServices(r.s.engine.Services()), true
 	case "queue":
 		if ev.Type == queue.EventCalled {
 			m := newCallMsg(ev)
@@ -250,14 +257,73 @@ func (s *Server) liveWS(c echo.Context) error {
 	}
 	var since *uint64
 	if v := c.QueryParam("since"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
+		n, err := parseSince(v, s.engine.LastSeq())
 		if err != nil {
-			return errInvalid.with("since must be a whole number")
+			return err
 		}
 		since = &n
 	}
-	s.hub.ServeWS(c.Response(), c.Request(), sub, since)
+	id := who(c)
+	owner := live.Owner{Addr: s.limitedAddr(c.RealIP()), Session: id.session, User: id.username}
+	if id.device != nil {
+		owner.Device = id.device.ID
+	}
+	s.hub.ServeAs(c.Response(), c.Request(), sub, since, owner)
+	// A logout, a new password or a revocation may have run between the
+	// check of the credentials and the socket joining the hub: look again
+	// now that Disconnect can find it.
+	if !s.stillValid(id) {
+		s.hub.Disconnect(func(o live.Owner) bool { return o == owner }, "session ended")
+	}
 	return nil
+}
+
+// parseSince reads a since= seq. A seq beyond the newest event is no place to
+// resume from (and must not wrap around to the start): it is clamped to the
+// newest, so the caller gets what happens next.
+func parseSince(v string, last uint64) (uint64, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return last, nil
+		}
+		return 0, errInvalid.with("since must be a whole number")
+	}
+	return min(n, last), nil
+}
+
+// stillValid reports whether the credentials id was made from still hold.
+func (s *Server) stillValid(id identity) bool {
+	switch {
+	case id.device != nil:
+		d, err := s.db.Device(id.device.ID)
+		return err == nil && !d.Revoked
+	case id.session != "":
+		raw, err := hex.DecodeString(id.session)
+		if err != nil {
+			return false
+		}
+		sess, err := s.db.Session(raw)
+		if err != nil || s.clock.Now().After(sess.Expires) {
+			return false
+		}
+		u, err := s.db.User(sess.Username)
+		return err == nil && !u.Disabled && roleOf(u) == id.role
+	}
+	return true
+}
+
+func roleOf(u store.User) int {
+	r, _ := roleFromName(u.Role)
+	return r
+}
+
+// endSockets closes the live sockets whose owner match accepts.
+func (s *Server) endSockets(reason string, match func(live.Owner) bool) {
+	if n := s.hub.Disconnect(match, reason); n > 0 {
+		s.log.Info("live sockets closed", "reason", reason, "count", n)
+	}
 }
 
 // refuseLive answers a request to /api/v1/live that is no websocket handshake
@@ -269,6 +335,8 @@ func refuseLive(w http.ResponseWriter, _ *http.Request, status int, reason error
 		api = errBadOrigin
 	case status == http.StatusMethodNotAllowed:
 		api = errMethodNotAllowed
+	case status == http.StatusTooManyRequests:
+		api = errRateLimited.with("too many live connections from this address; close some pages and try again")
 	case status >= 400 && status < 500:
 		api = errInvalid.with("connect with a websocket handshake (%v)", reason)
 	default:

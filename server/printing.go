@@ -2,12 +2,19 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,8 +38,8 @@ type printers struct {
 	reprint map[string]int
 }
 
-func newPrinters(def string, o printer.QueueOptions) (*printers, error) {
-	if err := printer.ParseURL(def); err != nil {
+func newPrinters(def string, allowed []string, o printer.QueueOptions) (*printers, error) {
+	if err := printerURLProblem(def, allowed); err != nil {
 		return nil, fmt.Errorf("printer.url: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,6 +72,37 @@ func (p *printers) queue(url string) (*printer.Queue, error) {
 func (p *printers) close() {
 	p.cancel()
 	p.wg.Wait()
+}
+
+// usbPrinter is the device path of a USB printer (the kernel's usblp).
+var usbPrinter = regexp.MustCompile(`^/dev/usb/lp[0-9]{1,3}$`)
+
+// checkPrinterURL accepts what a ticket printer can be: tcp://HOST:PORT, a
+// USB printer (file:///dev/usb/lpN), a device listed in the config key
+// printer.allowed_devices, or none. Anything else would let an admin
+// session make the box write ticket bytes into any file it may write.
+func (s *Server) checkPrinterURL(raw string) error {
+	if err := printerURLProblem(raw, s.cfg.Printer.AllowedDevices); err != nil {
+		return errInvalid.with("printer_url %v", err)
+	}
+	return nil
+}
+
+func printerURLProblem(raw string, allowed []string) error {
+	if err := printer.ParseURL(raw); err != nil {
+		return err
+	}
+	if strings.ContainsFunc(raw, unicode.IsControl) {
+		return errors.New("must not hold control characters")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || !strings.EqualFold(u.Scheme, "file") {
+		return nil // tcp:// and none; ParseURL checked them
+	}
+	if p := path.Clean(u.Path); p == u.Path && (usbPrinter.MatchString(p) || slices.Contains(allowed, p)) {
+		return nil
+	}
+	return fmt.Errorf("%q: a file printer must be a USB printer device (file:///dev/usb/lp0) or a device listed in printer.allowed_devices", raw)
 }
 
 // printTicket hands a ticket to the printer of the device that issued it and

@@ -21,7 +21,7 @@ func (s *Server) routes(e *echo.Echo) {
 	staff := need(roleStaff)
 	admin := need(roleAdmin)
 
-	api := e.Group("/api/v1", s.bodyLimit, sameOrigin, jsonOnly, s.identify)
+	api := e.Group("/api/v1", s.bodyLimit, s.sameOrigin, jsonOnly, s.identify)
 
 	// Auth and setup.
 	api.POST("/session", s.postSession, anon)
@@ -29,7 +29,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/session", s.getSession, staff)
 	api.GET("/users", s.listUsers, admin)
 	api.POST("/users", s.postUser, admin)
-	api.PUT("/users/:name", s.putUser, admin)
+	api.PUT("/users/:name", s.putUser, staff) // admins: anyone; staff: their own password
 	api.GET("/devices", s.listDevices, admin)
 	api.POST("/devices", s.postDevice, admin)
 	api.PUT("/devices/:id", s.putDevice, admin)

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,19 +30,25 @@ var Version = "dev"
 
 // Server is one running branch box.
 type Server struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	clock      queue.Clock
-	db         *store.DB
-	engine     *queue.Engine
-	echo       *echo.Echo
-	publicURL  string
-	loginLimit *limiter
-	hub        *live.Hub
-	feed       *feed
-	printers   *printers
-	bookLimit  *limiter
-	codeLimit  *limiter // look-ups by booking code: codes must not be guessable by trying
+	cfg       *config.Config
+	log       *slog.Logger
+	clock     queue.Clock
+	db        *store.DB
+	engine    *queue.Engine
+	echo      *echo.Echo
+	publicURL string
+	logins    *loginThrottle
+	limits    limitOptions
+	hub       *live.Hub
+	feed      *feed
+	printers  *printers
+	bookLimit *limiter
+	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
+	// checkinLimit counts failed check-ins per device (or user): a kiosk's
+	// token must not be a way to try booking codes.
+	checkinLimit *keyedRate
+	qr           *qrCache
+	qrLimit      *keyedRate // QR renders per client address
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -62,6 +69,12 @@ type Options struct {
 	PublicURL string
 	// MaxSize caps the database file in bytes (0: no cap); see store.Options.
 	MaxSize int
+
+	// Per-address caps and timeouts (0: the defaults in limits.go), and
+	// whether the box's own loopback addresses are capped too (tests).
+	ConnsPerAddr, LivePerAddr int
+	ReadTimeout, WriteTimeout time.Duration
+	LimitLoopback             bool
 }
 
 // New opens the database in cfg.Data and builds the server.
@@ -83,7 +96,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	if cfg.Printer.WidthMM == 58 {
 		width = printer.Width58mm
 	}
-	prn, err := newPrinters(cfg.Printer.URL, printer.QueueOptions{
+	prn, err := newPrinters(cfg.Printer.URL, cfg.Printer.AllowedDevices, printer.QueueOptions{
 		Encode: printer.Options{Width: width, NativeQR: cfg.Printer.NativeQR, Lang: cfg.Printer.Lang},
 		Logger: log,
 	})
@@ -96,8 +109,9 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn,
-		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour),
-		codeLimit: newLimiter(30, 10*time.Minute)}
+		logins: newLoginThrottle(), limits: o.limits(), bookLimit: newLimiter(10, time.Hour),
+		codeLimit: newLimiter(30, 10*time.Minute), checkinLimit: newKeyedRate(checkinFailuresPerMinute, checkinBurst),
+		qr: newQRCache(qrCacheSize), qrLimit: newKeyedRate(qrRendersPerMinute, qrBurst)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
 		prn.close()
@@ -270,16 +284,28 @@ func (s *Server) Close() error {
 	return s.db.Close()
 }
 
-// Serve answers on ln until ctx ends, then shuts down gracefully.
+// Serve answers on ln until ctx ends, then shuts down gracefully. With a
+// certificate in the config (--tls-cert, --tls-key) it serves HTTPS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	tlsConf, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
 	if s.publicURL == "" {
-		s.publicURL = guessPublicURL(ln.Addr())
+		s.publicURL = guessPublicURL(ln.Addr(), tlsConf != nil)
 	}
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: min(readHeaderTimeout, s.limits.readTimeout),
+		ReadTimeout:       s.limits.readTimeout,
+		WriteTimeout:      s.limits.writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ln = s.capListener(ln)
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -307,19 +333,35 @@ func (s *Server) PublicURL() string { return s.publicURL }
 
 // guessPublicURL picks the box's first non-loopback IPv4 address with the
 // listening port, so printed QR codes work from phones on the same network.
-func guessPublicURL(addr net.Addr) string {
+func guessPublicURL(addr net.Addr, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
 	port := "8080"
 	if ta, ok := addr.(*net.TCPAddr); ok {
 		port = strconv.Itoa(ta.Port)
 		if !ta.IP.IsUnspecified() {
-			return "http://" + net.JoinHostPort(ta.IP.String(), port)
+			return scheme + net.JoinHostPort(ta.IP.String(), port)
 		}
 	}
 	addrs, _ := net.InterfaceAddrs()
 	for _, a := range addrs {
 		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-			return "http://" + net.JoinHostPort(ipn.IP.String(), port)
+			return scheme + net.JoinHostPort(ipn.IP.String(), port)
 		}
 	}
-	return "http://" + net.JoinHostPort("127.0.0.1", port)
+	return scheme + net.JoinHostPort("127.0.0.1", port)
+}
+
+// tlsConfig loads the certificate named in the config, nil without one.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLS.Cert == "" && s.cfg.TLS.Key == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLS.Cert, s.cfg.TLS.Key)
+	if err != nil {
+		return nil, fmt.Errorf("load tls certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Services []Service `yaml:"services"`
 	Counters []Counter `yaml:"counters"`
 	Printer  Printer   `yaml:"printer"`
+	TLS      TLS       `yaml:"tls"`
 
 	// File is the YAML file the config came from ("" for none).
 	File string `yaml:"-"`
@@ -82,6 +83,15 @@ type Printer struct {
 	Lang string `yaml:"lang"`
 	// Footer is printed at the bottom of every ticket.
 	Footer string `yaml:"footer"`
+	// AllowedDevices lists device files beyond /dev/usb/lp* that a
+	// printer_url may name (file:///dev/ttyUSB0, say).
+	AllowedDevices []string `yaml:"allowed_devices"`
+}
+
+// TLS is the certificate the box serves HTTPS with; both empty = plain HTTP.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // option declares one scalar setting: its flag, environment variable and YAML key.
@@ -96,6 +106,8 @@ var options = []option{
 	{"public-url", "QUEUEBOX_PUBLIC_URL", "public_url", "", "base URL phones use to reach the box (default: first non-loopback address)", func(c *Config) *string { return &c.PublicURL }},
 	{"printer", "QUEUEBOX_PRINTER", "printer.url", "none", "ticket printer: tcp://HOST:9100, file:///dev/usb/lp0 or none", func(c *Config) *string { return &c.Printer.URL }},
 	{"log-level", "QUEUEBOX_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+	{"tls-cert", "QUEUEBOX_TLS_CERT", "tls.cert", "", "certificate file (PEM) to serve HTTPS with; needs --tls-key", func(c *Config) *string { return &c.TLS.Cert }},
+	{"tls-key", "QUEUEBOX_TLS_KEY", "tls.key", "", "private key file (PEM) of --tls-cert", func(c *Config) *string { return &c.TLS.Key }},
 }
 
 // Load reads args (the flags after "serve") and the environment.
@@ -187,6 +199,14 @@ func (c *Config) Validate() error {
 	case "", "zh", "en":
 	default:
 		return fmt.Errorf("printer.lang: %q must be zh, en or empty for both", c.Printer.Lang)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return errors.New("tls: give both a certificate (--tls-cert) and its key (--tls-key), or neither")
+	}
+	for i, d := range c.Printer.AllowedDevices {
+		if !strings.HasPrefix(d, "/dev/") || strings.Contains(d, "..") {
+			return fmt.Errorf("printer.allowed_devices[%d]: %q must be a device path under /dev/", i, d)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -36,6 +36,23 @@ import (
 	"github.com/gorilla/websocket"
 )
 
+// CloseEnded is the close code for a socket whose session, user or device
+// lost its right to it (logout, disabled, demoted, new password, revoked).
+// Pages should not retry with the same credentials: a staff page goes back
+// to its login.
+const CloseEnded = 4401
+
+// Owner says who opened a socket, so that the server can close the sockets
+// of a session, a user or a device when their rights end, and count sockets
+// per client address.
+type Owner struct {
+	// Addr is the client's address; "" is not counted against MaxPerAddr.
+	Addr    string
+	Session string // id of the staff session, "" for none
+	User    string // username of the session, "" for none
+	Device  string // id of the device whose token opened it, "" for none
+}
+
 // TypeSnapshot is the type of the first message of a connection that is not
 // resumed from the buffer.
 const TypeSnapshot = "snapshot"
@@ -118,6 +135,9 @@ type Options struct {
 	CheckOrigin func(r *http.Request) bool
 	// Logger receives the hub's logs (default slog.Default()).
 	Logger *slog.Logger
+	// MaxPerAddr caps the sockets one client address holds (0: no cap);
+	// one more is refused with 429 Too Many Requests.
+	MaxPerAddr int
 	// Refuse answers a request that is not a websocket handshake the hub
 	// can take (no Upgrade header, bad key, foreign Origin), so the server
 	// can answer in its own error shape. When nil, the answer is plain text.
@@ -145,7 +165,10 @@ type Hub struct {
 	// modified in place, which lets Publish use them after unlocking.
 	groups map[Sub][]*client
 	view   []fanout // groups as a slice; nil when groups changed
-	wg     sync.WaitGroup
+	// perAddr counts the sockets of each client address, from before the
+	// upgrade until the socket is gone.
+	perAddr map[string]int
+	wg      sync.WaitGroup
 }
 
 // fanout is one subscription and its clients at the time of a Publish.
@@ -193,6 +216,7 @@ func New(r Renderer, o Options) *Hub {
 		buf:     ring{evs: make([]Event, o.Buffer)},
 		clients: make(map[*client]struct{}),
 		groups:  make(map[Sub][]*client),
+		perAddr: make(map[string]int),
 	}
 }
 
@@ -319,6 +343,53 @@ func (h *Hub) Close() {
 			c.conn.Close()
 		}
 		<-done
+	}
+}
+
+// Disconnect closes every socket whose owner match accepts, with code
+// CloseEnded and reason, and returns how many it closed. The sockets are
+// told at once; they are gone within the close grace (one second).
+func (h *Hub) Disconnect(match func(Owner) bool, reason string) int {
+	h.mu.Lock()
+	var cs []*client
+	for c := range h.clients {
+		if match(c.owner) {
+			cs = append(cs, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.stop(CloseEnded, reason, false)
+		// A writer stuck on a peer that stopped reading would keep the
+		// socket for a whole write timeout: cut it off after the grace.
+		conn := c.conn
+		time.AfterFunc(closeGrace+closeGrace/2, func() { conn.Close() })
+	}
+	return len(cs)
+}
+
+// reserve counts a socket against its address's cap before the upgrade.
+func (h *Hub) reserve(addr string) bool {
+	if addr == "" || h.opt.MaxPerAddr <= 0 {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perAddr[addr] >= h.opt.MaxPerAddr {
+		return false
+	}
+	h.perAddr[addr]++
+	return true
+}
+
+func (h *Hub) release(addr string) {
+	if addr == "" || h.opt.MaxPerAddr <= 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perAddr[addr]--; h.perAddr[addr] <= 0 {
+		delete(h.perAddr, addr)
 	}
 }
 

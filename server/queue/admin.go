@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -35,9 +36,18 @@ func ValidateService(s Service) error {
 	case len(s.OutcomeCodes) > 30:
 		return invalid("outcome_codes", "may list at most 30 codes")
 	}
+	if err := checkName("name", s.Name); err != nil {
+		return err
+	}
+	if p := NotesProblem(s.Guide); p != "" {
+		return invalid("guide", "%s", p)
+	}
 	for _, oc := range s.OutcomeCodes {
 		if strings.TrimSpace(oc) == "" || len(oc) > 64 {
 			return invalid("outcome_codes", "each code must be 1–64 characters")
+		}
+		if err := checkName("outcome_codes", oc); err != nil {
+			return err
 		}
 	}
 	for lang, name := range s.Names {
@@ -46,6 +56,9 @@ func ValidateService(s Service) error {
 		}
 		if strings.TrimSpace(name) == "" || len(name) > 64 {
 			return invalid("names."+lang, "must be 1–64 characters")
+		}
+		if err := checkName("names."+lang, name); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -58,6 +71,9 @@ func ValidateCounter(c Counter) error {
 		return invalid("id", "must be 1–32 characters of a-z, 0-9 and -")
 	case strings.TrimSpace(c.Name) == "" || len(c.Name) > 64:
 		return invalid("name", "is required, at most 64 characters")
+	}
+	if err := checkName("name", c.Name); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, id := range c.ServiceIDs {
@@ -242,6 +258,7 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 	}
 	cal, _ := newCalendar(st)
 	st.Hours = copyNames(st.Hours)
+	st.PriorityWeights = slices.Clone(st.PriorityWeights)
 	if st.Hours == nil {
 		st.Hours = map[string]string{}
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 )
 
 // Appointment states.
@@ -194,13 +194,10 @@ func NormalizePhone(s string) (string, error) {
 
 func cleanName(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	n := 0
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", invalid("name", "must not hold control characters")
-		}
-		n++
+	if err := checkName("name", s); err != nil {
+		return "", err
 	}
+	n := utf8.RuneCountInString(s)
 	if n == 0 || n > 64 {
 		return "", invalid("name", "is required, at most 64 characters")
 	}

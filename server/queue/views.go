@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -297,6 +298,9 @@ func (e *Engine) Settings() Settings {
 	defer e.mu.RUnlock()
 	st := e.settings
 	st.Hours = copyNames(e.settings.Hours)
+	// A copy: a caller decoding into the returned settings must not write
+	// the engine's weights (outside its lock, and before validation).
+	st.PriorityWeights = slices.Clone(e.settings.PriorityWeights)
 	return st
 }
 

@@ -157,7 +157,7 @@ func (k *keyedRate) bucket(key string, now time.Time) *rate.Limiter {
 				}
 			}
 			for key := range k.buckets {
-				if len(k.buckets) < keyedRateMax {
+				if len(k.buckets) < keyedRateMax*9/10 {
 					break
 				}
 				delete(k.buckets, key)

@@ -456,6 +456,7 @@ func setRetryAfter(c echo.Context, wait time.Duration) {
 func (s *Server) checkPassword(c echo.Context, username, password string) (store.User, error) {
 	ip := c.RealIP()
 	if wait, ok := s.logins.attempt(username, ip, s.clock.Now()); !ok {
+		s.log.Warn("password check refused after repeated failures", "user", username, "addr", ip, "wait_s", int(wait.Seconds()))
 		setRetryAfter(c, wait)
 		return store.User{}, errRateLimited.with("too many failed attempts; try again in %d seconds", int(math.Ceil(wait.Seconds())))
 	}

@@ -309,7 +309,8 @@ func (s *Server) stillValid(id identity) bool {
 			return false
 		}
 		u, err := s.db.User(sess.Username)
-		return err == nil && !u.Disabled && roleOf(u) == id.role
+		// role -1: any role will do (the sweep knows only the session).
+		return err == nil && !u.Disabled && (id.role < 0 || roleOf(u) == id.role)
 	}
 	return true
 }
@@ -317,6 +318,14 @@ func (s *Server) stillValid(id identity) bool {
 func roleOf(u store.User) int {
 	r, _ := roleFromName(u.Role)
 	return r
+}
+
+// endLapsedSockets closes the staff sockets whose session has expired: a
+// queue socket must not outlive the 12 hours its session had.
+func (s *Server) endLapsedSockets() {
+	s.endSockets("session expired", func(o live.Owner) bool {
+		return o.Session != "" && !s.stillValid(identity{session: o.Session, role: -1})
+	})
 }
 
 // endSockets closes the live sockets whose owner match accepts.

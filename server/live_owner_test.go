@@ -194,3 +194,20 @@ func TestLiveSocketsCloseWhenTheirRightsEnd(t *testing.T) {
 		}
 	})
 }
+
+func TestLiveSocketsEndWithTheirSession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	addr := h.listen(t)
+	short := h.mintSession(t, "admin") // an hour long
+	conn := mustOpen(t, addr, "topic=queue", short)
+	keep := mustOpen(t, addr, "topic=queue", h.admin)
+	h.clock.Advance(2 * time.Hour)
+	h.s.endLapsedSockets() // what the hourly sweep does
+	if code := closeCode(conn); code != live.CloseEnded {
+		t.Errorf("socket of an expired session: close code %d, want %d", code, live.CloseEnded)
+	}
+	if !stillOpen(t, keep, func() { h.issue(t, h.kiosk, "general") }) {
+		t.Error("a socket of a live session was closed by the sweep")
+	}
+}

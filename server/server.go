@@ -176,6 +176,7 @@ func (s *Server) sweep(ctx context.Context) {
 			if _, err := s.db.PruneSessions(s.clock.Now()); err != nil {
 				s.log.Warn("session sweep", "err", err)
 			}
+			s.endLapsedSockets()
 		}
 	}
 }

@@ -34,8 +34,8 @@ type limitOptions struct {
 	readTimeout  time.Duration
 	writeTimeout time.Duration
 	// loopback: whether the box's own addresses are capped too. They are
-	// not by default: a kiosk browser on the box itself, monitoring, the
-	// benchmark tool or a TLS proxy in front of the box all come from there.
+	// not by default: a kiosk browser on the box itself, monitoring and the
+	// benchmark tool come from there.
 	loopback bool
 }
 

@@ -265,7 +265,7 @@ func TestSinceNearTheTopOfTheRangeDoesNotWrap(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.issue(t, h.kiosk, "general")
-	for _, since := range []string{"18446744073709551615", "18446744073709551614", "99999999999999999999999"} {
+	for _, since := range []string{"18446744073709551615", "18446744073709551614"} {
 		var out struct {
 			Events []json.RawMessage `json:"events"`
 		}
@@ -274,7 +274,9 @@ func TestSinceNearTheTopOfTheRangeDoesNotWrap(t *testing.T) {
 			t.Errorf("since=%s: got %d events, want none (nothing comes after the newest)", since, len(out.Events))
 		}
 	}
-	wantInvalid(t, "since=-1", h.do("GET", "/api/v1/events?since=-1", h.admin, ""), "since")
+	for _, since := range []string{"-1", "18446744073709551616", "99999999999999999999999"} {
+		wantInvalid(t, "since="+since, h.do("GET", "/api/v1/events?since="+since, h.admin, ""), "since")
+	}
 	// A live socket resuming from there gets what happens next.
 	addr := h.listen(t)
 	conn := mustOpen(t, addr, "topic=display&since=18446744073709551615", anonCaller)

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -284,11 +283,7 @@ func (s *Server) liveWS(c echo.Context) error {
 func parseSince(v string, last uint64) (uint64, error) {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return last, nil
-		}
-		return 0, errInvalid.with("since must be a whole number")
+		return 0, errInvalid.with("since must be a whole number from 0 to 18446744073709551615")
 	}
 	return min(n, last), nil
 }

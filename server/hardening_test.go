@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -339,5 +340,36 @@ func TestOriginIsCheckedAgainstTheBoxsOwnHosts(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("live handshake with a forged Host and Origin: %s, want 403", resp.Status)
+	}
+}
+
+func TestAKiosksPrinterStatusIsNoPortScanner(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	kiosk, id := h.newDevice(t, "kiosk", "Scanner kiosk")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there now: a connection is refused
+	h.do("PUT", "/api/v1/devices/"+id, h.admin, `{"printer_url":"tcp://`+closed+`"}`).want(t, http.StatusOK)
+	tk := h.issue(t, kiosk, "general")
+	var ps struct {
+		Printer struct {
+			State     string `json:"state"`
+			LastError string `json:"last_error"`
+		} `json:"printer"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for ps.Printer.State != "offline" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		h.do("GET", "/api/v1/tickets/"+tk.ID+"/print", kiosk, "").want(t, http.StatusOK).decode(t, &ps)
+	}
+	if ps.Printer.State != "offline" {
+		t.Fatalf("printer state %q, want offline", ps.Printer.State)
+	}
+	if ps.Printer.LastError != "" {
+		t.Errorf("a kiosk's printer status tells the connection error %q: it would tell open ports from closed ones", ps.Printer.LastError)
 	}
 }

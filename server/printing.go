@@ -166,7 +166,14 @@ func (s *Server) ticketPrint(c echo.Context) error {
 	if out == "" {
 		out = "none"
 	}
-	return c.JSON(http.StatusOK, map[string]any{"print": out, "printer": q.Status()})
+	st := q.Status()
+	if url != "" {
+		// The error text of a printer an admin named (a refused or timed
+		// out connection) would make the status a port scanner; the kiosk
+		// needs only the state.
+		st.LastError = ""
+	}
+	return c.JSON(http.StatusOK, map[string]any{"print": out, "printer": st})
 }
 
 // reprintTicket prints a ticket again on staff request (a lost or failed

@@ -150,6 +150,16 @@ const (
 	checkinFailuresPerMinute = 1
 )
 
+// codeProbe reports whether a failed check-in says something about the code
+// (a guesser learns from it); a closed branch or a distrusted clock does not.
+func codeProbe(err error) bool {
+	switch toAPIError(err).Code {
+	case errUnknownCode.Code, errTooEarly.Code, errTooLate.Code, errAlreadyCheckedIn.Code, errApptCancelled.Code:
+		return true
+	}
+	return false
+}
+
 func (s *Server) postCheckin(c echo.Context) error {
 	var req struct {
 		Code string `json:"code"`
@@ -172,7 +182,7 @@ func (s *Server) postCheckin(c echo.Context) error {
 	}
 	v, err := s.engine.CheckIn(code, who(c).source())
 	if err != nil {
-		if toAPIError(err).Status < http.StatusInternalServerError && toAPIError(err).Code != errStorage.Code {
+		if codeProbe(err) {
 			s.checkinLimit.allow(key, now)
 		}
 		return err

@@ -373,3 +373,18 @@ func TestAKiosksPrinterStatusIsNoPortScanner(t *testing.T) {
 		t.Errorf("a kiosk's printer status tells the connection error %q: it would tell open ports from closed ones", ps.Printer.LastError)
 	}
 }
+
+func TestADistrustedClockNeverLimitsCheckIns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.clock.Step(2 * time.Hour) // the box distrusts its clock until confirmed
+	for i := range checkinBurst + 2 {
+		r := h.do("POST", "/api/v1/checkin", h.kiosk, fmt.Sprintf(`{"code":"%08d"}`, 70000000+i))
+		if code, _, _ := r.apiError(); code != "clock_untrusted" {
+			t.Fatalf("check-in %d on a distrusted clock: got %v, want clock_untrusted", i+1, r)
+		}
+	}
+	h.do("POST", "/api/v1/clock/confirm", h.admin, "").want(t, http.StatusOK)
+	due := h.book(t, h.slotIn(15*time.Minute), "13800000099")
+	h.do("POST", "/api/v1/checkin", h.kiosk, `{"code":"`+due.Code+`"}`).want(t, http.StatusCreated)
+}

@@ -57,6 +57,7 @@ var (
 	bAppts    = []byte("appointments")
 	bApptLive = []byte("appointments_live")
 	bPhones   = []byte("phones")
+	bDays     = []byte("days")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
@@ -100,6 +101,13 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return putJSON(b, kSettings, m)
 	},
+	// 3: tickets, events and appointments may be packed (see codec.go);
+	// records written before stay plain JSON and read as before, and
+	// compaction rewrites them packed. Daily aggregates of pruned history.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bDays)
+		return err
+	},
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -124,7 +132,39 @@ type DB struct {
 
 type pending struct {
 	change *queue.Change
+	enc    *encoded
 	errc   chan error
+}
+
+// encoded holds the stored form of a change's history records, made by the
+// caller of Apply so the one committing goroutine only writes bytes.
+type encoded struct {
+	tickets, events, appts [][]byte
+}
+
+func encodeChange(c *queue.Change) (*encoded, error) {
+	e := &encoded{
+		tickets: make([][]byte, len(c.Tickets)),
+		events:  make([][]byte, len(c.Events)),
+		appts:   make([][]byte, len(c.Appointments)),
+	}
+	var err error
+	for i := range c.Tickets {
+		if e.tickets[i], err = encodeRecord(&c.Tickets[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Events {
+		if e.events[i], err = encodeRecord(&c.Events[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Appointments {
+		if e.appts[i], err = encodeRecord(&c.Appointments[i]); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Options tune Open.
@@ -291,6 +331,11 @@ func (db *DB) Close() error {
 // Apply queues c for the next commit; see queue.Store.
 func (db *DB) Apply(c *queue.Change) <-chan error {
 	errc := make(chan error, 1)
+	enc, err := encodeChange(c)
+	if err != nil {
+		errc <- fmt.Errorf("encode change: %w", err)
+		return errc
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	switch {
@@ -299,7 +344,7 @@ func (db *DB) Apply(c *queue.Change) <-chan error {
 	case db.failed != nil:
 		errc <- db.failed
 	default:
-		db.pending = append(db.pending, &pending{change: c, errc: errc})
+		db.pending = append(db.pending, &pending{change: c, enc: enc, errc: errc})
 		db.wake.Signal()
 	}
 	return errc
@@ -380,7 +425,14 @@ func (db *DB) commit(batch []*pending) (err error) {
 	}()
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
-			if err := writeChange(tx, p.change); err != nil {
+			if p.enc == nil {
+				enc, err := encodeChange(p.change)
+				if err != nil {
+					return err
+				}
+				p.enc = enc
+			}
+			if err := writeChange(tx, p.change, p.enc); err != nil {
 				return err
 			}
 		}
@@ -388,7 +440,16 @@ func (db *DB) commit(batch []*pending) (err error) {
 	})
 }
 
-func writeChange(tx *bolt.Tx, c *queue.Change) error {
+// Fill factors of the history buckets: their keys only grow, so a page left
+// half empty by a split would stay half empty for good. Events are never
+// rewritten and fill pages completely; tickets and appointments keep a
+// little room for the updates of their last days.
+const (
+	fillAppend  = 1.0
+	fillHistory = 0.9
+)
+
+func writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded) error {
 	if c.Settings != nil {
 		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
 			return err
@@ -420,13 +481,14 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	tickets, tokens, active := tx.Bucket(bTickets), tx.Bucket(bTokens), tx.Bucket(bActive)
+	tickets.FillPercent = fillHistory
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(tickets, key, t); err != nil {
+		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
 		if err := tokens.Put([]byte(t.Token), key); err != nil {
@@ -457,12 +519,13 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	appts, live := tx.Bucket(bAppts), tx.Bucket(bApptLive)
+	appts.FillPercent = fillHistory
 	for i := range c.Appointments {
 		key, err := ticketKey(c.Appointments[i].ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(appts, key, &c.Appointments[i]); err != nil {
+		if err := appts.Put(key, enc.appts[i]); err != nil {
 			return err
 		}
 		if err := live.Put(key, nil); err != nil {
@@ -510,8 +573,9 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	events := tx.Bucket(bEvents)
+	events.FillPercent = fillAppend
 	for i := range c.Events {
-		if err := putJSON(events, u64(c.Events[i].Seq), &c.Events[i]); err != nil {
+		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
 			return err
 		}
 	}
@@ -547,7 +611,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &t); err != nil {
+			if err := decodeRecord(raw, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Active = append(snap.Active, t)
@@ -587,7 +651,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("appointment %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &a); err != nil {
+			if err := decodeRecord(raw, &a); err != nil {
 				return fmt.Errorf("appointment %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Appointments = append(snap.Appointments, a)
@@ -621,11 +685,15 @@ func recentCalls(tx *bolt.Tx, snap *queue.Snapshot) error {
 	n := 0
 	for k, v := c.Last(); k != nil && n < lookBack && len(calls) < queue.RecentCallsKept; k, v = c.Prev() {
 		n++
-		if !bytes.Contains(v, []byte(`"type":"called"`)) {
+		js, err := unpack(v)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if !bytes.Contains(js, []byte(`"type":"called"`)) {
 			continue
 		}
 		var ev queue.Event
-		if err := json.Unmarshal(v, &ev); err != nil {
+		if err := json.Unmarshal(js, &ev); err != nil {
 			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		calls = append(calls, ev)
@@ -674,7 +742,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -691,7 +759,7 @@ func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -720,7 +788,7 @@ func (db *DB) Events(since uint64, limit int) ([]queue.Event, error) {
 		c := tx.Bucket(bEvents).Cursor()
 		for k, v := c.Seek(u64(since + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var ev queue.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			if err := decodeRecord(v, &ev); err != nil {
 				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, ev)

@@ -67,7 +67,7 @@ func (f *feed) close() {
 
 // startLive builds the hub and connects it to the store's committed events.
 func (s *Server) startLive() {
-	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive})
+	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive})
 	s.feed = newFeed()
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
@@ -93,7 +93,51 @@ func eventService(ev queue.Event) string {
 }
 
 // renderer decides what each live topic shows; see the live section of the API.
-type renderer struct{ s *Server }
+type renderer struct {
+	s      *Server
+	places *placeCache
+}
+
+// placeCache holds every waiting ticket's status as of one event, so an
+// event that moves places orders each service's queue once, not once per
+// phone: with a thousand phones waiting, asking the engine phone by phone
+// sorts the same queue a thousand times.
+type placeCache struct {
+	mu    sync.Mutex
+	seq   uint64
+	byTok map[string]*queue.StatusView
+}
+
+// waiting returns the status of each waiting ticket by token, built at most
+// once per event seq. The hub renders one event at a time, from several
+// goroutines; all of them share the first one's build.
+func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]*queue.StatusView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byTok != nil && c.seq == seq {
+		return c.byTok
+	}
+	list := mustQueue(e)
+	svcs := map[string]queue.ServiceView{}
+	for _, s := range e.Services() {
+		svcs[s.ID] = s
+	}
+	m := make(map[string]*queue.StatusView, len(list))
+	for i := range list {
+		t := &list[i]
+		if t.Status != queue.StatusWaiting {
+			continue
+		}
+		v := &queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
+			EWTSeconds: t.EWTSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
+		if s, ok := svcs[t.ServiceID]; ok {
+			v.ServiceName, v.ServiceNames = s.Name, s.Names
+		}
+		m[t.Token] = v
+	}
+	c.seq, c.byTok = seq, m
+	return m
+}
 
 // callMsg is the contract's "called" message.
 type callMsg struct {
@@ -200,9 +244,14 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 			// nobody in the queue: one call sends each phone one message.
 			return "", nil, false
 		}
-		v, err := r.s.engine.Status(sub.Key)
-		if err != nil {
-			return "", nil, false
+		var v queue.StatusView
+		if w, ok := r.places.waiting(r.s.engine, lev.Seq)[sub.Key]; ok && !own {
+			v = *w
+		} else {
+			var err error
+			if v, err = r.s.engine.Status(sub.Key); err != nil {
+				return "", nil, false
+			}
 		}
 		// A ticket's position moves when anything in its service (or the
 		// counters serving it) changes; other events do not concern it.

@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -245,6 +246,36 @@ func (h *Hub) Publish(ev Event) {
 	// A client attaching after the unlock above finds ev in the buffer and
 	// is not in view, and one attached before is in view and does not find
 	// it, so every client gets ev exactly once.
+	//
+	// Each phone is its own subscription, rendered and encoded for itself:
+	// with thousands of them that work is spread over the cores. Every
+	// subscription is in one part only, and Publish returns once all parts
+	// are done, so each client still gets events one at a time in order.
+	parts := min(runtime.GOMAXPROCS(0), len(view)/parallelMin)
+	if parts <= 1 {
+		h.fanOut(ev, view)
+		return
+	}
+	var wg sync.WaitGroup
+	size := (len(view) + parts - 1) / parts
+	for from := 0; from < len(view); from += size {
+		part := view[from:min(from+size, len(view))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.fanOut(ev, part)
+		}()
+	}
+	wg.Wait()
+}
+
+// parallelMin is the fewest subscriptions worth a goroutine of their own:
+// below it, starting one costs more than rendering them.
+const parallelMin = 64
+
+// fanOut renders ev for each subscription of view and offers it to their
+// clients.
+func (h *Hub) fanOut(ev Event, view []fanout) {
 	for _, f := range view {
 		typ, data, ok := h.r.Render(f.sub, ev)
 		if !ok {

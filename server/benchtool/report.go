@@ -98,6 +98,8 @@ func newReport(o *options) *report {
 	hist := thousands(int64(o.history)) + " past tickets"
 	f := r.add("history", "startup", "start-up to first /healthz, "+hist, "ms")
 	f.aim("value", "<=", 2000, "≤2 s")
+	f = r.add("history", "bytes_per_ticket", "database bytes per ticket, "+hist, "B")
+	f.aim("value", "<=", 1536, "≤1.5 KB")
 	r.add("history", "queue_p50", "GET /queue p50, "+hist, "ms")
 	r.add("history", "queue_p99", "GET /queue p99, "+hist, "ms")
 	r.add("history", "status_past_p50", "GET /status p50, past ticket", "ms")

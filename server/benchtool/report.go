@@ -294,6 +294,8 @@ func formatValue(v float64, unit string) string {
 		return fmt.Sprintf("%.2f ms", v)
 	case "KiB":
 		return fmt.Sprintf("%.1f KiB", v)
+	case "B":
+		return thousands(int64(math.Round(v))) + " B"
 	}
 	return fmt.Sprintf("%g %s", v, unit)
 }

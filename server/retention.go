@@ -35,14 +35,12 @@ func (s *Server) pruneHistory() (store.PruneResult, error) {
 	return s.db.Prune(before, cutoff)
 }
 
-// retain prunes the history once a day, within the hour after the branch's
-// midnight (and once soon after start), when retention is on. Pruning takes
-// the write lock for a few milliseconds at a time, so issuing goes on.
+// retain folds the new tickets' tokens into the main index every hour, and
+// prunes the history once a day, within the hour after the branch's
+// midnight (and once soon after start), when retention is on. Both take the
+// write lock for a few milliseconds at a time, so issuing goes on.
 func (s *Server) retain(ctx context.Context) {
 	defer s.bg.Done()
-	if s.cfg.Retention <= 0 {
-		return
-	}
 	first := time.NewTimer(time.Minute)
 	defer first.Stop()
 	hourly := time.NewTicker(time.Hour)
@@ -54,6 +52,12 @@ func (s *Server) retain(ctx context.Context) {
 			return
 		case <-first.C:
 		case <-hourly.C:
+		}
+		if _, err := s.db.FoldTokens(); err != nil {
+			s.log.Warn("token index", "err", err)
+		}
+		if s.cfg.Retention <= 0 {
+			continue
 		}
 		before, _ := retentionCutoff(s.clock.Now(), branchZone(s.engine.Settings().Timezone), s.cfg.Retention)
 		if before == last {

@@ -49,6 +49,8 @@ func Compact(dir string, o Options, before string, cutoff time.Time) (res Compac
 		if res.Pruned, err = db.Prune(before, cutoff); err != nil {
 			return res, err
 		}
+	} else if _, err := db.FoldTokens(); err != nil {
+		return res, err
 	}
 	info, err := os.Stat(db.path)
 	if err != nil {

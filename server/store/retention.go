@@ -111,6 +111,11 @@ var pruneChunk = 500
 // Compact gives the space back to the disk.
 func (db *DB) Prune(before string, cutoff time.Time) (PruneResult, error) {
 	var res PruneResult
+	// Every token in the main index: a pruned ticket's token is then found
+	// and deleted there.
+	if _, err := db.FoldTokens(); err != nil {
+		return res, err
+	}
 	for {
 		n, done, err := db.pruneTickets(before)
 		res.Tickets += n
@@ -270,4 +275,47 @@ func (db *DB) pruneAppointments(cutoff time.Time) (n int, done bool, err error) 
 		return nil
 	})
 	return n, done, err
+}
+
+// FoldTokens moves the tokens of new tickets into the main token index, a
+// chunk per short transaction. Issuing puts a ticket's token at the end of
+// a small bucket instead of at a random place in the big index, which
+// would cost the write of a whole page per ticket; folding them in later,
+// many at once, touches each page of the index once for all the tokens
+// that land on it. The box folds every hour.
+func (db *DB) FoldTokens() (int, error) {
+	total := 0
+	for {
+		var moved []string
+		err := db.update(func(tx *bolt.Tx) error {
+			tokens, tokensNew := tx.Bucket(bTokens), tx.Bucket(bTokensNew)
+			var keys [][]byte
+			c := tokensNew.Cursor()
+			for k, v := c.First(); k != nil && len(keys) < pruneChunk; k, v = c.Next() {
+				if err := tokens.Put(bytes.Clone(v), bytes.Clone(k)); err != nil {
+					return err
+				}
+				keys = append(keys, bytes.Clone(k))
+				moved = append(moved, string(v))
+			}
+			for _, k := range keys {
+				if err := tokensNew.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("fold tokens: %w", err)
+		}
+		db.tokMu.Lock()
+		for _, tok := range moved {
+			delete(db.newTokens, tok)
+		}
+		db.tokMu.Unlock()
+		total += len(moved)
+		if len(moved) < pruneChunk {
+			return total, nil
+		}
+	}
 }

@@ -200,3 +200,51 @@ func TestCompactSurvivesKill9(t *testing.T) {
 		t.Errorf("file %d bytes after compaction, %d before", after.Size(), before.Size())
 	}
 }
+
+// TestNewTokensAreFoundBeforeAndAfterFolding: a new ticket is found by its
+// token at once, after a restart, and after its token moved into the main
+// index; later writes of the ticket do not index it again.
+func TestNewTokensAreFoundBeforeAndAfterFolding(t *testing.T) {
+	dir := t.TempDir()
+	changes := history(60, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	w := wantOf(changes)
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		if err := <-db.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func(db *DB) {
+		t.Helper()
+		for id, tk := range w.tickets {
+			if got, err := db.TicketByToken(tk.Token); err != nil || got.ID != id {
+				t.Fatalf("token of ticket %s: %q, %v", id, got.ID, err)
+			}
+		}
+	}
+	found(db)
+	db.Close()
+	if db, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	found(db)
+	n, err := db.FoldTokens()
+	if err != nil || n != len(w.tickets) {
+		t.Fatalf("folded %d tokens (%v), want %d", n, err, len(w.tickets))
+	}
+	found(db)
+	// The last ticket is called: written again, not indexed again.
+	last := changes[len(changes)-1].Tickets[0]
+	last.Status = queue.StatusCalled
+	if err := <-db.Apply(&queue.Change{Tickets: []queue.Ticket{last}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.FoldTokens(); n != 0 {
+		t.Errorf("a ticket written again was indexed again (%d tokens to fold)", n)
+	}
+	found(db)
+}

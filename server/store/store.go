@@ -58,6 +58,9 @@ var (
 	bApptLive = []byte("appointments_live")
 	bPhones   = []byte("phones")
 	bDays     = []byte("days")
+	// bTokensNew holds the tokens of tickets not yet in bTokens, keyed by
+	// ticket: see foldTokens.
+	bTokensNew = []byte("tokens_new")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
@@ -105,8 +108,12 @@ var migrations = []func(tx *bolt.Tx) error{
 	// records written before stay plain JSON and read as before, and
 	// compaction rewrites them packed. Daily aggregates of pruned history.
 	func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bDays)
-		return err
+		for _, b := range [][]byte{bDays, bTokensNew} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
@@ -120,6 +127,11 @@ type DB struct {
 
 	// committed is the seq of the last event known to be on disk.
 	committed atomic.Uint64
+
+	// newTokens indexes bTokensNew in memory (token → ticket key), so a
+	// lookup by token needs no scan of it.
+	tokMu     sync.RWMutex
+	newTokens map[string][]byte
 
 	mu       sync.Mutex
 	wake     *sync.Cond
@@ -227,8 +239,17 @@ func Open(dir string, o Options) (db *DB, err error) {
 		b.Close()
 		return nil, err
 	}
-	db = &DB{bolt: b, path: path, done: make(chan struct{})}
+	db = &DB{bolt: b, path: path, done: make(chan struct{}), newTokens: map[string][]byte{}}
 	db.wake = sync.NewCond(&db.mu)
+	if err := b.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bTokensNew).ForEach(func(k, v []byte) error {
+			db.newTokens[string(v)] = bytes.Clone(k)
+			return nil
+		})
+	}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("read new tokens: %w", err)
+	}
 	go db.commitLoop()
 	return db, nil
 }
@@ -423,7 +444,8 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	added := map[string][]byte{}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
 			if p.enc == nil {
 				enc, err := encodeChange(p.change)
@@ -432,12 +454,31 @@ func (db *DB) commit(batch []*pending) (err error) {
 				}
 				p.enc = enc
 			}
-			if err := writeChange(tx, p.change, p.enc); err != nil {
+			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	db.tokMu.Lock()
+	for tok, key := range added {
+		db.newTokens[tok] = key
+	}
+	db.tokMu.Unlock()
+	return nil
+}
+
+// ticketKeyByToken finds the key of a ticket by token, in either index.
+func (db *DB) ticketKeyByToken(tx *bolt.Tx, token string) []byte {
+	if key := tx.Bucket(bTokens).Get([]byte(token)); key != nil {
+		return key
+	}
+	db.tokMu.RLock()
+	defer db.tokMu.RUnlock()
+	return db.newTokens[token]
 }
 
 // Fill factors of the history buckets: their keys only grow, so a page left
@@ -449,7 +490,11 @@ const (
 	fillHistory = 0.9
 )
 
-func writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded) error {
+// writeChange writes one change. A new ticket's token is put in bTokensNew
+// under the ticket's key, at the end of the bucket, and noted in added:
+// the main index is keyed by the random tokens, and a put there would
+// rewrite a page picked at random for every ticket issued.
+func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[string][]byte) error {
 	if c.Settings != nil {
 		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
 			return err
@@ -480,8 +525,9 @@ func writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded) error {
 			return err
 		}
 	}
-	tickets, tokens, active := tx.Bucket(bTickets), tx.Bucket(bTokens), tx.Bucket(bActive)
+	tickets, tokensNew, active := tx.Bucket(bTickets), tx.Bucket(bTokensNew), tx.Bucket(bActive)
 	tickets.FillPercent = fillHistory
+	tokensNew.FillPercent = fillAppend
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
@@ -491,8 +537,11 @@ func writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded) error {
 		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := tokens.Put([]byte(t.Token), key); err != nil {
-			return err
+		if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
+			if err := tokensNew.Put(key, []byte(t.Token)); err != nil {
+				return err
+			}
+			added[t.Token] = key
 		}
 		if t.Status.Active() {
 			err = active.Put(key, nil)
@@ -751,7 +800,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 	var t queue.Ticket
 	err := db.view(func(tx *bolt.Tx) error {
-		key := tx.Bucket(bTokens).Get([]byte(token))
+		key := db.ticketKeyByToken(tx, token)
 		if key == nil {
 			return queue.ErrTicketNotFound
 		}

@@ -27,8 +27,8 @@ type historyOf struct {
 	// JSONPerTicket the size of its record and events as plain JSON.
 	BytesPerTicket float64 `json:"bytes_per_ticket"`
 	JSONPerTicket  float64 `json:"json_per_ticket"`
-	past    []string
-	live    []string
+	past           []string
+	live           []string
 }
 
 // The services and counters of serverConfig, as the history uses them.

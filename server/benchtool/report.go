@@ -71,12 +71,11 @@ func newReport(o *options) *report {
 		}
 		f := r.add("issue", fmt.Sprintf("issue_rate_c%d", c), "issue, tickets/s, "+who, "/s")
 		if c == maxC {
-			f.aim("ratio", ">=", 0.8, "≥0.8× bare")
-			f.aim("value", ">=", 5000, "≥5000/s")
+			f.aim("ratio", ">=", 0.9, "≥0.9× bare")
 		}
 		f = r.add("issue", fmt.Sprintf("issue_p50_c%d", c), "issue p50, "+who, "ms")
 		if c == 1 {
-			f.aim("value", "<=", 2, "≤2 ms")
+			f.aim("value", "<=", 1.5, "≤1.5 ms")
 		}
 		r.add("issue", fmt.Sprintf("issue_p99_c%d", c), "issue p99, "+who, "ms")
 	}

@@ -230,11 +230,13 @@ func TestNewTokensAreFoundBeforeAndAfterFolding(t *testing.T) {
 	if db, err = Open(dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	found(db)
+	// The tokens of ended tickets move to the main index; those of the
+	// three still waiting stay with them in the active set.
 	n, err := db.FoldTokens()
-	if err != nil || n != len(w.tickets) {
-		t.Fatalf("folded %d tokens (%v), want %d", n, err, len(w.tickets))
+	if err != nil || n != len(w.tickets)-3 {
+		t.Fatalf("folded %d tokens (%v), want %d", n, err, len(w.tickets)-3)
 	}
 	found(db)
 	// The last ticket is called: written again, not indexed again.
@@ -245,6 +247,20 @@ func TestNewTokensAreFoundBeforeAndAfterFolding(t *testing.T) {
 	}
 	if n, _ := db.FoldTokens(); n != 0 {
 		t.Errorf("a ticket written again was indexed again (%d tokens to fold)", n)
+	}
+	found(db)
+	// Once it ends, its token leaves the active set for the main index.
+	last.Status = queue.StatusDone
+	if err := <-db.Apply(&queue.Change{Tickets: []queue.Ticket{last}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.FoldTokens(); n != 1 {
+		t.Errorf("folded %d tokens after the ticket ended, want 1", n)
+	}
+	found(db)
+	db.Close()
+	if db, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
 	}
 	found(db)
 }

@@ -58,8 +58,8 @@ var (
 	bApptLive = []byte("appointments_live")
 	bPhones   = []byte("phones")
 	bDays     = []byte("days")
-	// bTokensNew holds the tokens of tickets not yet in bTokens, keyed by
-	// ticket: see foldTokens.
+	// bTokensNew holds the tokens of ended tickets not yet in bTokens,
+	// keyed by ticket: see indexTicket.
 	bTokensNew = []byte("tokens_new")
 
 	kSchema   = []byte("schema_version")
@@ -128,8 +128,9 @@ type DB struct {
 	// committed is the seq of the last event known to be on disk.
 	committed atomic.Uint64
 
-	// newTokens indexes bTokensNew in memory (token → ticket key), so a
-	// lookup by token needs no scan of it.
+	// newTokens indexes the tokens not yet in bTokens (held in bActive and
+	// bTokensNew) in memory, token → ticket key, so a lookup by token needs
+	// no scan of them.
 	tokMu     sync.RWMutex
 	newTokens map[string][]byte
 
@@ -242,10 +243,17 @@ func Open(dir string, o Options) (db *DB, err error) {
 	db = &DB{bolt: b, path: path, done: make(chan struct{}), newTokens: map[string][]byte{}}
 	db.wake = sync.NewCond(&db.mu)
 	if err := b.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bTokensNew).ForEach(func(k, v []byte) error {
-			db.newTokens[string(v)] = bytes.Clone(k)
-			return nil
-		})
+		for _, name := range [][]byte{bActive, bTokensNew} {
+			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+				if len(v) > 0 {
+					db.newTokens[string(v)] = bytes.Clone(k)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("read new tokens: %w", err)
@@ -490,10 +498,51 @@ const (
 	fillHistory = 0.9
 )
 
-// writeChange writes one change. A new ticket's token is put in bTokensNew
-// under the ticket's key, at the end of the bucket, and noted in added:
-// the main index is keyed by the random tokens, and a put there would
-// rewrite a page picked at random for every ticket issued.
+// indexTicket keeps the active set and the token indexes of a ticket
+// written. The main token index is keyed by the random tokens, and a put
+// there would rewrite a page picked at random for every ticket issued; so
+// a new ticket's token rides as its value in the active set (written
+// anyway, at its end), moves to the end of bTokensNew when the ticket
+// ends, and is folded into the main index later with many others (see
+// FoldTokens). New tokens are noted in added for the map in memory.
+func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, added map[string][]byte) error {
+	var tok []byte // the token, if it is in no index yet
+	if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
+		tok = []byte(t.Token)
+		added[t.Token] = key
+	}
+	held, isActive := getKey(active, key)
+	if t.Status.Active() {
+		if isActive && tok == nil {
+			return nil // already in the set, with its token if it had one
+		}
+		return active.Put(key, tok)
+	}
+	if len(held) > 0 {
+		tok = bytes.Clone(held)
+	}
+	if tok != nil {
+		if err := tokensNew.Put(key, tok); err != nil {
+			return err
+		}
+	}
+	if isActive {
+		return active.Delete(key)
+	}
+	return nil
+}
+
+// getKey reads a key that may hold an empty value, telling it apart from
+// a missing one.
+func getKey(b *bolt.Bucket, key []byte) (v []byte, ok bool) {
+	k, v := b.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// writeChange writes one change.
 func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[string][]byte) error {
 	if c.Settings != nil {
 		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
@@ -537,18 +586,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
-			if err := tokensNew.Put(key, []byte(t.Token)); err != nil {
-				return err
-			}
-			added[t.Token] = key
-		}
-		if t.Status.Active() {
-			err = active.Put(key, nil)
-		} else {
-			err = active.Delete(key)
-		}
-		if err != nil {
+		if err := db.indexTicket(tx, active, tokensNew, t, key, added); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -101,42 +102,116 @@ type renderer struct {
 // placeCache holds every waiting ticket's status as of one event, so an
 // event that moves places orders each service's queue once, not once per
 // phone: with a thousand phones waiting, asking the engine phone by phone
-// sorts the same queue a thousand times.
+// sorts the same queue a thousand times. Each status is kept as the JSON a
+// phone gets, put together from its service's part, encoded once, and the
+// ticket's own number, place and estimate.
 type placeCache struct {
 	mu    sync.Mutex
 	seq   uint64
-	byTok map[string]*queue.StatusView
+	byTok map[string]placed
+}
+
+// placed is a waiting ticket's status as a phone gets it.
+type placed struct {
+	serviceID string
+	raw       json.RawMessage
 }
 
 // waiting returns the status of each waiting ticket by token, built at most
 // once per event seq. The hub renders one event at a time, from several
 // goroutines; all of them share the first one's build.
-func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]*queue.StatusView {
+func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]placed {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byTok != nil && c.seq == seq {
 		return c.byTok
 	}
 	list := mustQueue(e)
-	svcs := map[string]queue.ServiceView{}
+	tpls := map[string]*statusTemplate{}
 	for _, s := range e.Services() {
-		svcs[s.ID] = s
+		tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
-	m := make(map[string]*queue.StatusView, len(list))
+	m := make(map[string]placed, len(list))
 	for i := range list {
 		t := &list[i]
 		if t.Status != queue.StatusWaiting {
 			continue
 		}
-		v := &queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
+		v := queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
 			EWTSeconds: t.EWTSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
-		if s, ok := svcs[t.ServiceID]; ok {
-			v.ServiceName, v.ServiceNames = s.Name, s.Names
+		tpl := tpls[t.ServiceID]
+		if tpl != nil {
+			v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
 		}
-		m[t.Token] = v
+		if raw, ok := tpl.fill(v); ok {
+			m[t.Token] = placed{t.ServiceID, raw}
+		} else if raw, err := json.Marshal(v); err == nil {
+			m[t.Token] = placed{t.ServiceID, raw}
+		}
 	}
 	c.seq, c.byTok = seq, m
 	return m
+}
+
+// statusTemplate is the JSON of a waiting ticket's status in one service,
+// cut where the number, the place and the estimate go.
+type statusTemplate struct {
+	view  queue.StatusView
+	parts [4][]byte
+	ok    bool
+}
+
+// Marks that cannot be a real number, place or estimate.
+const (
+	markNumber = `\u0001`
+	markAhead  = "-7770001"
+	markEWT    = "-7770002"
+)
+
+func newStatusTemplate(v queue.StatusView) *statusTemplate {
+	t := &statusTemplate{view: v}
+	v.Number, v.Ahead, v.EWTSeconds = "\x01", -7770001, -7770002
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return t
+	}
+	rest := raw
+	for i, mark := range []string{`"` + markNumber + `"`, markAhead, markEWT} {
+		cut := bytes.Split(rest, []byte(mark))
+		if len(cut) != 2 {
+			return t // a mark twice, or not at all: no template
+		}
+		t.parts[i], rest = cut[0], cut[1]
+	}
+	t.parts[3], t.ok = rest, true
+	return t
+}
+
+// fill returns v's JSON from the template, if v differs from the template's
+// view only in what the template leaves open.
+func (t *statusTemplate) fill(v queue.StatusView) (json.RawMessage, bool) {
+	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || !plainNumber(v.Number) {
+		return nil, false
+	}
+	b := make([]byte, 0, len(t.parts[0])+len(t.parts[1])+len(t.parts[2])+len(t.parts[3])+len(v.Number)+24)
+	b = append(b, t.parts[0]...)
+	b = append(append(append(b, '"'), v.Number...), '"')
+	b = append(b, t.parts[1]...)
+	b = strconv.AppendInt(b, int64(v.Ahead), 10)
+	b = append(b, t.parts[2]...)
+	b = strconv.AppendInt(b, int64(v.EWTSeconds), 10)
+	b = append(b, t.parts[3]...)
+	return b, true
+}
+
+// plainNumber reports whether a ticket number needs no JSON escaping.
+func plainNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // callMsg is the contract's "called" message.
@@ -244,23 +319,26 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 			// nobody in the queue: one call sends each phone one message.
 			return "", nil, false
 		}
-		var v queue.StatusView
-		if w, ok := r.places.waiting(r.s.engine, lev.Seq)[sub.Key]; ok && !own {
-			v = *w
-		} else {
-			var err error
-			if v, err = r.s.engine.Status(sub.Key); err != nil {
+		if p, ok := r.places.waiting(r.s.engine, lev.Seq)[sub.Key]; ok && !own {
+			if !concerns(lev, ev, p.serviceID) {
 				return "", nil, false
 			}
+			return "status", p.raw, true
 		}
-		// A ticket's position moves when anything in its service (or the
-		// counters serving it) changes; other events do not concern it.
-		if lev.Service != "" && lev.Service != v.ServiceID && (ev.From == "" || ev.From != v.ServiceID) {
+		v, err := r.s.engine.Status(sub.Key)
+		if err != nil || !concerns(lev, ev, v.ServiceID) {
 			return "", nil, false
 		}
 		return "status", v, true
 	}
 	return "", nil, false
+}
+
+// concerns reports whether an event can move a ticket of serviceID: a
+// ticket's position moves when anything in its service (or the counters
+// serving it) changes; other events do not concern it.
+func concerns(lev live.Event, ev queue.Event, serviceID string) bool {
+	return lev.Service == "" || lev.Service == serviceID || (ev.From != "" && ev.From == serviceID)
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 
@@ -106,7 +107,12 @@ type renderer struct {
 // phone gets, put together from its service's part, encoded once, and the
 // ticket's own number, place and estimate.
 type placeCache struct {
-	mu    sync.Mutex
+	mu   sync.Mutex // held while building
+	last atomic.Pointer[placesAt]
+}
+
+// placesAt is the waiting tickets' statuses as of one event seq.
+type placesAt struct {
 	seq   uint64
 	byTok map[string]placed
 }
@@ -121,10 +127,15 @@ type placed struct {
 // once per event seq. The hub renders one event at a time, from several
 // goroutines; all of them share the first one's build.
 func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]placed {
+	// Read without the lock: every phone of an event asks, from several
+	// goroutines, and all but the first find it built.
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p.byTok
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.byTok != nil && c.seq == seq {
-		return c.byTok
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p.byTok
 	}
 	list := mustQueue(e)
 	tpls := map[string]*statusTemplate{}
@@ -149,7 +160,7 @@ func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]placed {
 			m[t.Token] = placed{t.ServiceID, raw}
 		}
 	}
-	c.seq, c.byTok = seq, m
+	c.last.Store(&placesAt{seq: seq, byTok: m})
 	return m
 }
 

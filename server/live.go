@@ -100,21 +100,45 @@ type renderer struct {
 	places *placeCache
 }
 
-// placeCache holds every waiting ticket's status as of one event, so an
-// event that moves places orders each service's queue once, not once per
+// placeCache holds the waiting tickets with their places as of one event,
+// so an event that moves places orders the queues once, not once per
 // phone: with a thousand phones waiting, asking the engine phone by phone
-// sorts the same queue a thousand times. Each status is kept as the JSON a
-// phone gets, put together from its service's part, encoded once, and the
-// ticket's own number, place and estimate.
+// sorts the same queue a thousand times. A phone's status is the JSON of
+// its service's part, encoded once per event, with the ticket's own
+// number, place and estimate put in.
 type placeCache struct {
 	mu   sync.Mutex // held while building
 	last atomic.Pointer[placesAt]
 }
 
-// placesAt is the waiting tickets' statuses as of one event seq.
+// placesAt is the waiting tickets as of one event seq. A ticket's status
+// JSON is put together when its phone asks, so an event costs one ordering
+// of the queues and then only as much as there are phones.
 type placesAt struct {
 	seq   uint64
-	byTok map[string]placed
+	list  []queue.TicketView
+	byTok map[string]int // index in list
+	tpls  map[string]*statusTemplate
+}
+
+// status returns the status a phone of token gets, if its ticket is waiting.
+func (p *placesAt) status(token string) (placed, bool) {
+	i, ok := p.byTok[token]
+	if !ok {
+		return placed{}, false
+	}
+	t := &p.list[i]
+	v := queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
+		EWTSeconds: t.EWTSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
+	tpl := p.tpls[t.ServiceID]
+	if tpl != nil {
+		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
+	}
+	if raw, ok := tpl.fill(v); ok {
+		return placed{t.ServiceID, raw}, true
+	}
+	raw, err := json.Marshal(v)
+	return placed{t.ServiceID, raw}, err == nil
 }
 
 // placed is a waiting ticket's status as a phone gets it.
@@ -123,45 +147,32 @@ type placed struct {
 	raw       json.RawMessage
 }
 
-// waiting returns the status of each waiting ticket by token, built at most
-// once per event seq. The hub renders one event at a time, from several
-// goroutines; all of them share the first one's build.
-func (c *placeCache) waiting(e *queue.Engine, seq uint64) map[string]placed {
+// waiting returns the waiting tickets as of event seq, built at most once
+// per seq. The hub renders one event at a time, from several goroutines;
+// all of them share the first one's build.
+func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
 	// Read without the lock: every phone of an event asks, from several
 	// goroutines, and all but the first find it built.
 	if p := c.last.Load(); p != nil && p.seq == seq {
-		return p.byTok
+		return p
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p := c.last.Load(); p != nil && p.seq == seq {
-		return p.byTok
+		return p
 	}
-	list := mustQueue(e)
-	tpls := map[string]*statusTemplate{}
+	p := &placesAt{seq: seq, list: mustQueue(e), tpls: map[string]*statusTemplate{}}
 	for _, s := range e.Services() {
-		tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
+		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
-	m := make(map[string]placed, len(list))
-	for i := range list {
-		t := &list[i]
-		if t.Status != queue.StatusWaiting {
-			continue
-		}
-		v := queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
-			EWTSeconds: t.EWTSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
-		tpl := tpls[t.ServiceID]
-		if tpl != nil {
-			v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
-		}
-		if raw, ok := tpl.fill(v); ok {
-			m[t.Token] = placed{t.ServiceID, raw}
-		} else if raw, err := json.Marshal(v); err == nil {
-			m[t.Token] = placed{t.ServiceID, raw}
+	p.byTok = make(map[string]int, len(p.list))
+	for i := range p.list {
+		if p.list[i].Status == queue.StatusWaiting {
+			p.byTok[p.list[i].Token] = i
 		}
 	}
-	c.last.Store(&placesAt{seq: seq, byTok: m})
-	return m
+	c.last.Store(p)
+	return p
 }
 
 // statusTemplate is the JSON of a waiting ticket's status in one service,
@@ -330,7 +341,7 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 			// nobody in the queue: one call sends each phone one message.
 			return "", nil, false
 		}
-		if p, ok := r.places.waiting(r.s.engine, lev.Seq)[sub.Key]; ok && !own {
+		if p, ok := r.places.waiting(r.s.engine, lev.Seq).status(sub.Key); ok && !own {
 			if !concerns(lev, ev, p.serviceID) {
 				return "", nil, false
 			}

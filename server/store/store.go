@@ -2,6 +2,15 @@
 // queue engine are committed by a single goroutine that groups whatever is
 // waiting into one transaction: a lone request commits at once, and under
 // load many requests share one fsync.
+//
+// A ticket issued writes at the end of three growing buckets (tickets,
+// events, active) and updates its day's number: tickets and events are
+// packed JSON (codec.go) keyed by 8-byte big-endian id and seq; the active
+// set holds the ids of the tickets the engine loads at start, each with its
+// token until the ticket ends, when the token moves to tokens_new and later
+// into the token index (FoldTokens), many at a time. History past the
+// retention period becomes daily totals (retention.go), and Compact gives
+// the space back (compact.go).
 package store
 
 import (

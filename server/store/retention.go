@@ -284,6 +284,10 @@ func (db *DB) pruneAppointments(cutoff time.Time) (n int, done bool, err error) 
 // many at once, touches each page of the index once for all the tokens
 // that land on it. The box folds every hour.
 func (db *DB) FoldTokens() (int, error) {
+	return db.foldTokens(pruneChunk)
+}
+
+func (db *DB) foldTokens(chunk int) (int, error) {
 	total := 0
 	for {
 		var moved []string
@@ -291,7 +295,7 @@ func (db *DB) FoldTokens() (int, error) {
 			tokens, tokensNew := tx.Bucket(bTokens), tx.Bucket(bTokensNew)
 			var keys [][]byte
 			c := tokensNew.Cursor()
-			for k, v := c.First(); k != nil && len(keys) < pruneChunk; k, v = c.Next() {
+			for k, v := c.First(); k != nil && len(keys) < chunk; k, v = c.Next() {
 				if err := tokens.Put(bytes.Clone(v), bytes.Clone(k)); err != nil {
 					return err
 				}
@@ -314,7 +318,7 @@ func (db *DB) FoldTokens() (int, error) {
 		}
 		db.tokMu.Unlock()
 		total += len(moved)
-		if len(moved) < pruneChunk {
+		if len(moved) < chunk {
 			return total, nil
 		}
 	}

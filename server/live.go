@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -116,29 +117,36 @@ type placeCache struct {
 // of the queues and then only as much as there are phones.
 type placesAt struct {
 	seq   uint64
-	list  []queue.TicketView
-	byTok map[string]int // index in list
+	byTok map[string]*place
 	tpls  map[string]*statusTemplate
+}
+
+// place is what a waiting ticket's status needs beyond its service's part;
+// kept small, as there is one per waiting ticket between events.
+type place struct {
+	number, serviceID string
+	ahead, ewt        int
+	calledAt          *time.Time
+	recalls           int
 }
 
 // status returns the status a phone of token gets, if its ticket is waiting.
 func (p *placesAt) status(token string) (placed, bool) {
-	i, ok := p.byTok[token]
+	t, ok := p.byTok[token]
 	if !ok {
 		return placed{}, false
 	}
-	t := &p.list[i]
-	v := queue.StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: t.Ahead,
-		EWTSeconds: t.EWTSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
-	tpl := p.tpls[t.ServiceID]
+	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
+		EWTSeconds: t.ewt, CalledAt: t.calledAt, Recalls: t.recalls}
+	tpl := p.tpls[t.serviceID]
 	if tpl != nil {
 		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
 	}
 	if raw, ok := tpl.fill(v); ok {
-		return placed{t.ServiceID, raw}, true
+		return placed{t.serviceID, raw}, true
 	}
 	raw, err := json.Marshal(v)
-	return placed{t.ServiceID, raw}, err == nil
+	return placed{t.serviceID, raw}, err == nil
 }
 
 // placed is a waiting ticket's status as a phone gets it.
@@ -161,18 +169,30 @@ func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
 	if p := c.last.Load(); p != nil && p.seq == seq {
 		return p
 	}
-	p := &placesAt{seq: seq, list: mustQueue(e), tpls: map[string]*statusTemplate{}}
+	list := mustQueue(e)
+	p := &placesAt{seq: seq, byTok: make(map[string]*place, len(list)), tpls: map[string]*statusTemplate{}}
 	for _, s := range e.Services() {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
-	p.byTok = make(map[string]int, len(p.list))
-	for i := range p.list {
-		if p.list[i].Status == queue.StatusWaiting {
-			p.byTok[p.list[i].Token] = i
+	places := make([]place, len(list))
+	for i := range list {
+		t := &list[i]
+		if t.Status != queue.StatusWaiting {
+			continue
 		}
+		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, ewt: t.EWTSeconds, calledAt: t.CalledAt, recalls: t.Recalls}
+		p.byTok[t.Token] = &places[i]
 	}
 	c.last.Store(p)
 	return p
+}
+
+// forget lets the places of an earlier event go once an event that moves
+// nobody comes: a box at rest should not hold them.
+func (c *placeCache) forget(seq uint64) {
+	if p := c.last.Load(); p != nil && p.seq < seq {
+		c.last.CompareAndSwap(p, nil)
+	}
 }
 
 // statusTemplate is the JSON of a waiting ticket's status in one service,
@@ -337,6 +357,7 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 	case "status":
 		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
 		if !own && !movesPlaces(ev) {
+			r.places.forget(lev.Seq)
 			// Finishing, starting or parking someone else's ticket moves
 			// nobody in the queue: one call sends each phone one message.
 			return "", nil, false

@@ -729,7 +729,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			var last struct {
 				At time.Time `json:"at"`
 			}
-			if err := json.Unmarshal(v, &last); err != nil {
+			if err := decodeRecord(v, &last); err != nil {
 				return fmt.Errorf("event %d: %w", snap.LastSeq, err)
 			}
 			snap.LastAt = last.At
@@ -961,7 +961,7 @@ func (db *DB) TicketsOfDate(date string, status queue.Status, limit int) ([]queu
 		c := tx.Bucket(bTickets).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var t queue.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
+			if err := decodeRecord(v, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if t.Date < date {

@@ -28,6 +28,8 @@ Usage:
   queuebox user add NAME --role ROLE      add a user (staff or admin); password on stdin
   queuebox user passwd NAME               set a user's password; password on stdin
   queuebox restore FILE                   put a backup back (the server must be stopped)
+  queuebox compact [serve flags]          turn days past retention_days into daily totals and
+                                          shrink the database file (the server must be stopped)
   queuebox print-test --printer URL       print a sample ticket (--width 58|80, --lang zh|en, --native-qr)
   queuebox fake-printer [--addr HOST:PORT] [--mode healthy|paper_out|…]
                                           a pretend network printer, to try printing without one
@@ -53,6 +55,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userCmd(args[1:], stdin, stdout)
 	case "restore":
 		err = restoreCmd(args[1:], stdout)
+	case "compact":
+		err = compactCmd(args[1:], stdout, stderr)
 	case "print-test":
 		err = printTestCmd(ctx, args[1:], stdout)
 	case "fake-printer":

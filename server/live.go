@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -69,8 +72,8 @@ func (f *feed) close() {
 
 // startLive builds the hub and connects it to the store's committed events.
 func (s *Server) startLive() {
-	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive, CheckOrigin: s.originAllowed,
-		MaxPerAddr: s.limits.livePerAddr})
+	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
+		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr})
 	s.feed = newFeed()
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
@@ -96,7 +99,165 @@ func eventService(ev queue.Event) string {
 }
 
 // renderer decides what each live topic shows; see the live section of the API.
-type renderer struct{ s *Server }
+type renderer struct {
+	s      *Server
+	places *placeCache
+}
+
+// placeCache holds the waiting tickets with their places as of one event,
+// so an event that moves places orders the queues once, not once per
+// phone: with a thousand phones waiting, asking the engine phone by phone
+// sorts the same queue a thousand times. A phone's status is the JSON of
+// its service's part, encoded once per event, with the ticket's own
+// number, place and estimate put in.
+type placeCache struct {
+	mu   sync.Mutex // held while building
+	last atomic.Pointer[placesAt]
+}
+
+// placesAt is the waiting tickets as of one event seq. A ticket's status
+// JSON is put together when its phone asks, so an event costs one ordering
+// of the queues and then only as much as there are phones.
+type placesAt struct {
+	seq   uint64
+	byTok map[string]*place
+	tpls  map[string]*statusTemplate
+}
+
+// place is what a waiting ticket's status needs beyond its service's part;
+// kept small, as there is one per waiting ticket between events.
+type place struct {
+	number, serviceID string
+	ahead, ewt        int
+	calledAt          *time.Time
+	recalls           int
+}
+
+// status returns the status a phone of token gets, if its ticket is waiting.
+func (p *placesAt) status(token string) (placed, bool) {
+	t, ok := p.byTok[token]
+	if !ok {
+		return placed{}, false
+	}
+	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
+		EWTSeconds: t.ewt, CalledAt: t.calledAt, Recalls: t.recalls}
+	tpl := p.tpls[t.serviceID]
+	if tpl != nil {
+		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
+	}
+	if raw, ok := tpl.fill(v); ok {
+		return placed{t.serviceID, raw}, true
+	}
+	raw, err := json.Marshal(v)
+	return placed{t.serviceID, raw}, err == nil
+}
+
+// placed is a waiting ticket's status as a phone gets it.
+type placed struct {
+	serviceID string
+	raw       json.RawMessage
+}
+
+// waiting returns the waiting tickets as of event seq, built at most once
+// per seq. The hub renders one event at a time, from several goroutines;
+// all of them share the first one's build.
+func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
+	// Read without the lock: every phone of an event asks, from several
+	// goroutines, and all but the first find it built.
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p
+	}
+	list := mustQueue(e)
+	p := &placesAt{seq: seq, byTok: make(map[string]*place, len(list)), tpls: map[string]*statusTemplate{}}
+	for _, s := range e.Services() {
+		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
+	}
+	places := make([]place, len(list))
+	for i := range list {
+		t := &list[i]
+		if t.Status != queue.StatusWaiting {
+			continue
+		}
+		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, ewt: t.EWTSeconds, calledAt: t.CalledAt, recalls: t.Recalls}
+		p.byTok[t.Token] = &places[i]
+	}
+	c.last.Store(p)
+	return p
+}
+
+// forget lets the places of an earlier event go once an event that moves
+// nobody comes: a box at rest should not hold them.
+func (c *placeCache) forget(seq uint64) {
+	if p := c.last.Load(); p != nil && p.seq < seq {
+		c.last.CompareAndSwap(p, nil)
+	}
+}
+
+// statusTemplate is the JSON of a waiting ticket's status in one service,
+// cut where the number, the place and the estimate go.
+type statusTemplate struct {
+	view  queue.StatusView
+	parts [4][]byte
+	ok    bool
+}
+
+// Marks that cannot be a real number, place or estimate.
+const (
+	markNumber = `\u0001`
+	markAhead  = "-7770001"
+	markEWT    = "-7770002"
+)
+
+func newStatusTemplate(v queue.StatusView) *statusTemplate {
+	t := &statusTemplate{view: v}
+	v.Number, v.Ahead, v.EWTSeconds = "\x01", -7770001, -7770002
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return t
+	}
+	rest := raw
+	for i, mark := range []string{`"` + markNumber + `"`, markAhead, markEWT} {
+		cut := bytes.Split(rest, []byte(mark))
+		if len(cut) != 2 {
+			return t // a mark twice, or not at all: no template
+		}
+		t.parts[i], rest = cut[0], cut[1]
+	}
+	t.parts[3], t.ok = rest, true
+	return t
+}
+
+// fill returns v's JSON from the template, if v differs from the template's
+// view only in what the template leaves open.
+func (t *statusTemplate) fill(v queue.StatusView) (json.RawMessage, bool) {
+	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || !plainNumber(v.Number) {
+		return nil, false
+	}
+	b := make([]byte, 0, len(t.parts[0])+len(t.parts[1])+len(t.parts[2])+len(t.parts[3])+len(v.Number)+24)
+	b = append(b, t.parts[0]...)
+	b = append(append(append(b, '"'), v.Number...), '"')
+	b = append(b, t.parts[1]...)
+	b = strconv.AppendInt(b, int64(v.Ahead), 10)
+	b = append(b, t.parts[2]...)
+	b = strconv.AppendInt(b, int64(v.EWTSeconds), 10)
+	b = append(b, t.parts[3]...)
+	return b, true
+}
+
+// plainNumber reports whether a ticket number needs no JSON escaping.
+func plainNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 // callMsg is the contract's "called" message.
 type callMsg struct {
@@ -202,22 +363,31 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 	case "status":
 		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
 		if !own && !movesPlaces(ev) {
+			r.places.forget(lev.Seq)
 			// Finishing, starting or parking someone else's ticket moves
 			// nobody in the queue: one call sends each phone one message.
 			return "", nil, false
 		}
-		v, err := r.s.engine.Status(sub.Key)
-		if err != nil {
-			return "", nil, false
+		if p, ok := r.places.waiting(r.s.engine, lev.Seq).status(sub.Key); ok && !own {
+			if !concerns(lev, ev, p.serviceID) {
+				return "", nil, false
+			}
+			return "status", p.raw, true
 		}
-		// A ticket's position moves when anything in its service (or the
-		// counters serving it) changes; other events do not concern it.
-		if lev.Service != "" && lev.Service != v.ServiceID && (ev.From == "" || ev.From != v.ServiceID) {
+		v, err := r.s.engine.Status(sub.Key)
+		if err != nil || !concerns(lev, ev, v.ServiceID) {
 			return "", nil, false
 		}
 		return "status", v, true
 	}
 	return "", nil, false
+}
+
+// concerns reports whether an event can move a ticket of serviceID: a
+// ticket's position moves when anything in its service (or the counters
+// serving it) changes; other events do not concern it.
+func concerns(lev live.Event, ev queue.Event, serviceID string) bool {
+	return lev.Service == "" || lev.Service == serviceID || (ev.From != "" && ev.From == serviceID)
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or

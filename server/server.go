@@ -149,8 +149,9 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	s.echo = s.newEcho()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.sweep(ctx)
+	go s.retain(ctx)
 	return nil
 }
 

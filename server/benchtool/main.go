@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	clients := fs.String("issue-clients", "1,16,64", "concurrent clients of the issue figures")
 	fs.DurationVar(&o.issueTime, "issue-time", 3*time.Second, "measured time per handler and client count")
 	fs.IntVar(&o.issueMax, "issue-max", 60000, "at most this many requests per handler and client count")
-	fanout := fs.String("fanout", "100,1000", "status-page websocket clients of the call → display figures")
+	fanout := fs.String("fanout", "100,1000,5000", "status-page websocket clients of the call → display figures")
 	fs.IntVar(&o.calls, "calls", 30, "calls measured per fan-out size")
 	fs.IntVar(&o.history, "history", 1000000, "historical tickets written before the start-up figures")
 	fs.IntVar(&o.active, "active", 30, "tickets waiting when the history ends")

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -23,6 +24,12 @@ type Config struct {
 	Data      string `yaml:"data"`
 	PublicURL string `yaml:"public_url"`
 	LogLevel  string `yaml:"log_level"`
+	// RetentionDays is how many days of detailed history (tickets, events,
+	// appointments) are kept; older days are kept as daily totals. "0"
+	// keeps everything. Read it as Retention after Validate.
+	RetentionDays string `yaml:"retention_days"`
+	// Retention is RetentionDays as a number, set by Validate.
+	Retention int `yaml:"-"`
 
 	Branch   Branch    `yaml:"branch"`
 	Services []Service `yaml:"services"`
@@ -108,6 +115,7 @@ var options = []option{
 	{"log-level", "QUEUEBOX_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"tls-cert", "QUEUEBOX_TLS_CERT", "tls.cert", "", "certificate file (PEM) to serve HTTPS with; needs --tls-key", func(c *Config) *string { return &c.TLS.Cert }},
 	{"tls-key", "QUEUEBOX_TLS_KEY", "tls.key", "", "private key file (PEM) of --tls-cert", func(c *Config) *string { return &c.TLS.Key }},
+	{"retention-days", "QUEUEBOX_RETENTION_DAYS", "retention_days", "400", "days of detailed history kept; older days become daily totals (0: keep all)", func(c *Config) *string { return &c.RetentionDays }},
 }
 
 // Load reads args (the flags after "serve") and the environment.
@@ -177,6 +185,10 @@ func Parse(raw []byte, c *Config) error {
 // the type yaml names.
 var unknownField = regexp.MustCompile(`field (.+?) not found in type \S+`)
 
+// minRetentionDays keeps a typo from wiping the history reports need: a
+// box keeps at least a month of details.
+const minRetentionDays = 31
+
 // Validate checks what the config package can know alone; the queue engine
 // checks services, counters and hours with the same rules the admin API uses.
 func (c *Config) Validate() error {
@@ -212,6 +224,13 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.RetentionDays != "" {
+		n, err := strconv.Atoi(c.RetentionDays)
+		if err != nil || n < 0 || (n > 0 && n < minRetentionDays) {
+			return fmt.Errorf("retention_days: %q must be a whole number of days, at least %d, or 0 to keep everything", c.RetentionDays, minRetentionDays)
+		}
+		c.Retention = n
 	}
 	return nil
 }

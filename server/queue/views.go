@@ -127,16 +127,28 @@ func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
 // view of it reports), computed once per service rather than per ticket.
 func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 	p := e.policy()
-	place := map[*Ticket]int{}
+	var place map[*Ticket]int // nil: the list is one service's, its places are its rows
+	nonEmpty := 0
 	for _, q := range queues {
-		for i, t := range p.order([]*waitQueue{q}) {
-			place[t] = i
+		if q.n > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty > 1 {
+		place = map[*Ticket]int{}
+		for _, q := range queues {
+			for i, t := range p.order([]*waitQueue{q}) {
+				place[t] = i
+			}
 		}
 	}
 	order := p.order(queues)
 	out := make([]TicketView, len(order))
 	for i, t := range order {
-		n := place[t]
+		n := i
+		if place != nil {
+			n = place[t]
+		}
 		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
 		out[i].Transfers = append([]string(nil), t.Transfers...)
 		out[i].CallReason = p.reason(t, e.cal.loc)

@@ -62,6 +62,11 @@ func WriteHistory(dir string, gen func(apply func(*queue.Change) error) error) (
 	if err := flush(); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
+	// A box folds its new tokens into the index every hour; a year-old
+	// file has them all there.
+	if _, err := db.foldTokens(historyPerTx * 10); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
 	db.bolt.NoSync = false
 	if err := db.bolt.Sync(); err != nil {
 		return fmt.Errorf("write history: sync: %w", err)

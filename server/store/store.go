@@ -2,6 +2,15 @@
 // queue engine are committed by a single goroutine that groups whatever is
 // waiting into one transaction: a lone request commits at once, and under
 // load many requests share one fsync.
+//
+// A ticket issued writes at the end of three growing buckets (tickets,
+// events, active) and updates its day's number: tickets and events are
+// packed JSON (codec.go) keyed by 8-byte big-endian id and seq; the active
+// set holds the ids of the tickets the engine loads at start, each with its
+// token until the ticket ends, when the token moves to tokens_new and later
+// into the token index (FoldTokens), many at a time. History past the
+// retention period becomes daily totals (retention.go), and Compact gives
+// the space back (compact.go).
 package store
 
 import (
@@ -57,6 +66,10 @@ var (
 	bAppts    = []byte("appointments")
 	bApptLive = []byte("appointments_live")
 	bPhones   = []byte("phones")
+	bDays     = []byte("days")
+	// bTokensNew holds the tokens of ended tickets not yet in bTokens,
+	// keyed by ticket: see indexTicket.
+	bTokensNew = []byte("tokens_new")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
@@ -100,6 +113,17 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return putJSON(b, kSettings, m)
 	},
+	// 3: tickets, events and appointments may be packed (see codec.go);
+	// records written before stay plain JSON and read as before, and
+	// compaction rewrites them packed. Daily aggregates of pruned history.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bDays, bTokensNew} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -113,6 +137,12 @@ type DB struct {
 	// committed is the seq of the last event known to be on disk.
 	committed atomic.Uint64
 
+	// newTokens indexes the tokens not yet in bTokens (held in bActive and
+	// bTokensNew) in memory, token → ticket key, so a lookup by token needs
+	// no scan of them.
+	tokMu     sync.RWMutex
+	newTokens map[string][]byte
+
 	mu       sync.Mutex
 	wake     *sync.Cond
 	pending  []*pending
@@ -124,7 +154,39 @@ type DB struct {
 
 type pending struct {
 	change *queue.Change
+	enc    *encoded
 	errc   chan error
+}
+
+// encoded holds the stored form of a change's history records, made by the
+// caller of Apply so the one committing goroutine only writes bytes.
+type encoded struct {
+	tickets, events, appts [][]byte
+}
+
+func encodeChange(c *queue.Change) (*encoded, error) {
+	e := &encoded{
+		tickets: make([][]byte, len(c.Tickets)),
+		events:  make([][]byte, len(c.Events)),
+		appts:   make([][]byte, len(c.Appointments)),
+	}
+	var err error
+	for i := range c.Tickets {
+		if e.tickets[i], err = encodeRecord(&c.Tickets[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Events {
+		if e.events[i], err = encodeRecord(&c.Events[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Appointments {
+		if e.appts[i], err = encodeRecord(&c.Appointments[i]); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Options tune Open.
@@ -187,8 +249,24 @@ func Open(dir string, o Options) (db *DB, err error) {
 		b.Close()
 		return nil, err
 	}
-	db = &DB{bolt: b, path: path, done: make(chan struct{})}
+	db = &DB{bolt: b, path: path, done: make(chan struct{}), newTokens: map[string][]byte{}}
 	db.wake = sync.NewCond(&db.mu)
+	if err := b.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bActive, bTokensNew} {
+			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+				if len(v) > 0 {
+					db.newTokens[string(v)] = bytes.Clone(k)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("read new tokens: %w", err)
+	}
 	go db.commitLoop()
 	return db, nil
 }
@@ -291,6 +369,11 @@ func (db *DB) Close() error {
 // Apply queues c for the next commit; see queue.Store.
 func (db *DB) Apply(c *queue.Change) <-chan error {
 	errc := make(chan error, 1)
+	enc, err := encodeChange(c)
+	if err != nil {
+		errc <- fmt.Errorf("encode change: %w", err)
+		return errc
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	switch {
@@ -299,7 +382,7 @@ func (db *DB) Apply(c *queue.Change) <-chan error {
 	case db.failed != nil:
 		errc <- db.failed
 	default:
-		db.pending = append(db.pending, &pending{change: c, errc: errc})
+		db.pending = append(db.pending, &pending{change: c, enc: enc, errc: errc})
 		db.wake.Signal()
 	}
 	return errc
@@ -378,17 +461,98 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	added := map[string][]byte{}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
-			if err := writeChange(tx, p.change); err != nil {
+			if p.enc == nil {
+				enc, err := encodeChange(p.change)
+				if err != nil {
+					return err
+				}
+				p.enc = enc
+			}
+			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	db.tokMu.Lock()
+	for tok, key := range added {
+		db.newTokens[tok] = key
+	}
+	db.tokMu.Unlock()
+	return nil
 }
 
-func writeChange(tx *bolt.Tx, c *queue.Change) error {
+// ticketKeyByToken finds the key of a ticket by token, in either index.
+func (db *DB) ticketKeyByToken(tx *bolt.Tx, token string) []byte {
+	if key := tx.Bucket(bTokens).Get([]byte(token)); key != nil {
+		return key
+	}
+	db.tokMu.RLock()
+	defer db.tokMu.RUnlock()
+	return db.newTokens[token]
+}
+
+// Fill factors of the history buckets: their keys only grow, so a page left
+// half empty by a split would stay half empty for good. Events are never
+// rewritten and fill pages completely; tickets and appointments keep a
+// little room for the updates of their last days.
+const (
+	fillAppend  = 1.0
+	fillHistory = 0.9
+)
+
+// indexTicket keeps the active set and the token indexes of a ticket
+// written. The main token index is keyed by the random tokens, and a put
+// there would rewrite a page picked at random for every ticket issued; so
+// a new ticket's token rides as its value in the active set (written
+// anyway, at its end), moves to the end of bTokensNew when the ticket
+// ends, and is folded into the main index later with many others (see
+// FoldTokens). New tokens are noted in added for the map in memory.
+func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, added map[string][]byte) error {
+	var tok []byte // the token, if it is in no index yet
+	if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
+		tok = []byte(t.Token)
+		added[t.Token] = key
+	}
+	held, isActive := getKey(active, key)
+	if t.Status.Active() {
+		if isActive && tok == nil {
+			return nil // already in the set, with its token if it had one
+		}
+		return active.Put(key, tok)
+	}
+	if len(held) > 0 {
+		tok = bytes.Clone(held)
+	}
+	if tok != nil {
+		if err := tokensNew.Put(key, tok); err != nil {
+			return err
+		}
+	}
+	if isActive {
+		return active.Delete(key)
+	}
+	return nil
+}
+
+// getKey reads a key that may hold an empty value, telling it apart from
+// a missing one.
+func getKey(b *bolt.Bucket, key []byte) (v []byte, ok bool) {
+	k, v := b.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// writeChange writes one change.
+func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[string][]byte) error {
 	if c.Settings != nil {
 		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
 			return err
@@ -419,25 +583,19 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
-	tickets, tokens, active := tx.Bucket(bTickets), tx.Bucket(bTokens), tx.Bucket(bActive)
+	tickets, tokensNew, active := tx.Bucket(bTickets), tx.Bucket(bTokensNew), tx.Bucket(bActive)
+	tickets.FillPercent = fillHistory
+	tokensNew.FillPercent = fillAppend
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(tickets, key, t); err != nil {
+		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := tokens.Put([]byte(t.Token), key); err != nil {
-			return err
-		}
-		if t.Status.Active() {
-			err = active.Put(key, nil)
-		} else {
-			err = active.Delete(key)
-		}
-		if err != nil {
+		if err := db.indexTicket(tx, active, tokensNew, t, key, added); err != nil {
 			return err
 		}
 	}
@@ -457,12 +615,13 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	appts, live := tx.Bucket(bAppts), tx.Bucket(bApptLive)
+	appts.FillPercent = fillHistory
 	for i := range c.Appointments {
 		key, err := ticketKey(c.Appointments[i].ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(appts, key, &c.Appointments[i]); err != nil {
+		if err := appts.Put(key, enc.appts[i]); err != nil {
 			return err
 		}
 		if err := live.Put(key, nil); err != nil {
@@ -510,8 +669,9 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	events := tx.Bucket(bEvents)
+	events.FillPercent = fillAppend
 	for i := range c.Events {
-		if err := putJSON(events, u64(c.Events[i].Seq), &c.Events[i]); err != nil {
+		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
 			return err
 		}
 	}
@@ -547,7 +707,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &t); err != nil {
+			if err := decodeRecord(raw, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Active = append(snap.Active, t)
@@ -569,7 +729,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			var last struct {
 				At time.Time `json:"at"`
 			}
-			if err := json.Unmarshal(v, &last); err != nil {
+			if err := decodeRecord(v, &last); err != nil {
 				return fmt.Errorf("event %d: %w", snap.LastSeq, err)
 			}
 			snap.LastAt = last.At
@@ -587,7 +747,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("appointment %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &a); err != nil {
+			if err := decodeRecord(raw, &a); err != nil {
 				return fmt.Errorf("appointment %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Appointments = append(snap.Appointments, a)
@@ -621,11 +781,15 @@ func recentCalls(tx *bolt.Tx, snap *queue.Snapshot) error {
 	n := 0
 	for k, v := c.Last(); k != nil && n < lookBack && len(calls) < queue.RecentCallsKept; k, v = c.Prev() {
 		n++
-		if !bytes.Contains(v, []byte(`"type":"called"`)) {
+		js, err := unpack(v)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if !bytes.Contains(js, []byte(`"type":"called"`)) {
 			continue
 		}
 		var ev queue.Event
-		if err := json.Unmarshal(v, &ev); err != nil {
+		if err := json.Unmarshal(js, &ev); err != nil {
 			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		calls = append(calls, ev)
@@ -674,7 +838,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -683,7 +847,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 	var t queue.Ticket
 	err := db.view(func(tx *bolt.Tx) error {
-		key := tx.Bucket(bTokens).Get([]byte(token))
+		key := db.ticketKeyByToken(tx, token)
 		if key == nil {
 			return queue.ErrTicketNotFound
 		}
@@ -691,7 +855,7 @@ func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -720,7 +884,7 @@ func (db *DB) Events(since uint64, limit int) ([]queue.Event, error) {
 		c := tx.Bucket(bEvents).Cursor()
 		for k, v := c.Seek(u64(since + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var ev queue.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			if err := decodeRecord(v, &ev); err != nil {
 				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, ev)
@@ -797,7 +961,7 @@ func (db *DB) TicketsOfDate(date string, status queue.Status, limit int) ([]queu
 		c := tx.Bucket(bTickets).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var t queue.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
+			if err := decodeRecord(v, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if t.Date < date {

@@ -126,7 +126,7 @@ type policy struct {
 	rot     Rotation
 	tiers   tierPlan
 	tally   map[string]SLATally // today's calls per tier, read only
-	counter string // the counter calling, for dedicated and preferred desks
+	counter string              // the counter calling, for dedicated and preferred desks
 }
 
 func (p policy) rotating() bool { return len(p.weights) > 0 }

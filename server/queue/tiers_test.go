@@ -129,7 +129,7 @@ func TestTheCapBeatsEveryTier(t *testing.T) {
 
 func TestDedicatedAndPreferringCounters(t *testing.T) {
 	tiers := append([]queue.Tier(nil), testTiers...)
-	tiers[0].Counters = []string{"c2"}        // c2 serves only gold
+	tiers[0].Counters = []string{"c2"}       // c2 serves only gold
 	tiers[1].PreferCounters = []string{"c1"} // c1 serves silver first
 	f := tierFixture(t, tiers)
 	std := f.issue(t, "general", 0)

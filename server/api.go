@@ -188,8 +188,8 @@ func (s *Server) postDevice(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Kind != "kiosk" && req.Kind != "display" {
-		return errInvalid.with("kind must be \"kiosk\" or \"display\"")
+	if req.Kind != "kiosk" && req.Kind != "display" && req.Kind != "pos" {
+		return errInvalid.with("kind must be \"kiosk\", \"display\" or \"pos\" (a till that reports purchases)")
 	}
 	if req.Name == "" || len(req.Name) > 64 {
 		return errInvalid.with("name is required, at most 64 characters")
@@ -461,6 +461,7 @@ func (s *Server) postTicket(c echo.Context) error {
 	var req struct {
 		ServiceID string `json:"service_id"`
 		Priority  *int   `json:"priority"`
+		Phone     string `json:"phone"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -476,7 +477,17 @@ func (s *Server) postTicket(c echo.Context) error {
 		}
 		ir.Priority = *req.Priority
 	}
+	undo := func() {}
+	if req.Phone != "" {
+		var err error
+		if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+			return err
+		}
+	}
 	v, created, err := s.engine.Issue(ir)
+	if err != nil || !created {
+		undo()
+	}
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,7 @@ func (s *Server) startLive() {
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
+		s.customerEvents(ev)
 	})
 }
 

@@ -159,5 +159,5 @@ func ValidateSettings(st Settings) error {
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}
-	return nil
+	return validateCustomerSettings(st)
 }

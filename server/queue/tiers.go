@@ -456,3 +456,68 @@ func (p policy) guarded(t *Ticket) bool {
 
 // waited is how long t has waited, on the box's running time.
 func (p policy) waited(t *Ticket) time.Duration { return p.run - t.IssuedRun }
+// ForgetPhone blanks the name and phone of the appointments booked with
+// phone (a customer's erasure); the bookings themselves stay, anonymous.
+func (e *Engine) ForgetPhone(phone string) error {
+	if phone == "" {
+		return nil
+	}
+	e.mu.Lock()
+	c := &Change{}
+	for _, a := range e.appts {
+		if a.Phone == phone {
+			e.untrackAppt(a)
+			a.Name, a.Phone = "", ""
+			e.trackAppt(a)
+			c.Appointments = append(c.Appointments, *a)
+		}
+	}
+	if len(c.Appointments) == 0 {
+		e.mu.Unlock()
+		return nil
+	}
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		return fmt.Errorf("forget phone: %w", err)
+	}
+	return nil
+}
+
+// validateCustomerSettings checks the per-phone cap, the no-show chain,
+// booking rights and retention.
+func validateCustomerSettings(st Settings) error {
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{
+		{"tickets_per_phone_per_day", st.TicketsPerPhonePerDay, 100},
+		{"grace_seconds", st.GraceSeconds, 3600},
+		{"push_back_places", st.PushBackPlaces, 100},
+		{"max_recalls", st.MaxRecalls, 10},
+		{"no_show_limit", st.NoShowLimit, 100},
+		{"no_show_window_days", st.NoShowWindowDays, 3660},
+		{"booking_block_days", st.BookingBlockDays, 3660},
+		{"retention_months", st.RetentionMonths, 1200},
+	} {
+		if f.v < 0 || f.v > f.limit {
+			return invalid(f.name, "must be between 0 (off) and %d", f.limit)
+		}
+	}
+	if st.NoShowLimit > 0 && (st.NoShowWindowDays == 0 || st.BookingBlockDays == 0) {
+		return invalid("no_show_limit", "needs no_show_window_days and booking_block_days above 0")
+	}
+	return nil
+}
+
+// greetLocked names the tier of a known customer on their status page.
+func (e *Engine) greetLocked(t *Ticket, sv *StatusView) {
+	if t.CustomerID == "" || t.Tier == e.plan.deflt {
+		return
+	}
+	for _, tr := range e.tiers {
+		if tr.ID == t.Tier {
+			sv.Tier, sv.TierName, sv.TierNames = tr.ID, tr.Name, copyNames(tr.Names)
+		}
+	}
+}

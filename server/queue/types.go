@@ -191,6 +191,11 @@ type StatusView struct {
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`
+	// Tier and TierName greet a known customer of a better tier (never
+	// their phone or name).
+	Tier      string            `json:"tier,omitempty"`
+	TierName  string            `json:"tier_name,omitempty"`
+	TierNames map[string]string `json:"tier_names,omitempty"`
 }
 
 // Event types appended to the branch event log.

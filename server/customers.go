@@ -30,20 +30,20 @@ const maxVisitsKept = 500
 
 // customerOut is a customer as the API shows it.
 type customerOut struct {
-	ID           string            `json:"id"`
-	Phone        string            `json:"phone"`
-	Name         string            `json:"name"`
-	Tier         string            `json:"tier"`
-	TierName     string            `json:"tier_name"`
-	TierReason   string            `json:"tier_reason"`
-	TierOverride *string           `json:"tier_override"`
-	Visits       int               `json:"visits"`
-	NoShows      int               `json:"no_shows"`
-	Spend        float64           `json:"spend"`
-	FirstSeen    time.Time         `json:"first_seen"`
-	LastSeen     time.Time         `json:"last_seen"`
-	Booking      customers.Rights  `json:"booking"`
-	RecentVisits []time.Time       `json:"recent_visits,omitempty"`
+	ID           string             `json:"id"`
+	Phone        string             `json:"phone"`
+	Name         string             `json:"name"`
+	Tier         string             `json:"tier"`
+	TierName     string             `json:"tier_name"`
+	TierReason   string             `json:"tier_reason"`
+	TierOverride *string            `json:"tier_override"`
+	Visits       int                `json:"visits"`
+	NoShows      int                `json:"no_shows"`
+	Spend        float64            `json:"spend"`
+	FirstSeen    time.Time          `json:"first_seen"`
+	LastSeen     time.Time          `json:"last_seen"`
+	Booking      customers.Rights   `json:"booking"`
+	RecentVisits []time.Time        `json:"recent_visits,omitempty"`
 	TierHistory  []store.TierChange `json:"tier_history,omitempty"`
 }
 

@@ -223,7 +223,8 @@ func movesPlaces(ev queue.Event) bool {
 		return !ev.Recall
 	case queue.EventIssued, queue.EventCancelled, queue.EventTransferred,
 		queue.EventCounter, queue.EventService, queue.EventSettings,
-		queue.EventExpired, queue.EventNoShowReverted:
+		queue.EventExpired, queue.EventNoShowReverted,
+		queue.EventPushedBack, queue.EventTiers:
 		return true
 	}
 	return false

@@ -157,10 +157,17 @@ func (s *Server) sweep(ctx context.Context) {
 	sessions := time.NewTicker(time.Hour)
 	defer sessions.Stop()
 	retiered := "" // business date of the last re-tiering
+	calls := time.NewTicker(5 * time.Second)
+	defer calls.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-calls.C:
+			// The no-show chain: called customers who did not come.
+			if _, err := s.engine.ExpireCalls(); err != nil {
+				s.log.Warn("call sweep", "err", err)
+			}
 		case <-appts.C:
 			if _, err := s.engine.Tick(); err != nil {
 				s.log.Warn("clock tick", "err", err)

@@ -538,6 +538,7 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
 		e.countCallLocked(t, now)
+		e.releaseHoldsLocked(c, t.ServiceID)
 	}
 	t.Status = StatusCalled
 	t.CalledAt = &now

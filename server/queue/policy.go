@@ -62,6 +62,7 @@ type waitQueue struct {
 	levels map[int]lane
 	appts  []*Ticket
 	n      int
+	held   int // pushed-back tickets still letting others go first
 }
 
 func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
@@ -81,6 +82,9 @@ func removeSorted(l []*Ticket, t *Ticket) ([]*Ticket, bool) {
 }
 
 func (q *waitQueue) insert(t *Ticket) {
+	if held(t) {
+		q.held++
+	}
 	if t.AppointmentAt != nil {
 		q.appts = insertSorted(q.appts, t)
 		q.n++
@@ -108,6 +112,9 @@ func (q *waitQueue) remove(t *Ticket) {
 	}
 	if ok {
 		q.n--
+		if held(t) {
+			q.held--
+		}
 	}
 }
 
@@ -210,6 +217,10 @@ func (p policy) class(t *Ticket) int {
 
 // better reports whether a is called before b: the one ranking of the policy.
 func (p policy) better(a, b *Ticket) bool {
+	if ha, hb := held(a), held(b); ha != hb {
+		// A pushed-back ticket lets the others go first, even past the cap.
+		return hb
+	}
 	ca, cb := p.class(a), p.class(b)
 	if ca != cb {
 		return ca < cb
@@ -270,7 +281,7 @@ func (p policy) weightsText() string {
 // pick returns the ticket the policy calls next from the given queues, and
 // the rotation after that call.
 func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
-	if p.tiers.enabled {
+	if p.tiers.enabled || anyHeld(queues) {
 		return p.pickTiered(queues)
 	}
 	var best *Ticket
@@ -325,7 +336,7 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 }
 
 // order lists every waiting ticket of the queues in the order pick would call them.
-func (p policy) order(queues []*waitQueue) []*Ticket {
+func (p policy) orderAll(queues []*waitQueue) []*Ticket {
 	var all []*Ticket
 	for _, q := range queues {
 		for _, l := range q.levels {
@@ -368,7 +379,7 @@ func (p policy) order(queues []*waitQueue) []*Ticket {
 // the walk-ins: it must stay cheap with thousands waiting, since every issue
 // answers it. Appointments are few and are compared one by one.
 func (p policy) ahead(q *waitQueue, t *Ticket) int {
-	if p.rotating() || p.tiers.enabled {
+	if p.rotating() || p.tiers.enabled || q.held > 0 {
 		// The rotation interleaves levels; count by replaying it.
 		for i, x := range p.order([]*waitQueue{q}) {
 			if x == t {

@@ -170,3 +170,49 @@ func TestValidateTiersNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestGraceChainPushesBackThenNoShow(t *testing.T) {
+	f := newFixture(t, "UTC", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	st := f.e.Settings()
+	st.GraceSeconds, st.PushBackPlaces, st.MaxRecalls = 60, 2, 1
+	if _, err := f.e.PutSettings(st, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var tk []queue.TicketView
+	for i := 0; i < 4; i++ {
+		tk = append(tk, f.issue(t, "general", 0))
+		f.clock.Advance(time.Second)
+	}
+	a := f.next(t, "c2")
+	if a.ID != tk[0].ID {
+		t.Fatalf("first call %s", a.Number)
+	}
+	f.clock.Advance(59 * time.Second)
+	if n, err := f.e.ExpireCalls(); err != nil || n != 0 {
+		t.Fatalf("within the grace: moved %d, %v", n, err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if n, err := f.e.ExpireCalls(); err != nil || n != 1 {
+		t.Fatalf("after the grace: moved %d, %v", n, err)
+	}
+	back, _ := f.e.Ticket(a.ID)
+	if back.Status != queue.StatusWaiting || back.PushBacks != 1 || back.Ahead != 2 {
+		t.Errorf("pushed back: status %s, push_backs %d, ahead %d; want waiting, 1, 2", back.Status, back.PushBacks, back.Ahead)
+	}
+	// The pushed-back ticket keeps its place across a restart.
+	f.reopen(t)
+	var order []string
+	for i := 0; i < 3; i++ {
+		order = append(order, f.next(t, "c2").Number)
+	}
+	if want := tk[1].Number + " " + tk[2].Number + " " + tk[0].Number; strings.Join(order, " ") != want {
+		t.Errorf("calls after the push-back = %v, want %s (two others first, then it is called again)", order, want)
+	}
+	f.clock.Advance(61 * time.Second)
+	if _, err := f.e.ExpireCalls(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.e.Ticket(a.ID); got.Status != queue.StatusNoShow {
+		t.Errorf("after %d return(s) and another missed call: %s, want no_show", 1, got.Status)
+	}
+}

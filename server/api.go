@@ -413,10 +413,15 @@ func (s *Server) getSettings(c echo.Context) error {
 type settingsOut struct {
 	queue.Settings
 	OpenNow bool `json:"open_now"`
+	// Members tells the kiosk to offer identification by phone (the
+	// branch has tiers or a per-phone cap).
+	Members bool `json:"members"`
 }
 
 func (s *Server) settingsOut() settingsOut {
-	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow()}
+	st := s.engine.Settings()
+	return settingsOut{Settings: st, OpenNow: s.engine.OpenNow(),
+		Members: len(s.engine.Tiers()) > 1 || st.TicketsPerPhonePerDay > 0}
 }
 
 func (s *Server) putSettings(c echo.Context) error {

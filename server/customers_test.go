@@ -2,10 +2,13 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"queuebox/server/config"
 )
 
 const goldTiers = `[{"id":"gold","name":"Gold","min_spend":50000,"window_days":365,"sla_wait_seconds":300,"sla_target":0.9},
@@ -328,5 +331,23 @@ func TestTiersEditing(t *testing.T) {
 	h.do("GET", "/api/v1/tiers", h.staff, "").want(t, http.StatusOK).decode(t, &tiers)
 	if len(tiers) != 3 {
 		t.Errorf("tiers = %+v", tiers)
+	}
+}
+
+func TestExampleConfigSeedsTiers(t *testing.T) {
+	cfg, err := config.Load([]string{"--config", "../configs/queuebox.yaml"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := seedFromConfig(cfg)
+	if err != nil {
+		t.Fatalf("seed from the example config: %v", err)
+	}
+	if len(sc.tiers) != 3 || sc.tiers[0].ID != "gold" {
+		t.Errorf("example tiers = %+v", sc.tiers)
+	}
+	cfg.Branch.PhoneRegion = "XX"
+	if _, err := seedFromConfig(cfg); err == nil || !strings.Contains(err.Error(), "branch.phone_region") {
+		t.Errorf("bad region: %v", err)
 	}
 }

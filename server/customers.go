@@ -585,8 +585,8 @@ func (s *Server) putTiers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Re-tier everyone under the new rules, in the background of this
-	// request: a branch has thousands of customers, not millions.
+	// Re-tier everyone under the new rules, in one transaction: a branch
+	// has thousands of customers, not millions.
 	if err := s.retierAll(who(c).source()); err != nil {
 		return err
 	}
@@ -594,31 +594,27 @@ func (s *Server) putTiers(c echo.Context) error {
 }
 
 // retierAll applies the current rules to every customer (after a change
-// of the rules, and nightly: spending and visits leave the window).
+// of the rules, and nightly: spending and visits leave the window), then
+// erases the customers retention no longer keeps.
 func (s *Server) retierAll(by string) error {
-	var ids []string
-	if err := s.db.EachCustomer(func(cu store.Customer) error {
-		ids = append(ids, cu.ID)
-		return nil
+	now := s.clock.Now()
+	retention := s.engine.Settings().RetentionMonths
+	var expired []store.Customer
+	if err := s.db.UpdateEachCustomer(func(cu *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
+		if customers.Expired(cu.LastSeen, retention, now) {
+			expired = append(expired, *cu)
+		}
+		return s.retier(cu, ps, now, by), nil
 	}); err != nil {
 		return err
 	}
-	now := s.clock.Now()
-	retention := s.engine.Settings().RetentionMonths
-	for _, id := range ids {
-		cu, err := s.db.UpdateCustomer(id, func(cu *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
-			return s.retier(cu, ps, now, by), nil
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
+	for _, cu := range expired {
+		if err := s.eraseCustomer(cu); err != nil {
 			return err
 		}
-		if customers.Expired(cu.LastSeen, retention, now) {
-			if err := s.eraseCustomer(cu); err != nil {
-				return err
-			}
-		}
+	}
+	if len(expired) > 0 {
+		s.log.Info("customers erased by retention", "count", len(expired))
 	}
 	return nil
 }

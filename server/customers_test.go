@@ -351,3 +351,22 @@ func TestExampleConfigSeedsTiers(t *testing.T) {
 		t.Errorf("bad region: %v", err)
 	}
 }
+
+func TestRetentionErasesTheLongUnseen(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"retention_months":6}`).want(t, http.StatusOK)
+	old := h.newCustomer(t, "13800138000", "Old")
+	h.clock.Advance(150 * 24 * time.Hour)
+	h.admin = h.login(t, "admin", testAdminPassword)
+	recent := h.newCustomer(t, "13900139000", "Recent")
+	h.clock.Advance(40 * 24 * time.Hour) // old: 190 days unseen; recent: 40
+	if err := h.s.retierAll("nightly"); err != nil {
+		t.Fatal(err)
+	}
+	h.admin = h.login(t, "admin", testAdminPassword)
+	h.do("GET", "/api/v1/customers/"+old.ID, h.admin, "").want(t, http.StatusNotFound)
+	h.do("GET", "/api/v1/customers/"+recent.ID, h.admin, "").want(t, http.StatusOK)
+	if n, _ := h.s.db.ErasedCustomers(); n != 1 {
+		t.Errorf("erased count = %d, want 1", n)
+	}
+}

@@ -366,3 +366,41 @@ func (db *DB) ErasedCustomers() (uint64, error) {
 	})
 	return n, err
 }
+
+// UpdateEachCustomer applies f to every customer in one transaction (the
+// nightly re-tiering: one fsync for the whole branch, not one per customer).
+func (db *DB) UpdateEachCustomer(f func(c *Customer, purchases []Purchase) (*TierChange, error)) error {
+	return db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCustomers)
+		var ids [][]byte
+		if err := b.ForEach(func(k, _ []byte) error {
+			ids = append(ids, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var c Customer
+			if err := json.Unmarshal(b.Get(id), &c); err != nil {
+				return fmt.Errorf("customer %s: %w", id, err)
+			}
+			ps, err := purchasesOf(tx, string(id))
+			if err != nil {
+				return err
+			}
+			ch, err := f(&c, ps)
+			if err != nil {
+				return err
+			}
+			if err := putJSON(b, id, c); err != nil {
+				return err
+			}
+			if ch != nil {
+				if err := addTierChange(tx, string(id), *ch); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -369,4 +370,50 @@ func TestRetentionErasesTheLongUnseen(t *testing.T) {
 	if n, _ := h.s.db.ErasedCustomers(); n != 1 {
 		t.Errorf("erased count = %d, want 1", n)
 	}
+}
+
+// FuzzCustomerInputs sends arbitrary bodies to the customer routes and
+// arbitrary CSV to the import: whatever arrives, the answer is below 500 and
+// errors have the API's shape. Under plain go test it runs the seeds.
+func FuzzCustomerInputs(f *testing.F) {
+	h := newHarness(f)
+	cu := h.newCustomer(f, "13800138000", "Seed")
+	targets := []struct {
+		method, path, ctype string
+	}{
+		{"POST", "/api/v1/customers", "application/json"},
+		{"POST", "/api/v1/customers/" + cu.ID + "/purchases", "application/json"},
+		{"PUT", "/api/v1/customers/" + cu.ID, "application/json"},
+		{"PUT", "/api/v1/tiers", "application/json"},
+		{"POST", "/api/v1/tickets", "application/json"},
+		{"POST", "/api/v1/customers/import", "text/csv"},
+	}
+	seeds := []string{
+		`{"phone":"+86 138-0013-8001","name":"李"}`, `{"amount":"52,300.50","at":"2026-01-01","ref":"x"}`,
+		`{"tier_override":null,"name":"A"}`, goldTiers, `{"service_id":"general","phone":"008613800138000"}`,
+		"phone,name,amount,at,ref\n13800138000,A,1,,r\n", "phone\n\"\n", "\xef\xbb\xbfphone,amount\n+44 20 7946 0018,1e9\n",
+		`{"amount":1e400,"ref":"r"}`, `{"phone":"` + strings.Repeat("9", 100) + `"}`, `[{"id":"a","name":"A","share":-1}]`,
+		`{"tier_override":5}`, `{"phone":"\u202e138"}`, "",
+	}
+	for i := range targets {
+		for _, s := range seeds {
+			f.Add(uint8(i), []byte(s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, target uint8, body []byte) {
+		tg := targets[int(target)%len(targets)]
+		req := h.req(tg.method, tg.path, h.admin, "")
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", tg.ctype)
+		r := h.serve(req)
+		if r.status >= 500 {
+			t.Fatalf("%v: want no 5xx", r)
+		}
+		if r.status >= 400 {
+			if _, _, err := r.apiError(); err != nil {
+				t.Fatalf("%v: %v", r, err)
+			}
+		}
+	})
 }

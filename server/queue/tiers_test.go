@@ -216,3 +216,37 @@ func TestGraceChainPushesBackThenNoShow(t *testing.T) {
 		t.Errorf("after %d return(s) and another missed call: %s, want no_show", 1, got.Status)
 	}
 }
+
+// TestUrgencyOnlyWhenTheTargetNeedsIt: a Gold ticket near its target goes
+// first while the day's on-time share needs it; once enough Gold tickets
+// were on time that one miss keeps the share above the target, the ticket
+// waits its turn by share, and the older standard ticket goes first.
+func TestUrgencyOnlyWhenTheTargetNeedsIt(t *testing.T) {
+	tiers := []queue.Tier{{ID: "gold", Name: "Gold", SLAWaitSeconds: 300, SLATarget: 0.5}, {ID: "standard", Name: "Standard"}}
+	race := func(f *fixture) string {
+		std := f.issue(t, "general", 0)
+		f.clock.Advance(7 * time.Minute)
+		gold := f.issueTier(t, "general", "gold")
+		// Gold at 2:40 of its 5 minutes (urgent from 2:30); by share it is
+		// worth 1.5 × (160 s + 10 min) − 10 min = 9 min < 9:40 waited.
+		f.clock.Advance(160 * time.Second)
+		got := f.next(t, "c2")
+		other := f.next(t, "c2")
+		if got.ID == gold.ID && other.ID == std.ID {
+			return "gold"
+		}
+		return "standard"
+	}
+	f := tierFixture(t, tiers)
+	if got := race(f); got != "gold" {
+		t.Errorf("with no Gold call yet today, %s went first; want gold (the target needs it)", got)
+	}
+	// Four Gold tickets called at once: the share is safe.
+	for i := 0; i < 4; i++ {
+		f.issueTier(t, "general", "gold")
+		f.next(t, "c2")
+	}
+	if got := race(f); got != "standard" {
+		t.Errorf("with the day's Gold tickets on time, %s went first; want standard (a miss is affordable)", got)
+	}
+}

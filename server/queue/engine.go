@@ -177,6 +177,7 @@ func (e *Engine) load(snap *Snapshot) error {
 		return fmt.Errorf("stored settings: %w", err)
 	}
 	e.settings, e.cal = st, cal
+	e.setTiersLocked(snap.Tiers)
 	e.services = map[string]*Service{}
 	for i := range snap.Services {
 		s := snap.Services[i]
@@ -220,7 +221,6 @@ func (e *Engine) load(snap *Snapshot) error {
 	e.lastApptID = snap.LastApptID
 	e.rot = snap.Rotation
 	e.loadTime(snap)
-	e.setTiersLocked(snap.Tiers)
 	return nil
 }
 
@@ -241,6 +241,9 @@ func (e *Engine) sortServicesLocked() {
 
 // track adds an active ticket to the in-memory indexes.
 func (e *Engine) track(t *Ticket) {
+	if t.Tier == "" {
+		t.Tier = e.plan.deflt // a ticket from before tiers
+	}
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {

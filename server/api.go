@@ -483,13 +483,23 @@ func (s *Server) postTicket(c echo.Context) error {
 		ir.Priority = *req.Priority
 	}
 	undo := func() {}
+	var v queue.TicketView
+	var created, replayed bool
+	var err error
 	if req.Phone != "" {
-		var err error
-		if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+		// A retry gets its ticket back before the phone's visit is counted again.
+		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
 			return err
 		}
+		if !replayed {
+			if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+				return err
+			}
+		}
 	}
-	v, created, err := s.engine.Issue(ir)
+	if !replayed {
+		v, created, err = s.engine.Issue(ir)
+	}
 	if err != nil || !created {
 		undo()
 	}

@@ -417,3 +417,22 @@ func FuzzCustomerInputs(f *testing.F) {
 		}
 	})
 }
+
+func TestRetryWithTheSameKeyIsNotASecondTicketForTheCap(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"tickets_per_phone_per_day":1}`).want(t, http.StatusOK)
+	body := `{"service_id":"general","phone":"13800138000"}`
+	var first, again apiTierTicket
+	h.do("POST", "/api/v1/tickets", h.kiosk, body, "Idempotency-Key", "k-1").want(t, http.StatusCreated).decode(t, &first)
+	r := h.do("POST", "/api/v1/tickets", h.kiosk, body, "Idempotency-Key", "k-1").want(t, http.StatusCreated)
+	r.decode(t, &again)
+	if again.ID != first.ID || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry got %+v (replayed %q), want the same ticket %s", again, r.header.Get("Idempotent-Replayed"), first.ID)
+	}
+	var list []apiCustomer
+	h.do("GET", "/api/v1/customers?phone=13800138000", h.admin, "").want(t, http.StatusOK).decode(t, &list)
+	if len(list) != 1 || list[0].Visits != 1 {
+		t.Errorf("customer after a retry = %+v, want 1 visit", list)
+	}
+	wantCode(t, h.do("POST", "/api/v1/tickets", h.kiosk, body, "Idempotency-Key", "k-2"), http.StatusConflict, "ticket_limit", "")
+}

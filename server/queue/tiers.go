@@ -521,3 +521,31 @@ func (e *Engine) greetLocked(t *Ticket, sv *StatusView) {
 		}
 	}
 }
+
+// Replay returns the ticket an earlier request of source with this
+// idempotency key got, if the key is still honoured: a retried request
+// that identifies a customer must get its ticket back before any per-phone
+// rule counts it again.
+func (e *Engine) Replay(source, key string) (TicketView, bool, error) {
+	if key == "" {
+		return TicketView{}, false, nil
+	}
+	now := e.clock.Now()
+	e.mu.RLock()
+	it, ok := e.idem[source+"\x00"+key]
+	if !ok || now.Sub(it.At) >= IdemTTL {
+		e.mu.RUnlock()
+		return TicketView{}, false, nil
+	}
+	if t, found := e.active[it.TicketID]; found {
+		v := e.viewLocked(t)
+		e.mu.RUnlock()
+		return v, true, nil
+	}
+	e.mu.RUnlock()
+	old, err := e.store.Ticket(it.TicketID)
+	if err != nil {
+		return TicketView{}, false, err
+	}
+	return TicketView{Ticket: old}, true, nil
+}

@@ -48,8 +48,19 @@
       el("span", { class: "cust-visits", text: `Visits ${c.visits} · 到访 ${c.visits} 次` }),
       el("span", { class: "cust-last", text: `Last visit ${day(c.last_seen)} · 上次到访` }),
       el("span", { class: "cust-phone muted", text: c.phone }),
-      c.booking && !c.booking.can_book ? el("span", { class: "cust-blocked", text: "online booking paused · 预约已暂停" }) : null,
+      c.booking && !c.booking.can_book ? el("span", { class: "cust-blocked", title: c.booking.reason, text: "online booking paused · 预约已暂停" }) : null,
+      c.booking && !c.booking.can_book ? el("button", { type: "button", class: "link", dataset: { forgive: "" }, text: "Forgive · 免除", onclick: () => forgive(c.id, ticketId) }) : null,
     ].filter(Boolean));
+  }
+
+  // forgive lets staff give back online booking to a customer who missed
+  // visits (e.g. with a good reason they told the clerk).
+  async function forgive(id, ticketId) {
+    try {
+      await api("POST", "/customers/" + encodeURIComponent(id) + "/forgive");
+    } catch (e) { return; }
+    shownFor = "";
+    show(ticketId);
   }
 
   function watch() {

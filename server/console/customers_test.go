@@ -30,6 +30,21 @@ func TestConsoleCustomerCard(t *testing.T) {
 		t.Fatalf("purchase: %d %s", st, body)
 	}
 	kiosk := map[string]string{"Authorization": "Bearer " + s.kiosk}
+	// One earlier no-show, with a limit of one: online booking is paused.
+	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]int{"no_show_limit": 1, "no_show_window_days": 60, "booking_block_days": 30}, nil); st != 200 {
+		t.Fatalf("settings: %d %s", st, body)
+	}
+	var missed servertest.Ticket
+	st, body = s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "cash", "phone": "13800138000"}, kiosk)
+	if st != 201 || json.Unmarshal(body, &missed) != nil {
+		t.Fatalf("first ticket: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/counters/c3/next", nil, nil); st != 200 {
+		t.Fatalf("call: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/tickets/"+missed.ID+"/no-show", nil, nil); st != 200 {
+		t.Fatalf("no-show: %d %s", st, body)
+	}
 	s.box.Issue(s.kiosk, "general")
 	var gold servertest.Ticket
 	st, body = s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "138 0013 8000"}, kiosk)
@@ -57,7 +72,7 @@ func TestConsoleCustomerCard(t *testing.T) {
 	waitCurrent(t, ctx, gold.Number)
 	waitJS(t, ctx, `!document.getElementById("customer-card").hidden`)
 	card := text(t, ctx, "#customer-card")
-	for _, want := range []string{"Gold", "Visits 1", "Last visit", "+86 138****8000"} {
+	for _, want := range []string{"Gold", "Visits 2", "Last visit", "+86 138****8000", "online booking paused"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("customer card %q lacks %q", card, want)
 		}
@@ -70,6 +85,13 @@ func TestConsoleCustomerCard(t *testing.T) {
 	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-customer-card.png", png)
+	}
+	// Staff forgive the no-show from the card: booking is open again.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#customer-card [data-forgive]")))
+	waitJS(t, ctx, `!document.getElementById("customer-card").hidden && document.querySelector("#customer-card [data-forgive]") === null`)
+	st, body = s.box.Do(s.admin, "GET", "/api/v1/customers/"+cu.ID, nil, nil)
+	if st != 200 || !strings.Contains(string(body), `"can_book":true`) {
+		t.Errorf("after forgiving: %d %s", st, body)
 	}
 	// The next customer is anonymous: the card goes away.
 	do(t, ctx, chromedp.Click(chromedp.CSS("#next")))

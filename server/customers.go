@@ -697,6 +697,23 @@ func (s *Server) recordNoShow(customerID string, at time.Time) {
 	}
 }
 
+// forgetNoShow takes back a customer's latest no-show (staff undid it, or
+// the box made it on a wrong clock).
+func (s *Server) forgetNoShow(customerID string) {
+	if customerID == "" {
+		return
+	}
+	_, err := s.db.UpdateCustomer(customerID, func(c *store.Customer, _ []store.Purchase) (*store.TierChange, error) {
+		if n := len(c.NoShows); n > 0 {
+			c.NoShows = c.NoShows[:n-1]
+		}
+		return nil, nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("forget no-show", "err", err)
+	}
+}
+
 // customerEvents follows the event log for what customers' records need.
 func (s *Server) customerEvents(ev queue.Event) {
 	switch {
@@ -704,6 +721,10 @@ func (s *Server) customerEvents(ev queue.Event) {
 		s.recordNoShow(ev.Ticket.CustomerID, ev.At)
 	case ev.Type == queue.EventApptNoShow && ev.Appointment != nil:
 		s.recordNoShow(ev.Appointment.CustomerID, ev.At)
+	case ev.Type == queue.EventNoShowReverted && ev.Ticket != nil:
+		s.forgetNoShow(ev.Ticket.CustomerID)
+	case ev.Type == queue.EventApptNoShowReverted && ev.Appointment != nil:
+		s.forgetNoShow(ev.Appointment.CustomerID)
 	}
 }
 

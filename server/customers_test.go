@@ -436,3 +436,20 @@ func TestRetryWithTheSameKeyIsNotASecondTicketForTheCap(t *testing.T) {
 	}
 	wantCode(t, h.do("POST", "/api/v1/tickets", h.kiosk, body, "Idempotency-Key", "k-2"), http.StatusConflict, "ticket_limit", "")
 }
+
+func TestUndoneNoShowNoLongerCounts(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"no_show_limit":1,"no_show_window_days":60,"booking_block_days":30}`).want(t, http.StatusOK)
+	var tk apiTierTicket
+	h.do("POST", "/api/v1/tickets", h.admin, `{"service_id":"general","phone":"13800138000"}`).want(t, http.StatusCreated).decode(t, &tk)
+	h.do("POST", "/api/v1/counters/c3/next", h.admin, "").want(t, http.StatusOK)
+	h.step(tk.ID, "no-show").want(t, http.StatusOK)
+	booking := func() apiCustomer {
+		var list []apiCustomer
+		h.do("GET", "/api/v1/customers?phone=13800138000", h.admin, "").want(t, http.StatusOK).decode(t, &list)
+		return list[0]
+	}
+	waitFor(t, func() bool { return !booking().Booking.CanBook })
+	h.step(tk.ID, "revert-no-show").want(t, http.StatusOK)
+	waitFor(t, func() bool { c := booking(); return c.Booking.CanBook && c.NoShows == 0 })
+}

@@ -456,6 +456,7 @@ func (p policy) guarded(t *Ticket) bool {
 
 // waited is how long t has waited, on the box's running time.
 func (p policy) waited(t *Ticket) time.Duration { return p.run - t.IssuedRun }
+
 // ForgetPhone blanks the name and phone of the appointments booked with
 // phone (a customer's erasure); the bookings themselves stay, anonymous.
 func (e *Engine) ForgetPhone(phone string) error {

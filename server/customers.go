@@ -162,20 +162,10 @@ func (s *Server) findOrCreate(phone, name string, now time.Time, by string) (sto
 
 func cleanCustomerName(n string) (string, error) {
 	n = strings.TrimSpace(n)
-	if len(n) > 64 || hasBadText(n) {
+	if len(n) > 64 || queue.BadText(n) {
 		return "", errInvalid.with("name must be at most 64 characters, without control or invisible characters")
 	}
 	return n, nil
-}
-
-// hasBadText reports control, bidi-override and zero-width characters.
-func hasBadText(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) postCustomer(c echo.Context) error {
@@ -300,7 +290,7 @@ func (s *Server) putCustomer(c echo.Context) error {
 		}
 		name = &n
 	}
-	if req.OverrideReason != nil && (len(*req.OverrideReason) > 200 || hasBadText(*req.OverrideReason)) {
+	if req.OverrideReason != nil && (len(*req.OverrideReason) > 200 || queue.BadText(*req.OverrideReason)) {
 		return errInvalid.with("override_reason must be at most 200 characters")
 	}
 	now, by := s.clock.Now(), who(c).source()
@@ -404,7 +394,7 @@ func (s *Server) checkPurchase(amount, at, ref string) (store.Purchase, error) {
 		return store.Purchase{}, fmt.Errorf("amount %v", err)
 	}
 	ref = strings.TrimSpace(ref)
-	if ref == "" || len(ref) > 100 || hasBadText(ref) {
+	if ref == "" || len(ref) > 100 || queue.BadText(ref) {
 		return store.Purchase{}, errors.New("ref is required (the till's receipt number), at most 100 characters")
 	}
 	now := s.clock.Now()

@@ -55,7 +55,7 @@ func ValidateTiers(tiers []Tier, counters map[string]bool) error {
 			return invalid(f("id"), "must be 1–32 characters of a-z, 0-9 and -")
 		case seen[t.ID]:
 			return invalid(f("id"), "%q is used twice", t.ID)
-		case strings.TrimSpace(t.Name) == "" || len(t.Name) > 64 || badText(t.Name):
+		case strings.TrimSpace(t.Name) == "" || len(t.Name) > 64 || BadText(t.Name):
 			return invalid(f("name"), "is required, at most 64 characters, no control characters")
 		case t.MinSpend < 0 || t.MinSpend > 1e12 || math.IsNaN(t.MinSpend):
 			return invalid(f("min_spend"), "must be between 0 and 1e12")
@@ -71,7 +71,7 @@ func ValidateTiers(tiers []Tier, counters map[string]bool) error {
 			return invalid(f("sla_target"), "must be a share between 0 and 1 (e.g. 0.9)")
 		}
 		for lang, name := range t.Names {
-			if !langPattern.MatchString(lang) || strings.TrimSpace(name) == "" || len(name) > 64 || badText(name) {
+			if !langPattern.MatchString(lang) || strings.TrimSpace(name) == "" || len(name) > 64 || BadText(name) {
 				return invalid(f("names."+lang), "must be a language code with a name of 1–64 characters")
 			}
 		}
@@ -90,8 +90,9 @@ func ValidateTiers(tiers []Tier, counters map[string]bool) error {
 	return nil
 }
 
-// badText reports control, bidi-override and zero-width characters.
-func badText(s string) bool {
+// BadText reports control, bidi-override and zero-width characters: what a
+// name shown to people must not hold.
+func BadText(s string) bool {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff {
 			return true

@@ -237,8 +237,8 @@ func (s *Server) postDevice(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Kind != "kiosk" && req.Kind != "display" {
-		return errInvalid.with("kind must be \"kiosk\" or \"display\"")
+	if req.Kind != "kiosk" && req.Kind != "display" && req.Kind != "pos" {
+		return errInvalid.with("kind must be \"kiosk\", \"display\" or \"pos\" (a till that reports purchases)")
 	}
 	if err := checkDeviceName(req.Name); err != nil {
 		return err
@@ -495,10 +495,15 @@ func (s *Server) getSettings(c echo.Context) error {
 type settingsOut struct {
 	queue.Settings
 	OpenNow bool `json:"open_now"`
+	// Members tells the kiosk to offer identification by phone (the
+	// branch has tiers or a per-phone cap).
+	Members bool `json:"members"`
 }
 
 func (s *Server) settingsOut() settingsOut {
-	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow()}
+	st := s.engine.Settings()
+	return settingsOut{Settings: st, OpenNow: s.engine.OpenNow(),
+		Members: len(s.engine.Tiers()) > 1 || st.TicketsPerPhonePerDay > 0}
 }
 
 func (s *Server) putSettings(c echo.Context) error {
@@ -546,6 +551,7 @@ func (s *Server) postTicket(c echo.Context) error {
 	var req struct {
 		ServiceID string `json:"service_id"`
 		Priority  *int   `json:"priority"`
+		Phone     string `json:"phone"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -561,7 +567,27 @@ func (s *Server) postTicket(c echo.Context) error {
 		}
 		ir.Priority = *req.Priority
 	}
-	v, created, err := s.engine.Issue(ir)
+	undo := func() {}
+	var v queue.TicketView
+	var created, replayed bool
+	var err error
+	if req.Phone != "" {
+		// A retry gets its ticket back before the phone's visit is counted again.
+		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
+			return err
+		}
+		if !replayed {
+			if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+				return err
+			}
+		}
+	}
+	if !replayed {
+		v, created, err = s.engine.Issue(ir)
+	}
+	if err != nil || !created {
+		undo()
+	}
 	if err != nil {
 		return err
 	}

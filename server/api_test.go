@@ -283,6 +283,22 @@ func TestErrorCatalogue(t *testing.T) {
 			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000008"}`).want(t, http.StatusOK)
 			return h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000008"}`)
 		}, 409, "not_cancellable", ""},
+		{"unknown_customer", func() apiResponse {
+			return h.do("GET", "/api/v1/customers/cu_nobody", admin, "")
+		}, 404, "unknown_customer", ""},
+		{"ticket_limit: a second ticket for one phone with a cap of 1", func() apiResponse {
+			h.do("PUT", "/api/v1/settings", admin, `{"tickets_per_phone_per_day":1}`).want(t, http.StatusOK)
+			h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"13700137000"}`).want(t, http.StatusCreated)
+			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"137 0013 7000"}`)
+		}, 409, "ticket_limit", "today"},
+		{"booking_blocked: a booking after a no-show with a limit of 1", func() apiResponse {
+			h.do("PUT", "/api/v1/settings", admin, `{"no_show_limit":1,"no_show_window_days":60,"booking_block_days":30}`).want(t, http.StatusOK)
+			var cu struct{ ID string }
+			h.do("POST", "/api/v1/customers", admin, `{"phone":"13600136000"}`).want(t, http.StatusCreated).decode(t, &cu)
+			h.s.recordNoShow(cu.ID, h.clock.Now().Add(-time.Hour))
+			body := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Wu","phone":"13600136000"}`, h.slotIn(9*time.Hour))
+			return h.do("POST", "/api/v1/appointments", anonCaller, body)
+		}, 409, "booking_blocked", "Walk-in"},
 		// Moves the clock: keep after every case that books relative to now.
 		{"too_late", func() apiResponse {
 			a := h.book(t, h.slotIn(30*time.Minute), "13900000009")

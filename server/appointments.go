@@ -57,7 +57,11 @@ func (s *Server) postAppointment(c echo.Context) error {
 	if err != nil {
 		return errInvalid.with("start must be a time like 2026-11-24T10:15:00+08:00 (a slot's start)")
 	}
-	a, err := s.engine.Book(queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone})
+	br := queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone}
+	if err := s.linkBooking(&br); err != nil {
+		return err
+	}
+	a, err := s.engine.Book(br)
 	if err != nil {
 		return err
 	}
@@ -68,7 +72,7 @@ func (s *Server) getAppointment(c echo.Context) error {
 	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
 		return errRateLimited
 	}
-	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func (s *Server) cancelAppointment(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	a, err := s.engine.CancelAppointment(c.Param("code"), req.Phone)
+	a, err := s.engine.CancelAppointment(c.Param("code"), s.bookingPhone(c.Param("code"), req.Phone))
 	if err != nil {
 		return err
 	}
@@ -97,7 +101,7 @@ func (s *Server) appointmentICS(c echo.Context) error {
 	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
 		return errRateLimited
 	}
-	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err
 	}

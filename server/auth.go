@@ -189,6 +189,20 @@ func staffOrKiosk(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// adminOrPOS lets an admin or a paired till (device kind pos) through.
+func adminOrPOS(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := who(c)
+		switch {
+		case id.role >= roleAdmin || (id.device != nil && id.device.Kind == "pos"):
+			return next(c)
+		case id.role == roleAnon:
+			return errUnauthenticated
+		}
+		return errForbidden.with("only an admin or a till (device kind pos) may do this")
+	}
+}
+
 // staffOrDevice lets a paired kiosk or any logged-in user through.
 func staffOrDevice(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -256,6 +270,13 @@ func jsonOnly(next echo.HandlerFunc) echo.HandlerFunc {
 		if isStateChanging(req.Method) {
 			ct := req.Header.Get("Content-Type")
 			hasBody := req.ContentLength > 0 || (req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody)
+			if c.Path() == csvImportPath {
+				mt, _, _ := strings.Cut(ct, ";")
+				if (ct != "" || hasBody) && !strings.EqualFold(strings.TrimSpace(mt), "text/csv") {
+					return errUnsupportedMedia.with("send the file as text/csv")
+				}
+				return next(c)
+			}
 			if ct != "" || hasBody {
 				mt, _, _ := strings.Cut(ct, ";")
 				if !strings.EqualFold(strings.TrimSpace(mt), "application/json") {

@@ -143,6 +143,18 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/clock", path: "/api/v1/clock", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/clock/confirm", path: "/api/v1/clock/confirm", who: adminOnly},
 
+		{method: "POST", pattern: "/api/v1/customers", path: "/api/v1/customers", body: `{"phone":"13800000009"}`, who: staffOnly},
+		{method: "GET", pattern: "/api/v1/customers", path: "/api/v1/customers?phone={phone}", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/customers/import", path: "/api/v1/customers/import", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: staffOnly},
+		{method: "PUT", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", body: `{"name":"Wang"}`, who: adminOnly},
+		{method: "GET", pattern: "/api/v1/customers/:id/export", path: "/api/v1/customers/{customer}/export", who: adminOnly},
+		{method: "POST", pattern: "/api/v1/customers/:id/forgive", path: "/api/v1/customers/{customer}/forgive", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/customers/:id/purchases", path: "/api/v1/customers/{customer}/purchases", body: `{"amount":10,"ref":"r1"}`, who: [4]access{unauth, forbid, forbid, allowed}},
+		{method: "DELETE", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/tiers", path: "/api/v1/tiers", who: staffOnly},
+		{method: "PUT", pattern: "/api/v1/tiers", path: "/api/v1/tiers", body: `[{"id":"gold","name":"Gold","min_spend":50000},{"id":"standard","name":"Standard"}]`, who: adminOnly},
+
 		// A bad since stops the handler right before the websocket upgrade,
 		// which a plain request cannot complete: past the guard, so allowed.
 		{method: "GET", pattern: "/api/v1/live", path: "/api/v1/live?topic=display&since=x", who: anyone},
@@ -169,7 +181,10 @@ func (h *harness) routeFixture(tb testing.TB) *strings.Replacer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	var cu struct{ ID string }
+	h.do("POST", "/api/v1/customers", h.admin, `{"phone":"13800000003","name":"Fixture"}`).want(tb, http.StatusCreated).decode(tb, &cu)
 	return strings.NewReplacer(
+		"{customer}", cu.ID,
 		"{ticket}", tk.ID, "{token}", tk.Token, "{device}", spare,
 		"{appt}", later.Code, "{phone}", phone, "{checkin}", due.Code,
 		"{slot}", h.slotIn(4*time.Hour), "{date}", h.clock.Now().In(loc).Format("2006-01-02"),

@@ -45,6 +45,9 @@ var (
 	errUnknownTicket    = &APIError{http.StatusNotFound, "unknown_ticket", "no ticket with that id or token"}
 	errUnknownUser      = &APIError{http.StatusNotFound, "unknown_user", "no user with that name"}
 	errUnknownDevice    = &APIError{http.StatusNotFound, "unknown_device", "no device with that id"}
+	errUnknownCustomer  = &APIError{Status: http.StatusNotFound, Code: "unknown_customer", Message: "no customer with that id"}
+	errTicketLimit      = &APIError{Status: http.StatusConflict, Code: "ticket_limit", Message: "this phone number already took the most tickets allowed today"}
+	errBookingBlocked   = &APIError{Status: http.StatusConflict, Code: "booking_blocked", Message: "online booking is paused for this phone number; walk-in tickets are always welcome"}
 	errMethodNotAllowed = &APIError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take that method"}
 	errClosed           = &APIError{http.StatusConflict, "closed", "the branch is closed now"}
 	errNotWaiting       = &APIError{http.StatusConflict, "not_waiting", "the ticket is not waiting"}

@@ -78,6 +78,7 @@ func (s *Server) startLive() {
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
+		s.customerEvents(ev)
 	})
 }
 
@@ -398,7 +399,8 @@ func movesPlaces(ev queue.Event) bool {
 		return !ev.Recall
 	case queue.EventIssued, queue.EventCancelled, queue.EventTransferred,
 		queue.EventCounter, queue.EventService, queue.EventSettings,
-		queue.EventExpired, queue.EventNoShowReverted:
+		queue.EventExpired, queue.EventNoShowReverted,
+		queue.EventPushedBack, queue.EventTiers:
 		return true
 	}
 	return false

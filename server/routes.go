@@ -91,6 +91,19 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/clock", s.getClock, staff)
 	api.POST("/clock/confirm", s.confirmClock, admin)
 
+	// Customers and tiers.
+	api.POST("/customers", s.postCustomer, staff)
+	api.GET("/customers", s.listCustomers, staff)
+	api.POST("/customers/import", s.importCustomers, admin)
+	api.GET("/customers/:id", s.getCustomer, staff)
+	api.PUT("/customers/:id", s.putCustomer, admin)
+	api.DELETE("/customers/:id", s.deleteCustomer, admin)
+	api.GET("/customers/:id/export", s.exportCustomer, admin)
+	api.POST("/customers/:id/forgive", s.forgiveCustomer, staff)
+	api.POST("/customers/:id/purchases", s.postPurchase, adminOrPOS)
+	api.GET("/tiers", s.getTiers, staff)
+	api.PUT("/tiers", s.putTiers, admin)
+
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)
 

@@ -20,6 +20,7 @@ import (
 
 	"queuebox/printer"
 	"queuebox/server/config"
+	"queuebox/server/customers"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
@@ -137,7 +138,12 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
 			return fmt.Errorf("seed configuration: %w", err)
 		}
-		s.log.Info("new database configured from config", "services", len(seed.services), "counters", len(seed.counters))
+		if len(seed.tiers) > 0 {
+			if _, err := s.engine.PutTiers(seed.tiers, "config"); err != nil {
+				return fmt.Errorf("seed tiers: %w", err)
+			}
+		}
+		s.log.Info("new database configured from config", "services", len(seed.services), "counters", len(seed.counters), "tiers", len(seed.tiers))
 	}
 	if err := s.ensureAdmin(); err != nil {
 		return err
@@ -165,10 +171,18 @@ func (s *Server) sweep(ctx context.Context) {
 	defer appts.Stop()
 	sessions := time.NewTicker(time.Hour)
 	defer sessions.Stop()
+	retiered := "" // business date of the last re-tiering
+	calls := time.NewTicker(5 * time.Second)
+	defer calls.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-calls.C:
+			// The no-show chain: called customers who did not come.
+			if _, err := s.engine.ExpireCalls(); err != nil {
+				s.log.Warn("call sweep", "err", err)
+			}
 		case <-appts.C:
 			if _, err := s.engine.Tick(); err != nil {
 				s.log.Warn("clock tick", "err", err)
@@ -178,6 +192,15 @@ func (s *Server) sweep(ctx context.Context) {
 				s.log.Warn("session sweep", "err", err)
 			}
 			s.endLapsedSockets()
+			// Once a day, spending and visits that left their window
+			// re-tier customers, and retention erases the long unseen.
+			if d := businessDate(s.clock.Now(), s.engine.Settings().Timezone); d != retiered {
+				if err := s.retierAll("nightly"); err != nil {
+					s.log.Warn("customer sweep", "err", err)
+				} else {
+					retiered = d
+				}
+			}
 		}
 	}
 }
@@ -188,6 +211,7 @@ type seedConfig struct {
 	settings queue.Settings
 	services []queue.Service
 	counters []queue.Counter
+	tiers    []queue.Tier
 }
 
 func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
@@ -212,6 +236,31 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
 	sc.settings.PriorityWeights = b.PriorityWeights
+	for _, kv := range []struct {
+		from *int
+		to   *int
+	}{
+		{b.TicketsPerPhonePerDay, &sc.settings.TicketsPerPhonePerDay},
+		{b.GraceSeconds, &sc.settings.GraceSeconds},
+		{b.PushBackPlaces, &sc.settings.PushBackPlaces},
+		{b.MaxRecalls, &sc.settings.MaxRecalls},
+		{b.NoShowLimit, &sc.settings.NoShowLimit},
+		{b.NoShowWindowDays, &sc.settings.NoShowWindowDays},
+		{b.BookingBlockDays, &sc.settings.BookingBlockDays},
+		{b.RetentionMonths, &sc.settings.RetentionMonths},
+	} {
+		if kv.from != nil {
+			*kv.to = *kv.from
+		}
+	}
+	if b.PhoneRegion != "" && !customers.ValidRegion(b.PhoneRegion) {
+		return nil, fmt.Errorf("config %s: branch.phone_region: %q is not a region code like CN or GB", cfg.File, b.PhoneRegion)
+	}
+	for _, t := range cfg.Tiers {
+		sc.tiers = append(sc.tiers, queue.Tier{ID: t.ID, Name: t.Name, Names: t.Names, MinSpend: t.MinSpend,
+			MinVisits: t.MinVisits, WindowDays: t.WindowDays, Share: t.Share, SLAWaitSeconds: t.SLAWaitSeconds,
+			SLATarget: t.SLATarget, Counters: t.Counters, PreferCounters: t.PreferCounters})
+	}
 	for _, s := range cfg.Services {
 		sc.services = append(sc.services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,
@@ -231,6 +280,15 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 			return nil, fmt.Errorf("config %s: %s: %s", cfg.File, key, ve.Reason)
 		}
 		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+	}
+	if len(sc.tiers) > 0 {
+		ids := map[string]bool{}
+		for _, c := range sc.counters {
+			ids[c.ID] = true
+		}
+		if err := queue.ValidateTiers(sc.tiers, ids); err != nil {
+			return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+		}
 	}
 	return sc, nil
 }

@@ -19,6 +19,7 @@
       noCalls: "请稍候",
       // status page
       yourNumber: "您的号码",
+      greetTier: "欢迎您，{tier}会员",
       aheadN: "前面还有 {n} 人",
       aheadOne: "前面还有 1 人",
       aheadNext: "下一位就是您",
@@ -61,6 +62,7 @@
       enableSound: "Tap to enable sound",
       noCalls: "Please wait",
       yourNumber: "Your number",
+      greetTier: "Welcome back, {tier} member",
       aheadN: "{n} people ahead of you",
       aheadOne: "1 person ahead of you",
       aheadNext: "You're next",

@@ -132,6 +132,11 @@
     show("ticket", true);
     setStatus(v.status);
     text("number", v.number);
+    // A known customer of a better tier is greeted by it (never by name or phone).
+    show("greet", !!v.tier_name);
+    if (v.tier_name) {
+      text("greet", t("greetTier", { tier: (v.tier_names && v.tier_names[lang]) || v.tier_name }));
+    }
     var svc = services[v.service_id];
     text("service", svc && svc.name ? T.serviceName(lang, svc) : (v.service_name || ""));
 

@@ -79,6 +79,7 @@
       errSlotFull: '刚刚有人约了这个时间 — 请选择其他时间。',
       errSlotPast: '这个时间刚刚过去了 — 请选择其他时间。',
       errBookingLimit: '这个电话号码的未到期预约已达上限。请先在“管理我的预约”中取消一个，或使用其他号码。',
+      errBookingBlocked: '由于多次预约或叫号未到，这个电话号码的在线预约暂时暂停。现场取号不受影响，欢迎您随时到店。',
       errRateLimited: '这个网络的预约次数太多了，请过一段时间再试。',
       errNotBookable: '这项业务现在不能预约了，请选择其他业务。',
       errUnknownCode: '没有找到与这个预约码和电话号码相符的预约，请检查后再试。',
@@ -160,6 +161,7 @@
       errSlotFull: 'Someone just took that time — please pick another.',
       errSlotPast: 'That time has just passed — please pick another.',
       errBookingLimit: 'This phone number already has the most upcoming bookings allowed. Cancel one under “Manage my booking”, or use another number.',
+      errBookingBlocked: 'Online booking is paused for this phone number after missed visits. Walk-in tickets are always welcome.',
       errRateLimited: 'Too many bookings were made from this network. Please try again later.',
       errNotBookable: 'This service can no longer be booked. Please choose another.',
       errUnknownCode: 'No booking matches this code and phone number. Please check both.',
@@ -615,8 +617,8 @@
 
   // --- alerts: one friendly sentence and at most one way forward ---
 
-  function showAlert(key, action, fn) {
-    state.alert = { key: key, action: action, fn: fn };
+  function showAlert(key, action, fn, text) {
+    state.alert = { key: key, action: action, fn: fn, text: text };
     renderAlert();
     var a = $('alert');
     if (a.getBoundingClientRect().top < 0) a.scrollIntoView({ block: 'start' });
@@ -632,7 +634,7 @@
     $('alert').hidden = !a;
     $('view-loading').hidden = state.view !== 'loading' || !!a;
     if (!a) return;
-    $('alert-text').textContent = t(a.key);
+    $('alert-text').textContent = a.text || t(a.key);
     var b = $('alert-action');
     b.hidden = !a.action;
     b.textContent = a.action ? t(a.action) : '';
@@ -823,6 +825,11 @@
     }
     if (e.code === 'booking_limit') {
       showAlert('errBookingLimit', 'manage', openManage);
+      return;
+    }
+    if (e.code === 'booking_blocked') {
+      // The box's sentence says until when; the translation says why.
+      showAlert('errBookingBlocked', null, null, state.lang === 'en' ? e.message : '');
       return;
     }
     if (e.code === 'not_bookable' || e.code === 'unknown_service') {

@@ -37,6 +37,7 @@ const state = {
   ticketDeadline: 0,
   refreshTimer: 0,
   checkin: null,
+  member: null,
   printWatch: null,
 };
 
@@ -127,7 +128,7 @@ function setLang(lang) {
 
 // --- screens -------------------------------------------------------------
 
-const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin'];
+const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin', 'member'];
 
 function show(name) {
   if (name !== 'ticket') stopPrintWatch();
@@ -153,6 +154,7 @@ function render() {
     case 'closed': renderClosed(); break;
     case 'error': renderError(); break;
     case 'checkin': state.checkin?.render?.(); break;
+    case 'member': state.member?.render?.(); break;
   }
 }
 
@@ -264,6 +266,23 @@ function tap(serviceId) {
   if (state.busy || state.offline || state.screen !== 'home') return;
   state.busy = true;
   state.intent = { serviceId, key: newKey(), at: Date.now() };
+  if (state.member && state.settings?.members) {
+    // Members may identify first; skipping is one tap.
+    state.busy = false;
+    show('member');
+    state.member.start($('screen-member'), {
+      t, lang: () => state.lang,
+      submit: phone => {
+        if (!state.intent || state.busy) return;
+        state.intent.phone = phone || undefined;
+        state.busy = true;
+        show('home');
+        issue();
+      },
+      home: goHome,
+    });
+    return;
+  }
   renderTiles();
   issue();
 }
@@ -275,7 +294,9 @@ async function issue() {
   updateEnabled();
   let r;
   try {
-    r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body: { service_id: intent.serviceId } });
+    const body = { service_id: intent.serviceId };
+    if (intent.phone) body.phone = intent.phone;
+    r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body });
   } catch (e) {
     if (!(e instanceof Unreachable)) throw e;
     // Keep the intent: the reconnect loop sends it again with the same key.
@@ -301,6 +322,16 @@ async function issue() {
   // The box distrusts its clock: a friendly sentence, and the customer may
   // try again in a moment (staff see the alert and fix the time).
   if (r.status === 409 && r.code === 'clock_untrusted') return showError('errClock', 'retry');
+  if (r.status === 409 && r.code === 'ticket_limit') return showError('errTicketLimit', 'back');
+  if (r.status === 400 && intent.phone && state.member) {
+    // A mistyped number: back to the keypad, with a fresh key for the next try.
+    state.busy = false;
+    intent.phone = undefined;
+    intent.key = newKey();
+    show('member');
+    state.member.error('errPhone');
+    return;
+  }
   if (r.status === 400 || r.status === 404 || r.status === 409) return showError('errService', 'back');
   if (r.status === 403) return showError('errForbidden', 'back');
   // 5xx, 429 and the unexpected: the same intent may be tried again.
@@ -492,6 +523,11 @@ window.queueboxKiosk = {
     state.checkin = flow;
     if (state.screen === 'home') renderTiles();
   },
+  // registerMember(flow): flow.start(el, api) draws the member keypad (api
+  // has t, lang(), submit(phone or ''), home()); flow.render(), flow.error(key).
+  registerMember(flow) {
+    state.member = flow;
+  },
   showCheckin,
 };
 
@@ -590,7 +626,7 @@ function tick() {
   }
   const idle = now - state.lastActivity;
   if (state.offline || state.busy) return;
-  if ((state.screen === 'error' || state.screen === 'checkin') && idle > IDLE_MS) {
+  if ((state.screen === 'error' || state.screen === 'checkin' || state.screen === 'member') && idle > IDLE_MS) {
     idleHome();
   } else if (state.lang !== DEFAULT_LANG && idle > LANG_IDLE_MS) {
     idleHome();

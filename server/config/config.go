@@ -36,6 +36,8 @@ type Config struct {
 	Counters []Counter `yaml:"counters"`
 	Printer  Printer   `yaml:"printer"`
 	TLS      TLS       `yaml:"tls"`
+	// Tiers are the customer tiers, best first; the last is the default.
+	Tiers []Tier `yaml:"tiers"`
 
 	// File is the YAML file the config came from ("" for none).
 	File string `yaml:"-"`
@@ -58,6 +60,33 @@ type Branch struct {
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
+	// PhoneRegion reads phone numbers typed without a country code (ISO
+	// 3166 code, e.g. CN).
+	PhoneRegion string `yaml:"phone_region"`
+	// Customers' limits and the no-show chain (see configs/queuebox.yaml).
+	TicketsPerPhonePerDay *int `yaml:"tickets_per_phone_per_day"`
+	GraceSeconds          *int `yaml:"grace_seconds"`
+	PushBackPlaces        *int `yaml:"push_back_places"`
+	MaxRecalls            *int `yaml:"max_recalls"`
+	NoShowLimit           *int `yaml:"no_show_limit"`
+	NoShowWindowDays      *int `yaml:"no_show_window_days"`
+	BookingBlockDays      *int `yaml:"booking_block_days"`
+	RetentionMonths       *int `yaml:"retention_months"`
+}
+
+// Tier seeds a customer tier when the database is new.
+type Tier struct {
+	ID             string            `yaml:"id"`
+	Name           string            `yaml:"name"`
+	Names          map[string]string `yaml:"names"`
+	MinSpend       float64           `yaml:"min_spend"`
+	MinVisits      int               `yaml:"min_visits"`
+	WindowDays     int               `yaml:"window_days"`
+	Share          float64           `yaml:"share"`
+	SLAWaitSeconds int               `yaml:"sla_wait_seconds"`
+	SLATarget      float64           `yaml:"sla_target"`
+	Counters       []string          `yaml:"counters"`
+	PreferCounters []string          `yaml:"prefer_counters"`
 }
 
 // Service seeds a service when the database is new.

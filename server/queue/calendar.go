@@ -159,5 +159,8 @@ func ValidateSettings(st Settings) error {
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}
-	return checkName("branch_name", st.BranchName)
+	if err := checkName("branch_name", st.BranchName); err != nil {
+		return err
+	}
+	return validateCustomerSettings(st)
 }

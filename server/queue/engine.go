@@ -57,6 +57,8 @@ type Snapshot struct {
 	// last commit (nil in a database from before it was kept).
 	LastAt time.Time
 	Time   *TimeMark
+	// Tiers are the branch's customer tiers, best first (nil: the default).
+	Tiers []Tier
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -80,6 +82,7 @@ type Change struct {
 	Rotation           *Rotation
 	// Time is the timekeeping as of this change; the engine sets it.
 	Time   *TimeMark
+	Tiers  []Tier // when not nil, the new tier list
 	Events []Event
 }
 
@@ -129,6 +132,9 @@ type Engine struct {
 	lastApptID  uint64
 	rot         Rotation
 	tk          timekeeper
+	tiers       []Tier
+	plan        tierPlan
+	tally       map[string]SLATally // by tier; kept in memory, rebuilt strict after a restart
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -171,6 +177,7 @@ func (e *Engine) load(snap *Snapshot) error {
 		return fmt.Errorf("stored settings: %w", err)
 	}
 	e.settings, e.cal = st, cal
+	e.setTiersLocked(snap.Tiers)
 	e.services = map[string]*Service{}
 	for i := range snap.Services {
 		s := snap.Services[i]
@@ -234,6 +241,9 @@ func (e *Engine) sortServicesLocked() {
 
 // track adds an active ticket to the in-memory indexes.
 func (e *Engine) track(t *Ticket) {
+	if t.Tier == "" {
+		t.Tier = e.plan.deflt // a ticket from before tiers
+	}
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
@@ -313,7 +323,7 @@ func (e *Engine) wait(errc <-chan error) error {
 
 func (e *Engine) policy() policy {
 	return policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
-		weights: e.settings.PriorityWeights, rot: e.rot}
+		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally}
 }
 
 func newToken() string {
@@ -330,6 +340,10 @@ type IssueRequest struct {
 	Priority  int
 	IdemKey   string // optional; scoped by Source
 	Source    string // "device:ID" or "user:NAME"
+	// CustomerID and Tier come from the customer who identified (by phone
+	// or member code); empty for anonymous tickets, which get the default tier.
+	CustomerID string
+	Tier       string
 }
 
 // Issue gives a new ticket for a service, or the ticket an earlier request
@@ -383,6 +397,13 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		e.mu.Unlock()
 		return view, false, ErrClosed
 	}
+	tier := req.Tier
+	if tier == "" {
+		tier = e.plan.deflt
+	} else if _, ok := e.plan.byID[tier]; !ok {
+		e.mu.Unlock()
+		return view, false, invalid("tier", "%q is not a tier of this branch", tier)
+	}
 	c := &Change{}
 	priority := req.Priority
 	if priority == PriorityNormal {
@@ -390,6 +411,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		priority = svc.Priority
 	}
 	t := e.newTicketLocked(c, svc, priority, req.Source, now)
+	t.CustomerID, t.Tier = req.CustomerID, tier
 	e.track(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
@@ -487,6 +509,7 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		}
 	}
 	p := e.policy()
+	p.counter = ctr.ID
 	t, rot := p.pick(queues)
 	if t == nil {
 		e.mu.Unlock()
@@ -517,6 +540,8 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	}
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
+		e.countCallLocked(t, now)
+		e.releaseHoldsLocked(c, t.ServiceID)
 	}
 	t.Status = StatusCalled
 	t.CalledAt = &now

@@ -106,6 +106,23 @@ type Settings struct {
 	// levels: index = level, value = calls per round (e.g. [1, 1, 2]).
 	// Empty means strict priority: the highest level always goes first.
 	PriorityWeights []int `json:"priority_weights"`
+
+	// TicketsPerPhonePerDay caps the tickets one phone number may take in a
+	// business day (0: no cap).
+	TicketsPerPhonePerDay int `json:"tickets_per_phone_per_day"`
+	// The no-show chain: a called ticket not started within GraceSeconds is
+	// put back PushBackPlaces places and called again when its turn comes;
+	// after MaxRecalls such returns it becomes a no-show (0: off).
+	GraceSeconds   int `json:"grace_seconds"`
+	PushBackPlaces int `json:"push_back_places"`
+	MaxRecalls     int `json:"max_recalls"`
+	// Booking rights: NoShowLimit no-shows within NoShowWindowDays pause
+	// online booking for BookingBlockDays (0: off). Walk-ins stay welcome.
+	NoShowLimit      int `json:"no_show_limit"`
+	NoShowWindowDays int `json:"no_show_window_days"`
+	BookingBlockDays int `json:"booking_block_days"`
+	// RetentionMonths deletes customers not seen for that long (0: keep).
+	RetentionMonths int `json:"retention_months"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -136,6 +153,15 @@ type Ticket struct {
 	ParkedAt      *time.Time `json:"parked_at,omitempty"`
 	Notes         string     `json:"notes,omitempty"`
 	Outcome       string     `json:"outcome,omitempty"`
+	// CustomerID links the ticket to a known customer (an opaque id: no
+	// phone or name ever travels with a ticket). Tier is the customer's
+	// tier at issue; anonymous tickets get the default tier.
+	CustomerID string `json:"customer_id,omitempty"`
+	Tier       string `json:"tier"`
+	// PushBacks counts the returns to the queue after a missed call;
+	// HoldCalls is how many other calls it still lets go first.
+	PushBacks int `json:"push_backs,omitempty"`
+	HoldCalls int `json:"hold_calls,omitempty"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -165,6 +191,11 @@ type StatusView struct {
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`
+	// Tier and TierName greet a known customer of a better tier (never
+	// their phone or name).
+	Tier      string            `json:"tier,omitempty"`
+	TierName  string            `json:"tier_name,omitempty"`
+	TierNames map[string]string `json:"tier_names,omitempty"`
 }
 
 // Event types appended to the branch event log.
@@ -181,6 +212,8 @@ const (
 	EventService     = "service_changed"
 	EventCounter     = "counter_changed"
 	EventSettings    = "settings_changed"
+	EventTiers       = "tiers_changed"
+	EventPushedBack  = "pushed_back"
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"

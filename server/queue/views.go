@@ -97,6 +97,7 @@ func (e *Engine) statusLocked(t *Ticket) StatusView {
 	if c, ok := e.counters[t.CounterID]; ok && (t.Status == StatusCalled || t.Status == StatusServing) {
 		sv.CounterName = c.Name
 	}
+	e.greetLocked(t, &sv)
 	return sv
 }
 

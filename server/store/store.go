@@ -75,6 +75,7 @@ var (
 	kSettings = []byte("branch")
 	kRotation = []byte("rotation")
 	kTime     = []byte("time")
+	kTiers    = []byte("tiers")
 )
 
 // migrations upgrade the schema one version at a time. Append only: never
@@ -563,6 +564,11 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
+	if c.Tiers != nil {
+		if err := putJSON(tx.Bucket(bSettings), kTiers, c.Tiers); err != nil {
+			return err
+		}
+	}
 	for _, s := range c.Services {
 		if err := putJSON(tx.Bucket(bServices), []byte(s.ID), s); err != nil {
 			return err
@@ -692,6 +698,11 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		if raw := tx.Bucket(bSettings).Get(kRotation); raw != nil {
 			if err := json.Unmarshal(raw, &snap.Rotation); err != nil {
 				return fmt.Errorf("rotation: %w", err)
+			}
+		}
+		if raw := tx.Bucket(bSettings).Get(kTiers); raw != nil {
+			if err := json.Unmarshal(raw, &snap.Tiers); err != nil {
+				return fmt.Errorf("tiers: %w", err)
 			}
 		}
 		if err := eachJSON(tx.Bucket(bServices), func(s queue.Service) { snap.Services = append(snap.Services, s) }); err != nil {

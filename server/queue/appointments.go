@@ -389,6 +389,7 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 	t := e.newTicketLocked(c, e.services[a.ServiceID], PriorityNormal, source, e.nowLocked())
 	t.AppointmentID, t.AppointmentAt = a.ID, &start
 	e.track(t)
+	e.promiseLocked(t)
 	e.setApptStatus(a, ApptCheckedIn)
 	a.TicketID = t.ID
 	c.Tickets = append(c.Tickets, *t)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"queuebox/server/forecast"
 )
 
 // DayNumber is the last number issued for a prefix on a business date.
@@ -129,6 +131,13 @@ type Engine struct {
 	lastApptID  uint64
 	rot         Rotation
 	tk          timekeeper
+
+	// est is the wait model (nil: the plain formula); estGen changes with
+	// every change of the queue, so cached replays know they are stale.
+	est    Estimator
+	estGen uint64
+	cache  estCache
+	fifo   bool
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -145,7 +154,7 @@ func New(store Store, clock Clock, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{store: store, clock: clock, log: log}
+	e := &Engine{store: store, clock: clock, log: log, est: forecast.New()}
 	snap, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load queue state: %w", err)
@@ -234,6 +243,7 @@ func (e *Engine) sortServicesLocked() {
 
 // track adds an active ticket to the in-memory indexes.
 func (e *Engine) track(t *Ticket) {
+	e.estGen++
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
@@ -242,6 +252,7 @@ func (e *Engine) track(t *Ticket) {
 }
 
 func (e *Engine) untrack(t *Ticket) {
+	e.estGen++
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
 	}
@@ -282,10 +293,12 @@ func (e *Engine) commit(c *Change) <-chan error {
 		if c.Events[i].Type == EventCalled {
 			e.remember(c.Events[i])
 		}
+		e.learnLocked(&c.Events[i])
 	}
 	run := e.runningLocked()
 	c.Time = &TimeMark{Running: run, Accepted: e.tk.accepted}
 	e.tk.savedRun = run
+	e.estGen++
 	return e.store.Apply(c)
 }
 
@@ -312,8 +325,12 @@ func (e *Engine) wait(errc <-chan error) error {
 }
 
 func (e *Engine) policy() policy {
-	return policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
-		weights: e.settings.PriorityWeights, rot: e.rot}
+	p := policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
+		weights: e.settings.PriorityWeights, rot: e.rot, fifo: e.fifo}
+	if e.fifo {
+		p.weights = nil
+	}
+	return p
 }
 
 func newToken() string {
@@ -391,6 +408,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	}
 	t := e.newTicketLocked(c, svc, priority, req.Source, now)
 	e.track(t)
+	e.promiseLocked(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
 	if idemKey != "" {
@@ -487,7 +505,8 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		}
 	}
 	p := e.policy()
-	t, rot := p.pick(queues)
+	due, idle := e.planInputs(ctr, p.now)
+	t, rot, _ := e.choose(p, ctr, queues, due, idle)
 	if t == nil {
 		e.mu.Unlock()
 		return view, false, nil
@@ -572,6 +591,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		e.mu.Unlock()
 		return TicketView{}, err
 	}
+	e.estGen++
 	view := e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()

@@ -121,6 +121,7 @@ type policy struct {
 	cap     time.Duration // 0 = no cap
 	weights []int         // calls per round by level; nil = strict priority
 	rot     Rotation
+	fifo    bool // every ticket alike: issue order only (the simulator's baseline)
 }
 
 func (p policy) rotating() bool { return len(p.weights) > 0 }
@@ -191,6 +192,8 @@ func (p policy) due(t *Ticket) bool {
 
 func (p policy) class(t *Ticket) int {
 	switch {
+	case p.fifo:
+		return classLevel
 	case p.overdue(t):
 		return classOverdue
 	case p.due(t):

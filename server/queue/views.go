@@ -45,9 +45,17 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v.Transfers = append([]string(nil), t.Transfers...)
 	if t.Status == StatusWaiting {
 		v.Ahead = e.policy().ahead(e.queueOf(t.ServiceID), t)
-		v.EWTSeconds = e.estimateWait(t.ServiceID, v.Ahead)
+		pr := e.estimateLocked(t, v.Ahead)
+		v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	}
 	return v
+}
+
+// promiseLocked records on a new ticket the wait it is shown at issue.
+func (e *Engine) promiseLocked(t *Ticket) {
+	ahead := e.policy().ahead(e.queueOf(t.ServiceID), t)
+	pr := e.estimateLocked(t, ahead)
+	t.Promise = &pr
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.
@@ -88,7 +96,7 @@ func (e *Engine) Status(token string) (StatusView, error) {
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
 	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
-		CalledAt: t.CalledAt, Recalls: t.Recalls}
+		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
 		sv.ServiceNames = copyNames(s.Names)
@@ -136,7 +144,8 @@ func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 	out := make([]TicketView, len(order))
 	for i, t := range order {
 		n := place[t]
-		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
+		pr := e.estimateLocked(t, n)
+		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
 		out[i].Transfers = append([]string(nil), t.Transfers...)
 		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
@@ -236,7 +245,8 @@ func (e *Engine) serviceViewLocked(s *Service) ServiceView {
 		v.Waiting = q.n
 	}
 	// A new ticket would have everyone waiting ahead of it.
-	v.EWTSeconds = e.estimateWait(s.ID, v.Waiting)
+	pr := e.serviceEstimateLocked(s, v.Waiting)
+	v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	return v
 }
 

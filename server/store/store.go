@@ -135,6 +135,9 @@ type Options struct {
 	// file past it fail as they would on a full disk, which is what tests of
 	// a full disk need without filling a real one.
 	MaxSize int
+	// NoSync skips fsync on commit. Only the simulator uses it, on a
+	// throw-away file: a live box always syncs, or a crash could lose tickets.
+	NoSync bool
 }
 
 // Open opens (creating if needed) the database in dir, migrating it to the
@@ -164,7 +167,8 @@ func Open(dir string, o Options) (db *DB, err error) {
 			db, err = nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
 		}
 	}()
-	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, MaxSize: o.MaxSize})
+	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, MaxSize: o.MaxSize,
+		NoSync: o.NoSync, NoFreelistSync: o.NoSync})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	}

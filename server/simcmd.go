@@ -126,13 +126,14 @@ func simGenCmd(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	score := fs.Int("score-last", 0, "days scored at the end (default a third)")
 	tiers := fs.Bool("tiers", false, "add tiers and known customers")
+	size := fs.Int("size", 1, "copies of the six-desk floor (1: about 280 customers a day)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{2, err}
 	}
 	if *out == "" {
 		return &exitError{2, errors.New("sim gen: --out is required")}
 	}
-	tr := sim.Generate(sim.GenOptions{Days: *days, Load: *load, Seed: *seed, ScoreLast: *score, Tiers: *tiers})
+	tr := sim.Generate(sim.GenOptions{Days: *days, Load: *load, Seed: *seed, ScoreLast: *score, Tiers: *tiers, Size: *size})
 	raw, err := json.Marshal(tr)
 	if err != nil {
 		return err

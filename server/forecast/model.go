@@ -395,27 +395,34 @@ func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []
 		}
 		return keys[i].priority < keys[j].priority
 	})
+	// The bins from here on, stepped without asking the zone each time.
+	type step struct {
+		from, to time.Time
+		bin      int
+	}
+	var steps []step
+	for t, b := from, bin; t.Before(until); b = (b + 1) % bins {
+		end := t.Truncate(binMinutes * time.Minute).Add(binMinutes * time.Minute)
+		if end.After(until) {
+			end = until
+		}
+		steps = append(steps, step{t, end, b})
+		t = end
+	}
 	for _, k := range keys {
 		prof := m.arr[k]
 		cum, next := 0.0, 0.5
-		t := from
-		for t.Before(until) {
-			_, b := localDate(t, loc)
-			end := t.Truncate(binMinutes * time.Minute).Add(binMinutes * time.Minute)
-			if end.After(until) {
-				end = until
-			}
-			span := end.Sub(t).Seconds()
-			r := prof[b] / float64(m.days) * level / (binMinutes * 60) // per second
+		for _, st := range steps {
+			span := st.to.Sub(st.from).Seconds()
+			r := prof[st.bin] / float64(m.days) * level / (binMinutes * 60) // per second
 			if r > 0 {
 				for cum+r*span >= next {
-					at := t.Add(secs((next - cum) / r))
+					at := st.from.Add(secs((next - cum) / r))
 					out = append(out, Arrival{ServiceID: k.service, Priority: k.priority, At: at})
 					next++
 				}
 			}
 			cum += r * span
-			t = end
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })

@@ -146,7 +146,7 @@ const RecentCallsKept = 10
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
 	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
-		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10}
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20}
 }
 
 // New loads the live state from store.

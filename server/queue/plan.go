@@ -11,7 +11,8 @@ import "time"
 //  2. if a booked customer's slot at this desk's services is due within the
 //     window and no other desk is idle for it, the desk does not start a
 //     walk-in expected to run past the slot (by more than planGrace): it
-//     stays free and asks again. A short walk-in that fits still goes.
+//     gives the first walk-in of another of its services whose job is
+//     expected to end in time, or stays free and asks again.
 // Tickets past the max-wait cap are never held back: the policy calls them
 // first and planning does not touch such a pick.
 
@@ -52,12 +53,33 @@ func (e *Engine) choose(p policy, ctr *Counter, queues []*waitQueue, due func() 
 	if n == 0 || n <= idle() {
 		return t, rot, false
 	}
-	expected := e.prior(t.ServiceID)
-	if e.est != nil {
-		expected = e.est.Remaining(t.ServiceID, ctr.ID, expected, 0)
+	fits := func(x *Ticket) bool {
+		expected := e.prior(x.ServiceID)
+		if e.est != nil {
+			expected = e.est.Remaining(x.ServiceID, ctr.ID, expected, 0)
+		}
+		return !p.now.Add(expected).After(first.Add(planGrace))
 	}
-	if !p.now.Add(expected).After(first.Add(planGrace)) {
+	if fits(t) {
 		return t, rot, false
+	}
+	// A shorter job that ends in time: the head of another service's queue
+	// at this desk (nobody here is past the cap, or the policy would have
+	// picked them).
+	var alt *Ticket
+	for _, q := range queues {
+		var head *Ticket
+		for _, l := range q.levels {
+			if head == nil || p.better(l[0], head) {
+				head = l[0]
+			}
+		}
+		if head != nil && head != t && fits(head) && (alt == nil || p.better(head, alt)) {
+			alt = head
+		}
+	}
+	if alt != nil {
+		return alt, p.rot, false
 	}
 	return nil, p.rot, true
 }

@@ -15,6 +15,7 @@ type GenOptions struct {
 	Seed      uint64
 	Start     string // first date, YYYY-MM-DD (default 2026-03-02)
 	Tiers     bool   // add tiers and known customers
+	Size      int    // copies of the six-desk floor (1: about 280 customers a day)
 }
 
 type genService struct {
@@ -45,8 +46,8 @@ func Generate(o GenOptions) *Trace {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	services := []genService{
 		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55},
-		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.28, 0.6},
-		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: 1}, 0.10, 0.4},
+		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6},
+		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4},
 	}
 	sp := func(v float64) *float64 { return &v }
 	counters := []Counter{
@@ -56,6 +57,16 @@ func Generate(o GenOptions) *Trace {
 		{ID: "c4", ServiceIDs: []string{"advice", "account"}, Shifts: []Shift{{"09:00", "12:30"}, {"13:30", "17:00"}}, Speed: sp(1.0)},
 		{ID: "c5", ServiceIDs: []string{"advice"}, Shifts: []Shift{{"09:00", "17:00"}}, Speed: sp(1.1)},
 		{ID: "c6", ServiceIDs: []string{"teller"}, Shifts: []Shift{{"11:00", "14:30"}}, Speed: sp(1.0)},
+	}
+	if o.Size > 1 {
+		base := counters
+		counters = nil
+		for k := 0; k < o.Size; k++ {
+			for _, c := range base {
+				c.ID = fmt.Sprintf("%s-%d", c.ID, k+1)
+				counters = append(counters, c)
+			}
+		}
 	}
 	open, close := 9*3600, 17*3600
 	// Capacity in counter-seconds (at each counter's pace) for walk-in work.
@@ -67,7 +78,7 @@ func Generate(o GenOptions) *Trace {
 			capSec += float64(t-f) / *c.Speed
 		}
 	}
-	slots := (close - open) / (30 * 60)
+	slots := (close - open) / (30 * 60) * max(o.Size, 1)
 	apptWork := float64(slots) * 0.6 * 0.9 * 1200
 	meanWork := 0.0
 	for _, s := range services {
@@ -97,7 +108,7 @@ func Generate(o GenOptions) *Trace {
 		}
 	}
 	shape := func(h float64) float64 {
-		return 0.7 + 0.9*math.Exp(-math.Pow((h-10.5)/1.1, 2)) + 0.7*math.Exp(-math.Pow((h-14.8)/1.2, 2)) - 0.25*math.Exp(-math.Pow((h-12.7)/0.6, 2))
+		return 0.8 + 0.45*math.Exp(-math.Pow((h-10.5)/1.2, 2)) + 0.35*math.Exp(-math.Pow((h-14.8)/1.3, 2)) - 0.2*math.Exp(-math.Pow((h-12.7)/0.6, 2))
 	}
 	peak := 0.0
 	mean := 0.0
@@ -150,23 +161,25 @@ func Generate(o GenOptions) *Trace {
 			day.Customers = append(day.Customers, a)
 		}
 		for sl := open; sl+1800 <= close; sl += 1800 {
-			if rng.Float64() >= 0.6 {
-				continue
-			}
-			slot := clockText(sl)[:5]
-			a := Arrival{ServiceID: "advice", Appointment: &slot, ServiceSeconds: serviceTime(rng, services[2])}
-			if rng.Float64() < 0.1 {
-				a.NoShow = true
-			} else {
-				off := rng.NormFloat64()*300 - 360
-				if rng.Float64() < 0.05 {
-					off = 660 + rng.Float64()*600 // very late
+			for k := 0; k < max(o.Size, 1); k++ {
+				if rng.Float64() >= 0.6 {
+					continue
 				}
-				at := max(sl+int(off), open-1800)
-				arr := clockText(at)
-				a.Arrive = &arr
+				slot := clockText(sl)[:5]
+				a := Arrival{ServiceID: "advice", Appointment: &slot, ServiceSeconds: serviceTime(rng, services[2])}
+				if rng.Float64() < 0.1 {
+					a.NoShow = true
+				} else {
+					off := rng.NormFloat64()*300 - 360
+					if rng.Float64() < 0.05 {
+						off = 660 + rng.Float64()*600 // very late
+					}
+					at := max(sl+int(off), open-1800)
+					arr := clockText(at)
+					a.Arrive = &arr
+				}
+				day.Customers = append(day.Customers, a)
 			}
-			day.Customers = append(day.Customers, a)
 		}
 		tr.Days = append(tr.Days, day)
 	}

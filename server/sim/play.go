@@ -146,9 +146,10 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 		return nil, fmt.Errorf("open simulation store: %w", err)
 	}
 	defer db.Close()
+	st := &asyncStore{DB: db}
 	first, _ := time.ParseInLocation("2006-01-02", tr.Days[0].Date, p.loc)
 	clk := &clock{now: first.Add(-time.Hour)}
-	eng, err := queue.New(db, clk, slog.New(slog.DiscardHandler))
+	eng, err := queue.New(st, clk, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +160,9 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 	for i := range tr.Days {
 		if err := pl.playDay(i); err != nil {
 			return nil, fmt.Errorf("play %s: %w", tr.Days[i].Date, err)
+		}
+		if err := st.flush(); err != nil {
+			return nil, fmt.Errorf("store %s: %w", tr.Days[i].Date, err)
 		}
 	}
 	sortLines(pl.lines)
@@ -409,6 +413,11 @@ func serves(ids []string, id string) bool {
 
 func (pl *player) arrive(l *Line) error {
 	now := pl.clk.now
+	if open := pl.at(pl.p.open); now.Before(open) {
+		// Early birds wait at the door and come in when it opens.
+		pl.push(open, evArrival, -1, l)
+		return nil
+	}
 	if !pl.eng.OpenNow() {
 		return nil // refused: the branch is closed
 	}

@@ -117,6 +117,7 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 		return err
 	}
 	s.engine.SetNotBefore(o.NotBefore)
+	s.learnHistory()
 	// The hub listens before the first change, so it misses none.
 	s.startLive()
 	if !s.engine.Configured() {
@@ -138,6 +139,26 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	s.bg.Add(1)
 	go s.sweep(ctx)
 	return nil
+}
+
+// historyEvents is how much of the event log the wait model reads at
+// start-up: some weeks of a busy branch, read in well under a second.
+const historyEvents = 30000
+
+// learnHistory feeds the recent event log to the wait model, so a restart
+// does not forget how long services take.
+func (s *Server) learnHistory() {
+	last := s.engine.LastSeq()
+	var since uint64
+	if last > historyEvents {
+		since = last - historyEvents
+	}
+	evs, err := s.db.Events(since, historyEvents)
+	if err != nil {
+		s.log.Warn("read history for the wait model", "err", err)
+		return
+	}
+	s.engine.Learn(evs)
 }
 
 // sweep runs the engine's heartbeat every second — it watches the clock
@@ -196,6 +217,9 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
 	sc.settings.PriorityWeights = b.PriorityWeights
+	if b.AppointmentHoldMinutes != nil {
+		sc.settings.AppointmentHoldMinutes = *b.AppointmentHoldMinutes
+	}
 	for _, s := range cfg.Services {
 		sc.services = append(sc.services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,
@@ -203,7 +227,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		})
 	}
 	for _, c := range cfg.Counters {
-		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs})
+		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs, Schedule: c.Schedule})
 	}
 	if err := queue.ValidateSeed(sc.settings, sc.services, sc.counters); err != nil {
 		var ve *queue.ValidationError

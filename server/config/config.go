@@ -50,6 +50,8 @@ type Branch struct {
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
+	// AppointmentHoldMinutes plans desks ahead for booked slots (0 = off).
+	AppointmentHoldMinutes *int `yaml:"appointment_hold_minutes"`
 }
 
 // Service seeds a service when the database is new.
@@ -68,6 +70,8 @@ type Counter struct {
 	ID         string   `yaml:"id"`
 	Name       string   `yaml:"name"`
 	ServiceIDs []string `yaml:"service_ids"`
+	// Schedule is the desk's weekly working hours (mon..sun: "HH:MM-HH:MM,…").
+	Schedule map[string]string `yaml:"schedule"`
 }
 
 // Printer is the ticket printer.

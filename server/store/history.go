@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -75,4 +77,30 @@ func wrap(cs []*queue.Change) []*pending {
 		out[i] = &pending{change: c}
 	}
 	return out
+}
+
+// TicketsSince lists the tickets issued at or after since, oldest first.
+// Ticket ids rise with issue time, so it reads back from the newest and
+// stops at the first older one: a report on recent days stays cheap with
+// years of history.
+func (db *DB) TicketsSince(since time.Time) ([]queue.Ticket, error) {
+	var out []queue.Ticket
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bTickets).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var t queue.Ticket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("ticket %x: %w", k, err)
+			}
+			if t.IssuedAt.Before(since) {
+				break
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
 }

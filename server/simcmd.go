@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"time"
 
+	"queuebox/server/queue"
 	"queuebox/server/sim"
 )
 
@@ -146,5 +148,64 @@ func simGenCmd(args []string, stdout io.Writer) error {
 }
 
 func simExportCmd(args []string, stdout io.Writer) error {
-	return &exitError{2, errors.New("sim export: not available yet")}
+	fs := flag.NewFlagSet("sim export", flag.ContinueOnError)
+	from := fs.String("from", "", "first local date, YYYY-MM-DD")
+	to := fs.String("to", "", "last local date, YYYY-MM-DD")
+	out := fs.String("out", "", "trace file to write")
+	data := fs.String("data", envOr("QUEUEBOX_DATA", "./data"), "data directory (env QUEUEBOX_DATA)")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, err}
+	}
+	for _, f := range []struct{ name, v string }{{"from", *from}, {"to", *to}} {
+		if _, err := time.Parse("2006-01-02", f.v); err != nil {
+			return &exitError{2, fmt.Errorf("sim export: --%s must be a date YYYY-MM-DD", f.name)}
+		}
+	}
+	if *out == "" {
+		return &exitError{2, errors.New("sim export: --out is required")}
+	}
+	db, err := openOffline(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	snap, err := db.Load()
+	if err != nil {
+		return fmt.Errorf("sim export: %w", err)
+	}
+	h := sim.History{Settings: queue.DefaultSettings(), Services: snap.Services, Counters: snap.Counters}
+	if snap.Settings != nil {
+		h.Settings = *snap.Settings
+	}
+	start, _ := time.Parse("2006-01-02", *from)
+	if h.Tickets, err = db.TicketsSince(start.Add(-48 * time.Hour)); err != nil {
+		return fmt.Errorf("sim export: %w", err)
+	}
+	if h.Appointments, err = db.AppointmentsFrom(start.Add(-48 * time.Hour)); err != nil {
+		return fmt.Errorf("sim export: %w", err)
+	}
+	tr, err := sim.Export(h, *from, *to)
+	if err != nil {
+		return fmt.Errorf("sim export: %w", err)
+	}
+	raw, err := json.Marshal(tr)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, raw, 0o644); err != nil {
+		return fmt.Errorf("sim export: %w", err)
+	}
+	n := 0
+	for _, d := range tr.Days {
+		n += len(d.Customers)
+	}
+	fmt.Fprintf(stdout, "wrote %d days, %d customers to %s\n", len(tr.Days), n, *out)
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }

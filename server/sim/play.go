@@ -20,6 +20,9 @@ type Options struct {
 	FIFO bool
 	// TempDir holds the throw-away database ("" = the system's).
 	TempDir string
+	// KeepDir, when set, is where the database is made and left, e.g. to
+	// export its history again.
+	KeepDir string
 }
 
 // Line is one line of tickets.jsonl.
@@ -136,11 +139,13 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(opt.TempDir, "queuebox-sim-")
-	if err != nil {
-		return nil, fmt.Errorf("make temporary directory: %w", err)
+	dir := opt.KeepDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp(opt.TempDir, "queuebox-sim-"); err != nil {
+			return nil, fmt.Errorf("make temporary directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
 	db, err := store.Open(dir, store.Options{NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("open simulation store: %w", err)

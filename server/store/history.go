@@ -104,3 +104,18 @@ func (db *DB) TicketsSince(since time.Time) ([]queue.Ticket, error) {
 	}
 	return out, err
 }
+
+// AppointmentsFrom lists the appointments whose slot starts at or after
+// from, in id order.
+func (db *DB) AppointmentsFrom(from time.Time) ([]queue.Appointment, error) {
+	var out []queue.Appointment
+	err := db.view(func(tx *bolt.Tx) error {
+		return eachJSON(tx.Bucket(bAppts), func(a queue.Appointment) {
+			if !a.Start.Before(from) {
+				a.Name, a.Phone = "", ""
+				out = append(out, a)
+			}
+		})
+	})
+	return out, err
+}

@@ -121,17 +121,28 @@ func (r *ring) add(x float64, capacity int) {
 	if len(r.v) < capacity {
 		r.v = append(r.v, x)
 	} else {
-		r.sum -= r.v[r.next]
+		old := r.v[r.next]
+		r.sum -= old
 		r.v[r.next] = x
 		r.next = (r.next + 1) % capacity
+		if r.sorted != nil {
+			i := sort.SearchFloat64s(r.sorted, old)
+			r.sorted = append(r.sorted[:i], r.sorted[i+1:]...)
+		}
 	}
 	r.sum += x
-	r.sorted = nil
+	if r.sorted != nil {
+		// Kept in order as values come and go: quantiles stay cheap.
+		i := sort.SearchFloat64s(r.sorted, x)
+		r.sorted = append(r.sorted, 0)
+		copy(r.sorted[i+1:], r.sorted[i:])
+		r.sorted[i] = x
+	}
 }
 
 func (r *ring) sortedValues() []float64 {
 	if r.sorted == nil {
-		r.sorted = append([]float64(nil), r.v...)
+		r.sorted = append(make([]float64, 0, cap(r.v)), r.v...)
 		sort.Float64s(r.sorted)
 	}
 	return r.sorted

@@ -138,6 +138,10 @@ type Engine struct {
 	estGen uint64
 	cache  estCache
 	fifo   bool
+	weeks  struct {
+		sync.Mutex
+		m map[*Counter]*[7][]span
+	}
 }
 
 // RecentCallsKept is how many calls the lobby display can show.

@@ -220,8 +220,8 @@ func (e *Engine) workIntervals(ctr *Counter, now, until time.Time) []interval {
 		}
 		return []interval{{now, until}}
 	}
-	sched, err := parseWeek(ctr.Schedule)
-	if err != nil {
+	sched := e.week(ctr)
+	if sched == nil {
 		return nil
 	}
 	var out []interval
@@ -262,6 +262,25 @@ func (e *Engine) workIntervals(ctr *Counter, now, until time.Time) []interval {
 	}
 	out[0].from = now
 	return out
+}
+
+// week is ctr's parsed schedule, kept while the counter is not replaced.
+func (e *Engine) week(ctr *Counter) *[7][]span {
+	e.weeks.Lock()
+	defer e.weeks.Unlock()
+	if w, ok := e.weeks.m[ctr]; ok {
+		return w
+	}
+	if e.weeks.m == nil || len(e.weeks.m) > 4*len(e.counters)+8 {
+		e.weeks.m = map[*Counter]*[7][]span{}
+	}
+	w, err := parseWeek(ctr.Schedule)
+	var wp *[7][]span
+	if err == nil {
+		wp = &w
+	}
+	e.weeks.m[ctr] = wp
+	return wp
 }
 
 // parseWeek reads a weekly schedule.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"queuebox/server/queue"
@@ -139,6 +140,8 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A run makes much short-lived garbage and has memory to spare.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	dir := opt.KeepDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp(opt.TempDir, "queuebox-sim-"); err != nil {

@@ -449,7 +449,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		idle := func() int {
 			n := 0
 			for _, o := range rcs {
-				if o != rc && !o.gone && !o.free.After(t) {
+				if o != rc && !o.gone && !o.free.After(t) && queued(o.queues) == 0 && sharesService(o.c, rc.c) {
 					if ok, _ := o.openAt(t); ok {
 						n++
 					}
@@ -489,6 +489,23 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		rc.free = t.Add(e.occupancy(tk, rc.c, t))
 	}
 	return out, real
+}
+
+func queued(qs []*waitQueue) int {
+	n := 0
+	for _, q := range qs {
+		n += q.n
+	}
+	return n
+}
+
+func sharesService(a, b *Counter) bool {
+	for _, s := range a.ServiceIDs {
+		if b.Serves(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // occupancy is how long a counter is expected to be taken by calling t at at.

@@ -22,7 +22,8 @@ const planGrace = 3 * time.Minute
 // choose is the call the engine makes for ctr: the policy's pick with
 // appointment planning applied. held reports a desk kept free on purpose.
 // due lists the slots of booked (not yet checked-in) appointments of the
-// desk's services; idle counts the other open desks with nobody at them.
+// desk's services; idle counts the other open desks of those services that
+// have nobody at them and nobody to call, so will be free for the slot.
 func (e *Engine) choose(p policy, ctr *Counter, queues []*waitQueue, due func() []time.Time, idle func() int) (t *Ticket, rot Rotation, held bool) {
 	t, rot = p.pick(queues)
 	hold := time.Duration(e.settings.AppointmentHoldMinutes) * time.Minute
@@ -105,7 +106,8 @@ func (e *Engine) planInputs(ctr *Counter, now time.Time) (func() []time.Time, fu
 		}
 		n := 0
 		for id, c := range e.counters {
-			if id == ctr.ID || c.Paused || busy[id] {
+			// Only a desk with nobody to call will still be free for the slot.
+			if id == ctr.ID || c.Paused || busy[id] || e.waitingForLocked(c) > 0 {
 				continue
 			}
 			for _, s := range ctr.ServiceIDs {

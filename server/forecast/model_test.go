@@ -114,8 +114,8 @@ func TestExpectedPriorityArrivals(t *testing.T) {
 func TestRangeFromLearnedErrors(t *testing.T) {
 	m := New()
 	p, lo, hi := m.Correct(600*time.Second, false)
-	if p != 600*time.Second || lo >= p || hi <= p {
-		t.Fatalf("before history: %v in %v–%v, want 600 s inside a range", p, lo, hi)
+	if !near(p, 600*time.Second, 0.05) || lo >= p || hi <= p {
+		t.Fatalf("before history: %v in %v–%v, want about 600 s inside a range", p, lo, hi)
 	}
 	for i := 0; i < 500; i++ {
 		at := t0.Add(time.Duration(i) * time.Minute)
@@ -124,8 +124,8 @@ func TestRangeFromLearnedErrors(t *testing.T) {
 		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 600})
 	}
 	p, lo, hi = m.Correct(600*time.Second, false)
-	if !near(p, 720*time.Second, 0.03) {
-		t.Errorf("corrected point %v, want about the mean 720 s", p)
+	if !near(p, 750*time.Second, 0.03) {
+		t.Errorf("corrected point %v, want about the mean 720 s leaned 30 s late", p)
 	}
 	if lo < 650*time.Second || lo > 700*time.Second || hi < 740*time.Second || hi > 790*time.Second {
 		t.Errorf("range %v–%v, want the middle of 660–780 s", lo, hi)

@@ -94,8 +94,9 @@ type noShowKey struct {
 type rate struct{ yes, n float64 }
 
 type residKey struct {
-	appt bool
-	bin  int
+	appt    bool
+	service string // "" for every service together
+	bin     int
 }
 
 type arrKey struct {
@@ -194,13 +195,16 @@ func (m *Model) Observe(o Observation) {
 		}
 		waited := o.At.Sub(o.IssuedAt).Seconds()
 		if o.Promised {
-			k := residKey{o.Appointment, residBin(float64(o.ModelSeconds))}
-			r := m.resid[k]
-			if r == nil {
-				r = &ring{}
-				m.resid[k] = r
+			b := residBin(float64(o.ModelSeconds))
+			for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
+				r := m.resid[k]
+				if r == nil {
+					r = &ring{}
+					m.resid[k] = r
+				}
+				// Errors grow with the wait: kept relative to its size.
+				r.add((waited-float64(o.ModelSeconds))/(float64(o.ModelSeconds)+residScale), residCap)
 			}
-			r.add(waited-float64(o.ModelSeconds), residCap)
 		}
 	case ObsDone:
 		if o.CalledAt.IsZero() {
@@ -440,6 +444,9 @@ func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []
 	return out
 }
 
+// residScale keeps errors of near-zero waits from being divided by nothing.
+const residScale = 120
+
 func residBin(model float64) int {
 	edges := []float64{30, 120, 300, 600, 900, 1200, 1800, 2700}
 	for i, e := range edges {
@@ -453,19 +460,25 @@ func residBin(model float64) int {
 // Correct turns the replay's figure into what customers are shown: the point
 // shifted by the mean error seen at that size, and the range the middle 80%
 // of those errors spans. Before enough history it is a fixed share around.
-func (m *Model) Correct(model time.Duration, appointment bool) (point, lo, hi time.Duration) {
+func (m *Model) Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration) {
 	x := model.Seconds()
-	r := m.resid[residKey{appointment, residBin(x)}]
-	n := 0
-	if r != nil {
-		n = len(r.v)
-	}
+	b := residBin(x)
+	all := m.resid[residKey{appointment, "", b}]
 	p, l, h := x, x*0.75-60, x*1.3+120
-	if n >= 30 {
-		w := float64(n) / float64(n+30)
-		p = x + w*r.sum/float64(n)
-		l = x + r.quantile(0.1)
-		h = x + r.quantile(0.9)
+	scale := x + residScale
+	if all != nil && len(all.v) >= 30 {
+		n := float64(len(all.v))
+		w := n / (n + 30)
+		p = x + w*all.sum/n*scale
+		// The range from every service's errors: steadier than one
+		// service's, and it is what must hold 8 in 10.
+		l = x + all.quantile(0.09)*scale
+		h = x + all.quantile(0.91)*scale
+		// The point from the service's own errors once there are enough.
+		if r := m.resid[residKey{appointment, serviceID, b}]; r != nil && len(r.v) >= 100 {
+			k := float64(len(r.v))
+			p = x + k/(k+30)*r.sum/k*scale
+		}
 	}
 	// Waits run long more often than short (a slow service ahead, a walk-in
 	// of higher priority): lean the point a little late, so fewer people

@@ -113,7 +113,7 @@ func TestExpectedPriorityArrivals(t *testing.T) {
 
 func TestRangeFromLearnedErrors(t *testing.T) {
 	m := New()
-	p, lo, hi := m.Correct(600*time.Second, false)
+	p, lo, hi := m.Correct("a", 600*time.Second, false)
 	if !near(p, 600*time.Second, 0.05) || lo >= p || hi <= p {
 		t.Fatalf("before history: %v in %v–%v, want about 600 s inside a range", p, lo, hi)
 	}
@@ -123,7 +123,7 @@ func TestRangeFromLearnedErrors(t *testing.T) {
 		waited := time.Duration(660+(i%5)*30) * time.Second
 		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 600})
 	}
-	p, lo, hi = m.Correct(600*time.Second, false)
+	p, lo, hi = m.Correct("a", 600*time.Second, false)
 	if !near(p, 750*time.Second, 0.03) {
 		t.Errorf("corrected point %v, want about the mean 720 s leaned 30 s late", p)
 	}

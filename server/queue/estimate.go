@@ -25,7 +25,7 @@ type Estimator interface {
 	// Arrivals are the walk-ins expected in [from, until).
 	Arrivals(from, until time.Time, loc *time.Location, all bool) []forecast.Arrival
 	// Correct turns the replay's figure into the point and range shown.
-	Correct(model time.Duration, appointment bool) (point, lo, hi time.Duration)
+	Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration)
 }
 
 // replayHorizon bounds how far ahead the replay looks.
@@ -125,11 +125,11 @@ func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
 	if ok {
 		model = max(at.Sub(now), 0)
 	}
-	return e.promise(model, t.AppointmentAt != nil)
+	return e.promise(t.ServiceID, model, t.AppointmentAt != nil)
 }
 
-func (e *Engine) promise(model time.Duration, appt bool) Promise {
-	p, lo, hi := e.est.Correct(model, appt)
+func (e *Engine) promise(serviceID string, model time.Duration, appt bool) Promise {
+	p, lo, hi := e.est.Correct(serviceID, model, appt)
 	return Promise{WaitSeconds: seconds(p), LowSeconds: seconds(lo), HighSeconds: seconds(hi), ModelSeconds: seconds(model)}
 }
 
@@ -150,7 +150,7 @@ func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 	if !at.IsZero() {
 		model = max(at.Sub(now), 0)
 	}
-	return e.promise(model, false)
+	return e.promise(s.ID, model, false)
 }
 
 // replayCached returns the predicted call time of every waiting ticket, and

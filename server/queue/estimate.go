@@ -482,9 +482,11 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			continue
 		}
 		out[tk] = t
-		left--
 		if tk == probe {
 			break
+		}
+		if probe == nil {
+			left--
 		}
 		rc.free = t.Add(e.occupancy(tk, rc.c, t))
 	}

@@ -125,3 +125,21 @@ func TestEstimateExpectsPriorityArrivals(t *testing.T) {
 		t.Errorf("4th normal ticket: %d s without history, %d s expecting a priority walk-in every 5 min; want much longer", without, with)
 	}
 }
+
+func TestServiceEstimateIsANewTicketsWait(t *testing.T) {
+	f := newFixture(t, "UTC", nine)
+	for i := 0; i < 4; i++ {
+		f.issue(t, "general", 0)
+	}
+	svc, err := f.e.Service("general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four ahead at two desks of 300 s: about ten minutes.
+	if svc.EWTSeconds < 540 || svc.EWTSeconds > 660 || svc.EWTLowSeconds > svc.EWTSeconds || svc.EWTHighSeconds < svc.EWTSeconds {
+		t.Errorf("service estimate %d s (%d–%d), want about 600 s inside its range", svc.EWTSeconds, svc.EWTLowSeconds, svc.EWTHighSeconds)
+	}
+	if v := f.issue(t, "general", 0); v.EWTSeconds != svc.EWTSeconds {
+		t.Errorf("the next ticket was promised %d s, the service showed %d s", v.EWTSeconds, svc.EWTSeconds)
+	}
+}

@@ -122,18 +122,6 @@ func (e *Engine) planInputs(ctr *Counter, now time.Time) (func() []time.Time, fu
 	return due, idle
 }
 
-// Held reports whether a counter would be kept free right now for a booked
-// slot although someone it serves is waiting; a free counter asks again.
-func (e *Engine) Held(counterID string) bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	ctr, ok := e.counters[counterID]
-	if !ok || ctr.Paused {
-		return false
-	}
-	return e.waitingForLocked(ctr) > 0
-}
-
 // WaitingFor counts the tickets waiting for the services a counter serves.
 func (e *Engine) WaitingFor(counterID string) int {
 	e.mu.RLock()

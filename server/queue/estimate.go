@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -359,7 +360,18 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 	show := e.est.ShowRate()
 	late := time.Duration(e.settings.CheckinLateMinutes) * time.Minute
 	var upcoming []*Ticket
+	booked := make([]*Appointment, 0, len(e.appts))
 	for _, a := range e.appts {
+		booked = append(booked, a)
+	}
+	// A fixed order, so two bookings of one slot replay the same every time.
+	sort.Slice(booked, func(i, j int) bool {
+		if !booked[i].Start.Equal(booked[j].Start) {
+			return booked[i].Start.Before(booked[j].Start)
+		}
+		return booked[i].ID < booked[j].ID
+	})
+	for _, a := range booked {
 		if a.Status != ApptBooked || !a.Start.Before(until) || now.After(a.Start.Add(late)) {
 			continue
 		}

@@ -109,6 +109,9 @@ func printSummary(w io.Writer, s *sim.Summary) {
 	for _, k := range sortedKeys(s.Tiers) {
 		row("tier "+k, s.Tiers[k])
 	}
+	if c := s.MaxWaitCap; c != nil {
+		fmt.Fprintf(w, "max-wait cap (%d min): %d of %d calls broke it\n", c.CapMinutes, c.Violations, c.Calls)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -40,6 +40,17 @@ func WaitRange(ewtSeconds int) (lo, hi int) {
 	return lo, lo + 5
 }
 
+// RangeMinutes is a range in seconds as whole minutes shown to customers,
+// rounded outward so it still holds what it held; 0, 0 is no wait.
+func RangeMinutes(lowSeconds, highSeconds int) (lo, hi int) {
+	if highSeconds <= 0 {
+		return 0, 0
+	}
+	lo = max(lowSeconds, 0) / 60
+	hi = max((highSeconds+59)/60, lo+1)
+	return lo, hi
+}
+
 func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v := TicketView{Ticket: *t}
 	v.Transfers = append([]string(nil), t.Transfers...)

@@ -58,6 +58,17 @@ type Summary struct {
 	Services   map[string]*Figures `json:"services"`
 	Tiers      map[string]*Figures `json:"tiers"`
 	Priorities map[string]*Figures `json:"priorities"`
+	// MaxWaitCap checks the walk-ins' cap: a desk that serves someone past
+	// it calls nobody who has waited less.
+	MaxWaitCap *CapCheck `json:"max_wait_cap,omitempty"`
+}
+
+// CapCheck counts the calls of the scored days that broke the cap.
+type CapCheck struct {
+	CapMinutes    int     `json:"cap_minutes"`
+	Calls         int     `json:"calls"`
+	Violations    int     `json:"violations"`
+	HonouredShare float64 `json:"honoured_share"`
 }
 
 type scored struct {
@@ -130,7 +141,67 @@ func Summarize(tr *Trace, lines []*Line, fifo bool) (*Summary, error) {
 			s.Priorities[k[2:]] = fig(k, nil)
 		}
 	}
+	if p.settings.MaxWaitMinutes > 0 {
+		s.MaxWaitCap = capCheck(tr, lines, time.Duration(p.settings.MaxWaitMinutes)*time.Minute)
+	}
 	return s, nil
+}
+
+// capCheck goes through every call of the scored days: when the one called
+// had waited less than the cap, nobody the desk serves may have been waiting
+// longer than the cap at that moment.
+func capCheck(tr *Trace, lines []*Line, limit time.Duration) *CapCheck {
+	serves := map[string][]string{}
+	for _, c := range tr.Counters {
+		serves[c.ID] = c.ServiceIDs
+	}
+	type key struct {
+		day     int
+		service string
+	}
+	byService := map[key][]*Line{}
+	for _, l := range lines {
+		if l.Scored && !l.issued.IsZero() {
+			k := key{l.dayIndex, l.ServiceID}
+			byService[k] = append(byService[k], l)
+		}
+	}
+	for _, ls := range byService {
+		sort.SliceStable(ls, func(i, j int) bool { return ls[i].issued.Before(ls[j].issued) })
+	}
+	cc := &CapCheck{CapMinutes: int(limit / time.Minute)}
+	for _, l := range lines {
+		if !l.Scored || l.called.IsZero() || l.CounterID == nil {
+			continue
+		}
+		cc.Calls++
+		if l.called.Sub(l.issued) > limit {
+			continue
+		}
+		broke := false
+		for _, sid := range serves[*l.CounterID] {
+			for _, o := range byService[key{l.dayIndex, sid}] {
+				if l.called.Sub(o.issued) <= limit {
+					break // issued later: not past the cap
+				}
+				waiting := (o.called.IsZero() || o.called.After(l.called)) && (o.ended.IsZero() || o.ended.After(l.called))
+				if waiting {
+					broke = true
+					break
+				}
+			}
+			if broke {
+				break
+			}
+		}
+		if broke {
+			cc.Violations++
+		}
+	}
+	if cc.Calls > 0 {
+		cc.HonouredShare = *ptr(1 - float64(cc.Violations)/float64(cc.Calls))
+	}
+	return cc
 }
 
 func ptr(v float64) *float64 {

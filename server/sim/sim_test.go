@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustRead(t *testing.T, js string) *Trace {
@@ -220,6 +221,33 @@ func TestBadTraceNamesTheField(t *testing.T) {
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != c.field {
 			t.Errorf("%s → %s: err = %v, want one naming %s", c.from, c.to, err, c.field)
+		}
+	}
+}
+
+func TestCapCheckFindsACallPastTheCap(t *testing.T) {
+	tr := mustRead(t, `{"format":"queuebox-trace/1","timezone":"UTC","open":"09:00","close":"17:00",
+	"settings":{"max_wait_minutes":5},
+	"services":[{"id":"a","prefix":"A","name":"A","avg_service_seconds":100}],
+	"counters":[{"id":"c1","service_ids":["a"],"shifts":[{"from":"09:00","to":"17:00"}]}],
+	"days":[{"date":"2026-12-01","customers":[{"arrive":"09:00:00","service_id":"a","service_seconds":60}]}]}`)
+	at := func(m int) time.Time { return time.Date(2026, 12, 1, 9, m, 0, 0, time.UTC) }
+	c1 := "c1"
+	line := func(issued, called int) *Line {
+		return &Line{Kind: "walkin", ServiceID: "a", Scored: true, issued: at(issued), called: at(called), CounterID: &c1}
+	}
+	ok := []*Line{line(0, 10), line(7, 11)}  // the overdue one went first
+	bad := []*Line{line(0, 12), line(7, 11)} // c1 called a 4-minute wait while one had waited 11
+	for _, c := range []struct {
+		lines []*Line
+		want  int
+	}{{ok, 0}, {bad, 1}} {
+		s, err := Summarize(tr, c.lines, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.MaxWaitCap == nil || s.MaxWaitCap.Calls != 2 || s.MaxWaitCap.Violations != c.want {
+			t.Errorf("cap check %+v, want 2 calls and %d violations", s.MaxWaitCap, c.want)
 		}
 	}
 }

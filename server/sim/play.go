@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"queuebox/server/queue"
@@ -215,7 +216,7 @@ func (pl *player) setup() error {
 		}
 		sched := map[string]string{}
 		for _, d := range queue.Days {
-			sched[d] = joinComma(parts)
+			sched[d] = strings.Join(parts, ",")
 		}
 		qc := queue.Counter{ID: c.ID, Name: name, ServiceIDs: c.ServiceIDs, Paused: true, Schedule: sched}
 		if _, err := pl.eng.PutCounter(qc, true, "sim"); err != nil {
@@ -228,17 +229,6 @@ func (pl *player) setup() error {
 		pl.desks = append(pl.desks, d)
 	}
 	return nil
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += x
-	}
-	return out
 }
 
 func (pl *player) push(at time.Time, class, counter int, l *Line) {
@@ -379,9 +369,6 @@ func (pl *player) handle(ev *event) error {
 		l.EndedAt = pl.stamp(now)
 		d.busy = nil
 		d.freeSince = now
-		if !d.open {
-			return nil
-		}
 		return nil
 	case evArrival:
 		return pl.arrive(ev.line)

@@ -611,6 +611,7 @@ func TestAdmin(t *testing.T) {
 		do(t, ctx,
 			setValue("#set-tz", "Mars/Olympus"),
 			setValue("#set-maxwait", "25"),
+			setValue("#set-hold", "15"),
 			setValue("#hours-sun", ""),
 			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
 		)
@@ -622,7 +623,8 @@ func TestAdmin(t *testing.T) {
 		waitJS(t, ctx, `/Saved/.test(document.getElementById("settings-msg").textContent)`)
 		st, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil)
 		if st != 200 || !strings.Contains(string(body), `"timezone":"Europe/Berlin"`) ||
-			!strings.Contains(string(body), `"max_wait_minutes":25`) || !strings.Contains(string(body), `"sun":""`) {
+			!strings.Contains(string(body), `"max_wait_minutes":25`) || !strings.Contains(string(body), `"sun":""`) ||
+			!strings.Contains(string(body), `"appointment_hold_minutes":15`) {
 			t.Errorf("settings after save: %d %s", st, body)
 		}
 	})

@@ -511,6 +511,7 @@
     f.elements.max_wait_minutes.value = st.max_wait_minutes || 0;
     f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
     f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
+    f.elements.appointment_hold_minutes.value = st.appointment_hold_minutes || 0;
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
@@ -552,6 +553,7 @@
       max_wait_minutes: int(f.elements.max_wait_minutes.value),
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
+      appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
       hours,
     };
     const w = weightsFrom(f);

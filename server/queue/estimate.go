@@ -175,7 +175,8 @@ func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]time.Tim
 	at, ok := c.probes[probe]
 	if !ok {
 		svc := e.services[probe]
-		pt := &Ticket{ID: strconv.FormatUint(e.lastID+1_000_000, 10), ServiceID: probe, Status: StatusWaiting, Priority: svc.Priority, IssuedAt: now}
+		pt := &Ticket{ID: strconv.FormatUint(e.lastID+1_000_000, 10), ServiceID: probe, Status: StatusWaiting, Priority: svc.Priority,
+			IssuedAt: now, IssuedRun: e.runningLocked()}
 		calls, _ := e.replay(now, pt)
 		at = calls[pt]
 		c.probes[probe] = at
@@ -388,8 +389,16 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		vs = append(vs, virt{vt, show})
 		upcoming = append(upcoming, vt)
 	}
-	sortVirt := func(i, j int) bool { return before(vs[i].t, vs[j].t) }
+	// The policy orders by issue (the ticket id) and measures waits on the
+	// box's running time: number the expected arrivals in time order, after
+	// every real ticket, and give each its running time.
+	sortVirt := func(i, j int) bool { return vs[i].t.IssuedAt.Before(vs[j].t.IssuedAt) }
 	sortSliceStable(len(vs), sortVirt, func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
+	run0 := e.runningLocked()
+	for i, v := range vs {
+		v.t.ID = strconv.FormatUint(e.lastID+2_000_000+uint64(i), 10)
+		v.t.IssuedRun = run0 + v.t.IssuedAt.Sub(now)
+	}
 	weight := make(map[*Ticket]float64, len(vs))
 	for _, v := range vs {
 		weight[v.t] = v.weight
@@ -448,7 +457,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			qOf(vs[vi].t.ServiceID).insert(vs[vi].t)
 			vi++
 		}
-		p.now = t
+		p.now, p.run = t, run0+t.Sub(now)
 		due := func() []time.Time {
 			var s []time.Time
 			for _, u := range upcoming {

@@ -534,12 +534,19 @@ func (pl *player) callRound() error {
 func (pl *player) endDay() error {
 	for _, l := range pl.lines {
 		if l.Outcome == "waiting" && l.ticketID != "" {
+			ended := pl.clk.now
 			if _, err := pl.eng.Cancel(l.ticketID, "sim"); err != nil {
-				return fmt.Errorf("cancel %s at the end of the day: %w", l.ticketID, err)
+				// The engine may have closed the day already (served on
+				// long past closing): its ticket expired, unserved.
+				v, gerr := pl.eng.Ticket(l.ticketID)
+				if gerr != nil || v.Status != queue.StatusExpired || v.EndedAt == nil {
+					return fmt.Errorf("cancel %s at the end of the day: %w", l.ticketID, err)
+				}
+				ended = *v.EndedAt
 			}
 			l.Outcome = "cancelled"
-			l.ended = pl.clk.now
-			l.EndedAt = pl.stamp(pl.clk.now)
+			l.ended = ended
+			l.EndedAt = pl.stamp(ended)
 		}
 	}
 	for _, d := range pl.desks {

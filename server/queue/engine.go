@@ -136,6 +136,7 @@ type Engine struct {
 	// every change of the queue, so cached replays know they are stale.
 	est    Estimator
 	estGen uint64
+	estAt  time.Time // when the queue last changed: estimates count from it
 	cache  estCache
 	fifo   bool
 	weeks  struct {
@@ -247,7 +248,7 @@ func (e *Engine) sortServicesLocked() {
 
 // track adds an active ticket to the in-memory indexes.
 func (e *Engine) track(t *Ticket) {
-	e.estGen++
+	e.changedLocked()
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
@@ -256,7 +257,7 @@ func (e *Engine) track(t *Ticket) {
 }
 
 func (e *Engine) untrack(t *Ticket) {
-	e.estGen++
+	e.changedLocked()
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
 	}
@@ -302,7 +303,7 @@ func (e *Engine) commit(c *Change) <-chan error {
 	run := e.runningLocked()
 	c.Time = &TimeMark{Running: run, Accepted: e.tk.accepted}
 	e.tk.savedRun = run
-	e.estGen++
+	e.changedLocked()
 	return e.store.Apply(c)
 }
 
@@ -595,7 +596,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		e.mu.Unlock()
 		return TicketView{}, err
 	}
-	e.estGen++
+	e.changedLocked()
 	view := e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()

@@ -32,8 +32,8 @@ type Estimator interface {
 // replayHorizon bounds how far ahead the replay looks.
 const replayHorizon = 8 * time.Hour
 
-// estCache keeps the last replay: it holds until the queue changes or a
-// little time passes, so the many views rendered after one event share it.
+// estCache keeps the last replay: it holds until the queue changes, so the
+// many views rendered after one event share it.
 type estCache struct {
 	mu     sync.Mutex
 	gen    uint64
@@ -42,14 +42,20 @@ type estCache struct {
 	probes map[string]time.Time
 }
 
-const estCacheFor = 20 * time.Second
+// changedLocked marks the queue as changed now: estimates are replayed
+// from this moment, so between two changes every view (the API, a phone's
+// push, the display) shows the same figure.
+func (e *Engine) changedLocked() {
+	e.estGen++
+	e.estAt = e.clock.Now()
+}
 
 // SetEstimator replaces the wait model; nil goes back to the plain formula
 // (average service time × tickets ahead ÷ open counters).
 func (e *Engine) SetEstimator(est Estimator) {
 	e.mu.Lock()
 	e.est = est
-	e.estGen++
+	e.changedLocked()
 	e.mu.Unlock()
 }
 
@@ -61,6 +67,7 @@ func (e *Engine) Learn(evs []Event) {
 	for i := range evs {
 		e.learnLocked(&evs[i])
 	}
+	e.changedLocked()
 }
 
 // learnLocked hands one event to the estimator.
@@ -115,7 +122,7 @@ func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
 		lo, hi := WaitRange(w)
 		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
 	}
-	now := e.clock.Now()
+	now := e.estAt
 	// Views are made under the engine's read lock; the model and the cache
 	// are only touched under the cache's own lock.
 	e.cache.mu.Lock()
@@ -143,7 +150,7 @@ func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 		lo, hi := WaitRange(w)
 		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
 	}
-	now := e.clock.Now()
+	now := e.estAt
 	e.cache.mu.Lock()
 	defer e.cache.mu.Unlock()
 	_, at := e.replayCached(now, s.ID)
@@ -159,7 +166,7 @@ func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 // e.cache.mu.
 func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]time.Time, time.Time) {
 	c := &e.cache
-	if c.gen != e.estGen || now.Before(c.at) || now.Sub(c.at) > estCacheFor {
+	if c.gen != e.estGen || !now.Equal(c.at) {
 		c.gen, c.at = e.estGen, now
 		c.calls, c.probes = nil, nil
 	}

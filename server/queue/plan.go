@@ -149,6 +149,6 @@ func (e *Engine) waitingForLocked(ctr *Counter) int {
 func (e *Engine) UseFIFO() {
 	e.mu.Lock()
 	e.fifo = true
-	e.estGen++
+	e.changedLocked()
 	e.mu.Unlock()
 }

@@ -51,3 +51,38 @@ func TestWaitModelRelearnsAfterRestart(t *testing.T) {
 		t.Errorf("after a restart: ahead %d, ewt %d s; want 0 ahead and about 15 min learned before the restart", v.Ahead, v.EWT)
 	}
 }
+
+// A change of the wait alone reaches the phone: finishing someone else's
+// service moves nobody's place, but it moves the estimate.
+func TestPhoneHearsTheEstimateMove(t *testing.T) {
+	clock := queuetest.NewClock(time.Now())
+	box := servertest.Start(t, servertest.Options{Clock: clock})
+	admin := box.Admin()
+	kiosk := box.Device("kiosk")
+	if st, body := box.Do(admin, "POST", "/api/v1/counters/c2/pause", nil, nil); st != 200 {
+		t.Fatalf("pause c2: %d %s", st, body)
+	}
+	first := box.Issue(kiosk, "general")
+	box.Issue(kiosk, "general")
+	mine := box.Issue(kiosk, "general")
+	box.Next(admin, "c1")
+	box.Do(admin, "POST", "/api/v1/tickets/"+first.ID+"/start", nil, nil)
+
+	status := dial(t, box, "topic=status&token="+mine.Token, nil)
+	var before, after struct {
+		Ahead int `json:"ahead"`
+		EWT   int `json:"ewt_seconds"`
+	}
+	snap := read(t, status)
+	json.Unmarshal(snap.Data, &before)
+	clock.Advance(4 * time.Minute)
+	if st, body := box.Do(admin, "POST", "/api/v1/tickets/"+first.ID+"/finish", nil, nil); st != 200 {
+		t.Fatalf("finish: %d %s", st, body)
+	}
+	up := readUntil(t, status, "status")
+	json.Unmarshal(up.Data, &after)
+	if after.Ahead != before.Ahead || after.EWT >= before.EWT {
+		t.Errorf("after the service ahead ended: ahead %d → %d, ewt %d → %d; want the same place and a shorter wait",
+			before.Ahead, after.Ahead, before.EWT, after.EWT)
+	}
+}

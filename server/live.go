@@ -146,6 +146,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		// page; the engine's seq would claim them and leave it stale.
 		seq := r.s.db.CommittedSeq()
 		v, err := r.s.engine.Status(sub.Key)
+		if err == nil {
+			r.s.estimates.sent(sub.Key, v)
+		}
 		return v, seq, err == nil
 	}
 	return nil, 0, false
@@ -195,9 +198,8 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", out, true
 	case "status":
 		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
-		if !own && !movesPlaces(ev) {
-			// Finishing, starting or parking someone else's ticket moves
-			// nobody in the queue: one call sends each phone one message.
+		moves := own || movesPlaces(ev)
+		if !moves && !r.s.estimates.has(sub.Key) {
 			return "", nil, false
 		}
 		v, err := r.s.engine.Status(sub.Key)
@@ -206,12 +208,47 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		}
 		// A ticket's position moves when anything in its service (or the
 		// counters serving it) changes; other events do not concern it.
-		if lev.Service != "" && lev.Service != v.ServiceID && (ev.From == "" || ev.From != v.ServiceID) {
-			return "", nil, false
+		if moves && (lev.Service == "" || lev.Service == v.ServiceID || (ev.From != "" && ev.From == v.ServiceID)) {
+			r.s.estimates.sent(sub.Key, v)
+			return "status", v, true
 		}
-		return "status", v, true
+		// Finishing, starting or parking someone else's ticket moves nobody
+		// in the queue, but may move the wait: the phone hears of it only
+		// when its figure changed, so one call still sends one message.
+		if r.s.estimates.changed(sub.Key, v) {
+			return "status", v, true
+		}
+		return "", nil, false
 	}
 	return "", nil, false
+}
+
+// sentEstimates remembers the wait each phone was last sent, so a change of
+// the estimate alone reaches it without repeating unchanged figures.
+type sentEstimates struct {
+	m sync.Map // token → [3]int (ewt, low, high)
+}
+
+func ewtOf(v queue.StatusView) [3]int { return [3]int{v.EWTSeconds, v.EWTLow, v.EWTHigh} }
+
+func (s *sentEstimates) has(token string) bool {
+	_, ok := s.m.Load(token)
+	return ok
+}
+
+func (s *sentEstimates) sent(token string, v queue.StatusView) {
+	if v.Status != queue.StatusWaiting {
+		s.m.Delete(token)
+		return
+	}
+	s.m.Store(token, ewtOf(v))
+}
+
+// changed records v and reports whether its figures differ from the last sent.
+func (s *sentEstimates) changed(token string, v queue.StatusView) bool {
+	old, ok := s.m.Load(token)
+	s.sent(token, v)
+	return ok && v.Status == queue.StatusWaiting && old.([3]int) != ewtOf(v)
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or

@@ -39,9 +39,11 @@ type Server struct {
 	loginLimit *limiter
 	hub        *live.Hub
 	feed       *feed
-	printers   *printers
-	bookLimit  *limiter
-	codeLimit  *limiter // look-ups by booking code: codes must not be guessable by trying
+	// estimates is the wait each phone was last sent (see live.go).
+	estimates sentEstimates
+	printers  *printers
+	bookLimit *limiter
+	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc

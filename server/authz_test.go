@@ -134,6 +134,7 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/slots", path: "/api/v1/slots?service_id=advice&date={date}", who: anyone},
 		{method: "POST", pattern: "/api/v1/appointments", path: "/api/v1/appointments", body: `{"service_id":"advice","start":"{slot}","name":"Mei","phone":"13900000000"}`, who: anyone},
 		{method: "GET", pattern: "/api/v1/appointments", path: "/api/v1/appointments?date={date}", who: staffOnly},
+		{method: "GET", pattern: "/api/v1/estimates/accuracy", path: "/api/v1/estimates/accuracy?from={date}&to={date}", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/appointments/:code", path: "/api/v1/appointments/{appt}?phone={phone}", who: anyone},
 		{method: "GET", pattern: "/api/v1/appointments/:code/calendar.ics", path: "/api/v1/appointments/{appt}/calendar.ics?phone={phone}", who: anyone, binary: true},
 		{method: "POST", pattern: "/api/v1/appointments/:code/cancel", path: "/api/v1/appointments/{appt}/cancel", body: `{"phone":"{phone}"}`, who: anyone},

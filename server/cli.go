@@ -33,6 +33,9 @@ Usage:
   queuebox print-test --printer URL       print a sample ticket (--width 58|80, --lang zh|en, --native-qr)
   queuebox fake-printer [--addr HOST:PORT] [--mode healthy|paper_out|…]
                                           a pretend network printer, to try printing without one
+  queuebox sim --trace FILE --out DIR [--policy fifo]
+                                          play a day trace through the engine and score the wait estimate
+  queuebox sim gen|export ...             make a trace (generated days, or the box's own history)
 
 Every command takes --data DIR (env QUEUEBOX_DATA, default ./data).
 
@@ -61,6 +64,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = printTestCmd(ctx, args[1:], stdout)
 	case "fake-printer":
 		err = fakePrinterCmd(ctx, args[1:], stdout)
+	case "sim":
+		err = simCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+config.Usage())
 	default:
@@ -70,6 +75,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "queuebox: %v\n", err)
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
 		}
 		return 1
 	}

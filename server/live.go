@@ -129,7 +129,8 @@ type placesAt struct {
 // kept small, as there is one per waiting ticket between events.
 type place struct {
 	number, serviceID string
-	ahead, ewt        int
+	ahead             int
+	est               [3]int // wait, low, high
 	calledAt          *time.Time
 	recalls           int
 }
@@ -141,22 +142,23 @@ func (p *placesAt) status(token string) (placed, bool) {
 		return placed{}, false
 	}
 	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
-		EWTSeconds: t.ewt, CalledAt: t.calledAt, Recalls: t.recalls}
+		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls}
 	tpl := p.tpls[t.serviceID]
 	if tpl != nil {
 		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
 	}
 	if raw, ok := tpl.fill(v); ok {
-		return placed{t.serviceID, raw}, true
+		return placed{t.serviceID, raw, t.est}, true
 	}
 	raw, err := json.Marshal(v)
-	return placed{t.serviceID, raw}, err == nil
+	return placed{t.serviceID, raw, t.est}, err == nil
 }
 
 // placed is a waiting ticket's status as a phone gets it.
 type placed struct {
 	serviceID string
 	raw       json.RawMessage
+	est       [3]int
 }
 
 // waiting returns the waiting tickets as of event seq, built at most once
@@ -179,31 +181,27 @@ func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
 	places := make([]place, len(list))
+	deflt := e.DefaultTier()
 	for i := range list {
 		t := &list[i]
-		if t.Status != queue.StatusWaiting {
+		// A known customer of a better tier is greeted: the engine renders
+		// that page itself.
+		if t.Status != queue.StatusWaiting || (t.CustomerID != "" && t.Tier != deflt) {
 			continue
 		}
-		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, ewt: t.EWTSeconds, calledAt: t.CalledAt, recalls: t.Recalls}
+		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, calledAt: t.CalledAt, recalls: t.Recalls,
+			est: [3]int{t.EWTSeconds, t.EWTLowSeconds, t.EWTHighSeconds}}
 		p.byTok[t.Token] = &places[i]
 	}
 	c.last.Store(p)
 	return p
 }
 
-// forget lets the places of an earlier event go once an event that moves
-// nobody comes: a box at rest should not hold them.
-func (c *placeCache) forget(seq uint64) {
-	if p := c.last.Load(); p != nil && p.seq < seq {
-		c.last.CompareAndSwap(p, nil)
-	}
-}
-
 // statusTemplate is the JSON of a waiting ticket's status in one service,
 // cut where the number, the place and the estimate go.
 type statusTemplate struct {
 	view  queue.StatusView
-	parts [4][]byte
+	parts [6][]byte
 	ok    bool
 }
 
@@ -212,24 +210,26 @@ const (
 	markNumber = `\u0001`
 	markAhead  = "-7770001"
 	markEWT    = "-7770002"
+	markLow    = "-7770003"
+	markHigh   = "-7770004"
 )
 
 func newStatusTemplate(v queue.StatusView) *statusTemplate {
 	t := &statusTemplate{view: v}
-	v.Number, v.Ahead, v.EWTSeconds = "\x01", -7770001, -7770002
+	v.Number, v.Ahead, v.EWTSeconds, v.EWTLow, v.EWTHigh = "\x01", -7770001, -7770002, -7770003, -7770004
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return t
 	}
 	rest := raw
-	for i, mark := range []string{`"` + markNumber + `"`, markAhead, markEWT} {
+	for i, mark := range []string{`"` + markNumber + `"`, markAhead, markEWT, markLow, markHigh} {
 		cut := bytes.Split(rest, []byte(mark))
 		if len(cut) != 2 {
 			return t // a mark twice, or not at all: no template
 		}
 		t.parts[i], rest = cut[0], cut[1]
 	}
-	t.parts[3], t.ok = rest, true
+	t.parts[5], t.ok = rest, true
 	return t
 }
 
@@ -239,14 +239,18 @@ func (t *statusTemplate) fill(v queue.StatusView) (json.RawMessage, bool) {
 	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || !plainNumber(v.Number) {
 		return nil, false
 	}
-	b := make([]byte, 0, len(t.parts[0])+len(t.parts[1])+len(t.parts[2])+len(t.parts[3])+len(v.Number)+24)
+	n := len(v.Number) + 48
+	for _, p := range t.parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, t.parts[0]...)
 	b = append(append(append(b, '"'), v.Number...), '"')
-	b = append(b, t.parts[1]...)
-	b = strconv.AppendInt(b, int64(v.Ahead), 10)
-	b = append(b, t.parts[2]...)
-	b = strconv.AppendInt(b, int64(v.EWTSeconds), 10)
-	b = append(b, t.parts[3]...)
+	for i, x := range []int{v.Ahead, v.EWTSeconds, v.EWTLow, v.EWTHigh} {
+		b = append(b, t.parts[i+1]...)
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	b = append(b, t.parts[5]...)
 	return b, true
 }
 
@@ -312,6 +316,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		// page; the engine's seq would claim them and leave it stale.
 		seq := r.s.db.CommittedSeq()
 		v, err := r.s.engine.Status(sub.Key)
+		if err == nil {
+			r.s.estimates.sent(sub.Key, v)
+		}
 		return v, seq, err == nil
 	}
 	return nil, 0, false
@@ -363,23 +370,35 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", out, true
 	case "status":
 		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
-		if !own && !movesPlaces(ev) {
-			r.places.forget(lev.Seq)
+		moves := own || movesPlaces(ev)
+		if !moves && !r.s.estimates.has(sub.Key) {
 			// Finishing, starting or parking someone else's ticket moves
-			// nobody in the queue: one call sends each phone one message.
+			// nobody in the queue: one call sends each phone one message,
+			// unless the phone's wait estimate moved (below).
 			return "", nil, false
 		}
 		if p, ok := r.places.waiting(r.s.engine, lev.Seq).status(sub.Key); ok && !own {
-			if !concerns(lev, ev, p.serviceID) {
-				return "", nil, false
+			if moves && concerns(lev, ev, p.serviceID) {
+				r.s.estimates.store(sub.Key, p.est)
+				return "status", p.raw, true
 			}
-			return "status", p.raw, true
-		}
-		v, err := r.s.engine.Status(sub.Key)
-		if err != nil || !concerns(lev, ev, v.ServiceID) {
+			if r.s.estimates.changed(sub.Key, p.est) {
+				return "status", p.raw, true
+			}
 			return "", nil, false
 		}
-		return "status", v, true
+		v, err := r.s.engine.Status(sub.Key)
+		if err != nil {
+			return "", nil, false
+		}
+		if moves && concerns(lev, ev, v.ServiceID) {
+			r.s.estimates.sent(sub.Key, v)
+			return "status", v, true
+		}
+		if v.Status == queue.StatusWaiting && r.s.estimates.changed(sub.Key, ewtOf(v)) {
+			return "status", v, true
+		}
+		return "", nil, false
 	}
 	return "", nil, false
 }
@@ -389,6 +408,38 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 // serving it) changes; other events do not concern it.
 func concerns(lev live.Event, ev queue.Event, serviceID string) bool {
 	return lev.Service == "" || lev.Service == serviceID || (ev.From != "" && ev.From == serviceID)
+}
+
+// sentEstimates remembers the wait each waiting ticket's phone was last
+// sent, so a change of the estimate alone reaches it without repeating
+// unchanged figures.
+type sentEstimates struct {
+	m sync.Map // token → [3]int (ewt, low, high)
+}
+
+func ewtOf(v queue.StatusView) [3]int { return [3]int{v.EWTSeconds, v.EWTLow, v.EWTHigh} }
+
+func (s *sentEstimates) has(token string) bool {
+	_, ok := s.m.Load(token)
+	return ok
+}
+
+// sent records the figures of a view a phone was sent; a ticket no longer
+// waiting has none to follow.
+func (s *sentEstimates) sent(token string, v queue.StatusView) {
+	if v.Status != queue.StatusWaiting {
+		s.m.Delete(token)
+		return
+	}
+	s.store(token, ewtOf(v))
+}
+
+func (s *sentEstimates) store(token string, est [3]int) { s.m.Store(token, est) }
+
+// changed records est and reports whether it differs from the last sent.
+func (s *sentEstimates) changed(token string, est [3]int) bool {
+	old, ok := s.m.Swap(token, est)
+	return ok && old.([3]int) != est
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or

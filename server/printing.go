@@ -129,7 +129,11 @@ func (s *Server) printable(v queue.TicketView) printer.Ticket {
 	if loc, err := time.LoadLocation(st.Timezone); err == nil {
 		t.IssuedAt = t.IssuedAt.In(loc)
 	}
-	t.WaitMinMin, t.WaitMaxMin = queue.WaitRange(v.EWTSeconds)
+	// The range the ticket was promised, as the kiosk shows it.
+	t.WaitMinMin, t.WaitMaxMin = queue.RangeMinutes(v.EWTLowSeconds, v.EWTHighSeconds)
+	if v.EWTSeconds <= 0 {
+		t.WaitMinMin, t.WaitMaxMin = 0, 0
+	}
 	if svc, err := s.engine.Service(v.ServiceID); err == nil {
 		t.ServiceZH, t.ServiceEN = svc.Names["zh"], svc.Names["en"]
 		if t.ServiceEN == "" {

@@ -72,6 +72,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/printer", s.getPrinter, staff)
 	api.GET("/queue", s.getQueue, staff)
 	api.GET("/active", s.getActive, staff)
+	api.GET("/estimates/accuracy", s.getAccuracy, staff)
 	api.POST("/counters/:id/next", s.callNext, staff)
 	api.POST("/counters/:id/call", s.callByNumber, staff)
 	api.GET("/status/:token", s.getStatus, anon)

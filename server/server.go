@@ -50,6 +50,8 @@ type Server struct {
 	checkinLimit *keyedRate
 	qr           *qrCache
 	qrLimit      *keyedRate // QR renders per client address
+	// estimates is the wait each phone was last sent (see live.go).
+	estimates sentEstimates
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -132,6 +134,7 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 		return err
 	}
 	s.engine.SetNotBefore(o.NotBefore)
+	s.learnHistory()
 	// The hub listens before the first change, so it misses none.
 	s.startLive()
 	if !s.engine.Configured() {
@@ -159,6 +162,26 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	go s.sweep(ctx)
 	go s.retain(ctx)
 	return nil
+}
+
+// historyEvents is how much of the event log the wait model reads at
+// start-up: some weeks of a busy branch, read in well under a second.
+const historyEvents = 30000
+
+// learnHistory feeds the recent event log to the wait model, so a restart
+// does not forget how long services take.
+func (s *Server) learnHistory() {
+	last := s.engine.LastSeq()
+	var since uint64
+	if last > historyEvents {
+		since = last - historyEvents
+	}
+	evs, err := s.db.Events(since, historyEvents)
+	if err != nil {
+		s.log.Warn("read history for the wait model", "err", err)
+		return
+	}
+	s.engine.Learn(evs)
 }
 
 // sweep runs the engine's heartbeat every second — it watches the clock
@@ -248,6 +271,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		{b.NoShowWindowDays, &sc.settings.NoShowWindowDays},
 		{b.BookingBlockDays, &sc.settings.BookingBlockDays},
 		{b.RetentionMonths, &sc.settings.RetentionMonths},
+		{b.AppointmentHoldMinutes, &sc.settings.AppointmentHoldMinutes},
 	} {
 		if kv.from != nil {
 			*kv.to = *kv.from
@@ -268,7 +292,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		})
 	}
 	for _, c := range cfg.Counters {
-		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs})
+		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs, Schedule: c.Schedule})
 	}
 	if err := queue.ValidateSeed(sc.settings, sc.services, sc.counters); err != nil {
 		var ve *queue.ValidationError

@@ -111,9 +111,18 @@
 
   // waitRange turns an estimate into a range: the estimate is an average, and
   // a precise minute would promise more than the box knows.
-  function waitRange(lang, seconds) {
+  // With low and high (the range the box promises, learned from how long
+  // people really waited) it shows that range in whole minutes.
+  function waitRange(lang, seconds, low, high) {
     var m = Math.max(0, seconds || 0) / 60;
     var zh = lang === "zh";
+    if (high > 0) {
+      var l = Math.floor(Math.max(0, low || 0) / 60);
+      var h = Math.max(l + 1, Math.ceil(high / 60));
+      if (l >= 180) { return zh ? "超过 3 小时" : "over 3 hours"; }
+      if (l === 0) { return zh ? "约 " + h + " 分钟以内" : "under " + h + " min"; }
+      return zh ? "约 " + l + "–" + h + " 分钟" : "about " + l + "–" + h + " min";
+    }
     if (m < 5) { return zh ? "不到 5 分钟" : "under 5 min"; }
     if (m >= 180) { return zh ? "超过 3 小时" : "over 3 hours"; }
     var step = m < 60 ? 5 : 15;

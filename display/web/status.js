@@ -160,7 +160,10 @@
       } else {
         a.textContent = t("aheadN", { n: ahead });
       }
-      $("ewt").textContent = ahead === 0 ? t("stayClose") : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds);
+      // Next in line with a desk about to free up: stay close. Next in line
+      // while every desk is busy still has a wait, and is told it.
+      $("ewt").textContent = ahead === 0 && !(v.ewt_seconds >= 60) ? t("stayClose")
+        : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds, v.ewt_low_seconds, v.ewt_high_seconds);
       var start = startAhead(ahead);
       // Being next is most of the way, not all of it: the call fills the screen.
       var pct = Math.round((start - ahead + 1) / (start + 2) * 100);

@@ -180,8 +180,18 @@ function serviceName(s) {
   return names[state.lang] || names[HTML_LANG[state.lang]] || s.name || s.id;
 }
 
-function ewtBand(sec) {
+// ewtBand is the range the box promises (lowSec–highSec, learned from how
+// long people really waited), in whole minutes; without one, a band around
+// the point estimate.
+function ewtBand(sec, lowSec, highSec) {
   if (!(sec > 0)) return { kind: 'none' };
+  if (highSec > 0) {
+    const lo = Math.floor(Math.max(0, lowSec || 0) / 60);
+    const hi = Math.max(lo + 1, Math.ceil(highSec / 60));
+    if (lo >= 120) return { kind: 'over', hours: 2 };
+    if (lo === 0) return { kind: 'under', max: hi };
+    return { kind: 'range', lo, hi };
+  }
   const min = sec / 60;
   if (min < 5) return { kind: 'under', max: 5 };
   if (min >= 120) return { kind: 'over', hours: 2 };
@@ -192,7 +202,7 @@ function ewtBand(sec) {
 }
 
 function tileStatus(s) {
-  return `${t('waiting', s.waiting || 0)} · ${t('band', ewtBand(s.ewt_seconds))}`;
+  return `${t('waiting', s.waiting || 0)} · ${t('band', ewtBand(s.ewt_seconds, s.ewt_low_seconds, s.ewt_high_seconds))}`;
 }
 
 function makeTile(cls) {
@@ -447,7 +457,9 @@ function renderTicket() {
   $('ticket-service').textContent = svc ? serviceName(svc) : '';
   $('ticket-ahead').textContent = t('ahead', tk.ahead || 0);
   // "You are next" already says it; an estimate beside it would be noise.
-  $('ticket-ewt').textContent = tk.ahead > 0 ? t('ewt', ewtBand(tk.ewt_seconds || 1)) : '';
+  // Nobody ahead but every desk busy is still a wait, not "no wait".
+  $('ticket-ewt').textContent = tk.ahead > 0 || tk.ewt_seconds >= 60
+    ? t('ewt', ewtBand(tk.ewt_seconds || 1, tk.ewt_low_seconds, tk.ewt_high_seconds)) : '';
   $('ticket-qr').alt = t('qrAlt', tk.number);
   const ps = printState(tk);
   const line = $('ticket-print');

@@ -60,6 +60,8 @@ type Branch struct {
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
+	// AppointmentHoldMinutes plans desks ahead for booked slots (0 = off).
+	AppointmentHoldMinutes *int `yaml:"appointment_hold_minutes"`
 	// PhoneRegion reads phone numbers typed without a country code (ISO
 	// 3166 code, e.g. CN).
 	PhoneRegion string `yaml:"phone_region"`
@@ -105,6 +107,8 @@ type Counter struct {
 	ID         string   `yaml:"id"`
 	Name       string   `yaml:"name"`
 	ServiceIDs []string `yaml:"service_ids"`
+	// Schedule is the desk's weekly working hours (mon..sun: "HH:MM-HH:MM,…").
+	Schedule map[string]string `yaml:"schedule"`
 }
 
 // Printer is the ticket printer.

@@ -82,6 +82,9 @@ func ValidateCounter(c Counter) error {
 		}
 		seen[id] = true
 	}
+	if _, err := parseWeek(c.Schedule); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -206,6 +209,7 @@ func (e *Engine) PutCounter(ctr Counter, create bool, actor string) (Counter, er
 		}
 	}
 	c := copyCounter(&ctr)
+	c.Schedule = copyNames(ctr.Schedule)
 	e.counters[ctr.ID] = c
 	errc := e.commit(&Change{Counters: []Counter{*c}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(c)}}})
 	e.mu.Unlock()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"queuebox/server/forecast"
 )
 
 // DayNumber is the last number issued for a prefix on a business date.
@@ -135,6 +137,18 @@ type Engine struct {
 	tiers       []Tier
 	plan        tierPlan
 	tally       map[string]SLATally // by tier; kept in memory, rebuilt strict after a restart
+
+	// est is the wait model (nil: the plain formula); estGen changes with
+	// every change of the queue, so cached replays know they are stale.
+	est    Estimator
+	estGen uint64
+	estAt  time.Time // when the queue last changed: estimates count from it
+	cache  estCache
+	fifo   bool
+	weeks  struct {
+		sync.Mutex
+		m map[*Counter]*[7][]span
+	}
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -143,7 +157,7 @@ const RecentCallsKept = 10
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
 	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
-		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10}
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20}
 }
 
 // New loads the live state from store.
@@ -151,7 +165,7 @@ func New(store Store, clock Clock, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{store: store, clock: clock, log: log}
+	e := &Engine{store: store, clock: clock, log: log, est: forecast.New()}
 	snap, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load queue state: %w", err)
@@ -244,6 +258,7 @@ func (e *Engine) track(t *Ticket) {
 	if t.Tier == "" {
 		t.Tier = e.plan.deflt // a ticket from before tiers
 	}
+	e.changedLocked()
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
@@ -252,6 +267,7 @@ func (e *Engine) track(t *Ticket) {
 }
 
 func (e *Engine) untrack(t *Ticket) {
+	e.changedLocked()
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
 	}
@@ -292,10 +308,12 @@ func (e *Engine) commit(c *Change) <-chan error {
 		if c.Events[i].Type == EventCalled {
 			e.remember(c.Events[i])
 		}
+		e.learnLocked(&c.Events[i])
 	}
 	run := e.runningLocked()
 	c.Time = &TimeMark{Running: run, Accepted: e.tk.accepted}
 	e.tk.savedRun = run
+	e.changedLocked()
 	return e.store.Apply(c)
 }
 
@@ -322,8 +340,12 @@ func (e *Engine) wait(errc <-chan error) error {
 }
 
 func (e *Engine) policy() policy {
-	return policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
-		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally}
+	p := policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
+		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally, fifo: e.fifo}
+	if e.fifo {
+		p.weights = nil
+	}
+	return p
 }
 
 func newToken() string {
@@ -413,6 +435,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	t := e.newTicketLocked(c, svc, priority, req.Source, now)
 	t.CustomerID, t.Tier = req.CustomerID, tier
 	e.track(t)
+	e.promiseLocked(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
 	if idemKey != "" {
@@ -510,7 +533,8 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 	}
 	p := e.policy()
 	p.counter = ctr.ID
-	t, rot := p.pick(queues)
+	due, idle := e.planInputs(ctr, p.now)
+	t, rot, _ := e.choose(p, ctr, queues, due, idle)
 	if t == nil {
 		e.mu.Unlock()
 		return view, false, nil
@@ -597,6 +621,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		e.mu.Unlock()
 		return TicketView{}, err
 	}
+	e.changedLocked()
 	view := e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()

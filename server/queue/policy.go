@@ -134,6 +134,7 @@ type policy struct {
 	tiers   tierPlan
 	tally   map[string]SLATally // today's calls per tier, read only
 	counter string              // the counter calling, for dedicated and preferred desks
+	fifo    bool                // every ticket alike: issue order only (the simulator's baseline)
 }
 
 func (p policy) rotating() bool { return len(p.weights) > 0 }
@@ -205,6 +206,8 @@ func (p policy) due(t *Ticket) bool {
 
 func (p policy) class(t *Ticket) int {
 	switch {
+	case p.fifo:
+		return classLevel
 	case p.overdue(t):
 		return classOverdue
 	case p.due(t):

@@ -77,6 +77,12 @@ type Counter struct {
 	Name       string   `json:"name"`
 	ServiceIDs []string `json:"service_ids"`
 	Paused     bool     `json:"paused"`
+	// Schedule is the counter's planned working hours per weekday (mon..sun
+	// to "HH:MM-HH:MM" ranges, comma separated; breaks are the gaps; "" is
+	// off that day). Empty means "open whenever not paused". The wait
+	// estimate uses it to know who will be working in the next hours;
+	// pausing stays for the unplanned.
+	Schedule map[string]string `json:"schedule,omitempty"`
 }
 
 // Serves reports whether c serves serviceID.
@@ -123,6 +129,12 @@ type Settings struct {
 	BookingBlockDays int `json:"booking_block_days"`
 	// RetentionMonths deletes customers not seen for that long (0: keep).
 	RetentionMonths int `json:"retention_months"`
+	// AppointmentHoldMinutes plans ahead for booked slots: a desk that
+	// serves a bookable service does not start a walk-in that would still
+	// be running when a slot due within this many minutes needs it, and a
+	// checked-in appointment due within it is called before such a walk-in.
+	// 0 turns planning off. The walk-ins' max-wait cap always goes first.
+	AppointmentHoldMinutes int `json:"appointment_hold_minutes"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -162,6 +174,19 @@ type Ticket struct {
 	// HoldCalls is how many other calls it still lets go first.
 	PushBacks int `json:"push_backs,omitempty"`
 	HoldCalls int `json:"hold_calls,omitempty"`
+	// Promise is the wait the ticket was shown when it was issued, kept to
+	// measure the estimate's accuracy.
+	Promise *Promise `json:"promise,omitempty"`
+}
+
+// Promise is a wait estimate as shown: a point and the range around it.
+type Promise struct {
+	WaitSeconds int `json:"wait_seconds"`
+	LowSeconds  int `json:"low_seconds"`
+	HighSeconds int `json:"high_seconds"`
+	// ModelSeconds is the replay's own figure before the learned correction;
+	// the estimator learns its errors from it.
+	ModelSeconds int `json:"model_seconds"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -169,13 +194,18 @@ type TicketView struct {
 	Ticket
 	Ahead      int `json:"ahead"`
 	EWTSeconds int `json:"ewt_seconds"`
+	// EWTLowSeconds and EWTHighSeconds are the range the wait should fall in.
+	EWTLowSeconds  int `json:"ewt_low_seconds"`
+	EWTHighSeconds int `json:"ewt_high_seconds"`
 }
 
 // ServiceView is a service with its live figures.
 type ServiceView struct {
 	Service
-	Waiting    int `json:"waiting"`
-	EWTSeconds int `json:"ewt_seconds"`
+	Waiting        int `json:"waiting"`
+	EWTSeconds     int `json:"ewt_seconds"`
+	EWTLowSeconds  int `json:"ewt_low_seconds"`
+	EWTHighSeconds int `json:"ewt_high_seconds"`
 }
 
 // StatusView is what the phone status page may show: no personal data.
@@ -187,6 +217,8 @@ type StatusView struct {
 	Status       Status            `json:"status"`
 	Ahead        int               `json:"ahead"`
 	EWTSeconds   int               `json:"ewt_seconds"`
+	EWTLow       int               `json:"ewt_low_seconds"`
+	EWTHigh      int               `json:"ewt_high_seconds"`
 	CounterName  string            `json:"counter_name"`
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`

@@ -41,14 +41,33 @@ func WaitRange(ewtSeconds int) (lo, hi int) {
 	return lo, lo + 5
 }
 
+// RangeMinutes is a range in seconds as whole minutes shown to customers,
+// rounded outward so it still holds what it held; 0, 0 is no wait.
+func RangeMinutes(lowSeconds, highSeconds int) (lo, hi int) {
+	if highSeconds <= 0 {
+		return 0, 0
+	}
+	lo = max(lowSeconds, 0) / 60
+	hi = max((highSeconds+59)/60, lo+1)
+	return lo, hi
+}
+
 func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v := TicketView{Ticket: *t}
 	v.Transfers = append([]string(nil), t.Transfers...)
 	if t.Status == StatusWaiting {
 		v.Ahead = e.policy().ahead(e.queueOf(t.ServiceID), t)
-		v.EWTSeconds = e.estimateWait(t.ServiceID, v.Ahead)
+		pr := e.estimateLocked(t, v.Ahead)
+		v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	}
 	return v
+}
+
+// promiseLocked records on a new ticket the wait it is shown at issue.
+func (e *Engine) promiseLocked(t *Ticket) {
+	ahead := e.policy().ahead(e.queueOf(t.ServiceID), t)
+	pr := e.estimateLocked(t, ahead)
+	t.Promise = &pr
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.
@@ -89,7 +108,7 @@ func (e *Engine) Status(token string) (StatusView, error) {
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
 	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
-		CalledAt: t.CalledAt, Recalls: t.Recalls}
+		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
 		sv.ServiceNames = copyNames(s.Names)
@@ -150,7 +169,8 @@ func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 		if place != nil {
 			n = place[t]
 		}
-		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
+		pr := e.estimateLocked(t, n)
+		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
 		out[i].Transfers = append([]string(nil), t.Transfers...)
 		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
@@ -250,7 +270,8 @@ func (e *Engine) serviceViewLocked(s *Service) ServiceView {
 		v.Waiting = q.n
 	}
 	// A new ticket would have everyone waiting ahead of it.
-	v.EWTSeconds = e.estimateWait(s.ID, v.Waiting)
+	pr := e.serviceEstimateLocked(s, v.Waiting)
+	v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	return v
 }
 

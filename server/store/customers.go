@@ -316,7 +316,7 @@ func (db *DB) EraseCustomer(id string) (scrubbed []queue.Appointment, err error)
 				return nil
 			}
 			var a queue.Appointment
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRecord(v, &a); err != nil {
 				return err
 			}
 			if a.Phone != c.Phone {

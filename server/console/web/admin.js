@@ -285,9 +285,28 @@
       `${s.name} (${s.id})`)));
   }
 
+  function buildSchedule() {
+    $("ctr-schedule").replaceChildren(...DAYS.map((d) => QB.el("div", { class: "field" },
+      QB.el("label", { for: "ctr-schedule-" + d, text: T.days[d] }),
+      QB.el("input", { id: "ctr-schedule-" + d, name: "schedule." + d, placeholder: "09:00-12:00,13:00-17:00", spellcheck: "false" }),
+      QB.el("p", { class: "field-error", "data-error-for": "schedule." + d }))));
+  }
+
+  // counterSchedule is the form's week, or undefined when no day is set.
+  function counterSchedule(f) {
+    const week = {};
+    let any = false;
+    for (const d of DAYS) {
+      week[d] = f.elements["schedule." + d].value.trim();
+      if (week[d]) any = true;
+    }
+    return any ? week : undefined;
+  }
+
   function editCounter(c) {
     const f = $("counter-form");
     clearErrors(f);
+    for (const d of DAYS) f.elements["schedule." + d].value = (c.schedule || {})[d] || "";
     S.editCounter = c;
     f.elements.id.value = c.id;
     f.elements.id.readOnly = true;
@@ -321,6 +340,7 @@
       service_ids: [...f.querySelectorAll('input[name="service_ids"]:checked')].map((i) => i.value),
       // A PUT replaces the whole counter: editing its name must not resume it.
       paused: !!(old && old.paused),
+      schedule: counterSchedule(f),
     };
     try {
       if (old) await QB.api("PUT", `/counters/${enc(old.id)}`, body);
@@ -491,6 +511,7 @@
     f.elements.max_wait_minutes.value = st.max_wait_minutes || 0;
     f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
     f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
+    f.elements.appointment_hold_minutes.value = st.appointment_hold_minutes || 0;
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
@@ -532,6 +553,7 @@
       max_wait_minutes: int(f.elements.max_wait_minutes.value),
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
+      appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
       hours,
     };
     const w = weightsFrom(f);
@@ -599,6 +621,7 @@
 
   async function init() {
     buildHours();
+    buildSchedule();
     loadClock();
     setInterval(loadClock, 5000);
     try {

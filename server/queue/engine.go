@@ -129,6 +129,7 @@ type Engine struct {
 	lastApptID  uint64
 	rot         Rotation
 	tk          timekeeper
+	rating      map[string]bool // tokens whose rating is being saved
 }
 
 // RecentCallsKept is how many calls the lobby display can show.

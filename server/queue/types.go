@@ -136,6 +136,9 @@ type Ticket struct {
 	ParkedAt      *time.Time `json:"parked_at,omitempty"`
 	Notes         string     `json:"notes,omitempty"`
 	Outcome       string     `json:"outcome,omitempty"`
+	// Rating (1..5) and Comment are the customer's feedback on a done ticket.
+	Rating  int    `json:"rating,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -165,6 +168,8 @@ type StatusView struct {
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`
+	// Rated is true once the customer gave feedback on this ticket.
+	Rated bool `json:"rated,omitempty"`
 }
 
 // Event types appended to the branch event log.
@@ -181,6 +186,7 @@ const (
 	EventService     = "service_changed"
 	EventCounter     = "counter_changed"
 	EventSettings    = "settings_changed"
+	EventRated       = "rated"
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"

@@ -187,6 +187,10 @@ func Open(dir string, o Options) (db *DB, err error) {
 		b.Close()
 		return nil, err
 	}
+	if err := ensureReportIndex(b); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("build the report index: %w", err)
+	}
 	db = &DB{bolt: b, path: path, done: make(chan struct{})}
 	db.wake = sync.NewCond(&db.mu)
 	go db.commitLoop()
@@ -515,7 +519,7 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
-	return nil
+	return applyReport(tx, c.Events)
 }
 
 // Load reads the live state; see queue.Store.

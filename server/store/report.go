@@ -1,0 +1,166 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"queuebox/server/queue"
+	"queuebox/server/report"
+)
+
+// The report index holds one compact report.Record per ticket, keyed by
+// business date then ticket id, so a range of days is one cursor walk and a
+// year of reports never decodes the event log. It is derived data: written
+// with every commit, and rebuilt from the events when missing or when the
+// record layout changes.
+var (
+	bReport         = []byte("report_records")
+	kReportVersion  = []byte("report_index_version")
+	reportKeyLength = 10 + 8 // "YYYY-MM-DD" + big-endian id
+)
+
+func reportKey(date string, id uint64) []byte {
+	k := make([]byte, 0, reportKeyLength)
+	k = append(k, date...)
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// applyReport folds the ticket events of a change into the index.
+func applyReport(tx *bolt.Tx, evs []queue.Event) error {
+	b := tx.Bucket(bReport)
+	if b == nil {
+		return nil // built from the events when the store next opens
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Ticket == nil || ev.Ticket.Date == "" {
+			continue
+		}
+		key, err := ticketKey(ev.Ticket.ID)
+		if err != nil {
+			return err
+		}
+		k := reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(key))
+		var rec report.Record
+		if raw := b.Get(k); raw != nil {
+			if rec, err = report.Unmarshal(raw, nil); err != nil {
+				return fmt.Errorf("report record %x: %w", k, err)
+			}
+		}
+		rec.Apply(ev)
+		if err := b.Put(k, rec.Marshal()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureReportIndex builds the index from the event log when it is missing
+// or was written in another layout.
+func ensureReportIndex(b *bolt.DB) error {
+	want := []byte{report.RecordVersion()}
+	var ok bool
+	if err := b.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bMeta).Get(kReportVersion)
+		ok = tx.Bucket(bReport) != nil && len(v) == 1 && v[0] == want[0]
+		return nil
+	}); err != nil || ok {
+		return err
+	}
+	return b.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bReport) != nil {
+			if err := tx.DeleteBucket(bReport); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(bReport); err != nil {
+			return err
+		}
+		c := tx.Bucket(bEvents).Cursor()
+		batch := make([]queue.Event, 0, 1)
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var ev queue.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			batch = append(batch[:0], ev)
+			if err := applyReport(tx, batch); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put(kReportVersion, want)
+	})
+}
+
+// ReportRecords returns the report records of tickets issued on the business
+// days from..to (YYYY-MM-DD, both included), by day then ticket id.
+func (db *DB) ReportRecords(from, to string) ([]report.Record, error) {
+	var out []report.Record
+	intern := map[string]string{}
+	err := db.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bReport)
+		if b == nil {
+			return nil
+		}
+		end := []byte(to)
+		c := b.Cursor()
+		for k, v := c.Seek([]byte(from)); k != nil && len(k) == reportKeyLength && string(k[:10]) <= string(end); k, v = c.Next() {
+			rec, err := report.Unmarshal(v, intern)
+			if err != nil {
+				return fmt.Errorf("report record %x: %w", k, err)
+			}
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read report records: %w", err)
+	}
+	return out, nil
+}
+
+// Comment is one customer's feedback with text.
+type Comment struct {
+	Number    string `json:"number"`
+	Date      string `json:"date"`
+	ServiceID string `json:"service_id"`
+	Staff     string `json:"staff"`
+	Rating    int    `json:"rating"`
+	Comment   string `json:"comment"`
+}
+
+// Comments returns the feedback with text on tickets of the days from..to,
+// newest first, at most limit.
+func (db *DB) Comments(from, to string, limit int) ([]Comment, error) {
+	recs, err := db.ReportRecords(from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []Comment
+	err = db.view(func(tx *bolt.Tx) error {
+		tickets := tx.Bucket(bTickets)
+		for i := len(recs) - 1; i >= 0 && len(out) < limit; i-- {
+			r := &recs[i]
+			if r.Rating == 0 {
+				continue
+			}
+			raw := tickets.Get(u64(r.ID))
+			if raw == nil {
+				continue
+			}
+			var t queue.Ticket
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("ticket %d: %w", r.ID, err)
+			}
+			if t.Comment == "" {
+				continue
+			}
+			out = append(out, Comment{Number: t.Number, Date: t.Date, ServiceID: t.ServiceID, Staff: r.Staff, Rating: t.Rating, Comment: t.Comment})
+		}
+		return nil
+	})
+	return out, err
+}

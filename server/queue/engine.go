@@ -384,6 +384,10 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		e.mu.Unlock()
 		return view, false, ErrClosed
 	}
+	if e.issuingStoppedLocked() {
+		e.mu.Unlock()
+		return view, false, ErrIssuingStopped
+	}
 	c := &Change{}
 	priority := req.Priority
 	if priority == PriorityNormal {

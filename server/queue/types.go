@@ -106,6 +106,9 @@ type Settings struct {
 	// levels: index = level, value = calls per round (e.g. [1, 1, 2]).
 	// Empty means strict priority: the highest level always goes first.
 	PriorityWeights []int `json:"priority_weights"`
+	// IssuingStoppedOn is the business date on which the manager stopped
+	// issuing tickets (closing the day); set only through StopIssuing.
+	IssuingStoppedOn string `json:"issuing_stopped_on,omitempty"`
 }
 
 // Ticket is one customer's place in a queue.

@@ -101,7 +101,8 @@ func (r *Record) Apply(ev *queue.Event) {
 			r.Staff = user
 		}
 	}
-	r.WalkOut = t.Status == queue.StatusCancelled && r.Called == 0
+	// A ticket the box sent home at closing did not walk out.
+	r.WalkOut = t.Status == queue.StatusCancelled && r.Called == 0 && ev.Actor != queue.ClosingActor
 }
 
 func parseID(s string) uint64 {

@@ -413,10 +413,12 @@ func (s *Server) getSettings(c echo.Context) error {
 type settingsOut struct {
 	queue.Settings
 	OpenNow bool `json:"open_now"`
+	// IssuingStopped is true when the manager stopped issuing for today.
+	IssuingStopped bool `json:"issuing_stopped"`
 }
 
 func (s *Server) settingsOut() settingsOut {
-	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow()}
+	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow(), IssuingStopped: s.engine.IssuingStopped()}
 }
 
 func (s *Server) putSettings(c echo.Context) error {

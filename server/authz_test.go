@@ -139,6 +139,7 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/reports/comments", path: "/api/v1/reports/comments", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/reports/charts/:name", path: "/api/v1/reports/charts/hourly.svg", who: adminOnly, binary: true},
 		{method: "GET", pattern: "/api/v1/reports/day-end", path: "/api/v1/reports/day-end", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/staffing", path: "/api/v1/reports/staffing?weekday=wed", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/issuing", path: "/api/v1/issuing", who: anyone},
 		{method: "PUT", pattern: "/api/v1/issuing", path: "/api/v1/issuing", body: `{"stopped":false}`, who: adminOnly},
 		{method: "POST", pattern: "/api/v1/queue/send-home", path: "/api/v1/queue/send-home", who: adminOnly},

@@ -54,15 +54,15 @@ func (s *Server) getReportChart(c echo.Context) error {
 	if !ok {
 		return errInvalid.with("lang must be en or zh, not %q", lang)
 	}
-	r, recs, err := s.rangeRecords(c)
+	r, err := s.reportRange(c)
 	if err != nil {
 		return err
 	}
-	draw := map[string]func([]report.Record, dayRange, map[string]string) ([]byte, error){
-		"hourly": hourlyChart, "waits": waitsChart, "heatmap": heatmapChart, "trend": trendChart,
+	draw := map[string]func(dayRange, map[string]string) ([]byte, error){
+		"hourly": s.hourlyChart, "waits": s.waitsChart, "heatmap": s.heatmapChart, "trend": s.trendChart,
 	}
 	kind := strings.TrimSuffix(name, ".svg")
-	svg, err := draw[kind](recs, r, words)
+	svg, err := draw[kind](r, words)
 	title := words[kind]
 	if err != nil {
 		return fmt.Errorf("draw chart %s: %w", name, err)
@@ -89,12 +89,17 @@ func labelSVG(svg []byte, title string) []byte {
 	return b.Bytes()
 }
 
+// countAxis starts at zero: bars of counts that start elsewhere mislead.
+func countAxis() []charts.ValueAxisOption {
+	return []charts.ValueAxisOption{{Min: charts.Ptr(0.0)}}
+}
+
 func newPainter(w, h int) *charts.Painter {
 	return charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: w, Height: h})
 }
 
-func hourlyChart(recs []report.Record, r dayRange, words map[string]string) ([]byte, error) {
-	sum, err := report.Summarize(recs, report.Options{By: "hour", Location: r.loc})
+func (s *Server) hourlyChart(r dayRange, words map[string]string) ([]byte, error) {
+	sum, err := s.aggregate(r, "hour")
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +127,7 @@ func hourlyChart(recs []report.Record, r dayRange, words map[string]string) ([]b
 	opt.Title.Text = words["hourly"]
 	opt.CategoryAxis.Labels = labels
 	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["served"]}, Offset: charts.OffsetRight}
+	opt.ValueAxis = countAxis()
 	p := newPainter(720, 360)
 	if err := p.BarChart(opt); err != nil {
 		return nil, err
@@ -132,12 +138,15 @@ func hourlyChart(recs []report.Record, r dayRange, words map[string]string) ([]b
 // waitBuckets are the wait chart's bars: 0–5, 5–10, … 55–60 and 60+ minutes.
 const waitBuckets = 13
 
-func waitsChart(recs []report.Record, r dayRange, words map[string]string) ([]byte, error) {
+func (s *Server) waitsChart(r dayRange, words map[string]string) ([]byte, error) {
 	var waits []int
-	for i := range recs {
-		if w, ok := recs[i].WaitSeconds(); ok {
+	if err := s.db.EachReportRecord(r.from, r.to, func(rec *report.Record) error {
+		if w, ok := rec.WaitSeconds(); ok {
 			waits = append(waits, w)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	counts := report.Histogram(waits, 300, waitBuckets)
 	vals := make([]float64, waitBuckets)
@@ -151,6 +160,7 @@ func waitsChart(recs []report.Record, r dayRange, words map[string]string) ([]by
 	opt.Title.Text = words["waits"]
 	opt.CategoryAxis.Labels = labels
 	opt.Legend = charts.LegendOption{SeriesNames: []string{words["tickets"]}, Offset: charts.OffsetRight}
+	opt.ValueAxis = countAxis()
 	p := newPainter(720, 360)
 	if err := p.BarChart(opt); err != nil {
 		return nil, err
@@ -158,8 +168,11 @@ func waitsChart(recs []report.Record, r dayRange, words map[string]string) ([]by
 	return p.Bytes()
 }
 
-func heatmapChart(recs []report.Record, r dayRange, words map[string]string) ([]byte, error) {
-	h := report.MakeHeatmap(recs, r.loc, r.first, r.last)
+func (s *Server) heatmapChart(r dayRange, words map[string]string) ([]byte, error) {
+	h, err := s.heatmap(r)
+	if err != nil {
+		return nil, err
+	}
 	vals := make([][]float64, 7)
 	for d := range 7 {
 		vals[d] = make([]float64, 24)
@@ -182,8 +195,8 @@ func heatmapChart(recs []report.Record, r dayRange, words map[string]string) ([]
 	return p.Bytes()
 }
 
-func trendChart(recs []report.Record, r dayRange, words map[string]string) ([]byte, error) {
-	sum, err := report.Summarize(recs, report.Options{By: "day", Location: r.loc})
+func (s *Server) trendChart(r dayRange, words map[string]string) ([]byte, error) {
+	sum, err := s.aggregate(r, "day")
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +228,7 @@ func trendChart(recs []report.Record, r dayRange, words map[string]string) ([]by
 	opt.XAxis.Labels = labels
 	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["p90"]}, Offset: charts.OffsetRight}
 	opt.SeriesList[1].YAxisIndex = 1
-	opt.YAxis = []charts.YAxisOption{{}, {}}
+	opt.YAxis = []charts.YAxisOption{countAxis()[0], {Min: charts.Ptr(0.0)}}
 	p := newPainter(900, 360)
 	if err := p.LineChart(opt); err != nil {
 		return nil, err

@@ -73,14 +73,22 @@ func (s *Server) reportRange(c echo.Context) (dayRange, error) {
 	return r, nil
 }
 
-// rangeRecords reads ?from=&to= and the report records of those days.
-func (s *Server) rangeRecords(c echo.Context) (dayRange, []report.Record, error) {
-	r, err := s.reportRange(c)
+// aggregate reads ?from=&to= and summarises the records of those days by
+// by, one record at a time.
+func (s *Server) aggregate(r dayRange, by string) (*report.Summary, error) {
+	agg, err := report.NewAggregator(report.Options{By: by, Location: r.loc, Target: s.slaTarget()})
 	if err != nil {
-		return r, nil, err
+		return nil, err
 	}
-	recs, err := s.db.ReportRecords(r.from, r.to)
-	return r, recs, err
+	if err := s.db.EachReportRecord(r.from, r.to, func(rec *report.Record) error {
+		agg.Add(rec)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	sum := agg.Summary()
+	sum.From, sum.To = r.from, r.to
+	return sum, nil
 }
 
 // daysBetween counts calendar days, whatever DST does to the hours between.
@@ -115,16 +123,11 @@ func (s *Server) summary(c echo.Context) (*report.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, recs, err := s.rangeRecords(c)
+	r, err := s.reportRange(c)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := report.Summarize(recs, report.Options{By: by, Location: r.loc, Target: s.slaTarget()})
-	if err != nil {
-		return nil, err
-	}
-	sum.From, sum.To = r.from, r.to
-	return sum, nil
+	return s.aggregate(r, by)
 }
 
 // getReportSummary answers GET /reports/summary.
@@ -196,44 +199,63 @@ var ticketsCSVHeader = []string{"number", "date", "service", "tier", "priority",
 	"wait_seconds", "service_seconds", "counter", "staff", "outcome", "outcome_code", "rating"}
 
 // getTicketsCSV answers GET /reports/tickets.csv: one row per ticket issued
-// in the range, oldest day first.
+// in the range, oldest day first. It reads a day at a time: a slow client
+// never holds a read transaction open, nor a year of records in memory.
 func (s *Server) getTicketsCSV(c echo.Context) error {
-	r, recs, err := s.rangeRecords(c)
+	r, err := s.reportRange(c)
 	if err != nil {
 		return err
 	}
 	w := startCSV(c, fmt.Sprintf("queuebox-tickets-%s-%s.csv", r.from, r.to))
 	_ = w.Write(ticketsCSVHeader)
+	for day := r.first; !day.After(r.last); day = day.AddDate(0, 0, 1) {
+		date := day.Format(time.DateOnly)
+		recs, err := s.db.ReportRecords(date, date)
+		if err != nil {
+			// The header is out: end the file short and say why in the log.
+			s.log.Warn("ticket export cut short", "date", date, "err", err)
+			break
+		}
+		for i := range recs {
+			writeTicketRow(w, &recs[i], r.loc)
+		}
+		if w.Flush(); w.Error() != nil {
+			return w.Error()
+		}
+	}
+	return nil
+}
+
+func writeTicketRow(w *csv.Writer, rec *report.Record, loc *time.Location) {
 	at := func(ms int64) string {
 		if ms == 0 {
 			return ""
 		}
-		return time.UnixMilli(ms).In(r.loc).Format(time.RFC3339)
+		return time.UnixMilli(ms).In(loc).Format(time.RFC3339)
 	}
-	for i := range recs {
-		rec := &recs[i]
-		wait, service, rating := "", "", ""
-		if n, ok := rec.WaitSeconds(); ok {
-			wait = strconv.Itoa(n)
-		}
-		if n, ok := rec.ServiceSeconds(); ok {
-			service = strconv.Itoa(n)
-		}
-		if rec.Rating > 0 {
-			rating = strconv.Itoa(rec.Rating)
-		}
-		_ = w.Write([]string{rec.Number, rec.Date, csvSafe(rec.ServiceID), csvSafe(rec.Tier), strconv.Itoa(rec.Priority),
-			at(rec.Issued), at(rec.Called), at(rec.Ended), wait, service, csvSafe(rec.CounterID), csvSafe(rec.Staff),
-			string(rec.Status), csvSafe(rec.Outcome), rating})
+	wait, service, rating := "", "", ""
+	if n, ok := rec.WaitSeconds(); ok {
+		wait = strconv.Itoa(n)
 	}
-	w.Flush()
-	return w.Error()
+	if n, ok := rec.ServiceSeconds(); ok {
+		service = strconv.Itoa(n)
+	}
+	if rec.Rating > 0 {
+		rating = strconv.Itoa(rec.Rating)
+	}
+	_ = w.Write([]string{rec.Number, rec.Date, csvSafe(rec.ServiceID), csvSafe(rec.Tier), strconv.Itoa(rec.Priority),
+		at(rec.Issued), at(rec.Called), at(rec.Ended), wait, service, csvSafe(rec.CounterID), csvSafe(rec.Staff),
+		string(rec.Status), csvSafe(rec.Outcome), rating})
 }
 
 // getReportHeatmap answers GET /reports/heatmap: arrivals and average wait
 // per weekday and hour.
 func (s *Server) getReportHeatmap(c echo.Context) error {
-	r, recs, err := s.rangeRecords(c)
+	r, err := s.reportRange(c)
+	if err != nil {
+		return err
+	}
+	h, err := s.heatmap(r)
 	if err != nil {
 		return err
 	}
@@ -241,7 +263,16 @@ func (s *Server) getReportHeatmap(c echo.Context) error {
 		From string `json:"from"`
 		To   string `json:"to"`
 		*report.Heatmap
-	}{r.from, r.to, report.MakeHeatmap(recs, r.loc, r.first, r.last)})
+	}{r.from, r.to, h})
+}
+
+func (s *Server) heatmap(r dayRange) (*report.Heatmap, error) {
+	b := report.NewHeatmap(r.loc, r.first, r.last)
+	err := s.db.EachReportRecord(r.from, r.to, func(rec *report.Record) error {
+		b.Add(rec)
+		return nil
+	})
+	return b.Heatmap(), err
 }
 
 // getComments answers GET /reports/comments: customers' comments, newest first.

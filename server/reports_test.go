@@ -409,3 +409,49 @@ func TestReportCharts(t *testing.T) {
 	h.do("GET", "/api/v1/reports/charts/pie.svg", h.admin, "").want(t, http.StatusBadRequest)
 	h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=fr", h.admin, "").want(t, http.StatusBadRequest)
 }
+
+func TestStaffingAdvice(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	reportDay(t, h)
+	var adv struct {
+		Days          int
+		TargetSeconds int `json:"target_seconds"`
+		Hours         []struct {
+			Hour     int
+			Arrivals float64 `json:"arrivals_per_hour"`
+			Needed   int
+			Open     float64
+			Services []struct {
+				ServiceID string  `json:"service_id"`
+				Arrivals  float64 `json:"arrivals_per_hour"`
+				AHT       float64 `json:"avg_service_seconds"`
+				Walk      float64 `json:"walk_out_share"`
+				Needed    int
+			}
+		}
+	}
+	h.do("GET", "/api/v1/reports/staffing?weekday=wed", h.admin, "").want(t, http.StatusOK).decode(t, &adv)
+	// One Wednesday: at 10h, general had 3 arrivals (one walked out, two
+	// served in 240 and 600 s), cash one (never served: the configured 180 s);
+	// c2 and c3 called. Each needs one counter for 80% within 30 min.
+	if adv.Days != 1 || adv.TargetSeconds != 1800 || len(adv.Hours) != 1 {
+		t.Fatalf("advice: got %+v", adv)
+	}
+	hr := adv.Hours[0]
+	if hr.Hour != 10 || hr.Arrivals != 4 || hr.Needed != 2 || hr.Open != 2 || len(hr.Services) != 2 {
+		t.Fatalf("10h: got %+v", hr)
+	}
+	cash, general := hr.Services[0], hr.Services[1]
+	if cash.ServiceID != "cash" || cash.Arrivals != 1 || cash.AHT != 180 || cash.Needed != 1 ||
+		general.ServiceID != "general" || general.Arrivals != 3 || general.AHT != 420 || general.Walk != 0.333 || general.Needed != 1 {
+		t.Errorf("services: got %+v", hr.Services)
+	}
+	h.do("GET", "/api/v1/reports/staffing?weekday=thu", h.admin, "").want(t, http.StatusOK).decode(t, &adv)
+	if adv.Days != 0 || len(adv.Hours) != 0 {
+		t.Errorf("thursday: got %+v", adv)
+	}
+	for _, bad := range []string{"weekday=monday", "weekday=wed&weeks=0", "weekday=wed&share=1.5", "weekday=wed&to=soon"} {
+		h.do("GET", "/api/v1/reports/staffing?"+bad, h.admin, "").want(t, http.StatusBadRequest)
+	}
+}

@@ -101,6 +101,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/reports/comments", s.getComments, admin)
 	api.GET("/reports/charts/:name", s.getReportChart, admin)
 	api.GET("/reports/day-end", s.getDayEnd, admin)
+	api.GET("/reports/staffing", s.getStaffing, admin)
 	api.GET("/issuing", s.getIssuing, anon)
 	api.PUT("/issuing", s.putIssuing, admin)
 	api.POST("/queue/send-home", s.postSendHome, admin)

@@ -170,9 +170,32 @@ func (r *Record) Marshal() []byte {
 // ErrBadRecord is a stored record that cannot be read.
 var ErrBadRecord = errors.New("bad report record")
 
-// Unmarshal decodes what Marshal wrote. Strings are interned through in
-// (may be nil): a year of records shares a handful of service ids.
-func Unmarshal(b []byte, in map[string]string) (Record, error) {
+// Interner shares the strings of records read one after another: a year of
+// records holds a handful of service ids and a few hundred dates and
+// numbers, so reading them allocates next to nothing.
+type Interner struct {
+	m    map[string]string
+	last [8]string // the previous record's strings: most repeat
+}
+
+// NewInterner makes an empty Interner.
+func NewInterner() *Interner { return &Interner{m: map[string]string{}} }
+
+func (in *Interner) intern(i int, raw []byte) string {
+	if in.last[i] == string(raw) {
+		return in.last[i]
+	}
+	s, ok := in.m[string(raw)]
+	if !ok {
+		s = string(raw)
+		in.m[s] = s
+	}
+	in.last[i] = s
+	return s
+}
+
+// Unmarshal decodes what Marshal wrote, sharing strings through in (may be nil).
+func Unmarshal(b []byte, in *Interner) (Record, error) {
 	var r Record
 	if len(b) == 0 || b[0] != recordVersion {
 		return r, ErrBadRecord
@@ -190,13 +213,8 @@ func Unmarshal(b []byte, in map[string]string) (Record, error) {
 			return r, ErrBadRecord
 		}
 		raw := b[n : n+int(l)]
-		if in != nil && i != 0 {
-			s, ok := in[string(raw)]
-			if !ok {
-				s = string(raw)
-				in[s] = s
-			}
-			strs[i] = s
+		if in != nil {
+			strs[i] = in.intern(i, raw)
 		} else {
 			strs[i] = string(raw)
 		}

@@ -63,7 +63,7 @@ func build(t *testing.T, loc *time.Location, date string, lives []life) []report
 			}
 		}
 		// The record survives its own encoding.
-		back, err := report.Unmarshal(r.Marshal(), map[string]string{})
+		back, err := report.Unmarshal(r.Marshal(), report.NewInterner())
 		if err != nil || back != r {
 			t.Fatalf("round trip of %s: got %+v, %v; want %+v", l.id, back, err, r)
 		}

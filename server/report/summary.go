@@ -78,37 +78,63 @@ type Summary struct {
 	Total *Row   `json:"total"`
 }
 
-// Summarize groups records by o.By and computes every figure. Rows are in
-// a natural order: hours and days ascending, others by key.
-func Summarize(recs []Record, o Options) (*Summary, error) {
+// Aggregator builds a Summary from records added one at a time, so a year
+// of records never has to sit in memory at once.
+type Aggregator struct {
+	o     Options
+	rows  map[string]*Row
+	total *Row
+	hours [24]string
+}
+
+// NewAggregator starts a summary grouped by o.By.
+func NewAggregator(o Options) (*Aggregator, error) {
 	if !ValidDimension(o.By) {
 		return nil, fmt.Errorf("unknown dimension %q", o.By)
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
-	rows := map[string]*Row{}
-	total := &Row{Key: "total"}
-	for i := range recs {
-		r := &recs[i]
-		k := keyOf(r, o.By, o.Location)
-		row := rows[k]
-		if row == nil {
-			row = &Row{Key: k}
-			rows[k] = row
-		}
-		row.add(r, o.Target)
-		total.add(r, o.Target)
+	a := &Aggregator{o: o, rows: map[string]*Row{}, total: &Row{Key: "total"}}
+	for h := range a.hours {
+		a.hours[h] = fmt.Sprintf("%02d", h)
 	}
-	s := &Summary{By: o.By, Total: total.finish()}
-	for _, row := range rows {
+	return a, nil
+}
+
+// Add counts one record; r is not kept.
+func (a *Aggregator) Add(r *Record) {
+	k := a.keyOf(r)
+	row := a.rows[k]
+	if row == nil {
+		row = &Row{Key: k}
+		a.rows[k] = row
+	}
+	row.add(r, a.o.Target)
+	a.total.add(r, a.o.Target)
+}
+
+// Summary computes every figure. Rows are in a natural order: hours and
+// days ascending, weekdays from Monday, others by key with NoKey last.
+func (a *Aggregator) Summary() *Summary {
+	s := &Summary{By: a.o.By, Total: a.total.finish(), Rows: make([]*Row, 0, len(a.rows))}
+	for _, row := range a.rows {
 		s.Rows = append(s.Rows, row.finish())
 	}
-	sort.Slice(s.Rows, func(i, j int) bool { return lessKey(o.By, s.Rows[i].Key, s.Rows[j].Key) })
-	if s.Rows == nil {
-		s.Rows = []*Row{}
+	sort.Slice(s.Rows, func(i, j int) bool { return lessKey(a.o.By, s.Rows[i].Key, s.Rows[j].Key) })
+	return s
+}
+
+// Summarize groups records by o.By and computes every figure.
+func Summarize(recs []Record, o Options) (*Summary, error) {
+	a, err := NewAggregator(o)
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	for i := range recs {
+		a.Add(&recs[i])
+	}
+	return a.Summary(), nil
 }
 
 var weekdayOrder = map[string]int{"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -123,9 +149,9 @@ func lessKey(by, a, b string) bool {
 	return a < b
 }
 
-func keyOf(r *Record, by string, loc *time.Location) string {
+func (a *Aggregator) keyOf(r *Record) string {
 	var k string
-	switch by {
+	switch a.o.By {
 	case "service":
 		k = r.ServiceID
 	case "counter":
@@ -133,11 +159,11 @@ func keyOf(r *Record, by string, loc *time.Location) string {
 	case "staff":
 		k = r.Staff
 	case "hour":
-		k = fmt.Sprintf("%02d", time.UnixMilli(r.Issued).In(loc).Hour())
+		k = a.hours[time.UnixMilli(r.Issued).In(a.o.Location).Hour()]
 	case "day":
 		k = r.Date
 	case "weekday":
-		k = queue.Days[time.UnixMilli(r.Issued).In(loc).Weekday()]
+		k = queue.Days[time.UnixMilli(r.Issued).In(a.o.Location).Weekday()]
 	case "tier":
 		k = r.Tier
 	}
@@ -254,31 +280,54 @@ type Heatmap struct {
 	Days [7]int `json:"days"`
 }
 
-// MakeHeatmap builds the weekday × hour grid of recs over the days from..to.
-func MakeHeatmap(recs []Record, loc *time.Location, from, to time.Time) *Heatmap {
-	h := &Heatmap{}
-	var sum [7][24]int
-	var n [7][24]int
-	for i := range recs {
-		t := time.UnixMilli(recs[i].Issued).In(loc)
-		d, hr := mondayFirst(t.Weekday()), t.Hour()
-		h.Issued[d][hr]++
-		if w, ok := recs[i].WaitSeconds(); ok {
-			sum[d][hr] += w
-			n[d][hr]++
-		}
+// HeatmapBuilder fills a Heatmap from records added one at a time.
+type HeatmapBuilder struct {
+	h   Heatmap
+	loc *time.Location
+	sum [7][24]int
+	n   [7][24]int
+}
+
+// NewHeatmap starts the weekday × hour grid of the days from..to.
+func NewHeatmap(loc *time.Location, from, to time.Time) *HeatmapBuilder {
+	b := &HeatmapBuilder{loc: loc}
+	for day := from; !day.After(to); day = day.AddDate(0, 0, 1) {
+		b.h.Days[mondayFirst(day.Weekday())]++
 	}
+	return b
+}
+
+// Add counts one record; r is not kept.
+func (b *HeatmapBuilder) Add(r *Record) {
+	t := time.UnixMilli(r.Issued).In(b.loc)
+	d, hr := mondayFirst(t.Weekday()), t.Hour()
+	b.h.Issued[d][hr]++
+	if w, ok := r.WaitSeconds(); ok {
+		b.sum[d][hr] += w
+		b.n[d][hr]++
+	}
+}
+
+// Heatmap is the grid of what was added.
+func (b *HeatmapBuilder) Heatmap() *Heatmap {
+	h := b.h
 	for d := range 7 {
 		for hr := range 24 {
-			if n[d][hr] > 0 {
-				h.WaitAvg[d][hr] = fptr(round2(float64(sum[d][hr]) / float64(n[d][hr])))
+			if b.n[d][hr] > 0 {
+				h.WaitAvg[d][hr] = fptr(round2(float64(b.sum[d][hr]) / float64(b.n[d][hr])))
 			}
 		}
 	}
-	for day := from; !day.After(to); day = day.AddDate(0, 0, 1) {
-		h.Days[mondayFirst(day.Weekday())]++
+	return &h
+}
+
+// MakeHeatmap builds the weekday × hour grid of recs over the days from..to.
+func MakeHeatmap(recs []Record, loc *time.Location, from, to time.Time) *Heatmap {
+	b := NewHeatmap(loc, from, to)
+	for i := range recs {
+		b.Add(&recs[i])
 	}
-	return h
+	return b.Heatmap()
 }
 
 func mondayFirst(w time.Weekday) int { return (int(w) + 6) % 7 }

@@ -95,31 +95,43 @@ func ensureReportIndex(b *bolt.DB) error {
 	})
 }
 
-// ReportRecords returns the report records of tickets issued on the business
-// days from..to (YYYY-MM-DD, both included), by day then ticket id.
-func (db *DB) ReportRecords(from, to string) ([]report.Record, error) {
-	var out []report.Record
-	intern := map[string]string{}
+// EachReportRecord calls f with the report record of every ticket issued
+// on the business days from..to (YYYY-MM-DD, both included), by day then
+// ticket id, in one read transaction. f must not keep r: it is reused.
+func (db *DB) EachReportRecord(from, to string, f func(r *report.Record) error) error {
+	intern := report.NewInterner()
 	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bReport)
 		if b == nil {
 			return nil
 		}
-		end := []byte(to)
 		c := b.Cursor()
-		for k, v := c.Seek([]byte(from)); k != nil && len(k) == reportKeyLength && string(k[:10]) <= string(end); k, v = c.Next() {
+		for k, v := c.Seek([]byte(from)); k != nil && len(k) == reportKeyLength && string(k[:10]) <= to; k, v = c.Next() {
 			rec, err := report.Unmarshal(v, intern)
 			if err != nil {
 				return fmt.Errorf("report record %x: %w", k, err)
 			}
-			out = append(out, rec)
+			if err := f(&rec); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read report records: %w", err)
+		return fmt.Errorf("read report records: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// ReportRecords returns the report records of the days from..to; see
+// EachReportRecord, which long ranges should use instead.
+func (db *DB) ReportRecords(from, to string) ([]report.Record, error) {
+	var out []report.Record
+	err := db.EachReportRecord(from, to, func(r *report.Record) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
 }
 
 // Comment is one customer's feedback with text.
@@ -135,18 +147,20 @@ type Comment struct {
 // Comments returns the feedback with text on tickets of the days from..to,
 // newest first, at most limit.
 func (db *DB) Comments(from, to string, limit int) ([]Comment, error) {
-	recs, err := db.ReportRecords(from, to)
-	if err != nil {
+	var rated []report.Record
+	if err := db.EachReportRecord(from, to, func(r *report.Record) error {
+		if r.Rating > 0 {
+			rated = append(rated, *r)
+		}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	var out []Comment
-	err = db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		tickets := tx.Bucket(bTickets)
-		for i := len(recs) - 1; i >= 0 && len(out) < limit; i-- {
-			r := &recs[i]
-			if r.Rating == 0 {
-				continue
-			}
+		for i := len(rated) - 1; i >= 0 && len(out) < limit; i-- {
+			r := &rated[i]
 			raw := tickets.Get(u64(r.ID))
 			if raw == nil {
 				continue

@@ -455,3 +455,19 @@ func TestStaffingAdvice(t *testing.T) {
 		h.do("GET", "/api/v1/reports/staffing?"+bad, h.admin, "").want(t, http.StatusBadRequest)
 	}
 }
+
+// The ticket export writes its rows by hand: each field must read back as
+// encoding/csv reads it, and no cell may start a spreadsheet formula.
+func TestCSVFields(t *testing.T) {
+	for _, s := range []string{"", "plain", "a,b", `say "hi"`, "two\nlines", " lead", "\ttab", "中文", "=SUM(A1)", "@x", "-", "+1"} {
+		line := string(appendCSVField(nil, csvSafe(s))) + ",end\n"
+		got, err := csv.NewReader(strings.NewReader(line)).Read()
+		want := csvSafe(s)
+		if err != nil || len(got) != 2 || got[0] != want || got[1] != "end" {
+			t.Errorf("%q: line %q reads %q, %v; want %q", s, line, got, err, want)
+		}
+		if strings.ContainsAny(want[:min(1, len(want))], "=+@") || (want != "-" && strings.HasPrefix(want, "-")) {
+			t.Errorf("%q: cell %q starts a formula", s, want)
+		}
+	}
+}

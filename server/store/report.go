@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -79,17 +81,8 @@ func ensureReportIndex(b *bolt.DB) error {
 		if _, err := tx.CreateBucket(bReport); err != nil {
 			return err
 		}
-		c := tx.Bucket(bEvents).Cursor()
-		batch := make([]queue.Event, 0, 1)
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var ev queue.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			batch = append(batch[:0], ev)
-			if err := applyReport(tx, batch); err != nil {
-				return err
-			}
+		if err := rebuildReport(tx); err != nil {
+			return err
 		}
 		return tx.Bucket(bMeta).Put(kReportVersion, want)
 	})
@@ -121,6 +114,70 @@ func (db *DB) EachReportRecord(from, to string, f func(r *report.Record) error) 
 		return fmt.Errorf("read report records: %w", err)
 	}
 	return nil
+}
+
+// rebuildBatch is how many events the rebuild folds in memory before it
+// writes their records: each record is then written once per batch rather
+// than read and written again for every event.
+const rebuildBatch = 200000
+
+// rebuildReport replays the event log into the empty report bucket.
+func rebuildReport(tx *bolt.Tx) error {
+	b := tx.Bucket(bReport)
+	recs := map[string]*report.Record{}
+	flush := func() error {
+		// In key order: bbolt fills pages best when keys come sorted.
+		keys := make([]string, 0, len(recs))
+		for k := range recs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if err := b.Put([]byte(k), recs[k].Marshal()); err != nil {
+				return err
+			}
+		}
+		clear(recs)
+		return nil
+	}
+	n := 0
+	c := tx.Bucket(bEvents).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if !bytes.Contains(v, []byte(`"ticket":{`)) {
+			continue // settings, services, counters, appointments
+		}
+		var ev queue.Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if ev.Ticket == nil || ev.Ticket.Date == "" {
+			continue
+		}
+		id, err := ticketKey(ev.Ticket.ID)
+		if err != nil {
+			return err
+		}
+		key := string(reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(id)))
+		r := recs[key]
+		if r == nil {
+			r = &report.Record{}
+			if raw := b.Get([]byte(key)); raw != nil {
+				old, err := report.Unmarshal(raw, nil)
+				if err != nil {
+					return fmt.Errorf("report record %x: %w", key, err)
+				}
+				*r = old
+			}
+			recs[key] = r
+		}
+		r.Apply(&ev)
+		if n++; n%rebuildBatch == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // ReportRecords returns the report records of the days from..to; see

@@ -3,8 +3,10 @@ package server
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -469,5 +471,43 @@ func TestCSVFields(t *testing.T) {
 		if strings.ContainsAny(want[:min(1, len(want))], "=+@") || (want != "-" && strings.HasPrefix(want, "-")) {
 			t.Errorf("%q: cell %q starts a formula", s, want)
 		}
+	}
+}
+
+// Ten ratings sent at once: exactly one is kept.
+func TestFeedbackOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tk := h.issue(t, h.kiosk, "general")
+	h.do("POST", "/api/v1/counters/c1/next", h.admin, "").want(t, http.StatusOK)
+	h.step(tk.ID, "start").want(t, http.StatusOK)
+	h.step(tk.ID, "finish").want(t, http.StatusOK)
+	codes := make(chan int, 10)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- h.do("POST", "/api/v1/status/"+tk.Token+"/feedback", anonCaller, fmt.Sprintf(`{"rating":%d}`, i%5+1)).status
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	created := 0
+	for c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d ratings kept, want 1", created)
+	}
+	_, total := rowsJSON(t, h.do("GET", "/api/v1/reports/summary", h.admin, "").want(t, http.StatusOK))
+	if !strings.Contains(total, `"ratings":1,`) {
+		t.Errorf("total: %s", total)
 	}
 }

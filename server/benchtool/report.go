@@ -110,6 +110,8 @@ func newReport(o *options) *report {
 	f = r.add("reports", "report_chart", "slowest report chart over a year, "+year, "ms")
 	f.aim("value", "<=", 1000, "≤1 s")
 	r.add("reports", "report_today", "/reports/today on that box", "ms")
+	f = r.add("reports", "report_today_live", "issue → live event → today's view counts it", "ms")
+	f.aim("value", "<=", 1000, "≤1 s")
 	return r
 }
 

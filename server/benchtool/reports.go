@@ -145,6 +145,12 @@ func (b *bench) reportsSection(ctx context.Context) error {
 		return err
 	}
 	b.rep.set("report_today", today, d, "today's summary")
+	live, issue, err := todayLive(ctx, a, b.o.reportReads)
+	if err != nil {
+		return fmt.Errorf("today's view after an event: %w", err)
+	}
+	b.rep.set("report_today_live", live, issue, "the issue alone")
+	b.logf("reports: issue → event → today's view counts it: %.1f ms (the issue alone %.1f ms)", live, issue)
 	b.rep.detail("reports_year", run)
 	return nil
 }

@@ -42,18 +42,17 @@ func (s *Server) branchLocation() *time.Location {
 	return loc
 }
 
-// today is the current business date.
+// today is the current business date, by the engine's branch time.
 func (s *Server) today() string {
-	return s.clock.Now().In(s.branchLocation()).Format(time.DateOnly)
+	return s.engine.BusinessDate()
 }
 
 // reportRange reads ?from=&to= (both default to today).
 func (s *Server) reportRange(c echo.Context) (dayRange, error) {
 	loc := s.branchLocation()
 	r := dayRange{loc: loc, from: c.QueryParam("from"), to: c.QueryParam("to")}
-	today := s.clock.Now().In(loc).Format(time.DateOnly)
 	if r.from == "" {
-		r.from = today
+		r.from = s.today()
 	}
 	if r.to == "" {
 		r.to = r.from
@@ -141,7 +140,7 @@ func (s *Server) getReportSummary(c echo.Context) error {
 }
 
 // summaryCSVHeader are the columns of a report table as CSV.
-var summaryCSVHeader = []string{"key", "issued", "served", "no_show", "cancelled", "walk_outs", "wait_p50_seconds",
+var summaryCSVHeader = []string{"key", "issued", "served", "no_show", "cancelled", "walk_outs", "expired", "wait_p50_seconds",
 	"wait_p90_seconds", "wait_max_seconds", "wait_avg_seconds", "service_p50_seconds", "service_p90_seconds",
 	"sla_met_share", "ratings", "rating_avg", "estimate_mae_seconds", "estimate_within_5min_share"}
 
@@ -155,7 +154,7 @@ func (s *Server) getReportSummaryCSV(c echo.Context) error {
 	_ = w.Write(summaryCSVHeader)
 	for _, row := range append(sum.Rows, sum.Total) {
 		_ = w.Write([]string{csvSafe(row.Key), strconv.Itoa(row.Issued), strconv.Itoa(row.Served), strconv.Itoa(row.NoShow),
-			strconv.Itoa(row.Cancelled), strconv.Itoa(row.WalkOuts), intCell(row.WaitP50), intCell(row.WaitP90),
+			strconv.Itoa(row.Cancelled), strconv.Itoa(row.WalkOuts), strconv.Itoa(row.Expired), intCell(row.WaitP50), intCell(row.WaitP90),
 			intCell(row.WaitMax), floatCell(row.WaitAvg), intCell(row.ServiceP50), intCell(row.ServiceP90),
 			floatCell(row.SLAMetShare), strconv.Itoa(row.Ratings), floatCell(row.RatingAvg), floatCell(row.EstimateMAE),
 			floatCell(row.EstimateWithin5)})
@@ -368,8 +367,8 @@ type todayView struct {
 // records so far joined with the engine's waiting tickets.
 func (s *Server) todayView() (*todayView, error) {
 	seq := s.engine.LastSeq()
-	now := s.clock.Now()
-	date := now.In(s.branchLocation()).Format(time.DateOnly)
+	now := s.engine.Clock().BranchTime
+	date := s.today()
 	recs, err := s.db.ReportRecords(date, date)
 	if err != nil {
 		return nil, err

@@ -67,8 +67,8 @@ func TestReportSummaryExact(t *testing.T) {
 	// 2400 (p50 = the 1st of 2, p90 = the 2nd), services 240 and 600; SLA
 	// 30 min: A001 in, A002 out, A003 walked out → 1 of 3.
 	want := []string{
-		`{"key":"cash","issued":1,"served":0,"no_show":1,"cancelled":0,"walk_outs":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":600,"wait_max_seconds":600,"wait_avg_seconds":600,"service_p50_seconds":null,"service_p90_seconds":null,"sla_met_share":1,"ratings":0,"rating_avg":null,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
-		`{"key":"general","issued":3,"served":2,"no_show":0,"cancelled":1,"walk_outs":1,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1350,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.3333,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
+		`{"key":"cash","issued":1,"served":0,"no_show":1,"cancelled":0,"walk_outs":0,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":600,"wait_max_seconds":600,"wait_avg_seconds":600,"service_p50_seconds":null,"service_p90_seconds":null,"sla_met_share":1,"ratings":0,"rating_avg":null,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
+		`{"key":"general","issued":3,"served":2,"no_show":0,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1350,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.3333,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows %v, want %d", len(rows), rows, len(want))
@@ -78,7 +78,7 @@ func TestReportSummaryExact(t *testing.T) {
 			t.Errorf("row %d:\ngot  %s\nwant %s", i, rows[i], want[i])
 		}
 	}
-	wantTotal := `{"key":"total","issued":4,"served":2,"no_show":1,"cancelled":1,"walk_outs":1,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1100,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.5,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`
+	wantTotal := `{"key":"total","issued":4,"served":2,"no_show":1,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1100,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.5,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`
 	if total != wantTotal {
 		t.Errorf("total:\ngot  %s\nwant %s", total, wantTotal)
 	}
@@ -213,7 +213,7 @@ func TestTicketsCSV(t *testing.T) {
 	// Each report table comes as CSV too.
 	r = h.do("GET", "/api/v1/reports/summary.csv?from=2026-03-04&to=2026-03-04&by=service", h.admin, "").want(t, http.StatusOK)
 	lines, err = csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
-	if err != nil || len(lines) != 5 || lines[0][0] != "key" || lines[4][0] != "total" || lines[3][0] != "general" || lines[3][6] != "300" {
+	if err != nil || len(lines) != 5 || lines[0][0] != "key" || lines[4][0] != "total" || lines[3][0] != "general" || lines[3][7] != "300" {
 		t.Errorf("summary csv: %v\n%s", err, r.body)
 	}
 }
@@ -300,7 +300,8 @@ func TestClosingTheDay(t *testing.T) {
 	// Waiting customers are still served.
 	h.do("POST", "/api/v1/counters/c1/next", h.staff, "").want(t, http.StatusOK) // A002 (A001 done)
 	h.step(b.ID, "start").want(t, http.StatusOK)
-	// The rest is sent home: the cash ticket; the one in service stays.
+	// The rest is sent home (expired, like the day's end would): the cash
+	// ticket; the one in service stays.
 	var sent struct {
 		SentHome int `json:"sent_home"`
 	}
@@ -317,8 +318,8 @@ func TestClosingTheDay(t *testing.T) {
 		StillWaiting   int  `json:"still_waiting"`
 		StillActive    int  `json:"still_active"`
 		Total          struct {
-			Issued, Served, Cancelled int
-			WalkOuts                  int `json:"walk_outs"`
+			Issued, Served, Cancelled, Expired int
+			WalkOuts                           int `json:"walk_outs"`
 		}
 		Staff []struct {
 			Key    string
@@ -327,7 +328,7 @@ func TestClosingTheDay(t *testing.T) {
 	}
 	h.do("GET", "/api/v1/reports/day-end", h.admin, "").want(t, http.StatusOK).decode(t, &end)
 	if end.Date != "2026-03-04" || !end.IssuingStopped || end.StillWaiting != 0 || end.StillActive != 0 ||
-		end.Total.Issued != 3 || end.Total.Served != 2 || end.Total.Cancelled != 1 || end.Total.WalkOuts != 0 {
+		end.Total.Issued != 3 || end.Total.Served != 2 || end.Total.Expired != 1 || end.Total.Cancelled != 0 || end.Total.WalkOuts != 0 {
 		t.Errorf("day end: got %+v", end)
 	}
 	if len(end.Staff) != 2 || end.Staff[0].Key != "staff1" || end.Staff[0].Served != 2 {

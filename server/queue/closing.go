@@ -21,7 +21,7 @@ func (e *Engine) IssuingStopped() bool {
 
 func (e *Engine) issuingStoppedLocked() bool {
 	d := e.settings.IssuingStoppedOn
-	return d != "" && d == e.cal.businessDate(e.clock.Now())
+	return d != "" && d == e.cal.businessDate(e.nowLocked())
 }
 
 // StopIssuing stops (or resumes) issuing for the rest of the business day;
@@ -32,7 +32,7 @@ func (e *Engine) StopIssuing(stop bool, actor string) (Settings, error) {
 	st.Hours = copyNames(st.Hours)
 	st.IssuingStoppedOn = ""
 	if stop {
-		st.IssuingStoppedOn = e.cal.businessDate(e.clock.Now())
+		st.IssuingStoppedOn = e.cal.businessDate(e.nowLocked())
 	}
 	e.settings = st
 	saved := st
@@ -44,13 +44,14 @@ func (e *Engine) StopIssuing(stop bool, actor string) (Settings, error) {
 	return st, nil
 }
 
-// SendHomeWaiting cancels every ticket still waiting (not those called, in
-// service or parked), for a branch that will not reach them today. The
+// SendHomeWaiting closes every ticket still waiting as expired (not those
+// called, in service or parked), for a branch that will not reach them
+// today: the day's end would close them the same way, only later. The
 // phones of those customers hear it at once. It returns how many it ended.
 func (e *Engine) SendHomeWaiting(actor string) (int, error) {
 	e.mu.Lock()
 	c := &Change{}
-	now := e.clock.Now()
+	now := e.observeLocked(c)
 	var waiting []*Ticket
 	for _, t := range e.active {
 		if t.Status == StatusWaiting {
@@ -58,9 +59,9 @@ func (e *Engine) SendHomeWaiting(actor string) (int, error) {
 		}
 	}
 	for _, t := range waiting {
-		e.endLocked(c, t, StatusCancelled, EventCancelled, ClosingActor, now)
+		e.endLocked(c, t, StatusExpired, EventExpired, ClosingActor, now)
 	}
-	if len(waiting) == 0 {
+	if len(c.Events) == 0 {
 		e.mu.Unlock()
 		return 0, nil
 	}

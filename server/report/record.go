@@ -101,8 +101,7 @@ func (r *Record) Apply(ev *queue.Event) {
 			r.Staff = user
 		}
 	}
-	// A ticket the box sent home at closing did not walk out.
-	r.WalkOut = t.Status == queue.StatusCancelled && r.Called == 0 && ev.Actor != queue.ClosingActor
+	r.WalkOut = t.Status == queue.StatusCancelled && r.Called == 0
 }
 
 func parseID(s string) uint64 {

@@ -105,9 +105,9 @@ func TestSummaryByServiceExact(t *testing.T) {
 	// of 4 → 0.5; ratings 5,3 → 4.
 	// cash: one wait 120, one walk-out: SLA 1 of 2.
 	want := `{"from":"","to":"","by":"service","rows":[` +
-		`{"key":"cash","issued":2,"served":1,"no_show":0,"cancelled":1,"walk_outs":1,"waiting":0,"wait_p50_seconds":120,"wait_p90_seconds":120,"wait_max_seconds":120,"wait_avg_seconds":120,"service_p50_seconds":60,"service_p90_seconds":60,"sla_met_share":0.5,"ratings":1,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null},` +
-		`{"key":"general","issued":4,"served":3,"no_show":1,"cancelled":0,"walk_outs":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":1200,"wait_max_seconds":1200,"wait_avg_seconds":615,"service_p50_seconds":200,"service_p90_seconds":300,"sla_met_share":0.5,"ratings":2,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null}],` +
-		`"total":{"key":"total","issued":6,"served":4,"no_show":1,"cancelled":1,"walk_outs":1,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":1200,"wait_max_seconds":1200,"wait_avg_seconds":516,"service_p50_seconds":100,"service_p90_seconds":300,"sla_met_share":0.5,"ratings":3,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null}}`
+		`{"key":"cash","issued":2,"served":1,"no_show":0,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":120,"wait_p90_seconds":120,"wait_max_seconds":120,"wait_avg_seconds":120,"service_p50_seconds":60,"service_p90_seconds":60,"sla_met_share":0.5,"ratings":1,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null},` +
+		`{"key":"general","issued":4,"served":3,"no_show":1,"cancelled":0,"walk_outs":0,"expired":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":1200,"wait_max_seconds":1200,"wait_avg_seconds":615,"service_p50_seconds":200,"service_p90_seconds":300,"sla_met_share":0.5,"ratings":2,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null}],` +
+		`"total":{"key":"total","issued":6,"served":4,"no_show":1,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":1200,"wait_max_seconds":1200,"wait_avg_seconds":516,"service_p50_seconds":100,"service_p90_seconds":300,"sla_met_share":0.5,"ratings":3,"rating_avg":4,"estimate_mae_seconds":null,"estimate_within_5min_share":null}}`
 	got, _ := json.Marshal(s)
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)

@@ -38,6 +38,8 @@ type Row struct {
 	NoShow    int    `json:"no_show"`
 	Cancelled int    `json:"cancelled"`
 	WalkOuts  int    `json:"walk_outs"`
+	// Expired counts tickets the day ended on before anyone served them.
+	Expired int `json:"expired"`
 	// Waiting counts tickets not yet finished (today's figures).
 	Waiting         int      `json:"waiting"`
 	WaitP50         *int     `json:"wait_p50_seconds"`
@@ -182,6 +184,8 @@ func (row *Row) add(r *Record, target Targets) {
 		row.NoShow++
 	case queue.StatusCancelled:
 		row.Cancelled++
+	case queue.StatusExpired:
+		row.Expired++
 	default:
 		if r.Status.Active() {
 			row.Waiting++
@@ -205,14 +209,15 @@ func (row *Row) add(r *Record, target Targets) {
 		row.services = append(row.services, sv)
 	}
 	if target != nil {
-		// The service level counts every ticket that was called or gave
-		// up waiting: a walk-out is a customer the branch did not reach.
+		// The service level counts every ticket that was called, gave up
+		// waiting or was still waiting when its day ended: a walk-out or an
+		// expired ticket is a customer the branch did not reach.
 		if w, ok := r.WaitSeconds(); ok {
 			row.slaCount++
 			if time.Duration(w)*time.Second <= target(r.ServiceID, r.Tier) {
 				row.slaMet++
 			}
-		} else if r.WalkOut {
+		} else if r.WalkOut || r.Status == queue.StatusExpired {
 			row.slaCount++
 		}
 	}

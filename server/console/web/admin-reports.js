@@ -16,7 +16,7 @@
       heatmap: "Arrivals per weekday and hour · 星期×小时到达量",
       trend: "Tickets and p90 wait per day · 每日票数与 p90 等候",
     },
-    cols: ["Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Walk-outs · 离开", "Wait p50 · 等候中位", "Wait p90", "Wait max · 最长", "Service p50 · 办理中位", "Service p90", "Within target · 达标率", "Ratings · 评分数", "Rating · 平均分", "Estimate error · 预估误差", "Estimate ±5 min · 预估准确"],
+    cols: ["Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Walk-outs · 离开", "Expired · 过期", "Wait p50 · 等候中位", "Wait p90", "Wait max · 最长", "Service p50 · 办理中位", "Service p90", "Within target · 达标率", "Ratings · 评分数", "Rating · 平均分", "Estimate error · 预估误差", "Estimate ±5 min · 预估准确"],
     total: "Total · 合计",
     staffing: {
       hour: "Hour · 小时", arrivals: "Arrivals/h · 每小时到达", aht: "Avg service · 平均办理", needed: "Counters needed · 需要窗口",
@@ -79,7 +79,7 @@
   }
 
   function cells(r) {
-    return [r.issued, r.served, r.no_show, r.cancelled, r.walk_outs, dur(r.wait_p50_seconds), dur(r.wait_p90_seconds),
+    return [r.issued, r.served, r.no_show, r.cancelled, r.walk_outs, r.expired, dur(r.wait_p50_seconds), dur(r.wait_p90_seconds),
       dur(r.wait_max_seconds), dur(r.service_p50_seconds), dur(r.service_p90_seconds), pct(r.sla_met_share), r.ratings,
       r.rating_avg === null ? T.none : r.rating_avg.toFixed(2), dur(r.estimate_mae_seconds), pct(r.estimate_within_5min_share)]
       .map((v) => el("td", { class: "num", text: String(v) }));

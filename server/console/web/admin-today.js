@@ -31,7 +31,7 @@
     resumeIssuing: "Resume issuing · 恢复取号",
     stopped: "Issuing is stopped for today: the kiosk tells newcomers the branch is closing. · 今日已停止取号",
     sendHome: "End all waiting tickets · 结束所有等候票",
-    sentHome: (n) => `${n} waiting ticket(s) ended; their phones were told · 已结束 ${n} 张等候票`,
+    sentHome: (n) => `${n} waiting ticket(s) closed as expired; their phones were told · 已结束 ${n} 张等候票`,
     confirm: "Click again to confirm · 再点一次确认",
     dayEnd: "End-of-day summary · 日终汇总",
     staff: "Staff · 员工",
@@ -191,10 +191,11 @@
       const row = (key, r) => el("tr", {},
         el("td", { text: key }), el("td", { class: "num", text: String(r.issued) }), el("td", { class: "num", text: String(r.served) }),
         el("td", { class: "num", text: String(r.no_show) }), el("td", { class: "num", text: String(r.cancelled) }),
+        el("td", { class: "num", text: String(r.expired) }),
         el("td", { class: "num", text: dur(r.wait_p50_seconds) }), el("td", { class: "num", text: dur(r.wait_p90_seconds) }),
         el("td", { class: "num", text: pct(r.sla_met_share) }),
         el("td", { class: "num", text: r.rating_avg === null ? T.none : r.rating_avg.toFixed(2) + " (" + r.ratings + ")" }));
-      const head = (first) => el("thead", {}, el("tr", {}, [first, "Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "p50", "p90", T.sla, T.rating].map((h) => el("th", { text: h }))));
+      const head = (first) => el("thead", {}, el("tr", {}, [first, "Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Expired · 过期", "p50", "p90", T.sla, T.rating].map((h) => el("th", { text: h }))));
       $("day-end").replaceChildren(
         el("h3", { text: `${T.dayEnd} — ${d.date}` }),
         el("p", { text: T.stillOpen(d.still_waiting, d.still_active) + " · " + T.comments(d.comments) }),

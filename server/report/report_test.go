@@ -227,3 +227,19 @@ func TestUnmarshalRefusesDamage(t *testing.T) {
 		}
 	}
 }
+
+// A ticket its day ended on is counted as expired, is no walk-out, and
+// counts against the service level when it was never called.
+func TestExpiredTickets(t *testing.T) {
+	recs := sampleDay(t)[:1] // A1: called after 60 s
+	at := recs[0].Issued
+	recs = append(recs, report.Record{ID: 9, ServiceID: "general", Tier: "standard", Date: "2026-03-04", Status: queue.StatusExpired, Issued: at, Ended: at + 3600000, Predicted: -1})
+	s, err := report.Summarize(recs, report.Options{By: "service", Location: shanghai(t), Target: tenMinutes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Total
+	if r.Expired != 1 || r.WalkOuts != 0 || r.Cancelled != 0 || r.SLAMetShare == nil || *r.SLAMetShare != 0.5 {
+		t.Errorf("got expired %d, walk-outs %d, cancelled %d, SLA %v", r.Expired, r.WalkOuts, r.Cancelled, deref(r.SLAMetShare))
+	}
+}

@@ -122,6 +122,31 @@ func testStatusPage(t *testing.T, ctx context.Context) {
 		shot(t, ctx, "status-done")
 	})
 
+	t.Run("rating after done", func(t *testing.T) {
+		waitFor[bool](t, ctx, "rating asked", `!document.getElementById("rate").hidden && document.getElementById("rateThanks").hidden`, 5*time.Second)
+		labels := eval[[]string](t, ctx, `Array.prototype.map.call(document.querySelectorAll("[data-star]"), function (b) { return b.getAttribute("aria-label"); })`)
+		if len(labels) != 5 || labels[3] != "4 of 5 stars" {
+			t.Errorf("star labels = %q", labels)
+		}
+		shot(t, ctx, "status-rate")
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#rateComment"), "Quick and kind"),
+			chromedp.Click(chromedp.CSS(`[data-star="4"]`)))
+		waitFor[bool](t, ctx, "thanks", `document.getElementById("rate").hidden && !document.getElementById("rateThanks").hidden`, 5*time.Second)
+		// The box kept it: the report counts it, the manager reads the comment.
+		st, body := box.Do(staff, "GET", "/api/v1/reports/summary?by=service", nil, nil)
+		if st != 200 || !strings.Contains(string(body), `"ratings":1,"rating_avg":4,`) {
+			t.Errorf("summary: %d %s", st, body)
+		}
+		st, body = box.Do(staff, "GET", "/api/v1/reports/comments", nil, nil)
+		if st != 200 || !strings.Contains(string(body), `"rating":4,"comment":"Quick and kind"`) {
+			t.Errorf("comments: %d %s", st, body)
+		}
+		// Asked once: a fresh visit (nothing remembered on the phone) thanks.
+		do(t, ctx, chromedp.Evaluate[chromedp.Void](`localStorage.clear()`), chromedp.Reload())
+		waitFor[bool](t, ctx, "thanks after reload", `document.body.getAttribute("data-status") === "done" && document.getElementById("rate").hidden && !document.getElementById("rateThanks").hidden`, 5*time.Second)
+		shot(t, ctx, "status-rated")
+	})
+
 	t.Run("cancel", func(t *testing.T) {
 		other := box.Issue(kiosk, "cash")
 		do(t, ctx, chromedp.Navigate(other.StatusURL))

@@ -498,11 +498,13 @@ type settingsOut struct {
 	// Members tells the kiosk to offer identification by phone (the
 	// branch has tiers or a per-phone cap).
 	Members bool `json:"members"`
+	// IssuingStopped is true when the manager stopped issuing for today.
+	IssuingStopped bool `json:"issuing_stopped"`
 }
 
 func (s *Server) settingsOut() settingsOut {
 	st := s.engine.Settings()
-	return settingsOut{Settings: st, OpenNow: s.engine.OpenNow(),
+	return settingsOut{Settings: st, OpenNow: s.engine.OpenNow(), IssuingStopped: s.engine.IssuingStopped(),
 		Members: len(s.engine.Tiers()) > 1 || st.TicketsPerPhonePerDay > 0}
 }
 

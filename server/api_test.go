@@ -343,6 +343,22 @@ func TestErrorCatalogue(t *testing.T) {
 			req.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"service_id":`), timeoutReader{}))
 			return h.serve(req)
 		}, 408, "request_timeout", ""},
+		{"not_done", func() apiResponse {
+			return h.do("POST", "/api/v1/status/"+waiting.Token+"/feedback", anonCaller, `{"rating":4}`)
+		}, 409, "not_done", ""},
+		{"already_rated", func() apiResponse {
+			served := h.issue(t, kiosk, "cash")
+			h.do("POST", "/api/v1/counters/c2/next", admin, "").want(t, http.StatusOK)
+			h.step(served.ID, "start").want(t, http.StatusOK)
+			h.step(served.ID, "finish").want(t, http.StatusOK)
+			h.do("POST", "/api/v1/status/"+served.Token+"/feedback", anonCaller, `{"rating":4}`).want(t, http.StatusCreated)
+			return h.do("POST", "/api/v1/status/"+served.Token+"/feedback", anonCaller, `{"rating":5}`)
+		}, 409, "already_rated", ""},
+		{"issuing_stopped", func() apiResponse {
+			h.do("PUT", "/api/v1/issuing", admin, `{"stopped":true}`).want(t, http.StatusOK)
+			defer func() { h.do("PUT", "/api/v1/issuing", admin, `{"stopped":false}`).want(t, http.StatusOK) }()
+			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
+		}, 409, "issuing_stopped", ""},
 		// Last: the branch stays closed afterwards.
 		{"closed", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":"","tue":"","wed":"","thu":"","fri":"","sat":"","sun":""}}`).want(t, http.StatusOK)

@@ -130,6 +130,20 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
 		// Staff cancel through their own route, which records who did it.
 		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: [4]access{allowed, forbid, forbid, forbid}},
+		{method: "POST", pattern: "/api/v1/status/:token/feedback", path: "/api/v1/status/{token}/feedback", body: `{"rating":5}`, who: anyone},
+
+		{method: "GET", pattern: "/api/v1/reports/today", path: "/api/v1/reports/today", who: staffOnly},
+		{method: "GET", pattern: "/api/v1/reports/summary", path: "/api/v1/reports/summary?from={date}&to={date}&by=service", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/summary.csv", path: "/api/v1/reports/summary.csv?by=hour", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/tickets.csv", path: "/api/v1/reports/tickets.csv", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/heatmap", path: "/api/v1/reports/heatmap", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/comments", path: "/api/v1/reports/comments", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/charts/:name", path: "/api/v1/reports/charts/hourly.svg", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/day-end", path: "/api/v1/reports/day-end", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/staffing", path: "/api/v1/reports/staffing?weekday=wed", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/issuing", path: "/api/v1/issuing", who: anyone},
+		{method: "PUT", pattern: "/api/v1/issuing", path: "/api/v1/issuing", body: `{"stopped":false}`, who: adminOnly},
+		{method: "POST", pattern: "/api/v1/queue/send-home", path: "/api/v1/queue/send-home", who: adminOnly},
 
 		{method: "GET", pattern: "/api/v1/slots", path: "/api/v1/slots?service_id=advice&date={date}", who: anyone},
 		{method: "POST", pattern: "/api/v1/appointments", path: "/api/v1/appointments", body: `{"service_id":"advice","start":"{slot}","name":"Mei","phone":"13900000000"}`, who: anyone},

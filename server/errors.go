@@ -72,6 +72,9 @@ var (
 	errAlreadyCheckedIn = &APIError{http.StatusConflict, "already_checked_in", "this appointment is already checked in"}
 	errApptCancelled    = &APIError{http.StatusConflict, "appointment_cancelled", "this appointment was cancelled"}
 	errApptNotBooked    = &APIError{http.StatusConflict, "not_cancellable", "only a booked appointment can be cancelled"}
+	errNotDone          = &APIError{http.StatusConflict, "not_done", "the ticket is not done yet; rate it once it is"}
+	errAlreadyRated     = &APIError{http.StatusConflict, "already_rated", "this ticket was already rated; thank you"}
+	errIssuingStopped   = &APIError{http.StatusConflict, "issuing_stopped", "the branch has stopped issuing tickets for today"}
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
 	errClockUntrusted   = &APIError{http.StatusConflict, "clock_untrusted", "the box's clock seems wrong; new numbers wait until it is set right or an admin confirms it"}
@@ -118,6 +121,9 @@ var domainErrors = []struct {
 	{queue.ErrClockUntrusted, errClockUntrusted},
 	{queue.ErrClockBeforeBuild, errClockBeforeBuild},
 	{queue.ErrNotNoShow, errNotNoShow},
+	{queue.ErrNotDone, errNotDone},
+	{queue.ErrAlreadyRated, errAlreadyRated},
+	{queue.ErrIssuingStopped, errIssuingStopped},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.

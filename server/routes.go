@@ -77,6 +77,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/counters/:id/call", s.callByNumber, staff)
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)
+	api.POST("/status/:token/feedback", s.postFeedback, anon)
 
 	// Appointments.
 	api.GET("/slots", s.getSlots, anon)
@@ -104,6 +105,20 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/customers/:id/purchases", s.postPurchase, adminOrPOS)
 	api.GET("/tiers", s.getTiers, staff)
 	api.PUT("/tiers", s.putTiers, admin)
+
+	// Reports, feedback and closing the day.
+	api.GET("/reports/today", s.getToday, staff)
+	api.GET("/reports/summary", s.getReportSummary, admin)
+	api.GET("/reports/summary.csv", s.getReportSummaryCSV, admin)
+	api.GET("/reports/tickets.csv", s.getTicketsCSV, admin)
+	api.GET("/reports/heatmap", s.getReportHeatmap, admin)
+	api.GET("/reports/comments", s.getComments, admin)
+	api.GET("/reports/charts/:name", s.getReportChart, admin)
+	api.GET("/reports/day-end", s.getDayEnd, admin)
+	api.GET("/reports/staffing", s.getStaffing, admin)
+	api.GET("/issuing", s.getIssuing, anon)
+	api.PUT("/issuing", s.putIssuing, admin)
+	api.POST("/queue/send-home", s.postSendHome, admin)
 
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)

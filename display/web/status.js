@@ -202,6 +202,70 @@
       text("finalText", body);
       document.title = v.number + " · " + title;
     }
+    renderRate(v);
+  }
+
+  // ---- rating ------------------------------------------------------------
+
+  var RATE_KEY = "qb.rate." + token;
+  var rated = false;
+
+  function renderRate(v) {
+    var done = v.status === "done";
+    var isRated = rated || v.rated || store(RATE_KEY) === "rated";
+    var skipped = store(RATE_KEY) === "skipped";
+    show("rate", done && !isRated && !skipped);
+    show("rateThanks", done && isRated);
+    text("rateAsk", t("rateAsk"));
+    text("rateSkip", t("rateSkip"));
+    text("rateThanks", t("rateThanks"));
+    text("rateErr", t("rateFailed"));
+    $("rateComment").setAttribute("placeholder", t("rateComment"));
+    $("rateComment").setAttribute("aria-label", t("rateComment"));
+    $("stars").setAttribute("aria-label", t("rateAsk"));
+    var stars = $("stars").getElementsByTagName("button");
+    for (var i = 0; i < stars.length; i++) {
+      stars[i].setAttribute("aria-label", t("rateStar", { n: i + 1 }));
+    }
+  }
+
+  function sendRating(n) {
+    var xhr = new XMLHttpRequest();
+    var stars = $("stars").getElementsByTagName("button");
+    for (var i = 0; i < stars.length; i++) { stars[i].disabled = true; }
+    xhr.open("POST", "/api/v1/status/" + encodeURIComponent(token) + "/feedback", true);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () {
+      for (var j = 0; j < stars.length; j++) { stars[j].disabled = false; }
+      var code = "";
+      try { code = JSON.parse(xhr.responseText).error.code; } catch (e) {}
+      // Already rated (another tab) counts as rated too.
+      if (xhr.status === 201 || code === "already_rated") {
+        rated = true;
+        store(RATE_KEY, "rated");
+        show("rateErr", false);
+        render();
+        return;
+      }
+      show("rateErr", true);
+    };
+    xhr.onerror = function () {
+      for (var j = 0; j < stars.length; j++) { stars[j].disabled = false; }
+      show("rateErr", true);
+    };
+    xhr.send(JSON.stringify({ rating: n, comment: $("rateComment").value }));
+  }
+
+  function wireRate() {
+    var stars = $("stars").getElementsByTagName("button");
+    for (var i = 0; i < stars.length; i++) {
+      stars[i].onclick = (function (n) { return function () { sendRating(n); }; })(i + 1);
+    }
+    $("rateSkip").onclick = function () {
+      store(RATE_KEY, "skipped");
+      render();
+    };
   }
 
   // ---- being called ------------------------------------------------------
@@ -323,6 +387,7 @@
   }
 
   wire();
+  wireRate();
   renderStatic();
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
     gone = true;

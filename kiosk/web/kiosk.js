@@ -164,7 +164,12 @@ function goHome() {
   state.ticket = null;
   state.error = null;
   if (state.checkin?.stop) state.checkin.stop();
-  show(state.settings && !state.settings.open_now ? 'closed' : 'home');
+  show(shut(state.settings) ? 'closed' : 'home');
+}
+
+// shut: outside opening hours, or the manager stopped issuing for today.
+function shut(settings) {
+  return !!settings && (!settings.open_now || !!settings.issuing_stopped);
 }
 
 function idleHome() {
@@ -323,8 +328,9 @@ async function issue() {
     return;
   }
   if (r.status === 401) return showUnpaired();
-  if (r.status === 409 && r.code === 'closed') {
-    if (state.settings) state.settings.open_now = false;
+  if (r.status === 409 && (r.code === 'closed' || r.code === 'issuing_stopped')) {
+    if (state.settings && r.code === 'closed') state.settings.open_now = false;
+    if (state.settings && r.code === 'issuing_stopped') state.settings.issuing_stopped = true;
     goHome();
     scheduleRefresh(0);
     return;
@@ -495,6 +501,11 @@ function renderClosed() {
   const today = todayKey();
   const h = hoursText(hours[today]);
   $('closed-today').textContent = h ? t('today', h) : t('closedToday');
+  // Closing early is said kindly: it is not the hours' fault.
+  const closing = !!state.settings?.issuing_stopped && !!state.settings?.open_now;
+  document.querySelector('.closed-title').textContent = t(closing ? 'closingTitle' : 'closedTitle');
+  document.querySelector('.closed-hint').textContent = t(closing ? 'closingHint' : 'closedHint');
+  $('screen-closed').dataset.closing = closing ? '1' : '0';
   const body = $('hours-body');
   body.replaceChildren();
   for (const d of WEEK) {
@@ -611,7 +622,7 @@ async function refresh() {
   state.services = Array.isArray(services.data) ? services.data : [];
   // While a request is out its answer decides the next screen, not this.
   if (!state.busy && (state.screen === 'loading' || state.screen === 'home' || state.screen === 'closed')) {
-    const want = state.settings.open_now ? 'home' : 'closed';
+    const want = shut(state.settings) ? 'closed' : 'home';
     if (want !== state.screen) {
       show(want);
     } else {

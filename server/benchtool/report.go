@@ -59,7 +59,7 @@ func newReport(o *options) *report {
 		Options: map[string]any{
 			"issue_clients": o.issueClients, "issue_time": o.issueTime.String(), "issue_max": o.issueMax,
 			"fanout": o.fanout, "calls": o.calls, "history": o.history, "active": o.active,
-			"restarts": o.restarts, "reads": o.reads,
+			"restarts": o.restarts, "reads": o.reads, "report_tickets": o.reportTickets, "report_reads": o.reportReads,
 		},
 		Details: map[string]any{}, byID: map[string]*figure{}, sections: map[string][]*figure{},
 	}
@@ -105,6 +105,16 @@ func newReport(o *options) *report {
 	r.add("history", "status_past_p99", "GET /status p99, past ticket", "ms")
 	r.add("history", "status_live_p50", "GET /status p50, waiting ticket", "ms")
 	r.add("history", "status_live_p99", "GET /status p99, waiting ticket", "ms")
+	year := thousands(int64(o.reportTickets)) + " tickets in a year"
+	f = r.add("reports", "report_summary", "slowest /reports/summary over a year, "+year, "ms")
+	f.aim("value", "<=", 1000, "≤1 s")
+	f = r.add("reports", "report_csv", "/reports/tickets.csv over a year, "+year, "ms")
+	f.aim("value", "<=", 1000, "≤1 s")
+	f = r.add("reports", "report_chart", "slowest report chart over a year, "+year, "ms")
+	f.aim("value", "<=", 1000, "≤1 s")
+	r.add("reports", "report_today", "/reports/today on that box", "ms")
+	f = r.add("reports", "report_today_live", "issue → live event → today's view counts it", "ms")
+	f.aim("value", "<=", 1000, "≤1 s")
 	return r
 }
 

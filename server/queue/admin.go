@@ -267,6 +267,8 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 		st.Hours = map[string]string{}
 	}
 	e.mu.Lock()
+	// Closing the day is not a setting the admin form sends back.
+	st.IssuingStoppedOn = e.settings.IssuingStoppedOn
 	e.settings, e.cal = st, cal
 	saved := st
 	errc := e.commit(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}})

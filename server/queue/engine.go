@@ -149,6 +149,7 @@ type Engine struct {
 		sync.Mutex
 		m map[*Counter]*[7][]span
 	}
+	rating map[string]bool // tokens whose rating is being saved
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -418,6 +419,10 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	if !e.cal.open(now) {
 		e.mu.Unlock()
 		return view, false, ErrClosed
+	}
+	if e.issuingStoppedLocked() {
+		e.mu.Unlock()
+		return view, false, ErrIssuingStopped
 	}
 	tier := req.Tier
 	if tier == "" {

@@ -135,6 +135,9 @@ type Settings struct {
 	// checked-in appointment due within it is called before such a walk-in.
 	// 0 turns planning off. The walk-ins' max-wait cap always goes first.
 	AppointmentHoldMinutes int `json:"appointment_hold_minutes"`
+	// IssuingStoppedOn is the business date on which the manager stopped
+	// issuing tickets (closing the day); set only through StopIssuing.
+	IssuingStoppedOn string `json:"issuing_stopped_on,omitempty"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -174,6 +177,9 @@ type Ticket struct {
 	// HoldCalls is how many other calls it still lets go first.
 	PushBacks int `json:"push_backs,omitempty"`
 	HoldCalls int `json:"hold_calls,omitempty"`
+	// Rating (1..5) and Comment are the customer's feedback on a done ticket.
+	Rating  int    `json:"rating,omitempty"`
+	Comment string `json:"comment,omitempty"`
 	// Promise is the wait the ticket was shown when it was issued, kept to
 	// measure the estimate's accuracy.
 	Promise *Promise `json:"promise,omitempty"`
@@ -228,6 +234,8 @@ type StatusView struct {
 	Tier      string            `json:"tier,omitempty"`
 	TierName  string            `json:"tier_name,omitempty"`
 	TierNames map[string]string `json:"tier_names,omitempty"`
+	// Rated is true once the customer gave feedback on this ticket.
+	Rated bool `json:"rated,omitempty"`
 }
 
 // Event types appended to the branch event log.
@@ -246,6 +254,7 @@ const (
 	EventSettings    = "settings_changed"
 	EventTiers       = "tiers_changed"
 	EventPushedBack  = "pushed_back"
+	EventRated       = "rated"
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"

@@ -108,7 +108,7 @@ func (e *Engine) Status(token string) (StatusView, error) {
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
 	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
-		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls}
+		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls, Rated: t.Rating > 0}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
 		sv.ServiceNames = copyNames(s.Names)

@@ -312,9 +312,6 @@ func (db *DB) EraseCustomer(id string) (scrubbed []queue.Appointment, err error)
 		}
 		appts := tx.Bucket(bAppts)
 		if err := appts.ForEach(func(k, v []byte) error {
-			if !bytes.Contains(v, []byte(c.Phone)) {
-				return nil
-			}
 			var a queue.Appointment
 			if err := decodeRecord(v, &a); err != nil {
 				return err

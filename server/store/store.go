@@ -254,6 +254,10 @@ func Open(dir string, o Options) (db *DB, err error) {
 		b.Close()
 		return nil, err
 	}
+	if err := ensureReportIndex(b); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("build the report index: %w", err)
+	}
 	db = &DB{bolt: b, path: path, done: make(chan struct{}), newTokens: map[string][]byte{}}
 	db.wake = sync.NewCond(&db.mu)
 	if err := b.View(func(tx *bolt.Tx) error {
@@ -685,7 +689,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
-	return nil
+	return applyReport(tx, c.Events)
 }
 
 // Load reads the live state; see queue.Store.

@@ -25,10 +25,12 @@ build:
 ## a few minutes, the JSON goes to bench/out/. Options in BENCHFLAGS, e.g. BENCHFLAGS="-profile bench/out/prof"
 bench:
 	$(GO) run ./server/benchtool $(BENCHFLAGS)
+	$(GO) run ./server/sim/simbench
 
 ## bench-quick: the same table with small sizes, in seconds
 bench-quick:
 	$(GO) run ./server/benchtool -quick $(BENCHFLAGS)
+	$(GO) run ./server/sim/simbench -quick
 
 ## bench-go: the go test benchmarks of the packages
 bench-go:

@@ -7,16 +7,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"queuebox/server/servertest"
-
 	"queuebox/server/browsertest"
+	"queuebox/server/servertest"
 )
 
 // js quotes s as a JavaScript string literal.
@@ -69,32 +66,15 @@ func shot(t testing.TB, ctx context.Context, name string) {
 
 // requests records every URL the page asks for, websockets included, so a
 // test can prove the page never leaves the box.
-type requests struct {
-	mu   sync.Mutex
-	urls []string
-}
+type requests struct{ *browsertest.Requests }
 
 func watchRequests(t testing.TB, ctx context.Context) *requests {
 	t.Helper()
-	r := &requests{}
-	err := chromedp.Listen(ctx, func(ev any) {
-		var u string
-		switch e := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			u = e.Request.URL
-		case *network.EventWebSocketCreated:
-			u = e.URL
-		default:
-			return
-		}
-		r.mu.Lock()
-		r.urls = append(r.urls, u)
-		r.mu.Unlock()
-	})
+	r, err := browsertest.WatchRequests(ctx)
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	return r
+	return &requests{r}
 }
 
 // onlyBox fails the test for any request to a host other than the box's.
@@ -106,10 +86,9 @@ func (r *requests) onlyBox(t testing.TB, ctx context.Context, base string) {
 	}
 	// Resource timing sees what the page loaded even if an event was missed.
 	perf := eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(function (e) { return e.name; })`)
-	r.mu.Lock()
-	all := append(append([]string(nil), r.urls...), perf...)
-	r.mu.Unlock()
-	if len(r.urls) == 0 {
+	seen := r.URLs()
+	all := append(seen, perf...)
+	if len(seen) == 0 {
 		t.Fatal("no requests recorded: the network listener saw nothing")
 	}
 	for _, s := range all {

@@ -646,7 +646,7 @@ func testBookCancelFromManage(t *testing.T, browser context.Context) {
 	p.click("#to-manage")
 	p.waitFor(bookView("manage"))
 	p.typeInto("#m-code", a.Code)
-	p.typeInto("#m-phone", "13900139000") // not the number it was booked with
+	p.typeInto("#m-phone", "13900139001") // not the number it was booked with (13900139000 would be: the region reads it as +86)
 	p.click("#find")
 	p.waitFor(`!document.getElementById('alert').hidden`)
 	if got := p.text("#alert-text"); !strings.Contains(got, "No booking matches") {

@@ -30,12 +30,19 @@ func BookingPage() http.Handler {
 // QRPNG writes text as a QR code PNG. Codes are made on the box, so the
 // kiosk needs no outside service.
 func QRPNG(w http.ResponseWriter, text string, size int) {
-	png, err := qrcode.Encode(text, qrcode.Medium, size)
+	png, err := QR(text, size)
 	if err != nil {
 		http.Error(w, "qr: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "private, max-age=86400")
+	// The text is often a key (a ticket's status page, a pairing URL):
+	// no cache may keep it.
+	w.Header().Set("Cache-Control", "no-store")
 	w.Write(png)
+}
+
+// QR renders text as a PNG QR code of size pixels.
+func QR(text string, size int) ([]byte, error) {
+	return qrcode.Encode(text, qrcode.Medium, size)
 }

@@ -290,6 +290,7 @@ func TestKiosk(t *testing.T) {
 		{"FourServicesKeepTheAppointmentTile", testFourServicesKeepTheAppointmentTile},
 		{"ClosedShowsHours", testClosedShowsHours},
 		{"ClosedWhileOnHome", testClosedWhileOnHome},
+		{"ClosingForToday", testClosingForToday},
 		{"NoOutsideRequestsAndSmallPage", testNoOutsideRequestsAndSmallPage},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
@@ -833,6 +834,35 @@ func testClosedShowsHours(t *testing.T, e *env) {
 		t.Errorf("focus is on the body after the screen changed, want the screen's heading")
 	}
 	k.shot("closed-opens-tomorrow")
+	k.checkNoProblems()
+}
+
+// The manager stops issuing for the day: a tap is answered 409
+// issuing_stopped, and the kiosk says kindly that the branch is closing.
+func testClosingForToday(t *testing.T, e *env) {
+	k := open(t, e, false)
+	k.waitFor(homeReady)
+	if st, body := k.box.Do(k.admin, "PUT", "/api/v1/issuing", map[string]bool{"stopped": true}, nil); st != 200 {
+		t.Fatalf("stop issuing: %d %s", st, body)
+	}
+	t.Cleanup(func() { k.box.Do(k.admin, "PUT", "/api/v1/issuing", map[string]bool{"stopped": false}, nil) })
+	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
+	k.waitFor(closedShown + ` && document.getElementById('screen-closed').dataset.closing === '1'`)
+	if got := k.text(".closed-title"); got != "我们今天即将结束营业" {
+		t.Errorf("title = %q", got)
+	}
+	if got := k.text(".closed-hint"); !strings.Contains(got, "正在等候的客户仍会办理") {
+		t.Errorf("hint = %q", got)
+	}
+	k.shot("closing-for-today")
+	if n := len(k.queue()); n != 0 {
+		t.Errorf("%d tickets after issuing stopped", n)
+	}
+	// Resumed: the kiosk comes back by itself at its next refresh.
+	if st, body := k.box.Do(k.admin, "PUT", "/api/v1/issuing", map[string]bool{"stopped": false}, nil); st != 200 {
+		t.Fatalf("resume issuing: %d %s", st, body)
+	}
+	k.waitFor(homeReady)
 	k.checkNoProblems()
 }
 

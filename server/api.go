@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"queuebox/kiosk"
-	"queuebox/printer"
+	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
@@ -41,6 +43,14 @@ func (s *Server) postSession(c echo.Context) error {
 	}
 	if req.Username == "" || req.Password == "" {
 		return errInvalid.with("username and password are required")
+	}
+	if !usernamePattern.MatchString(req.Username) {
+		// Before any lookup or count: a name that cannot exist must not
+		// cost a password check or a place in the throttle.
+		return errInvalid.with("username must be 1–32 characters of a-z, 0-9, '.', '_' and '-'")
+	}
+	if len(req.Password) > 72 {
+		return errBadCredentials
 	}
 	u, err := s.login(c, req.Username, req.Password)
 	if err != nil {
@@ -103,16 +113,45 @@ func (s *Server) postUser(c echo.Context) error {
 	return c.JSON(http.StatusCreated, userOut{Username: u.Username, Role: u.Role})
 }
 
+// putUser changes a user. Admins change anyone's role, state or password;
+// every user changes their own password, giving the current one.
 func (s *Server) putUser(c echo.Context) error {
 	var req struct {
-		Password *string `json:"password"`
-		Role     *string `json:"role"`
-		Disabled *bool   `json:"disabled"`
+		Password        *string `json:"password"`
+		CurrentPassword *string `json:"current_password"`
+		Role            *string `json:"role"`
+		Disabled        *bool   `json:"disabled"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	u, err := s.db.User(c.Param("name"))
+	id := who(c)
+	name := c.Param("name")
+	self := name == id.username
+	if id.role < roleAdmin {
+		switch {
+		case !self:
+			return errForbidden.with("you may change only your own password")
+		case req.Role != nil || req.Disabled != nil:
+			return errForbidden.with("only an admin may change a role or disable a user")
+		case req.Password == nil:
+			return errInvalid.with("password is required")
+		}
+	}
+	if self && req.Password != nil {
+		// A session left open on a counter PC must not be enough to take
+		// the account over.
+		if req.CurrentPassword == nil || *req.CurrentPassword == "" {
+			return errInvalid.with("current_password is required to change your own password")
+		}
+		if _, err := s.checkPassword(c, id.username, *req.CurrentPassword); err != nil {
+			if errors.Is(err, errBadCredentials) {
+				return errWrongPassword
+			}
+			return err
+		}
+	}
+	u, err := s.db.User(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnknownUser
 	} else if err != nil {
@@ -145,10 +184,20 @@ func (s *Server) putUser(c echo.Context) error {
 		return err
 	}
 	if (u.Disabled && !wasDisabled) || u.Role != oldRole || req.Password != nil {
-		// Whoever held the old rights or password logs in again.
-		if err := s.db.DeleteUserSessions(u.Username); err != nil {
+		// Whoever held the old rights or password logs in again, and their
+		// live sockets close. Changing one's own password keeps the
+		// session it was changed in.
+		keep := ""
+		if self {
+			keep = id.session
+		}
+		if err := s.db.DeleteUserSessionsExcept(u.Username, keep); err != nil {
 			return err
 		}
+		s.endSockets("user changed", func(o live.Owner) bool {
+			return o.User == u.Username && (keep == "" || o.Session != keep)
+		})
+		s.log.Info("user changed", "by", id.source(), "role", u.Role, "disabled", u.Disabled, "password", req.Password != nil)
 	}
 	return c.JSON(http.StatusOK, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
 }
@@ -188,11 +237,11 @@ func (s *Server) postDevice(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Kind != "kiosk" && req.Kind != "display" {
-		return errInvalid.with("kind must be \"kiosk\" or \"display\"")
+	if req.Kind != "kiosk" && req.Kind != "display" && req.Kind != "pos" {
+		return errInvalid.with("kind must be \"kiosk\", \"display\" or \"pos\" (a till that reports purchases)")
 	}
-	if req.Name == "" || len(req.Name) > 64 {
-		return errInvalid.with("name is required, at most 64 characters")
+	if err := checkDeviceName(req.Name); err != nil {
+		return err
 	}
 	d, tok, err := s.createDevice(req.Kind, req.Name)
 	if err != nil {
@@ -240,15 +289,15 @@ func (s *Server) putDevice(c echo.Context) error {
 		return err
 	}
 	if req.Name != nil {
-		if *req.Name == "" || len(*req.Name) > 64 {
-			return errInvalid.with("name is required, at most 64 characters")
+		if err := checkDeviceName(*req.Name); err != nil {
+			return err
 		}
 		d.Name = *req.Name
 	}
 	if req.PrinterURL != nil {
 		if *req.PrinterURL != "" {
-			if err := printer.ParseURL(*req.PrinterURL); err != nil {
-				return errInvalid.with("printer_url %v", err)
+			if err := s.checkPrinterURL(*req.PrinterURL); err != nil {
+				return err
 			}
 		}
 		d.PrinterURL = *req.PrinterURL
@@ -270,7 +319,18 @@ func (s *Server) deleteDevice(c echo.Context) error {
 	if err := s.db.PutDevice(d); err != nil {
 		return err
 	}
+	s.endSockets("device revoked", func(o live.Owner) bool { return o.Device == d.ID })
 	return c.NoContent(http.StatusNoContent)
+}
+
+func checkDeviceName(name string) error {
+	if strings.TrimSpace(name) == "" || len(name) > 64 {
+		return errInvalid.with("name is required, at most 64 characters")
+	}
+	if p := queue.NameProblem(name); p != "" {
+		return errInvalid.with("name %s", p)
+	}
+	return nil
 }
 
 // getDevice tells a kiosk which device it is (and that its token still works).
@@ -285,7 +345,11 @@ func (s *Server) getDevice(c echo.Context) error {
 // --- services, counters, settings ---
 
 func (s *Server) listServices(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.engine.Services())
+	list := s.engine.Services()
+	if who(c).role < roleStaff {
+		list = publicServices(list)
+	}
+	return c.JSON(http.StatusOK, list)
 }
 
 func (s *Server) getService(c echo.Context) error {
@@ -293,7 +357,25 @@ func (s *Server) getService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if who(c).role < roleStaff {
+		v = publicService(v)
+	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// publicService is what customers' pages (and devices) may see of a
+// service: the guide and outcome codes are for staff only.
+func publicService(v queue.ServiceView) queue.ServiceView {
+	v.Guide, v.OutcomeCodes = "", nil
+	return v
+}
+
+func publicServices(list []queue.ServiceView) []queue.ServiceView {
+	out := make([]queue.ServiceView, len(list))
+	for i, v := range list {
+		out[i] = publicService(v)
+	}
+	return out
 }
 
 func (s *Server) postService(c echo.Context) error {
@@ -413,15 +495,25 @@ func (s *Server) getSettings(c echo.Context) error {
 type settingsOut struct {
 	queue.Settings
 	OpenNow bool `json:"open_now"`
+	// Members tells the kiosk to offer identification by phone (the
+	// branch has tiers or a per-phone cap).
+	Members bool `json:"members"`
+	// IssuingStopped is true when the manager stopped issuing for today.
+	IssuingStopped bool `json:"issuing_stopped"`
 }
 
 func (s *Server) settingsOut() settingsOut {
-	return settingsOut{Settings: s.engine.Settings(), OpenNow: s.engine.OpenNow()}
+	st := s.engine.Settings()
+	return settingsOut{Settings: st, OpenNow: s.engine.OpenNow(), IssuingStopped: s.engine.IssuingStopped(),
+		Members: len(s.engine.Tiers()) > 1 || st.TicketsPerPhonePerDay > 0}
 }
 
 func (s *Server) putSettings(c echo.Context) error {
-	// Start from the current settings so a partial body changes only what it names.
+	// Start from the current settings so a partial body changes only what it
+	// names. The weights are copied: decoding reuses a slice's array, and
+	// this one is the engine's own.
 	st := s.engine.Settings()
+	st.PriorityWeights = slices.Clone(st.PriorityWeights)
 	if err := bind(c, &st); err != nil {
 		return err
 	}
@@ -461,6 +553,7 @@ func (s *Server) postTicket(c echo.Context) error {
 	var req struct {
 		ServiceID string `json:"service_id"`
 		Priority  *int   `json:"priority"`
+		Phone     string `json:"phone"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -476,7 +569,27 @@ func (s *Server) postTicket(c echo.Context) error {
 		}
 		ir.Priority = *req.Priority
 	}
-	v, created, err := s.engine.Issue(ir)
+	undo := func() {}
+	var v queue.TicketView
+	var created, replayed bool
+	var err error
+	if req.Phone != "" {
+		// A retry gets its ticket back before the phone's visit is counted again.
+		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
+			return err
+		}
+		if !replayed {
+			if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+				return err
+			}
+		}
+	}
+	if !replayed {
+		v, created, err = s.engine.Issue(ir)
+	}
+	if err != nil || !created {
+		undo()
+	}
 	if err != nil {
 		return err
 	}
@@ -535,6 +648,11 @@ func (s *Server) finishTicket(c echo.Context) error {
 			return err
 		}
 	}
+	if req.Notes != nil {
+		if err := checkNotes(*req.Notes); err != nil {
+			return err
+		}
+	}
 	v, err := s.engine.FinishWith(c.Param("id"), who(c).source(), req.Outcome, req.Notes)
 	if err != nil {
 		return err
@@ -549,11 +667,21 @@ func (s *Server) noteTicket(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if err := checkNotes(req.Notes); err != nil {
+		return err
+	}
 	v, err := s.engine.SetNotes(c.Param("id"), req.Notes, who(c).source())
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func checkNotes(notes string) error {
+	if p := queue.NotesProblem(notes); p != "" {
+		return errInvalid.with("notes %s", p)
+	}
+	return nil
 }
 
 // callByNumber calls one ticket out of order, by id or by its number.
@@ -565,6 +693,9 @@ func (s *Server) callByNumber(c echo.Context) error {
 	}
 	if err := bind(c, &req); err != nil {
 		return err
+	}
+	if p := queue.NameProblem(req.Reason); p != "" {
+		return errInvalid.with("reason %s", p)
 	}
 	id := req.TicketID
 	if id == "" {
@@ -628,39 +759,6 @@ func (s *Server) callNext(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.ticketOut(v))
 }
 
-// qrPNG renders short text (a pairing URL, a booking code) as a QR code, so
-// pages need no outside service to show one.
-func (s *Server) qrPNG(c echo.Context) error {
-	text := c.QueryParam("text")
-	if text == "" || len(text) > 512 {
-		return errInvalid.with("text is required, at most 512 bytes")
-	}
-	kiosk.QRPNG(c.Response(), text, 320)
-	return nil
-}
-
-// statusQR is the QR code of a ticket's status page, shown by the kiosk.
-func (s *Server) statusQR(c echo.Context) error {
-	tok := c.Param("token")
-	if !tokenPattern.MatchString(tok) {
-		return errUnknownTicket
-	}
-	if _, err := s.engine.Status(tok); err != nil {
-		return err
-	}
-	// The kiosk passes its customer's language, so the phone opens in it.
-	u := s.statusURL(tok)
-	switch lang := c.QueryParam("lang"); lang {
-	case "":
-	case "zh", "en":
-		u += "?lang=" + lang
-	default:
-		return errInvalid.with("lang must be zh or en")
-	}
-	kiosk.QRPNG(c.Response(), u, 320)
-	return nil
-}
-
 func (s *Server) getStatus(c echo.Context) error {
 	tok := c.Param("token")
 	if !tokenPattern.MatchString(tok) {
@@ -673,7 +771,13 @@ func (s *Server) getStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
+// deleteStatus is the customer cancelling their own ticket from its page. The
+// log records the customer as the actor, so staff are sent to their own
+// route, which records their name.
 func (s *Server) deleteStatus(c echo.Context) error {
+	if id := who(c); id.role != roleAnon {
+		return errForbidden.with("staff cancel a ticket with POST /api/v1/tickets/{id}/cancel, which records who did it")
+	}
 	tok := c.Param("token")
 	if !tokenPattern.MatchString(tok) {
 		return errUnknownTicket
@@ -690,9 +794,9 @@ func (s *Server) deleteStatus(c echo.Context) error {
 func (s *Server) listEvents(c echo.Context) error {
 	since, limit := uint64(0), 500
 	if v := c.QueryParam("since"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
+		n, err := parseSince(v, s.engine.LastSeq())
 		if err != nil {
-			return errInvalid.with("since must be a whole number")
+			return err
 		}
 		since = n
 	}
@@ -723,6 +827,9 @@ func (s *Server) getBackup(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/octet-stream")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	// A large database on a slow link may take longer than the server's
+	// write timeout; the admin who asked for it is waiting.
+	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Time{})
 	c.Response().WriteHeader(http.StatusOK)
 	_, err := s.db.WriteBackup(c.Response())
 	return err

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -287,23 +288,39 @@ func TestErrorCatalogue(t *testing.T) {
 			h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000008"}`).want(t, http.StatusOK)
 			return h.do("POST", "/api/v1/appointments/"+a.Code+"/cancel", anonCaller, `{"phone":"13900000008"}`)
 		}, 409, "not_cancellable", ""},
+		{"unknown_customer", func() apiResponse {
+			return h.do("GET", "/api/v1/customers/cu_nobody", admin, "")
+		}, 404, "unknown_customer", ""},
+		{"ticket_limit: a second ticket for one phone with a cap of 1", func() apiResponse {
+			h.do("PUT", "/api/v1/settings", admin, `{"tickets_per_phone_per_day":1}`).want(t, http.StatusOK)
+			h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"13700137000"}`).want(t, http.StatusCreated)
+			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"137 0013 7000"}`)
+		}, 409, "ticket_limit", "today"},
+		{"booking_blocked: a booking after a no-show with a limit of 1", func() apiResponse {
+			h.do("PUT", "/api/v1/settings", admin, `{"no_show_limit":1,"no_show_window_days":60,"booking_block_days":30}`).want(t, http.StatusOK)
+			var cu struct{ ID string }
+			h.do("POST", "/api/v1/customers", admin, `{"phone":"13600136000"}`).want(t, http.StatusCreated).decode(t, &cu)
+			h.s.recordNoShow(cu.ID, h.clock.Now().Add(-time.Hour))
+			body := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Wu","phone":"13600136000"}`, h.slotIn(9*time.Hour))
+			return h.do("POST", "/api/v1/appointments", anonCaller, body)
+		}, 409, "booking_blocked", "Walk-in"},
 		// Moves the clock: keep after every case that books relative to now.
 		{"too_late", func() apiResponse {
 			a := h.book(t, h.slotIn(30*time.Minute), "13900000009")
 			h.clock.Advance(45 * time.Minute) // past the slot and its 10-minute grace
 			return h.do("POST", "/api/v1/checkin", kiosk, `{"code":"`+a.Code+`"}`)
 		}, 409, "too_late", ""},
-		{"rate_limited: the 11th failed login from one address", func() apiResponse {
-			// The first failure goes through HTTP; the next nine are
-			// recorded straight into the limiter, since each real attempt
+		{"rate_limited: the 6th failed login of one name from one address", func() apiResponse {
+			// The first failure goes through HTTP; the next four are
+			// recorded straight into the throttle, since each real attempt
 			// costs a bcrypt comparison (most of a second under -race).
 			req := h.req("POST", "/api/v1/session", anonCaller, `{"username":"admin","password":"wrong-password"}`)
 			req.RemoteAddr = limitedIP + ":5000"
 			if r := h.serve(req); r.status != http.StatusUnauthorized {
 				return r
 			}
-			for range 9 {
-				h.s.loginLimit.allow("ip:"+limitedIP, h.clock.Now())
+			for range 4 {
+				h.s.logins.attempt("admin", limitedIP, h.clock.Now())
 			}
 			req = h.req("POST", "/api/v1/session", anonCaller, `{"username":"admin","password":"`+testAdminPassword+`"}`)
 			req.RemoteAddr = limitedIP + ":5001"
@@ -323,6 +340,30 @@ func TestErrorCatalogue(t *testing.T) {
 			defer h.s.engine.SetNotBefore(time.Time{})
 			return h.do("POST", "/api/v1/clock/confirm", admin, "")
 		}, 409, "clock_before_build", ""},
+		{"wrong_password: changing one's own password", func() apiResponse {
+			return h.do("PUT", "/api/v1/users/admin", admin, `{"password":"new-password-9","current_password":"not-the-password"}`)
+		}, 403, "wrong_password", ""},
+		{"request_timeout: a body cut off by the read timeout", func() apiResponse {
+			req := h.req("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
+			req.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"service_id":`), timeoutReader{}))
+			return h.serve(req)
+		}, 408, "request_timeout", ""},
+		{"not_done", func() apiResponse {
+			return h.do("POST", "/api/v1/status/"+waiting.Token+"/feedback", anonCaller, `{"rating":4}`)
+		}, 409, "not_done", ""},
+		{"already_rated", func() apiResponse {
+			served := h.issue(t, kiosk, "cash")
+			h.do("POST", "/api/v1/counters/c2/next", admin, "").want(t, http.StatusOK)
+			h.step(served.ID, "start").want(t, http.StatusOK)
+			h.step(served.ID, "finish").want(t, http.StatusOK)
+			h.do("POST", "/api/v1/status/"+served.Token+"/feedback", anonCaller, `{"rating":4}`).want(t, http.StatusCreated)
+			return h.do("POST", "/api/v1/status/"+served.Token+"/feedback", anonCaller, `{"rating":5}`)
+		}, 409, "already_rated", ""},
+		{"issuing_stopped", func() apiResponse {
+			h.do("PUT", "/api/v1/issuing", admin, `{"stopped":true}`).want(t, http.StatusOK)
+			defer func() { h.do("PUT", "/api/v1/issuing", admin, `{"stopped":false}`).want(t, http.StatusOK) }()
+			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
+		}, 409, "issuing_stopped", ""},
 		// Last: the branch stays closed afterwards.
 		{"closed", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":"","tue":"","wed":"","thu":"","fri":"","sat":"","sun":""}}`).want(t, http.StatusOK)
@@ -650,3 +691,8 @@ func TestConcurrentQueueReads(t *testing.T) {
 		}
 	}
 }
+
+// timeoutReader fails like a connection whose read deadline has passed.
+type timeoutReader struct{}
+
+func (timeoutReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }

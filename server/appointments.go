@@ -57,7 +57,11 @@ func (s *Server) postAppointment(c echo.Context) error {
 	if err != nil {
 		return errInvalid.with("start must be a time like 2026-11-24T10:15:00+08:00 (a slot's start)")
 	}
-	a, err := s.engine.Book(queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone})
+	br := queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone}
+	if err := s.linkBooking(&br); err != nil {
+		return err
+	}
+	a, err := s.engine.Book(br)
 	if err != nil {
 		return err
 	}
@@ -68,7 +72,7 @@ func (s *Server) getAppointment(c echo.Context) error {
 	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
 		return errRateLimited
 	}
-	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func (s *Server) cancelAppointment(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	a, err := s.engine.CancelAppointment(c.Param("code"), req.Phone)
+	a, err := s.engine.CancelAppointment(c.Param("code"), s.bookingPhone(c.Param("code"), req.Phone))
 	if err != nil {
 		return err
 	}
@@ -119,7 +123,7 @@ func (s *Server) appointmentICS(c echo.Context) error {
 	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
 		return errRateLimited
 	}
-	a, err := s.engine.FindAppointment(c.Param("code"), c.QueryParam("phone"))
+	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
 		return err
 	}
@@ -165,6 +169,23 @@ func (s *Server) listAppointments(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
+// A kiosk may have this many wrong check-in codes at once, then one more a
+// minute: plenty for customers mistyping, far too few to find a code.
+const (
+	checkinBurst             = 10
+	checkinFailuresPerMinute = 1
+)
+
+// codeProbe reports whether a failed check-in says something about the code
+// (a guesser learns from it); a closed branch or a distrusted clock does not.
+func codeProbe(err error) bool {
+	switch toAPIError(err).Code {
+	case errUnknownCode.Code, errTooEarly.Code, errTooLate.Code, errAlreadyCheckedIn.Code, errApptCancelled.Code:
+		return true
+	}
+	return false
+}
+
 func (s *Server) postCheckin(c echo.Context) error {
 	var req struct {
 		Code string `json:"code"`
@@ -176,8 +197,20 @@ func (s *Server) postCheckin(c echo.Context) error {
 	if code == "" || len(code) > 32 {
 		return errInvalid.with("code is required")
 	}
+	// Failed check-ins count per device (or user): a kiosk's token must not
+	// be a way to try booking codes until one fits.
+	key, now := who(c).source(), s.clock.Now()
+	if !s.checkinLimit.ready(key, now) {
+		wait := s.checkinLimit.wait(key, now)
+		setRetryAfter(c, wait)
+		s.log.Warn("check-in refused after repeated wrong codes", "by", key)
+		return errRateLimited.with("too many wrong codes; please ask the staff")
+	}
 	v, err := s.engine.CheckIn(code, who(c).source())
 	if err != nil {
+		if codeProbe(err) {
+			s.checkinLimit.allow(key, now)
+		}
 		return err
 	}
 	out := s.ticketOut(v)

@@ -4,9 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"math"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
+	"queuebox/server/live"
 	"queuebox/server/store"
 )
 
@@ -36,7 +41,10 @@ const (
 type identity struct {
 	role     int
 	username string
-	device   *store.Device
+	// session is the hex hash of the session cookie ("" without one): it
+	// names the session without being a key to it.
+	session string
+	device  *store.Device
 }
 
 // source names the caller for tickets and the event log (no personal data).
@@ -126,13 +134,16 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			if u, ok := s.sessionUser(ck.Value); ok {
 				r, _ := roleFromName(u.Role)
-				id = identity{role: r, username: u.Username}
+				id = identity{role: r, username: u.Username, session: sessionID(ck.Value)}
 			}
 		}
 		c.Set(ctxIdentity, id)
 		return next(c)
 	}
 }
+
+// sessionID names a session by the hash of its cookie, as the store keys it.
+func sessionID(cookie string) string { return hex.EncodeToString(hashToken(cookie)) }
 
 func (s *Server) sessionUser(cookie string) (store.User, bool) {
 	sess, err := s.db.Session(hashToken(cookie))
@@ -178,6 +189,20 @@ func staffOrKiosk(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// adminOrPOS lets an admin or a paired till (device kind pos) through.
+func adminOrPOS(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := who(c)
+		switch {
+		case id.role >= roleAdmin || (id.device != nil && id.device.Kind == "pos"):
+			return next(c)
+		case id.role == roleAnon:
+			return errUnauthenticated
+		}
+		return errForbidden.with("only an admin or a till (device kind pos) may do this")
+	}
+}
+
 // staffOrDevice lets a paired kiosk or any logged-in user through.
 func staffOrDevice(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -198,19 +223,43 @@ func isStateChanging(method string) bool {
 
 // sameOrigin refuses state-changing requests whose Origin names another site:
 // a session cookie must not be usable from elsewhere.
-func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req := c.Request()
-		if isStateChanging(req.Method) {
-			if o := req.Header.Get("Origin"); o != "" {
-				u, err := url.Parse(o)
-				if err != nil || u.Host != req.Host {
-					return errBadOrigin
-				}
-			}
+		if isStateChanging(c.Request().Method) && !s.originAllowed(c.Request()) {
+			return errBadOrigin
 		}
 		return next(c)
 	}
+}
+
+// originAllowed accepts a request without an Origin (not from a browser, so
+// no cross-site risk) and one whose Origin is the host the request was sent
+// to, when that is a host the box really answers as: the host of its public
+// URL, an IP address or localhost. The Host header alone proves nothing: a
+// page on a name an attacker points at the box (DNS rebinding) sends its own
+// name as both.
+func (s *Server) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	return s.ownHost(r.Host)
+}
+
+// ownHost reports whether hostport is a name the box serves under.
+func (s *Server) ownHost(hostport string) bool {
+	if pu, err := url.Parse(s.publicURL); err == nil && pu.Host != "" && strings.EqualFold(pu.Host, hostport) {
+		return true
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	return net.ParseIP(strings.Trim(host, "[]")) != nil || strings.EqualFold(host, "localhost")
 }
 
 // jsonOnly refuses a state-changing request whose body is not JSON. A body-less
@@ -221,6 +270,13 @@ func jsonOnly(next echo.HandlerFunc) echo.HandlerFunc {
 		if isStateChanging(req.Method) {
 			ct := req.Header.Get("Content-Type")
 			hasBody := req.ContentLength > 0 || (req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody)
+			if c.Path() == csvImportPath {
+				mt, _, _ := strings.Cut(ct, ";")
+				if (ct != "" || hasBody) && !strings.EqualFold(strings.TrimSpace(mt), "text/csv") {
+					return errUnsupportedMedia.with("send the file as text/csv")
+				}
+				return next(c)
+			}
 			if ct != "" || hasBody {
 				mt, _, _ := strings.Cut(ct, ";")
 				if !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
@@ -267,19 +323,163 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	return true
 }
 
-// reset forgets key (a successful login clears its failures).
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.hits, key)
-	l.mu.Unlock()
+// Login throttling: failures count per (username, address), so that nobody
+// can lock the right person out from elsewhere, and per address across all
+// usernames, so that one address cannot try a password on every name.
+const (
+	throttleWindow   = 15 * time.Minute
+	throttlePairFree = 5   // failures of one (username, address) before refusals
+	throttleAddrFree = 100 // failures of one address, all usernames together
+	throttleBase     = 30 * time.Second
+	throttleMaxBlock = time.Hour
+	// throttleMaxKeys bounds the memory even against many addresses; time
+	// pruning keeps the map far smaller in any real store.
+	throttleMaxKeys = 20000
+)
+
+type throttleKey struct{ user, addr string }
+
+type throttleEntry struct {
+	fails  []time.Time // within the window, at most the free count
+	until  time.Time   // refused until then
+	blocks int         // refusals so far; each doubles the wait
 }
 
-// login checks a password and opens a session.
-func (s *Server) login(c echo.Context, username, password string) (store.User, error) {
-	now := s.clock.Now()
+// loginThrottle refuses a pair (or an address) that failed too often, with a
+// wait that grows with every refusal. Successful logins are not counted.
+type loginThrottle struct {
+	mu        sync.Mutex
+	entries   map[throttleKey]*throttleEntry
+	lastPrune time.Time
+}
+
+func newLoginThrottle() *loginThrottle {
+	return &loginThrottle{entries: map[throttleKey]*throttleEntry{}}
+}
+
+func backoff(blocks int) time.Duration {
+	if blocks > 12 {
+		return throttleMaxBlock
+	}
+	return min(throttleBase<<max(blocks-1, 0), throttleMaxBlock)
+}
+
+// attempt records a login attempt of user from addr as a failure until
+// succeeded says otherwise (so parallel attempts cannot slip past the count).
+// It returns how long to wait when the attempt is refused.
+func (t *loginThrottle) attempt(user, addr string, now time.Time) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pruneLocked(now)
+	pair, whole := throttleKey{user, addr}, throttleKey{"", addr}
+	var wait time.Duration
+	for _, k := range []throttleKey{pair, whole} {
+		if e := t.entries[k]; e != nil && now.Before(e.until) {
+			// Trying while refused makes the wait longer.
+			e.blocks++
+			e.until = maxTime(e.until, now.Add(backoff(e.blocks)))
+			wait = max(wait, e.until.Sub(now))
+		}
+	}
+	if wait > 0 {
+		return wait, false
+	}
+	t.failLocked(pair, throttlePairFree, now)
+	t.failLocked(whole, throttleAddrFree, now)
+	return 0, true
+}
+
+func (t *loginThrottle) failLocked(k throttleKey, free int, now time.Time) {
+	e := t.entries[k]
+	if e == nil {
+		e = &throttleEntry{}
+		t.entries[k] = e
+	}
+	e.fails = append(recent(e.fails, now), now)
+	if len(e.fails) > free {
+		e.fails = e.fails[len(e.fails)-free:]
+	}
+	if len(e.fails) >= free {
+		e.blocks++
+		e.until = now.Add(backoff(e.blocks))
+	}
+}
+
+// succeeded takes back the failure attempt recorded: the pair starts afresh
+// and the address's count loses this attempt.
+func (t *loginThrottle) succeeded(user, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.entries, throttleKey{user, addr})
+	if e := t.entries[throttleKey{"", addr}]; e != nil && len(e.fails) > 0 {
+		e.fails = e.fails[:len(e.fails)-1]
+		if len(e.fails) < throttleAddrFree {
+			e.until = time.Time{} // the block this attempt set, if any
+		}
+	}
+}
+
+func recent(fails []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(fails) && now.Sub(fails[i]) > throttleWindow {
+		i++
+	}
+	return fails[i:]
+}
+
+// pruneLocked forgets entries with nothing left to remember, at most once a
+// minute unless the map is full; a full map loses its oldest entries.
+func (t *loginThrottle) pruneLocked(now time.Time) {
+	if now.Sub(t.lastPrune) < time.Minute && len(t.entries) < throttleMaxKeys {
+		return
+	}
+	t.lastPrune = now
+	for k, e := range t.entries {
+		if !now.Before(e.until) && len(recent(e.fails, now)) == 0 {
+			delete(t.entries, k)
+		}
+	}
+	if len(t.entries) >= throttleMaxKeys {
+		// Make room for a tenth more at once, so that a full map is not
+		// scanned on every attempt. Map order picks arbitrary victims,
+		// not ones an attacker chooses.
+		for k := range t.entries {
+			if len(t.entries) < throttleMaxKeys*9/10 {
+				break
+			}
+			delete(t.entries, k)
+		}
+	}
+}
+
+// size is how many keys the throttle holds (for tests).
+func (t *loginThrottle) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// setRetryAfter tells a refused client when to try again, in whole seconds.
+func setRetryAfter(c echo.Context, wait time.Duration) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+}
+
+// checkPassword compares password with user's hash under the login throttle
+// (for logins and for a change of one's own password). A missing user costs
+// the same time as a wrong password.
+func (s *Server) checkPassword(c echo.Context, username, password string) (store.User, error) {
 	ip := c.RealIP()
-	if !s.loginLimit.allow("ip:"+ip, now) || !s.loginLimit.allow("user:"+username, now) {
-		return store.User{}, errRateLimited
+	if wait, ok := s.logins.attempt(username, ip, s.clock.Now()); !ok {
+		s.log.Warn("password check refused after repeated failures", "user", username, "addr", ip, "wait_s", int(wait.Seconds()))
+		setRetryAfter(c, wait)
+		return store.User{}, errRateLimited.with("too many failed attempts; try again in %d seconds", int(math.Ceil(wait.Seconds())))
 	}
 	u, err := s.db.User(username)
 	if err != nil {
@@ -292,26 +492,39 @@ func (s *Server) login(c echo.Context, username, password string) (store.User, e
 	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil || u.Disabled {
 		return store.User{}, errBadCredentials
 	}
-	s.loginLimit.reset("user:" + username)
-	tok := randomToken(32)
-	if err := s.db.PutSession(hashToken(tok), store.Session{Username: u.Username, Expires: now.Add(sessionTTL)}); err != nil {
+	s.logins.succeeded(username, ip)
+	return u, nil
+}
+
+// login checks a password and opens a session.
+func (s *Server) login(c echo.Context, username, password string) (store.User, error) {
+	u, err := s.checkPassword(c, username, password)
+	if err != nil {
 		return store.User{}, err
 	}
+	tok := randomToken(32)
+	if err := s.db.PutSession(hashToken(tok), store.Session{Username: u.Username, Expires: s.clock.Now().Add(sessionTTL)}); err != nil {
+		return store.User{}, err
+	}
+	// Max-Age, not Expires: a browser must not judge the session by the
+	// box's wall clock, which may be wrong.
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https",
-		Expires: now.Add(sessionTTL),
+		SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+		MaxAge: int(sessionTTL / time.Second),
 	})
 	return u, nil
 }
 
 func (s *Server) logout(c echo.Context) error {
-	if ck, err := c.Cookie(sessionCookie); err == nil {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 		if err := s.db.DeleteSession(hashToken(ck.Value)); err != nil {
 			return err
 		}
+		s.endSockets("session ended", func(o live.Owner) bool { return o.Session == sessionID(ck.Value) })
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.Request().TLS != nil, MaxAge: -1})
 	return nil
 }
 

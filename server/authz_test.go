@@ -130,11 +130,27 @@ func apiRoutes() []apiRoute {
 		{method: "DELETE", pattern: "/api/v1/seat", path: "/api/v1/seat", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/counters/:id/call", path: "/api/v1/counters/c1/call", body: `{"ticket_id":"{ticket}","reason":"came back with the form"}`, who: staffOnly},
 		{method: "GET", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
-		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
+		// Staff cancel through their own route, which records who did it.
+		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: [4]access{allowed, forbid, forbid, forbid}},
+		{method: "POST", pattern: "/api/v1/status/:token/feedback", path: "/api/v1/status/{token}/feedback", body: `{"rating":5}`, who: anyone},
+
+		{method: "GET", pattern: "/api/v1/reports/today", path: "/api/v1/reports/today", who: staffOnly},
+		{method: "GET", pattern: "/api/v1/reports/summary", path: "/api/v1/reports/summary?from={date}&to={date}&by=service", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/summary.csv", path: "/api/v1/reports/summary.csv?by=hour", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/tickets.csv", path: "/api/v1/reports/tickets.csv", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/heatmap", path: "/api/v1/reports/heatmap", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/comments", path: "/api/v1/reports/comments", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/charts/:name", path: "/api/v1/reports/charts/hourly.svg", who: adminOnly, binary: true},
+		{method: "GET", pattern: "/api/v1/reports/day-end", path: "/api/v1/reports/day-end", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/reports/staffing", path: "/api/v1/reports/staffing?weekday=wed", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/issuing", path: "/api/v1/issuing", who: anyone},
+		{method: "PUT", pattern: "/api/v1/issuing", path: "/api/v1/issuing", body: `{"stopped":false}`, who: adminOnly},
+		{method: "POST", pattern: "/api/v1/queue/send-home", path: "/api/v1/queue/send-home", who: adminOnly},
 
 		{method: "GET", pattern: "/api/v1/slots", path: "/api/v1/slots?service_id=advice&date={date}", who: anyone},
 		{method: "POST", pattern: "/api/v1/appointments", path: "/api/v1/appointments", body: `{"service_id":"advice","start":"{slot}","name":"Mei","phone":"13900000000"}`, who: anyone},
 		{method: "GET", pattern: "/api/v1/appointments", path: "/api/v1/appointments?date={date}", who: staffOnly},
+		{method: "GET", pattern: "/api/v1/estimates/accuracy", path: "/api/v1/estimates/accuracy?from={date}&to={date}", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/appointments/:code", path: "/api/v1/appointments/{appt}?phone={phone}", who: anyone},
 		{method: "GET", pattern: "/api/v1/appointments/:code/calendar.ics", path: "/api/v1/appointments/{appt}/calendar.ics?phone={phone}", who: anyone, binary: true},
 		{method: "POST", pattern: "/api/v1/appointments/:code/cancel", path: "/api/v1/appointments/{appt}/cancel", body: `{"phone":"{phone}"}`, who: anyone},
@@ -144,6 +160,18 @@ func apiRoutes() []apiRoute {
 
 		{method: "GET", pattern: "/api/v1/clock", path: "/api/v1/clock", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/clock/confirm", path: "/api/v1/clock/confirm", who: adminOnly},
+
+		{method: "POST", pattern: "/api/v1/customers", path: "/api/v1/customers", body: `{"phone":"13800000009"}`, who: staffOnly},
+		{method: "GET", pattern: "/api/v1/customers", path: "/api/v1/customers?phone={phone}", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/customers/import", path: "/api/v1/customers/import", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: staffOnly},
+		{method: "PUT", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", body: `{"name":"Wang"}`, who: adminOnly},
+		{method: "GET", pattern: "/api/v1/customers/:id/export", path: "/api/v1/customers/{customer}/export", who: adminOnly},
+		{method: "POST", pattern: "/api/v1/customers/:id/forgive", path: "/api/v1/customers/{customer}/forgive", who: staffOnly},
+		{method: "POST", pattern: "/api/v1/customers/:id/purchases", path: "/api/v1/customers/{customer}/purchases", body: `{"amount":10,"ref":"r1"}`, who: [4]access{unauth, forbid, forbid, allowed}},
+		{method: "DELETE", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/tiers", path: "/api/v1/tiers", who: staffOnly},
+		{method: "PUT", pattern: "/api/v1/tiers", path: "/api/v1/tiers", body: `[{"id":"gold","name":"Gold","min_spend":50000},{"id":"standard","name":"Standard"}]`, who: adminOnly},
 
 		// A bad since stops the handler right before the websocket upgrade,
 		// which a plain request cannot complete: past the guard, so allowed.
@@ -171,7 +199,10 @@ func (h *harness) routeFixture(tb testing.TB) *strings.Replacer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	var cu struct{ ID string }
+	h.do("POST", "/api/v1/customers", h.admin, `{"phone":"13800000003","name":"Fixture"}`).want(tb, http.StatusCreated).decode(tb, &cu)
 	return strings.NewReplacer(
+		"{customer}", cu.ID,
 		"{ticket}", tk.ID, "{token}", tk.Token, "{device}", spare,
 		"{appt}", later.Code, "{phone}", phone, "{checkin}", due.Code,
 		"{slot}", h.slotIn(4*time.Hour), "{date}", h.clock.Now().In(loc).Format("2006-01-02"),

@@ -28,9 +28,14 @@ Usage:
   queuebox user add NAME --role ROLE      add a user (staff or admin); password on stdin
   queuebox user passwd NAME               set a user's password; password on stdin
   queuebox restore FILE                   put a backup back (the server must be stopped)
+  queuebox compact [serve flags]          turn days past retention_days into daily totals and
+                                          shrink the database file (the server must be stopped)
   queuebox print-test --printer URL       print a sample ticket (--width 58|80, --lang zh|en, --native-qr)
   queuebox fake-printer [--addr HOST:PORT] [--mode healthy|paper_out|…]
                                           a pretend network printer, to try printing without one
+  queuebox sim --trace FILE --out DIR [--policy fifo]
+                                          play a day trace through the engine and score the wait estimate
+  queuebox sim gen|export ...             make a trace (generated days, or the box's own history)
 
 Every command takes --data DIR (env QUEUEBOX_DATA, default ./data).
 
@@ -53,10 +58,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userCmd(args[1:], stdin, stdout)
 	case "restore":
 		err = restoreCmd(args[1:], stdout)
+	case "compact":
+		err = compactCmd(args[1:], stdout, stderr)
 	case "print-test":
 		err = printTestCmd(ctx, args[1:], stdout)
 	case "fake-printer":
 		err = fakePrinterCmd(ctx, args[1:], stdout)
+	case "sim":
+		err = simCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+config.Usage())
 	default:
@@ -66,6 +75,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "queuebox: %v\n", err)
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
 		}
 		return 1
 	}
@@ -93,12 +106,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if s.publicURL == "" {
-		s.publicURL = guessPublicURL(ln.Addr())
+	scheme := "http"
+	if cfg.TLS.Cert != "" {
+		scheme = "https"
 	}
-	local := "http://" + ln.Addr().String()
+	if s.publicURL == "" {
+		s.publicURL = guessPublicURL(ln.Addr(), scheme == "https")
+	}
+	local := scheme + "://" + ln.Addr().String()
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
-		local = fmt.Sprintf("http://localhost:%d", ta.Port)
+		local = fmt.Sprintf("%s://localhost:%d", scheme, ta.Port)
 	}
 	fmt.Fprintf(stdout, "queuebox %s serving %q with data in %s\n", Version, s.engine.Settings().BranchName, cfg.Data)
 	for _, n := range s.Notices {

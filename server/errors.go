@@ -37,6 +37,7 @@ var (
 	errBadCredentials   = &APIError{http.StatusUnauthorized, "bad_credentials", "wrong username or password"}
 	errBadDeviceToken   = &APIError{http.StatusUnauthorized, "bad_device_token", "this device is not paired or was revoked"}
 	errForbidden        = &APIError{http.StatusForbidden, "forbidden", "your role may not do this"}
+	errWrongPassword    = &APIError{http.StatusForbidden, "wrong_password", "the current password is wrong"}
 	errBadOrigin        = &APIError{http.StatusForbidden, "bad_origin", "the request came from another site"}
 	errNotFound         = &APIError{http.StatusNotFound, "not_found", "no such page or route"}
 	errUnknownService   = &APIError{http.StatusNotFound, "unknown_service", "no service with that id"}
@@ -44,6 +45,9 @@ var (
 	errUnknownTicket    = &APIError{http.StatusNotFound, "unknown_ticket", "no ticket with that id or token"}
 	errUnknownUser      = &APIError{http.StatusNotFound, "unknown_user", "no user with that name"}
 	errUnknownDevice    = &APIError{http.StatusNotFound, "unknown_device", "no device with that id"}
+	errUnknownCustomer  = &APIError{Status: http.StatusNotFound, Code: "unknown_customer", Message: "no customer with that id"}
+	errTicketLimit      = &APIError{Status: http.StatusConflict, Code: "ticket_limit", Message: "this phone number already took the most tickets allowed today"}
+	errBookingBlocked   = &APIError{Status: http.StatusConflict, Code: "booking_blocked", Message: "online booking is paused for this phone number; walk-in tickets are always welcome"}
 	errMethodNotAllowed = &APIError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take that method"}
 	errClosed           = &APIError{http.StatusConflict, "closed", "the branch is closed now"}
 	errNotWaiting       = &APIError{http.StatusConflict, "not_waiting", "the ticket is not waiting"}
@@ -69,12 +73,16 @@ var (
 	errApptCancelled    = &APIError{http.StatusConflict, "appointment_cancelled", "this appointment was cancelled"}
 	errApptNotBooked    = &APIError{http.StatusConflict, "not_cancellable", "only a booked appointment can be cancelled"}
 	errApptNotMovable   = &APIError{http.StatusConflict, "not_movable", "only a booked appointment can be moved"}
+	errNotDone          = &APIError{http.StatusConflict, "not_done", "the ticket is not done yet; rate it once it is"}
+	errAlreadyRated     = &APIError{http.StatusConflict, "already_rated", "this ticket was already rated; thank you"}
+	errIssuingStopped   = &APIError{http.StatusConflict, "issuing_stopped", "the branch has stopped issuing tickets for today"}
 	errTooLarge         = &APIError{http.StatusRequestEntityTooLarge, "too_large", "the request body is too large"}
 	errUnsupportedMedia = &APIError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
 	errClockUntrusted   = &APIError{http.StatusConflict, "clock_untrusted", "the box's clock seems wrong; new numbers wait until it is set right or an admin confirms it"}
 	errClockBeforeBuild = &APIError{http.StatusConflict, "clock_before_build", "the box's clock reads a date before this software was built; set the clock first"}
 	errNotNoShow        = &APIError{http.StatusConflict, "not_no_show", "only a no-show can be reverted"}
 	errRateLimited      = &APIError{http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a minute and try again"}
+	errRequestTimeout   = &APIError{http.StatusRequestTimeout, "request_timeout", "the request did not arrive in time; send it again"}
 	// A full or read-only disk is a state of the box, not a bug: a clear 409
 	// that says nothing was changed, never a 5xx.
 	errStorage  = &APIError{http.StatusConflict, "storage_unavailable", "the box could not save this (its disk is full or not writable); nothing was changed — please tell the staff"}
@@ -115,6 +123,9 @@ var domainErrors = []struct {
 	{queue.ErrClockBeforeBuild, errClockBeforeBuild},
 	{queue.ErrNotNoShow, errNotNoShow},
 	{queue.ErrNotMovable, errApptNotMovable},
+	{queue.ErrNotDone, errNotDone},
+	{queue.ErrAlreadyRated, errAlreadyRated},
+	{queue.ErrIssuingStopped, errIssuingStopped},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.

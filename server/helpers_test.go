@@ -2,9 +2,11 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,7 +52,19 @@ type harness struct {
 }
 
 type harnessSetup struct {
-	staff bool
+	staff  bool
+	config func(*config.Config)
+	opts   func(*Options)
+}
+
+// withConfig edits the configuration before the server is built.
+func withConfig(f func(*config.Config)) harnessOption {
+	return func(s *harnessSetup) { s.config = f }
+}
+
+// withOptions edits the server's Options (caps, timeouts).
+func withOptions(f func(*Options)) harnessOption {
+	return func(s *harnessSetup) { s.opts = f }
 }
 
 type harnessOption func(*harnessSetup)
@@ -86,9 +100,16 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&setup)
 	}
+	if setup.config != nil {
+		setup.config(cfg)
+	}
 	// A Wednesday morning in the branch's zone, far from any day change.
 	clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
-	s, err := New(cfg, nil, Options{Clock: clock, PublicURL: "http://" + testHost})
+	o := Options{Clock: clock, PublicURL: "http://" + testHost}
+	if setup.opts != nil {
+		setup.opts(&o)
+	}
+	s, err := New(cfg, nil, o)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -108,6 +129,26 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	h.kiosk, _ = h.newDevice(tb, "kiosk", "Kiosk 1")
 	h.kiosk.name = "device"
 	return h
+}
+
+// listen serves the harness's server on a loopback port through Serve (with
+// its caps, timeouts and TLS) until the test ends, and returns its address.
+func (h *harness) listen(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.s.Serve(ctx, ln) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
 }
 
 // apiResponse is a finished request.
@@ -149,6 +190,7 @@ func (r apiResponse) apiError() (code, message string, err error) {
 		Error *struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
+			ID      string `json:"id"` // only `exists` names the record it met
 		} `json:"error"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -16,6 +17,9 @@ import (
 // maxBody bounds every request body; the largest legitimate one (a service
 // with its guide text) is far smaller.
 const maxBody = 64 << 10
+
+// csvImportPath takes a CSV file, larger than any JSON body.
+const csvImportPath = "/api/v1/customers/import"
 
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
@@ -102,11 +106,15 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if req.ContentLength > maxBody {
+		limit := int64(maxBody)
+		if c.Path() == csvImportPath {
+			limit = maxImport
+		}
+		if req.ContentLength > limit {
 			return errTooLarge
 		}
 		if req.Body != nil {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, maxBody)
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		}
 		return next(c)
 	}
@@ -128,7 +136,11 @@ func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var big *http.MaxBytesError
+	var ne net.Error
 	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		// The server's read timeout cut a trickled body off.
+		return errRequestTimeout
 	case errors.Is(err, io.EOF):
 		return errBadJSON.with("the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

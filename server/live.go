@@ -1,15 +1,20 @@
 package server
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"queuebox/server/live"
 	"queuebox/server/queue"
+	"queuebox/server/store"
 )
 
 // feed carries committed events from the store's commit loop to the hub in
@@ -67,11 +72,13 @@ func (f *feed) close() {
 
 // startLive builds the hub and connects it to the store's committed events.
 func (s *Server) startLive() {
-	s.hub = live.New(renderer{s}, live.Options{Logger: s.log, Refuse: refuseLive})
+	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
+		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr})
 	s.feed = newFeed()
 	s.db.OnCommit(s.feed.push)
 	go s.feed.run(func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
+		s.customerEvents(ev)
 	})
 }
 
@@ -93,7 +100,169 @@ func eventService(ev queue.Event) string {
 }
 
 // renderer decides what each live topic shows; see the live section of the API.
-type renderer struct{ s *Server }
+type renderer struct {
+	s      *Server
+	places *placeCache
+}
+
+// placeCache holds the waiting tickets with their places as of one event,
+// so an event that moves places orders the queues once, not once per
+// phone: with a thousand phones waiting, asking the engine phone by phone
+// sorts the same queue a thousand times. A phone's status is the JSON of
+// its service's part, encoded once per event, with the ticket's own
+// number, place and estimate put in.
+type placeCache struct {
+	mu   sync.Mutex // held while building
+	last atomic.Pointer[placesAt]
+}
+
+// placesAt is the waiting tickets as of one event seq. A ticket's status
+// JSON is put together when its phone asks, so an event costs one ordering
+// of the queues and then only as much as there are phones.
+type placesAt struct {
+	seq   uint64
+	byTok map[string]*place
+	tpls  map[string]*statusTemplate
+}
+
+// place is what a waiting ticket's status needs beyond its service's part;
+// kept small, as there is one per waiting ticket between events.
+type place struct {
+	number, serviceID string
+	ahead             int
+	est               [3]int // wait, low, high
+	calledAt          *time.Time
+	recalls           int
+}
+
+// status returns the status a phone of token gets, if its ticket is waiting.
+func (p *placesAt) status(token string) (placed, bool) {
+	t, ok := p.byTok[token]
+	if !ok {
+		return placed{}, false
+	}
+	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
+		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls}
+	tpl := p.tpls[t.serviceID]
+	if tpl != nil {
+		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
+	}
+	if raw, ok := tpl.fill(v); ok {
+		return placed{t.serviceID, raw, t.est}, true
+	}
+	raw, err := json.Marshal(v)
+	return placed{t.serviceID, raw, t.est}, err == nil
+}
+
+// placed is a waiting ticket's status as a phone gets it.
+type placed struct {
+	serviceID string
+	raw       json.RawMessage
+	est       [3]int
+}
+
+// waiting returns the waiting tickets as of event seq, built at most once
+// per seq. The hub renders one event at a time, from several goroutines;
+// all of them share the first one's build.
+func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
+	// Read without the lock: every phone of an event asks, from several
+	// goroutines, and all but the first find it built.
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.last.Load(); p != nil && p.seq == seq {
+		return p
+	}
+	list := mustQueue(e)
+	p := &placesAt{seq: seq, byTok: make(map[string]*place, len(list)), tpls: map[string]*statusTemplate{}}
+	for _, s := range e.Services() {
+		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
+	}
+	places := make([]place, len(list))
+	deflt := e.DefaultTier()
+	for i := range list {
+		t := &list[i]
+		// A known customer of a better tier is greeted: the engine renders
+		// that page itself.
+		if t.Status != queue.StatusWaiting || (t.CustomerID != "" && t.Tier != deflt) {
+			continue
+		}
+		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, calledAt: t.CalledAt, recalls: t.Recalls,
+			est: [3]int{t.EWTSeconds, t.EWTLowSeconds, t.EWTHighSeconds}}
+		p.byTok[t.Token] = &places[i]
+	}
+	c.last.Store(p)
+	return p
+}
+
+// statusTemplate is the JSON of a waiting ticket's status in one service,
+// cut where the number, the place and the estimate go.
+type statusTemplate struct {
+	view  queue.StatusView
+	parts [6][]byte
+	ok    bool
+}
+
+// Marks that cannot be a real number, place or estimate.
+const (
+	markNumber = `\u0001`
+	markAhead  = "-7770001"
+	markEWT    = "-7770002"
+	markLow    = "-7770003"
+	markHigh   = "-7770004"
+)
+
+func newStatusTemplate(v queue.StatusView) *statusTemplate {
+	t := &statusTemplate{view: v}
+	v.Number, v.Ahead, v.EWTSeconds, v.EWTLow, v.EWTHigh = "\x01", -7770001, -7770002, -7770003, -7770004
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return t
+	}
+	rest := raw
+	for i, mark := range []string{`"` + markNumber + `"`, markAhead, markEWT, markLow, markHigh} {
+		cut := bytes.Split(rest, []byte(mark))
+		if len(cut) != 2 {
+			return t // a mark twice, or not at all: no template
+		}
+		t.parts[i], rest = cut[0], cut[1]
+	}
+	t.parts[5], t.ok = rest, true
+	return t
+}
+
+// fill returns v's JSON from the template, if v differs from the template's
+// view only in what the template leaves open.
+func (t *statusTemplate) fill(v queue.StatusView) (json.RawMessage, bool) {
+	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || !plainNumber(v.Number) {
+		return nil, false
+	}
+	n := len(v.Number) + 48
+	for _, p := range t.parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, t.parts[0]...)
+	b = append(append(append(b, '"'), v.Number...), '"')
+	for i, x := range []int{v.Ahead, v.EWTSeconds, v.EWTLow, v.EWTHigh} {
+		b = append(b, t.parts[i+1]...)
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	b = append(b, t.parts[5]...)
+	return b, true
+}
+
+// plainNumber reports whether a ticket number needs no JSON escaping.
+func plainNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 // callMsg is the contract's "called" message.
 type callMsg struct {
@@ -133,6 +302,7 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 	switch sub.Topic {
 	case "display":
 		v, seq := r.s.engine.Display()
+		v.Services = publicServices(v.Services)
 		return v, seq, true
 	case "queue":
 		v, seq := r.s.queueSnapshot()
@@ -146,6 +316,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		// page; the engine's seq would claim them and leave it stale.
 		seq := r.s.db.CommittedSeq()
 		v, err := r.s.engine.Status(sub.Key)
+		if err == nil {
+			r.s.estimates.sent(sub.Key, v)
+		}
 		return v, seq, err == nil
 	}
 	return nil, 0, false
@@ -173,14 +346,16 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		switch ev.Type {
 		case queue.EventCalled:
 			m := newCallMsg(ev)
-			m.Services = r.s.engine.Services()
+			m.Services = publicServices(r.s.engine.Services())
 			return "", m, true
 		case queue.EventSettings:
 			v, _ := r.s.engine.Display()
+			v.Services = publicServices(v.Services)
 			return "branch", v, true
 		}
-		// Anything else may change the waiting counts and estimates.
-		return "services", r.s.engine.Services(), true
+		// Anything else may change the waiting counts and estimates. The
+		// lobby display is anonymous: no staff-only text.
+		return "services", publicServices(r.s.engine.Services()), true
 	case "queue":
 		if ev.Type == queue.EventCalled {
 			m := newCallMsg(ev)
@@ -195,23 +370,76 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", out, true
 	case "status":
 		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
-		if !own && !movesPlaces(ev) {
+		moves := own || movesPlaces(ev)
+		if !moves && !r.s.estimates.has(sub.Key) {
 			// Finishing, starting or parking someone else's ticket moves
-			// nobody in the queue: one call sends each phone one message.
+			// nobody in the queue: one call sends each phone one message,
+			// unless the phone's wait estimate moved (below).
+			return "", nil, false
+		}
+		if p, ok := r.places.waiting(r.s.engine, lev.Seq).status(sub.Key); ok && !own {
+			if moves && concerns(lev, ev, p.serviceID) {
+				r.s.estimates.store(sub.Key, p.est)
+				return "status", p.raw, true
+			}
+			if r.s.estimates.changed(sub.Key, p.est) {
+				return "status", p.raw, true
+			}
 			return "", nil, false
 		}
 		v, err := r.s.engine.Status(sub.Key)
 		if err != nil {
 			return "", nil, false
 		}
-		// A ticket's position moves when anything in its service (or the
-		// counters serving it) changes; other events do not concern it.
-		if lev.Service != "" && lev.Service != v.ServiceID && (ev.From == "" || ev.From != v.ServiceID) {
-			return "", nil, false
+		if moves && concerns(lev, ev, v.ServiceID) {
+			r.s.estimates.sent(sub.Key, v)
+			return "status", v, true
 		}
-		return "status", v, true
+		if v.Status == queue.StatusWaiting && r.s.estimates.changed(sub.Key, ewtOf(v)) {
+			return "status", v, true
+		}
+		return "", nil, false
 	}
 	return "", nil, false
+}
+
+// concerns reports whether an event can move a ticket of serviceID: a
+// ticket's position moves when anything in its service (or the counters
+// serving it) changes; other events do not concern it.
+func concerns(lev live.Event, ev queue.Event, serviceID string) bool {
+	return lev.Service == "" || lev.Service == serviceID || (ev.From != "" && ev.From == serviceID)
+}
+
+// sentEstimates remembers the wait each waiting ticket's phone was last
+// sent, so a change of the estimate alone reaches it without repeating
+// unchanged figures.
+type sentEstimates struct {
+	m sync.Map // token → [3]int (ewt, low, high)
+}
+
+func ewtOf(v queue.StatusView) [3]int { return [3]int{v.EWTSeconds, v.EWTLow, v.EWTHigh} }
+
+func (s *sentEstimates) has(token string) bool {
+	_, ok := s.m.Load(token)
+	return ok
+}
+
+// sent records the figures of a view a phone was sent; a ticket no longer
+// waiting has none to follow.
+func (s *sentEstimates) sent(token string, v queue.StatusView) {
+	if v.Status != queue.StatusWaiting {
+		s.m.Delete(token)
+		return
+	}
+	s.store(token, ewtOf(v))
+}
+
+func (s *sentEstimates) store(token string, est [3]int) { s.m.Store(token, est) }
+
+// changed records est and reports whether it differs from the last sent.
+func (s *sentEstimates) changed(token string, est [3]int) bool {
+	old, ok := s.m.Swap(token, est)
+	return ok && old.([3]int) != est
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or
@@ -222,7 +450,8 @@ func movesPlaces(ev queue.Event) bool {
 		return !ev.Recall
 	case queue.EventIssued, queue.EventCancelled, queue.EventTransferred,
 		queue.EventCounter, queue.EventService, queue.EventSettings,
-		queue.EventExpired, queue.EventNoShowReverted:
+		queue.EventExpired, queue.EventNoShowReverted,
+		queue.EventPushedBack, queue.EventTiers:
 		return true
 	}
 	return false
@@ -250,14 +479,78 @@ func (s *Server) liveWS(c echo.Context) error {
 	}
 	var since *uint64
 	if v := c.QueryParam("since"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
+		n, err := parseSince(v, s.engine.LastSeq())
 		if err != nil {
-			return errInvalid.with("since must be a whole number")
+			return err
 		}
 		since = &n
 	}
-	s.hub.ServeWS(c.Response(), c.Request(), sub, since)
+	id := who(c)
+	owner := live.Owner{Addr: s.limitedAddr(c.RealIP()), Session: id.session, User: id.username}
+	if id.device != nil {
+		owner.Device = id.device.ID
+	}
+	s.hub.ServeAs(c.Response(), c.Request(), sub, since, owner)
+	// A logout, a new password or a revocation may have run between the
+	// check of the credentials and the socket joining the hub: look again
+	// now that Disconnect can find it.
+	if !s.stillValid(id) {
+		s.hub.Disconnect(func(o live.Owner) bool { return o == owner }, "session ended")
+	}
 	return nil
+}
+
+// parseSince reads a since= seq. A seq beyond the newest event is no place to
+// resume from (and must not wrap around to the start): it is clamped to the
+// newest, so the caller gets what happens next.
+func parseSince(v string, last uint64) (uint64, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, errInvalid.with("since must be a whole number from 0 to 18446744073709551615")
+	}
+	return min(n, last), nil
+}
+
+// stillValid reports whether the credentials id was made from still hold.
+func (s *Server) stillValid(id identity) bool {
+	switch {
+	case id.device != nil:
+		d, err := s.db.Device(id.device.ID)
+		return err == nil && !d.Revoked
+	case id.session != "":
+		raw, err := hex.DecodeString(id.session)
+		if err != nil {
+			return false
+		}
+		sess, err := s.db.Session(raw)
+		if err != nil || s.clock.Now().After(sess.Expires) {
+			return false
+		}
+		u, err := s.db.User(sess.Username)
+		// role -1: any role will do (the sweep knows only the session).
+		return err == nil && !u.Disabled && (id.role < 0 || roleOf(u) == id.role)
+	}
+	return true
+}
+
+func roleOf(u store.User) int {
+	r, _ := roleFromName(u.Role)
+	return r
+}
+
+// endLapsedSockets closes the staff sockets whose session has expired: a
+// queue socket must not outlive the 12 hours its session had.
+func (s *Server) endLapsedSockets() {
+	s.endSockets("session expired", func(o live.Owner) bool {
+		return o.Session != "" && !s.stillValid(identity{session: o.Session, role: -1})
+	})
+}
+
+// endSockets closes the live sockets whose owner match accepts.
+func (s *Server) endSockets(reason string, match func(live.Owner) bool) {
+	if n := s.hub.Disconnect(match, reason); n > 0 {
+		s.log.Info("live sockets closed", "reason", reason, "count", n)
+	}
 }
 
 // refuseLive answers a request to /api/v1/live that is no websocket handshake
@@ -269,6 +562,8 @@ func refuseLive(w http.ResponseWriter, _ *http.Request, status int, reason error
 		api = errBadOrigin
 	case status == http.StatusMethodNotAllowed:
 		api = errMethodNotAllowed
+	case status == http.StatusTooManyRequests:
+		api = errRateLimited.with("too many live connections from this address; close some pages and try again")
 	case status >= 400 && status < 500:
 		api = errInvalid.with("connect with a websocket handshake (%v)", reason)
 	default:

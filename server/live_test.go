@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -176,5 +177,53 @@ func TestLiveResumeAcrossRestartMissesNoCall(t *testing.T) {
 	}
 	if strings.Join(got, ",") != numbers[1]+","+numbers[2] {
 		t.Errorf("after the restart the display learned of %v, want %v", got, numbers[1:3])
+	}
+}
+
+// TestLiveManyPhonesGetTheirOwnPlace: with enough phones that the hub
+// renders them on several goroutines from one ordering of each queue, every
+// phone of the called service hears exactly what GET /status then says of
+// its ticket: its own place, estimate and service, not a neighbour's.
+func TestLiveManyPhonesGetTheirOwnPlace(t *testing.T) {
+	box := servertest.Start(t, servertest.Options{})
+	kiosk := box.Device("kiosk")
+	staff := box.Staff("alice")
+	const n = 150
+	tickets := make([]servertest.Ticket, n)
+	phones := make([]*websocket.Conn, n)
+	for i := range tickets {
+		svc := "general"
+		if i%3 == 2 {
+			svc = "cash"
+		}
+		tickets[i] = box.Issue(kiosk, svc)
+	}
+	for i, tk := range tickets {
+		phones[i] = dial(t, box, "topic=status&token="+tk.Token, nil)
+		if m := read(t, phones[i]); m.Type != "snapshot" {
+			t.Fatalf("phone %d: first message %q, want snapshot", i, m.Type)
+		}
+	}
+	called, ok := box.Next(staff, "c2") // serves general only
+	if !ok {
+		t.Fatal("nothing called")
+	}
+	for i, tk := range tickets {
+		if tk.ServiceID != "general" {
+			continue
+		}
+		m := readUntil(t, phones[i], "status")
+		status, body := box.Do(box.Client(), "GET", "/api/v1/status/"+tk.Token, nil, nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET status of %s: %d %s", tk.Number, status, body)
+		}
+		// The whole object, so that a field added to the status one day
+		// cannot be missing from what phones hear.
+		var got, want map[string]any
+		json.Unmarshal(m.Data, &got)
+		json.Unmarshal(body, &want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("phone of %s (call of %s): live %v, GET says %v", tk.Number, called.Number, got, want)
+		}
 	}
 }

@@ -2,12 +2,19 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,8 +38,8 @@ type printers struct {
 	reprint map[string]int
 }
 
-func newPrinters(def string, o printer.QueueOptions) (*printers, error) {
-	if err := printer.ParseURL(def); err != nil {
+func newPrinters(def string, allowed []string, o printer.QueueOptions) (*printers, error) {
+	if err := printerURLProblem(def, allowed); err != nil {
 		return nil, fmt.Errorf("printer.url: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,6 +74,37 @@ func (p *printers) close() {
 	p.wg.Wait()
 }
 
+// usbPrinter is the device path of a USB printer (the kernel's usblp).
+var usbPrinter = regexp.MustCompile(`^/dev/usb/lp[0-9]{1,3}$`)
+
+// checkPrinterURL accepts what a ticket printer can be: tcp://HOST:PORT, a
+// USB printer (file:///dev/usb/lpN), a device listed in the config key
+// printer.allowed_devices, or none. Anything else would let an admin
+// session make the box write ticket bytes into any file it may write.
+func (s *Server) checkPrinterURL(raw string) error {
+	if err := printerURLProblem(raw, s.cfg.Printer.AllowedDevices); err != nil {
+		return errInvalid.with("printer_url %v", err)
+	}
+	return nil
+}
+
+func printerURLProblem(raw string, allowed []string) error {
+	if err := printer.ParseURL(raw); err != nil {
+		return err
+	}
+	if strings.ContainsFunc(raw, unicode.IsControl) {
+		return errors.New("must not hold control characters")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || !strings.EqualFold(u.Scheme, "file") {
+		return nil // tcp:// and none; ParseURL checked them
+	}
+	if p := path.Clean(u.Path); p == u.Path && (usbPrinter.MatchString(p) || slices.Contains(allowed, p)) {
+		return nil
+	}
+	return fmt.Errorf("%q: a file printer must be a USB printer device (file:///dev/usb/lp0) or a device listed in printer.allowed_devices", raw)
+}
+
 // printTicket hands a ticket to the printer of the device that issued it and
 // returns at once with the job's outcome so far.
 func (s *Server) printTicket(v queue.TicketView, dev *store.Device, jobID string) printer.Outcome {
@@ -91,7 +129,11 @@ func (s *Server) printable(v queue.TicketView) printer.Ticket {
 	if loc, err := time.LoadLocation(st.Timezone); err == nil {
 		t.IssuedAt = t.IssuedAt.In(loc)
 	}
-	t.WaitMinMin, t.WaitMaxMin = queue.WaitRange(v.EWTSeconds)
+	// The range the ticket was promised, as the kiosk shows it.
+	t.WaitMinMin, t.WaitMaxMin = queue.RangeMinutes(v.EWTLowSeconds, v.EWTHighSeconds)
+	if v.EWTSeconds <= 0 {
+		t.WaitMinMin, t.WaitMaxMin = 0, 0
+	}
 	if svc, err := s.engine.Service(v.ServiceID); err == nil {
 		t.ServiceZH, t.ServiceEN = svc.Names["zh"], svc.Names["en"]
 		if t.ServiceEN == "" {
@@ -128,7 +170,14 @@ func (s *Server) ticketPrint(c echo.Context) error {
 	if out == "" {
 		out = "none"
 	}
-	return c.JSON(http.StatusOK, map[string]any{"print": out, "printer": q.Status()})
+	st := q.Status()
+	if url != "" {
+		// The error text of a printer an admin named (a refused or timed
+		// out connection) would make the status a port scanner; the kiosk
+		// needs only the state.
+		st.LastError = ""
+	}
+	return c.JSON(http.StatusOK, map[string]any{"print": out, "printer": st})
 }
 
 // reprintTicket prints a ticket again on staff request (a lost or failed

@@ -21,7 +21,7 @@ func (s *Server) routes(e *echo.Echo) {
 	staff := need(roleStaff)
 	admin := need(roleAdmin)
 
-	api := e.Group("/api/v1", s.bodyLimit, sameOrigin, jsonOnly, s.identify)
+	api := e.Group("/api/v1", s.bodyLimit, s.sameOrigin, jsonOnly, s.identify)
 
 	// Auth and setup.
 	api.POST("/session", s.postSession, anon)
@@ -29,7 +29,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/session", s.getSession, staff)
 	api.GET("/users", s.listUsers, admin)
 	api.POST("/users", s.postUser, admin)
-	api.PUT("/users/:name", s.putUser, admin)
+	api.PUT("/users/:name", s.putUser, staff) // admins: anyone; staff: their own password
 	api.GET("/devices", s.listDevices, admin)
 	api.POST("/devices", s.postDevice, admin)
 	api.PUT("/devices/:id", s.putDevice, admin)
@@ -72,12 +72,14 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/printer", s.getPrinter, staff)
 	api.GET("/queue", s.getQueue, staff)
 	api.GET("/active", s.getActive, staff)
+	api.GET("/estimates/accuracy", s.getAccuracy, staff)
 	api.POST("/counters/:id/next", s.callNext, staff)
 	api.POST("/counters/:id/seat", s.takeSeat, staff)
 	api.DELETE("/seat", s.leaveSeat, staff)
 	api.POST("/counters/:id/call", s.callByNumber, staff)
 	api.GET("/status/:token", s.getStatus, anon)
 	api.DELETE("/status/:token", s.deleteStatus, anon)
+	api.POST("/status/:token/feedback", s.postFeedback, anon)
 
 	// Appointments.
 	api.GET("/slots", s.getSlots, anon)
@@ -93,6 +95,33 @@ func (s *Server) routes(e *echo.Echo) {
 	// The box's clock.
 	api.GET("/clock", s.getClock, staff)
 	api.POST("/clock/confirm", s.confirmClock, admin)
+
+	// Customers and tiers.
+	api.POST("/customers", s.postCustomer, staff)
+	api.GET("/customers", s.listCustomers, staff)
+	api.POST("/customers/import", s.importCustomers, admin)
+	api.GET("/customers/:id", s.getCustomer, staff)
+	api.PUT("/customers/:id", s.putCustomer, admin)
+	api.DELETE("/customers/:id", s.deleteCustomer, admin)
+	api.GET("/customers/:id/export", s.exportCustomer, admin)
+	api.POST("/customers/:id/forgive", s.forgiveCustomer, staff)
+	api.POST("/customers/:id/purchases", s.postPurchase, adminOrPOS)
+	api.GET("/tiers", s.getTiers, staff)
+	api.PUT("/tiers", s.putTiers, admin)
+
+	// Reports, feedback and closing the day.
+	api.GET("/reports/today", s.getToday, staff)
+	api.GET("/reports/summary", s.getReportSummary, admin)
+	api.GET("/reports/summary.csv", s.getReportSummaryCSV, admin)
+	api.GET("/reports/tickets.csv", s.getTicketsCSV, admin)
+	api.GET("/reports/heatmap", s.getReportHeatmap, admin)
+	api.GET("/reports/comments", s.getComments, admin)
+	api.GET("/reports/charts/:name", s.getReportChart, admin)
+	api.GET("/reports/day-end", s.getDayEnd, admin)
+	api.GET("/reports/staffing", s.getStaffing, admin)
+	api.GET("/issuing", s.getIssuing, anon)
+	api.PUT("/issuing", s.putIssuing, admin)
+	api.POST("/queue/send-home", s.postSendHome, admin)
 
 	// Live updates (websocket).
 	api.GET("/live", s.liveWS, anon)

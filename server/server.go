@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"queuebox/printer"
 	"queuebox/server/config"
+	"queuebox/server/customers"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
@@ -29,20 +31,28 @@ var Version = "dev"
 
 // Server is one running branch box.
 type Server struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	clock      queue.Clock
-	db         *store.DB
-	engine     *queue.Engine
-	echo       *echo.Echo
-	publicURL  string
-	loginLimit *limiter
-	hub        *live.Hub
-	feed       *feed
-	printers   *printers
-	bookLimit  *limiter
-	codeLimit  *limiter // look-ups by booking code: codes must not be guessable by trying
-	seats      *seats   // which counter each clerk's console is at
+	cfg       *config.Config
+	log       *slog.Logger
+	clock     queue.Clock
+	db        *store.DB
+	engine    *queue.Engine
+	echo      *echo.Echo
+	publicURL string
+	logins    *loginThrottle
+	limits    limitOptions
+	hub       *live.Hub
+	feed      *feed
+	printers  *printers
+	bookLimit *limiter
+	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
+	// checkinLimit counts failed check-ins per device (or user): a kiosk's
+	// token must not be a way to try booking codes.
+	checkinLimit *keyedRate
+	qr           *qrCache
+	qrLimit      *keyedRate // QR renders per client address
+	// estimates is the wait each phone was last sent (see live.go).
+	estimates sentEstimates
+	seats     *seats // which counter each clerk's console is at
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -63,6 +73,12 @@ type Options struct {
 	PublicURL string
 	// MaxSize caps the database file in bytes (0: no cap); see store.Options.
 	MaxSize int
+
+	// Per-address caps and timeouts (0: the defaults in limits.go), and
+	// whether the box's own loopback addresses are capped too (tests).
+	ConnsPerAddr, LivePerAddr int
+	ReadTimeout, WriteTimeout time.Duration
+	LimitLoopback             bool
 }
 
 // New opens the database in cfg.Data and builds the server.
@@ -84,7 +100,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	if cfg.Printer.WidthMM == 58 {
 		width = printer.Width58mm
 	}
-	prn, err := newPrinters(cfg.Printer.URL, printer.QueueOptions{
+	prn, err := newPrinters(cfg.Printer.URL, cfg.Printer.AllowedDevices, printer.QueueOptions{
 		Encode: printer.Options{Width: width, NativeQR: cfg.Printer.NativeQR, Lang: cfg.Printer.Lang},
 		Logger: log,
 	})
@@ -97,8 +113,9 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, clock: o.Clock, db: db, printers: prn,
-		loginLimit: newLimiter(10, 5*time.Minute), bookLimit: newLimiter(10, time.Hour),
-		codeLimit: newLimiter(30, 10*time.Minute), seats: newSeats()}
+		logins: newLoginThrottle(), limits: o.limits(), bookLimit: newLimiter(10, time.Hour),
+		codeLimit: newLimiter(30, 10*time.Minute), checkinLimit: newKeyedRate(checkinFailuresPerMinute, checkinBurst),
+		qr: newQRCache(qrCacheSize), qrLimit: newKeyedRate(qrRendersPerMinute, qrBurst), seats: newSeats()}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
 		prn.close()
@@ -118,13 +135,19 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 		return err
 	}
 	s.engine.SetNotBefore(o.NotBefore)
+	s.learnHistory()
 	// The hub listens before the first change, so it misses none.
 	s.startLive()
 	if !s.engine.Configured() {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
 			return fmt.Errorf("seed configuration: %w", err)
 		}
-		s.log.Info("new database configured from config", "services", len(seed.services), "counters", len(seed.counters))
+		if len(seed.tiers) > 0 {
+			if _, err := s.engine.PutTiers(seed.tiers, "config"); err != nil {
+				return fmt.Errorf("seed tiers: %w", err)
+			}
+		}
+		s.log.Info("new database configured from config", "services", len(seed.services), "counters", len(seed.counters), "tiers", len(seed.tiers))
 	}
 	if err := s.ensureAdmin(); err != nil {
 		return err
@@ -136,9 +159,30 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	s.echo = s.newEcho()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.sweep(ctx)
+	go s.retain(ctx)
 	return nil
+}
+
+// historyEvents is how much of the event log the wait model reads at
+// start-up: some weeks of a busy branch, read in well under a second.
+const historyEvents = 30000
+
+// learnHistory feeds the recent event log to the wait model, so a restart
+// does not forget how long services take.
+func (s *Server) learnHistory() {
+	last := s.engine.LastSeq()
+	var since uint64
+	if last > historyEvents {
+		since = last - historyEvents
+	}
+	evs, err := s.db.Events(since, historyEvents)
+	if err != nil {
+		s.log.Warn("read history for the wait model", "err", err)
+		return
+	}
+	s.engine.Learn(evs)
 }
 
 // sweep runs the engine's heartbeat every second — it watches the clock
@@ -151,10 +195,18 @@ func (s *Server) sweep(ctx context.Context) {
 	defer appts.Stop()
 	sessions := time.NewTicker(time.Hour)
 	defer sessions.Stop()
+	retiered := "" // business date of the last re-tiering
+	calls := time.NewTicker(5 * time.Second)
+	defer calls.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-calls.C:
+			// The no-show chain: called customers who did not come.
+			if _, err := s.engine.ExpireCalls(); err != nil {
+				s.log.Warn("call sweep", "err", err)
+			}
 		case <-appts.C:
 			if _, err := s.engine.Tick(); err != nil {
 				s.log.Warn("clock tick", "err", err)
@@ -162,6 +214,16 @@ func (s *Server) sweep(ctx context.Context) {
 		case <-sessions.C:
 			if _, err := s.db.PruneSessions(s.clock.Now()); err != nil {
 				s.log.Warn("session sweep", "err", err)
+			}
+			s.endLapsedSockets()
+			// Once a day, spending and visits that left their window
+			// re-tier customers, and retention erases the long unseen.
+			if d := businessDate(s.clock.Now(), s.engine.Settings().Timezone); d != retiered {
+				if err := s.retierAll("nightly"); err != nil {
+					s.log.Warn("customer sweep", "err", err)
+				} else {
+					retiered = d
+				}
 			}
 		}
 	}
@@ -173,6 +235,7 @@ type seedConfig struct {
 	settings queue.Settings
 	services []queue.Service
 	counters []queue.Counter
+	tiers    []queue.Tier
 }
 
 func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
@@ -197,6 +260,32 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
 	sc.settings.PriorityWeights = b.PriorityWeights
+	for _, kv := range []struct {
+		from *int
+		to   *int
+	}{
+		{b.TicketsPerPhonePerDay, &sc.settings.TicketsPerPhonePerDay},
+		{b.GraceSeconds, &sc.settings.GraceSeconds},
+		{b.PushBackPlaces, &sc.settings.PushBackPlaces},
+		{b.MaxRecalls, &sc.settings.MaxRecalls},
+		{b.NoShowLimit, &sc.settings.NoShowLimit},
+		{b.NoShowWindowDays, &sc.settings.NoShowWindowDays},
+		{b.BookingBlockDays, &sc.settings.BookingBlockDays},
+		{b.RetentionMonths, &sc.settings.RetentionMonths},
+		{b.AppointmentHoldMinutes, &sc.settings.AppointmentHoldMinutes},
+	} {
+		if kv.from != nil {
+			*kv.to = *kv.from
+		}
+	}
+	if b.PhoneRegion != "" && !customers.ValidRegion(b.PhoneRegion) {
+		return nil, fmt.Errorf("config %s: branch.phone_region: %q is not a region code like CN or GB", cfg.File, b.PhoneRegion)
+	}
+	for _, t := range cfg.Tiers {
+		sc.tiers = append(sc.tiers, queue.Tier{ID: t.ID, Name: t.Name, Names: t.Names, MinSpend: t.MinSpend,
+			MinVisits: t.MinVisits, WindowDays: t.WindowDays, Share: t.Share, SLAWaitSeconds: t.SLAWaitSeconds,
+			SLATarget: t.SLATarget, Counters: t.Counters, PreferCounters: t.PreferCounters})
+	}
 	for _, s := range cfg.Services {
 		sc.services = append(sc.services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Name: s.Name, Names: s.Names,
@@ -204,7 +293,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		})
 	}
 	for _, c := range cfg.Counters {
-		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, Names: c.Names, ServiceIDs: c.ServiceIDs})
+		sc.counters = append(sc.counters, queue.Counter{ID: c.ID, Name: c.Name, Names: c.Names, ServiceIDs: c.ServiceIDs, Schedule: c.Schedule})
 	}
 	if err := queue.ValidateSeed(sc.settings, sc.services, sc.counters); err != nil {
 		var ve *queue.ValidationError
@@ -216,6 +305,15 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 			return nil, fmt.Errorf("config %s: %s: %s", cfg.File, key, ve.Reason)
 		}
 		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+	}
+	if len(sc.tiers) > 0 {
+		ids := map[string]bool{}
+		for _, c := range sc.counters {
+			ids[c.ID] = true
+		}
+		if err := queue.ValidateTiers(sc.tiers, ids); err != nil {
+			return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+		}
 	}
 	return sc, nil
 }
@@ -271,16 +369,28 @@ func (s *Server) Close() error {
 	return s.db.Close()
 }
 
-// Serve answers on ln until ctx ends, then shuts down gracefully.
+// Serve answers on ln until ctx ends, then shuts down gracefully. With a
+// certificate in the config (--tls-cert, --tls-key) it serves HTTPS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	tlsConf, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
 	if s.publicURL == "" {
-		s.publicURL = guessPublicURL(ln.Addr())
+		s.publicURL = guessPublicURL(ln.Addr(), tlsConf != nil)
 	}
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: min(readHeaderTimeout, s.limits.readTimeout),
+		ReadTimeout:       s.limits.readTimeout,
+		WriteTimeout:      s.limits.writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ln = s.capListener(ln)
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -308,19 +418,35 @@ func (s *Server) PublicURL() string { return s.publicURL }
 
 // guessPublicURL picks the box's first non-loopback IPv4 address with the
 // listening port, so printed QR codes work from phones on the same network.
-func guessPublicURL(addr net.Addr) string {
+func guessPublicURL(addr net.Addr, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
 	port := "8080"
 	if ta, ok := addr.(*net.TCPAddr); ok {
 		port = strconv.Itoa(ta.Port)
 		if !ta.IP.IsUnspecified() {
-			return "http://" + net.JoinHostPort(ta.IP.String(), port)
+			return scheme + net.JoinHostPort(ta.IP.String(), port)
 		}
 	}
 	addrs, _ := net.InterfaceAddrs()
 	for _, a := range addrs {
 		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-			return "http://" + net.JoinHostPort(ipn.IP.String(), port)
+			return scheme + net.JoinHostPort(ipn.IP.String(), port)
 		}
 	}
-	return "http://" + net.JoinHostPort("127.0.0.1", port)
+	return scheme + net.JoinHostPort("127.0.0.1", port)
+}
+
+// tlsConfig loads the certificate named in the config, nil without one.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLS.Cert == "" && s.cfg.TLS.Key == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLS.Cert, s.cfg.TLS.Key)
+	if err != nil {
+		return nil, fmt.Errorf("load tls certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

@@ -6,19 +6,22 @@
  *     params: {token: "..."},      // extra query parameters
  *     onSnapshot: function (data, seq) {},
  *     onEvent: function (type, data, seq) {},
- *     onState: function (state) {} // "connecting", "live", "reconnecting", "gone"
+ *     onState: function (state) {} // "connecting", "live", "reconnecting", "gone", "ended"
  *   });
  *
  * It resumes with since=<last seq> after a drop, backs off 0.5 s → 15 s
  * (×1.5 a try, with jitter),
  * reconnects at once when a phone is unlocked (visibilitychange) or the
- * network comes back, and stops for good on close code 4404 (unknown ticket).
+ * network comes back, and stops for good on close code 4404 (unknown ticket,
+ * state "gone") and 4401 (the session or device that opened it lost its
+ * rights, state "ended": a staff page goes back to its login).
  * Plain ES5 on purpose: lobby TVs run old Chromium-based browsers.
  */
 (function (global) {
   "use strict";
 
   var UNKNOWN_KEY = 4404;
+  var ENDED = 4401;
 
   function connect(opts) {
     var seq = null;
@@ -90,6 +93,11 @@
         if (ev.code === UNKNOWN_KEY) {
           stopped = true;
           setState("gone");
+          return;
+        }
+        if (ev.code === ENDED) {
+          stopped = true;
+          setState("ended");
           return;
         }
         schedule();

@@ -98,8 +98,17 @@
 
   // waitRange turns an estimate in seconds into a range: the estimate is an
   // average, and a precise minute would promise more than the box knows.
-  function waitRange(page, lang, seconds) {
+  // With low and high (the range the box promises, learned from how long
+  // people really waited) it shows that range in whole minutes.
+  function waitRange(page, lang, seconds, low, high) {
     var m = Math.max(0, seconds || 0) / 60;
+    if (high > 0) {
+      var l = Math.floor(Math.max(0, low || 0) / 60);
+      var h = Math.max(l + 1, Math.ceil(high / 60));
+      if (l >= 180) { return t(page, lang, "waitOver", { n: 3 }); }
+      if (l === 0) { return t(page, lang, "waitWithin", { n: h }); }
+      return t(page, lang, "waitRange", { lo: l, hi: h });
+    }
     if (m < 5) { return t(page, lang, "waitUnder", { n: 5 }); }
     if (m >= 180) { return t(page, lang, "waitOver", { n: 3 }); }
     var step = m < 60 ? 5 : 15;
@@ -135,7 +144,7 @@
   function translator(page) {
     return {
       t: function (lang, key, vars) { return t(page, lang, key, vars); },
-      waitRange: function (lang, seconds) { return waitRange(page, lang, seconds); },
+      waitRange: function (lang, seconds, low, high) { return waitRange(page, lang, seconds, low, high); },
       name: name,
       counter: counter,
       number: number,
@@ -178,6 +187,7 @@
   define("common", {
     zh: {
       waitUnder: "不到 {n} 分钟",
+      waitWithin: "约 {n} 分钟以内",
       waitOver: "超过 {n} 小时",
       waitRange: "约 {lo}–{hi} 分钟",
       reconnecting: "正在重新连接…",
@@ -185,6 +195,7 @@
     },
     en: {
       waitUnder: "under {n} min",
+      waitWithin: "under {n} min",
       waitOver: { one: "over {n} hour", other: "over {n} hours" },
       waitRange: "about {lo}–{hi} min",
       reconnecting: "Reconnecting…",

@@ -234,7 +234,8 @@
       var wait = el("div", "wait");
       bilingual(wait, (function (svc) {
         return function (l) {
-          return svc.waiting > 0 ? T.waitRange(l, svc.ewt_seconds) : T.t(l, "noWait");
+          return svc.waiting > 0 || svc.ewt_seconds >= 60
+            ? T.waitRange(l, svc.ewt_seconds, svc.ewt_low_seconds, svc.ewt_high_seconds) : T.t(l, "noWait");
         };
       })(s));
       tile.appendChild(wait);

@@ -118,6 +118,11 @@
     show("ticket", true);
     setStatus(v.status);
     text("number", v.number);
+    // A known customer of a better tier is greeted by it (never by name or phone).
+    show("greet", !!v.tier_name);
+    if (v.tier_name) {
+      text("greet", t("greetTier", { tier: (v.tier_names && v.tier_names[lang]) || v.tier_name }));
+    }
     var svc = services[v.service_id];
     text("service", svc && svc.name ? T.name(lang, svc) : (v.service_name || ""));
     text("heading", t("ticketHeading", { num: v.number }));
@@ -136,7 +141,10 @@
       var a = $("ahead");
       a.setAttribute("data-ahead", String(ahead));
       a.textContent = t("ahead", { n: ahead });
-      $("ewt").textContent = ahead === 0 ? t("stayClose") : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds);
+      // Next in line with a desk about to free up: stay close. Next in line
+      // while every desk is busy still has a wait, and is told it.
+      $("ewt").textContent = ahead === 0 && !(v.ewt_seconds >= 60) ? t("stayClose")
+        : t("waitLabel") + " · " + T.waitRange(lang, v.ewt_seconds, v.ewt_low_seconds, v.ewt_high_seconds);
       var start = startAhead(ahead);
       // Being next is most of the way, not all of it: the call fills the screen.
       var pct = Math.round((start - ahead + 1) / (start + 2) * 100);
@@ -176,6 +184,7 @@
       text("finalText", body);
       document.title = v.number + " · " + title;
     }
+    renderRate(v);
     announce(v);
   }
 
@@ -194,6 +203,63 @@
     if (s === announced) { return; }
     announced = s;
     $("announce").textContent = s;
+  }
+
+  // ---- rating ------------------------------------------------------------
+
+  var RATE_KEY = "qb.rate." + token;
+  var rated = false;
+
+  function renderRate(v) {
+    var done = v.status === "done";
+    var isRated = rated || v.rated || store(RATE_KEY) === "rated";
+    var skipped = store(RATE_KEY) === "skipped";
+    show("rate", done && !isRated && !skipped);
+    show("rateThanks", done && isRated);
+    text("rateAsk", t("rateAsk"));
+    text("rateSkip", t("rateSkip"));
+    text("rateThanks", t("rateThanks"));
+    text("rateErr", t("rateFailed"));
+    $("rateComment").setAttribute("placeholder", t("rateComment"));
+    $("rateComment").setAttribute("aria-label", t("rateComment"));
+    $("stars").setAttribute("aria-label", t("rateAsk"));
+    var stars = $("stars").getElementsByTagName("button");
+    for (var i = 0; i < stars.length; i++) {
+      stars[i].setAttribute("aria-label", t("rateStar", { n: i + 1 }));
+    }
+  }
+
+  function sendRating(n) {
+    var stars = $("stars").getElementsByTagName("button");
+    var enable = function (on) {
+      for (var i = 0; i < stars.length; i++) { stars[i].disabled = !on; }
+    };
+    enable(false);
+    var ok = function () {
+      enable(true);
+      rated = true;
+      store(RATE_KEY, "rated");
+      show("rateErr", false);
+      render();
+    };
+    QB.api("POST", "/status/" + encodeURIComponent(token) + "/feedback", { rating: n, comment: $("rateComment").value }).then(ok, function (err) {
+      // Already rated (another tab) counts as rated too.
+      if (err.code === "already_rated") { ok(); return; }
+      enable(true);
+      show("rateErr", true);
+    });
+  }
+
+
+  function wireRate() {
+    var stars = $("stars").getElementsByTagName("button");
+    for (var i = 0; i < stars.length; i++) {
+      stars[i].onclick = (function (n) { return function () { sendRating(n); }; })(i + 1);
+    }
+    $("rateSkip").onclick = function () {
+      store(RATE_KEY, "skipped");
+      render();
+    };
   }
 
   // ---- being called ------------------------------------------------------
@@ -319,6 +385,7 @@
   }
 
   wire();
+  wireRate();
   renderStatic();
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) {
     gone = true;

@@ -438,8 +438,8 @@
 
   // --- alerts: one friendly sentence and at most one way forward ---
 
-  function showAlert(key, action, fn) {
-    state.alert = { key: key, action: action, fn: fn };
+  function showAlert(key, action, fn, text) {
+    state.alert = { key: key, action: action, fn: fn, text: text };
     renderAlert();
     var a = $('alert');
     if (a.getBoundingClientRect().top < 0) a.scrollIntoView({ block: 'start' });
@@ -455,7 +455,7 @@
     $('alert').hidden = !a;
     $('view-loading').hidden = state.view !== 'loading' || !!a;
     if (!a) return;
-    $('alert-text').textContent = t(a.key);
+    $('alert-text').textContent = a.text || t(a.key);
     var b = $('alert-action');
     b.hidden = !a.action;
     b.textContent = a.action ? t(a.action) : '';
@@ -651,6 +651,11 @@
     }
     if (e.code === 'booking_limit') {
       showAlert('errBookingLimit', 'manage', openManage);
+      return;
+    }
+    if (e.code === 'booking_blocked') {
+      // The box's sentence says until when; the translation says why.
+      showAlert('errBookingBlocked', null, null, state.lang === 'en' ? e.message : '');
       return;
     }
     if (e.code === 'not_bookable' || e.code === 'unknown_service') {

@@ -44,6 +44,7 @@ const state = {
   ticketDeadline: 0,
   refreshTimer: 0,
   checkin: null,
+  member: null,
   printWatch: null,
 };
 
@@ -124,7 +125,7 @@ function setLang(lang) {
 
 // --- screens -------------------------------------------------------------
 
-const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin'];
+const SCREENS = ['loading', 'home', 'ticket', 'closed', 'error', 'checkin', 'member'];
 
 function show(name) {
   if (name !== 'ticket') stopPrintWatch();
@@ -164,6 +165,7 @@ function render() {
     case 'closed': renderClosed(); break;
     case 'error': renderError(); break;
     case 'checkin': if (state.checkin && state.checkin.render) state.checkin.render(); break;
+    case 'member': if (state.member && state.member.render) state.member.render(); break;
   }
 }
 
@@ -173,7 +175,12 @@ function goHome() {
   state.ticket = null;
   state.error = null;
   if (state.checkin && state.checkin.stop) state.checkin.stop();
-  show(state.settings && !state.settings.open_now ? 'closed' : 'home');
+  show(shut(state.settings) ? 'closed' : 'home');
+}
+
+// shut: outside opening hours, or the manager stopped issuing for today.
+function shut(settings) {
+  return !!settings && (!settings.open_now || !!settings.issuing_stopped);
 }
 
 function idleHome() {
@@ -186,8 +193,18 @@ function idleHome() {
 
 function serviceName(s) { return T.name(state.lang, s); }
 
-function ewtBand(sec) {
+// ewtBand is the range the box promises (lowSec–highSec, learned from how
+// long people really waited), in whole minutes; without one, a band around
+// the point estimate.
+function ewtBand(sec, lowSec, highSec) {
   if (!(sec > 0)) return { kind: 'none' };
+  if (highSec > 0) {
+    const lo = Math.floor(Math.max(0, lowSec || 0) / 60);
+    const hi = Math.max(lo + 1, Math.ceil(highSec / 60));
+    if (lo >= 120) return { kind: 'over', hours: 2 };
+    if (lo === 0) return { kind: 'under', max: hi };
+    return { kind: 'range', lo, hi };
+  }
   const min = sec / 60;
   if (min < 5) return { kind: 'under', max: 5 };
   if (min >= 120) return { kind: 'over', hours: 2 };
@@ -204,7 +221,7 @@ function bandText(b, lang = state.lang) {
 }
 
 function tileStatus(s) {
-  return `${t('waiting', { n: s.waiting || 0 })} · ${bandText(ewtBand(s.ewt_seconds))}`;
+  return `${t('waiting', { n: s.waiting || 0 })} · ${bandText(ewtBand(s.ewt_seconds, s.ewt_low_seconds, s.ewt_high_seconds))}`;
 }
 
 function makeTile(cls) {
@@ -281,6 +298,23 @@ function tap(serviceId) {
   if (state.busy || state.offline || state.screen !== 'home') return;
   state.busy = true;
   state.intent = { serviceId, key: newKey(), at: Date.now() };
+  if (state.member && state.settings && state.settings.members) {
+    // Members may identify first; skipping is one tap.
+    state.busy = false;
+    show('member');
+    state.member.start($('screen-member'), {
+      t, lang: () => state.lang,
+      submit: phone => {
+        if (!state.intent || state.busy) return;
+        state.intent.phone = phone || undefined;
+        state.busy = true;
+        show('home');
+        issue();
+      },
+      home: goHome,
+    });
+    return;
+  }
   renderTiles();
   issue();
 }
@@ -292,7 +326,9 @@ async function issue() {
   updateEnabled();
   let r;
   try {
-    r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body: { service_id: intent.serviceId } });
+    const body = { service_id: intent.serviceId };
+    if (intent.phone) body.phone = intent.phone;
+    r = await api('/api/v1/tickets', { method: 'POST', auth: true, key: intent.key, body });
   } catch (e) {
     if (!unreachable(e)) throw e;
     // Keep the intent: the reconnect loop sends it again with the same key.
@@ -309,8 +345,9 @@ async function issue() {
     return;
   }
   if (r.status === 401) return showUnpaired();
-  if (r.status === 409 && r.code === 'closed') {
-    if (state.settings) state.settings.open_now = false;
+  if (r.status === 409 && (r.code === 'closed' || r.code === 'issuing_stopped')) {
+    if (state.settings && r.code === 'closed') state.settings.open_now = false;
+    if (state.settings && r.code === 'issuing_stopped') state.settings.issuing_stopped = true;
     goHome();
     scheduleRefresh(0);
     return;
@@ -318,6 +355,16 @@ async function issue() {
   // The box distrusts its clock: a friendly sentence, and the customer may
   // try again in a moment (staff see the alert and fix the time).
   if (r.status === 409 && r.code === 'clock_untrusted') return showError('errClock', 'retry');
+  if (r.status === 409 && r.code === 'ticket_limit') return showError('errTicketLimit', 'back');
+  if (r.status === 400 && intent.phone && state.member) {
+    // A mistyped number: back to the keypad, with a fresh key for the next try.
+    state.busy = false;
+    intent.phone = undefined;
+    intent.key = newKey();
+    show('member');
+    state.member.error('errPhone');
+    return;
+  }
   if (r.status === 400 || r.status === 404 || r.status === 409) return showError('errService', 'back');
   if (r.status === 403) return showError('errForbidden', 'back');
   // 5xx, 429 and the unexpected: the same intent may be tried again.
@@ -435,7 +482,9 @@ function renderTicket() {
   $('ticket-service').textContent = svc ? serviceName(svc) : '';
   $('ticket-ahead').textContent = t('ahead', { n: tk.ahead || 0 });
   // "You are next" already says it; an estimate beside it would be noise.
-  $('ticket-ewt').textContent = tk.ahead > 0 ? t('ewt', { band: bandText(ewtBand(tk.ewt_seconds || 1)) }) : '';
+  // Nobody ahead but every desk busy is still a wait, not "no wait".
+  $('ticket-ewt').textContent = tk.ahead > 0 || tk.ewt_seconds >= 60
+    ? t('ewt', { band: bandText(ewtBand(tk.ewt_seconds || 1, tk.ewt_low_seconds, tk.ewt_high_seconds)) }) : '';
   $('ticket-qr').alt = t('qrAlt', { num: tk.number });
   const ps = printState(tk);
   const line = $('ticket-print');
@@ -514,9 +563,14 @@ function renderClosed() {
     : next.in === 1 ? t('opensTomorrow', { at: next.at })
       // A week or more away, the weekday alone would be the wrong one: add the date.
       : t('opensOn', { day: t('day_' + next.day) + (next.in >= 7 ? ' ' + addDays(now.ymd, next.in) : ''), at: next.at });
-  $('closed-next').textContent = opens;
-  $('closed-next').hidden = !opens;
+  // Closing early is said kindly: it is not the hours' fault.
+  const closing = !!state.settings && !!state.settings.issuing_stopped && !!state.settings.open_now;
+  $('closed-next').textContent = closing ? '' : opens;
+  $('closed-next').hidden = closing || !opens;
   $('closed-today').textContent = h ? t('today', { h }) : t('closedToday');
+  document.querySelector('.closed-title').textContent = t(closing ? 'closingTitle' : 'closedTitle');
+  document.querySelector('.closed-hint').textContent = t(closing ? 'closingHint' : 'closedHint');
+  $('screen-closed').dataset.closing = closing ? '1' : '0';
   const body = $('hours-body');
   body.replaceChildren();
   for (const d of WEEK) {
@@ -557,6 +611,11 @@ window.queueboxKiosk = {
   registerCheckin(flow) {
     state.checkin = flow;
     if (state.screen === 'home') renderTiles();
+  },
+  // registerMember(flow): flow.start(el, api) draws the member keypad (api
+  // has t, lang(), submit(phone or ''), home()); flow.render(), flow.error(key).
+  registerMember(flow) {
+    state.member = flow;
   },
   showCheckin,
 };
@@ -629,7 +688,7 @@ async function refresh() {
   state.services = Array.isArray(services.data) ? services.data : [];
   // While a request is out its answer decides the next screen, not this.
   if (!state.busy && (state.screen === 'loading' || state.screen === 'home' || state.screen === 'closed')) {
-    const want = state.settings.open_now ? 'home' : 'closed';
+    const want = shut(state.settings) ? 'closed' : 'home';
     if (want !== state.screen) {
       show(want);
     } else {
@@ -666,7 +725,7 @@ function tick() {
   }
   const idle = now - state.lastActivity;
   if (state.offline || state.busy) return;
-  const resets = state.screen === 'error' || state.screen === 'checkin';
+  const resets = state.screen === 'error' || state.screen === 'checkin' || state.screen === 'member';
   // A screen that will reset says so first, and a touch keeps it.
   const note = $('idle-note');
   if (resets && idle > IDLE_MS - IDLE_WARN_MS && idle <= IDLE_MS) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -22,8 +23,12 @@ type historyOf struct {
 	Events  int     `json:"events"`
 	Seconds float64 `json:"generate_seconds"`
 	FileMiB float64 `json:"file_mib"`
-	past    []string
-	live    []string
+	// BytesPerTicket is the file's size over every ticket in it, and
+	// JSONPerTicket the size of its record and events as plain JSON.
+	BytesPerTicket float64 `json:"bytes_per_ticket"`
+	JSONPerTicket  float64 `json:"json_per_ticket"`
+	past           []string
+	live           []string
 }
 
 // The services and counters of serverConfig, as the history uses them.
@@ -70,6 +75,7 @@ func generate(dir string, n, active int, end time.Time) (*historyOf, error) {
 	year := 365 * 24 * time.Hour
 	from := end.Add(-year - time.Hour)
 	step := year / time.Duration(max(1, n))
+	jsonBytes := 0
 
 	err := store.WriteHistory(dir, func(apply func(*queue.Change) error) error {
 		for i := range n + active {
@@ -140,6 +146,10 @@ func generate(dir string, n, active int, end time.Time) (*historyOf, error) {
 				h.past = append(h.past, t.Token)
 			}
 			h.Events += len(evs)
+			jsonBytes += jsonSize(t)
+			for i := range evs {
+				jsonBytes += jsonSize(&evs[i])
+			}
 			if err := apply(&queue.Change{Tickets: []queue.Ticket{t}, Numbers: []queue.DayNumber{num}, Events: evs}); err != nil {
 				return err
 			}
@@ -153,7 +163,9 @@ func generate(dir string, n, active int, end time.Time) (*historyOf, error) {
 	h.Seconds = time.Since(start).Seconds()
 	if fi, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
 		h.FileMiB = float64(fi.Size()) / (1 << 20)
+		h.BytesPerTicket = float64(fi.Size()) / float64(n+active)
 	}
+	h.JSONPerTicket = float64(jsonBytes) / float64(max(1, n+active))
 	return h, nil
 }
 
@@ -185,6 +197,7 @@ func (b *bench) historySection(ctx context.Context) error {
 	b.rep.detail("history_year", full)
 	of := thousands(int64(day)) + " tickets"
 	b.rep.set("startup", full.StartupMs, base.StartupMs, of)
+	b.rep.set("bytes_per_ticket", full.History.BytesPerTicket, full.History.JSONPerTicket, "its records as plain JSON")
 	b.rep.set("queue_p50", full.Queue.P50, base.Queue.P50, of)
 	b.rep.set("queue_p99", full.Queue.P99, base.Queue.P99, of)
 	b.rep.set("status_past_p50", full.StatusPast.P50, base.StatusPast.P50, of)
@@ -208,7 +221,8 @@ func (b *bench) historyRun(ctx context.Context, name string, n int) (*historyRun
 	if err := seedAdmin(dir); err != nil {
 		return nil, err
 	}
-	b.logf("history %s: %d tickets, %d events, %.0f MiB written in %.1f s", name, hist.Tickets, hist.Events, hist.FileMiB, hist.Seconds)
+	b.logf("history %s: %d tickets, %d events, %.0f MiB (%.0f bytes per ticket) written in %.1f s",
+		name, hist.Tickets, hist.Events, hist.FileMiB, hist.BytesPerTicket, hist.Seconds)
 	res := &historyRun{History: hist}
 
 	// The first start seeds the config, which a box restarting after a year
@@ -281,6 +295,11 @@ func readLatency(ctx context.Context, a *api, n int, path func(i int) string) (s
 	}
 	r.n, r.elapsed = n, time.Since(start)
 	return r.summary(), nil
+}
+
+func jsonSize(v any) int {
+	raw, _ := json.Marshal(v)
+	return len(raw)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

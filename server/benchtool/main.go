@@ -53,21 +53,26 @@ type options struct {
 	active       int // tickets still waiting when the history ends
 	restarts     int
 	reads        int
-	profile      string
-	timeout      time.Duration
-	quiet        bool
-	only         map[string]bool // sections to run; nil for all
+	// reportTickets is the year of tickets the reports are timed over.
+	reportTickets int
+	reportReads   int
+	profile       string
+	timeout       time.Duration
+	quiet         bool
+	only          map[string]bool // sections to run; nil for all
 }
 
 // quickValues replace the defaults of flags not given with -quick.
 var quickValues = map[string]string{
-	"issue-time": "400ms",
-	"fanout":     "50,200",
-	"calls":      "8",
-	"history":    "20000",
-	"restarts":   "1",
-	"reads":      "200",
-	"timeout":    "3m",
+	"issue-time":     "400ms",
+	"fanout":         "50,200",
+	"calls":          "8",
+	"history":        "20000",
+	"restarts":       "1",
+	"reads":          "200",
+	"report-tickets": "20000",
+	"report-reads":   "2",
+	"timeout":        "3m",
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -79,16 +84,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	clients := fs.String("issue-clients", "1,16,64", "concurrent clients of the issue figures")
 	fs.DurationVar(&o.issueTime, "issue-time", 3*time.Second, "measured time per handler and client count")
 	fs.IntVar(&o.issueMax, "issue-max", 60000, "at most this many requests per handler and client count")
-	fanout := fs.String("fanout", "100,1000", "status-page websocket clients of the call → display figures")
+	fanout := fs.String("fanout", "100,1000,5000", "status-page websocket clients of the call → display figures")
 	fs.IntVar(&o.calls, "calls", 30, "calls measured per fan-out size")
 	fs.IntVar(&o.history, "history", 1000000, "historical tickets written before the start-up figures")
 	fs.IntVar(&o.active, "active", 30, "tickets waiting when the history ends")
 	fs.IntVar(&o.restarts, "restarts", 3, "restarts timed per start-up figure (the median is reported)")
 	fs.IntVar(&o.reads, "reads", 1000, "requests per read-latency figure")
+	fs.IntVar(&o.reportTickets, "report-tickets", 250000, "tickets of the generated year the reports are timed over")
+	fs.IntVar(&o.reportReads, "report-reads", 5, "requests per report figure (the median is reported)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of the server processes into this directory")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.BoolVar(&o.quiet, "q", false, "print only the table")
-	only := fs.String("only", "", "run only these sections (issue, fanout, history), comma separated")
+	only := fs.String("only", "", "run only these sections (issue, fanout, history, reports), comma separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,8 +133,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.issueTime <= 0 || o.issueMax < 1:
 		return nil, errors.New("-issue-time and -issue-max must be positive")
-	case o.calls < 1 || o.reads < 1 || o.restarts < 1:
-		return nil, errors.New("-calls, -reads and -restarts must be at least 1")
+	case o.calls < 1 || o.reads < 1 || o.restarts < 1 || o.reportReads < 1 || o.reportTickets < 1:
+		return nil, errors.New("-calls, -reads, -restarts, -report-reads and -report-tickets must be at least 1")
 	case o.history < 1 || o.active < 1:
 		return nil, errors.New("-history and -active must be at least 1")
 	}
@@ -192,7 +199,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // sectionNames are the parts of a run, in the order they run.
-var sectionNames = []string{"issue", "fanout", "history"}
+var sectionNames = []string{"issue", "fanout", "history", "reports"}
 
 // bench holds what a run shares: its options, scratch directory and report.
 type bench struct {
@@ -239,7 +246,7 @@ func (b *bench) measure(ctx context.Context) *report {
 	b.rep = newReport(b.o)
 	start := time.Now()
 	sections := map[string]func(context.Context) error{
-		"issue": b.issue, "fanout": b.fanoutSection, "history": b.historySection,
+		"issue": b.issue, "fanout": b.fanoutSection, "history": b.historySection, "reports": b.reportsSection,
 	}
 	for _, name := range sectionNames {
 		if b.o.only != nil && !b.o.only[name] {

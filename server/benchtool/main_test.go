@@ -35,6 +35,7 @@ func TestRunTiny(t *testing.T) {
 		"-issue-clients", "1,4", "-issue-time", "100ms", "-issue-max", "100",
 		"-fanout", "2,5", "-calls", "2",
 		"-history", "400", "-active", "3", "-restarts", "1", "-reads", "5",
+		"-report-tickets", "400", "-report-reads", "1",
 		"-out", out, "-q",
 	}, &stdout, &stderr)
 	if code != 0 {
@@ -78,7 +79,8 @@ func TestRunTiny(t *testing.T) {
 	want := []string{
 		"issue_rate_c1", "issue_p50_c1", "issue_p99_c1", "issue_rate_c4", "issue_p50_c4", "issue_p99_c4",
 		"fanout_p50_n2", "fanout_p99_n2", "mem_per_conn_n2", "fanout_p50_n5", "fanout_p99_n5", "mem_per_conn_n5",
-		"startup", "queue_p50", "queue_p99", "status_past_p50", "status_past_p99", "status_live_p50", "status_live_p99",
+		"startup", "bytes_per_ticket", "queue_p50", "queue_p99", "status_past_p50", "status_past_p99", "status_live_p50", "status_live_p99",
+		"report_summary", "report_csv", "report_chart", "report_today", "report_today_live",
 	}
 	for _, id := range want {
 		if !got[id] {

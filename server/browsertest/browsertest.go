@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -110,4 +112,38 @@ func Shot(t testing.TB, ctx context.Context, name string) {
 	}
 	t.Logf("screenshot %s", p)
 	CheckA11y(t, ctx, name)
+}
+
+// Requests records every URL a page asks for, websockets included, so a test
+// can prove the page never leaves the box.
+type Requests struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+// WatchRequests starts recording the requests of the page in ctx.
+func WatchRequests(ctx context.Context) (*Requests, error) {
+	r := &Requests{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var u string
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			u = e.Request.URL
+		case *network.EventWebSocketCreated:
+			u = e.URL
+		default:
+			return
+		}
+		r.mu.Lock()
+		r.urls = append(r.urls, u)
+		r.mu.Unlock()
+	})
+	return r, err
+}
+
+// URLs are the requests recorded so far, oldest first.
+func (r *Requests) URLs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.urls...)
 }

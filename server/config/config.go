@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -23,11 +24,20 @@ type Config struct {
 	Data      string `yaml:"data"`
 	PublicURL string `yaml:"public_url"`
 	LogLevel  string `yaml:"log_level"`
+	// RetentionDays is how many days of detailed history (tickets, events,
+	// appointments) are kept; older days are kept as daily totals. "0"
+	// keeps everything. Read it as Retention after Validate.
+	RetentionDays string `yaml:"retention_days"`
+	// Retention is RetentionDays as a number, set by Validate.
+	Retention int `yaml:"-"`
 
 	Branch   Branch    `yaml:"branch"`
 	Services []Service `yaml:"services"`
 	Counters []Counter `yaml:"counters"`
 	Printer  Printer   `yaml:"printer"`
+	TLS      TLS       `yaml:"tls"`
+	// Tiers are the customer tiers, best first; the last is the default.
+	Tiers []Tier `yaml:"tiers"`
 
 	// File is the YAML file the config came from ("" for none).
 	File string `yaml:"-"`
@@ -50,6 +60,35 @@ type Branch struct {
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
+	// AppointmentHoldMinutes plans desks ahead for booked slots (0 = off).
+	AppointmentHoldMinutes *int `yaml:"appointment_hold_minutes"`
+	// PhoneRegion reads phone numbers typed without a country code (ISO
+	// 3166 code, e.g. CN).
+	PhoneRegion string `yaml:"phone_region"`
+	// Customers' limits and the no-show chain (see configs/queuebox.yaml).
+	TicketsPerPhonePerDay *int `yaml:"tickets_per_phone_per_day"`
+	GraceSeconds          *int `yaml:"grace_seconds"`
+	PushBackPlaces        *int `yaml:"push_back_places"`
+	MaxRecalls            *int `yaml:"max_recalls"`
+	NoShowLimit           *int `yaml:"no_show_limit"`
+	NoShowWindowDays      *int `yaml:"no_show_window_days"`
+	BookingBlockDays      *int `yaml:"booking_block_days"`
+	RetentionMonths       *int `yaml:"retention_months"`
+}
+
+// Tier seeds a customer tier when the database is new.
+type Tier struct {
+	ID             string            `yaml:"id"`
+	Name           string            `yaml:"name"`
+	Names          map[string]string `yaml:"names"`
+	MinSpend       float64           `yaml:"min_spend"`
+	MinVisits      int               `yaml:"min_visits"`
+	WindowDays     int               `yaml:"window_days"`
+	Share          float64           `yaml:"share"`
+	SLAWaitSeconds int               `yaml:"sla_wait_seconds"`
+	SLATarget      float64           `yaml:"sla_target"`
+	Counters       []string          `yaml:"counters"`
+	PreferCounters []string          `yaml:"prefer_counters"`
 }
 
 // Service seeds a service when the database is new.
@@ -70,6 +109,8 @@ type Counter struct {
 	// Names are the counter's name per language (zh, en), as for services.
 	Names      map[string]string `yaml:"names"`
 	ServiceIDs []string          `yaml:"service_ids"`
+	// Schedule is the desk's weekly working hours (mon..sun: "HH:MM-HH:MM,…").
+	Schedule map[string]string `yaml:"schedule"`
 }
 
 // Printer is the ticket printer.
@@ -84,6 +125,15 @@ type Printer struct {
 	Lang string `yaml:"lang"`
 	// Footer is printed at the bottom of every ticket.
 	Footer string `yaml:"footer"`
+	// AllowedDevices lists device files beyond /dev/usb/lp* that a
+	// printer_url may name (file:///dev/ttyUSB0, say).
+	AllowedDevices []string `yaml:"allowed_devices"`
+}
+
+// TLS is the certificate the box serves HTTPS with; both empty = plain HTTP.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // option declares one scalar setting: its flag, environment variable and YAML key.
@@ -98,6 +148,9 @@ var options = []option{
 	{"public-url", "QUEUEBOX_PUBLIC_URL", "public_url", "", "base URL phones use to reach the box (default: first non-loopback address)", func(c *Config) *string { return &c.PublicURL }},
 	{"printer", "QUEUEBOX_PRINTER", "printer.url", "none", "ticket printer: tcp://HOST:9100, file:///dev/usb/lp0 or none", func(c *Config) *string { return &c.Printer.URL }},
 	{"log-level", "QUEUEBOX_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+	{"tls-cert", "QUEUEBOX_TLS_CERT", "tls.cert", "", "certificate file (PEM) to serve HTTPS with; needs --tls-key", func(c *Config) *string { return &c.TLS.Cert }},
+	{"tls-key", "QUEUEBOX_TLS_KEY", "tls.key", "", "private key file (PEM) of --tls-cert", func(c *Config) *string { return &c.TLS.Key }},
+	{"retention-days", "QUEUEBOX_RETENTION_DAYS", "retention_days", "400", "days of detailed history kept; older days become daily totals (0: keep all)", func(c *Config) *string { return &c.RetentionDays }},
 }
 
 // Load reads args (the flags after "serve") and the environment.
@@ -167,6 +220,10 @@ func Parse(raw []byte, c *Config) error {
 // the type yaml names.
 var unknownField = regexp.MustCompile(`field (.+?) not found in type \S+`)
 
+// minRetentionDays keeps a typo from wiping the history reports need: a
+// box keeps at least a month of details.
+const minRetentionDays = 31
+
 // Validate checks what the config package can know alone; the queue engine
 // checks services, counters and hours with the same rules the admin API uses.
 func (c *Config) Validate() error {
@@ -190,10 +247,25 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("printer.lang: %q must be zh, en or empty for both", c.Printer.Lang)
 	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return errors.New("tls: give both a certificate (--tls-cert) and its key (--tls-key), or neither")
+	}
+	for i, d := range c.Printer.AllowedDevices {
+		if !strings.HasPrefix(d, "/dev/") || strings.Contains(d, "..") {
+			return fmt.Errorf("printer.allowed_devices[%d]: %q must be a device path under /dev/", i, d)
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.RetentionDays != "" {
+		n, err := strconv.Atoi(c.RetentionDays)
+		if err != nil || n < 0 || (n > 0 && n < minRetentionDays) {
+			return fmt.Errorf("retention_days: %q must be a whole number of days, at least %d, or 0 to keep everything", c.RetentionDays, minRetentionDays)
+		}
+		c.Retention = n
 	}
 	return nil
 }

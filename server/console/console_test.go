@@ -579,12 +579,12 @@ func TestAdmin(t *testing.T) {
 
 	t.Run("sections: one at a time, chosen by the address", func(t *testing.T) {
 		got := eval[[]string](t, ctx, `[...document.querySelectorAll("#admin-nav a")].map(a => a.dataset.section)`)
-		want := []string{"today", "services", "counters", "users", "devices", "settings", "backup"}
+		want := []string{"today", "reports", "services", "counters", "users", "devices", "settings", "customers", "backup"}
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("navigation = %v, want %v", got, want)
 		}
 		// The first section opens by default and says what waits.
-		waitJS(t, ctx, `!document.getElementById("today").hidden && document.querySelectorAll("#today-services tr").length === 3`)
+		waitJS(t, ctx, `!document.getElementById("today").hidden && document.getElementById("services").hidden && document.getElementById("today-h") !== null`)
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-admin-today.png", png)
 		}
@@ -654,11 +654,35 @@ func TestAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("counter schedule: error next to the day, then saved", func(t *testing.T) {
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#counters-body tr[data-counter-id="c9"] button`)))
+		waitJS(t, ctx, `document.getElementById("ctr-id").value === "c9"`)
+		do(t, ctx,
+			setValue("#ctr-schedule-mon", "9-5"),
+			setValue("#ctr-schedule-tue", "09:00-12:00,13:00-17:30"),
+			chromedp.Click(chromedp.CSS("#counter-submit")),
+		)
+		waitJS(t, ctx, `document.querySelector('[data-error-for="schedule.mon"]').textContent !== ""`)
+		if got := text(t, ctx, `[data-error-for="schedule.mon"]`); !strings.HasPrefix(got, "schedule.mon ") {
+			t.Errorf("schedule error = %q, want the API's message naming schedule.mon", got)
+		}
+		do(t, ctx,
+			setValue("#ctr-schedule-mon", "08:30-12:00,13:00-17:30"),
+			chromedp.Click(chromedp.CSS("#counter-submit")),
+		)
+		waitJS(t, ctx, `/Saved/.test(document.getElementById("counters-msg").textContent)`)
+		st, body := box.Do(admin, "GET", "/api/v1/counters/c9", nil, nil)
+		if st != 200 || !strings.Contains(string(body), `"mon":"08:30-12:00,13:00-17:30"`) || !strings.Contains(string(body), `"wed":""`) {
+			t.Errorf("GET c9 after the schedule: %d %s", st, body)
+		}
+	})
+
 	t.Run("settings: error next to the field, then saved", func(t *testing.T) {
 		openSection(t, ctx, "settings")
 		do(t, ctx,
 			setValue("#set-tz", "Mars/Olympus"),
 			setValue("#set-maxwait", "25"),
+			setValue("#set-hold", "15"),
 			chromedp.Click(chromedp.CSS("#hours-sun-open")),
 			chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
 		)
@@ -670,7 +694,8 @@ func TestAdmin(t *testing.T) {
 		waitJS(t, ctx, `/Saved/.test(document.getElementById("settings-msg").textContent)`)
 		st, body := box.Do(admin, "GET", "/api/v1/settings", nil, nil)
 		if st != 200 || !strings.Contains(string(body), `"timezone":"Europe/Berlin"`) ||
-			!strings.Contains(string(body), `"max_wait_minutes":25`) || !strings.Contains(string(body), `"sun":""`) {
+			!strings.Contains(string(body), `"max_wait_minutes":25`) || !strings.Contains(string(body), `"sun":""`) ||
+			!strings.Contains(string(body), `"appointment_hold_minutes":15`) {
 			t.Errorf("settings after save: %d %s", st, body)
 		}
 	})

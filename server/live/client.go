@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -12,8 +13,9 @@ import (
 // writer and a second goroutine its only reader, as gorilla/websocket
 // requires.
 type client struct {
-	conn *websocket.Conn
-	sub  Sub
+	conn  *websocket.Conn
+	sub   Sub
+	owner Owner
 	// after is the seq the client is current as of when attached; live
 	// events up to it are already in its snapshot. Set before the client
 	// is registered and never changed after.
@@ -67,26 +69,40 @@ func (c *client) offer(seq uint64, pm outMsg) bool {
 // validated sub. since is nil unless the client asked to resume after that
 // seq.
 func (h *Hub) ServeWS(w http.ResponseWriter, req *http.Request, sub Sub, since *uint64) {
+	h.ServeAs(w, req, sub, since, Owner{})
+}
+
+// ServeAs is ServeWS for a socket opened by owner: Disconnect can close it
+// later, and it counts against owner.Addr's cap.
+func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *uint64, owner Owner) {
+	if !h.reserve(owner.Addr) {
+		h.refuse(w, req, http.StatusTooManyRequests, errTooMany)
+		return
+	}
 	if !h.enter() {
+		h.release(owner.Addr)
 		http.Error(w, "live updates are shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	conn, err := h.up.Upgrade(w, req, nil)
 	if err != nil {
 		h.log.Debug("live: upgrade failed", "err", err)
+		h.release(owner.Addr)
 		h.wg.Done()
 		return // Upgrade has answered the request
 	}
 	conn.SetReadLimit(readLimit)
 	c := &client{
-		conn: conn,
-		sub:  sub,
-		send: make(chan outMsg, h.opt.SendQueue),
-		done: make(chan struct{}),
+		conn:  conn,
+		sub:   sub,
+		owner: owner,
+		send:  make(chan outMsg, h.opt.SendQueue),
+		done:  make(chan struct{}),
 	}
 	st, ref := h.attach(c, since)
 	if ref != nil {
 		closeNow(conn, ref.code, ref.reason)
+		h.release(owner.Addr)
 		h.wg.Done()
 		return
 	}
@@ -96,6 +112,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, req *http.Request, sub Sub, since *
 	// most of the memory a connected phone costs.
 	go func() {
 		defer h.wg.Done()
+		defer h.release(owner.Addr)
 		defer h.detach(c)
 		h.serve(c, st)
 		h.log.Debug("live: client gone", "topic", sub.Topic, "code", c.code, "reason", c.reason)
@@ -126,6 +143,17 @@ func (h *Hub) serve(c *client, st *start) {
 	}
 	c.conn.Close()
 	<-readDone
+}
+
+var errTooMany = errors.New("too many live connections from this address")
+
+// refuse answers a request the hub will not upgrade.
+func (h *Hub) refuse(w http.ResponseWriter, req *http.Request, status int, reason error) {
+	if h.opt.Refuse != nil {
+		h.opt.Refuse(w, req, status, reason)
+		return
+	}
+	http.Error(w, reason.Error(), status)
 }
 
 // read discards what the client sends; reading is still needed to process

@@ -866,3 +866,25 @@ func TestClosedWithCode(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeFramesRawDataAsTheEncoderDoes: data already encoded is framed
+// into the same bytes encoding/json makes of the message.
+func TestEncodeFramesRawDataAsTheEncoderDoes(t *testing.T) {
+	for _, tc := range []struct {
+		typ string
+		raw string
+	}{
+		{"status", `{"number":"A001","ahead":3,"names":{"zh":"综合"}}`},
+		{"appointment_booked", `{}`},
+		{"odd\"type", `{"a":1}`},
+	} {
+		got, err := encode(42, tc.typ, json.RawMessage(tc.raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(message{Seq: 42, Type: tc.typ, Data: json.RawMessage(tc.raw)})
+		if string(got) != string(want) {
+			t.Errorf("type %q:\n got %s\nwant %s", tc.typ, got, want)
+		}
+	}
+}

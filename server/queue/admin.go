@@ -37,9 +37,18 @@ func ValidateService(s Service) error {
 	case len(s.OutcomeCodes) > 30:
 		return invalid("outcome_codes", "may list at most 30 codes")
 	}
+	if err := checkName("name", s.Name); err != nil {
+		return err
+	}
+	if p := NotesProblem(s.Guide); p != "" {
+		return invalid("guide", "%s", p)
+	}
 	for _, oc := range s.OutcomeCodes {
 		if strings.TrimSpace(oc) == "" || len(oc) > 64 {
 			return invalid("outcome_codes", "each code must be 1–64 characters")
+		}
+		if err := checkName("outcome_codes", oc); err != nil {
+			return err
 		}
 	}
 	if err := validateNames("names", s.Names); err != nil {
@@ -66,6 +75,9 @@ func validateNames(field string, names map[string]string) error {
 		if strings.TrimSpace(name) == "" || len(name) > 64 {
 			return invalid(field+"."+lang, "must be 1–64 characters")
 		}
+		if err := checkName(field+"."+lang, name); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -78,6 +90,9 @@ func ValidateCounter(c Counter) error {
 	case strings.TrimSpace(c.Name) == "" || len(c.Name) > 64:
 		return invalid("name", "is required, at most 64 characters")
 	}
+	if err := checkName("name", c.Name); err != nil {
+		return err
+	}
 	if err := validateNames("names", c.Names); err != nil {
 		return err
 	}
@@ -87,6 +102,9 @@ func ValidateCounter(c Counter) error {
 			return invalid("service_ids", "lists %q twice", id)
 		}
 		seen[id] = true
+	}
+	if _, err := parseWeek(c.Schedule); err != nil {
+		return err
 	}
 	return nil
 }
@@ -213,6 +231,7 @@ func (e *Engine) PutCounter(ctr Counter, create bool, actor string) (Counter, er
 		}
 	}
 	c := copyCounter(&ctr)
+	c.Schedule = copyNames(ctr.Schedule)
 	e.counters[ctr.ID] = c
 	errc := e.commit(&Change{Counters: []Counter{*c}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(c)}}})
 	e.mu.Unlock()
@@ -266,10 +285,13 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 	cal, _ := newCalendar(st)
 	st.Hours = copyNames(st.Hours)
 	st.ClosedDates = normDates(st.ClosedDates)
+	st.PriorityWeights = slices.Clone(st.PriorityWeights)
 	if st.Hours == nil {
 		st.Hours = map[string]string{}
 	}
 	e.mu.Lock()
+	// Closing the day is not a setting the admin form sends back.
+	st.IssuingStoppedOn = e.settings.IssuingStoppedOn
 	e.settings, e.cal = st, cal
 	saved := st
 	errc := e.commit(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}})

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 )
 
 // Appointment states.
@@ -45,6 +45,10 @@ type Appointment struct {
 	// Excused is set when staff revert a no-show: the customer may still
 	// check in, however late.
 	Excused bool `json:"excused,omitempty"`
+	// CustomerID (opaque) and Tier link the booking to a known customer;
+	// its ticket gets them at check-in.
+	CustomerID string `json:"customer_id,omitempty"`
+	Tier       string `json:"tier,omitempty"`
 }
 
 // anonymous is a copy without personal data, for the event log.
@@ -179,6 +183,9 @@ type BookRequest struct {
 	Start     time.Time
 	Name      string
 	Phone     string
+	// CustomerID and Tier are the booking customer's, when known.
+	CustomerID string
+	Tier       string
 }
 
 // NormalizePhone checks a phone number and returns its canonical form:
@@ -206,13 +213,10 @@ func NormalizePhone(s string) (string, error) {
 
 func cleanName(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	n := 0
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", invalid("name", "must not hold control characters")
-		}
-		n++
+	if err := checkName("name", s); err != nil {
+		return "", err
 	}
+	n := utf8.RuneCountInString(s)
 	if n == 0 || n > 64 {
 		return "", invalid("name", "is required, at most 64 characters")
 	}
@@ -300,6 +304,7 @@ func (e *Engine) Book(req BookRequest) (Appointment, error) {
 	a := &Appointment{
 		ID: strconv.FormatUint(e.lastApptID, 10), Code: newCode(e.appts), ServiceID: svc.ID,
 		Start: slot.Start, End: slot.End, Status: ApptBooked, Name: name, Phone: phone, CreatedAt: now,
+		CustomerID: req.CustomerID, Tier: req.Tier,
 	}
 	e.trackAppt(a)
 	c.Appointments = append(c.Appointments, *a)
@@ -482,7 +487,12 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 	start := a.Start
 	t := e.newTicketLocked(c, e.services[a.ServiceID], PriorityNormal, source, e.nowLocked())
 	t.AppointmentID, t.AppointmentAt = a.ID, &start
+	t.CustomerID, t.Tier = a.CustomerID, a.Tier
+	if _, ok := e.plan.byID[t.Tier]; !ok {
+		t.Tier = e.plan.deflt
+	}
 	e.track(t)
+	e.promiseLocked(t)
 	e.setApptStatus(a, ApptCheckedIn)
 	a.TicketID = t.ID
 	c.Tickets = append(c.Tickets, *t)

@@ -179,8 +179,14 @@ func ValidateSettings(st Settings) error {
 	if len(st.PriorityWeights) > 0 && sum == 0 {
 		return invalid("priority_weights", "needs at least one weight above 0 (or an empty list for strict priority)")
 	}
+	if st.AppointmentHoldMinutes < 0 || st.AppointmentHoldMinutes > 120 {
+		return invalid("appointment_hold_minutes", "must be between 0 (no planning) and 120")
+	}
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}
-	return nil
+	if err := checkName("branch_name", st.BranchName); err != nil {
+		return err
+	}
+	return validateCustomerSettings(st)
 }

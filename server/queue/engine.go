@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"queuebox/server/forecast"
 )
 
 // DayNumber is the last number issued for a prefix on a business date.
@@ -57,6 +59,8 @@ type Snapshot struct {
 	// last commit (nil in a database from before it was kept).
 	LastAt time.Time
 	Time   *TimeMark
+	// Tiers are the branch's customer tiers, best first (nil: the default).
+	Tiers []Tier
 }
 
 // Change is everything one operation writes. The store makes each Change
@@ -80,6 +84,7 @@ type Change struct {
 	Rotation           *Rotation
 	// Time is the timekeeping as of this change; the engine sets it.
 	Time   *TimeMark
+	Tiers  []Tier // when not nil, the new tier list
 	Events []Event
 }
 
@@ -129,6 +134,22 @@ type Engine struct {
 	lastApptID  uint64
 	rot         Rotation
 	tk          timekeeper
+	tiers       []Tier
+	plan        tierPlan
+	tally       map[string]SLATally // by tier; kept in memory, rebuilt strict after a restart
+
+	// est is the wait model (nil: the plain formula); estGen changes with
+	// every change of the queue, so cached replays know they are stale.
+	est    Estimator
+	estGen uint64
+	estAt  time.Time // when the queue last changed: estimates count from it
+	cache  estCache
+	fifo   bool
+	weeks  struct {
+		sync.Mutex
+		m map[*Counter]*[7][]span
+	}
+	rating map[string]bool // tokens whose rating is being saved
 }
 
 // RecentCallsKept is how many calls the lobby display can show.
@@ -137,7 +158,7 @@ const RecentCallsKept = 10
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
 	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
-		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10}
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20}
 }
 
 // New loads the live state from store.
@@ -145,7 +166,7 @@ func New(store Store, clock Clock, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{store: store, clock: clock, log: log}
+	e := &Engine{store: store, clock: clock, log: log, est: forecast.New()}
 	snap, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load queue state: %w", err)
@@ -171,6 +192,7 @@ func (e *Engine) load(snap *Snapshot) error {
 		return fmt.Errorf("stored settings: %w", err)
 	}
 	e.settings, e.cal = st, cal
+	e.setTiersLocked(snap.Tiers)
 	e.services = map[string]*Service{}
 	for i := range snap.Services {
 		s := snap.Services[i]
@@ -234,6 +256,10 @@ func (e *Engine) sortServicesLocked() {
 
 // track adds an active ticket to the in-memory indexes.
 func (e *Engine) track(t *Ticket) {
+	if t.Tier == "" {
+		t.Tier = e.plan.deflt // a ticket from before tiers
+	}
+	e.changedLocked()
 	e.active[t.ID] = t
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
@@ -242,6 +268,7 @@ func (e *Engine) track(t *Ticket) {
 }
 
 func (e *Engine) untrack(t *Ticket) {
+	e.changedLocked()
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
 	}
@@ -282,10 +309,12 @@ func (e *Engine) commit(c *Change) <-chan error {
 		if c.Events[i].Type == EventCalled {
 			e.remember(c.Events[i])
 		}
+		e.learnLocked(&c.Events[i])
 	}
 	run := e.runningLocked()
 	c.Time = &TimeMark{Running: run, Accepted: e.tk.accepted}
 	e.tk.savedRun = run
+	e.changedLocked()
 	return e.store.Apply(c)
 }
 
@@ -312,8 +341,12 @@ func (e *Engine) wait(errc <-chan error) error {
 }
 
 func (e *Engine) policy() policy {
-	return policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
-		weights: e.settings.PriorityWeights, rot: e.rot}
+	p := policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
+		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally, fifo: e.fifo}
+	if e.fifo {
+		p.weights = nil
+	}
+	return p
 }
 
 func newToken() string {
@@ -330,6 +363,10 @@ type IssueRequest struct {
 	Priority  int
 	IdemKey   string // optional; scoped by Source
 	Source    string // "device:ID" or "user:NAME"
+	// CustomerID and Tier come from the customer who identified (by phone
+	// or member code); empty for anonymous tickets, which get the default tier.
+	CustomerID string
+	Tier       string
 }
 
 // Issue gives a new ticket for a service, or the ticket an earlier request
@@ -383,6 +420,17 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		e.mu.Unlock()
 		return view, false, ErrClosed
 	}
+	if e.issuingStoppedLocked() {
+		e.mu.Unlock()
+		return view, false, ErrIssuingStopped
+	}
+	tier := req.Tier
+	if tier == "" {
+		tier = e.plan.deflt
+	} else if _, ok := e.plan.byID[tier]; !ok {
+		e.mu.Unlock()
+		return view, false, invalid("tier", "%q is not a tier of this branch", tier)
+	}
 	c := &Change{}
 	priority := req.Priority
 	if priority == PriorityNormal {
@@ -390,7 +438,9 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		priority = svc.Priority
 	}
 	t := e.newTicketLocked(c, svc, priority, req.Source, now)
+	t.CustomerID, t.Tier = req.CustomerID, tier
 	e.track(t)
+	e.promiseLocked(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
 	if idemKey != "" {
@@ -487,7 +537,9 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		}
 	}
 	p := e.policy()
-	t, rot := p.pick(queues)
+	p.counter = ctr.ID
+	due, idle := e.planInputs(ctr, p.now)
+	t, rot, _ := e.choose(p, ctr, queues, due, idle)
 	if t == nil {
 		e.mu.Unlock()
 		return view, false, nil
@@ -517,6 +569,8 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	}
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)
+		e.countCallLocked(t, now)
+		e.releaseHoldsLocked(c, t.ServiceID)
 	}
 	t.Status = StatusCalled
 	t.CalledAt = &now
@@ -573,6 +627,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 		e.mu.Unlock()
 		return TicketView{}, err
 	}
+	e.changedLocked()
 	view := e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()

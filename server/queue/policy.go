@@ -17,12 +17,15 @@ import (
 //     maximum-wait cap is called first, oldest first, whatever its kind;
 //  2. a checked-in appointment whose slot has come (AppointmentLead before
 //     its start) is next, earliest slot first;
-//  3. otherwise the highest priority level goes first — or, when the branch
+//  3. with tiers configured, a ticket about to miss its tier's SLA target
+//     goes next, the least time to its target first (see tiers.go);
+//  4. otherwise the highest priority level goes first — or, when the branch
 //     sets priority weights, levels take turns in a weighted rotation (e.g.
 //     weights [1, 0, 2]: two VIP calls, then one normal call), skipping
 //     levels nobody waits in;
-//  4. inside a level, the first issued goes first (FIFO): the order in which
-//     the box issued the tickets (their ids), whatever the wall clock did. A
+//  5. inside a level, the first issued goes first (FIFO): the order in which
+//     the box issued the tickets (their ids), whatever the wall clock did —
+//     with tiers, the waiting time weighed by the tier's share (tiers.go). A
 //     transfer keeps its id, so it does not lose its place. An appointment
 //     that checked in early waits like a walk-in until its slot comes.
 //
@@ -59,6 +62,7 @@ type waitQueue struct {
 	levels map[int]lane
 	appts  []*Ticket
 	n      int
+	held   int // pushed-back tickets still letting others go first
 }
 
 func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
@@ -78,6 +82,9 @@ func removeSorted(l []*Ticket, t *Ticket) ([]*Ticket, bool) {
 }
 
 func (q *waitQueue) insert(t *Ticket) {
+	if held(t) {
+		q.held++
+	}
 	if t.AppointmentAt != nil {
 		q.appts = insertSorted(q.appts, t)
 		q.n++
@@ -105,6 +112,9 @@ func (q *waitQueue) remove(t *Ticket) {
 	}
 	if ok {
 		q.n--
+		if held(t) {
+			q.held--
+		}
 	}
 }
 
@@ -121,6 +131,10 @@ type policy struct {
 	cap     time.Duration // 0 = no cap
 	weights []int         // calls per round by level; nil = strict priority
 	rot     Rotation
+	tiers   tierPlan
+	tally   map[string]SLATally // today's calls per tier, read only
+	counter string              // the counter calling, for dedicated and preferred desks
+	fifo    bool                // every ticket alike: issue order only (the simulator's baseline)
 }
 
 func (p policy) rotating() bool { return len(p.weights) > 0 }
@@ -178,6 +192,7 @@ func levelName(l int) string {
 const (
 	classOverdue = iota
 	classAppointment
+	classUrgent
 	classLevel
 )
 
@@ -191,16 +206,24 @@ func (p policy) due(t *Ticket) bool {
 
 func (p policy) class(t *Ticket) int {
 	switch {
+	case p.fifo:
+		return classLevel
 	case p.overdue(t):
 		return classOverdue
 	case p.due(t):
 		return classAppointment
+	case p.urgent(t):
+		return classUrgent
 	}
 	return classLevel
 }
 
 // better reports whether a is called before b: the one ranking of the policy.
 func (p policy) better(a, b *Ticket) bool {
+	if ha, hb := held(a), held(b); ha != hb {
+		// A pushed-back ticket lets the others go first, even past the cap.
+		return hb
+	}
 	ca, cb := p.class(a), p.class(b)
 	if ca != cb {
 		return ca < cb
@@ -210,9 +233,16 @@ func (p policy) better(a, b *Ticket) bool {
 		if !a.AppointmentAt.Equal(*b.AppointmentAt) {
 			return a.AppointmentAt.Before(*b.AppointmentAt)
 		}
+	case classUrgent:
+		if better, ok := p.tierBetter(a, b, ca); ok {
+			return better
+		}
 	case classLevel:
 		if a.Priority != b.Priority {
 			return a.Priority > b.Priority
+		}
+		if better, ok := p.tierBetter(a, b, ca); ok {
+			return better
 		}
 	}
 	return before(a, b)
@@ -225,6 +255,11 @@ func (p policy) reason(t *Ticket, loc *time.Location) string {
 		return fmt.Sprintf("waited past the %d-min cap", int(p.cap/time.Minute))
 	case classAppointment:
 		return "appointment at " + t.AppointmentAt.In(loc).Format("15:04")
+	case classUrgent:
+		return p.tierReason(t)
+	}
+	if r := p.tierReason(t); r != "" && t.Priority == PriorityNormal {
+		return r
 	}
 	if p.rotating() {
 		return fmt.Sprintf("%s turn in the rotation (%s)", levelName(t.Priority), p.weightsText())
@@ -249,6 +284,9 @@ func (p policy) weightsText() string {
 // pick returns the ticket the policy calls next from the given queues, and
 // the rotation after that call.
 func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
+	if p.tiers.enabled || anyHeld(queues) {
+		return p.pickTiered(queues)
+	}
 	var best *Ticket
 	consider := func(t *Ticket) {
 		if best == nil || p.better(t, best) {
@@ -301,7 +339,7 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 }
 
 // order lists every waiting ticket of the queues in the order pick would call them.
-func (p policy) order(queues []*waitQueue) []*Ticket {
+func (p policy) orderAll(queues []*waitQueue) []*Ticket {
 	var all []*Ticket
 	for _, q := range queues {
 		for _, l := range q.levels {
@@ -344,7 +382,7 @@ func (p policy) order(queues []*waitQueue) []*Ticket {
 // the walk-ins: it must stay cheap with thousands waiting, since every issue
 // answers it. Appointments are few and are compared one by one.
 func (p policy) ahead(q *waitQueue, t *Ticket) int {
-	if p.rotating() {
+	if p.rotating() || p.tiers.enabled || q.held > 0 {
 		// The rotation interleaves levels; count by replaying it.
 		for i, x := range p.order([]*waitQueue{q}) {
 			if x == t {

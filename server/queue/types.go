@@ -85,6 +85,12 @@ type Counter struct {
 	Names      map[string]string `json:"names,omitempty"`
 	ServiceIDs []string          `json:"service_ids"`
 	Paused     bool              `json:"paused"`
+	// Schedule is the counter's planned working hours per weekday (mon..sun
+	// to "HH:MM-HH:MM" ranges, comma separated; breaks are the gaps; "" is
+	// off that day). Empty means "open whenever not paused". The wait
+	// estimate uses it to know who will be working in the next hours;
+	// pausing stays for the unplanned.
+	Schedule map[string]string `json:"schedule,omitempty"`
 }
 
 // Serves reports whether c serves serviceID.
@@ -117,6 +123,32 @@ type Settings struct {
 	// levels: index = level, value = calls per round (e.g. [1, 1, 2]).
 	// Empty means strict priority: the highest level always goes first.
 	PriorityWeights []int `json:"priority_weights"`
+
+	// TicketsPerPhonePerDay caps the tickets one phone number may take in a
+	// business day (0: no cap).
+	TicketsPerPhonePerDay int `json:"tickets_per_phone_per_day"`
+	// The no-show chain: a called ticket not started within GraceSeconds is
+	// put back PushBackPlaces places and called again when its turn comes;
+	// after MaxRecalls such returns it becomes a no-show (0: off).
+	GraceSeconds   int `json:"grace_seconds"`
+	PushBackPlaces int `json:"push_back_places"`
+	MaxRecalls     int `json:"max_recalls"`
+	// Booking rights: NoShowLimit no-shows within NoShowWindowDays pause
+	// online booking for BookingBlockDays (0: off). Walk-ins stay welcome.
+	NoShowLimit      int `json:"no_show_limit"`
+	NoShowWindowDays int `json:"no_show_window_days"`
+	BookingBlockDays int `json:"booking_block_days"`
+	// RetentionMonths deletes customers not seen for that long (0: keep).
+	RetentionMonths int `json:"retention_months"`
+	// AppointmentHoldMinutes plans ahead for booked slots: a desk that
+	// serves a bookable service does not start a walk-in that would still
+	// be running when a slot due within this many minutes needs it, and a
+	// checked-in appointment due within it is called before such a walk-in.
+	// 0 turns planning off. The walk-ins' max-wait cap always goes first.
+	AppointmentHoldMinutes int `json:"appointment_hold_minutes"`
+	// IssuingStoppedOn is the business date on which the manager stopped
+	// issuing tickets (closing the day); set only through StopIssuing.
+	IssuingStoppedOn string `json:"issuing_stopped_on,omitempty"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -147,6 +179,31 @@ type Ticket struct {
 	ParkedAt      *time.Time `json:"parked_at,omitempty"`
 	Notes         string     `json:"notes,omitempty"`
 	Outcome       string     `json:"outcome,omitempty"`
+	// CustomerID links the ticket to a known customer (an opaque id: no
+	// phone or name ever travels with a ticket). Tier is the customer's
+	// tier at issue; anonymous tickets get the default tier.
+	CustomerID string `json:"customer_id,omitempty"`
+	Tier       string `json:"tier"`
+	// PushBacks counts the returns to the queue after a missed call;
+	// HoldCalls is how many other calls it still lets go first.
+	PushBacks int `json:"push_backs,omitempty"`
+	HoldCalls int `json:"hold_calls,omitempty"`
+	// Rating (1..5) and Comment are the customer's feedback on a done ticket.
+	Rating  int    `json:"rating,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	// Promise is the wait the ticket was shown when it was issued, kept to
+	// measure the estimate's accuracy.
+	Promise *Promise `json:"promise,omitempty"`
+}
+
+// Promise is a wait estimate as shown: a point and the range around it.
+type Promise struct {
+	WaitSeconds int `json:"wait_seconds"`
+	LowSeconds  int `json:"low_seconds"`
+	HighSeconds int `json:"high_seconds"`
+	// ModelSeconds is the replay's own figure before the learned correction;
+	// the estimator learns its errors from it.
+	ModelSeconds int `json:"model_seconds"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.
@@ -154,13 +211,18 @@ type TicketView struct {
 	Ticket
 	Ahead      int `json:"ahead"`
 	EWTSeconds int `json:"ewt_seconds"`
+	// EWTLowSeconds and EWTHighSeconds are the range the wait should fall in.
+	EWTLowSeconds  int `json:"ewt_low_seconds"`
+	EWTHighSeconds int `json:"ewt_high_seconds"`
 }
 
 // ServiceView is a service with its live figures.
 type ServiceView struct {
 	Service
-	Waiting    int `json:"waiting"`
-	EWTSeconds int `json:"ewt_seconds"`
+	Waiting        int `json:"waiting"`
+	EWTSeconds     int `json:"ewt_seconds"`
+	EWTLowSeconds  int `json:"ewt_low_seconds"`
+	EWTHighSeconds int `json:"ewt_high_seconds"`
 }
 
 // StatusView is what the phone status page may show: no personal data.
@@ -172,11 +234,20 @@ type StatusView struct {
 	Status       Status            `json:"status"`
 	Ahead        int               `json:"ahead"`
 	EWTSeconds   int               `json:"ewt_seconds"`
+	EWTLow       int               `json:"ewt_low_seconds"`
+	EWTHigh      int               `json:"ewt_high_seconds"`
 	CounterName  string            `json:"counter_name"`
 	CounterNames map[string]string `json:"counter_names,omitempty"`
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`
+	// Tier and TierName greet a known customer of a better tier (never
+	// their phone or name).
+	Tier      string            `json:"tier,omitempty"`
+	TierName  string            `json:"tier_name,omitempty"`
+	TierNames map[string]string `json:"tier_names,omitempty"`
+	// Rated is true once the customer gave feedback on this ticket.
+	Rated bool `json:"rated,omitempty"`
 }
 
 // Event types appended to the branch event log.
@@ -193,6 +264,9 @@ const (
 	EventService     = "service_changed"
 	EventCounter     = "counter_changed"
 	EventSettings    = "settings_changed"
+	EventTiers       = "tiers_changed"
+	EventPushedBack  = "pushed_back"
+	EventRated       = "rated"
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"

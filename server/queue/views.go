@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,14 +41,33 @@ func WaitRange(ewtSeconds int) (lo, hi int) {
 	return lo, lo + 5
 }
 
+// RangeMinutes is a range in seconds as whole minutes shown to customers,
+// rounded outward so it still holds what it held; 0, 0 is no wait.
+func RangeMinutes(lowSeconds, highSeconds int) (lo, hi int) {
+	if highSeconds <= 0 {
+		return 0, 0
+	}
+	lo = max(lowSeconds, 0) / 60
+	hi = max((highSeconds+59)/60, lo+1)
+	return lo, hi
+}
+
 func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v := TicketView{Ticket: *t}
 	v.Transfers = append([]string(nil), t.Transfers...)
 	if t.Status == StatusWaiting {
 		v.Ahead = e.policy().ahead(e.queueOf(t.ServiceID), t)
-		v.EWTSeconds = e.estimateWait(t.ServiceID, v.Ahead)
+		pr := e.estimateLocked(t, v.Ahead)
+		v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	}
 	return v
+}
+
+// promiseLocked records on a new ticket the wait it is shown at issue.
+func (e *Engine) promiseLocked(t *Ticket) {
+	ahead := e.policy().ahead(e.queueOf(t.ServiceID), t)
+	pr := e.estimateLocked(t, ahead)
+	t.Promise = &pr
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.
@@ -88,7 +108,7 @@ func (e *Engine) Status(token string) (StatusView, error) {
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
 	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
-		CalledAt: t.CalledAt, Recalls: t.Recalls}
+		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls, Rated: t.Rating > 0}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
 		sv.ServiceNames = copyNames(s.Names)
@@ -97,6 +117,7 @@ func (e *Engine) statusLocked(t *Ticket) StatusView {
 		sv.CounterName = c.Name
 		sv.CounterNames = copyNames(c.Names)
 	}
+	e.greetLocked(t, &sv)
 	return sv
 }
 
@@ -127,17 +148,30 @@ func (e *Engine) Queue(serviceID string) ([]TicketView, error) {
 // view of it reports), computed once per service rather than per ticket.
 func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 	p := e.policy()
-	place := map[*Ticket]int{}
+	var place map[*Ticket]int // nil: the list is one service's, its places are its rows
+	nonEmpty := 0
 	for _, q := range queues {
-		for i, t := range p.order([]*waitQueue{q}) {
-			place[t] = i
+		if q.n > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty > 1 {
+		place = map[*Ticket]int{}
+		for _, q := range queues {
+			for i, t := range p.order([]*waitQueue{q}) {
+				place[t] = i
+			}
 		}
 	}
 	order := p.order(queues)
 	out := make([]TicketView, len(order))
 	for i, t := range order {
-		n := place[t]
-		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: e.estimateWait(t.ServiceID, n)}
+		n := i
+		if place != nil {
+			n = place[t]
+		}
+		pr := e.estimateLocked(t, n)
+		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
 		out[i].Transfers = append([]string(nil), t.Transfers...)
 		out[i].CallReason = p.reason(t, e.cal.loc)
 	}
@@ -238,7 +272,8 @@ func (e *Engine) serviceViewLocked(s *Service) ServiceView {
 		v.Waiting = q.n
 	}
 	// A new ticket would have everyone waiting ahead of it.
-	v.EWTSeconds = e.estimateWait(s.ID, v.Waiting)
+	pr := e.serviceEstimateLocked(s, v.Waiting)
+	v.EWTSeconds, v.EWTLowSeconds, v.EWTHighSeconds = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
 	return v
 }
 
@@ -311,6 +346,9 @@ func (e *Engine) Settings() Settings {
 	st := e.settings
 	st.Hours = copyNames(e.settings.Hours)
 	st.ClosedDates = append([]string(nil), e.settings.ClosedDates...)
+	// A copy: a caller decoding into the returned settings must not write
+	// the engine's weights (outside its lock, and before validation).
+	st.PriorityWeights = slices.Clone(e.settings.PriorityWeights)
 	return st
 }
 

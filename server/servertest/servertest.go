@@ -210,14 +210,16 @@ func (b *Box) Do(c *http.Client, method, path string, body any, header map[strin
 
 // Ticket is the part of a ticket answer tests use most.
 type Ticket struct {
-	ID        string `json:"id"`
-	Number    string `json:"number"`
-	ServiceID string `json:"service_id"`
-	Status    string `json:"status"`
-	Ahead     int    `json:"ahead"`
-	Token     string `json:"token"`
-	StatusURL string `json:"status_url"`
-	CounterID string `json:"counter_id"`
+	ID         string `json:"id"`
+	Number     string `json:"number"`
+	ServiceID  string `json:"service_id"`
+	Status     string `json:"status"`
+	Ahead      int    `json:"ahead"`
+	Token      string `json:"token"`
+	StatusURL  string `json:"status_url"`
+	CounterID  string `json:"counter_id"`
+	Tier       string `json:"tier"`
+	CustomerID string `json:"customer_id"`
 }
 
 // Issue takes a ticket with a kiosk token.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -158,15 +159,32 @@ func (db *DB) DeleteUserSessions(username string) error {
 	return err
 }
 
+// DeleteUserSessionsExcept ends every session of a user but the one stored
+// under keep (hex of its hash; "" keeps none): a user who changes their own
+// password stays logged in where they did it.
+func (db *DB) DeleteUserSessionsExcept(username, keep string) error {
+	_, err := db.deleteSessionsKeyed(func(k []byte, s Session) bool {
+		return s.Username == username && hex.EncodeToString(k) != keep
+	})
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
+}
+
 // deleteSessions deletes the sessions gone says so of; unreadable ones go too.
 func (db *DB) deleteSessions(gone func(Session) bool) (int, error) {
+	return db.deleteSessionsKeyed(func(_ []byte, s Session) bool { return gone(s) })
+}
+
+func (db *DB) deleteSessionsKeyed(gone func([]byte, Session) bool) (int, error) {
 	n := 0
 	err := db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSessions)
 		var keys [][]byte
 		if err := b.ForEach(func(k, v []byte) error {
 			var s Session
-			if json.Unmarshal(v, &s) != nil || gone(s) {
+			if json.Unmarshal(v, &s) != nil || gone(k, s) {
 				keys = append(keys, append([]byte(nil), k...))
 			}
 			return nil

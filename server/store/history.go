@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -62,6 +63,11 @@ func WriteHistory(dir string, gen func(apply func(*queue.Change) error) error) (
 	if err := flush(); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
+	// A box folds its new tokens into the index every hour; a year-old
+	// file has them all there.
+	if _, err := db.foldTokens(historyPerTx * 10); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
 	db.bolt.NoSync = false
 	if err := db.bolt.Sync(); err != nil {
 		return fmt.Errorf("write history: sync: %w", err)
@@ -75,4 +81,45 @@ func wrap(cs []*queue.Change) []*pending {
 		out[i] = &pending{change: c}
 	}
 	return out
+}
+
+// TicketsSince lists the tickets issued at or after since, oldest first.
+// Ticket ids rise with issue time, so it reads back from the newest and
+// stops at the first older one: a report on recent days stays cheap with
+// years of history.
+func (db *DB) TicketsSince(since time.Time) ([]queue.Ticket, error) {
+	var out []queue.Ticket
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bTickets).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var t queue.Ticket
+			if err := decodeRecord(v, &t); err != nil {
+				return fmt.Errorf("ticket %x: %w", k, err)
+			}
+			if t.IssuedAt.Before(since) {
+				break
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+// AppointmentsFrom lists the appointments whose slot starts at or after
+// from, in id order.
+func (db *DB) AppointmentsFrom(from time.Time) ([]queue.Appointment, error) {
+	var out []queue.Appointment
+	err := db.view(func(tx *bolt.Tx) error {
+		return eachJSON(tx.Bucket(bAppts), func(a queue.Appointment) {
+			if !a.Start.Before(from) {
+				a.Name, a.Phone = "", ""
+				out = append(out, a)
+			}
+		})
+	})
+	return out, err
 }

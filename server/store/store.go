@@ -2,6 +2,15 @@
 // queue engine are committed by a single goroutine that groups whatever is
 // waiting into one transaction: a lone request commits at once, and under
 // load many requests share one fsync.
+//
+// A ticket issued writes at the end of three growing buckets (tickets,
+// events, active) and updates its day's number: tickets and events are
+// packed JSON (codec.go) keyed by 8-byte big-endian id and seq; the active
+// set holds the ids of the tickets the engine loads at start, each with its
+// token until the ticket ends, when the token moves to tokens_new and later
+// into the token index (FoldTokens), many at a time. History past the
+// retention period becomes daily totals (retention.go), and Compact gives
+// the space back (compact.go).
 package store
 
 import (
@@ -57,11 +66,16 @@ var (
 	bAppts    = []byte("appointments")
 	bApptLive = []byte("appointments_live")
 	bPhones   = []byte("phones")
+	bDays     = []byte("days")
+	// bTokensNew holds the tokens of ended tickets not yet in bTokens,
+	// keyed by ticket: see indexTicket.
+	bTokensNew = []byte("tokens_new")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
 	kRotation = []byte("rotation")
 	kTime     = []byte("time")
+	kTiers    = []byte("tiers")
 )
 
 // migrations upgrade the schema one version at a time. Append only: never
@@ -100,6 +114,17 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return putJSON(b, kSettings, m)
 	},
+	// 3: tickets, events and appointments may be packed (see codec.go);
+	// records written before stay plain JSON and read as before, and
+	// compaction rewrites them packed. Daily aggregates of pruned history.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bDays, bTokensNew} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -113,6 +138,12 @@ type DB struct {
 	// committed is the seq of the last event known to be on disk.
 	committed atomic.Uint64
 
+	// newTokens indexes the tokens not yet in bTokens (held in bActive and
+	// bTokensNew) in memory, token → ticket key, so a lookup by token needs
+	// no scan of them.
+	tokMu     sync.RWMutex
+	newTokens map[string][]byte
+
 	mu       sync.Mutex
 	wake     *sync.Cond
 	pending  []*pending
@@ -124,7 +155,39 @@ type DB struct {
 
 type pending struct {
 	change *queue.Change
+	enc    *encoded
 	errc   chan error
+}
+
+// encoded holds the stored form of a change's history records, made by the
+// caller of Apply so the one committing goroutine only writes bytes.
+type encoded struct {
+	tickets, events, appts [][]byte
+}
+
+func encodeChange(c *queue.Change) (*encoded, error) {
+	e := &encoded{
+		tickets: make([][]byte, len(c.Tickets)),
+		events:  make([][]byte, len(c.Events)),
+		appts:   make([][]byte, len(c.Appointments)),
+	}
+	var err error
+	for i := range c.Tickets {
+		if e.tickets[i], err = encodeRecord(&c.Tickets[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Events {
+		if e.events[i], err = encodeRecord(&c.Events[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.Appointments {
+		if e.appts[i], err = encodeRecord(&c.Appointments[i]); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Options tune Open.
@@ -135,6 +198,9 @@ type Options struct {
 	// file past it fail as they would on a full disk, which is what tests of
 	// a full disk need without filling a real one.
 	MaxSize int
+	// NoSync skips fsync on commit. Only the simulator uses it, on a
+	// throw-away file: a live box always syncs, or a crash could lose tickets.
+	NoSync bool
 }
 
 // Open opens (creating if needed) the database in dir, migrating it to the
@@ -164,7 +230,8 @@ func Open(dir string, o Options) (db *DB, err error) {
 			db, err = nil, fmt.Errorf("%w: %v (%s). Restore a backup with: queuebox restore BACKUP_FILE --data %s", ErrCorrupted, r, path, dir)
 		}
 	}()
-	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, MaxSize: o.MaxSize})
+	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, MaxSize: o.MaxSize,
+		NoSync: o.NoSync, NoFreelistSync: o.NoSync})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	}
@@ -187,8 +254,28 @@ func Open(dir string, o Options) (db *DB, err error) {
 		b.Close()
 		return nil, err
 	}
-	db = &DB{bolt: b, path: path, done: make(chan struct{})}
+	if err := ensureReportIndex(b); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("build the report index: %w", err)
+	}
+	db = &DB{bolt: b, path: path, done: make(chan struct{}), newTokens: map[string][]byte{}}
 	db.wake = sync.NewCond(&db.mu)
+	if err := b.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bActive, bTokensNew} {
+			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+				if len(v) > 0 {
+					db.newTokens[string(v)] = bytes.Clone(k)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("read new tokens: %w", err)
+	}
 	go db.commitLoop()
 	return db, nil
 }
@@ -291,6 +378,11 @@ func (db *DB) Close() error {
 // Apply queues c for the next commit; see queue.Store.
 func (db *DB) Apply(c *queue.Change) <-chan error {
 	errc := make(chan error, 1)
+	enc, err := encodeChange(c)
+	if err != nil {
+		errc <- fmt.Errorf("encode change: %w", err)
+		return errc
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	switch {
@@ -299,7 +391,7 @@ func (db *DB) Apply(c *queue.Change) <-chan error {
 	case db.failed != nil:
 		errc <- db.failed
 	default:
-		db.pending = append(db.pending, &pending{change: c, errc: errc})
+		db.pending = append(db.pending, &pending{change: c, enc: enc, errc: errc})
 		db.wake.Signal()
 	}
 	return errc
@@ -378,17 +470,98 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	added := map[string][]byte{}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
-			if err := writeChange(tx, p.change); err != nil {
+			if p.enc == nil {
+				enc, err := encodeChange(p.change)
+				if err != nil {
+					return err
+				}
+				p.enc = enc
+			}
+			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	db.tokMu.Lock()
+	for tok, key := range added {
+		db.newTokens[tok] = key
+	}
+	db.tokMu.Unlock()
+	return nil
 }
 
-func writeChange(tx *bolt.Tx, c *queue.Change) error {
+// ticketKeyByToken finds the key of a ticket by token, in either index.
+func (db *DB) ticketKeyByToken(tx *bolt.Tx, token string) []byte {
+	if key := tx.Bucket(bTokens).Get([]byte(token)); key != nil {
+		return key
+	}
+	db.tokMu.RLock()
+	defer db.tokMu.RUnlock()
+	return db.newTokens[token]
+}
+
+// Fill factors of the history buckets: their keys only grow, so a page left
+// half empty by a split would stay half empty for good. Events are never
+// rewritten and fill pages completely; tickets and appointments keep a
+// little room for the updates of their last days.
+const (
+	fillAppend  = 1.0
+	fillHistory = 0.9
+)
+
+// indexTicket keeps the active set and the token indexes of a ticket
+// written. The main token index is keyed by the random tokens, and a put
+// there would rewrite a page picked at random for every ticket issued; so
+// a new ticket's token rides as its value in the active set (written
+// anyway, at its end), moves to the end of bTokensNew when the ticket
+// ends, and is folded into the main index later with many others (see
+// FoldTokens). New tokens are noted in added for the map in memory.
+func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, added map[string][]byte) error {
+	var tok []byte // the token, if it is in no index yet
+	if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
+		tok = []byte(t.Token)
+		added[t.Token] = key
+	}
+	held, isActive := getKey(active, key)
+	if t.Status.Active() {
+		if isActive && tok == nil {
+			return nil // already in the set, with its token if it had one
+		}
+		return active.Put(key, tok)
+	}
+	if len(held) > 0 {
+		tok = bytes.Clone(held)
+	}
+	if tok != nil {
+		if err := tokensNew.Put(key, tok); err != nil {
+			return err
+		}
+	}
+	if isActive {
+		return active.Delete(key)
+	}
+	return nil
+}
+
+// getKey reads a key that may hold an empty value, telling it apart from
+// a missing one.
+func getKey(b *bolt.Bucket, key []byte) (v []byte, ok bool) {
+	k, v := b.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// writeChange writes one change.
+func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[string][]byte) error {
 	if c.Settings != nil {
 		if err := putJSON(tx.Bucket(bSettings), kSettings, c.Settings); err != nil {
 			return err
@@ -396,6 +569,11 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 	}
 	if c.Rotation != nil {
 		if err := putJSON(tx.Bucket(bSettings), kRotation, c.Rotation); err != nil {
+			return err
+		}
+	}
+	if c.Tiers != nil {
+		if err := putJSON(tx.Bucket(bSettings), kTiers, c.Tiers); err != nil {
 			return err
 		}
 	}
@@ -419,25 +597,19 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 			return err
 		}
 	}
-	tickets, tokens, active := tx.Bucket(bTickets), tx.Bucket(bTokens), tx.Bucket(bActive)
+	tickets, tokensNew, active := tx.Bucket(bTickets), tx.Bucket(bTokensNew), tx.Bucket(bActive)
+	tickets.FillPercent = fillHistory
+	tokensNew.FillPercent = fillAppend
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(tickets, key, t); err != nil {
+		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := tokens.Put([]byte(t.Token), key); err != nil {
-			return err
-		}
-		if t.Status.Active() {
-			err = active.Put(key, nil)
-		} else {
-			err = active.Delete(key)
-		}
-		if err != nil {
+		if err := db.indexTicket(tx, active, tokensNew, t, key, added); err != nil {
 			return err
 		}
 	}
@@ -457,12 +629,13 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	appts, live := tx.Bucket(bAppts), tx.Bucket(bApptLive)
+	appts.FillPercent = fillHistory
 	for i := range c.Appointments {
 		key, err := ticketKey(c.Appointments[i].ID)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(appts, key, &c.Appointments[i]); err != nil {
+		if err := appts.Put(key, enc.appts[i]); err != nil {
 			return err
 		}
 		if err := live.Put(key, nil); err != nil {
@@ -510,12 +683,13 @@ func writeChange(tx *bolt.Tx, c *queue.Change) error {
 		}
 	}
 	events := tx.Bucket(bEvents)
+	events.FillPercent = fillAppend
 	for i := range c.Events {
-		if err := putJSON(events, u64(c.Events[i].Seq), &c.Events[i]); err != nil {
+		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return applyReport(tx, c.Events)
 }
 
 // Load reads the live state; see queue.Store.
@@ -534,6 +708,11 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 				return fmt.Errorf("rotation: %w", err)
 			}
 		}
+		if raw := tx.Bucket(bSettings).Get(kTiers); raw != nil {
+			if err := json.Unmarshal(raw, &snap.Tiers); err != nil {
+				return fmt.Errorf("tiers: %w", err)
+			}
+		}
 		if err := eachJSON(tx.Bucket(bServices), func(s queue.Service) { snap.Services = append(snap.Services, s) }); err != nil {
 			return fmt.Errorf("services: %w", err)
 		}
@@ -547,7 +726,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &t); err != nil {
+			if err := decodeRecord(raw, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Active = append(snap.Active, t)
@@ -569,7 +748,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			var last struct {
 				At time.Time `json:"at"`
 			}
-			if err := json.Unmarshal(v, &last); err != nil {
+			if err := decodeRecord(v, &last); err != nil {
 				return fmt.Errorf("event %d: %w", snap.LastSeq, err)
 			}
 			snap.LastAt = last.At
@@ -587,7 +766,7 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 			if raw == nil {
 				return fmt.Errorf("appointment %d is missing", binary.BigEndian.Uint64(k))
 			}
-			if err := json.Unmarshal(raw, &a); err != nil {
+			if err := decodeRecord(raw, &a); err != nil {
 				return fmt.Errorf("appointment %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			snap.Appointments = append(snap.Appointments, a)
@@ -621,11 +800,15 @@ func recentCalls(tx *bolt.Tx, snap *queue.Snapshot) error {
 	n := 0
 	for k, v := c.Last(); k != nil && n < lookBack && len(calls) < queue.RecentCallsKept; k, v = c.Prev() {
 		n++
-		if !bytes.Contains(v, []byte(`"type":"called"`)) {
+		js, err := unpack(v)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if !bytes.Contains(js, []byte(`"type":"called"`)) {
 			continue
 		}
 		var ev queue.Event
-		if err := json.Unmarshal(v, &ev); err != nil {
+		if err := json.Unmarshal(js, &ev); err != nil {
 			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		calls = append(calls, ev)
@@ -674,7 +857,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -683,7 +866,7 @@ func (db *DB) Ticket(id string) (queue.Ticket, error) {
 func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 	var t queue.Ticket
 	err := db.view(func(tx *bolt.Tx) error {
-		key := tx.Bucket(bTokens).Get([]byte(token))
+		key := db.ticketKeyByToken(tx, token)
 		if key == nil {
 			return queue.ErrTicketNotFound
 		}
@@ -691,7 +874,7 @@ func (db *DB) TicketByToken(token string) (queue.Ticket, error) {
 		if raw == nil {
 			return queue.ErrTicketNotFound
 		}
-		return json.Unmarshal(raw, &t)
+		return decodeRecord(raw, &t)
 	})
 	return t, err
 }
@@ -720,7 +903,7 @@ func (db *DB) Events(since uint64, limit int) ([]queue.Event, error) {
 		c := tx.Bucket(bEvents).Cursor()
 		for k, v := c.Seek(u64(since + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var ev queue.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			if err := decodeRecord(v, &ev); err != nil {
 				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, ev)
@@ -779,7 +962,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 func eachJSON[T any](b *bolt.Bucket, f func(T)) error {
 	return b.ForEach(func(k, v []byte) error {
 		var x T
-		if err := json.Unmarshal(v, &x); err != nil {
+		if err := decodeRecord(v, &x); err != nil {
 			return fmt.Errorf("%q: %w", k, err)
 		}
 		f(x)
@@ -797,7 +980,7 @@ func (db *DB) TicketsOfDate(date string, status queue.Status, limit int) ([]queu
 		c := tx.Bucket(bTickets).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var t queue.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
+			if err := decodeRecord(v, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if t.Date < date {

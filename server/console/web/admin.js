@@ -328,9 +328,28 @@
       `${s.name} (${s.id})`)));
   }
 
+  function buildSchedule() {
+    $("ctr-schedule").replaceChildren(...DAYS.map((d) => QB.el("div", { class: "field" },
+      QB.el("label", { for: "ctr-schedule-" + d, text: T.days[d] }),
+      QB.el("input", { id: "ctr-schedule-" + d, name: "schedule." + d, placeholder: "09:00-12:00,13:00-17:00", spellcheck: "false" }),
+      QB.el("p", { class: "field-error", "data-error-for": "schedule." + d }))));
+  }
+
+  // counterSchedule is the form's week, or undefined when no day is set.
+  function counterSchedule(f) {
+    const week = {};
+    let any = false;
+    for (const d of DAYS) {
+      week[d] = f.elements["schedule." + d].value.trim();
+      if (week[d]) any = true;
+    }
+    return any ? week : undefined;
+  }
+
   function editCounter(c) {
     const f = $("counter-form");
     clearErrors(f);
+    for (const d of DAYS) f.elements["schedule." + d].value = (c.schedule || {})[d] || "";
     S.editCounter = c;
     f.elements.id.value = c.id;
     f.elements.id.readOnly = true;
@@ -367,6 +386,7 @@
       service_ids: [...f.querySelectorAll('input[name="service_ids"]:checked')].map((i) => i.value),
       // A PUT replaces the whole counter: editing its name must not resume it.
       paused: !!(old && old.paused),
+      schedule: counterSchedule(f),
     };
     try {
       if (old) await QB.api("PUT", `/counters/${enc(old.id)}`, body);
@@ -517,33 +537,6 @@
     }
   }
 
-  // --- today ---
-
-  // loadToday is the branch at a glance: who waits for what, which counters
-  // are open. It is refreshed each time the section is opened.
-  async function loadToday() {
-    const [services, counters, settings] = await Promise.all([
-      QB.api("GET", "/services"), QB.api("GET", "/counters"), QB.api("GET", "/settings")]);
-    $("today-services").replaceChildren(...(services || []).map((s) => QB.el("tr", { dataset: { serviceId: s.id } },
-      QB.el("td", { text: serviceText(s) }),
-      QB.el("td", { class: "num", text: String(s.waiting || 0) }),
-      QB.el("td", { text: s.waiting > 0 ? waitText(s.ewt_seconds) : "—" }))));
-    $("today-counters").replaceChildren(...(counters || []).map((c) => QB.el("tr", { dataset: { counterId: c.id } },
-      QB.el("td", { text: c.name }),
-      QB.el("td", {}, QB.el("span", { class: "tag" + (c.paused ? " bad" : ""), text: c.paused ? T.paused : T.open })))));
-    $("today-open").textContent = settings && settings.open_now ? T.openNow : T.closedNow;
-  }
-
-  function serviceText(s) {
-    const zh = s.names && s.names.zh;
-    return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
-  }
-
-  function waitText(sec) {
-    const words = QB.text.page("admin");
-    return `${words.waitRange("en", sec)} · ${words.waitRange("zh", sec)}`;
-  }
-
   // --- settings ---
 
   function buildHours() {
@@ -561,6 +554,7 @@
     f.elements.max_wait_minutes.value = st.max_wait_minutes || 0;
     f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
     f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
+    f.elements.appointment_hold_minutes.value = st.appointment_hold_minutes || 0;
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
@@ -601,6 +595,7 @@
       max_wait_minutes: int(f.elements.max_wait_minutes.value),
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
+      appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
       hours,
       closed_dates,
     };
@@ -670,6 +665,7 @@
 
   async function init() {
     buildHours();
+    buildSchedule();
     loadClock();
     setInterval(loadClock, 5000);
     try {
@@ -687,7 +683,6 @@
     ]);
     document.body.dataset.ready = "1";
     // Opening a section again shows it fresh.
-    QBAdmin.section("today", { load: loadToday });
     QBAdmin.section("devices", { load: loadDevices });
   }
 

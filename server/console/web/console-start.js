@@ -68,6 +68,9 @@
     $("conn").dataset.state = st;
     $("conn-text").textContent = T[st] || st;
     $("reconnecting").hidden = st !== "reconnecting" && st !== "gone";
+    // The box closed the socket because this session ended (logout
+    // elsewhere, disabled, new password): back to the login page.
+    if (st === "ended") { QB.toLogin(); return; }
     // A socket refused for an expired session looks like a network drop;
     // the API tells the two apart.
     if (st === "reconnecting") QB.api("GET", "/session").catch((e) => { if (e.status === 401) QB.toLogin(); });
@@ -105,6 +108,45 @@
   $("keys-on").addEventListener("change", (e) => {
     localStorage.setItem(C.KEYS_KEY, e.target.checked ? "on" : "off");
     e.target.blur();
+  });
+
+  // --- my password ---
+
+  function showPasswordForm(open) {
+    const f = $("pw-form");
+    f.hidden = !open;
+    $("pw-open").setAttribute("aria-expanded", String(open));
+    $("pw-error").textContent = "";
+    if (open) {
+      f.reset();
+      $("pw-ok").hidden = true;
+      $("pw-current").focus();
+    }
+  }
+
+  async function changePassword(e) {
+    e.preventDefault();
+    const cur = $("pw-current").value, pw = $("pw-new").value;
+    if (pw.length < 8) { $("pw-error").textContent = "The new password needs at least 8 characters · 新密码至少8位"; return; }
+    if (pw !== $("pw-again").value) { $("pw-error").textContent = "The two new passwords differ · 两次输入的新密码不一致"; return; }
+    try {
+      await QB.api("PUT", `/users/${encodeURIComponent(S.me.username)}`, { password: pw, current_password: cur });
+    } catch (err) {
+      if (err.status === 401) { QB.toLogin(); return; }
+      $("pw-error").textContent = err.code === "wrong_password"
+        ? "The current password is wrong · 当前密码不正确" : err.message;
+      return;
+    }
+    $("pw-form").reset();
+    $("pw-error").textContent = "";
+    $("pw-ok").hidden = false;
+  }
+
+  $("pw-open").addEventListener("click", () => showPasswordForm($("pw-form").hidden));
+  $("pw-cancel").addEventListener("click", () => showPasswordForm(false));
+  $("pw-form").addEventListener("submit", changePassword);
+  $("pw-form").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); showPasswordForm(false); }
   });
 
   async function init() {

@@ -20,6 +20,7 @@
         QB.el("span", { class: "svc", text: C.serviceName(t.service_id) }),
         t.appointment_at ? QB.el("span", { class: "appt", text: C.hm(t.appointment_at), title: T.appointment(C.hm(t.appointment_at)) }) : null,
         t.priority > 0 ? QB.el("span", { class: "prio", text: T.levelChip(t.priority), title: T.level(t.priority) }) : null,
+        window.QBTiers ? window.QBTiers.chip(t) : null,
         i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: C.reasonText(t.call_reason), title: C.reasonText(t.call_reason) }) : null,
         QB.el("span", { class: "waited", title: T.waitedFor, dataset: { since: t.issued_at }, text: QB.duration(sec) }));
     }));

@@ -1,0 +1,172 @@
+package console_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"queuebox/server/config"
+	"queuebox/server/servertest"
+)
+
+// TestConsoleCustomerCard: a ticket that belongs to a Gold customer shows a
+// tier chip in the waiting list, and once called, the card shows the tier
+// badge, visit count and last visit, with the phone masked.
+func TestConsoleCustomerCard(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, servertest.Options{Config: func(c *config.Config) {
+		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", MinSpend: 50000, SLAWaitSeconds: 300}, {ID: "standard", Name: "Standard"}}
+	}})
+	var cu struct{ ID string }
+	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000", "name": "Li Lei"}, nil)
+	if st != 201 || json.Unmarshal(body, &cu) != nil {
+		t.Fatalf("create customer: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/customers/"+cu.ID+"/purchases", map[string]any{"amount": 60000, "ref": "r1"}, nil); st != 201 {
+		t.Fatalf("purchase: %d %s", st, body)
+	}
+	kiosk := map[string]string{"Authorization": "Bearer " + s.kiosk}
+	// One earlier no-show, with a limit of one: online booking is paused.
+	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]int{"no_show_limit": 1, "no_show_window_days": 60, "booking_block_days": 30}, nil); st != 200 {
+		t.Fatalf("settings: %d %s", st, body)
+	}
+	var missed servertest.Ticket
+	st, body = s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "cash", "phone": "13800138000"}, kiosk)
+	if st != 201 || json.Unmarshal(body, &missed) != nil {
+		t.Fatalf("first ticket: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/counters/c3/next", nil, nil); st != 200 {
+		t.Fatalf("call: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/tickets/"+missed.ID+"/no-show", nil, nil); st != 200 {
+		t.Fatalf("no-show: %d %s", st, body)
+	}
+	s.box.Issue(s.kiosk, "general")
+	var gold servertest.Ticket
+	st, body = s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "138 0013 8000"}, kiosk)
+	if st != 201 || json.Unmarshal(body, &gold) != nil || gold.Tier != "gold" {
+		t.Fatalf("gold ticket: %d %s", st, body)
+	}
+
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
+	loginAs(t, ctx, staffUser, staffPass, "/console/")
+	waitJS(t, ctx, `document.querySelector('[data-counter-id="c1"]') !== null`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-counter-id="c1"]`)))
+	waitJS(t, ctx, `document.querySelectorAll("#waiting li").length === 2 && document.querySelector('#waiting li .tier-chip') !== null`)
+	if got := eval[string](t, ctx, `document.querySelector("#waiting li").dataset.number`); got != gold.Number {
+		t.Errorf("first in the list = %s, want the gold ticket %s", got, gold.Number)
+	}
+	if got := text(t, ctx, `#waiting li[data-number="`+gold.Number+`"] .tier-chip`); got != "Gold" {
+		t.Errorf("tier chip = %q, want Gold", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#waiting .tier-chip").length`); n != 1 {
+		t.Errorf("%d tier chips, want 1 (the default tier has none)", n)
+	}
+
+	do(t, ctx, chromedp.Click(chromedp.CSS("#next")))
+	waitCurrent(t, ctx, gold.Number)
+	waitJS(t, ctx, `!document.getElementById("customer-card").hidden`)
+	card := text(t, ctx, "#customer-card")
+	for _, want := range []string{"Gold", "Visits 2", "Last visit", "+86 138****8000", "online booking paused"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("customer card %q lacks %q", card, want)
+		}
+	}
+	if strings.Contains(card, "Li Lei") || strings.Contains(card, "13800138000") || strings.Contains(card, "null") {
+		t.Errorf("customer card shows personal data to staff: %q", card)
+	}
+	if got := text(t, ctx, "#current-reason"); !strings.HasPrefix(got, "Gold · ") {
+		t.Errorf("reason = %q, want the tier's", got)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		shot(t, "console-customer-card.png", png)
+	}
+	// Staff forgive the no-show from the card: booking is open again.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#customer-card [data-forgive]")))
+	waitJS(t, ctx, `!document.getElementById("customer-card").hidden && document.querySelector("#customer-card [data-forgive]") === null`)
+	st, body = s.box.Do(s.admin, "GET", "/api/v1/customers/"+cu.ID, nil, nil)
+	if st != 200 || !strings.Contains(string(body), `"can_book":true`) {
+		t.Errorf("after forgiving: %d %s", st, body)
+	}
+	// The next customer is anonymous: the card goes away.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#next")))
+	waitJS(t, ctx, `document.getElementById("customer-card").hidden`)
+}
+
+// TestAdminTiersAndCSV: the admin edits tiers in the page (an error names
+// its field), uploads a CSV whose bad rows are listed by line, and looks a
+// customer up to see the tier the upload gave.
+func TestAdminTiersAndCSV(t *testing.T) {
+	t.Parallel()
+	box := servertest.Start(t, servertest.Options{})
+	admin := adminClient(t, box)
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1"`)
+
+	// One tier to start with (the default); add Gold above it.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#tier-add")))
+	waitJS(t, ctx, `document.querySelectorAll("#tiers-body tr").length === 2`)
+	row := `#tiers-body tr[data-tier-row="0"] `
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(row+`[name=id]`), "Gold!"),
+		chromedp.SendKeys(chromedp.CSS(row+`[name=name]`), "Gold"),
+		chromedp.SendKeys(chromedp.CSS(row+`[name=min_spend]`), "50000"),
+		chromedp.SendKeys(chromedp.CSS(row+`[name=sla_minutes]`), "5"),
+		chromedp.SendKeys(chromedp.CSS(row+`[name=sla_percent]`), "90"),
+		chromedp.Click(chromedp.CSS("#tiers-save")),
+	)
+	waitJS(t, ctx, `document.getElementById("tiers-error").textContent !== ""`)
+	if got := text(t, ctx, "#tiers-error"); !strings.Contains(got, "tiers[0].id") {
+		t.Errorf("tier error = %q, want it to name tiers[0].id", got)
+	}
+	do(t, ctx, setValue(row+`[name=id]`, "gold"), chromedp.Click(chromedp.CSS("#tiers-save")))
+	waitJS(t, ctx, `document.getElementById("tiers-msg").textContent.startsWith("Saved")`)
+	st, body := box.Do(admin, "GET", "/api/v1/tiers", nil, nil)
+	if st != 200 || !strings.Contains(string(body), `"id":"gold"`) || !strings.Contains(string(body), `"sla_wait_seconds":300`) || !strings.Contains(string(body), `"sla_target":0.9`) {
+		t.Fatalf("tiers after saving: %d %s", st, body)
+	}
+
+	// The CSV upload: good rows kept, the bad one listed by its line.
+	csv := "phone,name,amount,at,ref\n13800138000,Li Lei,52300,2026-01-10,T-1\nnot a phone,X,1,,T-2\n"
+	file := filepath.Join(t.TempDir(), "purchases.csv")
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx,
+		chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}),
+		chromedp.Click(chromedp.CSS("#import-submit")),
+	)
+	waitJS(t, ctx, `document.getElementById("import-msg").textContent.includes("imported")`)
+	if got := text(t, ctx, "#import-msg"); !strings.HasPrefix(got, "1 rows imported") {
+		t.Errorf("import message = %q", got)
+	}
+	if got := text(t, ctx, `#import-errors li[data-line="3"]`); !strings.Contains(got, "phone") {
+		t.Errorf("line 3 error = %q", got)
+	}
+
+	// Look-up: the admin sees the whole phone, the tier and its reason.
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#lookup-phone"), "138 0013 8000"),
+		chromedp.Click(chromedp.CSS("#lookup-submit")),
+	)
+	waitJS(t, ctx, `document.querySelector("#lookup-result .tier-badge") !== null`)
+	if got := text(t, ctx, "#lookup-result .tier-badge"); got != "Gold" {
+		t.Errorf("tier badge = %q", got)
+	}
+	if got := text(t, ctx, "#lookup-result [data-tier-reason]"); got != "spent 52,300 in the last 365 days ≥ 50,000" {
+		t.Errorf("tier reason = %q", got)
+	}
+	if got := text(t, ctx, "#lookup-result"); !strings.Contains(got, "+8613800138000") || !strings.Contains(got, "Li Lei") {
+		t.Errorf("admin look-up = %q, want the whole phone and the name", got)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		shot(t, "console-admin-customers.png", png)
+	}
+}

@@ -1,0 +1,154 @@
+// The Reports section of the admin page: any range of business days, by
+// service, counter, staff member, hour, day, weekday or tier; charts drawn by
+// the box as SVG (no script library, no CDN); CSV downloads; customers'
+// comments; and staffing advice for a weekday.
+"use strict";
+
+(() => {
+  const T = {
+    none: "—",
+    noRows: "No tickets in this range · 此范围内没有票",
+    noComments: "No comments in this range · 此范围内没有留言",
+    by: { service: "Service · 业务", counter: "Counter · 窗口", staff: "Staff · 员工", hour: "Hour · 小时", day: "Day · 日期", weekday: "Weekday · 星期", tier: "Tier · 等级" },
+    charts: {
+      hourly: "Tickets issued and served per hour of the day · 每小时取号与办结",
+      waits: "How long customers waited, in 5-minute bands · 等候时间分布",
+      heatmap: "Arrivals per weekday and hour · 星期×小时到达量",
+      trend: "Tickets and p90 wait per day · 每日票数与 p90 等候",
+    },
+    cols: ["Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Walk-outs · 离开", "Expired · 过期", "Wait p50 · 等候中位", "Wait p90", "Wait max · 最长", "Service p50 · 办理中位", "Service p90", "Within target · 达标率", "Ratings · 评分数", "Rating · 平均分", "Estimate error · 预估误差", "Estimate ±5 min · 预估准确"],
+    total: "Total · 合计",
+    staffing: {
+      hour: "Hour · 小时", arrivals: "Arrivals/h · 每小时到达", aht: "Avg service · 平均办理", needed: "Counters needed · 需要窗口",
+      open: "Were open · 实际开放", gap: "Gap · 差额", service: "Service · 业务", abandon: "Walk-out share · 离开比例",
+      none: "Not enough history for this weekday · 此星期历史数据不足",
+    },
+  };
+  const $ = (id) => document.getElementById(id);
+  const el = QB.el;
+  const dur = (s) => (s === null || s === undefined ? T.none : QB.duration(Math.round(s)));
+  const pct = (f) => (f === null || f === undefined ? T.none : Math.round(f * 100) + "%");
+
+  $("reports").innerHTML = `
+  <h2 id="reports-h">Reports · 报表</h2>
+  <form id="report-form" class="grid" novalidate>
+    <div class="field"><label for="rep-from">From · 开始日期</label><input id="rep-from" name="from" type="date" required></div>
+    <div class="field"><label for="rep-to">To · 结束日期</label><input id="rep-to" name="to" type="date" required></div>
+    <div class="field"><label for="rep-by">By · 分组</label><select id="rep-by" name="by"></select></div>
+    <div class="field"><label for="rep-lang">Chart language · 图表语言</label><select id="rep-lang" name="lang"><option value="en">English</option><option value="zh">中文</option></select></div>
+    <p class="form-error wide" data-error-for=""></p>
+    <div class="buttons"><button type="submit" class="primary">Show · 显示</button>
+      <a id="rep-csv" href="#" download>Table as CSV · 下载表格</a>
+      <a id="rep-tickets" href="#" download>Every ticket as CSV · 下载全部票据</a></div>
+  </form>
+  <div class="charts" id="rep-charts"></div>
+  <h3>Figures · 数据</h3>
+  <div class="table-scroll"><table id="report-table"><thead id="report-head"></thead><tbody id="report-rows"></tbody></table></div>
+  <p class="hint">Waits run from issue to the first call; p50/p90 are nearest-rank percentiles. “Within target” counts called tickets and walk-outs against the wait target (the branch's max wait, or 15 min). Estimate error needs the promised wait on each ticket. · 等候从取号到首次叫号</p>
+  <h3>Customers' comments · 客户留言</h3>
+  <ul class="comments" id="rep-comments"></ul>
+  <h3>Staffing advice · 排班建议</h3>
+  <form id="staffing-form" class="grid" novalidate>
+    <div class="field"><label for="st-day">Weekday · 星期</label><select id="st-day" name="weekday">
+      <option value="mon">Mon · 一</option><option value="tue">Tue · 二</option><option value="wed">Wed · 三</option><option value="thu">Thu · 四</option><option value="fri">Fri · 五</option><option value="sat">Sat · 六</option><option value="sun">Sun · 日</option></select></div>
+    <div class="field"><label for="st-target">Share within target · 达标比例</label><input id="st-target" name="share" type="number" min="50" max="99" value="80"><span class="hint">percent of customers called within the wait target</span></div>
+    <p class="form-error wide" data-error-for=""></p>
+    <div class="buttons"><button type="submit">Advise · 计算</button></div>
+  </form>
+  <p class="hint" id="staffing-note"></p>
+  <div class="table-scroll"><table id="staffing-table"><thead></thead><tbody id="staffing-rows"></tbody></table></div>`;
+
+  for (const [k, v] of Object.entries(T.by)) $("rep-by").append(el("option", { value: k, text: v }));
+  if ((navigator.language || "").toLowerCase().startsWith("zh")) $("rep-lang").value = "zh";
+
+  function query() {
+    return new URLSearchParams({ from: $("rep-from").value, to: $("rep-to").value, by: $("rep-by").value }).toString();
+  }
+
+  function showError(form, err) {
+    if (err.status === 401) { QB.toLogin(); return; }
+    form.querySelector('[data-error-for=""]').textContent = err.message;
+  }
+
+  function renderCharts() {
+    const q = new URLSearchParams({ from: $("rep-from").value, to: $("rep-to").value, lang: $("rep-lang").value }).toString();
+    $("rep-charts").replaceChildren(...Object.entries(T.charts).map(([name, label]) =>
+      el("figure", { class: "chart" },
+        el("img", { src: `/api/v1/reports/charts/${name}.svg?${q}`, alt: label, dataset: { chart: name }, loading: "lazy" }),
+        el("figcaption", { text: label }))));
+  }
+
+  function cells(r) {
+    return [r.issued, r.served, r.no_show, r.cancelled, r.walk_outs, r.expired, dur(r.wait_p50_seconds), dur(r.wait_p90_seconds),
+      dur(r.wait_max_seconds), dur(r.service_p50_seconds), dur(r.service_p90_seconds), pct(r.sla_met_share), r.ratings,
+      r.rating_avg === null ? T.none : r.rating_avg.toFixed(2), dur(r.estimate_mae_seconds), pct(r.estimate_within_5min_share)]
+      .map((v) => el("td", { class: "num", text: String(v) }));
+  }
+
+  async function show(e) {
+    if (e) e.preventDefault();
+    const form = $("report-form");
+    form.querySelector('[data-error-for=""]').textContent = "";
+    try {
+      const [sum, comments] = await Promise.all([
+        QB.api("GET", "/reports/summary?" + query()),
+        QB.api("GET", "/reports/comments?" + query()),
+      ]);
+      $("report-head").replaceChildren(el("tr", {}, el("th", { text: T.by[sum.by] }), T.cols.map((c) => el("th", { text: c }))));
+      const rows = sum.rows.map((r) => el("tr", { dataset: { reportRow: r.key } }, el("td", { text: r.key }), cells(r)));
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(T.cols.length + 1), text: T.noRows })));
+      rows.push(el("tr", { class: "total", dataset: { reportRow: "total" } }, el("td", { text: T.total }), cells(sum.total)));
+      $("report-rows").replaceChildren(...rows);
+      $("rep-comments").replaceChildren(...(comments.length ? comments.map((c) =>
+        el("li", {}, el("span", { class: "stars", "aria-label": `${c.rating} / 5`, text: "★".repeat(c.rating) + "☆".repeat(5 - c.rating) }),
+          " ", el("strong", { text: c.number }), ` ${c.date} · ${c.service_id}${c.staff ? " · " + c.staff : ""} — `,
+          el("span", { class: "comment-text", text: c.comment }))) : [el("li", { class: "muted", text: T.noComments })]));
+      $("rep-csv").href = "/api/v1/reports/summary.csv?" + query();
+      $("rep-tickets").href = "/api/v1/reports/tickets.csv?" + query();
+      renderCharts();
+      $("reports").dataset.ready = "1";
+    } catch (err) { showError(form, err); }
+  }
+
+  async function staffing(e) {
+    if (e) e.preventDefault();
+    const form = $("staffing-form");
+    form.querySelector('[data-error-for=""]').textContent = "";
+    try {
+      const q = new URLSearchParams({ weekday: $("st-day").value, share: String(Number($("st-target").value) / 100), to: $("rep-to").value });
+      const adv = await QB.api("GET", "/reports/staffing?" + q.toString());
+      const S = T.staffing;
+      $("staffing-note").textContent = `${adv.days} ${adv.weekday} from ${adv.from} to ${adv.to}; target ${QB.duration(adv.target_seconds)} for ${pct(adv.share)} · 基于历史数据`;
+      $("staffing-table").querySelector("thead").replaceChildren(el("tr", {}, [S.hour, S.arrivals, S.aht, S.abandon, S.needed, S.open, S.gap].map((h) => el("th", { text: h }))));
+      const rows = adv.hours.map((h) => el("tr", { class: h.needed > h.open ? "alert" : "", dataset: { staffingHour: String(h.hour) } },
+        el("td", { text: String(h.hour).padStart(2, "0") + ":00" }),
+        el("td", { class: "num", text: h.arrivals_per_hour.toFixed(1) }),
+        el("td", { class: "num", text: dur(h.avg_service_seconds) }),
+        el("td", { class: "num", text: pct(h.walk_out_share) }),
+        el("td", { class: "num", text: String(h.needed) }),
+        el("td", { class: "num", text: String(h.open) }),
+        el("td", { class: "num", text: h.needed > h.open ? "+" + (h.needed - h.open) : h.needed < h.open ? String(h.needed - h.open) : "0" })));
+      $("staffing-rows").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "7", text: S.none }))]));
+    } catch (err) { showError(form, err); }
+  }
+
+  async function init() {
+    let today;
+    try {
+      today = (await QB.api("GET", "/issuing")).date;
+    } catch (e) {
+      today = new Date(QB.now()).toISOString().slice(0, 10);
+    }
+    const from = new Date(today + "T00:00:00Z");
+    from.setUTCDate(from.getUTCDate() - 29);
+    $("rep-from").value = from.toISOString().slice(0, 10);
+    $("rep-to").value = today;
+    $("st-day").value = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date(today + "T00:00:00Z").getUTCDay()];
+    await show();
+  }
+
+  $("report-form").addEventListener("submit", show);
+  $("rep-lang").addEventListener("change", renderCharts);
+  $("staffing-form").addEventListener("submit", staffing);
+  init();
+})();

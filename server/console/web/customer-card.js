@@ -1,0 +1,79 @@
+"use strict";
+
+// The customer card on the counter console: when the ticket being served
+// belongs to a known customer, staff see their tier, how often they came
+// and when last (the phone stays masked, as staff views always show it).
+// It also lends the waiting list a tier chip. Kept apart from console.js:
+// it watches the ticket card rather than being wired into it.
+(() => {
+  const { api, el } = QB;
+  const tiers = { list: [], byId: new Map(), deflt: "" };
+  let shownFor = "";
+
+  async function loadTiers() {
+    try {
+      tiers.list = await api("GET", "/tiers");
+      tiers.byId = new Map(tiers.list.map((t) => [t.id, t]));
+      tiers.deflt = tiers.list.length ? tiers.list[tiers.list.length - 1].id : "";
+    } catch (e) { /* no chips then: the list still works */ }
+  }
+
+  window.QBTiers = {
+    // chip is the waiting list's tier badge; the default tier has none.
+    chip(t) {
+      if (!t.tier || t.tier === tiers.deflt || !tiers.byId.has(t.tier)) return null;
+      const name = tiers.byId.get(t.tier).name;
+      return el("span", { class: "tier-chip", dataset: { tier: t.tier }, text: name, title: "Tier · 等级: " + name });
+    },
+  };
+
+  const day = (iso) => (iso ? new Date(iso).toLocaleDateString() : "—");
+
+  async function show(ticketId) {
+    const box = document.getElementById("customer-card");
+    if (!box) return;
+    shownFor = ticketId;
+    if (!ticketId) { box.hidden = true; box.replaceChildren(); return; }
+    let c = null;
+    try {
+      const t = await api("GET", "/tickets/" + encodeURIComponent(ticketId));
+      if (t.customer_id) c = await api("GET", "/customers/" + encodeURIComponent(t.customer_id));
+    } catch (e) { c = null; }
+    if (shownFor !== ticketId) return; // another ticket came meanwhile
+    box.hidden = !c;
+    if (!c) return box.replaceChildren();
+    box.dataset.customerId = c.id;
+    box.replaceChildren(...[
+      el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: c.tier_name || c.tier, title: c.tier_reason }),
+      el("span", { class: "cust-visits", text: `Visits ${c.visits} · 到访 ${c.visits} 次` }),
+      el("span", { class: "cust-last", text: `Last visit ${day(c.last_seen)} · 上次到访` }),
+      el("span", { class: "cust-phone muted", text: c.phone }),
+      c.booking && !c.booking.can_book ? el("span", { class: "cust-blocked", title: c.booking.reason, text: "online booking paused · 预约已暂停" }) : null,
+      c.booking && !c.booking.can_book ? el("button", { type: "button", class: "link", dataset: { forgive: "" }, text: "Forgive · 免除", onclick: () => forgive(c.id, ticketId) }) : null,
+    ].filter(Boolean));
+  }
+
+  // forgive lets staff give back online booking to a customer who missed
+  // visits (e.g. with a good reason they told the clerk).
+  async function forgive(id, ticketId) {
+    try {
+      await api("POST", "/customers/" + encodeURIComponent(id) + "/forgive");
+    } catch (e) { return; }
+    shownFor = "";
+    show(ticketId);
+  }
+
+  function watch() {
+    const card = document.getElementById("current");
+    if (!card) return;
+    const update = () => {
+      const id = card.dataset.ticketId || "";
+      if (id !== shownFor) show(id);
+    };
+    new MutationObserver(update).observe(card, { attributes: true, attributeFilter: ["data-ticket-id"] });
+    update();
+  }
+
+  loadTiers();
+  watch();
+})();

@@ -1,0 +1,496 @@
+// Package forecast holds the models queuebox learns from its own events:
+// how long each service takes (and how much faster or slower each counter
+// is), how often people have left before they are called, when walk-ins of
+// each priority arrive over the day, how often booked appointments come, and
+// how far the wait estimate has been off, from which the range shown to
+// customers is made. It is pure: no I/O, no wall clock; every figure comes
+// from the observations fed to it.
+package forecast
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Observation kinds.
+const (
+	ObsIssued     = "issued"      // a ticket was issued (walk-in or checked-in appointment)
+	ObsCalled     = "called"      // a ticket was called for the first time
+	ObsDone       = "done"        // a service ended
+	ObsNoShow     = "no_show"     // a called customer never came
+	ObsApptShow   = "appt_show"   // a booked appointment checked in
+	ObsApptNoShow = "appt_noshow" // a booked appointment never came
+)
+
+// Observation is one event of the engine, reduced to what the models need.
+type Observation struct {
+	Kind string
+	At   time.Time
+	// Loc is the branch's time zone, for the time of day of arrivals.
+	Loc         *time.Location
+	ServiceID   string
+	CounterID   string
+	Priority    int
+	Appointment bool
+	IssuedAt    time.Time
+	CalledAt    time.Time
+	// Promised is set when the ticket carries the model's figure at issue.
+	Promised     bool
+	ModelSeconds int
+	// Transferred tickets moved between queues; their waits say little.
+	Transferred bool
+}
+
+// Arrival is an expected future arrival.
+type Arrival struct {
+	ServiceID string
+	Priority  int
+	At        time.Time
+}
+
+const (
+	binMinutes = 15
+	bins       = 24 * 60 / binMinutes
+	shapeCap   = 512
+	residCap   = 800
+)
+
+// Model is the learned state. It is not safe for concurrent use: the engine
+// feeds and asks it under its own lock.
+type Model struct {
+	svc      map[string]*serviceStats
+	ctr      map[string]*counterStats
+	noShow   map[noShowKey]*rate
+	noShowH  float64 // seconds a counter is held by a no-show
+	noShowHN int
+	resid    map[residKey]*ring
+	arr      map[arrKey]*[bins]float64
+	all      [bins]float64 // completed days' arrivals, every class together
+	days     int           // completed days in arr and all
+	today    string
+	todayArr map[arrKey]*[bins]float64
+	todayAll [bins]float64
+	apptShow float64
+	apptMiss float64
+}
+
+type serviceStats struct {
+	mean  float64
+	n     int
+	shape ring // durations divided by the expected one
+}
+
+type counterStats struct {
+	factor float64
+	n      int
+}
+
+type noShowKey struct {
+	service string
+	bin     int
+}
+
+type rate struct{ yes, n float64 }
+
+type residKey struct {
+	appt    bool
+	service string // "" for every service together
+	bin     int
+}
+
+type arrKey struct {
+	service  string
+	priority int
+}
+
+// New returns an empty model.
+func New() *Model {
+	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, noShow: map[noShowKey]*rate{},
+		noShowH: 90, resid: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
+}
+
+// ring keeps the last values seen, with a sorted copy made on demand.
+type ring struct {
+	v      []float64
+	next   int
+	sorted []float64
+	sum    float64
+}
+
+func (r *ring) add(x float64, capacity int) {
+	if len(r.v) < capacity {
+		r.v = append(r.v, x)
+	} else {
+		old := r.v[r.next]
+		r.sum -= old
+		r.v[r.next] = x
+		r.next = (r.next + 1) % capacity
+		if r.sorted != nil {
+			i := sort.SearchFloat64s(r.sorted, old)
+			r.sorted = append(r.sorted[:i], r.sorted[i+1:]...)
+		}
+	}
+	r.sum += x
+	if r.sorted != nil {
+		// Kept in order as values come and go: quantiles stay cheap.
+		i := sort.SearchFloat64s(r.sorted, x)
+		r.sorted = append(r.sorted, 0)
+		copy(r.sorted[i+1:], r.sorted[i:])
+		r.sorted[i] = x
+	}
+}
+
+func (r *ring) sortedValues() []float64 {
+	if r.sorted == nil {
+		r.sorted = append(make([]float64, 0, cap(r.v)), r.v...)
+		sort.Float64s(r.sorted)
+	}
+	return r.sorted
+}
+
+// quantile of the values, interpolated.
+func (r *ring) quantile(q float64) float64 {
+	s := r.sortedValues()
+	if len(s) == 0 {
+		return 0
+	}
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	f := pos - float64(i)
+	return s[i]*(1-f) + s[i+1]*f
+}
+
+func localDate(t time.Time, loc *time.Location) (string, int) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	return lt.Format("2006-01-02"), (lt.Hour()*60 + lt.Minute()) / binMinutes
+}
+
+// Observe learns from one event.
+func (m *Model) Observe(o Observation) {
+	switch o.Kind {
+	case ObsIssued:
+		if o.Appointment || o.Transferred {
+			return
+		}
+		date, bin := localDate(o.At, o.Loc)
+		m.rollDay(date)
+		k := arrKey{o.ServiceID, o.Priority}
+		a := m.todayArr[k]
+		if a == nil {
+			a = &[bins]float64{}
+			m.todayArr[k] = a
+		}
+		a[bin]++
+		m.todayAll[bin]++
+	case ObsCalled:
+		if o.Transferred || o.IssuedAt.IsZero() {
+			return
+		}
+		waited := o.At.Sub(o.IssuedAt).Seconds()
+		if o.Promised {
+			b := residBin(float64(o.ModelSeconds))
+			for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
+				r := m.resid[k]
+				if r == nil {
+					r = &ring{}
+					m.resid[k] = r
+				}
+				// Errors grow with the wait: kept relative to its size.
+				r.add((waited-float64(o.ModelSeconds))/(float64(o.ModelSeconds)+residScale), residCap)
+			}
+		}
+	case ObsDone:
+		if o.CalledAt.IsZero() {
+			return
+		}
+		d := o.At.Sub(o.CalledAt).Seconds()
+		if d <= 0 {
+			return
+		}
+		m.learnDuration(o.ServiceID, o.CounterID, d)
+		m.learnShow(o, false)
+	case ObsNoShow:
+		if !o.CalledAt.IsZero() {
+			h := o.At.Sub(o.CalledAt).Seconds()
+			m.noShowHN++
+			m.noShowH += (h - m.noShowH) / float64(min(m.noShowHN+1, 50))
+		}
+		m.learnShow(o, true)
+	case ObsApptShow:
+		m.apptShow++
+	case ObsApptNoShow:
+		m.apptMiss++
+	}
+}
+
+// rollDay folds a finished day's arrivals into the profile.
+func (m *Model) rollDay(date string) {
+	if date == m.today {
+		return
+	}
+	if m.today != "" {
+		for k, a := range m.todayArr {
+			p := m.arr[k]
+			if p == nil {
+				p = &[bins]float64{}
+				m.arr[k] = p
+			}
+			for i := range a {
+				p[i] += a[i]
+			}
+		}
+		for i := range m.todayAll {
+			m.all[i] += m.todayAll[i]
+		}
+		m.days++
+	}
+	m.today = date
+	m.todayArr = map[arrKey]*[bins]float64{}
+	m.todayAll = [bins]float64{}
+}
+
+func (m *Model) service(id string, prior float64) *serviceStats {
+	s := m.svc[id]
+	if s == nil {
+		s = &serviceStats{mean: prior}
+		m.svc[id] = s
+	}
+	return s
+}
+
+func (m *Model) counterFactor(id string) float64 {
+	if c := m.ctr[id]; c != nil {
+		return c.factor
+	}
+	return 1
+}
+
+func (m *Model) learnDuration(service, counter string, d float64) {
+	s := m.svc[service]
+	if s == nil {
+		// The first observation stands for the service until more come.
+		s = &serviceStats{mean: d}
+		m.svc[service] = s
+	}
+	f := m.counterFactor(counter)
+	// The service's mean learns from durations with the counter's pace
+	// taken out; the counter's pace from durations against the mean.
+	s.n++
+	s.mean += (d/f - s.mean) / float64(min(s.n+1, 200))
+	c := m.ctr[counter]
+	if c == nil {
+		c = &counterStats{factor: 1}
+		m.ctr[counter] = c
+	}
+	c.n++
+	c.factor += (d/s.mean - c.factor) / float64(min(c.n+3, 150))
+	c.factor = math.Max(0.2, math.Min(5, c.factor))
+	s.shape.add(d/(s.mean*c.factor), shapeCap)
+}
+
+func waitBin(waited float64) int {
+	switch m := waited / 60; {
+	case m < 5:
+		return 0
+	case m < 10:
+		return 1
+	case m < 20:
+		return 2
+	case m < 30:
+		return 3
+	case m < 45:
+		return 4
+	}
+	return 5
+}
+
+func (m *Model) learnShow(o Observation, noShow bool) {
+	if o.CalledAt.IsZero() || o.IssuedAt.IsZero() {
+		return
+	}
+	b := waitBin(o.CalledAt.Sub(o.IssuedAt).Seconds())
+	y := 0.0
+	if noShow {
+		y = 1
+	}
+	for _, k := range []noShowKey{{o.ServiceID, b}, {"", b}} {
+		r := m.noShow[k]
+		if r == nil {
+			r = &rate{}
+			m.noShow[k] = r
+		}
+		r.yes += y
+		r.n++
+	}
+}
+
+// Remaining is the expected time a counter stays busy with a ticket of
+// service that has been at it for elapsed; prior is the configured average
+// service time, used until the box has seen the service.
+func (m *Model) Remaining(service, counter string, prior, elapsed time.Duration) time.Duration {
+	s := m.service(service, prior.Seconds())
+	scale := s.mean * m.counterFactor(counter)
+	x := elapsed.Seconds() / scale
+	if x <= 0 || len(s.shape.v) < 20 {
+		if x <= 0 {
+			return secs(scale)
+		}
+		// Too little seen: a memoryless guess, never "almost done".
+		return secs(scale * math.Max(1-x, 0.35))
+	}
+	var sum float64
+	n := 0
+	for _, v := range s.shape.v {
+		if v > x {
+			sum += v - x
+			n++
+		}
+	}
+	if n < 5 {
+		// Longer than almost anything seen: likely over soon, but not now.
+		return secs(scale * 0.25)
+	}
+	return secs(scale * sum / float64(n))
+}
+
+// NoShow is the chance that a ticket of service called after waiting waited
+// is not there, and how long a counter then waits before giving up.
+func (m *Model) NoShow(service string, waited time.Duration) (float64, time.Duration) {
+	b := waitBin(waited.Seconds())
+	p := 0.03
+	if g := m.noShow[noShowKey{"", b}]; g != nil {
+		p = (g.yes + p*20) / (g.n + 20)
+	}
+	if s := m.noShow[noShowKey{service, b}]; s != nil {
+		p = (s.yes + p*30) / (s.n + 30)
+	}
+	return p, secs(m.noShowH)
+}
+
+// ShowRate is the share of booked appointments that come.
+func (m *Model) ShowRate() float64 {
+	return (m.apptShow + 9) / (m.apptShow + m.apptMiss + 10)
+}
+
+// Arrivals lists the walk-ins expected between from and until, placed where
+// the learned arrival curve (scaled by how busy today has been so far)
+// expects each one. With all false only priorities above 0 are listed:
+// under strict priority the others never pass anyone already waiting.
+func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []Arrival {
+	if m.days == 0 || !until.After(from) {
+		return nil
+	}
+	date, bin := localDate(from, loc)
+	level := 1.0
+	if date == m.today {
+		var seen, expect float64
+		for i := 0; i < bin; i++ {
+			seen += m.todayAll[i]
+			expect += m.all[i] / float64(m.days)
+		}
+		level = (seen + 15) / (expect + 15)
+	}
+	var out []Arrival
+	keys := make([]arrKey, 0, len(m.arr))
+	for k := range m.arr {
+		if all || k.priority > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].service != keys[j].service {
+			return keys[i].service < keys[j].service
+		}
+		return keys[i].priority < keys[j].priority
+	})
+	// The bins from here on, stepped without asking the zone each time.
+	type step struct {
+		from, to time.Time
+		bin      int
+	}
+	var steps []step
+	for t, b := from, bin; t.Before(until); b = (b + 1) % bins {
+		end := t.Truncate(binMinutes * time.Minute).Add(binMinutes * time.Minute)
+		if end.After(until) {
+			end = until
+		}
+		steps = append(steps, step{t, end, b})
+		t = end
+	}
+	for _, k := range keys {
+		prof := m.arr[k]
+		cum, next := 0.0, 0.5
+		for _, st := range steps {
+			span := st.to.Sub(st.from).Seconds()
+			r := prof[st.bin] / float64(m.days) * level / (binMinutes * 60) // per second
+			if r > 0 {
+				for cum+r*span >= next {
+					at := st.from.Add(secs((next - cum) / r))
+					out = append(out, Arrival{ServiceID: k.service, Priority: k.priority, At: at})
+					next++
+				}
+			}
+			cum += r * span
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
+// residScale keeps errors of near-zero waits from being divided by nothing.
+const residScale = 120
+
+func residBin(model float64) int {
+	edges := []float64{30, 120, 300, 600, 900, 1200, 1800, 2700}
+	for i, e := range edges {
+		if model < e {
+			return i
+		}
+	}
+	return len(edges)
+}
+
+// Correct turns the replay's figure into what customers are shown: the point
+// shifted by the mean error seen at that size, and the range the middle 80%
+// of those errors spans. Before enough history it is a fixed share around.
+func (m *Model) Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration) {
+	x := model.Seconds()
+	b := residBin(x)
+	all := m.resid[residKey{appointment, "", b}]
+	p, l, h := x, x*0.75-60, x*1.3+120
+	scale := x + residScale
+	if all != nil && len(all.v) >= 30 {
+		n := float64(len(all.v))
+		w := n / (n + 30)
+		p = x + w*all.sum/n*scale
+		// The range from every service's errors: steadier than one
+		// service's, and it is what must hold 8 in 10.
+		l = x + all.quantile(0.09)*scale
+		h = x + all.quantile(0.91)*scale
+		// The point from the service's own errors once there are enough.
+		if r := m.resid[residKey{appointment, serviceID, b}]; r != nil && len(r.v) >= 100 {
+			k := float64(len(r.v))
+			p = x + k/(k+30)*r.sum/k*scale
+		}
+	}
+	// Waits run long more often than short (a slow service ahead, a walk-in
+	// of higher priority): lean the point a little late, so fewer people
+	// wait much longer than promised, at little cost to the error.
+	p += math.Min(30, 0.04*math.Max(p, 0))
+	p = math.Max(p, 0)
+	l = math.Max(0, math.Min(l, p))
+	h = math.Max(h, p)
+	if h-l < 60 {
+		h = l + 60
+	}
+	return secs(p), secs(l), secs(h)
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -1,0 +1,133 @@
+package forecast
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+func done(m *Model, service, counter string, at time.Time, d time.Duration) {
+	m.Observe(Observation{Kind: ObsDone, At: at.Add(d), ServiceID: service, CounterID: counter, IssuedAt: at.Add(-time.Minute), CalledAt: at})
+}
+
+func near(got, want time.Duration, tol float64) bool {
+	return math.Abs(got.Seconds()-want.Seconds()) <= tol*want.Seconds()
+}
+
+func TestLearnsServiceTimesAndCounterPace(t *testing.T) {
+	m := New()
+	prior := 100 * time.Second
+	if got := m.Remaining("a", "c1", prior, 0); got != prior {
+		t.Fatalf("before any history: %v, want the configured %v", got, prior)
+	}
+	for i := 0; i < 400; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		done(m, "a", "c1", at, 400*time.Second)
+		done(m, "a", "c2", at, 200*time.Second) // twice the pace
+		done(m, "b", "c1", at, 800*time.Second) // same desk, another service
+	}
+	for _, c := range []struct {
+		svc, ctr string
+		want     time.Duration
+	}{{"a", "c1", 400 * time.Second}, {"a", "c2", 200 * time.Second}, {"b", "c1", 800 * time.Second}, {"b", "c2", 400 * time.Second}} {
+		if got := m.Remaining(c.svc, c.ctr, prior, 0); !near(got, c.want, 0.12) {
+			t.Errorf("%s at %s: %v, want about %v", c.svc, c.ctr, got, c.want)
+		}
+	}
+}
+
+func TestRemainingGivenElapsed(t *testing.T) {
+	m := New()
+	for i := 0; i < 300; i++ {
+		d := 100 * time.Second
+		if i%2 == 1 {
+			d = 500 * time.Second
+		}
+		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
+	}
+	// Still busy after 200 s: it is one of the long ones, 300 s to go.
+	if got := m.Remaining("a", "c1", time.Minute, 200*time.Second); !near(got, 300*time.Second, 0.1) {
+		t.Errorf("remaining after 200 s = %v, want about 300 s", got)
+	}
+	if got := m.Remaining("a", "c1", time.Minute, 0); !near(got, 300*time.Second, 0.1) {
+		t.Errorf("fresh = %v, want the mean, about 300 s", got)
+	}
+}
+
+func TestWalkOutsGrowWithTheWait(t *testing.T) {
+	m := New()
+	for i := 0; i < 200; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		short := Observation{Kind: ObsDone, At: at.Add(time.Minute), ServiceID: "a", CounterID: "c1", IssuedAt: at.Add(-2 * time.Minute), CalledAt: at}
+		m.Observe(short)
+		long := Observation{ServiceID: "a", CounterID: "c1", IssuedAt: at.Add(-40 * time.Minute), CalledAt: at, At: at.Add(90 * time.Second)}
+		long.Kind = ObsDone
+		if i%2 == 0 {
+			long.Kind = ObsNoShow
+		}
+		m.Observe(long)
+	}
+	pShort, _ := m.NoShow("a", 2*time.Minute)
+	pLong, hold := m.NoShow("a", 40*time.Minute)
+	if pShort > 0.05 || pLong < 0.4 || pLong > 0.6 {
+		t.Errorf("no-show chance after 2 min %.2f, after 40 min %.2f; want about 0 and 0.5", pShort, pLong)
+	}
+	if !near(hold, 90*time.Second, 0.05) {
+		t.Errorf("a no-show holds the desk %v, want the 90 s seen", hold)
+	}
+}
+
+func TestExpectedPriorityArrivals(t *testing.T) {
+	m := New()
+	for d := 0; d < 5; d++ {
+		day := t0.AddDate(0, 0, d)
+		for i := 0; i < 4; i++ {
+			// Four priority walk-ins between 10:00 and 10:15, every day.
+			at := day.Add(time.Hour + time.Duration(i*3)*time.Minute)
+			m.Observe(Observation{Kind: ObsIssued, At: at, ServiceID: "a", Priority: 1})
+			m.Observe(Observation{Kind: ObsIssued, At: at, ServiceID: "a", Priority: 0})
+		}
+	}
+	today := t0.AddDate(0, 0, 5)
+	m.Observe(Observation{Kind: ObsIssued, At: today.Add(-time.Hour), ServiceID: "a"}) // starts the new day
+	got := m.Arrivals(today.Add(50*time.Minute), today.Add(90*time.Minute), time.UTC, false)
+	n := 0
+	for _, a := range got {
+		if a.Priority != 1 {
+			t.Fatalf("level 0 listed without all: %+v", a)
+		}
+		if a.At.Before(today.Add(time.Hour)) || !a.At.Before(today.Add(75*time.Minute)) {
+			t.Errorf("arrival at %v, outside 10:00–10:15 where they come", a.At)
+		}
+		n++
+	}
+	if n < 3 || n > 5 {
+		t.Errorf("%d priority arrivals expected between 09:50 and 10:30, want about 4", n)
+	}
+	if len(m.Arrivals(today.Add(50*time.Minute), today.Add(90*time.Minute), time.UTC, true)) < 2*n {
+		t.Error("with all, level 0 arrivals are missing")
+	}
+}
+
+func TestRangeFromLearnedErrors(t *testing.T) {
+	m := New()
+	p, lo, hi := m.Correct("a", 600*time.Second, false)
+	if !near(p, 600*time.Second, 0.05) || lo >= p || hi <= p {
+		t.Fatalf("before history: %v in %v–%v, want about 600 s inside a range", p, lo, hi)
+	}
+	for i := 0; i < 500; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		// The replay said 600 s; people waited 660–780 s.
+		waited := time.Duration(660+(i%5)*30) * time.Second
+		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 600})
+	}
+	p, lo, hi = m.Correct("a", 600*time.Second, false)
+	if !near(p, 750*time.Second, 0.03) {
+		t.Errorf("corrected point %v, want about the mean 720 s leaned 30 s late", p)
+	}
+	if lo < 650*time.Second || lo > 700*time.Second || hi < 740*time.Second || hi > 790*time.Second {
+		t.Errorf("range %v–%v, want the middle of 660–780 s", lo, hi)
+	}
+}

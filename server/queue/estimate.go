@@ -1,0 +1,576 @@
+package queue
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"queuebox/server/forecast"
+)
+
+// Estimator is what the engine needs from a learned wait model: it is fed
+// every committed event and answers how long things take. The engine itself
+// replays its own routing policy forward with these figures (see replay), so
+// the estimate follows every rule the calls follow.
+type Estimator interface {
+	Observe(o forecast.Observation)
+	// Remaining is how much longer a counter stays busy with a ticket of
+	// the service that has been at it for elapsed (0: a fresh call).
+	Remaining(serviceID, counterID string, prior, elapsed time.Duration) time.Duration
+	// NoShow is the chance that a ticket called after waiting waited is
+	// gone, and how long the counter then waits for it.
+	NoShow(serviceID string, waited time.Duration) (float64, time.Duration)
+	// ShowRate is the share of booked appointments that come.
+	ShowRate() float64
+	// Arrivals are the walk-ins expected in [from, until).
+	Arrivals(from, until time.Time, loc *time.Location, all bool) []forecast.Arrival
+	// Correct turns the replay's figure into the point and range shown.
+	Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration)
+}
+
+// replayHorizon bounds how far ahead the replay looks.
+const replayHorizon = 8 * time.Hour
+
+// estCache keeps the last replay: it holds until the queue changes, so the
+// many views rendered after one event share it.
+type estCache struct {
+	mu     sync.Mutex
+	gen    uint64
+	at     time.Time
+	calls  map[*Ticket]time.Time
+	probes map[string]time.Time
+}
+
+// changedLocked marks the queue as changed now: estimates are replayed
+// from this moment, so between two changes every view (the API, a phone's
+// push, the display) shows the same figure.
+func (e *Engine) changedLocked() {
+	e.estGen++
+	e.estAt = e.clock.Now()
+}
+
+// SetEstimator replaces the wait model; nil goes back to the plain formula
+// (average service time × tickets ahead ÷ open counters).
+func (e *Engine) SetEstimator(est Estimator) {
+	e.mu.Lock()
+	e.est = est
+	e.changedLocked()
+	e.mu.Unlock()
+}
+
+// Learn feeds past events to the wait model, e.g. the box's history at
+// start-up, before the engine takes new ones.
+func (e *Engine) Learn(evs []Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range evs {
+		e.learnLocked(&evs[i])
+	}
+	e.changedLocked()
+}
+
+// learnLocked hands one event to the estimator.
+func (e *Engine) learnLocked(ev *Event) {
+	if e.est == nil {
+		return
+	}
+	o := forecast.Observation{At: ev.At, Loc: e.cal.loc}
+	switch ev.Type {
+	case EventIssued:
+		o.Kind = forecast.ObsIssued
+	case EventCalled:
+		if ev.Recall {
+			return
+		}
+		o.Kind = forecast.ObsCalled
+	case EventFinished:
+		o.Kind = forecast.ObsDone
+	case EventNoShow:
+		o.Kind = forecast.ObsNoShow
+	case EventApptCheckedIn:
+		e.est.Observe(forecast.Observation{Kind: forecast.ObsApptShow, At: ev.At, Loc: e.cal.loc})
+		return
+	case EventApptNoShow:
+		e.est.Observe(forecast.Observation{Kind: forecast.ObsApptNoShow, At: ev.At, Loc: e.cal.loc})
+		return
+	default:
+		return
+	}
+	t := ev.Ticket
+	if t == nil {
+		return
+	}
+	o.ServiceID, o.CounterID, o.Priority = t.ServiceID, t.CounterID, t.Priority
+	o.Appointment = t.AppointmentAt != nil
+	o.IssuedAt = t.IssuedAt
+	o.Transferred = len(t.Transfers) > 0
+	if t.CalledAt != nil {
+		o.CalledAt = *t.CalledAt
+	}
+	if t.Promise != nil {
+		o.Promised, o.ModelSeconds = true, t.Promise.ModelSeconds
+	}
+	e.est.Observe(o)
+}
+
+// estimateLocked is the wait shown for a waiting ticket with ahead tickets
+// before it.
+func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
+	if e.est == nil {
+		w := e.estimateWait(t.ServiceID, ahead)
+		lo, hi := WaitRange(w)
+		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
+	}
+	now := e.estAt
+	// Views are made under the engine's read lock; the model and the cache
+	// are only touched under the cache's own lock.
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	calls, _ := e.replayCached(now, "")
+	at, ok := calls[t]
+	model := replayHorizon
+	if ok {
+		model = max(at.Sub(now), 0)
+	}
+	return e.promise(t.ServiceID, model, t.AppointmentAt != nil)
+}
+
+func (e *Engine) promise(serviceID string, model time.Duration, appt bool) Promise {
+	p, lo, hi := e.est.Correct(serviceID, model, appt)
+	return Promise{WaitSeconds: seconds(p), LowSeconds: seconds(lo), HighSeconds: seconds(hi), ModelSeconds: seconds(model)}
+}
+
+func seconds(d time.Duration) int { return int((d + time.Second/2) / time.Second) }
+
+// serviceEstimateLocked is the wait a new walk-in of the service would see.
+func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
+	if e.est == nil {
+		w := e.estimateWait(s.ID, waiting)
+		lo, hi := WaitRange(w)
+		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
+	}
+	now := e.estAt
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	_, at := e.replayCached(now, s.ID)
+	model := replayHorizon
+	if !at.IsZero() {
+		model = max(at.Sub(now), 0)
+	}
+	return e.promise(s.ID, model, false)
+}
+
+// replayCached returns the predicted call time of every waiting ticket, and
+// with probe set that of a new walk-in of that service. The caller holds
+// e.cache.mu.
+func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]time.Time, time.Time) {
+	c := &e.cache
+	if c.gen != e.estGen || !now.Equal(c.at) {
+		c.gen, c.at = e.estGen, now
+		c.calls, c.probes = nil, nil
+	}
+	if probe == "" {
+		if c.calls == nil {
+			c.calls, _ = e.replay(now, nil)
+		}
+		return c.calls, time.Time{}
+	}
+	if c.probes == nil {
+		c.probes = map[string]time.Time{}
+	}
+	at, ok := c.probes[probe]
+	if !ok {
+		svc := e.services[probe]
+		pt := &Ticket{ID: strconv.FormatUint(e.lastID+1_000_000, 10), ServiceID: probe, Status: StatusWaiting, Priority: svc.Priority,
+			IssuedAt: now, IssuedRun: e.runningLocked()}
+		calls, _ := e.replay(now, pt)
+		at = calls[pt]
+		c.probes[probe] = at
+	}
+	return nil, at
+}
+
+// interval is a period a counter is expected to work, [from, to).
+type interval struct{ from, to time.Time }
+
+// rCounter is a counter in the replay.
+type rCounter struct {
+	c      *Counter
+	free   time.Time
+	iv     []interval
+	queues []*waitQueue
+	gone   bool
+}
+
+// openAt reports whether the counter works at t, else when it next does
+// (zero: not again within the horizon).
+func (rc *rCounter) openAt(t time.Time) (bool, time.Time) {
+	for len(rc.iv) > 0 && !t.Before(rc.iv[0].to) {
+		rc.iv = rc.iv[1:]
+	}
+	if len(rc.iv) == 0 {
+		return false, time.Time{}
+	}
+	if t.Before(rc.iv[0].from) {
+		return false, rc.iv[0].from
+	}
+	return true, time.Time{}
+}
+
+// workIntervals are the periods ctr is expected to work from now to until:
+// its schedule (a shift that ends at closing time runs on until the queue is
+// empty), with a pause lasting until its next shift starts. A counter without
+// a schedule works while it is not paused.
+func (e *Engine) workIntervals(ctr *Counter, now, until time.Time) []interval {
+	if len(ctr.Schedule) == 0 {
+		if ctr.Paused {
+			return nil
+		}
+		return []interval{{now, until}}
+	}
+	sched := e.week(ctr)
+	if sched == nil {
+		return nil
+	}
+	var out []interval
+	lt := now.In(e.cal.loc)
+	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, e.cal.loc)
+	for d := 0; d < 2; d++ {
+		date := day.AddDate(0, 0, d)
+		wd := date.Weekday()
+		closing := 0
+		if h := e.cal.hours[wd]; len(h) > 0 {
+			closing = h[len(h)-1].To
+		}
+		for _, sp := range sched[wd] {
+			from := date.Add(time.Duration(sp.From) * time.Minute)
+			to := date.Add(time.Duration(sp.To) * time.Minute)
+			if closing > 0 && sp.To >= closing {
+				to = until.Add(time.Hour)
+			}
+			if to.After(now) && from.Before(until) {
+				out = append(out, interval{from, to})
+			}
+		}
+	}
+	if ctr.Paused {
+		// Paused inside a shift: back at the next one.
+		for len(out) > 0 && !out[0].from.After(now) {
+			out = out[1:]
+		}
+		return out
+	}
+	if len(out) == 0 || out[0].from.After(now) {
+		// Working outside the plan (late, or early): on until the next shift ends.
+		if len(out) == 0 {
+			return []interval{{now, until}}
+		}
+		out[0].from = now
+		return out
+	}
+	out[0].from = now
+	return out
+}
+
+// week is ctr's parsed schedule, kept while the counter is not replaced.
+func (e *Engine) week(ctr *Counter) *[7][]span {
+	e.weeks.Lock()
+	defer e.weeks.Unlock()
+	if w, ok := e.weeks.m[ctr]; ok {
+		return w
+	}
+	if e.weeks.m == nil || len(e.weeks.m) > 4*len(e.counters)+8 {
+		e.weeks.m = map[*Counter]*[7][]span{}
+	}
+	w, err := parseWeek(ctr.Schedule)
+	var wp *[7][]span
+	if err == nil {
+		wp = &w
+	}
+	e.weeks.m[ctr] = wp
+	return wp
+}
+
+// parseWeek reads a weekly schedule.
+func parseWeek(m map[string]string) ([7][]span, error) {
+	var w [7][]span
+	for day, s := range m {
+		i := dayIndex(day)
+		if i < 0 {
+			return w, invalid("schedule."+day, "is not a day; use mon, tue, wed, thu, fri, sat or sun")
+		}
+		spans, err := parseHours(s)
+		if err != nil {
+			return w, invalid("schedule."+day, "%v", err)
+		}
+		w[i] = spans
+	}
+	return w, nil
+}
+
+func cloneQueue(q *waitQueue) *waitQueue {
+	c := &waitQueue{n: q.n, appts: append([]*Ticket(nil), q.appts...)}
+	if len(q.levels) > 0 {
+		c.levels = make(map[int]lane, len(q.levels))
+		for l, ts := range q.levels {
+			c.levels[l] = append(lane(nil), ts...)
+		}
+	}
+	return c
+}
+
+// replay plays the engine's own policy forward from now: counters come free
+// when their current customer is expected to be done, work their schedules,
+// and call by the same rules Next uses, while the walk-ins and booked
+// appointments the model expects arrive. It returns when each waiting ticket
+// (and the probe, if any) is expected to be called.
+func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, int) {
+	until := now.Add(replayHorizon)
+	queues := make(map[string]*waitQueue, len(e.waiting))
+	real := 0
+	for id, q := range e.waiting {
+		queues[id] = cloneQueue(q)
+		real += q.n
+	}
+	qOf := func(id string) *waitQueue {
+		q := queues[id]
+		if q == nil {
+			q = &waitQueue{}
+			queues[id] = q
+		}
+		return q
+	}
+	out := make(map[*Ticket]time.Time, real+1)
+	if probe != nil {
+		qOf(probe.ServiceID).insert(probe)
+	}
+
+	// What will arrive: walk-ins that may pass someone, and booked slots.
+	rotating := len(e.settings.PriorityWeights) > 0
+	type virt struct {
+		t      *Ticket
+		weight float64
+	}
+	var vs []virt
+	id := e.lastID + 2_000_000
+	for _, a := range e.est.Arrivals(now, until, e.cal.loc, rotating || e.fifo) {
+		if _, ok := e.services[a.ServiceID]; !ok {
+			continue
+		}
+		id++
+		pr := a.Priority
+		if e.fifo {
+			pr = 0
+		}
+		vs = append(vs, virt{&Ticket{ID: strconv.FormatUint(id, 10), ServiceID: a.ServiceID, Priority: pr, IssuedAt: a.At, Status: StatusWaiting}, 1})
+	}
+	show := e.est.ShowRate()
+	late := time.Duration(e.settings.CheckinLateMinutes) * time.Minute
+	var upcoming []*Ticket
+	booked := make([]*Appointment, 0, len(e.appts))
+	for _, a := range e.appts {
+		booked = append(booked, a)
+	}
+	// A fixed order, so two bookings of one slot replay the same every time.
+	sort.Slice(booked, func(i, j int) bool {
+		if !booked[i].Start.Equal(booked[j].Start) {
+			return booked[i].Start.Before(booked[j].Start)
+		}
+		return booked[i].ID < booked[j].ID
+	})
+	for _, a := range booked {
+		if a.Status != ApptBooked || !a.Start.Before(until) || now.After(a.Start.Add(late)) {
+			continue
+		}
+		if _, ok := e.services[a.ServiceID]; !ok {
+			continue
+		}
+		id++
+		start := a.Start
+		at := start.Add(-AppointmentLead)
+		if at.Before(now) {
+			at = now
+		}
+		vt := &Ticket{ID: strconv.FormatUint(id, 10), ServiceID: a.ServiceID, IssuedAt: at, AppointmentAt: &start, Status: StatusWaiting}
+		vs = append(vs, virt{vt, show})
+		upcoming = append(upcoming, vt)
+	}
+	// The policy orders by issue (the ticket id) and measures waits on the
+	// box's running time: number the expected arrivals in time order, after
+	// every real ticket, and give each its running time.
+	sortVirt := func(i, j int) bool { return vs[i].t.IssuedAt.Before(vs[j].t.IssuedAt) }
+	sortSliceStable(len(vs), sortVirt, func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
+	run0 := e.runningLocked()
+	for i, v := range vs {
+		v.t.ID = strconv.FormatUint(e.lastID+2_000_000+uint64(i), 10)
+		v.t.IssuedRun = run0 + v.t.IssuedAt.Sub(now)
+	}
+	weight := make(map[*Ticket]float64, len(vs))
+	for _, v := range vs {
+		weight[v.t] = v.weight
+	}
+
+	// The counters, with when each is next free.
+	var rcs []*rCounter
+	busy := map[string]*Ticket{}
+	for _, t := range e.active {
+		if (t.Status == StatusCalled || t.Status == StatusServing) && t.CounterID != "" {
+			busy[t.CounterID] = t
+		}
+	}
+	for _, cid := range e.counterIDs() {
+		c := e.counters[cid]
+		rc := &rCounter{c: c, free: now, iv: e.workIntervals(c, now, until)}
+		for _, sid := range c.ServiceIDs {
+			rc.queues = append(rc.queues, qOf(sid))
+		}
+		if t := busy[cid]; t != nil {
+			since := now
+			if t.CalledAt != nil {
+				since = *t.CalledAt
+			}
+			rc.free = now.Add(e.est.Remaining(t.ServiceID, cid, e.prior(t.ServiceID), now.Sub(since)))
+		}
+		rcs = append(rcs, rc)
+	}
+
+	p := e.policy()
+	vi := 0
+	left := real
+	if probe != nil {
+		left = 1
+	}
+	for steps := 0; left > 0 && steps < 20000; steps++ {
+		var rc *rCounter
+		for _, c := range rcs {
+			if !c.gone && (rc == nil || c.free.Before(rc.free)) {
+				rc = c
+			}
+		}
+		if rc == nil || rc.free.After(until) {
+			break
+		}
+		t := rc.free
+		if ok, next := rc.openAt(t); !ok {
+			if next.IsZero() {
+				rc.gone = true
+			} else {
+				rc.free = next
+			}
+			continue
+		}
+		for vi < len(vs) && !vs[vi].t.IssuedAt.After(t) {
+			qOf(vs[vi].t.ServiceID).insert(vs[vi].t)
+			vi++
+		}
+		p.now, p.run = t, run0+t.Sub(now)
+		due := func() []time.Time {
+			var s []time.Time
+			for _, u := range upcoming {
+				if u.IssuedAt.After(t) && rc.c.Serves(u.ServiceID) {
+					s = append(s, *u.AppointmentAt)
+				}
+			}
+			return s
+		}
+		idle := func() int {
+			n := 0
+			for _, o := range rcs {
+				if o != rc && !o.gone && !o.free.After(t) && queued(o.queues) == 0 && sharesService(o.c, rc.c) {
+					if ok, _ := o.openAt(t); ok {
+						n++
+					}
+				}
+			}
+			return n
+		}
+		tk, rot, held := e.choose(p, rc.c, rc.queues, due, idle)
+		if tk == nil {
+			var next time.Time
+			if vi < len(vs) {
+				next = vs[vi].t.IssuedAt
+			}
+			if held && (next.IsZero() || next.After(t.Add(time.Minute))) {
+				next = t.Add(time.Minute)
+			}
+			if next.IsZero() {
+				rc.gone = true
+			} else {
+				rc.free = next
+			}
+			continue
+		}
+		if p.rotating() {
+			p.rot = rot
+		}
+		qOf(tk.ServiceID).remove(tk)
+		if w, virtual := weight[tk]; virtual {
+			rc.free = t.Add(time.Duration(w * float64(e.occupancy(tk, rc.c, t))))
+			continue
+		}
+		out[tk] = t
+		if tk == probe {
+			break
+		}
+		if probe == nil {
+			left--
+		}
+		rc.free = t.Add(e.occupancy(tk, rc.c, t))
+	}
+	return out, real
+}
+
+func queued(qs []*waitQueue) int {
+	n := 0
+	for _, q := range qs {
+		n += q.n
+	}
+	return n
+}
+
+func sharesService(a, b *Counter) bool {
+	for _, s := range a.ServiceIDs {
+		if b.Serves(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// occupancy is how long a counter is expected to be taken by calling t at at.
+func (e *Engine) occupancy(t *Ticket, c *Counter, at time.Time) time.Duration {
+	d := e.est.Remaining(t.ServiceID, c.ID, e.prior(t.ServiceID), 0)
+	p, hold := e.est.NoShow(t.ServiceID, at.Sub(t.IssuedAt))
+	return time.Duration((1-p)*float64(d) + p*float64(hold))
+}
+
+func (e *Engine) prior(serviceID string) time.Duration {
+	if s, ok := e.services[serviceID]; ok {
+		return time.Duration(s.AvgServiceSeconds) * time.Second
+	}
+	return 5 * time.Minute
+}
+
+// counterIDs lists the counters in a fixed order.
+func (e *Engine) counterIDs() []string {
+	ids := make([]string, 0, len(e.counters))
+	for id := range e.counters {
+		ids = append(ids, id)
+	}
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && naturalLess(ids[j], ids[j-1]); j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+	return ids
+}
+
+// sortSliceStable is an insertion sort: the lists are short and mostly in order.
+func sortSliceStable(n int, less func(i, j int) bool, swap func(i, j int)) {
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && less(j, j-1); j-- {
+			swap(j, j-1)
+		}
+	}
+}

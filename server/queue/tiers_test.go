@@ -1,0 +1,252 @@
+package queue_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"queuebox/server/queue"
+)
+
+var testTiers = []queue.Tier{
+	{ID: "gold", Name: "Gold", SLAWaitSeconds: 300, SLATarget: 0.9},
+	{ID: "silver", Name: "Silver", SLAWaitSeconds: 600, SLATarget: 0.8},
+	{ID: "standard", Name: "Standard"},
+}
+
+func tierFixture(t *testing.T, tiers []queue.Tier) *fixture {
+	t.Helper()
+	f := newFixture(t, "UTC", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	if _, err := f.e.PutTiers(tiers, "test"); err != nil {
+		t.Fatalf("put tiers: %v", err)
+	}
+	return f
+}
+
+func (f *fixture) issueTier(t *testing.T, service, tier string) queue.TicketView {
+	t.Helper()
+	v, _, err := f.e.Issue(queue.IssueRequest{ServiceID: service, Source: "test", Tier: tier, CustomerID: "c-" + tier})
+	if err != nil {
+		t.Fatalf("issue %s/%s: %v", service, tier, err)
+	}
+	return v
+}
+
+func (f *fixture) next(t *testing.T, counter string) queue.TicketView {
+	t.Helper()
+	v, ok, err := f.e.Next(counter, "test")
+	if err != nil || !ok {
+		t.Fatalf("next at %s: ok=%v err=%v", counter, ok, err)
+	}
+	return v
+}
+
+func TestEveryTicketHasATier(t *testing.T) {
+	f := tierFixture(t, testTiers)
+	if v := f.issue(t, "general", 0); v.Tier != "standard" {
+		t.Errorf("anonymous ticket tier = %q, want the default tier standard", v.Tier)
+	}
+	if v := f.issueTier(t, "general", "gold"); v.Tier != "gold" || v.CustomerID != "c-gold" {
+		t.Errorf("gold ticket = %q/%q", v.Tier, v.CustomerID)
+	}
+	_, _, err := f.e.Issue(queue.IssueRequest{ServiceID: "general", Tier: "platinum"})
+	var ve *queue.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "tier" {
+		t.Errorf("unknown tier: %v, want a validation error naming tier", err)
+	}
+	// Tiers survive a restart, and so do the tickets' tiers.
+	f.reopen(t)
+	if got := f.e.Tiers(); len(got) != 3 || got[0].ID != "gold" {
+		t.Errorf("tiers after restart = %+v", got)
+	}
+}
+
+func TestGoldGoesFirstWithItsReason(t *testing.T) {
+	f := tierFixture(t, testTiers)
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(time.Minute)
+	gold := f.issueTier(t, "general", "gold")
+	if gold.Ahead != 0 {
+		t.Errorf("gold ahead = %d, want 0 (it goes before the standard ticket)", gold.Ahead)
+	}
+	if v, _ := f.e.Ticket(std.ID); v.Ahead != 1 {
+		t.Errorf("standard ahead = %d, want 1", v.Ahead)
+	}
+	f.clock.Advance(time.Minute)
+	got := f.next(t, "c2")
+	if got.ID != gold.ID || got.CallReason != "Gold · 4 min to target" {
+		t.Errorf("called %s (%q), want the gold ticket with reason %q", got.Number, got.CallReason, "Gold · 4 min to target")
+	}
+	if got := f.next(t, "c2"); got.ID != std.ID || got.CallReason != "next in line" {
+		t.Errorf("then %s (%q), want the standard ticket, next in line", got.Number, got.CallReason)
+	}
+}
+
+func TestShareDoesNotStarveTheDefaultTier(t *testing.T) {
+	f := tierFixture(t, testTiers)
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(8 * time.Minute)
+	// A gold ticket that just came is worth 1.5 × (0 + 10 min) − 10 min =
+	// 5 min of waiting: the standard ticket that waited 8 goes first.
+	f.issueTier(t, "general", "gold")
+	if got := f.next(t, "c2"); got.ID != std.ID {
+		t.Errorf("called %s, want the standard ticket that waited 8 minutes", got.Number)
+	}
+}
+
+func TestSilverAboutToMissItsTargetGoesFirst(t *testing.T) {
+	f := tierFixture(t, testTiers)
+	silver := f.issueTier(t, "general", "silver")
+	f.clock.Advance(4 * time.Minute)
+	gold := f.issueTier(t, "general", "gold")
+	// Silver (share 1, 4:30 waited) is not ahead of a fresh gold by share…
+	f.clock.Advance(30 * time.Second)
+	if v, _ := f.e.Ticket(silver.ID); v.Ahead != 1 {
+		t.Errorf("silver ahead = %d, want 1 (gold first)", v.Ahead)
+	}
+	// …but once within half its 10-min target it is urgent and goes first.
+	f.clock.Set(silver.IssuedAt.Add(5*time.Minute + time.Second))
+	got := f.next(t, "c2")
+	if got.ID != silver.ID || !strings.HasPrefix(got.CallReason, "Silver · 5 min to target") {
+		t.Errorf("called %s (%q), want silver with its target in the reason", got.Number, got.CallReason)
+	}
+	if got := f.next(t, "c2"); got.ID != gold.ID {
+		t.Errorf("then %s, want gold", got.Number)
+	}
+}
+
+func TestTheCapBeatsEveryTier(t *testing.T) {
+	f := tierFixture(t, testTiers) // the fixture's cap is 30 min
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(31 * time.Minute)
+	f.issueTier(t, "general", "gold")
+	got := f.next(t, "c2")
+	if got.ID != std.ID || !strings.Contains(got.CallReason, "cap") {
+		t.Errorf("called %s (%q), want the ticket past the cap", got.Number, got.CallReason)
+	}
+}
+
+func TestDedicatedAndPreferringCounters(t *testing.T) {
+	tiers := append([]queue.Tier(nil), testTiers...)
+	tiers[0].Counters = []string{"c2"}       // c2 serves only gold
+	tiers[1].PreferCounters = []string{"c1"} // c1 serves silver first
+	f := tierFixture(t, tiers)
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(20 * time.Minute)
+	if _, ok, _ := f.e.Next("c2", "test"); ok {
+		t.Fatal("the gold desk called a standard ticket")
+	}
+	silver := f.issueTier(t, "general", "silver")
+	// c1 prefers silver even over a standard ticket that waited 20 min.
+	if got := f.next(t, "c1"); got.ID != silver.ID {
+		t.Errorf("c1 called %s, want the silver ticket it prefers", got.Number)
+	}
+	// Past the cap, the gold desk takes the standard ticket too.
+	f.clock.Advance(11 * time.Minute)
+	if got := f.next(t, "c2"); got.ID != std.ID {
+		t.Errorf("c2 called %s, want the standard ticket past the cap", got.Number)
+	}
+}
+
+func TestValidateTiersNamesTheField(t *testing.T) {
+	f := tierFixture(t, testTiers)
+	tests := []struct {
+		tiers []queue.Tier
+		field string
+	}{
+		{nil, "tiers"},
+		{[]queue.Tier{{ID: "Gold!", Name: "G"}}, "tiers[0].id"},
+		{[]queue.Tier{{ID: "a", Name: "A"}, {ID: "a", Name: "B"}}, "tiers[1].id"},
+		{[]queue.Tier{{ID: "a", Name: "A", SLATarget: 1.5}}, "tiers[0].sla_target"},
+		{[]queue.Tier{{ID: "a", Name: "A", Counters: []string{"c9"}}}, "tiers[0].counters"},
+		{[]queue.Tier{{ID: "a", Name: "A\u202e"}}, "tiers[0].name"},
+	}
+	for _, tt := range tests {
+		_, err := f.e.PutTiers(tt.tiers, "test")
+		var ve *queue.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.field {
+			t.Errorf("PutTiers(%+v) = %v, want a fault in %s", tt.tiers, err, tt.field)
+		}
+	}
+}
+
+func TestGraceChainPushesBackThenNoShow(t *testing.T) {
+	f := newFixture(t, "UTC", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	st := f.e.Settings()
+	st.GraceSeconds, st.PushBackPlaces, st.MaxRecalls = 60, 2, 1
+	if _, err := f.e.PutSettings(st, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var tk []queue.TicketView
+	for i := 0; i < 4; i++ {
+		tk = append(tk, f.issue(t, "general", 0))
+		f.clock.Advance(time.Second)
+	}
+	a := f.next(t, "c2")
+	if a.ID != tk[0].ID {
+		t.Fatalf("first call %s", a.Number)
+	}
+	f.clock.Advance(59 * time.Second)
+	if n, err := f.e.ExpireCalls(); err != nil || n != 0 {
+		t.Fatalf("within the grace: moved %d, %v", n, err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if n, err := f.e.ExpireCalls(); err != nil || n != 1 {
+		t.Fatalf("after the grace: moved %d, %v", n, err)
+	}
+	back, _ := f.e.Ticket(a.ID)
+	if back.Status != queue.StatusWaiting || back.PushBacks != 1 || back.Ahead != 2 {
+		t.Errorf("pushed back: status %s, push_backs %d, ahead %d; want waiting, 1, 2", back.Status, back.PushBacks, back.Ahead)
+	}
+	// The pushed-back ticket keeps its place across a restart.
+	f.reopen(t)
+	var order []string
+	for i := 0; i < 3; i++ {
+		order = append(order, f.next(t, "c2").Number)
+	}
+	if want := tk[1].Number + " " + tk[2].Number + " " + tk[0].Number; strings.Join(order, " ") != want {
+		t.Errorf("calls after the push-back = %v, want %s (two others first, then it is called again)", order, want)
+	}
+	f.clock.Advance(61 * time.Second)
+	if _, err := f.e.ExpireCalls(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.e.Ticket(a.ID); got.Status != queue.StatusNoShow {
+		t.Errorf("after %d return(s) and another missed call: %s, want no_show", 1, got.Status)
+	}
+}
+
+// TestUrgencyOnlyWhenTheTargetNeedsIt: a Gold ticket near its target goes
+// first while the day's on-time share needs it; once enough Gold tickets
+// were on time that one miss keeps the share above the target, the ticket
+// waits its turn by share, and the older standard ticket goes first.
+func TestUrgencyOnlyWhenTheTargetNeedsIt(t *testing.T) {
+	tiers := []queue.Tier{{ID: "gold", Name: "Gold", SLAWaitSeconds: 300, SLATarget: 0.5}, {ID: "standard", Name: "Standard"}}
+	race := func(f *fixture) string {
+		std := f.issue(t, "general", 0)
+		f.clock.Advance(7 * time.Minute)
+		gold := f.issueTier(t, "general", "gold")
+		// Gold at 2:40 of its 5 minutes (urgent from 2:30); by share it is
+		// worth 1.5 × (160 s + 10 min) − 10 min = 9 min < 9:40 waited.
+		f.clock.Advance(160 * time.Second)
+		got := f.next(t, "c2")
+		other := f.next(t, "c2")
+		if got.ID == gold.ID && other.ID == std.ID {
+			return "gold"
+		}
+		return "standard"
+	}
+	f := tierFixture(t, tiers)
+	if got := race(f); got != "gold" {
+		t.Errorf("with no Gold call yet today, %s went first; want gold (the target needs it)", got)
+	}
+	// Four Gold tickets called at once: the share is safe.
+	for i := 0; i < 4; i++ {
+		f.issueTier(t, "general", "gold")
+		f.next(t, "c2")
+	}
+	if got := race(f); got != "standard" {
+		t.Errorf("with the day's Gold tickets on time, %s went first; want standard (a miss is affordable)", got)
+	}
+}

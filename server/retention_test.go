@@ -1,0 +1,82 @@
+package server
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"queuebox/server/store"
+)
+
+// TestRetentionPrunesOldDaysIntoTotals: once a day is past the retention
+// period, its finished tickets are counted into the day's totals and their
+// status pages are gone, while a ticket still waiting from that day and the
+// tickets of kept days stay as they were.
+func TestRetentionPrunesOldDaysIntoTotals(t *testing.T) {
+	h := newHarness(t)
+	h.s.cfg.Retention = 31
+	old := h.issue(t, h.kiosk, "general")
+	h.step(old.ID, "cancel").want(t, http.StatusOK)
+	stays := h.issue(t, h.kiosk, "cash")
+	day := h.s.engine.Settings() // the branch's zone decides the date
+	oldDate := h.clock.Now().In(branchZone(day.Timezone)).Format(time.DateOnly)
+
+	h.clock.Advance(40 * 24 * time.Hour)
+	recent := h.issue(t, h.kiosk, "general")
+	res, err := h.s.pruneHistory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tickets != 1 {
+		t.Errorf("pruned %d tickets, want the one cancelled 40 days ago", res.Tickets)
+	}
+	h.do("GET", "/api/v1/status/"+old.Token, anonCaller, "").want(t, http.StatusNotFound)
+	h.do("GET", "/api/v1/status/"+stays.Token, anonCaller, "").want(t, http.StatusOK)
+	h.do("GET", "/api/v1/status/"+recent.Token, anonCaller, "").want(t, http.StatusOK)
+	aggs, err := h.s.db.DayAggregates(oldDate, oldDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aggs) != 1 || aggs[0].ServiceID != "general" || aggs[0].Issued != 1 || aggs[0].Cancelled != 1 {
+		t.Fatalf("totals of %s = %+v, want one cancelled general ticket", oldDate, aggs)
+	}
+}
+
+// TestCLICompact: queuebox compact refuses while a server holds the
+// database, and with it stopped shrinks the file and keeps every ticket.
+func TestCLICompact(t *testing.T) {
+	h := newHarness(t)
+	var kept []apiTicket
+	for range 200 {
+		kept = append(kept, h.issue(t, h.kiosk, "general"))
+	}
+	dir := h.s.cfg.Data
+	if code, _, errs := runCLI(t, "", "compact", "--data", dir); code == 0 || !strings.Contains(errs, "stop it first") {
+		t.Fatalf("compact beside a running server: %d %q", code, errs)
+	}
+	if err := h.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(filepath.Join(dir, store.FileName))
+	code, out, errs := runCLI(t, "", "compact", "--data", dir)
+	if code != 0 || !strings.Contains(out, "compacted") {
+		t.Fatalf("compact: %d %q %q", code, out, errs)
+	}
+	after, _ := os.Stat(filepath.Join(dir, store.FileName))
+	if after.Size() >= before.Size() {
+		t.Errorf("file %d bytes after compact, %d before", after.Size(), before.Size())
+	}
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tk := range kept {
+		if got, err := db.TicketByToken(tk.Token); err != nil || got.Number != tk.Number {
+			t.Fatalf("ticket %s after compact: %+v, %v", tk.Number, got, err)
+		}
+	}
+}

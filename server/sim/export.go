@@ -1,0 +1,159 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"queuebox/server/queue"
+)
+
+// History is what a box knows of its past, for Export.
+type History struct {
+	Settings     queue.Settings
+	Services     []queue.Service
+	Counters     []queue.Counter
+	Tickets      []queue.Ticket
+	Appointments []queue.Appointment
+}
+
+// Export turns the box's own days from..to (local dates) into a trace, so a
+// manager can replay real days under other staffing. Each ticket becomes an
+// arrival at its issue time with the service time it really took; a
+// customer who never came when called leaves just before the call; a booked
+// appointment that never came is a no-show. Desks work the branch's hours
+// (their own schedule when they have one); edit the trace's counters to ask
+// "what if".
+func Export(h History, from, to string) (*Trace, error) {
+	loc, err := time.LoadLocation(h.Settings.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
+	open, close := "", ""
+	for _, d := range queue.Days {
+		for _, part := range strings.Split(h.Settings.Hours[d], ",") {
+			a, b, ok := strings.Cut(strings.TrimSpace(part), "-")
+			if !ok {
+				continue
+			}
+			if open == "" || a < open {
+				open = a
+			}
+			if b > close {
+				close = b
+			}
+		}
+	}
+	if open == "" {
+		return nil, fmt.Errorf("the branch has no opening hours")
+	}
+	if close == "24:00" {
+		close = "23:59"
+	}
+	st := h.Settings
+	st.Hours, st.Timezone = nil, ""
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	tr := &Trace{Format: Format, Name: fmt.Sprintf("%s %s to %s", h.Settings.BranchName, from, to), Timezone: h.Settings.Timezone,
+		Open: open, Close: close, Settings: raw}
+	one := 1.0
+	for _, s := range h.Services {
+		tr.Services = append(tr.Services, Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, AvgServiceSeconds: s.AvgServiceSeconds,
+			SlotMinutes: s.SlotMinutes, SlotCapacity: s.SlotCapacity, Priority: s.Priority})
+	}
+	for _, c := range h.Counters {
+		if len(c.ServiceIDs) == 0 {
+			continue
+		}
+		hours := ""
+		for _, d := range []string{"wed", "tue", "thu", "mon", "fri", "sat", "sun"} {
+			if v := c.Schedule[d]; v != "" {
+				hours = v
+				break
+			}
+		}
+		if hours == "" {
+			hours = open + "-" + close
+		}
+		var shifts []Shift
+		for _, part := range strings.Split(hours, ",") {
+			a, b, _ := strings.Cut(strings.TrimSpace(part), "-")
+			if b == "24:00" {
+				b = "23:59"
+			}
+			shifts = append(shifts, Shift{From: a, To: b})
+		}
+		tr.Counters = append(tr.Counters, Counter{ID: c.ID, Name: c.Name, ServiceIDs: c.ServiceIDs, Shifts: shifts, Speed: &one})
+	}
+	days := map[string]*Day{}
+	day := func(date string) *Day {
+		d := days[date]
+		if d == nil {
+			d = &Day{Date: date, Customers: []Arrival{}}
+			days[date] = d
+		}
+		return d
+	}
+	local := func(t time.Time) string { return t.In(loc).Format("15:04:05") }
+	var holds []float64
+	for _, t := range h.Tickets {
+		if t.Date < from || t.Date > to || len(t.Transfers) > 0 {
+			continue
+		}
+		arr := local(t.IssuedAt)
+		a := Arrival{Arrive: &arr, ServiceID: t.ServiceID, Priority: t.Priority}
+		if t.AppointmentAt != nil {
+			slot := t.AppointmentAt.In(loc).Format("15:04")
+			a.Appointment = &slot
+		}
+		switch {
+		case t.Status == queue.StatusDone && t.StartedAt != nil && t.EndedAt != nil:
+			a.ServiceSeconds = t.EndedAt.Sub(*t.StartedAt).Round(time.Second).Seconds()
+		case t.Status == queue.StatusDone && t.CalledAt != nil && t.EndedAt != nil:
+			a.ServiceSeconds = t.EndedAt.Sub(*t.CalledAt).Round(time.Second).Seconds()
+		case t.Status == queue.StatusNoShow && t.CalledAt != nil:
+			// Gone by the call: leaves a moment before it.
+			v := max(0, t.CalledAt.Sub(t.IssuedAt).Seconds()-1)
+			a.LeavesAfterSeconds = &v
+			if t.EndedAt != nil {
+				holds = append(holds, t.EndedAt.Sub(*t.CalledAt).Seconds())
+			}
+		case t.Status == queue.StatusCancelled && t.EndedAt != nil:
+			v := t.EndedAt.Sub(t.IssuedAt).Round(time.Second).Seconds()
+			a.LeavesAfterSeconds = &v
+		default:
+			continue // still active, or never reached a counter
+		}
+		d := day(t.Date)
+		d.Customers = append(d.Customers, a)
+	}
+	for _, ap := range h.Appointments {
+		date := ap.Start.In(loc).Format("2006-01-02")
+		if date < from || date > to || ap.Status != queue.ApptNoShow {
+			continue
+		}
+		slot := ap.Start.In(loc).Format("15:04")
+		d := day(date)
+		d.Customers = append(d.Customers, Arrival{Appointment: &slot, ServiceID: ap.ServiceID, NoShow: true})
+	}
+	timeout := 90.0
+	if len(holds) > 0 {
+		sort.Float64s(holds)
+		timeout = float64(int(holds[len(holds)/2] + 0.5))
+	}
+	tr.NoShowTimeoutSeconds = &timeout
+	for _, date := range sortedKeys(days) {
+		tr.Days = append(tr.Days, *days[date])
+	}
+	if len(tr.Days) == 0 {
+		return nil, fmt.Errorf("no finished tickets between %s and %s", from, to)
+	}
+	if _, err := tr.check(); err != nil {
+		return nil, fmt.Errorf("the exported trace does not check: %w", err)
+	}
+	return tr, nil
+}

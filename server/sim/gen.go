@@ -1,0 +1,196 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// GenOptions shape generated days.
+type GenOptions struct {
+	Days      int     // days to generate
+	ScoreLast int     // days scored at the end (0: a third)
+	Load      float64 // offered walk-in work ÷ counter capacity (1 = nominal)
+	Seed      uint64
+	Start     string // first date, YYYY-MM-DD (default 2026-03-02)
+	Tiers     bool   // add tiers and known customers
+	Size      int    // copies of the six-desk floor (1: about 280 customers a day)
+}
+
+type genService struct {
+	Service
+	share float64 // of walk-ins
+	sigma float64 // log-normal spread of service times
+}
+
+// Generate makes a realistic branch: a morning and an afternoon peak over a
+// random daily level, service times spread per service, counters with
+// shifts, lunch breaks and different paces, priority walk-ins, booked
+// advice slots checked in early or late or never, and people who leave when
+// the wait gets long (found out only when called).
+func Generate(o GenOptions) *Trace {
+	if o.Days <= 0 {
+		o.Days = 30
+	}
+	if o.Load <= 0 {
+		o.Load = 0.95
+	}
+	if o.ScoreLast <= 0 {
+		o.ScoreLast = max(1, o.Days/3)
+	}
+	start := o.Start
+	if start == "" {
+		start = "2026-03-02"
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	services := []genService{
+		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55},
+		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6},
+		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4},
+	}
+	sp := func(v float64) *float64 { return &v }
+	counters := []Counter{
+		{ID: "c1", ServiceIDs: []string{"teller", "account"}, Shifts: []Shift{{"09:00", "12:00"}, {"12:45", "17:00"}}, Speed: sp(1.0)},
+		{ID: "c2", ServiceIDs: []string{"teller"}, Shifts: []Shift{{"09:00", "13:00"}, {"13:45", "17:00"}}, Speed: sp(0.85)},
+		{ID: "c3", ServiceIDs: []string{"teller", "account"}, Shifts: []Shift{{"10:00", "17:00"}}, Speed: sp(1.2)},
+		{ID: "c4", ServiceIDs: []string{"advice", "account"}, Shifts: []Shift{{"09:00", "12:30"}, {"13:30", "17:00"}}, Speed: sp(1.0)},
+		{ID: "c5", ServiceIDs: []string{"advice"}, Shifts: []Shift{{"09:00", "17:00"}}, Speed: sp(1.1)},
+		{ID: "c6", ServiceIDs: []string{"teller"}, Shifts: []Shift{{"11:00", "14:30"}}, Speed: sp(1.0)},
+	}
+	if o.Size > 1 {
+		base := counters
+		counters = nil
+		for k := 0; k < o.Size; k++ {
+			for _, c := range base {
+				c.ID = fmt.Sprintf("%s-%d", c.ID, k+1)
+				counters = append(counters, c)
+			}
+		}
+	}
+	open, close := 9*3600, 17*3600
+	// Capacity in counter-seconds (at each counter's pace) for walk-in work.
+	capSec := 0.0
+	for _, c := range counters {
+		for _, s := range c.Shifts {
+			f, _ := clockSeconds(s.From, false)
+			t, _ := clockSeconds(s.To, false)
+			capSec += float64(t-f) / *c.Speed
+		}
+	}
+	slots := (close - open) / (30 * 60) * max(o.Size, 1)
+	apptWork := float64(slots) * 0.6 * 0.9 * 1200
+	meanWork := 0.0
+	for _, s := range services {
+		meanWork += s.share * float64(s.AvgServiceSeconds)
+	}
+	nominal := (capSec - apptWork) / meanWork
+
+	tr := &Trace{Format: Format, Name: fmt.Sprintf("generated load %.2f seed %d", o.Load, o.Seed), Timezone: "Asia/Shanghai",
+		Open: "09:00", Close: "17:00", NoShowTimeoutSeconds: sp(90), Counters: counters, ScoreLastDays: &o.ScoreLast}
+	for _, s := range services {
+		tr.Services = append(tr.Services, s.Service)
+	}
+	var customerIDs []string
+	if o.Tiers {
+		tr.Tiers = []Tier{{ID: "gold", SLAWaitSeconds: sp(300), SLATarget: sp(0.9)}, {ID: "silver", SLAWaitSeconds: sp(600), SLATarget: sp(0.8)}, {ID: "standard"}}
+		for i := 0; i < 300; i++ {
+			id := fmt.Sprintf("m%04d", i)
+			customerIDs = append(customerIDs, id)
+			tier := "standard"
+			switch {
+			case i < 30:
+				tier = "gold"
+			case i < 100:
+				tier = "silver"
+			}
+			tr.Customers = append(tr.Customers, Customer{ID: id, Tier: tier})
+		}
+	}
+	shape := func(h float64) float64 {
+		return 0.8 + 0.45*math.Exp(-math.Pow((h-10.5)/1.2, 2)) + 0.35*math.Exp(-math.Pow((h-14.8)/1.3, 2)) - 0.2*math.Exp(-math.Pow((h-12.7)/0.6, 2))
+	}
+	peak := 0.0
+	mean := 0.0
+	for m := open; m < close; m += 60 {
+		v := shape(float64(m) / 3600)
+		peak = math.Max(peak, v)
+		mean += v
+	}
+	mean /= float64((close - open) / 60)
+	d0, _ := time.Parse("2006-01-02", start)
+	for di := 0; di < o.Days; di++ {
+		day := Day{Date: d0.AddDate(0, 0, di).Format("2006-01-02")}
+		level := math.Exp(rng.NormFloat64()*0.12 - 0.0072)
+		// Expected walk-ins per second at the peak, then thinning.
+		perSec := o.Load * nominal * level / float64(close-open) / mean
+		t := float64(open)
+		for {
+			t += rng.ExpFloat64() / (perSec * peak)
+			if t >= float64(close) {
+				break
+			}
+			if rng.Float64() > shape(t/3600)/peak {
+				continue
+			}
+			u := rng.Float64()
+			var s genService
+			for _, s = range services {
+				if u < s.share {
+					break
+				}
+				u -= s.share
+			}
+			a := Arrival{ServiceID: s.ID, ServiceSeconds: serviceTime(rng, s)}
+			arr := clockText(int(t))
+			a.Arrive = &arr
+			switch r := rng.Float64(); {
+			case r < 0.02:
+				a.Priority = 2
+			case r < 0.10:
+				a.Priority = 1
+			}
+			if rng.Float64() < 0.35 {
+				// Impatient: gives up after a while if not called.
+				v := math.Round(600 + rng.ExpFloat64()*1800)
+				a.LeavesAfterSeconds = &v
+			}
+			if len(customerIDs) > 0 && rng.Float64() < 0.3 {
+				a.CustomerID = customerIDs[rng.IntN(len(customerIDs))]
+			}
+			day.Customers = append(day.Customers, a)
+		}
+		for sl := open; sl+1800 <= close; sl += 1800 {
+			for k := 0; k < max(o.Size, 1); k++ {
+				if rng.Float64() >= 0.6 {
+					continue
+				}
+				slot := clockText(sl)[:5]
+				a := Arrival{ServiceID: "advice", Appointment: &slot, ServiceSeconds: serviceTime(rng, services[2])}
+				if rng.Float64() < 0.1 {
+					a.NoShow = true
+				} else {
+					off := rng.NormFloat64()*300 - 360
+					if rng.Float64() < 0.05 {
+						off = 660 + rng.Float64()*600 // very late
+					}
+					at := max(sl+int(off), open-1800)
+					arr := clockText(at)
+					a.Arrive = &arr
+				}
+				day.Customers = append(day.Customers, a)
+			}
+		}
+		tr.Days = append(tr.Days, day)
+	}
+	return tr
+}
+
+func serviceTime(rng *rand.Rand, s genService) float64 {
+	mu := math.Log(float64(s.AvgServiceSeconds)) - s.sigma*s.sigma/2
+	return math.Round(math.Max(30, math.Exp(mu+s.sigma*rng.NormFloat64())))
+}
+
+func clockText(sec int) string {
+	return fmt.Sprintf("%02d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+}

@@ -1,0 +1,565 @@
+package sim
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"queuebox/server/queue"
+	"queuebox/server/store"
+)
+
+// Options tune a run.
+type Options struct {
+	// FIFO plays every ticket alike: no priority levels, no appointment
+	// precedence, no tiers. It is the fairness baseline.
+	FIFO bool
+	// TempDir holds the throw-away database ("" = the system's).
+	TempDir string
+	// KeepDir, when set, is where the database is made and left, e.g. to
+	// export its history again.
+	KeepDir string
+}
+
+// Line is one line of tickets.jsonl.
+type Line struct {
+	Day                  string  `json:"day"`
+	Kind                 string  `json:"kind"`
+	Number               *string `json:"number"`
+	ServiceID            string  `json:"service_id"`
+	Priority             int     `json:"priority"`
+	Tier                 string  `json:"tier"`
+	CustomerID           *string `json:"customer_id"`
+	Appointment          *string `json:"appointment"`
+	Arrive               *string `json:"arrive"`
+	IssuedAt             *string `json:"issued_at"`
+	CalledAt             *string `json:"called_at"`
+	EndedAt              *string `json:"ended_at"`
+	Outcome              string  `json:"outcome"`
+	CounterID            *string `json:"counter_id"`
+	AheadAtIssue         *int    `json:"ahead_at_issue"`
+	OpenCountersAtIssue  *int    `json:"open_counters_at_issue"`
+	PredictedWait        int     `json:"predicted_wait_seconds"`
+	PredictedLow         int     `json:"predicted_low_seconds"`
+	PredictedHigh        int     `json:"predicted_high_seconds"`
+	ActualWait           *int    `json:"actual_wait_seconds"`
+	ServiceSecondsObserv *int    `json:"service_seconds_observed"`
+	Scored               bool    `json:"scored"`
+
+	// What the player needs and the output does not show.
+	issued, called, started, ended time.Time
+	slot                           time.Time
+	dayIndex, order                int
+	leaves                         time.Time // zero: stays
+	service                        time.Duration
+	ticketID                       string
+	apptCode                       string
+	arrival                        *Arrival
+	sortKey                        time.Time
+}
+
+// clock is the virtual clock the engine reads.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+// Event classes at one instant, in the order they happen.
+const (
+	evShiftEnd = iota
+	evServiceEnd
+	evShiftStart
+	evArrival
+	evPoll
+)
+
+type event struct {
+	at      time.Time
+	class   int
+	seq     int
+	counter int
+	line    *Line
+}
+
+type events []*event
+
+func (h events) Len() int { return len(h) }
+func (h events) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	if a.class != b.class {
+		return a.class < b.class
+	}
+	return a.seq < b.seq
+}
+func (h events) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *events) Push(x any)   { *h = append(*h, x.(*event)) }
+func (h *events) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type desk struct {
+	id        string
+	idx       int
+	open      bool // in a shift, or serving on after closing
+	late      bool // its last shift ended at closing: serves until nobody waits
+	busy      *Line
+	freeSince time.Time
+	pollAt    time.Time
+}
+
+// player is one run of a trace.
+type player struct {
+	tr    *Trace
+	p     *plan
+	opt   Options
+	clk   *clock
+	eng   *queue.Engine
+	evs   events
+	seq   int
+	desks []*desk
+	lines []*Line
+	byID  map[string]*Line
+	phone int
+	day   time.Time
+	close time.Time
+}
+
+// Run plays a trace and returns its lines in time order.
+func Run(tr *Trace, opt Options) ([]*Line, error) {
+	p, err := tr.check()
+	if err != nil {
+		return nil, err
+	}
+	// A run makes much short-lived garbage and has memory to spare.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	dir := opt.KeepDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp(opt.TempDir, "queuebox-sim-"); err != nil {
+			return nil, fmt.Errorf("make temporary directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	db, err := store.Open(dir, store.Options{NoSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("open simulation store: %w", err)
+	}
+	defer db.Close()
+	st := &asyncStore{DB: db}
+	first, _ := time.ParseInLocation("2006-01-02", tr.Days[0].Date, p.loc)
+	clk := &clock{now: first.Add(-time.Hour)}
+	eng, err := queue.New(st, clk, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	pl := &player{tr: tr, p: p, opt: opt, clk: clk, eng: eng, byID: map[string]*Line{}}
+	if err := pl.setup(); err != nil {
+		return nil, fmt.Errorf("configure the simulated branch: %w", err)
+	}
+	for i := range tr.Days {
+		if err := pl.playDay(i); err != nil {
+			return nil, fmt.Errorf("play %s: %w", tr.Days[i].Date, err)
+		}
+		if err := st.flush(); err != nil {
+			return nil, fmt.Errorf("store %s: %w", tr.Days[i].Date, err)
+		}
+	}
+	sortLines(pl.lines)
+	return pl.lines, nil
+}
+
+func hhmm(sec int) string { return fmt.Sprintf("%02d:%02d", sec/3600, sec/60%60) }
+
+func (pl *player) setup() error {
+	st := pl.p.settings
+	if pl.opt.FIFO {
+		st.PriorityWeights = nil
+		pl.eng.UseFIFO()
+	}
+	if _, err := pl.eng.PutSettings(st, "sim"); err != nil {
+		return err
+	}
+	for _, s := range pl.tr.Services {
+		qs := s.queue()
+		if qs.Name == "" {
+			qs.Name = qs.ID
+		}
+		if pl.opt.FIFO {
+			qs.Priority = 0
+		}
+		if c := pl.p.capacity[s.ID]; c > qs.SlotCapacity {
+			// The trace's bookings stand as given, even past the capacity.
+			qs.SlotCapacity = c
+		}
+		if _, err := pl.eng.PutService(qs, true, "sim"); err != nil {
+			return fmt.Errorf("service %s: %w", s.ID, err)
+		}
+	}
+	for i, c := range pl.tr.Counters {
+		name := c.Name
+		if name == "" {
+			name = c.ID
+		}
+		var parts []string
+		for _, sh := range pl.p.shifts[i] {
+			parts = append(parts, hhmm(sh[0])+"-"+hhmm(sh[1]))
+		}
+		sched := map[string]string{}
+		for _, d := range queue.Days {
+			sched[d] = strings.Join(parts, ",")
+		}
+		qc := queue.Counter{ID: c.ID, Name: name, ServiceIDs: c.ServiceIDs, Paused: true, Schedule: sched}
+		if _, err := pl.eng.PutCounter(qc, true, "sim"); err != nil {
+			return fmt.Errorf("counter %s: %w", c.ID, err)
+		}
+		d := &desk{id: c.ID, idx: i}
+		if sh := pl.p.shifts[i]; len(sh) > 0 && sh[len(sh)-1][1] >= pl.p.close {
+			d.late = true
+		}
+		pl.desks = append(pl.desks, d)
+	}
+	return nil
+}
+
+func (pl *player) push(at time.Time, class, counter int, l *Line) {
+	pl.seq++
+	heap.Push(&pl.evs, &event{at: at, class: class, seq: pl.seq, counter: counter, line: l})
+}
+
+// at is a local time of the current day, seconds from midnight.
+func (pl *player) at(sec int) time.Time {
+	return time.Date(pl.day.Year(), pl.day.Month(), pl.day.Day(), sec/3600, sec/60%60, sec%60, 0, pl.p.loc)
+}
+
+func (pl *player) stamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.In(pl.p.loc).Format(time.RFC3339)
+	return &s
+}
+
+// identify is how an arrival makes itself known at the kiosk: today the
+// trace's customer list gives the tier (as an admin override would). When
+// the engine knows customers and tiers, this is the one place to hand the
+// customer id to the engine's issue request and read the tier back.
+func (pl *player) identify(a *Arrival) string {
+	if t, ok := pl.p.tierOf[a.CustomerID]; ok && a.CustomerID != "" {
+		return t
+	}
+	return pl.p.defaultTier
+}
+
+func (pl *player) playDay(di int) error {
+	d := pl.tr.Days[di]
+	day, _ := time.ParseInLocation("2006-01-02", d.Date, pl.p.loc)
+	pl.day = day
+	pl.close = pl.at(pl.p.close)
+	if start := day.Add(time.Minute); pl.clk.now.Before(start) {
+		pl.clk.now = start // bookings are made before the day starts
+	}
+	for j := range d.Customers {
+		a := &d.Customers[j]
+		l := &Line{Day: d.Date, ServiceID: a.ServiceID, Priority: a.Priority, Outcome: "refused", dayIndex: di, order: j, arrival: a}
+		if pl.opt.FIFO {
+			l.Priority = 0
+		}
+		l.Tier = pl.identify(a)
+		if a.CustomerID != "" {
+			cid := a.CustomerID
+			l.CustomerID = &cid
+		}
+		l.Arrive = a.Arrive
+		l.Scored = di >= pl.p.scoreFrom
+		l.Kind = "walkin"
+		if a.Appointment != nil {
+			l.Kind = "appointment"
+			ap := *a.Appointment
+			l.Appointment = &ap
+			sec, _ := clockSeconds(ap, false)
+			l.slot = pl.at(sec)
+			pl.phone++
+			ap2, err := pl.eng.Book(queue.BookRequest{ServiceID: a.ServiceID, Start: l.slot, Name: "Sim", Phone: fmt.Sprintf("+8610%08d", pl.phone)})
+			if err != nil {
+				return fmt.Errorf("book %s at %s: %w", a.ServiceID, ap, err)
+			}
+			l.apptCode = ap2.Code
+			if a.NoShow || a.Arrive == nil {
+				l.Outcome = "no_show"
+				l.sortKey = l.slot
+				pl.lines = append(pl.lines, l)
+				continue
+			}
+		}
+		sec, _ := clockSeconds(*a.Arrive, true)
+		arrive := pl.at(sec)
+		l.sortKey = arrive
+		if a.LeavesAfterSeconds != nil {
+			l.leaves = arrive.Add(secs(*a.LeavesAfterSeconds))
+		}
+		pl.lines = append(pl.lines, l)
+		pl.push(arrive, evArrival, -1, l)
+	}
+	for i, sh := range pl.p.shifts {
+		for _, s := range sh {
+			pl.push(pl.at(s[0]), evShiftStart, i, nil)
+			pl.push(pl.at(s[1]), evShiftEnd, i, nil)
+		}
+	}
+	for pl.evs.Len() > 0 {
+		ev := heap.Pop(&pl.evs).(*event)
+		pl.clk.now = ev.at
+		if err := pl.handle(ev); err != nil {
+			return err
+		}
+		if err := pl.callRound(); err != nil {
+			return err
+		}
+	}
+	return pl.endDay()
+}
+
+func secs(s float64) time.Duration {
+	return time.Duration(math.Round(s)) * time.Second
+}
+
+func (pl *player) handle(ev *event) error {
+	now := pl.clk.now
+	switch ev.class {
+	case evShiftEnd:
+		d := pl.desks[ev.counter]
+		if d.late && !now.Before(pl.close) && ev.at.Equal(pl.at(pl.p.shifts[d.idx][len(pl.p.shifts[d.idx])-1][1])) {
+			// The last shift ends at closing: serve on while anyone waits.
+			return nil
+		}
+		return pl.setOpen(d, false)
+	case evShiftStart:
+		d := pl.desks[ev.counter]
+		if d.busy == nil {
+			d.freeSince = now
+		}
+		return pl.setOpen(d, true)
+	case evServiceEnd:
+		l := ev.line
+		d := pl.desks[ev.counter]
+		var err error
+		if l.started.IsZero() {
+			_, err = pl.eng.NoShow(l.ticketID, "sim")
+			l.Outcome = "no_show"
+		} else {
+			_, err = pl.eng.Finish(l.ticketID, "sim")
+			l.Outcome = "done"
+			n := int(now.Sub(l.started) / time.Second)
+			l.ServiceSecondsObserv = &n
+		}
+		if err != nil {
+			return fmt.Errorf("end ticket %s: %w", l.ticketID, err)
+		}
+		l.ended = now
+		l.EndedAt = pl.stamp(now)
+		d.busy = nil
+		d.freeSince = now
+		return nil
+	case evArrival:
+		return pl.arrive(ev.line)
+	case evPoll:
+		pl.desks[ev.counter].pollAt = time.Time{}
+	}
+	return nil
+}
+
+func (pl *player) setOpen(d *desk, open bool) error {
+	if d.open == open {
+		return nil
+	}
+	d.open = open
+	_, err := pl.eng.SetPaused(d.id, !open, "sim")
+	return err
+}
+
+func (pl *player) openFor(serviceID string) int {
+	n := 0
+	for i, d := range pl.desks {
+		if d.open && serves(pl.tr.Counters[i].ServiceIDs, serviceID) {
+			n++
+		}
+	}
+	return n
+}
+
+func serves(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *player) arrive(l *Line) error {
+	now := pl.clk.now
+	if open := pl.at(pl.p.open); now.Before(open) {
+		// Early birds wait at the door and come in when it opens.
+		pl.push(open, evArrival, -1, l)
+		return nil
+	}
+	if !pl.eng.OpenNow() {
+		return nil // refused: the branch is closed
+	}
+	a := l.arrival
+	var v queue.TicketView
+	var err error
+	if l.Kind == "appointment" {
+		v, err = pl.eng.CheckIn(l.apptCode, "device:sim-kiosk")
+		var early *queue.TooEarlyError
+		switch {
+		case errors.As(err, &early):
+			// Told to come back: checks in again when allowed.
+			pl.push(early.From, evArrival, -1, l)
+			return nil
+		case errors.Is(err, queue.ErrTooLate):
+			l.Kind = "late_appointment_walkin"
+			v, err = pl.issue(l, a)
+		}
+	} else {
+		v, err = pl.issue(l, a)
+	}
+	if errors.Is(err, queue.ErrClosed) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("arrival at %s: %w", now.Format(time.RFC3339), err)
+	}
+	num := v.Number
+	l.Number = &num
+	l.ticketID = v.ID
+	pl.byID[v.ID] = l
+	l.issued = now
+	l.sortKey = now
+	l.IssuedAt = pl.stamp(now)
+	l.Outcome = "waiting"
+	ahead := v.Ahead
+	l.AheadAtIssue = &ahead
+	open := pl.openFor(l.ServiceID)
+	l.OpenCountersAtIssue = &open
+	if pr := v.Promise; pr != nil {
+		l.PredictedWait, l.PredictedLow, l.PredictedHigh = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
+	}
+	return nil
+}
+
+func (pl *player) issue(l *Line, a *Arrival) (queue.TicketView, error) {
+	pr := a.Priority
+	if pl.opt.FIFO {
+		pr = 0
+	}
+	v, _, err := pl.eng.Issue(queue.IssueRequest{ServiceID: a.ServiceID, Priority: pr, Source: "device:sim-kiosk"})
+	return v, err
+}
+
+// callRound lets every free open desk call, the one free longest first.
+func (pl *player) callRound() error {
+	now := pl.clk.now
+	var free []*desk
+	for _, d := range pl.desks {
+		if d.open && d.busy == nil {
+			free = append(free, d)
+		}
+	}
+	for i := 1; i < len(free); i++ {
+		for j := i; j > 0 && (free[j].freeSince.Before(free[j-1].freeSince) ||
+			(free[j].freeSince.Equal(free[j-1].freeSince) && free[j].idx < free[j-1].idx)); j-- {
+			free[j], free[j-1] = free[j-1], free[j]
+		}
+	}
+	for _, d := range free {
+		v, ok, err := pl.eng.Next(d.id, "sim")
+		if err != nil {
+			return fmt.Errorf("next at %s: %w", d.id, err)
+		}
+		if !ok {
+			waiting := pl.eng.WaitingFor(d.id)
+			if waiting > 0 {
+				// Kept free on purpose: ask again within a minute.
+				if d.pollAt.IsZero() || d.pollAt.After(now.Add(time.Minute)) {
+					d.pollAt = now.Add(time.Minute)
+					pl.push(d.pollAt, evPoll, d.idx, nil)
+				}
+			} else if d.late && !now.Before(pl.close) {
+				// Served on after closing and nobody is left.
+				if err := pl.setOpen(d, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		l := pl.byID[v.ID]
+		if l == nil {
+			return fmt.Errorf("the engine called %s, which the simulation did not issue", v.Number)
+		}
+		l.called = now
+		l.CalledAt = pl.stamp(now)
+		cid := d.id
+		l.CounterID = &cid
+		w := int(now.Sub(l.issued) / time.Second)
+		l.ActualWait = &w
+		d.busy = l
+		if !l.leaves.IsZero() && !now.Before(l.leaves) {
+			// Gone already: the desk waits for them, then gives up.
+			pl.push(now.Add(pl.p.timeout), evServiceEnd, d.idx, l)
+			continue
+		}
+		if _, err := pl.eng.Start(v.ID, "sim"); err != nil {
+			return fmt.Errorf("start %s: %w", v.Number, err)
+		}
+		l.started = now
+		dur := secs(l.arrival.ServiceSeconds * pl.p.speed[d.idx])
+		pl.push(now.Add(dur), evServiceEnd, d.idx, l)
+	}
+	return nil
+}
+
+// endDay closes the day: whoever still waits (no desk left for them) is
+// sent home, and booked appointments that never came become no-shows.
+func (pl *player) endDay() error {
+	for _, l := range pl.lines {
+		if l.Outcome == "waiting" && l.ticketID != "" {
+			ended := pl.clk.now
+			if _, err := pl.eng.Cancel(l.ticketID, "sim"); err != nil {
+				// The engine may have closed the day already (served on
+				// long past closing): its ticket expired, unserved.
+				v, gerr := pl.eng.Ticket(l.ticketID)
+				if gerr != nil || v.Status != queue.StatusExpired || v.EndedAt == nil {
+					return fmt.Errorf("cancel %s at the end of the day: %w", l.ticketID, err)
+				}
+				ended = *v.EndedAt
+			}
+			l.Outcome = "cancelled"
+			l.ended = ended
+			l.EndedAt = pl.stamp(ended)
+		}
+	}
+	for _, d := range pl.desks {
+		if err := pl.setOpen(d, false); err != nil {
+			return err
+		}
+		d.busy = nil
+	}
+	// Past every check-in window: the engine marks the no-shows.
+	end := pl.day.AddDate(0, 0, 1).Add(-time.Minute)
+	if pl.clk.now.Before(end) {
+		pl.clk.now = end
+	}
+	_, err := pl.eng.ExpireAppointments()
+	return err
+}

@@ -1,0 +1,84 @@
+// Command simbench measures the wait estimate and the simulator (make bench):
+// generated days at 0.8, 0.95 and 1.1 of nominal load played through the
+// real engine, the estimate scored against the queue-length baseline, and
+// how long a year-long busy trace takes to play.
+//
+//	go run ./server/sim/simbench           # the full run
+//	go run ./server/sim/simbench -quick    # fewer days, no year
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"queuebox/server/sim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "fewer days and no year-long run")
+	days := fs.Int("days", 60, "days per load (the last half scored)")
+	seed := fs.Uint64("seed", 2026, "seed of the generated days")
+	year := fs.Bool("year", true, "also time a year-long trace of a busy branch")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *quick {
+		*days = 16
+	}
+	fmt.Fprintf(stdout, "wait estimate on generated days (%d per load, last %d scored), against the queue-length (QL) baseline\n", *days, *days/2)
+	fmt.Fprintf(stdout, "%-6s %8s %8s %8s %6s %8s %8s %7s %7s %8s %8s %8s\n",
+		"load", "tickets", "rmse s", "QL rmse", "ratio", "±5 min", "under 5", "bias s", "range", "width s", "wait p95", "appt≤10")
+	for _, load := range []float64{0.8, 0.95, 1.1} {
+		tr := sim.Generate(sim.GenOptions{Days: *days, ScoreLast: *days / 2, Load: load, Seed: *seed})
+		lines, err := sim.Run(tr, sim.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "simbench: %v\n", err)
+			return 1
+		}
+		s, err := sim.Summarize(tr, lines, false)
+		if err != nil {
+			fmt.Fprintf(stderr, "simbench: %v\n", err)
+			return 1
+		}
+		f := s.Overall
+		ratio := f.RMSESeconds / f.QL.RMSESeconds
+		appt := 0.0
+		if f.OnTimeCalledShare != nil {
+			appt = *f.OnTimeCalledShare
+		}
+		fmt.Fprintf(stdout, "%-6.2f %8d %8.0f %8.0f %6.2f %8.2f %8.2f %7.0f %7.2f %8.0f %8.0f %8.2f\n", load, f.Tickets, f.RMSESeconds, f.QL.RMSESeconds, ratio,
+			f.Within5MinShare, f.UnderBy5MinShare, f.BiasSeconds, *f.RangeHitShare, *f.MeanRangeWidth, *f.WaitP95Seconds, appt)
+		fmt.Fprintf(stdout, "%-6s %8s %8s %8.0f %6s %8.2f %8.2f %7.0f   (QL baseline)\n", "", "", "", f.QL.RMSESeconds, "", f.QL.Within5MinShare, f.QL.UnderBy5MinShare, f.QL.BiasSeconds)
+	}
+	fmt.Fprintln(stdout, "aims: ratio ≤ 0.50, ±5 min ≥ 0.85, under 5 ≤ 0.07, |bias| ≤ 60 s, range ≥ 0.80 with width ≤ 600 s, appt≤10 ≥ 0.95")
+
+	speed := func(label string, o sim.GenOptions) {
+		tr := sim.Generate(o)
+		n := 0
+		for _, d := range tr.Days {
+			n += len(d.Customers)
+		}
+		start := time.Now()
+		if _, err := sim.Run(tr, sim.Options{}); err != nil {
+			fmt.Fprintf(stderr, "simbench: %v\n", err)
+			return
+		}
+		el := time.Since(start)
+		fmt.Fprintf(stdout, "%-34s %4d days %7d customers %8.1f s  (%.0f customers/s)\n", label, len(tr.Days), n, el.Seconds(), float64(n)/el.Seconds())
+	}
+	fmt.Fprintln(stdout, "\nsimulator speed (aims: a year of a busy branch < 120 s, 30 days in seconds)")
+	speed("30 days, one floor", sim.GenOptions{Days: 30, Load: 1, Seed: *seed})
+	if !*quick && *year {
+		speed("300 days, two floors (~600 a day)", sim.GenOptions{Days: 300, Load: 1.05, Seed: *seed, Size: 2})
+	}
+	return 0
+}

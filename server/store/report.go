@@ -1,0 +1,233 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"queuebox/server/queue"
+	"queuebox/server/report"
+)
+
+// The report index holds one compact report.Record per ticket, keyed by
+// business date then ticket id, so a range of days is one cursor walk and a
+// year of reports never decodes the event log. It is derived data: written
+// with every commit, and rebuilt from the events when missing or when the
+// record layout changes.
+var (
+	bReport         = []byte("report_records")
+	kReportVersion  = []byte("report_index_version")
+	reportKeyLength = 10 + 8 // "YYYY-MM-DD" + big-endian id
+)
+
+func reportKey(date string, id uint64) []byte {
+	k := make([]byte, 0, reportKeyLength)
+	k = append(k, date...)
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// applyReport folds the ticket events of a change into the index.
+func applyReport(tx *bolt.Tx, evs []queue.Event) error {
+	b := tx.Bucket(bReport)
+	if b == nil {
+		return nil // built from the events when the store next opens
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Ticket == nil || ev.Ticket.Date == "" {
+			continue
+		}
+		key, err := ticketKey(ev.Ticket.ID)
+		if err != nil {
+			return err
+		}
+		k := reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(key))
+		var rec report.Record
+		if raw := b.Get(k); raw != nil {
+			if rec, err = report.Unmarshal(raw, nil); err != nil {
+				return fmt.Errorf("report record %x: %w", k, err)
+			}
+		}
+		rec.Apply(ev)
+		if err := b.Put(k, rec.Marshal()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureReportIndex builds the index from the event log when it is missing
+// or was written in another layout.
+func ensureReportIndex(b *bolt.DB) error {
+	want := []byte{report.RecordVersion()}
+	var ok bool
+	if err := b.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bMeta).Get(kReportVersion)
+		ok = tx.Bucket(bReport) != nil && len(v) == 1 && v[0] == want[0]
+		return nil
+	}); err != nil || ok {
+		return err
+	}
+	return b.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bReport) != nil {
+			if err := tx.DeleteBucket(bReport); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(bReport); err != nil {
+			return err
+		}
+		if err := rebuildReport(tx); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put(kReportVersion, want)
+	})
+}
+
+// EachReportRecord calls f with the report record of every ticket issued
+// on the business days from..to (YYYY-MM-DD, both included), by day then
+// ticket id, in one read transaction. f must not keep r: it is reused.
+func (db *DB) EachReportRecord(from, to string, f func(r *report.Record) error) error {
+	intern := report.NewInterner()
+	err := db.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bReport)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek([]byte(from)); k != nil && len(k) == reportKeyLength && string(k[:10]) <= to; k, v = c.Next() {
+			rec, err := report.Unmarshal(v, intern)
+			if err != nil {
+				return fmt.Errorf("report record %x: %w", k, err)
+			}
+			if err := f(&rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read report records: %w", err)
+	}
+	return nil
+}
+
+// rebuildBatch is how many events the rebuild folds in memory before it
+// writes their records: each record is then written once per batch rather
+// than read and written again for every event.
+const rebuildBatch = 200000
+
+// rebuildReport replays the event log into the empty report bucket.
+func rebuildReport(tx *bolt.Tx) error {
+	b := tx.Bucket(bReport)
+	recs := map[string]*report.Record{}
+	flush := func() error {
+		// In key order: bbolt fills pages best when keys come sorted.
+		keys := make([]string, 0, len(recs))
+		for k := range recs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if err := b.Put([]byte(k), recs[k].Marshal()); err != nil {
+				return err
+			}
+		}
+		clear(recs)
+		return nil
+	}
+	n := 0
+	c := tx.Bucket(bEvents).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var ev queue.Event
+		if err := decodeRecord(v, &ev); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if ev.Ticket == nil || ev.Ticket.Date == "" {
+			continue
+		}
+		id, err := ticketKey(ev.Ticket.ID)
+		if err != nil {
+			return err
+		}
+		key := string(reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(id)))
+		r := recs[key]
+		if r == nil {
+			r = &report.Record{}
+			if raw := b.Get([]byte(key)); raw != nil {
+				old, err := report.Unmarshal(raw, nil)
+				if err != nil {
+					return fmt.Errorf("report record %x: %w", key, err)
+				}
+				*r = old
+			}
+			recs[key] = r
+		}
+		r.Apply(&ev)
+		if n++; n%rebuildBatch == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// ReportRecords returns the report records of the days from..to; see
+// EachReportRecord, which long ranges should use instead.
+func (db *DB) ReportRecords(from, to string) ([]report.Record, error) {
+	var out []report.Record
+	err := db.EachReportRecord(from, to, func(r *report.Record) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// Comment is one customer's feedback with text.
+type Comment struct {
+	Number    string `json:"number"`
+	Date      string `json:"date"`
+	ServiceID string `json:"service_id"`
+	Staff     string `json:"staff"`
+	Rating    int    `json:"rating"`
+	Comment   string `json:"comment"`
+}
+
+// Comments returns the feedback with text on tickets of the days from..to,
+// newest first, at most limit.
+func (db *DB) Comments(from, to string, limit int) ([]Comment, error) {
+	var rated []report.Record
+	if err := db.EachReportRecord(from, to, func(r *report.Record) error {
+		if r.Rating > 0 {
+			rated = append(rated, *r)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []Comment
+	err := db.view(func(tx *bolt.Tx) error {
+		tickets := tx.Bucket(bTickets)
+		for i := len(rated) - 1; i >= 0 && len(out) < limit; i-- {
+			r := &rated[i]
+			raw := tickets.Get(u64(r.ID))
+			if raw == nil {
+				continue
+			}
+			var t queue.Ticket
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("ticket %d: %w", r.ID, err)
+			}
+			if t.Comment == "" {
+				continue
+			}
+			out = append(out, Comment{Number: t.Number, Date: t.Date, ServiceID: t.ServiceID, Staff: r.Staff, Rating: t.Rating, Comment: t.Comment})
+		}
+		return nil
+	})
+	return out, err
+}

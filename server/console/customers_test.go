@@ -109,6 +109,7 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
 	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
 	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1"`)
+	openSection(t, ctx, "customers")
 
 	// One tier to start with (the default); add Gold above it.
 	do(t, ctx, chromedp.Click(chromedp.CSS("#tier-add")))

@@ -74,6 +74,7 @@ func TestManagerView(t *testing.T) {
 
 	t.Run("reports with labelled charts from the box", func(t *testing.T) {
 		waitJS(t, ctx, `document.getElementById("reports").dataset.ready === "1"`)
+		openSection(t, ctx, "reports")
 		// The report was drawn when the page opened; Show draws it again.
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#report-form button[type="submit"]`)))
 		waitJS(t, ctx, `document.querySelectorAll("#report-rows tr[data-report-row]").length === 3`)
@@ -111,6 +112,7 @@ func TestManagerView(t *testing.T) {
 	})
 
 	t.Run("closing the day", func(t *testing.T) {
+		openSection(t, ctx, "today")
 		do(t, ctx, chromedp.Click(chromedp.CSS("#issuing-toggle")))
 		waitJS(t, ctx, `document.getElementById("today").dataset.issuingStopped === "1"`)
 		st, body := box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general"}, map[string]string{"Authorization": "Bearer " + kiosk})

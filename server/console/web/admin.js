@@ -48,8 +48,10 @@
     levels: ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"],
     level: (p) => (p >= 0 && p <= 2 ? T.levels[p] : `level ${p} · 级别 ${p}`),
     aids: (guide, n) => [guide ? "guide · 指引" : "", n ? `${n} outcome${n === 1 ? "" : "s"} · 结果` : ""].filter(Boolean).join(" · ") || "—",
+    days: { mon: "Mon · 一", tue: "Tue · 二", wed: "Wed · 三", thu: "Thu · 四", fri: "Fri · 五", sat: "Sat · 六", sun: "Sun · 日" },
     badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10 · 权重须为 0–10 的整数`,
   };
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   // The weight inputs, in the order the form shows them: VIP first.
   const WEIGHT_LEVELS = [2, 1, 0];
 

@@ -111,7 +111,7 @@ func (s *Server) moveAppointment(c echo.Context) error {
 	if req.Start.IsZero() {
 		return errInvalid.with("start is required")
 	}
-	a, err := s.engine.MoveAppointment(c.Param("code"), req.Phone, req.Start)
+	a, err := s.engine.MoveAppointment(c.Param("code"), s.bookingPhone(c.Param("code"), req.Phone), req.Start)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -219,7 +218,7 @@ func (db *DB) Comments(from, to string, limit int) ([]Comment, error) {
 				continue
 			}
 			var t queue.Ticket
-			if err := json.Unmarshal(raw, &t); err != nil {
+			if err := decodeRecord(raw, &t); err != nil {
 				return fmt.Errorf("ticket %d: %w", r.ID, err)
 			}
 			if t.Comment == "" {

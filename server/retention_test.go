@@ -12,15 +12,15 @@ import (
 )
 
 // TestRetentionPrunesOldDaysIntoTotals: once a day is past the retention
-// period, its finished tickets are counted into the day's totals and their
-// status pages are gone, while a ticket still waiting from that day and the
-// tickets of kept days stay as they were.
+// period, its tickets (one cancelled, one left waiting, which the day's
+// close expired) are counted into the day's totals per service and their
+// status pages are gone, while the tickets of kept days stay as they were.
 func TestRetentionPrunesOldDaysIntoTotals(t *testing.T) {
 	h := newHarness(t)
 	h.s.cfg.Retention = 31
 	old := h.issue(t, h.kiosk, "general")
 	h.step(old.ID, "cancel").want(t, http.StatusOK)
-	stays := h.issue(t, h.kiosk, "cash")
+	expired := h.issue(t, h.kiosk, "cash")
 	day := h.s.engine.Settings() // the branch's zone decides the date
 	oldDate := h.clock.Now().In(branchZone(day.Timezone)).Format(time.DateOnly)
 
@@ -30,18 +30,20 @@ func TestRetentionPrunesOldDaysIntoTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Tickets != 1 {
-		t.Errorf("pruned %d tickets, want the one cancelled 40 days ago", res.Tickets)
+	if res.Tickets != 2 {
+		t.Errorf("pruned %d tickets, want the two of 40 days ago", res.Tickets)
 	}
 	h.do("GET", "/api/v1/status/"+old.Token, anonCaller, "").want(t, http.StatusNotFound)
-	h.do("GET", "/api/v1/status/"+stays.Token, anonCaller, "").want(t, http.StatusOK)
+	h.do("GET", "/api/v1/status/"+expired.Token, anonCaller, "").want(t, http.StatusNotFound)
 	h.do("GET", "/api/v1/status/"+recent.Token, anonCaller, "").want(t, http.StatusOK)
 	aggs, err := h.s.db.DayAggregates(oldDate, oldDate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(aggs) != 1 || aggs[0].ServiceID != "general" || aggs[0].Issued != 1 || aggs[0].Cancelled != 1 {
-		t.Fatalf("totals of %s = %+v, want one cancelled general ticket", oldDate, aggs)
+	// By date, then service: cash before general.
+	if len(aggs) != 2 || aggs[0].ServiceID != "cash" || aggs[0].Issued != 1 || aggs[0].Expired != 1 ||
+		aggs[1].ServiceID != "general" || aggs[1].Issued != 1 || aggs[1].Cancelled != 1 {
+		t.Fatalf("totals of %s = %+v, want one expired cash ticket and one cancelled general ticket", oldDate, aggs)
 	}
 }
 

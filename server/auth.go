@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,8 +260,19 @@ func (s *Server) ownHost(hostport string) bool {
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	return net.ParseIP(strings.Trim(host, "[]")) != nil || strings.EqualFold(host, "localhost")
+	if net.ParseIP(strings.Trim(host, "[]")) != nil || strings.EqualFold(host, "localhost") {
+		return true
+	}
+	// The box's own name, as its network announces it (queuebox.local).
+	name := machineName()
+	return name != "" && (strings.EqualFold(host, name) || strings.EqualFold(host, name+".local"))
 }
+
+// machineName is the box's host name, read once.
+var machineName = sync.OnceValue(func() string {
+	n, _ := os.Hostname()
+	return n
+})
 
 // jsonOnly refuses a state-changing request whose body is not JSON. A body-less
 // POST (call next, start, …) needs no content type.

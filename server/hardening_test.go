@@ -106,9 +106,18 @@ func TestPrinterURLsAreOnlyPrinters(t *testing.T) {
 	}
 }
 
+// mintStaff stores a staff user and a session for it without a password
+// hash or check (each costs most of a second under -race).
+func (h *harness) mintStaff(tb testing.TB, name string) caller {
+	tb.Helper()
+	putUserDirect(tb, h, name, "staff", []byte("no password: sessions are minted"))
+	return h.mintSession(tb, name)
+}
+
 func TestNamesRefuseControlBidiAndInvisibleCharacters(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withStaff())
+	h := newHarness(t)
+	h.staff = h.mintStaff(t, "staff1")
 	_, dev := h.newDevice(t, "display", "TV")
 	tk := h.issue(t, h.kiosk, "general")
 	for _, bad := range []struct{ what, text string }{
@@ -179,7 +188,8 @@ func TestRejectedSettingsLeaveTheWeightsAlone(t *testing.T) {
 
 func TestStaffOnlyTextStaysWithStaff(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withStaff())
+	h := newHarness(t)
+	h.staff = h.mintStaff(t, "staff1")
 	const guide, code = "CHECK-ID-SECRET-GUIDE", "OUTCOME-SECRET-CODE"
 	h.do("PUT", "/api/v1/services/general", h.admin, `{"prefix":"A","name":"General","avg_service_seconds":300,"guide":"`+guide+`","outcome_codes":["`+code+`"]}`).want(t, http.StatusOK)
 	addr := h.listen(t)
@@ -219,7 +229,8 @@ func TestStaffOnlyTextStaysWithStaff(t *testing.T) {
 
 func TestStaffCannotCancelThroughTheCustomersRoute(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withStaff())
+	h := newHarness(t)
+	h.staff = h.mintStaff(t, "staff1")
 	tk := h.issue(t, h.kiosk, "general")
 	r := h.do("DELETE", "/api/v1/status/"+tk.Token, h.staff, "")
 	if code, _, _ := r.apiError(); r.status != http.StatusForbidden || code != "forbidden" {

@@ -175,13 +175,7 @@ func TestLiveSocketsCloseWhenTheirRightsEnd(t *testing.T) {
 	})
 
 	t.Run("changing one's own password keeps this session's sockets", func(t *testing.T) {
-		here := h.loginFrom("10.70.0.1", "eve", "shared-test-pass").want(t, http.StatusOK)
-		var me caller
-		for _, ck := range (&http.Response{Header: here.header}).Cookies() {
-			if ck.Name == sessionCookie {
-				me = caller{name: "eve", cookie: ck.Value}
-			}
-		}
+		me := h.mintSession(t, "eve")
 		elsewhere := h.mintSession(t, "eve")
 		mine := mustOpen(t, addr, "topic=queue", me)
 		theirs := mustOpen(t, addr, "topic=queue", elsewhere)

@@ -65,10 +65,22 @@ func TestReportSummaryExact(t *testing.T) {
 	rows, total := rowsJSON(t, h.do("GET", "/api/v1/reports/summary?from=2026-03-04&to=2026-03-04&by=service", h.admin, "").want(t, http.StatusOK))
 	// cash: B001 waited 600 s then did not come. general: waits 300 and
 	// 2400 (p50 = the 1st of 2, p90 = the 2nd), services 240 and 600; SLA
-	// 30 min: A001 in, A002 out, A003 walked out → 1 of 3.
+	// 30 min: A001 in, A002 out, A003 walked out → 1 of 3. Every ticket
+	// was issued while counters stood free, so each was promised no wait:
+	// the estimate's error is the wait itself (cash 600; general 300 and
+	// 2400 → MAE 1350, one of two within 5 min).
+	var kept struct {
+		Promise *struct {
+			WaitSeconds int `json:"wait_seconds"`
+		} `json:"promise"`
+	}
+	h.do("GET", "/api/v1/tickets/"+a001.ID, h.admin, "").want(t, http.StatusOK).decode(t, &kept)
+	if kept.Promise == nil || kept.Promise.WaitSeconds != 0 {
+		t.Fatalf("A001 promised %+v, want no wait", kept.Promise)
+	}
 	want := []string{
-		`{"key":"cash","issued":1,"served":0,"no_show":1,"cancelled":0,"walk_outs":0,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":600,"wait_max_seconds":600,"wait_avg_seconds":600,"service_p50_seconds":null,"service_p90_seconds":null,"sla_met_share":1,"ratings":0,"rating_avg":null,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
-		`{"key":"general","issued":3,"served":2,"no_show":0,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1350,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.3333,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`,
+		`{"key":"cash","issued":1,"served":0,"no_show":1,"cancelled":0,"walk_outs":0,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":600,"wait_max_seconds":600,"wait_avg_seconds":600,"service_p50_seconds":null,"service_p90_seconds":null,"sla_met_share":1,"ratings":0,"rating_avg":null,"estimate_mae_seconds":600,"estimate_within_5min_share":0}`,
+		`{"key":"general","issued":3,"served":2,"no_show":0,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":300,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1350,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.3333,"ratings":1,"rating_avg":5,"estimate_mae_seconds":1350,"estimate_within_5min_share":0.5}`,
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows %v, want %d", len(rows), rows, len(want))
@@ -78,7 +90,7 @@ func TestReportSummaryExact(t *testing.T) {
 			t.Errorf("row %d:\ngot  %s\nwant %s", i, rows[i], want[i])
 		}
 	}
-	wantTotal := `{"key":"total","issued":4,"served":2,"no_show":1,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1100,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.5,"ratings":1,"rating_avg":5,"estimate_mae_seconds":null,"estimate_within_5min_share":null}`
+	wantTotal := `{"key":"total","issued":4,"served":2,"no_show":1,"cancelled":1,"walk_outs":1,"expired":0,"waiting":0,"wait_p50_seconds":600,"wait_p90_seconds":2400,"wait_max_seconds":2400,"wait_avg_seconds":1100,"service_p50_seconds":240,"service_p90_seconds":600,"sla_met_share":0.5,"ratings":1,"rating_avg":5,"estimate_mae_seconds":1100,"estimate_within_5min_share":0.3333}`
 	if total != wantTotal {
 		t.Errorf("total:\ngot  %s\nwant %s", total, wantTotal)
 	}

@@ -345,6 +345,7 @@ func (e *Engine) policy() policy {
 		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally, fifo: e.fifo}
 	if e.fifo {
 		p.weights = nil
+		p.tiers.enabled = false // tickets keep their tier; the order ignores it
 	}
 	return p
 }

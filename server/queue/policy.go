@@ -14,7 +14,8 @@ import (
 //
 // The rules, in order:
 //  1. anti-starvation: a ticket that has waited longer than the branch's
-//     maximum-wait cap is called first, oldest first, whatever its kind;
+//     maximum-wait cap is called first, oldest first, whatever its kind
+//     (with tiers, a better tier first among them: tiers.go);
 //  2. a checked-in appointment whose slot has come (AppointmentLead before
 //     its start) is next, earliest slot first;
 //  3. with tiers configured, a ticket about to miss its tier's SLA target
@@ -229,6 +230,14 @@ func (p policy) better(a, b *Ticket) bool {
 		return ca < cb
 	}
 	switch ca {
+	case classOverdue:
+		// Everyone here goes before anyone under the cap; among them a
+		// better tier still counts, so a peak past the cap does not undo it.
+		if p.tiers.enabled {
+			if sa, sb := p.tierScore(a), p.tierScore(b); sa != sb {
+				return sa > sb
+			}
+		}
 	case classAppointment:
 		if !a.AppointmentAt.Equal(*b.AppointmentAt) {
 			return a.AppointmentAt.Before(*b.AppointmentAt)

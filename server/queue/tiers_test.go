@@ -250,3 +250,21 @@ func TestUrgencyOnlyWhenTheTargetNeedsIt(t *testing.T) {
 		t.Errorf("with the day's Gold tickets on time, %s went first; want standard (a miss is affordable)", got)
 	}
 }
+
+// TestPastTheCapABetterTierStillCounts: among tickets past the cap (all of
+// them go before anyone under it), a Gold one goes before an older standard one.
+func TestPastTheCapABetterTierStillCounts(t *testing.T) {
+	f := tierFixture(t, testTiers) // the fixture's cap is 30 min
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(time.Minute)
+	gold := f.issueTier(t, "general", "gold")
+	f.clock.Advance(31 * time.Minute)
+	fresh := f.issue(t, "general", 0)
+	var got []string
+	for range 3 {
+		got = append(got, f.next(t, "c2").ID)
+	}
+	if want := []string{gold.ID, std.ID, fresh.ID}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("calls = %v, want gold, then the older standard ticket (both past the cap), then the fresh one", got)
+	}
+}

@@ -189,6 +189,11 @@ func (pl *player) setup() error {
 	if _, err := pl.eng.PutSettings(st, "sim"); err != nil {
 		return err
 	}
+	if len(pl.tr.Tiers) > 0 {
+		if _, err := pl.eng.PutTiers(pl.tr.queueTiers(), "sim"); err != nil {
+			return fmt.Errorf("tiers: %w", err)
+		}
+	}
 	for _, s := range pl.tr.Services {
 		qs := s.queue()
 		if qs.Name == "" {
@@ -289,7 +294,7 @@ func (pl *player) playDay(di int) error {
 			sec, _ := clockSeconds(ap, false)
 			l.slot = pl.at(sec)
 			pl.phone++
-			ap2, err := pl.eng.Book(queue.BookRequest{ServiceID: a.ServiceID, Start: l.slot, Name: "Sim", Phone: fmt.Sprintf("+8610%08d", pl.phone)})
+			ap2, err := pl.eng.Book(queue.BookRequest{ServiceID: a.ServiceID, Start: l.slot, Name: "Sim", Phone: fmt.Sprintf("+8610%08d", pl.phone), Tier: l.Tier})
 			if err != nil {
 				return fmt.Errorf("book %s at %s: %w", a.ServiceID, ap, err)
 			}
@@ -463,7 +468,7 @@ func (pl *player) issue(l *Line, a *Arrival) (queue.TicketView, error) {
 	if pl.opt.FIFO {
 		pr = 0
 	}
-	v, _, err := pl.eng.Issue(queue.IssueRequest{ServiceID: a.ServiceID, Priority: pr, Source: "device:sim-kiosk"})
+	v, _, err := pl.eng.Issue(queue.IssueRequest{ServiceID: a.ServiceID, Priority: pr, Source: "device:sim-kiosk", Tier: l.Tier})
 	return v, err
 }
 

@@ -436,3 +436,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// queueTiers is the trace's tiers as the box's tier configuration.
+func (tr *Trace) queueTiers() []queue.Tier {
+	out := make([]queue.Tier, len(tr.Tiers))
+	for i, t := range tr.Tiers {
+		qt := queue.Tier{ID: t.ID, Name: strings.ToUpper(t.ID[:1]) + t.ID[1:]}
+		if t.SLAWaitSeconds != nil {
+			qt.SLAWaitSeconds = int(*t.SLAWaitSeconds)
+		}
+		if t.SLATarget != nil {
+			qt.SLATarget = *t.SLATarget
+		}
+		out[i] = qt
+	}
+	return out
+}

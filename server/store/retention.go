@@ -27,6 +27,7 @@ type DayAggregate struct {
 	Served    int    `json:"served"` // finished (status done)
 	NoShow    int    `json:"no_show"`
 	Cancelled int    `json:"cancelled"`
+	Expired   int    `json:"expired"` // still waiting when their day closed
 	// Waits are from issue to first call, of the tickets that were called.
 	Called      int   `json:"called"`
 	WaitSeconds int64 `json:"wait_seconds"`
@@ -55,6 +56,8 @@ func (a *DayAggregate) add(t *queue.Ticket) {
 		a.NoShow++
 	case queue.StatusCancelled:
 		a.Cancelled++
+	case queue.StatusExpired:
+		a.Expired++
 	}
 	if t.CalledAt != nil {
 		w := max(0, t.CalledAt.Sub(t.IssuedAt))

@@ -60,6 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%-6s %8s %8s %8.0f %6s %8.2f %8.2f %7.0f   (QL baseline)\n", "", "", "", f.QL.RMSESeconds, "", f.QL.Within5MinShare, f.QL.UnderBy5MinShare, f.QL.BiasSeconds)
 	}
 	fmt.Fprintln(stdout, "aims: ratio ≤ 0.50, ±5 min ≥ 0.85, under 5 ≤ 0.07, |bias| ≤ 60 s, range ≥ 0.80 with width ≤ 600 s, appt≤10 ≥ 0.95")
+	if !tierTable(stdout, stderr, *days, *seed) {
+		return 1
+	}
 
 	speed := func(label string, o sim.GenOptions) {
 		tr := sim.Generate(o)

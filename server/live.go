@@ -12,71 +12,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/bus"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
 
-// feed carries committed events from the store's commit loop to the hub in
-// seq order. It never blocks the commit loop: rendering for a thousand
-// phones happens on the feed's own goroutine, not on the path of a commit.
-type feed struct {
-	mu     sync.Mutex
-	wake   *sync.Cond
-	q      []queue.Event
-	closed bool
-	done   chan struct{}
-}
-
-func newFeed() *feed {
-	f := &feed{done: make(chan struct{})}
-	f.wake = sync.NewCond(&f.mu)
-	return f
-}
-
-func (f *feed) push(evs []queue.Event) {
-	f.mu.Lock()
-	f.q = append(f.q, evs...)
-	f.mu.Unlock()
-	f.wake.Signal()
-}
-
-// run hands events to publish until close; it owns its goroutine.
-func (f *feed) run(publish func(queue.Event)) {
-	defer close(f.done)
-	for {
-		f.mu.Lock()
-		for len(f.q) == 0 && !f.closed {
-			f.wake.Wait()
-		}
-		if len(f.q) == 0 {
-			f.mu.Unlock()
-			return
-		}
-		batch := f.q
-		f.q = nil
-		f.mu.Unlock()
-		for _, ev := range batch {
-			publish(ev)
-		}
-	}
-}
-
-func (f *feed) close() {
-	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
-	f.wake.Signal()
-	<-f.done
-}
-
-// startLive builds the hub and connects it to the store's committed events.
+// startLive builds the hub and subscribes it to the bus. Its lag policy is
+// Resync: if it ever falls a whole bus queue behind, its clients are sent
+// away to come back for a fresh snapshot rather than being fed stale events.
 func (s *Server) startLive() {
 	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
 		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr})
-	s.feed = newFeed()
-	s.db.OnCommit(s.feed.push)
-	go s.feed.run(func(ev queue.Event) {
+	s.bus.Subscribe(bus.Options{Name: "live", Policy: bus.Resync, OnGap: s.hub.Resync}, func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
 		s.customerEvents(ev)
 	})
@@ -85,7 +33,6 @@ func (s *Server) startLive() {
 func (s *Server) stopLive() {
 	if s.hub != nil {
 		s.hub.Close()
-		s.feed.close()
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/printer"
+	"queuebox/server/bus"
 	"queuebox/server/config"
 	"queuebox/server/customers"
 	"queuebox/server/live"
@@ -41,7 +42,7 @@ type Server struct {
 	logins    *loginThrottle
 	limits    limitOptions
 	hub       *live.Hub
-	feed      *feed
+	bus       *bus.Bus
 	printers  *printers
 	bookLimit *limiter
 	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
@@ -117,6 +118,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		qr: newQRCache(qrCacheSize), qrLimit: newKeyedRate(qrRendersPerMinute, qrBurst)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
+		s.stopBus()
 		prn.close()
 		db.Close()
 		return nil, err
@@ -135,7 +137,9 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	}
 	s.engine.SetNotBefore(o.NotBefore)
 	s.learnHistory()
-	// The hub listens before the first change, so it misses none.
+	// The bus and its subscribers listen before the first change, so they
+	// miss none.
+	s.startBus()
 	s.startLive()
 	if !s.engine.Configured() {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
@@ -364,6 +368,7 @@ func (s *Server) Close() error {
 		s.bg.Wait()
 	}
 	s.stopLive()
+	s.stopBus()
 	s.printers.close()
 	return s.db.Close()
 }

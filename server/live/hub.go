@@ -346,6 +346,35 @@ func (h *Hub) Clients() int {
 	return len(h.clients)
 }
 
+// ClientsByTopic returns the number of connected clients of each topic.
+func (h *Hub) ClientsByTopic() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]int)
+	for c := range h.clients {
+		out[c.sub.Topic]++
+	}
+	return out
+}
+
+// Resync closes every client with "try again later" and forgets the resume
+// buffer. It is for a feed that lost events: the clients can then only be
+// right again by reconnecting and taking a fresh snapshot.
+func (h *Hub) Resync() {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.mu.Lock()
+	h.buf.reset()
+	cs := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.stop(websocket.CloseTryAgainLater, "resync", false)
+	}
+}
+
 // Close closes every client with "going away", refuses new ones and waits
 // until every ServeWS call has returned. The HTTP server does not track
 // upgraded connections, so call Close during graceful shutdown.

@@ -835,6 +835,13 @@ func TestClosedWithCode(t *testing.T) {
 			wantReason: "internal error",
 		},
 		{
+			// The feed lost events: every client must start over.
+			name:       "resync",
+			after:      func(r *rig) { r.hub.Resync() },
+			wantCode:   websocket.CloseTryAgainLater,
+			wantReason: "resync",
+		},
+		{
 			name: "renderer behind the feed by more than the buffer",
 			setup: func(r *rig) {
 				for range 10 {

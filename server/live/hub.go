@@ -27,9 +27,11 @@ package live
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -365,10 +367,7 @@ func (h *Hub) Resync() {
 	defer h.pubMu.Unlock()
 	h.mu.Lock()
 	h.buf.reset()
-	cs := make([]*client, 0, len(h.clients))
-	for c := range h.clients {
-		cs = append(cs, c)
-	}
+	cs := slices.Collect(maps.Keys(h.clients))
 	h.mu.Unlock()
 	for _, c := range cs {
 		c.stop(websocket.CloseTryAgainLater, "resync", false)

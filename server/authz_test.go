@@ -179,6 +179,13 @@ func apiRoutes() []apiRoute {
 
 		{method: "GET", pattern: "/api/v1/events", path: "/api/v1/events", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/backup", path: "/api/v1/backup", who: adminOnly, binary: true},
+
+		{method: "POST", pattern: "/api/v1/webhooks", path: "/api/v1/webhooks", body: `{"url":"http://127.0.0.1:9/hook","events":["ticket.called"]}`, who: adminOnly},
+		{method: "GET", pattern: "/api/v1/webhooks", path: "/api/v1/webhooks", who: adminOnly},
+		// An unknown id gets past the guard to the handler's own 404.
+		{method: "DELETE", pattern: "/api/v1/webhooks/:id", path: "/api/v1/webhooks/wh_none", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/webhooks/:id/deliveries", path: "/api/v1/webhooks/wh_none/deliveries", who: adminOnly},
+		{method: "POST", pattern: "/api/v1/webhooks/:id/test", path: "/api/v1/webhooks/wh_none/test", who: adminOnly},
 	}
 }
 

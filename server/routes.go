@@ -130,6 +130,14 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/events", s.listEvents, staff)
 	api.GET("/backup", s.getBackup, admin)
 
+	// Integrations: webhooks (server/webhooks.go) and metrics (server/metrics.go).
+	api.POST("/webhooks", s.postWebhook, admin)
+	api.GET("/webhooks", s.listWebhooks, admin)
+	api.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	api.GET("/webhooks/:id/deliveries", s.webhookDeliveries, admin)
+	api.POST("/webhooks/:id/test", s.testWebhook, admin)
+	e.GET("/metrics", s.getMetrics)
+
 	// Pages. Customers' pages are public; staff pages need a session and
 	// send anonymous visitors to the login page.
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })

@@ -25,6 +25,7 @@ import (
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
+	"queuebox/server/webhook"
 )
 
 // Version is set at build time with -ldflags "-X queuebox/server.Version=…".
@@ -43,6 +44,8 @@ type Server struct {
 	limits    limitOptions
 	hub       *live.Hub
 	bus       *bus.Bus
+	hooks     *webhook.Sender
+	metrics   *metrics
 	printers  *printers
 	bookLimit *limiter
 	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
@@ -79,6 +82,9 @@ type Options struct {
 	ConnsPerAddr, LivePerAddr int
 	ReadTimeout, WriteTimeout time.Duration
 	LimitLoopback             bool
+	// WebhookMinBackoff and WebhookMaxBackoff bound the waits between a
+	// webhook's retries (defaults 1 s and 5 min).
+	WebhookMinBackoff, WebhookMaxBackoff time.Duration
 }
 
 // New opens the database in cfg.Data and builds the server.
@@ -118,6 +124,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		qr: newQRCache(qrCacheSize), qrLimit: newKeyedRate(qrRendersPerMinute, qrBurst)}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
+		s.stopWebhooks()
 		s.stopBus()
 		prn.close()
 		db.Close()
@@ -140,7 +147,11 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	// The bus and its subscribers listen before the first change, so they
 	// miss none.
 	s.startBus()
+	s.startMetrics()
 	s.startLive()
+	if err := s.startWebhooks(o); err != nil {
+		return err
+	}
 	if !s.engine.Configured() {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
 			return fmt.Errorf("seed configuration: %w", err)
@@ -368,6 +379,7 @@ func (s *Server) Close() error {
 		s.bg.Wait()
 	}
 	s.stopLive()
+	s.stopWebhooks()
 	s.stopBus()
 	s.printers.close()
 	return s.db.Close()

@@ -113,6 +113,10 @@ type receiver struct {
 	bad    []string
 	srv    *http.Server
 	fail   bool // answer 503
+	// before, when set, is called with the number of each request before
+	// it is answered (the crash test kills the box there).
+	before func(n int)
+	n      int
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -169,6 +173,13 @@ func (r *receiver) setFail(f bool) {
 
 func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.n++
+	n, before := r.n, r.before
+	r.mu.Unlock()
+	if before != nil {
+		before(n)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail {

@@ -51,7 +51,7 @@ const (
 	saveEvery = 64
 	// saveAfter is how long a webhook that has caught up waits for more
 	// events before saving its cursor.
-	saveAfter = time.Second
+	saveAfter = 100 * time.Millisecond
 	// bodyLimit is how much of a receiver's answer is read.
 	bodyLimit = 64 << 10
 )

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"queuebox/server/queue"
@@ -41,6 +42,11 @@ type Options struct {
 	Logger *slog.Logger
 	// OnAttempt is told of every attempt, for the metrics.
 	OnAttempt func(a store.WebhookAttempt)
+	// Quiet and MaxDefer give issuing the box's CPU first: while events
+	// keep coming less than Quiet apart (default 100 ms: a burst no branch
+	// makes by hand), a webhook holds its deliveries, for at most MaxDefer
+	// (default 2 s) at a time. At a branch's pace it sends at once.
+	Quiet, MaxDefer time.Duration
 }
 
 const (
@@ -66,6 +72,10 @@ type Sender struct {
 	workers map[string]*worker
 	closed  bool
 	wg      sync.WaitGroup
+	// lastWake is when the last event came (monotonic nanoseconds since
+	// the sender began), to tell a burst.
+	lastWake atomic.Int64
+	began    time.Time
 }
 
 // New returns a sender; call Start to begin delivering.
@@ -89,10 +99,16 @@ func New(st Store, o Options) *Sender {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Quiet <= 0 {
+		o.Quiet = 100 * time.Millisecond
+	}
+	if o.MaxDefer <= 0 {
+		o.MaxDefer = 2 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{st: st, opt: o, log: o.Logger, workers: map[string]*worker{}}
+	return &Sender{st: st, opt: o, log: o.Logger, workers: map[string]*worker{}, began: time.Now()}
 }
 
 // Start begins delivering to every stored webhook.
@@ -144,6 +160,7 @@ func (s *Sender) Remove(id string) {
 
 // Wake tells every webhook that new events are in the log. It never blocks.
 func (s *Sender) Wake() {
+	s.lastWake.Store(int64(time.Since(s.began)))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, wk := range s.workers {
@@ -296,6 +313,9 @@ func (wk *worker) run(ctx context.Context) {
 			}
 			continue
 		}
+		if len(evs) > 0 && !wk.s.yield(ctx) {
+			return
+		}
 		for _, ev := range evs {
 			body, ok := Message(ev)
 			if ok && wk.wants(body.Type) {
@@ -372,6 +392,24 @@ func (wk *worker) deliver(ctx context.Context, seq uint64, body Body) bool {
 			return false
 		}
 		wait = min(2*wait, wk.s.opt.MaxBackoff)
+	}
+}
+
+// yield waits while events come in a burst, for at most MaxDefer; false
+// means the sender is stopping.
+func (s *Sender) yield(ctx context.Context) bool {
+	deadline := time.Now().Add(s.opt.MaxDefer)
+	for {
+		since := time.Since(s.began) - time.Duration(s.lastWake.Load())
+		if since >= s.opt.Quiet {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return true
+		}
+		if !sleep(ctx, s.opt.Quiet-since) {
+			return false
+		}
 	}
 }
 

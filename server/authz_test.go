@@ -90,6 +90,7 @@ func apiRoutes() []apiRoute {
 		{method: "PUT", pattern: "/api/v1/devices/:id", path: "/api/v1/devices/{device}", body: `{"name":"Spare kiosk, hall"}`, who: adminOnly},
 		{method: "DELETE", pattern: "/api/v1/devices/:id", path: "/api/v1/devices/{device}", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/device", path: "/api/v1/device", who: deviceOnly},
+		{method: "GET", pattern: "/api/v1/devices/health", path: "/api/v1/devices/health", who: staffOnly},
 
 		{method: "GET", pattern: "/api/v1/services", path: "/api/v1/services", who: anyone},
 		{method: "GET", pattern: "/api/v1/services/:id", path: "/api/v1/services/general", who: anyone},

@@ -76,7 +76,6 @@ func withStaff() harnessOption {
 	return func(s *harnessSetup) { s.staff = true }
 }
 
-
 func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	tb.Helper()
 	cfg := &config.Config{

@@ -22,8 +22,10 @@ import (
 // Resync: if it ever falls a whole bus queue behind, its clients are sent
 // away to come back for a fresh snapshot rather than being fed stale events.
 func (s *Server) startLive() {
+	s.presence = newPresence(s.clock.Now())
 	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
-		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr})
+		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr,
+		OnMessage: s.deviceMessage, OnLeave: s.deviceLeave})
 	s.bus.Subscribe(bus.Options{Name: "live", Policy: bus.Resync, OnGap: s.hub.Resync}, func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
 		s.customerEvents(ev)
@@ -256,6 +258,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		v.Waiting = stripTokens(v.Waiting)
 		v.Active = stripTokens(v.Active)
 		return v, seq, true
+	case "device":
+		// A kiosk's connection only reports the device in; it shows nothing.
+		return struct{}{}, r.s.engine.LastSeq(), true
 	case "status":
 		// A ticket that has ended is read back from disk, which lags the
 		// engine by the commits still in flight. Dating the view by what is
@@ -289,6 +294,8 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", nil, false
 	}
 	switch sub.Topic {
+	case "device":
+		return "", nil, false
 	case "display":
 		switch ev.Type {
 		case queue.EventCalled:
@@ -408,7 +415,7 @@ func movesPlaces(ev queue.Event) bool {
 func (s *Server) liveWS(c echo.Context) error {
 	sub := live.Sub{Topic: c.QueryParam("topic")}
 	switch sub.Topic {
-	case "display":
+	case "display", "device":
 	case "queue":
 		if who(c).role < roleStaff {
 			if who(c).role == roleAnon {
@@ -422,7 +429,7 @@ func (s *Server) liveWS(c echo.Context) error {
 			return errUnknownTicket
 		}
 	default:
-		return errInvalid.with("topic must be display, queue or status")
+		return errInvalid.with("topic must be display, queue, status or device")
 	}
 	var since *uint64
 	if v := c.QueryParam("since"); v != "" {

@@ -35,6 +35,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/devices/:id", s.putDevice, admin)
 	api.DELETE("/devices/:id", s.deleteDevice, admin)
 	api.GET("/device", s.getDevice, staffOrDevice)
+	api.GET("/devices/health", s.getDevicesHealth, staff)
 
 	// Services, counters, settings.
 	api.GET("/services", s.listServices, anon)

@@ -46,6 +46,7 @@ type Server struct {
 	bus       *bus.Bus
 	hooks     *webhook.Sender
 	metrics   *metrics
+	presence  *presence
 	printers  *printers
 	bookLimit *limiter
 	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying

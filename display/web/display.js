@@ -589,6 +589,26 @@
     }
   }
 
+  // ---- pairing -------------------------------------------------------------
+
+  // deviceToken keeps the token of the pairing link (/display/?device=…) and
+  // takes it out of the address bar: it is the display's key. With it the
+  // display reports in, so the admin sees it online.
+  function deviceToken() {
+    var key = "queuebox.display.device";
+    try {
+      var m = /[?&]device=([^&#]*)/.exec(location.search);
+      if (m) {
+        window.localStorage.setItem(key, decodeURIComponent(m[1]));
+        var rest = location.search.replace(/([?&])device=[^&#]*&?/, "$1").replace(/[?&]$/, "");
+        window.history.replaceState(null, "", location.pathname + rest + location.hash);
+      }
+      return window.localStorage.getItem(key);
+    } catch (e) {
+      return null;
+    }
+  }
+
   // ---- start -------------------------------------------------------------
 
   applyLabels();
@@ -610,6 +630,7 @@
     topic: "display",
     onSnapshot: onSnapshot,
     onEvent: onEvent,
-    onState: onState
+    onState: onState,
+    hello: deviceToken() ? {device: deviceToken()} : null
   });
 })();

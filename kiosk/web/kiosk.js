@@ -39,6 +39,7 @@ const state = {
   checkin: null,
   member: null,
   printWatch: null,
+  presence: null, // the live connection that reports this kiosk in
 };
 
 const t = (key, ...args) => {
@@ -63,6 +64,10 @@ function takeTokenFromURL() {
 function showUnpaired() {
   localStorage.removeItem(TOKEN_KEY);
   state.token = null;
+  if (state.presence) {
+    state.presence.close();
+    state.presence = null;
+  }
   clearTimeout(state.refreshTimer);
   setOffline(false);
   state.screen = 'unpaired';
@@ -698,6 +703,16 @@ function boot() {
   render();
   setInterval(tick, 250);
   refreshLoop();
+  reportIn();
+}
+
+// reportIn keeps a live connection that tells the box this kiosk is alive
+// (the admin sees it online; staff are alerted when it has been away for a
+// minute). It shows nothing, so it is left out of the kiosk's own offline
+// handling.
+function reportIn() {
+  if (!window.QBLive) return;
+  state.presence = window.QBLive.connect({ topic: 'device', hello: { device: state.token } });
 }
 
 boot();

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -148,6 +149,12 @@ type Options struct {
 	// can take (no Upgrade header, bad key, foreign Origin), so the server
 	// can answer in its own error shape. When nil, the answer is plain text.
 	Refuse func(w http.ResponseWriter, r *http.Request, status int, reason error)
+	// OnMessage, when set, gets each text message a client sends (at most
+	// 512 bytes; devices report in with them), with the client's id. It is
+	// called from the client's reader goroutine and must not block.
+	OnMessage func(id uint64, sub Sub, data []byte)
+	// OnLeave, when set, is told when a client that was attached goes away.
+	OnLeave func(id uint64, sub Sub)
 }
 
 // Hub fans the branch's events out to websocket clients. Create it with New.
@@ -175,6 +182,7 @@ type Hub struct {
 	// upgrade until the socket is gone.
 	perAddr map[string]int
 	wg      sync.WaitGroup
+	lastID  atomic.Uint64 // of the last client
 }
 
 // fanout is one subscription and its clients at the time of a Publish.

@@ -298,6 +298,8 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", nil, false
 	case "display":
 		switch ev.Type {
+		case queue.EventNearTurn:
+			return "", nil, false // nothing on the lobby display changes
 		case queue.EventCalled:
 			m := newCallMsg(ev)
 			m.Services = publicServices(r.s.engine.Services())
@@ -344,6 +346,11 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		v, err := r.s.engine.Status(sub.Key)
 		if err != nil {
 			return "", nil, false
+		}
+		if own && ev.Type == queue.EventNearTurn {
+			// The open phone page buzzes and chimes at this moment.
+			r.s.estimates.sent(sub.Key, v)
+			return "near_turn", v, true
 		}
 		if moves && concerns(lev, ev, v.ServiceID) {
 			r.s.estimates.sent(sub.Key, v)

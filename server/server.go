@@ -274,6 +274,9 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 	if b.CheckinLateMinutes != nil {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
+	if b.NearTurnPlace != nil {
+		sc.settings.NearTurnPlace = *b.NearTurnPlace
+	}
 	sc.settings.PriorityWeights = b.PriorityWeights
 	for _, kv := range []struct {
 		from *int

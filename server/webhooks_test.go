@@ -11,12 +11,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // verifyStandardWebhook checks a delivery the way the Standard Webhooks 1.0
@@ -462,5 +465,55 @@ func TestWebhookManagement(t *testing.T) {
 	h.addWebhook(t, newReceiver(t), `["*"]`) // a live one, to know the bus moved on
 	if n := len(r.unique()); n != 1 {
 		t.Errorf("deleted webhook still got messages: %d", n)
+	}
+}
+
+// TestNearTurnMessages: when a ticket moves up to the near-turn place (3 by
+// default) a webhook gets ticket.near_turn with its place, and the open
+// phone page gets a near_turn message.
+func TestNearTurnMessages(t *testing.T) {
+	h := newHarness(t, withOptions(fastRetries))
+	r := newReceiver(t)
+	h.addWebhook(t, r, `["ticket.near_turn"]`)
+	var tk []apiTicket
+	for range 4 {
+		tk = append(tk, h.issue(t, h.kiosk, "general"))
+	}
+	srv := httptest.NewServer(h.s.Handler())
+	t.Cleanup(srv.Close)
+	phone, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/live?topic=status&token="+tk[3].Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Cleanup(func() { phone.Close() })
+	if _, _, err := phone.ReadMessage(); err != nil { // the snapshot
+		t.Fatal(err)
+	}
+
+	h.do("POST", "/api/v1/counters/c3/next", h.admin, "").want(t, http.StatusOK)
+	m := r.waitCount(1)[0]
+	if m.Type != "ticket.near_turn" || m.ticket()["number"] != tk[3].Number || m.Data["ahead"] != 2.0 {
+		t.Errorf("got %s %s, want ticket.near_turn of %s with ahead 2", m.Type, m.Body, tk[3].Number)
+	}
+	var types []string
+	for len(types) == 0 || types[len(types)-1] != "near_turn" {
+		var msg struct {
+			Type string `json:"type"`
+			Data struct {
+				Ahead int `json:"ahead"`
+			} `json:"data"`
+		}
+		if err := phone.ReadJSON(&msg); err != nil {
+			t.Fatalf("phone: %v after %v", err, types)
+		}
+		types = append(types, msg.Type)
+		if msg.Type == "near_turn" && msg.Data.Ahead != 2 {
+			t.Errorf("near_turn message: ahead %d, want 2", msg.Data.Ahead)
+		}
+	}
+	// One message per event: the call's status update, then near_turn.
+	if !slices.Equal(types, []string{"status", "near_turn"}) {
+		t.Errorf("phone got %v, want status then near_turn", types)
 	}
 }

@@ -59,6 +59,8 @@ type Branch struct {
 	// The appointment check-in window around a slot's start.
 	CheckinEarlyMinutes *int `yaml:"checkin_early_minutes"`
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
+	// NearTurnPlace: a ticket moving up to this place is told (0 = off).
+	NearTurnPlace *int `yaml:"near_turn_place"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
 	// AppointmentHoldMinutes plans desks ahead for booked slots (0 = off).

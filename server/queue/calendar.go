@@ -159,6 +159,9 @@ func ValidateSettings(st Settings) error {
 	if st.AppointmentHoldMinutes < 0 || st.AppointmentHoldMinutes > 120 {
 		return invalid("appointment_hold_minutes", "must be between 0 (no planning) and 120")
 	}
+	if st.NearTurnPlace < 0 || st.NearTurnPlace > 50 {
+		return invalid("near_turn_place", "must be between 0 (off) and 50")
+	}
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")
 	}

@@ -158,7 +158,7 @@ const RecentCallsKept = 10
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
 	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
-		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20}
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20, NearTurnPlace: 3}
 }
 
 // New loads the live state from store.
@@ -297,6 +297,7 @@ func (e *Engine) remember(ev Event) {
 // returned channel after unlocking, so concurrent operations share commits.
 func (e *Engine) commit(c *Change) <-chan error {
 	now := e.nowLocked()
+	e.nearTurnLocked(c, now)
 	for i := range c.Events {
 		e.lastSeq++
 		c.Events[i].Seq = e.lastSeq
@@ -316,6 +317,57 @@ func (e *Engine) commit(c *Change) <-chan error {
 	e.tk.savedRun = run
 	e.changedLocked()
 	return e.store.Apply(c)
+}
+
+// nearTurnLocked adds a near_turn event to c for each waiting ticket that
+// the change moved up to the near-turn place, once per ticket. A ticket
+// issued already that close is marked without an event: its customer reads
+// the place on the ticket.
+func (e *Engine) nearTurnLocked(c *Change, now time.Time) {
+	limit := e.settings.NearTurnPlace
+	if limit <= 0 {
+		return
+	}
+	moved := false
+	issued := map[string]bool{}
+	for _, ev := range c.Events {
+		switch ev.Type {
+		case EventCalled:
+			moved = moved || !ev.Recall
+		case EventCancelled, EventTransferred, EventCounter, EventService, EventSettings:
+			moved = true
+		case EventIssued:
+			if ev.Ticket != nil {
+				issued[ev.Ticket.ID] = true
+			}
+		}
+	}
+	if !moved && len(issued) == 0 {
+		return
+	}
+	p := e.policy()
+	ids := make([]string, 0, len(e.waiting))
+	for id := range e.waiting {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // one order of events for the same state
+	for _, id := range ids {
+		for place, t := range p.order([]*waitQueue{e.waiting[id]}) {
+			if place >= limit {
+				break
+			}
+			if t.NearTurnAt != nil || (!moved && !issued[t.ID]) {
+				continue
+			}
+			at := now
+			t.NearTurnAt = &at
+			c.Tickets = append(c.Tickets, *copyTicket(t))
+			if !issued[t.ID] {
+				ahead := place
+				c.Events = append(c.Events, Event{Type: EventNearTurn, Ticket: copyTicket(t), Ahead: &ahead})
+			}
+		}
+	}
 }
 
 // wait blocks until a commit is durable. When it failed, memory is ahead of
@@ -835,6 +887,7 @@ func (e *Engine) Transfer(id, serviceID, actor string) (TicketView, error) {
 		}
 		t.Transfers = append(t.Transfers, from)
 		t.ServiceID = serviceID
+		t.NearTurnAt = nil // a new queue: its own near-turn moment
 		t.Status = StatusWaiting
 		t.CalledAt, t.StartedAt = nil, nil
 		t.CounterID, t.CallReason = "", ""

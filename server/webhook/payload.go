@@ -58,6 +58,7 @@ var ticketTypes = map[string]string{
 	queue.EventCancelled:   TypeCancelled,
 	queue.EventTransferred: TypeTransferred,
 	queue.EventParked:      TypeParked,
+	queue.EventNearTurn:    TypeNearTurn,
 }
 
 var apptTypes = map[string]string{
@@ -150,6 +151,8 @@ func Message(ev queue.Event) (b Body, ok bool) {
 			}
 		case queue.EventTransferred:
 			b.Data.FromService = ev.From
+		case queue.EventNearTurn:
+			b.Data.Ahead = ev.Ahead
 		}
 		return b, true
 	}

@@ -538,6 +538,7 @@
     f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
     f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
     f.elements.appointment_hold_minutes.value = st.appointment_hold_minutes || 0;
+    f.elements.near_turn_place.value = st.near_turn_place || 0;
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
@@ -580,6 +581,7 @@
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
       appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
+      near_turn_place: int(f.elements.near_turn_place.value),
       hours,
     };
     const w = weightsFrom(f);

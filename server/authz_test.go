@@ -108,6 +108,8 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/counters/:id/parked", path: "/api/v1/counters/c1/parked", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/settings", path: "/api/v1/settings", who: anyone},
 		{method: "PUT", pattern: "/api/v1/settings", path: "/api/v1/settings", body: `{"timezone":"Asia/Shanghai"}`, who: adminOnly},
+		{method: "PUT", pattern: "/api/v1/special-days", path: "/api/v1/special-days", body: `{"special_days":{"2030-01-01":""}}`, who: adminOnly},
+		{method: "PUT", pattern: "/api/v1/notice", path: "/api/v1/notice", body: `{"text":"Counter 3 closed for lunch"}`, who: staffOnly},
 
 		{method: "POST", pattern: "/api/v1/tickets", path: "/api/v1/tickets", body: `{"service_id":"general"}`, who: kioskOrStaff},
 		{method: "GET", pattern: "/api/v1/tickets", path: "/api/v1/tickets?status=expired", who: staffOnly},

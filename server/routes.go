@@ -54,6 +54,8 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/counters/:id/parked", s.counterParked, staff)
 	api.GET("/settings", s.getSettings, anon)
 	api.PUT("/settings", s.putSettings, admin)
+	api.PUT("/special-days", s.putSpecialDays, admin)
+	api.PUT("/notice", s.putNotice, staff)
 
 	// Tickets and the queue.
 	api.POST("/tickets", s.postTicket, staffOrKiosk)

@@ -142,6 +142,7 @@
 
   function tick() {
     var now = boxNow();
+    renderNotice();
     var tf = formatter(langs[0], "time");
     $("time").textContent = tf ? tf.format(now) : pad(now.getHours()) + ":" + pad(now.getMinutes());
     bilingual($("date"), function (l) {
@@ -155,6 +156,17 @@
 
   function renderBranch() {
     $("branch").textContent = state.branch || "";
+    renderNotice();
+  }
+
+  // renderNotice shows the manager's notice until its end time (by the
+  // box's clock); tick calls it every second.
+  function renderNotice() {
+    var n = $("notice");
+    var until = state.noticeUntil ? parseTime(state.noticeUntil) : NaN;
+    var show = !!state.notice && (isNaN(until) || boxNow().getTime() < until);
+    if (n.textContent !== (show ? state.notice : "")) { n.textContent = show ? state.notice : ""; }
+    n.hidden = !show;
   }
 
   function renderNow(flash) {
@@ -315,6 +327,8 @@
 
   function onSnapshot(v, seq) {
     state.branch = v.branch_name || "";
+    state.notice = v.notice || "";
+    state.noticeUntil = v.notice_until || "";
     state.tz = v.timezone || "";
     fmtCache = {};
     state.services = v.services || [];
@@ -352,6 +366,8 @@
       break;
     case "branch":
       state.branch = d.branch_name || state.branch;
+      state.notice = d.notice || "";
+      state.noticeUntil = d.notice_until || "";
       if (d.timezone && d.timezone !== state.tz) { state.tz = d.timezone; fmtCache = {}; }
       if (d.services) { state.services = d.services; }
       renderBranch();

@@ -494,6 +494,16 @@ function todayKey() {
   return wd.slice(0, 3).toLowerCase();
 }
 
+// todayDate is the branch's local date, YYYY-MM-DD, for its special days.
+function todayDate() {
+  const tz = state.settings?.timezone;
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: tz || undefined }).format(new Date());
+  } catch {
+    return new Intl.DateTimeFormat('en-CA').format(new Date());
+  }
+}
+
 function hoursText(spec) {
   const s = (spec || '').trim();
   if (!s) return '';
@@ -504,7 +514,9 @@ function hoursText(spec) {
 function renderClosed() {
   const hours = state.settings?.hours || {};
   const today = todayKey();
-  const h = hoursText(hours[today]);
+  // A holiday or a short day overrides the weekday's hours.
+  const special = (state.settings?.special_days || {})[todayDate()];
+  const h = hoursText(special !== undefined ? special : hours[today]);
   $('closed-today').textContent = h ? t('today', h) : t('closedToday');
   // Closing early is said kindly: it is not the hours' fault.
   const closing = !!state.settings?.issuing_stopped && !!state.settings?.open_now;

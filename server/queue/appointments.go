@@ -152,7 +152,7 @@ func (e *Engine) Slots(serviceID, date string) ([]Slot, error) {
 func (e *Engine) slotsLocked(svc *Service, day time.Time, now time.Time) []Slot {
 	out := []Slot{}
 	step := svc.SlotMinutes
-	for _, sp := range e.cal.hours[day.Weekday()] {
+	for _, sp := range e.cal.spansOn(day) {
 		for m := sp.From; m+step <= sp.To; m += step {
 			start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, e.cal.loc)
 			s := Slot{Start: start, End: start.Add(time.Duration(step) * time.Minute), Capacity: svc.SlotCapacity}

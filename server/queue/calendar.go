@@ -58,9 +58,13 @@ func parseClock(s string) (int, error) {
 
 // calendar is the parsed, validated form of the time-related settings.
 type calendar struct {
-	loc   *time.Location
-	hours [7][]span
+	loc     *time.Location
+	hours   [7][]span
+	special map[string][]span // by local date, overriding hours
 }
+
+// MaxSpecialDays bounds Settings.SpecialDays (a year of holidays is a few dozen).
+const MaxSpecialDays = 400
 
 func newCalendar(st Settings) (calendar, error) {
 	var c calendar
@@ -84,7 +88,33 @@ func newCalendar(st Settings) (calendar, error) {
 		}
 		c.hours[i] = spans
 	}
+	if len(st.SpecialDays) > MaxSpecialDays {
+		return c, invalid("special_days", "may hold at most %d dates", MaxSpecialDays)
+	}
+	for date, h := range st.SpecialDays {
+		if _, err := time.Parse("2006-01-02", date); err != nil {
+			return c, invalid("special_days", "%q is not a date YYYY-MM-DD", date)
+		}
+		spans, err := parseHours(h)
+		if err != nil {
+			return c, invalid("special_days."+date, "%v", err)
+		}
+		if c.special == nil {
+			c.special = map[string][]span{}
+		}
+		c.special[date] = spans
+	}
 	return c, nil
+}
+
+// spansOn is the opening hours of the local day of t: a special day's, or
+// its weekday's.
+func (c calendar) spansOn(t time.Time) []span {
+	lt := t.In(c.loc)
+	if sp, ok := c.special[lt.Format("2006-01-02")]; ok {
+		return sp
+	}
+	return c.hours[lt.Weekday()]
 }
 
 func dayIndex(day string) int {
@@ -105,7 +135,7 @@ func (c calendar) businessDate(t time.Time) string {
 func (c calendar) open(t time.Time) bool {
 	lt := t.In(c.loc)
 	min := lt.Hour()*60 + lt.Minute()
-	for _, s := range c.hours[lt.Weekday()] {
+	for _, s := range c.spansOn(lt) {
 		if min >= s.From && min < s.To {
 			return true
 		}
@@ -158,6 +188,9 @@ func ValidateSettings(st Settings) error {
 	}
 	if st.AppointmentHoldMinutes < 0 || st.AppointmentHoldMinutes > 120 {
 		return invalid("appointment_hold_minutes", "must be between 0 (no planning) and 120")
+	}
+	if len(st.Notice) > 200 {
+		return invalid("notice", "must be at most 200 characters")
 	}
 	if st.NearTurnPlace < 0 || st.NearTurnPlace > 50 {
 		return invalid("near_turn_place", "must be between 0 (off) and 50")

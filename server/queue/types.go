@@ -141,6 +141,14 @@ type Settings struct {
 	// NearTurnPlace: a waiting ticket that moves up to this place in its
 	// service's queue (1 = next) gets a near_turn event, once; 0 turns it off.
 	NearTurnPlace int `json:"near_turn_place"`
+	// SpecialDays overrides Hours on given local dates (YYYY-MM-DD): a
+	// holiday is "" (closed), a short day "09:00-12:00". The kiosk, the
+	// booking page's slots and the open/closed state all follow it.
+	SpecialDays map[string]string `json:"special_days,omitempty"`
+	// Notice is a short text the lobby display shows ("Counter 3 closed for
+	// lunch"), until NoticeUntil if set; "" shows none.
+	Notice      string     `json:"notice,omitempty"`
+	NoticeUntil *time.Time `json:"notice_until,omitempty"`
 }
 
 // Ticket is one customer's place in a queue.

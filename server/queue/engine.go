@@ -322,33 +322,65 @@ func (e *Engine) commit(c *Change) <-chan error {
 // nearTurnLocked adds a near_turn event to c for each waiting ticket that
 // the change moved up to the near-turn place, once per ticket. A ticket
 // issued already that close is marked without an event: its customer reads
-// the place on the ticket.
+// the place on the ticket. Only the queues the change can move forward are
+// looked at, and an issue alone costs one place look-up per new ticket.
 func (e *Engine) nearTurnLocked(c *Change, now time.Time) {
 	limit := e.settings.NearTurnPlace
 	if limit <= 0 {
 		return
 	}
-	moved := false
-	issued := map[string]bool{}
+	moved := map[string]bool{} // services whose queue moved forward
+	everything := false
+	var issued []string
 	for _, ev := range c.Events {
 		switch ev.Type {
 		case EventCalled:
-			moved = moved || !ev.Recall
-		case EventCancelled, EventTransferred, EventCounter, EventService, EventSettings:
-			moved = true
+			if !ev.Recall && ev.Ticket != nil {
+				moved[ev.Ticket.ServiceID] = true
+			}
+		case EventCancelled, EventTransferred:
+			if ev.Ticket != nil {
+				moved[ev.Ticket.ServiceID] = true
+				moved[ev.From] = true
+			}
+		case EventCounter, EventService, EventSettings:
+			everything = true
 		case EventIssued:
 			if ev.Ticket != nil {
-				issued[ev.Ticket.ID] = true
+				issued = append(issued, ev.Ticket.ID)
 			}
 		}
 	}
-	if !moved && len(issued) == 0 {
+	p := e.policy()
+	mark := func(t *Ticket, ahead int, tell bool) {
+		at := now
+		t.NearTurnAt = &at
+		c.Tickets = append(c.Tickets, *copyTicket(t))
+		if tell {
+			c.Events = append(c.Events, Event{Type: EventNearTurn, Ticket: copyTicket(t), Ahead: &ahead})
+		}
+	}
+	for _, id := range issued {
+		t := e.active[id]
+		if t == nil || t.Status != StatusWaiting || t.NearTurnAt != nil || moved[t.ServiceID] || everything {
+			continue // gone already, or its queue is looked at whole below
+		}
+		if a := p.ahead(e.queueOf(t.ServiceID), t); a < limit {
+			mark(t, a, false)
+		}
+	}
+	if !everything && len(moved) == 0 {
 		return
 	}
-	p := e.policy()
+	isNew := map[string]bool{}
+	for _, id := range issued {
+		isNew[id] = true
+	}
 	ids := make([]string, 0, len(e.waiting))
 	for id := range e.waiting {
-		ids = append(ids, id)
+		if everything || moved[id] {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids) // one order of events for the same state
 	for _, id := range ids {
@@ -356,15 +388,8 @@ func (e *Engine) nearTurnLocked(c *Change, now time.Time) {
 			if place >= limit {
 				break
 			}
-			if t.NearTurnAt != nil || (!moved && !issued[t.ID]) {
-				continue
-			}
-			at := now
-			t.NearTurnAt = &at
-			c.Tickets = append(c.Tickets, *copyTicket(t))
-			if !issued[t.ID] {
-				ahead := place
-				c.Events = append(c.Events, Event{Type: EventNearTurn, Ticket: copyTicket(t), Ahead: &ahead})
+			if t.NearTurnAt == nil {
+				mark(t, place, !isNew[t.ID])
 			}
 		}
 	}

@@ -36,6 +36,21 @@ func TestDeviceHealthPages(t *testing.T) {
 	waitJS(t, kiosk, `document.querySelector("[data-service-id]") !== null`)
 
 	waitJS(t, ctx, `(QBDevices.poll(), `+row+`.textContent.startsWith("Online"))`)
+
+	// A lobby display opened with its pairing link reports in too, and
+	// takes its key out of the address bar.
+	st, body = box.Do(admin, "POST", "/api/v1/devices", map[string]string{"kind": "display", "name": "Lobby TV"}, nil)
+	var tv struct{ ID, Token string }
+	if st != 201 || json.Unmarshal(body, &tv) != nil {
+		t.Fatalf("pair a display: %d %s", st, body)
+	}
+	lobby, cancelLobby := chromedp.NewContext(ctx)
+	t.Cleanup(cancelLobby)
+	do(t, lobby, chromedp.Navigate(box.URL+"/display/?device="+tv.Token))
+	waitJS(t, lobby, `location.search === ""`)
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
+	tvRow := `document.querySelector('#devices-body tr[data-device-id="` + tv.ID + `"] [data-device-seen]')`
+	waitJS(t, ctx, tvRow+` !== null && (QBDevices.poll(), `+tvRow+`.textContent.startsWith("Online"))`)
 	if hidden := eval[bool](t, ctx, `document.querySelector("[data-device-alert]").hidden`); !hidden {
 		t.Error("alert shown while the kiosk is online")
 	}

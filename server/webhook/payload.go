@@ -7,12 +7,16 @@ import (
 	"queuebox/server/queue"
 )
 
-// DefaultTier is the tier of a ticket that has none.
-const DefaultTier = "standard"
+// DefaultTier is the tier of a ticket that has none (one from before tiers).
+const DefaultTier = queue.DefaultTierID
 
-// TicketTier is the tier a message names for t. It is the one place that
-// decides it, so that tickets that carry a tier need only this changed.
-func TicketTier(queue.Ticket) string { return DefaultTier }
+// TicketTier is the tier a message names for t: its own, or the default.
+func TicketTier(t queue.Ticket) string {
+	if t.Tier != "" {
+		return t.Tier
+	}
+	return DefaultTier
+}
 
 // The message types; ticket.* carry data.ticket, appointment.* data.appointment.
 const (

@@ -151,7 +151,13 @@ func TestBlockedSubscriberDoesNotBlockCommits(t *testing.T) {
 			checkRun(t, "catch-up subscriber", blocked.waitLast(r.seq), 1, r.seq)
 		case bus.Resync:
 			// The gap is reported once, then live events flow again, in
-			// order and none twice.
+			// order and none twice. (Wait for the report: an event
+			// committed before it falls in the gap, by policy.)
+			blocked.mu.Lock()
+			for blocked.gaps == 0 {
+				blocked.cond.Wait()
+			}
+			blocked.mu.Unlock()
 			r.commit(t, 1)
 			got := blocked.waitLast(r.seq)
 			blocked.mu.Lock()

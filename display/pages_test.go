@@ -23,6 +23,10 @@ func TestPages(t *testing.T) {
 		t.Parallel()
 		testStatusPage(t, newTab(t, browser))
 	})
+	t.Run("near turn", func(t *testing.T) {
+		t.Parallel()
+		testNearTurn(t, newTab(t, browser))
+	})
 }
 
 func newTab(t *testing.T, browser context.Context) context.Context {

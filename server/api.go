@@ -514,9 +514,11 @@ func (s *Server) putSettings(c echo.Context) error {
 	// this one is the engine's own.
 	st := s.engine.Settings()
 	st.PriorityWeights = slices.Clone(st.PriorityWeights)
+	days := st.SpecialDays // replaced whole by PUT /special-days, never merged here
 	if err := bind(c, &st); err != nil {
 		return err
 	}
+	st.SpecialDays = days
 	if _, err := s.engine.PutSettings(st, who(c).source()); err != nil {
 		return err
 	}

@@ -257,6 +257,9 @@ func TestErrorCatalogue(t *testing.T) {
 			}
 			return h.do("POST", "/api/v1/appointments", anonCaller, `{"service_id":"advice","start":"`+h.slotIn(4*time.Hour)+`","name":"Li","phone":"13900000001"}`)
 		}, 409, "booking_limit", ""},
+		{"unknown_webhook", func() apiResponse {
+			return h.do("GET", "/api/v1/webhooks/wh_0000/deliveries", admin, "")
+		}, 404, "unknown_webhook", ""},
 		{"unknown_code: check-in", func() apiResponse {
 			return h.do("POST", "/api/v1/checkin", kiosk, `{"code":"no-such-code"}`)
 		}, 404, "unknown_code", ""},

@@ -90,6 +90,7 @@ func apiRoutes() []apiRoute {
 		{method: "PUT", pattern: "/api/v1/devices/:id", path: "/api/v1/devices/{device}", body: `{"name":"Spare kiosk, hall"}`, who: adminOnly},
 		{method: "DELETE", pattern: "/api/v1/devices/:id", path: "/api/v1/devices/{device}", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/device", path: "/api/v1/device", who: deviceOnly},
+		{method: "GET", pattern: "/api/v1/devices/health", path: "/api/v1/devices/health", who: staffOnly},
 
 		{method: "GET", pattern: "/api/v1/services", path: "/api/v1/services", who: anyone},
 		{method: "GET", pattern: "/api/v1/services/:id", path: "/api/v1/services/general", who: anyone},
@@ -107,6 +108,8 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/counters/:id/parked", path: "/api/v1/counters/c1/parked", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/settings", path: "/api/v1/settings", who: anyone},
 		{method: "PUT", pattern: "/api/v1/settings", path: "/api/v1/settings", body: `{"timezone":"Asia/Shanghai"}`, who: adminOnly},
+		{method: "PUT", pattern: "/api/v1/special-days", path: "/api/v1/special-days", body: `{"special_days":{"2030-01-01":""}}`, who: adminOnly},
+		{method: "PUT", pattern: "/api/v1/notice", path: "/api/v1/notice", body: `{"text":"Counter 3 closed for lunch"}`, who: staffOnly},
 
 		{method: "POST", pattern: "/api/v1/tickets", path: "/api/v1/tickets", body: `{"service_id":"general"}`, who: kioskOrStaff},
 		{method: "GET", pattern: "/api/v1/tickets", path: "/api/v1/tickets?status=expired", who: staffOnly},
@@ -182,6 +185,13 @@ func apiRoutes() []apiRoute {
 
 		{method: "GET", pattern: "/api/v1/events", path: "/api/v1/events", who: staffOnly},
 		{method: "GET", pattern: "/api/v1/backup", path: "/api/v1/backup", who: adminOnly, binary: true},
+
+		{method: "POST", pattern: "/api/v1/webhooks", path: "/api/v1/webhooks", body: `{"url":"http://127.0.0.1:9/hook","events":["ticket.called"]}`, who: adminOnly},
+		{method: "GET", pattern: "/api/v1/webhooks", path: "/api/v1/webhooks", who: adminOnly},
+		// An unknown id gets past the guard to the handler's own 404.
+		{method: "DELETE", pattern: "/api/v1/webhooks/:id", path: "/api/v1/webhooks/wh_none", who: adminOnly},
+		{method: "GET", pattern: "/api/v1/webhooks/:id/deliveries", path: "/api/v1/webhooks/wh_none/deliveries", who: adminOnly},
+		{method: "POST", pattern: "/api/v1/webhooks/:id/test", path: "/api/v1/webhooks/wh_none/test", who: adminOnly},
 	}
 }
 

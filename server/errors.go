@@ -48,6 +48,7 @@ var (
 	errUnknownCustomer  = &APIError{Status: http.StatusNotFound, Code: "unknown_customer", Message: "no customer with that id"}
 	errTicketLimit      = &APIError{Status: http.StatusConflict, Code: "ticket_limit", Message: "this phone number already took the most tickets allowed today"}
 	errBookingBlocked   = &APIError{Status: http.StatusConflict, Code: "booking_blocked", Message: "online booking is paused for this phone number; walk-in tickets are always welcome"}
+	errUnknownWebhook   = &APIError{http.StatusNotFound, "unknown_webhook", "no webhook with that id"}
 	errMethodNotAllowed = &APIError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take that method"}
 	errClosed           = &APIError{http.StatusConflict, "closed", "the branch is closed now"}
 	errNotWaiting       = &APIError{http.StatusConflict, "not_waiting", "the ticket is not waiting"}

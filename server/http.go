@@ -98,7 +98,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			status = toAPIError(err).Status
 		}
-		s.log.Debug("request", "method", c.Request().Method, "route", c.Path(), "status", status, "ms", float64(time.Since(start).Microseconds())/1000)
+		took := time.Since(start)
+		s.log.Debug("request", "method", c.Request().Method, "route", c.Path(), "status", status, "ms", float64(took.Microseconds())/1000)
+		s.metrics.request(c.Request().Method, c.Path(), status, took)
 		return err
 	}
 }

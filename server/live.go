@@ -12,71 +12,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/bus"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
 
-// feed carries committed events from the store's commit loop to the hub in
-// seq order. It never blocks the commit loop: rendering for a thousand
-// phones happens on the feed's own goroutine, not on the path of a commit.
-type feed struct {
-	mu     sync.Mutex
-	wake   *sync.Cond
-	q      []queue.Event
-	closed bool
-	done   chan struct{}
-}
-
-func newFeed() *feed {
-	f := &feed{done: make(chan struct{})}
-	f.wake = sync.NewCond(&f.mu)
-	return f
-}
-
-func (f *feed) push(evs []queue.Event) {
-	f.mu.Lock()
-	f.q = append(f.q, evs...)
-	f.mu.Unlock()
-	f.wake.Signal()
-}
-
-// run hands events to publish until close; it owns its goroutine.
-func (f *feed) run(publish func(queue.Event)) {
-	defer close(f.done)
-	for {
-		f.mu.Lock()
-		for len(f.q) == 0 && !f.closed {
-			f.wake.Wait()
-		}
-		if len(f.q) == 0 {
-			f.mu.Unlock()
-			return
-		}
-		batch := f.q
-		f.q = nil
-		f.mu.Unlock()
-		for _, ev := range batch {
-			publish(ev)
-		}
-	}
-}
-
-func (f *feed) close() {
-	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
-	f.wake.Signal()
-	<-f.done
-}
-
-// startLive builds the hub and connects it to the store's committed events.
+// startLive builds the hub and subscribes it to the bus. Its lag policy is
+// Resync: if it ever falls a whole bus queue behind, its clients are sent
+// away to come back for a fresh snapshot rather than being fed stale events.
 func (s *Server) startLive() {
+	s.presence = newPresence(s.clock.Now())
 	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
-		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr})
-	s.feed = newFeed()
-	s.db.OnCommit(s.feed.push)
-	go s.feed.run(func(ev queue.Event) {
+		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr,
+		OnMessage: s.deviceMessage, OnLeave: s.deviceLeave})
+	s.bus.Subscribe(bus.Options{Name: "live", Policy: bus.Resync, OnGap: s.hub.Resync}, func(ev queue.Event) {
 		s.hub.Publish(live.Event{Seq: ev.Seq, Type: ev.Type, Data: ev, Service: eventService(ev)})
 		s.customerEvents(ev)
 	})
@@ -85,7 +35,6 @@ func (s *Server) startLive() {
 func (s *Server) stopLive() {
 	if s.hub != nil {
 		s.hub.Close()
-		s.feed.close()
 	}
 }
 
@@ -309,6 +258,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		v.Waiting = stripTokens(v.Waiting)
 		v.Active = stripTokens(v.Active)
 		return v, seq, true
+	case "device":
+		// A kiosk's connection only reports the device in; it shows nothing.
+		return struct{}{}, r.s.engine.LastSeq(), true
 	case "status":
 		// A ticket that has ended is read back from disk, which lags the
 		// engine by the commits still in flight. Dating the view by what is
@@ -342,8 +294,12 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		return "", nil, false
 	}
 	switch sub.Topic {
+	case "device":
+		return "", nil, false
 	case "display":
 		switch ev.Type {
+		case queue.EventNearTurn:
+			return "", nil, false // nothing on the lobby display changes
 		case queue.EventCalled:
 			m := newCallMsg(ev)
 			m.Services = publicServices(r.s.engine.Services())
@@ -390,6 +346,11 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		v, err := r.s.engine.Status(sub.Key)
 		if err != nil {
 			return "", nil, false
+		}
+		if own && ev.Type == queue.EventNearTurn {
+			// The open phone page buzzes and chimes at this moment.
+			r.s.estimates.sent(sub.Key, v)
+			return "near_turn", v, true
 		}
 		if moves && concerns(lev, ev, v.ServiceID) {
 			r.s.estimates.sent(sub.Key, v)
@@ -461,7 +422,7 @@ func movesPlaces(ev queue.Event) bool {
 func (s *Server) liveWS(c echo.Context) error {
 	sub := live.Sub{Topic: c.QueryParam("topic")}
 	switch sub.Topic {
-	case "display":
+	case "display", "device":
 	case "queue":
 		if who(c).role < roleStaff {
 			if who(c).role == roleAnon {
@@ -475,7 +436,7 @@ func (s *Server) liveWS(c echo.Context) error {
 			return errUnknownTicket
 		}
 	default:
-		return errInvalid.with("topic must be display, queue or status")
+		return errInvalid.with("topic must be display, queue, status or device")
 	}
 	var since *uint64
 	if v := c.QueryParam("since"); v != "" {

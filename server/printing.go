@@ -115,9 +115,12 @@ func (s *Server) printTicket(v queue.TicketView, dev *store.Device, jobID string
 	q, err := s.printers.queue(url)
 	if err != nil {
 		s.log.Warn("printer unavailable", "err", err)
+		s.metrics.printJob(printer.OutcomeFailed)
 		return printer.OutcomeFailed
 	}
-	return q.Submit(jobID, s.printable(v))
+	out := q.Submit(jobID, s.printable(v))
+	s.metrics.printJob(out)
+	return out
 }
 
 func (s *Server) printable(v queue.TicketView) printer.Ticket {

@@ -35,6 +35,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PUT("/devices/:id", s.putDevice, admin)
 	api.DELETE("/devices/:id", s.deleteDevice, admin)
 	api.GET("/device", s.getDevice, staffOrDevice)
+	api.GET("/devices/health", s.getDevicesHealth, staff)
 
 	// Services, counters, settings.
 	api.GET("/services", s.listServices, anon)
@@ -53,6 +54,8 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/counters/:id/parked", s.counterParked, staff)
 	api.GET("/settings", s.getSettings, anon)
 	api.PUT("/settings", s.putSettings, admin)
+	api.PUT("/special-days", s.putSpecialDays, admin)
+	api.PUT("/notice", s.putNotice, staff)
 
 	// Tickets and the queue.
 	api.POST("/tickets", s.postTicket, staffOrKiosk)
@@ -132,6 +135,14 @@ func (s *Server) routes(e *echo.Echo) {
 	// Operations.
 	api.GET("/events", s.listEvents, staff)
 	api.GET("/backup", s.getBackup, admin)
+
+	// Integrations: webhooks (server/webhooks.go) and metrics (server/metrics.go).
+	api.POST("/webhooks", s.postWebhook, admin)
+	api.GET("/webhooks", s.listWebhooks, admin)
+	api.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	api.GET("/webhooks/:id/deliveries", s.webhookDeliveries, admin)
+	api.POST("/webhooks/:id/test", s.testWebhook, admin)
+	e.GET("/metrics", s.getMetrics)
 
 	// Pages. Customers' pages are public; staff pages need a session and
 	// send anonymous visitors to the login page.

@@ -19,11 +19,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/printer"
+	"queuebox/server/bus"
 	"queuebox/server/config"
 	"queuebox/server/customers"
 	"queuebox/server/live"
 	"queuebox/server/queue"
 	"queuebox/server/store"
+	"queuebox/server/webhook"
 )
 
 // Version is set at build time with -ldflags "-X queuebox/server.Version=…".
@@ -41,7 +43,10 @@ type Server struct {
 	logins    *loginThrottle
 	limits    limitOptions
 	hub       *live.Hub
-	feed      *feed
+	bus       *bus.Bus
+	hooks     *webhook.Sender
+	metrics   *metrics
+	presence  *presence
 	printers  *printers
 	bookLimit *limiter
 	codeLimit *limiter // look-ups by booking code: codes must not be guessable by trying
@@ -79,6 +84,9 @@ type Options struct {
 	ConnsPerAddr, LivePerAddr int
 	ReadTimeout, WriteTimeout time.Duration
 	LimitLoopback             bool
+	// WebhookMinBackoff and WebhookMaxBackoff bound the waits between a
+	// webhook's retries (defaults 1 s and 5 min).
+	WebhookMinBackoff, WebhookMaxBackoff time.Duration
 }
 
 // New opens the database in cfg.Data and builds the server.
@@ -118,6 +126,8 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		qr: newQRCache(qrCacheSize), qrLimit: newKeyedRate(qrRendersPerMinute, qrBurst), seats: newSeats()}
 	if err := s.init(seed, o); err != nil {
 		s.stopLive()
+		s.stopWebhooks()
+		s.stopBus()
 		prn.close()
 		db.Close()
 		return nil, err
@@ -136,8 +146,14 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	}
 	s.engine.SetNotBefore(o.NotBefore)
 	s.learnHistory()
-	// The hub listens before the first change, so it misses none.
+	// The bus and its subscribers listen before the first change, so they
+	// miss none.
+	s.startBus()
+	s.startMetrics()
 	s.startLive()
+	if err := s.startWebhooks(o); err != nil {
+		return err
+	}
 	if !s.engine.Configured() {
 		if err := s.engine.Seed(seed.settings, seed.services, seed.counters); err != nil {
 			return fmt.Errorf("seed configuration: %w", err)
@@ -259,6 +275,9 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 	if b.CheckinLateMinutes != nil {
 		sc.settings.CheckinLateMinutes = *b.CheckinLateMinutes
 	}
+	if b.NearTurnPlace != nil {
+		sc.settings.NearTurnPlace = *b.NearTurnPlace
+	}
 	sc.settings.PriorityWeights = b.PriorityWeights
 	for _, kv := range []struct {
 		from *int
@@ -365,6 +384,8 @@ func (s *Server) Close() error {
 		s.bg.Wait()
 	}
 	s.stopLive()
+	s.stopWebhooks()
+	s.stopBus()
 	s.printers.close()
 	return s.db.Close()
 }

@@ -6,8 +6,13 @@
  *     params: {token: "..."},      // extra query parameters
  *     onSnapshot: function (data, seq) {},
  *     onEvent: function (type, data, seq) {},
- *     onState: function (state) {} // "connecting", "live", "reconnecting", "gone", "ended"
+ *     onState: function (state) {}, // "connecting", "live", "reconnecting", "gone", "ended"
+ *     hello: {device: "TOKEN"}      // a paired kiosk or display reports in
  *   });
+ *
+ * With hello, each connection starts by sending {"type":"hello", ...hello}
+ * and then {"type":"heartbeat"} every 30 s, so the box knows the device is
+ * alive (its admin page shows it online; staff are alerted when it is not).
  *
  * It resumes with since=<last seq> after a drop, backs off 0.5 s → 15 s
  * (×1.5 a try, with jitter),
@@ -22,6 +27,7 @@
 
   var UNKNOWN_KEY = 4404;
   var ENDED = 4401;
+  var HEARTBEAT_MS = 30000;
 
   function connect(opts) {
     var seq = null;
@@ -68,6 +74,7 @@
       ws = sock;
       sock.onopen = function () {
         delay = 500;
+        if (opts.hello) { sayHello(sock); }
       };
       sock.onmessage = function (ev) {
         if (sock !== ws) { return; }
@@ -106,6 +113,18 @@
       sock.addEventListener("open", function () {
         if (seq !== null) { setState("live"); }
       });
+    }
+
+    function sayHello(sock) {
+      var m = {type: "hello"};
+      for (var k in opts.hello) {
+        if (Object.prototype.hasOwnProperty.call(opts.hello, k)) { m[k] = opts.hello[k]; }
+      }
+      try { sock.send(JSON.stringify(m)); } catch (e) { return; }
+      var beat = setInterval(function () {
+        if (sock !== ws || sock.readyState !== 1) { clearInterval(beat); return; }
+        try { sock.send('{"type":"heartbeat"}'); } catch (e) { clearInterval(beat); }
+      }, HEARTBEAT_MS);
     }
 
     function kick(force) {

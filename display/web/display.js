@@ -134,6 +134,7 @@
 
   function tick() {
     var now = boxNow();
+    renderNotice();
     var tf = formatter(langs[0], "time");
     $("time").textContent = tf ? tf.format(now) : pad(now.getHours()) + ":" + pad(now.getMinutes());
     bilingual($("date"), function (l) {
@@ -147,6 +148,17 @@
 
   function renderBranch() {
     $("branch").textContent = state.branch || "";
+    renderNotice();
+  }
+
+  // renderNotice shows the manager's notice until its end time (by the
+  // box's clock); tick calls it every second.
+  function renderNotice() {
+    var n = $("notice");
+    var until = state.noticeUntil ? parseTime(state.noticeUntil) : NaN;
+    var show = !!state.notice && (isNaN(until) || boxNow().getTime() < until);
+    if (n.textContent !== (show ? state.notice : "")) { n.textContent = show ? state.notice : ""; }
+    n.hidden = !show;
   }
 
   function renderNow(flash) {
@@ -305,6 +317,8 @@
 
   function onSnapshot(v, seq) {
     state.branch = v.branch_name || "";
+    state.notice = v.notice || "";
+    state.noticeUntil = v.notice_until || "";
     state.tz = v.timezone || "";
     fmtCache = {};
     state.services = v.services || [];
@@ -342,6 +356,8 @@
       break;
     case "branch":
       state.branch = d.branch_name || state.branch;
+      state.notice = d.notice || "";
+      state.noticeUntil = d.notice_until || "";
       if (d.timezone && d.timezone !== state.tz) { state.tz = d.timezone; fmtCache = {}; }
       if (d.services) { state.services = d.services; }
       renderBranch();
@@ -580,6 +596,26 @@
     }
   }
 
+  // ---- pairing -------------------------------------------------------------
+
+  // deviceToken keeps the token of the pairing link (/display/?device=…) and
+  // takes it out of the address bar: it is the display's key. With it the
+  // display reports in, so the admin sees it online.
+  function deviceToken() {
+    var key = "queuebox.display.device";
+    try {
+      var m = /[?&]device=([^&#]*)/.exec(location.search);
+      if (m) {
+        window.localStorage.setItem(key, decodeURIComponent(m[1]));
+        var rest = location.search.replace(/([?&])device=[^&#]*&?/, "$1").replace(/[?&]$/, "");
+        window.history.replaceState(null, "", location.pathname + rest + location.hash);
+      }
+      return window.localStorage.getItem(key);
+    } catch (e) {
+      return null;
+    }
+  }
+
   // ---- start -------------------------------------------------------------
 
   applyLabels();
@@ -601,6 +637,7 @@
     topic: "display",
     onSnapshot: onSnapshot,
     onEvent: onEvent,
-    onState: onState
+    onState: onState,
+    hello: deviceToken() ? {device: deviceToken()} : null
   });
 })();

@@ -266,8 +266,19 @@
 
   var chime = null;
   function alertCalled() {
+    buzz([400, 150, 400, 150, 800]);
+  }
+
+  // alertNear is the box's near_turn message: a ticket moved up to the
+  // branch's near-turn place. A shorter buzz than the call, and the chime.
+  function alertNear() {
+    document.body.setAttribute("data-near-turn", "1");
+    buzz([200, 100, 200]);
+  }
+
+  function buzz(pattern) {
     if (navigator.vibrate) {
-      try { navigator.vibrate([400, 150, 400, 150, 800]); } catch (e) {}
+      try { navigator.vibrate(pattern); } catch (e) {}
     }
     // The chime may be refused without a tap on the page; the colour and
     // the buzz carry the message anyway.
@@ -400,6 +411,7 @@
     onSnapshot: function (v) { gotLive = true; apply(v); },
     onEvent: function (type, v) {
       if (type === "status") { gotLive = true; apply(v); }
+      if (type === "near_turn") { gotLive = true; apply(v); alertNear(); }
     },
     onState: onState
   });

@@ -292,7 +292,10 @@
       b.type = 'button';
       b.setAttribute('data-date', ymd);
       b.setAttribute('aria-pressed', String(ymd === state.date));
-      var closed = hours[WEEKDAYS[d.getUTCDay()]] === '' || (state.settings.closed_dates || []).indexOf(ymd) >= 0;
+      var special = state.settings.special_days || {};
+      // A holiday (or special hours) overrides the weekday's hours.
+      var closed = (state.settings.closed_dates || []).indexOf(ymd) >= 0 ||
+        (Object.prototype.hasOwnProperty.call(special, ymd) ? special[ymd] === '' : hours[WEEKDAYS[d.getUTCDay()]] === '');
       if (closed) b.classList.add('closed');
       var top = i === 0 ? t('today') : i === 1 ? t('tomorrow') : fmt('dow', { timeZone: 'UTC', weekday: 'short' }).format(d);
       b.appendChild(el('span', 'day-dow', top));

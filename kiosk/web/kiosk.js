@@ -46,6 +46,7 @@ const state = {
   checkin: null,
   member: null,
   printWatch: null,
+  presence: null, // the live connection that reports this kiosk in
 };
 
 const t = (key, vars) => T.t(state.lang, key, vars);
@@ -67,6 +68,10 @@ function takeTokenFromURL() {
 function showUnpaired() {
   localStorage.removeItem(TOKEN_KEY);
   state.token = null;
+  if (state.presence) {
+    state.presence.close();
+    state.presence = null;
+  }
   clearTimeout(state.refreshTimer);
   setOffline(false);
   state.screen = 'unpaired';
@@ -538,15 +543,14 @@ function addDays(ymd, n) {
   return new Date(Date.UTC(y, m - 1, d + n, 12)).toISOString().slice(0, 10);
 }
 
-// nextOpening finds when the branch opens next from the weekly hours and
-// the closed dates (holidays): {in: 0 today, 1 tomorrow, …; day; at
-// "HH:MM"}, or null if not within a month.
-function nextOpening(hours, closed, now) {
+// nextOpening finds when the branch opens next from hoursOn(date, weekday),
+// the hours of a date (holidays and special days included): {in: 0 today,
+// 1 tomorrow, …; day; at "HH:MM"}, or null if not within a month.
+function nextOpening(hoursOn, now) {
   const start = WEEK.indexOf(now.day);
   for (let i = 0; i < 31; i++) {
-    if (closed.includes(addDays(now.ymd, i))) continue;
     const day = WEEK[(start + i) % 7];
-    const ranges = (hours[day] || '').split(',').map(r => r.trim().split('-')[0]).filter(Boolean).sort();
+    const ranges = hoursOn(addDays(now.ymd, i), day).split(',').map(r => r.trim().split('-')[0]).filter(Boolean).sort();
     const at = ranges.find(a => i > 0 || a > now.hm);
     if (at) return { in: i, day, at };
   }
@@ -556,9 +560,14 @@ function nextOpening(hours, closed, now) {
 function renderClosed() {
   const hours = (state.settings && state.settings.hours) || {};
   const today = todayKey();
-  const h = hoursText(hours[today]);
   const now = nowInBranch();
-  const next = nextOpening(hours, (state.settings && state.settings.closed_dates) || [], now);
+  const special = (state.settings && state.settings.special_days) || {};
+  const closedDates = (state.settings && state.settings.closed_dates) || [];
+  // A holiday or a short day overrides the weekday's hours.
+  const hoursOn = (ymd, day) => closedDates.includes(ymd) ? ''
+    : Object.prototype.hasOwnProperty.call(special, ymd) ? special[ymd] : (hours[day] || '');
+  const h = hoursText(hoursOn(now.ymd, today));
+  const next = nextOpening(hoursOn, now);
   const opens = !next ? '' : next.in === 0 ? t('opensToday', { at: next.at })
     : next.in === 1 ? t('opensTomorrow', { at: next.at })
       // A week or more away, the weekday alone would be the wrong one: add the date.
@@ -783,6 +792,16 @@ function boot() {
   render();
   setInterval(tick, 250);
   refreshLoop();
+  reportIn();
+}
+
+// reportIn keeps a live connection that tells the box this kiosk is alive
+// (the admin sees it online; staff are alerted when it has been away for a
+// minute). It shows nothing, so it is left out of the kiosk's own offline
+// handling.
+function reportIn() {
+  if (!window.QBLive) return;
+  state.presence = window.QBLive.connect({ topic: 'device', hello: { device: state.token } });
 }
 
 boot();

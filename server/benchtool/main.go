@@ -95,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of the server processes into this directory")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.BoolVar(&o.quiet, "q", false, "print only the table")
-	only := fs.String("only", "", "run only these sections (issue, fanout, history, reports), comma separated")
+	only := fs.String("only", "", "run only these sections (issue, webhooks, fanout, history, reports), comma separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // sectionNames are the parts of a run, in the order they run.
-var sectionNames = []string{"issue", "fanout", "history", "reports"}
+var sectionNames = []string{"issue", "webhooks", "fanout", "history", "reports"}
 
 // bench holds what a run shares: its options, scratch directory and report.
 type bench struct {
@@ -246,7 +246,7 @@ func (b *bench) measure(ctx context.Context) *report {
 	b.rep = newReport(b.o)
 	start := time.Now()
 	sections := map[string]func(context.Context) error{
-		"issue": b.issue, "fanout": b.fanoutSection, "history": b.historySection, "reports": b.reportsSection,
+		"issue": b.issue, "webhooks": b.webhookSection, "fanout": b.fanoutSection, "history": b.historySection, "reports": b.reportsSection,
 	}
 	for _, name := range sectionNames {
 		if b.o.only != nil && !b.o.only[name] {

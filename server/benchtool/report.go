@@ -79,6 +79,8 @@ func newReport(o *options) *report {
 		}
 		r.add("issue", fmt.Sprintf("issue_p99_c%d", c), "issue p99, "+who, "ms")
 	}
+	f := r.add("webhooks", "webhooks_issue_rate", fmt.Sprintf("issue with 3 webhooks (1 dead), %d clients", maxC), "/s")
+	f.aim("ratio", ">=", 0.95, "≥0.95× no webhooks")
 	maxN := o.fanout[len(o.fanout)-1]
 	for _, n := range o.fanout {
 		r.add("fanout", fmt.Sprintf("fanout_p50_n%d", n), fmt.Sprintf("call → status page p50, %d phones", n), "ms")
@@ -95,7 +97,7 @@ func newReport(o *options) *report {
 		}
 	}
 	hist := thousands(int64(o.history)) + " past tickets"
-	f := r.add("history", "startup", "start-up to first /healthz, "+hist, "ms")
+	f = r.add("history", "startup", "start-up to first /healthz, "+hist, "ms")
 	f.aim("value", "<=", 2000, "≤2 s")
 	f = r.add("history", "bytes_per_ticket", "database bytes per ticket, "+hist, "B")
 	f.aim("value", "<=", 1536, "≤1.5 KB")

@@ -37,7 +37,8 @@ type Config struct {
 	Printer  Printer   `yaml:"printer"`
 	TLS      TLS       `yaml:"tls"`
 	// Tiers are the customer tiers, best first; the last is the default.
-	Tiers []Tier `yaml:"tiers"`
+	Tiers   []Tier  `yaml:"tiers"`
+	Metrics Metrics `yaml:"metrics"`
 
 	// File is the YAML file the config came from ("" for none).
 	File string `yaml:"-"`
@@ -58,6 +59,8 @@ type Branch struct {
 	// The appointment check-in window around a slot's start.
 	CheckinEarlyMinutes *int `yaml:"checkin_early_minutes"`
 	CheckinLateMinutes  *int `yaml:"checkin_late_minutes"`
+	// NearTurnPlace: a ticket moving up to this place is told (0 = off).
+	NearTurnPlace *int `yaml:"near_turn_place"`
 	// PriorityWeights makes levels take turns (index = level); empty = strict priority.
 	PriorityWeights []int `yaml:"priority_weights"`
 	// AppointmentHoldMinutes plans desks ahead for booked slots (0 = off).
@@ -136,6 +139,13 @@ type TLS struct {
 	Key  string `yaml:"key"`
 }
 
+// Metrics is the Prometheus endpoint's access.
+type Metrics struct {
+	// Token lets callers other than the box itself scrape /metrics with
+	// Authorization: Bearer TOKEN; empty means loopback only.
+	Token string `yaml:"token"`
+}
+
 // option declares one scalar setting: its flag, environment variable and YAML key.
 type option struct {
 	flag, env, key, def, usage string
@@ -147,6 +157,7 @@ var options = []option{
 	{"data", "QUEUEBOX_DATA", "data", "./data", "directory of the database file", func(c *Config) *string { return &c.Data }},
 	{"public-url", "QUEUEBOX_PUBLIC_URL", "public_url", "", "base URL phones use to reach the box (default: first non-loopback address)", func(c *Config) *string { return &c.PublicURL }},
 	{"printer", "QUEUEBOX_PRINTER", "printer.url", "none", "ticket printer: tcp://HOST:9100, file:///dev/usb/lp0 or none", func(c *Config) *string { return &c.Printer.URL }},
+	{"metrics-token", "QUEUEBOX_METRICS_TOKEN", "metrics.token", "", "bearer token for /metrics from other hosts (default: loopback only)", func(c *Config) *string { return &c.Metrics.Token }},
 	{"log-level", "QUEUEBOX_LOG_LEVEL", "log_level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"tls-cert", "QUEUEBOX_TLS_CERT", "tls.cert", "", "certificate file (PEM) to serve HTTPS with; needs --tls-key", func(c *Config) *string { return &c.TLS.Cert }},
 	{"tls-key", "QUEUEBOX_TLS_KEY", "tls.key", "", "private key file (PEM) of --tls-cert", func(c *Config) *string { return &c.TLS.Key }},

@@ -2,6 +2,7 @@ package live
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ type client struct {
 	conn  *websocket.Conn
 	sub   Sub
 	owner Owner
+	id    uint64
 	// after is the seq the client is current as of when attached; live
 	// events up to it are already in its snapshot. Set before the client
 	// is registered and never changed after.
@@ -96,6 +98,7 @@ func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *
 		conn:  conn,
 		sub:   sub,
 		owner: owner,
+		id:    h.lastID.Add(1),
 		send:  make(chan outMsg, h.opt.SendQueue),
 		done:  make(chan struct{}),
 	}
@@ -114,6 +117,9 @@ func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *
 		defer h.wg.Done()
 		defer h.release(owner.Addr)
 		defer h.detach(c)
+		if h.opt.OnLeave != nil {
+			defer h.opt.OnLeave(c.id, c.sub)
+		}
 		h.serve(c, st)
 		h.log.Debug("live: client gone", "topic", sub.Topic, "code", c.code, "reason", c.reason)
 	}()
@@ -156,8 +162,8 @@ func (h *Hub) refuse(w http.ResponseWriter, req *http.Request, status int, reaso
 	http.Error(w, reason.Error(), status)
 }
 
-// read discards what the client sends; reading is still needed to process
-// pongs and close frames and to notice a dead peer.
+// read hands text messages to OnMessage and discards the rest; reading is
+// needed anyway to process pongs and close frames and to notice a dead peer.
 func (h *Hub) read(c *client) {
 	defer c.stop(0, "", false)
 	wait := 2 * h.opt.PingInterval
@@ -165,8 +171,16 @@ func (h *Hub) read(c *client) {
 	c.conn.SetPongHandler(alive)
 	alive("")
 	for {
-		if _, _, err := c.conn.NextReader(); err != nil {
+		typ, r, err := c.conn.NextReader()
+		if err != nil {
 			return
+		}
+		if typ == websocket.TextMessage && h.opt.OnMessage != nil {
+			data, err := io.ReadAll(r)
+			if err != nil {
+				return
+			}
+			h.opt.OnMessage(c.id, c.sub, data)
 		}
 		alive("")
 	}

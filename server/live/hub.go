@@ -27,12 +27,15 @@ package live
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -146,6 +149,12 @@ type Options struct {
 	// can take (no Upgrade header, bad key, foreign Origin), so the server
 	// can answer in its own error shape. When nil, the answer is plain text.
 	Refuse func(w http.ResponseWriter, r *http.Request, status int, reason error)
+	// OnMessage, when set, gets each text message a client sends (at most
+	// 512 bytes; devices report in with them), with the client's id. It is
+	// called from the client's reader goroutine and must not block.
+	OnMessage func(id uint64, sub Sub, data []byte)
+	// OnLeave, when set, is told when a client that was attached goes away.
+	OnLeave func(id uint64, sub Sub)
 }
 
 // Hub fans the branch's events out to websocket clients. Create it with New.
@@ -173,6 +182,7 @@ type Hub struct {
 	// upgrade until the socket is gone.
 	perAddr map[string]int
 	wg      sync.WaitGroup
+	lastID  atomic.Uint64 // of the last client
 }
 
 // fanout is one subscription and its clients at the time of a Publish.
@@ -344,6 +354,32 @@ func (h *Hub) Clients() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.clients)
+}
+
+// ClientsByTopic returns the number of connected clients of each topic.
+func (h *Hub) ClientsByTopic() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]int)
+	for c := range h.clients {
+		out[c.sub.Topic]++
+	}
+	return out
+}
+
+// Resync closes every client with "try again later" and forgets the resume
+// buffer. It is for a feed that lost events: the clients can then only be
+// right again by reconnecting and taking a fresh snapshot.
+func (h *Hub) Resync() {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.mu.Lock()
+	h.buf.reset()
+	cs := slices.Collect(maps.Keys(h.clients))
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.stop(websocket.CloseTryAgainLater, "resync", false)
+	}
 }
 
 // Close closes every client with "going away", refuses new ones and waits

@@ -835,6 +835,13 @@ func TestClosedWithCode(t *testing.T) {
 			wantReason: "internal error",
 		},
 		{
+			// The feed lost events: every client must start over.
+			name:       "resync",
+			after:      func(r *rig) { r.hub.Resync() },
+			wantCode:   websocket.CloseTryAgainLater,
+			wantReason: "resync",
+		},
+		{
 			name: "renderer behind the feed by more than the buffer",
 			setup: func(r *rig) {
 				for range 10 {
@@ -886,5 +893,51 @@ func TestEncodeFramesRawDataAsTheEncoderDoes(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("type %q:\n got %s\nwant %s", tc.typ, got, want)
 		}
+	}
+}
+
+func TestClientMessagesAndLeave(t *testing.T) {
+	type got struct {
+		id   uint64
+		sub  Sub
+		data string
+	}
+	msgs := make(chan got, 10)
+	left := make(chan got, 10)
+	r := newRig(t, Options{
+		OnMessage: func(id uint64, sub Sub, data []byte) { msgs <- got{id, sub, string(data)} },
+		OnLeave:   func(id uint64, sub Sub) { left <- got{id: id, sub: sub} },
+	}, nil)
+	a := r.connect("topic=display")
+	b := r.connect("topic=queue")
+	if err := a.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","device":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteMessage(websocket.BinaryMessage, []byte("ignored")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteMessage(websocket.TextMessage, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	m1, m2 := <-msgs, <-msgs
+	if m1.data == "second" { // the two clients' readers race
+		m1, m2 = m2, m1
+	}
+	if m1.data != `{"type":"hello","device":"x"}` || m1.sub.Topic != "display" || m2.data != "second" || m2.sub.Topic != "queue" || m1.id == m2.id {
+		t.Errorf("got %+v and %+v, want the hello from the display client and the text from the queue client, with distinct ids", m1, m2)
+	}
+	a.Close()
+	if l := <-left; l.id != m1.id || l.sub.Topic != "display" {
+		t.Errorf("leave: got %+v, want client %d of display", l, m1.id)
+	}
+	// Too large for a client message: the client is dropped (and leaves).
+	if err := b.WriteMessage(websocket.TextMessage, make([]byte, readLimit+1)); err != nil {
+		t.Fatal(err)
+	}
+	if l := <-left; l.id != m2.id {
+		t.Errorf("leave after an oversized message: got %+v, want client %d", l, m2.id)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("an oversized message was handed on: %+v", <-msgs)
 	}
 }

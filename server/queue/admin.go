@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 var (
@@ -289,6 +290,7 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 	if st.Hours == nil {
 		st.Hours = map[string]string{}
 	}
+	st.SpecialDays = copyNames(st.SpecialDays)
 	e.mu.Lock()
 	// Closing the day is not a setting the admin form sends back.
 	st.IssuingStoppedOn = e.settings.IssuingStoppedOn
@@ -300,6 +302,24 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 		return Settings{}, fmt.Errorf("save settings: %w", err)
 	}
 	return st, nil
+}
+
+// SetSpecialDays replaces the calendar of holidays and special opening hours.
+func (e *Engine) SetSpecialDays(days map[string]string, actor string) (Settings, error) {
+	st := e.Settings()
+	st.SpecialDays = days
+	return e.PutSettings(st, actor)
+}
+
+// SetNotice posts the lobby display's notice ("" takes it down), shown
+// until until when that is set.
+func (e *Engine) SetNotice(text string, until *time.Time, actor string) (Settings, error) {
+	st := e.Settings()
+	st.Notice, st.NoticeUntil = text, until
+	if text == "" {
+		st.NoticeUntil = nil
+	}
+	return e.PutSettings(st, actor)
 }
 
 // Configured reports whether the branch was ever configured (false on a new database).

@@ -58,13 +58,17 @@ func parseClock(s string) (int, error) {
 
 // calendar is the parsed, validated form of the time-related settings.
 type calendar struct {
-	loc    *time.Location
-	hours  [7][]span
-	closed map[string]bool // local dates, "2006-01-02"
+	loc     *time.Location
+	hours   [7][]span
+	closed  map[string]bool   // local dates, "2006-01-02"
+	special map[string][]span // by local date, overriding hours
 }
 
 // MaxClosedDates bounds the holiday list: a few years of holidays.
 const MaxClosedDates = 400
+
+// MaxSpecialDays bounds Settings.SpecialDays (a year of holidays is a few dozen).
+const MaxSpecialDays = 400
 
 func newCalendar(st Settings) (calendar, error) {
 	var c calendar
@@ -98,14 +102,34 @@ func newCalendar(st Settings) (calendar, error) {
 		}
 		c.closed[d] = true
 	}
+	if len(st.SpecialDays) > MaxSpecialDays {
+		return c, invalid("special_days", "may hold at most %d dates", MaxSpecialDays)
+	}
+	for date, h := range st.SpecialDays {
+		if _, err := time.Parse("2006-01-02", date); err != nil {
+			return c, invalid("special_days", "%q is not a date YYYY-MM-DD", date)
+		}
+		spans, err := parseHours(h)
+		if err != nil {
+			return c, invalid("special_days."+date, "%v", err)
+		}
+		if c.special == nil {
+			c.special = map[string][]span{}
+		}
+		c.special[date] = spans
+	}
 	return c, nil
 }
 
 // spans are the opening hours of the local date of day: none on a closed
-// date.
+// date, a special day's own hours, else its weekday's.
 func (c calendar) spans(day time.Time) []span {
-	if c.closed[c.businessDate(day)] {
+	date := c.businessDate(day)
+	if c.closed[date] {
 		return nil
+	}
+	if sp, ok := c.special[date]; ok {
+		return sp
 	}
 	return c.hours[day.In(c.loc).Weekday()]
 }
@@ -181,6 +205,12 @@ func ValidateSettings(st Settings) error {
 	}
 	if st.AppointmentHoldMinutes < 0 || st.AppointmentHoldMinutes > 120 {
 		return invalid("appointment_hold_minutes", "must be between 0 (no planning) and 120")
+	}
+	if len(st.Notice) > 200 {
+		return invalid("notice", "must be at most 200 characters")
+	}
+	if st.NearTurnPlace < 0 || st.NearTurnPlace > 50 {
+		return invalid("near_turn_place", "must be between 0 (off) and 50")
 	}
 	if len(st.BranchName) > 100 {
 		return invalid("branch_name", "must be at most 100 characters")

@@ -158,7 +158,7 @@ const RecentCallsKept = 10
 // DefaultSettings are used until the branch is configured.
 func DefaultSettings() Settings {
 	return Settings{BranchName: "queuebox", Timezone: "UTC", Hours: map[string]string{}, MaxWaitMinutes: 30,
-		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20}
+		CheckinEarlyMinutes: 15, CheckinLateMinutes: 10, AppointmentHoldMinutes: 20, NearTurnPlace: 3}
 }
 
 // New loads the live state from store.
@@ -297,6 +297,7 @@ func (e *Engine) remember(ev Event) {
 // returned channel after unlocking, so concurrent operations share commits.
 func (e *Engine) commit(c *Change) <-chan error {
 	now := e.nowLocked()
+	e.nearTurnLocked(c, now)
 	for i := range c.Events {
 		e.lastSeq++
 		c.Events[i].Seq = e.lastSeq
@@ -316,6 +317,82 @@ func (e *Engine) commit(c *Change) <-chan error {
 	e.tk.savedRun = run
 	e.changedLocked()
 	return e.store.Apply(c)
+}
+
+// nearTurnLocked adds a near_turn event to c for each waiting ticket that
+// the change moved up to the near-turn place, once per ticket. A ticket
+// issued already that close is marked without an event: its customer reads
+// the place on the ticket. Only the queues the change can move forward are
+// looked at, and an issue alone costs one place look-up per new ticket.
+func (e *Engine) nearTurnLocked(c *Change, now time.Time) {
+	limit := e.settings.NearTurnPlace
+	if limit <= 0 {
+		return
+	}
+	moved := map[string]bool{} // services whose queue moved forward
+	everything := false
+	var issued []string
+	for _, ev := range c.Events {
+		switch ev.Type {
+		case EventCalled:
+			if !ev.Recall && ev.Ticket != nil {
+				moved[ev.Ticket.ServiceID] = true
+			}
+		case EventCancelled, EventTransferred:
+			if ev.Ticket != nil {
+				moved[ev.Ticket.ServiceID] = true
+				moved[ev.From] = true
+			}
+		case EventCounter, EventService, EventSettings:
+			everything = true
+		case EventIssued:
+			if ev.Ticket != nil {
+				issued = append(issued, ev.Ticket.ID)
+			}
+		}
+	}
+	p := e.policy()
+	mark := func(t *Ticket, ahead int, tell bool) {
+		at := now
+		t.NearTurnAt = &at
+		c.Tickets = append(c.Tickets, *copyTicket(t))
+		if tell {
+			c.Events = append(c.Events, Event{Type: EventNearTurn, Ticket: copyTicket(t), Ahead: &ahead})
+		}
+	}
+	for _, id := range issued {
+		t := e.active[id]
+		if t == nil || t.Status != StatusWaiting || t.NearTurnAt != nil || moved[t.ServiceID] || everything {
+			continue // gone already, or its queue is looked at whole below
+		}
+		if a := p.ahead(e.queueOf(t.ServiceID), t); a < limit {
+			mark(t, a, false)
+		}
+	}
+	if !everything && len(moved) == 0 {
+		return
+	}
+	isNew := map[string]bool{}
+	for _, id := range issued {
+		isNew[id] = true
+	}
+	ids := make([]string, 0, len(e.waiting))
+	for id := range e.waiting {
+		if everything || moved[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids) // one order of events for the same state
+	for _, id := range ids {
+		for place, t := range p.order([]*waitQueue{e.waiting[id]}) {
+			if place >= limit {
+				break
+			}
+			if t.NearTurnAt == nil {
+				mark(t, place, !isNew[t.ID])
+			}
+		}
+	}
 }
 
 // wait blocks until a commit is durable. When it failed, memory is ahead of
@@ -837,6 +914,7 @@ func (e *Engine) Transfer(id, serviceID, actor string) (TicketView, error) {
 		}
 		t.Transfers = append(t.Transfers, from)
 		t.ServiceID = serviceID
+		t.NearTurnAt = nil // a new queue: its own near-turn moment
 		t.Status = StatusWaiting
 		t.CalledAt, t.StartedAt = nil, nil
 		t.CounterID, t.CallReason = "", ""

@@ -149,6 +149,17 @@ type Settings struct {
 	// IssuingStoppedOn is the business date on which the manager stopped
 	// issuing tickets (closing the day); set only through StopIssuing.
 	IssuingStoppedOn string `json:"issuing_stopped_on,omitempty"`
+	// NearTurnPlace: a waiting ticket that moves up to this place in its
+	// service's queue (1 = next) gets a near_turn event, once; 0 turns it off.
+	NearTurnPlace int `json:"near_turn_place"`
+	// SpecialDays overrides Hours on given local dates (YYYY-MM-DD): a
+	// holiday is "" (closed), a short day "09:00-12:00". The kiosk, the
+	// booking page's slots and the open/closed state all follow it.
+	SpecialDays map[string]string `json:"special_days,omitempty"`
+	// Notice is a short text the lobby display shows ("Counter 3 closed for
+	// lunch"), until NoticeUntil if set; "" shows none.
+	Notice      string     `json:"notice,omitempty"`
+	NoticeUntil *time.Time `json:"notice_until,omitempty"`
 }
 
 // Ticket is one customer's place in a queue.
@@ -194,6 +205,8 @@ type Ticket struct {
 	// Promise is the wait the ticket was shown when it was issued, kept to
 	// measure the estimate's accuracy.
 	Promise *Promise `json:"promise,omitempty"`
+	// NearTurnAt is when the ticket came within the near-turn place.
+	NearTurnAt *time.Time `json:"near_turn_at,omitempty"`
 }
 
 // Promise is a wait estimate as shown: a point and the range around it.
@@ -267,6 +280,9 @@ const (
 	EventTiers       = "tiers_changed"
 	EventPushedBack  = "pushed_back"
 	EventRated       = "rated"
+	// EventNearTurn: a waiting ticket moved up to the near-turn place
+	// (Settings.NearTurnPlace); Event.Ahead says how many are before it.
+	EventNearTurn = "near_turn"
 
 	EventApptBooked    = "appointment_booked"
 	EventApptCancelled = "appointment_cancelled"
@@ -302,6 +318,7 @@ type Event struct {
 	Recall  bool      `json:"recall,omitempty"`
 	Deleted bool      `json:"deleted,omitempty"`
 	From    string    `json:"from,omitempty"` // previous service of a transfer
+	Ahead   *int      `json:"ahead,omitempty"`
 	// Appointment carries no name or phone.
 	Appointment *Appointment `json:"appointment,omitempty"`
 	// Clock is the box's view of its clock, on clock events.

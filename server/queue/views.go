@@ -349,6 +349,7 @@ func (e *Engine) Settings() Settings {
 	// A copy: a caller decoding into the returned settings must not write
 	// the engine's weights (outside its lock, and before validation).
 	st.PriorityWeights = slices.Clone(e.settings.PriorityWeights)
+	st.SpecialDays = copyNames(e.settings.SpecialDays)
 	return st
 }
 
@@ -386,6 +387,9 @@ type DisplayView struct {
 	Timezone   string        `json:"timezone"`
 	Calls      []Call        `json:"calls"` // newest first
 	Services   []ServiceView `json:"services"`
+	// Notice is the manager's short text for the lobby, "" for none.
+	Notice      string     `json:"notice"`
+	NoticeUntil *time.Time `json:"notice_until,omitempty"`
 }
 
 // Display returns the lobby display's state and the seq it is current as of.
@@ -393,6 +397,9 @@ func (e *Engine) Display() (DisplayView, uint64) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	v := DisplayView{BranchName: e.settings.BranchName, Timezone: e.settings.Timezone, Calls: []Call{}}
+	if u := e.settings.NoticeUntil; e.settings.Notice != "" && (u == nil || e.clock.Now().Before(*u)) {
+		v.Notice, v.NoticeUntil = e.settings.Notice, u
+	}
 	for i := len(e.recent) - 1; i >= 0; i-- {
 		v.Calls = append(v.Calls, CallOf(e.recent[i]))
 	}

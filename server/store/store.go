@@ -70,6 +70,8 @@ var (
 	// bTokensNew holds the tokens of ended tickets not yet in bTokens,
 	// keyed by ticket: see indexTicket.
 	bTokensNew = []byte("tokens_new")
+	bHooks     = []byte("webhooks")
+	bHookLog   = []byte("webhook_attempts")
 
 	kSchema   = []byte("schema_version")
 	kSettings = []byte("branch")
@@ -125,6 +127,15 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 4: webhooks and their delivery log.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bHooks, bHookLog} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -151,6 +162,7 @@ type DB struct {
 	closed   bool
 	done     chan struct{}
 	onCommit func([]queue.Event)
+	observe  func(d time.Duration, changes int)
 }
 
 type pending struct {
@@ -361,6 +373,14 @@ func (db *DB) OnCommit(f func([]queue.Event)) {
 	db.mu.Unlock()
 }
 
+// ObserveCommits sets a function told how long each commit (with its fsync)
+// took and how many changes it held, for the metrics.
+func (db *DB) ObserveCommits(f func(d time.Duration, changes int)) {
+	db.mu.Lock()
+	db.observe = f
+	db.mu.Unlock()
+}
+
 // Close finishes the commits already queued and closes the file.
 func (db *DB) Close() error {
 	db.mu.Lock()
@@ -427,10 +447,14 @@ func (db *DB) commitLoop() {
 		}
 		batch := db.pending
 		db.pending = nil
-		onCommit := db.onCommit
+		onCommit, observe := db.onCommit, db.observe
 		db.mu.Unlock()
 
+		began := time.Now()
 		err := db.commit(batch)
+		if observe != nil {
+			observe(time.Since(began), len(batch))
+		}
 		if err != nil {
 			// Later changes were built on top of the failed ones: refuse them
 			// all until the engine has reloaded what is really on disk.

@@ -40,6 +40,9 @@
     paired: "Paired · 已配对",
     revoked: "Revoked · 已吊销",
     revoke: "Revoke · 吊销",
+    online: "Online · 在线",
+    offline: "Offline · 离线",
+    notSeen: "not seen since the box started · 开机后未连接",
     pairTitle: (kind, name) => `Pairing link for the ${kind} “${name}” · 配对链接`,
     copied: "Copied · 已复制",
     copyFailed: "Select the link and copy it by hand · 请手动复制",
@@ -57,7 +60,7 @@
 
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
-  const S = { me: null, services: [], counters: [], users: [], devices: [], editService: null, editCounter: null, weights: [] };
+  const S = { me: null, services: [], counters: [], users: [], devices: [], health: {}, editService: null, editCounter: null, weights: [] };
 
   // --- form errors ---
 
@@ -484,9 +487,32 @@
       QB.el("td", { text: T[d.kind] || d.kind }),
       QB.el("td", { text: d.name }),
       QB.el("td", {}, QB.el("span", { class: "tag" + (d.revoked ? " bad" : ""), text: d.revoked ? T.revoked : T.paired })),
+      QB.el("td", { dataset: { deviceSeen: "" } }, d.revoked ? "" : seenText(S.health[d.id])),
       QB.el("td", {}, d.revoked ? null : QB.el("button", { type: "button", class: "danger", text: T.revoke,
         onclick: (e) => twoStep(e.currentTarget, () => revokeDevice(d)) })))));
+    if (window.QBDevices) window.QBDevices.poll();
   }
+
+  // seenText is a device's online state from GET /devices/health, which the
+  // alert script polls and announces (qb:devices).
+  function seenText(h) {
+    if (!h) return "—";
+    if (h.online) return T.online;
+    const when = h.last_seen ? new Date(h.last_seen).toLocaleString() : T.notSeen;
+    return `${T.offline} · ${when}` + (h.alert ? " ⚠" : "");
+  }
+
+  document.addEventListener("qb:devices", (e) => {
+    S.health = Object.fromEntries(e.detail.map((h) => [h.id, h]));
+    for (const row of document.querySelectorAll("#devices-body tr[data-device-id]")) {
+      const cell = row.querySelector("[data-device-seen]");
+      const d = S.devices.find((x) => x.id === row.dataset.deviceId);
+      if (cell && d && !d.revoked) {
+        cell.textContent = seenText(S.health[d.id]);
+        row.classList.toggle("alert", !!(S.health[d.id] && S.health[d.id].alert));
+      }
+    }
+  });
 
   async function revokeDevice(d) {
     try {
@@ -557,6 +583,7 @@
     f.elements.checkin_early_minutes.value = st.checkin_early_minutes || 0;
     f.elements.checkin_late_minutes.value = st.checkin_late_minutes || 0;
     f.elements.appointment_hold_minutes.value = st.appointment_hold_minutes || 0;
+    f.elements.near_turn_place.value = st.near_turn_place || 0;
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
@@ -598,6 +625,7 @@
       checkin_early_minutes: int(f.elements.checkin_early_minutes.value),
       checkin_late_minutes: int(f.elements.checkin_late_minutes.value),
       appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
+      near_turn_place: int(f.elements.near_turn_place.value),
       hours,
       closed_dates,
     };

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+)
+
+// webhookSection measures issuing with three webhooks configured — two
+// receivers that answer at once and one address where nothing listens —
+// against the same server with none, taking turns in the same run. The
+// live receivers run in this process, on loopback, so their work competes
+// for the same cores as the server's: a box whose receivers are elsewhere
+// does better.
+func (b *bench) webhookSection(ctx context.Context) error {
+	srv, a, kiosk, err := b.serverWithKiosk(ctx, "webhooks")
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	var got atomic.Int64
+	live := make([]*httptest.Server, 2)
+	for i := range live {
+		live[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			got.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer live[i].Close()
+	}
+	dead, err := deadURL()
+	if err != nil {
+		return err
+	}
+	urls := []string{live[0].URL + "/hook", live[1].URL + "/hook", dead}
+
+	t := target{name: "server", url: "http://" + srv.addr + "/api/v1/tickets", bearer: kiosk, pid: srv.cmd.Process.Pid}
+	c := b.o.issueClients[len(b.o.issueClients)-1]
+	const rounds = 4
+	var without, with loadResult
+	var catchUp time.Duration
+	for range rounds {
+		r, err := load(ctx, t, c, b.o.issueTime/rounds, max(1, b.o.issueMax/rounds))
+		if err != nil {
+			return fmt.Errorf("without webhooks: %w", err)
+		}
+		without.add(r)
+
+		var ids []string
+		for _, u := range urls {
+			var out struct{ ID string }
+			if err := a.do("POST", "/api/v1/webhooks", map[string]any{"url": u, "events": []string{"*"}}, "", http.StatusCreated, &out); err != nil {
+				return err
+			}
+			ids = append(ids, out.ID)
+		}
+		got.Store(0)
+		r, err = load(ctx, t, c, b.o.issueTime/rounds, max(1, b.o.issueMax/rounds))
+		if err != nil {
+			return fmt.Errorf("with webhooks: %w", err)
+		}
+		with.add(r)
+		// The next turn without webhooks must not pay for this one's
+		// deliveries: wait until both live receivers have every ticket.
+		// (The warm-up requests count too: one per client.)
+		stop := time.Now()
+		want := int64(2 * (r.n + c))
+		for got.Load() < want {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			time.Sleep(time.Millisecond)
+		}
+		catchUp = max(catchUp, time.Since(stop))
+		for _, id := range ids {
+			if err := a.do("DELETE", "/api/v1/webhooks/"+id, nil, "", http.StatusNoContent, nil); err != nil {
+				return err
+			}
+		}
+	}
+	w, wo := with.summary(), without.summary()
+	b.rep.set("webhooks_issue_rate", w.Rate, wo.Rate, "no webhooks")
+	b.rep.detail("webhooks", map[string]any{"clients": c, "with": w, "without": wo, "catch_up_ms": catchUp.Milliseconds()})
+	b.logf("webhooks, %d clients: %.0f/s with 3 webhooks (one dead) vs %.0f/s without; receivers caught up %v after the load",
+		c, w.Rate, wo.Rate, catchUp.Round(time.Millisecond))
+	return nil
+}
+
+// deadURL is a loopback address where nothing listens.
+func deadURL() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr + "/hook", nil
+}

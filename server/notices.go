@@ -1,0 +1,63 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// noticeOut is the lobby display's notice as the API shows it.
+type noticeOut struct {
+	Text  string     `json:"text"`
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// putNotice posts a short notice on the lobby display ("Counter 3 closed
+// for lunch"), optionally until a time; an empty text takes it down.
+// Staff post it: it is the desk's news, not the branch's configuration.
+func (s *Server) putNotice(c echo.Context) error {
+	var req struct {
+		Text  string `json:"text"`
+		Until string `json:"until"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	if strings.ContainsAny(req.Text, "\r\n") {
+		return errInvalid.with("text must be one line")
+	}
+	var until *time.Time
+	if req.Until != "" {
+		t, err := time.Parse(time.RFC3339, req.Until)
+		if err != nil {
+			return errInvalid.with("until must be a time like 2026-12-07T13:30:00+08:00")
+		}
+		if !t.After(s.clock.Now()) {
+			return errInvalid.with("until must be in the future")
+		}
+		until = &t
+	}
+	st, err := s.engine.SetNotice(req.Text, until, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, noticeOut{Text: st.Notice, Until: st.NoticeUntil})
+}
+
+// putSpecialDays replaces the calendar of holidays and special opening
+// hours: {"special_days": {"2026-12-25": "", "2026-12-24": "09:00-12:00"}}.
+func (s *Server) putSpecialDays(c echo.Context) error {
+	var req struct {
+		SpecialDays map[string]string `json:"special_days"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if _, err := s.engine.SetSpecialDays(req.SpecialDays, who(c).source()); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.settingsOut())
+}

@@ -18,7 +18,7 @@ func TestAdminNoticeAndHolidays(t *testing.T) {
 	ctx := browser(t)
 	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
 	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
-	waitJS(t, ctx, `document.body.dataset.ready === "1"`)
+	openSection(t, ctx, "calendar")
 
 	lobby, cancel := chromedp.NewContext(ctx)
 	t.Cleanup(cancel)

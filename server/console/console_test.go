@@ -579,7 +579,7 @@ func TestAdmin(t *testing.T) {
 
 	t.Run("sections: one at a time, chosen by the address", func(t *testing.T) {
 		got := eval[[]string](t, ctx, `[...document.querySelectorAll("#admin-nav a")].map(a => a.dataset.section)`)
-		want := []string{"today", "reports", "services", "counters", "users", "devices", "settings", "customers", "backup"}
+		want := []string{"today", "reports", "services", "counters", "users", "devices", "settings", "customers", "calendar", "webhooks", "backup"}
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("navigation = %v, want %v", got, want)
 		}

@@ -44,6 +44,7 @@ func TestAdminWebhooks(t *testing.T) {
 	ctx := browser(t)
 	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
 	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	openSection(t, ctx, "webhooks")
 	waitJS(t, ctx, `document.getElementById("webhooks-body").children.length > 0`)
 
 	// A bad URL is refused next to its field.

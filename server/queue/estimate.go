@@ -118,9 +118,7 @@ func (e *Engine) learnLocked(ev *Event) {
 // before it.
 func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
 	if e.est == nil {
-		w := e.estimateWait(t.ServiceID, ahead)
-		lo, hi := WaitRange(w)
-		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
+		return e.plainPromise(t.ServiceID, ahead)
 	}
 	now := e.estAt
 	// Views are made under the engine's read lock; the model and the cache
@@ -141,14 +139,20 @@ func (e *Engine) promise(serviceID string, model time.Duration, appt bool) Promi
 	return Promise{WaitSeconds: seconds(p), LowSeconds: seconds(lo), HighSeconds: seconds(hi), ModelSeconds: seconds(model)}
 }
 
+// plainPromise is the configured-average formula's wait and range, for a
+// box without a learned model.
+func (e *Engine) plainPromise(serviceID string, ahead int) Promise {
+	w := e.estimateWait(serviceID, ahead)
+	lo, hi := WaitRange(w)
+	return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
+}
+
 func seconds(d time.Duration) int { return int((d + time.Second/2) / time.Second) }
 
 // serviceEstimateLocked is the wait a new walk-in of the service would see.
 func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 	if e.est == nil {
-		w := e.estimateWait(s.ID, waiting)
-		lo, hi := WaitRange(w)
-		return Promise{WaitSeconds: w, LowSeconds: lo * 60, HighSeconds: hi * 60, ModelSeconds: w}
+		return e.plainPromise(s.ID, waiting)
 	}
 	now := e.estAt
 	e.cache.mu.Lock()

@@ -283,14 +283,11 @@ func (e *Engine) Book(req BookRequest) (Appointment, error) {
 		e.mu.Unlock()
 		return Appointment{}, ErrNotBookable
 	}
-	if !e.trustedLocked() {
-		// A booking dated by a wrong clock would lapse or vanish.
+	now, c, err := e.apptChangeLocked()
+	if err != nil {
 		e.mu.Unlock()
-		return Appointment{}, ErrClockUntrusted
+		return Appointment{}, err
 	}
-	now := e.apptNowLocked()
-	c := &Change{}
-	e.expireApptsLocked(c, now)
 	slot, err := e.bookableSlotLocked(svc, req.Start, now)
 	if err != nil {
 		e.mu.Unlock()
@@ -357,14 +354,11 @@ func (e *Engine) MoveAppointment(code, phone string, start time.Time) (Appointme
 		return Appointment{}, err
 	}
 	e.mu.Lock()
-	if !e.trustedLocked() {
-		// A booking moved by a wrong clock would lapse or vanish.
+	now, c, err := e.apptChangeLocked()
+	if err != nil {
 		e.mu.Unlock()
-		return Appointment{}, ErrClockUntrusted
+		return Appointment{}, err
 	}
-	now := e.apptNowLocked()
-	c := &Change{}
-	e.expireApptsLocked(c, now)
 	a, ok := e.appts[code]
 	var fail error
 	var slot Slot
@@ -436,13 +430,11 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		return TicketView{}, fmt.Errorf("check in: %w", err)
 	}
 	e.mu.Lock()
-	if !e.trustedLocked() {
+	now, c, err := e.apptChangeLocked()
+	if err != nil {
 		e.mu.Unlock()
-		return TicketView{}, ErrClockUntrusted
+		return TicketView{}, err
 	}
-	now := e.apptNowLocked()
-	c := &Change{}
-	e.expireApptsLocked(c, now)
 	a, ok := e.appts[code]
 	var fail error
 	var doneTicket string // checked in as a ticket no longer in the queue
@@ -525,6 +517,19 @@ func (e *Engine) ExpireAppointments() (int, error) {
 		return 0, fmt.Errorf("expire appointments: %w", err)
 	}
 	return n, nil
+}
+
+// apptChangeLocked starts a change to the appointments: refused on a clock
+// the box distrusts (a booking dated by a wrong clock would lapse or
+// vanish), and with the appointments past their window marked first.
+func (e *Engine) apptChangeLocked() (time.Time, *Change, error) {
+	if !e.trustedLocked() {
+		return time.Time{}, nil, ErrClockUntrusted
+	}
+	now := e.apptNowLocked()
+	c := &Change{}
+	e.expireApptsLocked(c, now)
+	return now, c, nil
 }
 
 func (e *Engine) expireApptsLocked(c *Change, now time.Time) int {

@@ -1,0 +1,276 @@
+package server
+
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+
+	"queuebox/server/queue"
+)
+
+var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+type ticketOut struct {
+	queue.TicketView
+	StatusURL string `json:"status_url"`
+	// Print is how printing went so far, for tickets a kiosk issued.
+	Print string `json:"print,omitempty"`
+}
+
+func (s *Server) ticketOut(v queue.TicketView) ticketOut {
+	return ticketOut{TicketView: v, StatusURL: s.statusURL(v.Token)}
+}
+
+func (s *Server) ticketsOut(list []queue.TicketView) []ticketOut {
+	out := make([]ticketOut, len(list))
+	for i, v := range list {
+		out[i] = s.ticketOut(v)
+	}
+	return out
+}
+
+// statusURL is the phone page of a ticket; its token is the only key to it.
+func (s *Server) statusURL(token string) string {
+	return s.publicURL + "/t/" + token
+}
+
+func (s *Server) postTicket(c echo.Context) error {
+	var req struct {
+		ServiceID string `json:"service_id"`
+		Priority  *int   `json:"priority"`
+		Phone     string `json:"phone"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ServiceID == "" {
+		return errInvalid.with("service_id is required")
+	}
+	id := who(c)
+	ir := queue.IssueRequest{ServiceID: req.ServiceID, IdemKey: c.Request().Header.Get("Idempotency-Key"), Source: id.source()}
+	if req.Priority != nil {
+		if id.role == roleDevice {
+			return errForbidden.with("a kiosk may not set priority")
+		}
+		ir.Priority = *req.Priority
+	}
+	undo := func() {}
+	var v queue.TicketView
+	var created, replayed bool
+	var err error
+	if req.Phone != "" {
+		// A retry gets its ticket back before the phone's visit is counted again.
+		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
+			return err
+		}
+		if !replayed {
+			if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
+				return err
+			}
+		}
+	}
+	if !replayed {
+		v, created, err = s.engine.Issue(ir)
+	}
+	if err != nil || !created {
+		undo()
+	}
+	if err != nil {
+		return err
+	}
+	out := s.ticketOut(v)
+	if id.device != nil && id.device.Kind == "kiosk" {
+		// Submit is keyed by ticket id: a replayed request never prints twice.
+		out.Print = string(s.printTicket(v, id.device, v.ID))
+	}
+	if !created {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) getTicket(c echo.Context) error {
+	v, err := s.engine.Ticket(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+type stepFunc func(id, actor string) (queue.TicketView, error)
+
+func (s *Server) engineRecall(id, actor string) (queue.TicketView, error) {
+	return s.engine.Recall(id, actor)
+}
+func (s *Server) engineStart(id, actor string) (queue.TicketView, error) {
+	return s.engine.Start(id, actor)
+}
+func (s *Server) engineNoShow(id, actor string) (queue.TicketView, error) {
+	return s.engine.NoShow(id, actor)
+}
+func (s *Server) engineCancel(id, actor string) (queue.TicketView, error) {
+	return s.engine.Cancel(id, actor)
+}
+
+func (s *Server) ticketStep(step stepFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, err := step(c.Param("id"), who(c).source())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, s.ticketOut(v))
+	}
+}
+
+// finishTicket ends a service; the body may carry an outcome code and notes.
+func (s *Server) finishTicket(c echo.Context) error {
+	var req struct {
+		Outcome string  `json:"outcome"`
+		Notes   *string `json:"notes"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+	}
+	if req.Notes != nil {
+		if err := checkNotes(*req.Notes); err != nil {
+			return err
+		}
+	}
+	v, err := s.engine.FinishWith(c.Param("id"), who(c).source(), req.Outcome, req.Notes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) noteTicket(c echo.Context) error {
+	var req struct {
+		Notes string `json:"notes"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if err := checkNotes(req.Notes); err != nil {
+		return err
+	}
+	v, err := s.engine.SetNotes(c.Param("id"), req.Notes, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func checkNotes(notes string) error {
+	if p := queue.NotesProblem(notes); p != "" {
+		return errInvalid.with("notes %s", p)
+	}
+	return nil
+}
+
+// callByNumber calls one ticket out of order, by id or by its number.
+func (s *Server) callByNumber(c echo.Context) error {
+	var req struct {
+		TicketID string `json:"ticket_id"`
+		Number   string `json:"number"`
+		Reason   string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if p := queue.NameProblem(req.Reason); p != "" {
+		return errInvalid.with("reason %s", p)
+	}
+	id := req.TicketID
+	if id == "" {
+		if req.Number == "" {
+			return errInvalid.with("ticket_id or number is required")
+		}
+		v, err := s.engine.FindNumber(req.Number)
+		if err != nil {
+			return err
+		}
+		id = v.ID
+	}
+	v, err := s.engine.CallByNumber(c.Param("id"), id, who(c).source(), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) engineParkStep(id, actor string) (queue.TicketView, error) {
+	return s.engine.Park(id, actor)
+}
+
+func (s *Server) transferTicket(c echo.Context) error {
+	var req struct {
+		ServiceID string `json:"service_id"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ServiceID == "" {
+		return errInvalid.with("service_id is required")
+	}
+	v, err := s.engine.Transfer(c.Param("id"), req.ServiceID, who(c).source())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) getQueue(c echo.Context) error {
+	list, err := s.engine.Queue(c.QueryParam("service_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"waiting": s.ticketsOut(list)})
+}
+
+func (s *Server) getActive(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string][]ticketOut{"active": s.ticketsOut(s.engine.Active())})
+}
+
+func (s *Server) callNext(c echo.Context) error {
+	v, ok, err := s.engine.Next(c.Param("id"), who(c).source())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) getStatus(c echo.Context) error {
+	tok := c.Param("token")
+	if !tokenPattern.MatchString(tok) {
+		return errUnknownTicket
+	}
+	v, err := s.engine.Status(tok)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// deleteStatus is the customer cancelling their own ticket from its page. The
+// log records the customer as the actor, so staff are sent to their own
+// route, which records their name.
+func (s *Server) deleteStatus(c echo.Context) error {
+	if id := who(c); id.role != roleAnon {
+		return errForbidden.with("staff cancel a ticket with POST /api/v1/tickets/{id}/cancel, which records who did it")
+	}
+	tok := c.Param("token")
+	if !tokenPattern.MatchString(tok) {
+		return errUnknownTicket
+	}
+	v, err := s.engine.CancelByToken(tok)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}

@@ -214,8 +214,8 @@ func (s *Server) postCheckin(c echo.Context) error {
 		return err
 	}
 	out := s.ticketOut(v)
-	if d := who(c).device; d != nil && d.Kind == "kiosk" {
-		out.Print = string(s.printTicket(v, d, v.ID))
+	if id := who(c); id.kind().Prints() {
+		out.Print = string(s.printTicket(v, id.device, v.ID))
 	}
 	return c.JSON(http.StatusCreated, out)
 }

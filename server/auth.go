@@ -19,28 +19,19 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
+	"queuebox/server/access"
 	"queuebox/server/live"
 	"queuebox/server/store"
 )
 
-// Roles, weakest first.
-const (
-	roleAnon   = 0
-	roleDevice = 1
-	roleStaff  = 2
-	roleAdmin  = 3
-)
-
 const (
 	sessionCookie = "qb_session"
-	sessionTTL    = 12 * time.Hour
 	bcryptCost    = 10
-	minPassword   = 8
 )
 
 // identity is who made a request.
 type identity struct {
-	role     int
+	role     access.Role
 	username string
 	// session is the hex hash of the session cookie ("" without one): it
 	// names the session without being a key to it.
@@ -59,24 +50,12 @@ func (id identity) source() string {
 	return "anon"
 }
 
-func roleName(r int) string {
-	switch r {
-	case roleAdmin:
-		return "admin"
-	case roleStaff:
-		return "staff"
+// kind is the kind of the caller's device ("" when it is no device).
+func (id identity) kind() access.DeviceKind {
+	if id.device == nil {
+		return ""
 	}
-	return ""
-}
-
-func roleFromName(s string) (int, bool) {
-	switch s {
-	case "admin":
-		return roleAdmin, true
-	case "staff":
-		return roleStaff, true
-	}
-	return 0, false
+	return access.DeviceKind(id.device.Kind)
 }
 
 func randomToken(n int) string {
@@ -92,13 +71,10 @@ func hashToken(tok string) []byte {
 	return h[:]
 }
 
-// HashPassword makes a bcrypt hash.
+// HashPassword makes a bcrypt hash of a password the policy allows.
 func HashPassword(pw string) ([]byte, error) {
-	if len(pw) < minPassword {
-		return nil, errInvalid.with("password must be at least %d characters", minPassword)
-	}
-	if len(pw) > 72 {
-		return nil, errInvalid.with("password must be at most 72 bytes")
+	if err := access.CheckPassword(pw); err != nil {
+		return nil, err
 	}
 	return bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
 }
@@ -131,11 +107,10 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || d.Revoked {
 				return errBadDeviceToken
 			}
-			id = identity{role: roleDevice, device: &d}
+			id = identity{role: access.RoleDevice, device: &d}
 		} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			if u, ok := s.sessionUser(ck.Value); ok {
-				r, _ := roleFromName(u.Role)
-				id = identity{role: r, username: u.Username, session: sessionID(ck.Value)}
+				id = identity{role: access.RoleOf(u.Role), username: u.Username, session: sessionID(ck.Value)}
 			}
 		}
 		c.Set(ctxIdentity, id)
@@ -148,7 +123,7 @@ func sessionID(cookie string) string { return hex.EncodeToString(hashToken(cooki
 
 func (s *Server) sessionUser(cookie string) (store.User, bool) {
 	sess, err := s.db.Session(hashToken(cookie))
-	if err != nil || s.clock.Now().After(sess.Expires) {
+	if err != nil || !access.SessionLive(sess.Expires, s.clock.Now()) {
 		return store.User{}, false
 	}
 	u, err := s.db.User(sess.Username)
@@ -159,14 +134,14 @@ func (s *Server) sessionUser(cookie string) (store.User, bool) {
 }
 
 // need refuses callers below role. Devices only pass where a device route is.
-func need(role int) echo.MiddlewareFunc {
+func need(role access.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id := who(c)
 			switch {
 			case id.role >= role:
 				return next(c)
-			case id.role == roleAnon:
+			case id.role == access.RoleAnon:
 				return errUnauthenticated
 			default:
 				return errForbidden
@@ -181,7 +156,7 @@ func staffOrKiosk(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := who(c)
 		switch {
-		case id.role >= roleStaff || (id.device != nil && id.device.Kind == "kiosk"):
+		case id.role >= access.RoleStaff || id.kind().MayIssue():
 			return next(c)
 		case id.device != nil:
 			return errForbidden.with("only a kiosk may do this")
@@ -195,9 +170,9 @@ func adminOrPOS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := who(c)
 		switch {
-		case id.role >= roleAdmin || (id.device != nil && id.device.Kind == "pos"):
+		case id.role >= access.RoleAdmin || id.kind().MayReportPurchases():
 			return next(c)
-		case id.role == roleAnon:
+		case id.role == access.RoleAnon:
 			return errUnauthenticated
 		}
 		return errForbidden.with("only an admin or a till (device kind pos) may do this")
@@ -207,7 +182,7 @@ func adminOrPOS(next echo.HandlerFunc) echo.HandlerFunc {
 // staffOrDevice lets a paired kiosk or any logged-in user through.
 func staffOrDevice(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if id := who(c); id.role == roleDevice || id.role >= roleStaff {
+		if id := who(c); id.role == access.RoleDevice || id.role >= access.RoleStaff {
 			return next(c)
 		}
 		return errUnauthenticated
@@ -515,7 +490,7 @@ func (s *Server) login(c echo.Context, username, password string) (store.User, e
 		return store.User{}, err
 	}
 	tok := randomToken(32)
-	if err := s.db.PutSession(hashToken(tok), store.Session{Username: u.Username, Expires: s.clock.Now().Add(sessionTTL)}); err != nil {
+	if err := s.db.PutSession(hashToken(tok), store.Session{Username: u.Username, Expires: access.SessionExpires(s.clock.Now())}); err != nil {
 		return store.User{}, err
 	}
 	// Max-Age, not Expires: a browser must not judge the session by the
@@ -523,7 +498,7 @@ func (s *Server) login(c echo.Context, username, password string) (store.User, e
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
-		MaxAge: int(sessionTTL / time.Second),
+		MaxAge: int(access.SessionTTL / time.Second),
 	})
 	return u, nil
 }
@@ -533,7 +508,7 @@ func (s *Server) logout(c echo.Context) error {
 		if err := s.db.DeleteSession(hashToken(ck.Value)); err != nil {
 			return err
 		}
-		s.endSockets("session ended", func(o live.Owner) bool { return o.Session == sessionID(ck.Value) })
+		s.endSockets(access.EndLoggedOut, func(o live.Owner) bool { return o.Session == sessionID(ck.Value) })
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.Request().TLS != nil, MaxAge: -1})
@@ -542,14 +517,14 @@ func (s *Server) logout(c echo.Context) error {
 
 // pageNeed guards a staff page: anonymous visitors go to the login page and
 // come back after it; a user without the role gets a short refusal page.
-func pageNeed(role int) echo.MiddlewareFunc {
+func pageNeed(role access.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id := who(c)
 			switch {
 			case id.role >= role:
 				return next(c)
-			case id.role < roleStaff:
+			case id.role < access.RoleStaff:
 				return c.Redirect(http.StatusSeeOther, "/login/?next="+url.QueryEscape(c.Request().URL.Path))
 			default:
 				return c.HTML(http.StatusForbidden, `<!doctype html><meta charset="utf-8"><title>Admins only</title>`+

@@ -9,21 +9,21 @@ import (
 	"time"
 )
 
-// access is what one kind of caller gets from one route.
-type access int
+// verdict is what one kind of caller gets from one route.
+type verdict int
 
 const (
-	allowed access = iota // 2xx, or a 4xx from the handler itself (never 401/403)
-	unauth                // 401 unauthenticated
-	forbid                // 403 forbidden
+	allowed verdict = iota // 2xx, or a 4xx from the handler itself (never 401/403)
+	unauth                 // 401 unauthenticated
+	forbid                 // 403 forbidden
 )
 
-func (a access) String() string {
+func (a verdict) String() string {
 	return [...]string{"allowed", "401 unauthenticated", "403 forbidden"}[a]
 }
 
 // check says what is wrong with r for a cell that expects a.
-func (a access) check(r apiResponse) error {
+func (a verdict) check(r apiResponse) error {
 	if r.status >= 400 {
 		code, _, err := r.apiError()
 		if err != nil {
@@ -48,11 +48,11 @@ func (a access) check(r apiResponse) error {
 
 // Who may call a route, as [anon, device, staff, admin].
 var (
-	anyone       = [4]access{allowed, allowed, allowed, allowed}
-	kioskOrStaff = [4]access{unauth, allowed, allowed, allowed}
-	deviceOnly   = [4]access{unauth, allowed, forbid, forbid}
-	staffOnly    = [4]access{unauth, forbid, allowed, allowed}
-	adminOnly    = [4]access{unauth, forbid, forbid, allowed}
+	anyone       = [4]verdict{allowed, allowed, allowed, allowed}
+	kioskOrStaff = [4]verdict{unauth, allowed, allowed, allowed}
+	deviceOnly   = [4]verdict{unauth, allowed, forbid, forbid}
+	staffOnly    = [4]verdict{unauth, forbid, allowed, allowed}
+	adminOnly    = [4]verdict{unauth, forbid, forbid, allowed}
 )
 
 const (
@@ -66,7 +66,7 @@ const (
 type apiRoute struct {
 	method, pattern string
 	path, body      string
-	who             [4]access
+	who             [4]verdict
 	// logsOut marks the route that ends the caller's session.
 	logsOut bool
 	// binary marks a route whose success is a file, not JSON.
@@ -134,7 +134,7 @@ func apiRoutes() []apiRoute {
 		{method: "POST", pattern: "/api/v1/counters/:id/call", path: "/api/v1/counters/c1/call", body: `{"ticket_id":"{ticket}","reason":"came back with the form"}`, who: staffOnly},
 		{method: "GET", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: anyone},
 		// Staff cancel through their own route, which records who did it.
-		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: [4]access{allowed, forbid, forbid, forbid}},
+		{method: "DELETE", pattern: "/api/v1/status/:token", path: "/api/v1/status/{token}", who: [4]verdict{allowed, forbid, forbid, forbid}},
 		{method: "POST", pattern: "/api/v1/status/:token/feedback", path: "/api/v1/status/{token}/feedback", body: `{"rating":5}`, who: anyone},
 
 		{method: "GET", pattern: "/api/v1/reports/today", path: "/api/v1/reports/today", who: staffOnly},
@@ -171,7 +171,7 @@ func apiRoutes() []apiRoute {
 		{method: "PUT", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", body: `{"name":"Wang"}`, who: adminOnly},
 		{method: "GET", pattern: "/api/v1/customers/:id/export", path: "/api/v1/customers/{customer}/export", who: adminOnly},
 		{method: "POST", pattern: "/api/v1/customers/:id/forgive", path: "/api/v1/customers/{customer}/forgive", who: staffOnly},
-		{method: "POST", pattern: "/api/v1/customers/:id/purchases", path: "/api/v1/customers/{customer}/purchases", body: `{"amount":10,"ref":"r1"}`, who: [4]access{unauth, forbid, forbid, allowed}},
+		{method: "POST", pattern: "/api/v1/customers/:id/purchases", path: "/api/v1/customers/{customer}/purchases", body: `{"amount":10,"ref":"r1"}`, who: [4]verdict{unauth, forbid, forbid, allowed}},
 		{method: "DELETE", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/tiers", path: "/api/v1/tiers", who: staffOnly},
 		{method: "PUT", pattern: "/api/v1/tiers", path: "/api/v1/tiers", body: `[{"id":"gold","name":"Gold","min_spend":50000},{"id":"standard","name":"Standard"}]`, who: adminOnly},

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	bolt "go.etcd.io/bbolt"
 
+	"queuebox/server/access"
 	"queuebox/server/config"
 )
 
@@ -104,7 +105,7 @@ func BenchmarkIssue(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			_, tok, err := s.createDevice("kiosk", "bench")
+			_, tok, err := s.createDevice(access.Kiosk, "bench")
 			if err != nil {
 				b.Fatal(err)
 			}

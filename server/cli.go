@@ -16,6 +16,7 @@ import (
 
 	"queuebox/printer"
 	"queuebox/printer/printertest"
+	"queuebox/server/access"
 	"queuebox/server/config"
 	"queuebox/server/store"
 )
@@ -167,11 +168,11 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	if !usernamePattern.MatchString(name) {
+	if access.CheckUsername(name) != nil {
 		return fmt.Errorf("user name %q: use 1–32 characters of a-z, 0-9, '.', '_' and '-'", name)
 	}
 	if sub == "add" {
-		if _, ok := roleFromName(*role); !ok {
+		if _, err := access.ParseRole(*role); err != nil {
 			return errors.New("--role must be staff or admin")
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/customers"
 	"queuebox/server/queue"
 	"queuebox/server/store"
@@ -193,11 +194,11 @@ func (s *Server) postCustomer(c echo.Context) error {
 		e := errExists.with("a customer with that phone number exists")
 		return c.JSON(e.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message, "id": cu.ID}})
 	}
-	return c.JSON(http.StatusCreated, s.customerOut(cu, who(c).role >= roleAdmin))
+	return c.JSON(http.StatusCreated, s.customerOut(cu, who(c).role >= access.RoleAdmin))
 }
 
 func (s *Server) listCustomers(c echo.Context) error {
-	admin := who(c).role >= roleAdmin
+	admin := who(c).role >= access.RoleAdmin
 	out := []customerOut{}
 	if raw := c.QueryParam("phone"); raw != "" {
 		phone, err := s.normalizePhone(raw)
@@ -248,7 +249,7 @@ func (s *Server) getCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := s.customerOut(cu, who(c).role >= roleAdmin)
+	out := s.customerOut(cu, who(c).role >= access.RoleAdmin)
 	out.RecentVisits = cu.Visits
 	if len(out.RecentVisits) > 20 {
 		out.RecentVisits = out.RecentVisits[len(out.RecentVisits)-20:]
@@ -378,7 +379,7 @@ func (s *Server) forgiveCustomer(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.customerOut(cu, who(c).role >= roleAdmin))
+	return c.JSON(http.StatusOK, s.customerOut(cu, who(c).role >= access.RoleAdmin))
 }
 
 type purchaseIn struct {
@@ -439,7 +440,7 @@ func (s *Server) postPurchase(c echo.Context) error {
 	if !added {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"added": added, "customer": s.customerOut(cu, who(c).role >= roleAdmin)})
+	return c.JSON(http.StatusCreated, map[string]any{"added": added, "customer": s.customerOut(cu, who(c).role >= access.RoleAdmin)})
 }
 
 // maxImport bounds a CSV upload (about 50,000 rows).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/live"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) devicesHealth() ([]deviceHealth, error) {
 			h.LastSeen = &now
 		} else {
 			h.OfflineSeconds = int(max(0, now.Sub(from)) / time.Second)
-			h.Alert = open && now.Sub(from) > offlineAlertAfter && (d.Kind == "kiosk" || d.Kind == "display")
+			h.Alert = open && now.Sub(from) > offlineAlertAfter && access.DeviceKind(d.Kind).Watched()
 		}
 		out = append(out, h)
 	}

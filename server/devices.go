@@ -3,27 +3,26 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/live"
-	"queuebox/server/queue"
 	"queuebox/server/store"
 )
 
 type deviceOut struct {
-	ID         string `json:"id"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	Token      string `json:"token,omitempty"`
-	PairingURL string `json:"pairing_url,omitempty"`
-	Revoked    bool   `json:"revoked,omitempty"`
-	PrinterURL string `json:"printer_url,omitempty"`
+	ID         string            `json:"id"`
+	Kind       access.DeviceKind `json:"kind"`
+	Name       string            `json:"name"`
+	Token      string            `json:"token,omitempty"`
+	PairingURL string            `json:"pairing_url,omitempty"`
+	Revoked    bool              `json:"revoked,omitempty"`
+	PrinterURL string            `json:"printer_url,omitempty"`
 }
 
 func newDeviceOut(d store.Device) deviceOut {
-	return deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Revoked: d.Revoked, PrinterURL: d.PrinterURL}
+	return deviceOut{ID: d.ID, Kind: access.DeviceKind(d.Kind), Name: d.Name, Revoked: d.Revoked, PrinterURL: d.PrinterURL}
 }
 
 func (s *Server) postDevice(c echo.Context) error {
@@ -34,27 +33,30 @@ func (s *Server) postDevice(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Kind != "kiosk" && req.Kind != "display" && req.Kind != "pos" {
-		return errInvalid.with("kind must be \"kiosk\", \"display\" or \"pos\" (a till that reports purchases)")
-	}
-	if err := checkDeviceName(req.Name); err != nil {
-		return err
-	}
-	d, tok, err := s.createDevice(req.Kind, req.Name)
+	kind, err := access.ParseDeviceKind(req.Kind)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, deviceOut{ID: d.ID, Kind: d.Kind, Name: d.Name, Token: tok, PairingURL: s.pairingURL(d.Kind, tok)})
+	if err := access.CheckDeviceName(req.Name); err != nil {
+		return err
+	}
+	d, tok, err := s.createDevice(kind, req.Name)
+	if err != nil {
+		return err
+	}
+	out := newDeviceOut(d)
+	out.Token, out.PairingURL = tok, s.pairingURL(kind, tok)
+	return c.JSON(http.StatusCreated, out)
 }
 
-func (s *Server) createDevice(kind, name string) (store.Device, string, error) {
+func (s *Server) createDevice(kind access.DeviceKind, name string) (store.Device, string, error) {
 	tok := randomToken(24)
-	d := store.Device{ID: randomToken(6), Kind: kind, Name: name, TokenHash: hashToken(tok), CreatedAt: s.clock.Now()}
+	d := store.Device{ID: randomToken(6), Kind: kind.String(), Name: name, TokenHash: hashToken(tok), CreatedAt: s.clock.Now()}
 	return d, tok, s.db.PutDevice(d)
 }
 
-func (s *Server) pairingURL(kind, tok string) string {
-	return s.publicURL + "/" + kind + "/?device=" + tok
+func (s *Server) pairingURL(kind access.DeviceKind, tok string) string {
+	return s.publicURL + "/" + kind.String() + "/?device=" + tok
 }
 
 func (s *Server) listDevices(c echo.Context) error {
@@ -86,7 +88,7 @@ func (s *Server) putDevice(c echo.Context) error {
 		return err
 	}
 	if req.Name != nil {
-		if err := checkDeviceName(*req.Name); err != nil {
+		if err := access.CheckDeviceName(*req.Name); err != nil {
 			return err
 		}
 		d.Name = *req.Name
@@ -116,18 +118,8 @@ func (s *Server) deleteDevice(c echo.Context) error {
 	if err := s.db.PutDevice(d); err != nil {
 		return err
 	}
-	s.endSockets("device revoked", func(o live.Owner) bool { return o.Device == d.ID })
+	s.endSockets(access.EndDeviceRevoked, func(o live.Owner) bool { return o.Device == d.ID })
 	return c.NoContent(http.StatusNoContent)
-}
-
-func checkDeviceName(name string) error {
-	if strings.TrimSpace(name) == "" || len(name) > 64 {
-		return errInvalid.with("name is required, at most 64 characters")
-	}
-	if p := queue.NameProblem(name); p != "" {
-		return errInvalid.with("name %s", p)
-	}
-	return nil
 }
 
 // getDevice tells a kiosk which device it is (and that its token still works).

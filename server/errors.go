@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/queue"
 	"queuebox/server/store"
 )
@@ -127,6 +128,7 @@ var domainErrors = []struct {
 	{queue.ErrNotDone, errNotDone},
 	{queue.ErrAlreadyRated, errAlreadyRated},
 	{queue.ErrIssuingStopped, errIssuingStopped},
+	{access.ErrLastAdmin, errLastAdmin},
 }
 
 // toAPIError finds the catalogue entry for any error a handler returns.
@@ -146,6 +148,14 @@ func toAPIError(err error) *APIError {
 	var ve *queue.ValidationError
 	if errors.As(err, &ve) {
 		return errInvalid.with("%s %s", ve.Field, ve.Reason)
+	}
+	var inv *access.Invalid
+	if errors.As(err, &inv) {
+		return errInvalid.with("%s", inv.Msg)
+	}
+	var refused *access.Refused
+	if errors.As(err, &refused) {
+		return errForbidden.with("%s", refused.Msg)
 	}
 	for _, m := range domainErrors {
 		if errors.Is(err, m.err) {

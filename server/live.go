@@ -12,10 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/bus"
 	"queuebox/server/live"
 	"queuebox/server/queue"
-	"queuebox/server/store"
 )
 
 // startLive builds the hub and subscribes it to the bus. Its lag policy is
@@ -424,8 +424,8 @@ func (s *Server) liveWS(c echo.Context) error {
 	switch sub.Topic {
 	case "display", "device":
 	case "queue":
-		if who(c).role < roleStaff {
-			if who(c).role == roleAnon {
+		if who(c).role < access.RoleStaff {
+			if who(c).role == access.RoleAnon {
 				return errUnauthenticated
 			}
 			return errForbidden
@@ -484,32 +484,27 @@ func (s *Server) stillValid(id identity) bool {
 			return false
 		}
 		sess, err := s.db.Session(raw)
-		if err != nil || s.clock.Now().After(sess.Expires) {
+		if err != nil || !access.SessionLive(sess.Expires, s.clock.Now()) {
 			return false
 		}
 		u, err := s.db.User(sess.Username)
-		// role -1: any role will do (the sweep knows only the session).
-		return err == nil && !u.Disabled && (id.role < 0 || roleOf(u) == id.role)
+		// No role: any will do (the sweep knows only the session).
+		return err == nil && !u.Disabled && (id.role == access.RoleAnon || access.RoleOf(u.Role) == id.role)
 	}
 	return true
-}
-
-func roleOf(u store.User) int {
-	r, _ := roleFromName(u.Role)
-	return r
 }
 
 // endLapsedSockets closes the staff sockets whose session has expired: a
 // queue socket must not outlive the 12 hours its session had.
 func (s *Server) endLapsedSockets() {
-	s.endSockets("session expired", func(o live.Owner) bool {
-		return o.Session != "" && !s.stillValid(identity{session: o.Session, role: -1})
+	s.endSockets(access.EndExpired, func(o live.Owner) bool {
+		return o.Session != "" && !s.stillValid(identity{session: o.Session})
 	})
 }
 
 // endSockets closes the live sockets whose owner match accepts.
-func (s *Server) endSockets(reason string, match func(live.Owner) bool) {
-	if n := s.hub.Disconnect(match, reason); n > 0 {
+func (s *Server) endSockets(reason access.EndReason, match func(live.Owner) bool) {
+	if n := s.hub.Disconnect(match, string(reason)); n > 0 {
 		s.log.Info("live sockets closed", "reason", reason, "count", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"queuebox/assets"
 	"queuebox/display"
 	"queuebox/kiosk"
+	"queuebox/server/access"
 	"queuebox/server/console"
 )
 
@@ -18,8 +19,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 
 	anon := func(next echo.HandlerFunc) echo.HandlerFunc { return next }
-	staff := need(roleStaff)
-	admin := need(roleAdmin)
+	staff := need(access.RoleStaff)
+	admin := need(access.RoleAdmin)
 
 	api := e.Group("/api/v1", s.bodyLimit, s.sameOrigin, jsonOnly, s.identify)
 
@@ -155,8 +156,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/book/", echo.WrapHandler(kiosk.BookingPage()))
 	e.GET("/login/", echo.WrapHandler(console.Login()))
 	e.GET("/console/static/*", echo.WrapHandler(http.StripPrefix("/console/static/", console.Files())))
-	e.GET("/console/", echo.WrapHandler(console.Console()), s.identify, pageNeed(roleStaff))
-	e.GET("/admin/", echo.WrapHandler(console.Admin()), s.identify, pageNeed(roleAdmin))
+	e.GET("/console/", echo.WrapHandler(console.Console()), s.identify, pageNeed(access.RoleStaff))
+	e.GET("/admin/", echo.WrapHandler(console.Admin()), s.identify, pageNeed(access.RoleAdmin))
 	for _, p := range []string{"/display", "/kiosk", "/book", "/login", "/console", "/admin"} {
 		e.GET(p, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, c.Request().URL.Path+"/") })
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"queuebox/printer"
+	"queuebox/server/access"
 	"queuebox/server/bus"
 	"queuebox/server/config"
 	"queuebox/server/customers"
@@ -344,7 +345,7 @@ func (s *Server) ensureAdmin() error {
 		return err
 	}
 	for _, u := range users {
-		if u.Role == "admin" && !u.Disabled {
+		if account(u).ActiveAdmin() {
 			return nil
 		}
 	}
@@ -357,7 +358,7 @@ func (s *Server) ensureAdmin() error {
 	if err != nil {
 		return fmt.Errorf("QUEUEBOX_ADMIN_PASSWORD: %w", err)
 	}
-	if err := s.db.PutUser(store.User{Username: "admin", Role: "admin", Hash: hash, CreatedAt: s.clock.Now()}); err != nil {
+	if err := s.db.PutUser(store.User{Username: "admin", Role: access.RoleAdmin.String(), Hash: hash, CreatedAt: s.clock.Now()}); err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}
 	if generated {

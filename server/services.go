@@ -10,7 +10,7 @@ import (
 
 func (s *Server) listServices(c echo.Context) error {
 	list := s.engine.Services()
-	if who(c).role < roleStaff {
+	if !who(c).role.MaySeeStaffDetails() {
 		list = publicServices(list)
 	}
 	return c.JSON(http.StatusOK, list)
@@ -21,7 +21,7 @@ func (s *Server) getService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if who(c).role < roleStaff {
+	if !who(c).role.MaySeeStaffDetails() {
 		v = publicService(v)
 	}
 	return c.JSON(http.StatusOK, v)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"queuebox/server/access"
 )
 
 func (s *Server) postSession(c echo.Context) error {
@@ -17,19 +19,19 @@ func (s *Server) postSession(c echo.Context) error {
 	if req.Username == "" || req.Password == "" {
 		return errInvalid.with("username and password are required")
 	}
-	if !usernamePattern.MatchString(req.Username) {
+	if err := access.CheckUsername(req.Username); err != nil {
 		// Before any lookup or count: a name that cannot exist must not
 		// cost a password check or a place in the throttle.
-		return errInvalid.with("username must be 1–32 characters of a-z, 0-9, '.', '_' and '-'")
+		return err
 	}
-	if len(req.Password) > 72 {
-		return errBadCredentials
+	if len(req.Password) > access.MaxPassword {
+		return errBadCredentials // no password that long was ever set
 	}
 	u, err := s.login(c, req.Username, req.Password)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: u.Username, Role: u.Role}})
+	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: u.Username, Role: access.RoleOf(u.Role)}})
 }
 
 func (s *Server) deleteSession(c echo.Context) error {
@@ -41,5 +43,5 @@ func (s *Server) deleteSession(c echo.Context) error {
 
 func (s *Server) getSession(c echo.Context) error {
 	id := who(c)
-	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: id.username, Role: roleName(id.role)}})
+	return c.JSON(http.StatusOK, map[string]userOut{"user": {Username: id.username, Role: id.role}})
 }

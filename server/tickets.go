@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/queue"
 )
 
@@ -50,7 +51,7 @@ func (s *Server) postTicket(c echo.Context) error {
 	id := who(c)
 	ir := queue.IssueRequest{ServiceID: req.ServiceID, IdemKey: c.Request().Header.Get("Idempotency-Key"), Source: id.source()}
 	if req.Priority != nil {
-		if id.role == roleDevice {
+		if !id.role.MaySetPriority() {
 			return errForbidden.with("a kiosk may not set priority")
 		}
 		ir.Priority = *req.Priority
@@ -80,7 +81,7 @@ func (s *Server) postTicket(c echo.Context) error {
 		return err
 	}
 	out := s.ticketOut(v)
-	if id.device != nil && id.device.Kind == "kiosk" {
+	if id.kind().Prints() {
 		// Submit is keyed by ticket id: a replayed request never prints twice.
 		out.Print = string(s.printTicket(v, id.device, v.ID))
 	}
@@ -261,7 +262,7 @@ func (s *Server) getStatus(c echo.Context) error {
 // log records the customer as the actor, so staff are sent to their own
 // route, which records their name.
 func (s *Server) deleteStatus(c echo.Context) error {
-	if id := who(c); id.role != roleAnon {
+	if id := who(c); id.role != access.RoleAnon {
 		return errForbidden.with("staff cancel a ticket with POST /api/v1/tickets/{id}/cancel, which records who did it")
 	}
 	tok := c.Param("token")

@@ -3,20 +3,27 @@ package server
 import (
 	"errors"
 	"net/http"
-	"regexp"
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
 	"queuebox/server/live"
 	"queuebox/server/store"
 )
 
-var usernamePattern = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
-
 type userOut struct {
-	Username string `json:"username"`
-	Role     string `json:"role"`
-	Disabled bool   `json:"disabled,omitempty"`
+	Username string      `json:"username"`
+	Role     access.Role `json:"role"`
+	Disabled bool        `json:"disabled,omitempty"`
+}
+
+// account is what the access rules know of a stored user.
+func account(u store.User) access.Account {
+	return access.Account{Name: u.Username, Role: access.RoleOf(u.Role), Disabled: u.Disabled}
+}
+
+func newUserOut(u store.User) userOut {
+	return userOut{Username: u.Username, Role: access.RoleOf(u.Role), Disabled: u.Disabled}
 }
 
 func (s *Server) listUsers(c echo.Context) error {
@@ -26,7 +33,7 @@ func (s *Server) listUsers(c echo.Context) error {
 	}
 	out := make([]userOut, 0, len(users))
 	for _, u := range users {
-		out = append(out, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
+		out = append(out, newUserOut(u))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -40,11 +47,12 @@ func (s *Server) postUser(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if !usernamePattern.MatchString(req.Username) {
-		return errInvalid.with("username must be 1–32 characters of a-z, 0-9, '.', '_' and '-'")
+	if err := access.CheckUsername(req.Username); err != nil {
+		return err
 	}
-	if _, ok := roleFromName(req.Role); !ok {
-		return errInvalid.with("role must be \"staff\" or \"admin\"")
+	role, err := access.ParseRole(req.Role)
+	if err != nil {
+		return err
 	}
 	if _, err := s.db.User(req.Username); err == nil {
 		return errExists.with("user %q already exists", req.Username)
@@ -53,16 +61,17 @@ func (s *Server) postUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := store.User{Username: req.Username, Role: req.Role, Hash: hash, CreatedAt: s.clock.Now()}
+	u := store.User{Username: req.Username, Role: role.String(), Hash: hash, CreatedAt: s.clock.Now()}
 	if err := s.db.PutUser(u); err != nil {
 		return err
 	}
 	s.log.Info("user created", "by", who(c).source(), "role", u.Role)
-	return c.JSON(http.StatusCreated, userOut{Username: u.Username, Role: u.Role})
+	return c.JSON(http.StatusCreated, newUserOut(u))
 }
 
-// putUser changes a user. Admins change anyone's role, state or password;
-// every user changes their own password, giving the current one.
+// putUser changes a user as the access rules allow (access.MayChange):
+// admins change anyone's role, state or password; everybody changes their
+// own password, giving the current one.
 func (s *Server) putUser(c echo.Context) error {
 	var req struct {
 		Password        *string `json:"password"`
@@ -76,22 +85,14 @@ func (s *Server) putUser(c echo.Context) error {
 	id := who(c)
 	name := c.Param("name")
 	self := name == id.username
-	if id.role < roleAdmin {
-		switch {
-		case !self:
-			return errForbidden.with("you may change only your own password")
-		case req.Role != nil || req.Disabled != nil:
-			return errForbidden.with("only an admin may change a role or disable a user")
-		case req.Password == nil:
-			return errInvalid.with("password is required")
-		}
+	checkCurrent, err := access.MayChange(access.Account{Name: id.username, Role: id.role}, access.UserChange{
+		Target: name, Role: req.Role != nil, Disabled: req.Disabled != nil, Password: req.Password != nil,
+		CurrentPassword: req.CurrentPassword != nil && *req.CurrentPassword != "",
+	})
+	if err != nil {
+		return err
 	}
-	if self && req.Password != nil {
-		// A session left open on a counter PC must not be enough to take
-		// the account over.
-		if req.CurrentPassword == nil || *req.CurrentPassword == "" {
-			return errInvalid.with("current_password is required to change your own password")
-		}
+	if checkCurrent {
 		if _, err := s.checkPassword(c, id.username, *req.CurrentPassword); err != nil {
 			if errors.Is(err, errBadCredentials) {
 				return errWrongPassword
@@ -105,13 +106,13 @@ func (s *Server) putUser(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	wasAdmin := u.Role == "admin" && !u.Disabled
-	oldRole, wasDisabled := u.Role, u.Disabled
+	before := account(u)
 	if req.Role != nil {
-		if _, ok := roleFromName(*req.Role); !ok {
-			return errInvalid.with("role must be \"staff\" or \"admin\"")
+		role, err := access.ParseRole(*req.Role)
+		if err != nil {
+			return err
 		}
-		u.Role = *req.Role
+		u.Role = role.String()
 	}
 	if req.Disabled != nil {
 		u.Disabled = *req.Disabled
@@ -121,42 +122,46 @@ func (s *Server) putUser(c echo.Context) error {
 			return err
 		}
 	}
-	if wasAdmin && (u.Role != "admin" || u.Disabled) {
-		if n, err := s.activeAdmins(); err != nil {
+	after := account(u)
+	if before.ActiveAdmin() && !after.ActiveAdmin() {
+		n, err := s.activeAdmins()
+		if err != nil {
 			return err
-		} else if n <= 1 {
-			return errLastAdmin
+		}
+		if err := access.CheckLastAdmin(before, after, n); err != nil {
+			return err
 		}
 	}
 	if err := s.db.PutUser(u); err != nil {
 		return err
 	}
-	if (u.Disabled && !wasDisabled) || u.Role != oldRole || req.Password != nil {
+	if end, keepCurrent := access.SessionsAfterChange(before, after, req.Password != nil, self); end {
 		// Whoever held the old rights or password logs in again, and their
-		// live sockets close. Changing one's own password keeps the
-		// session it was changed in.
+		// live sockets close.
 		keep := ""
-		if self {
+		if keepCurrent {
 			keep = id.session
 		}
 		if err := s.db.DeleteUserSessionsExcept(u.Username, keep); err != nil {
 			return err
 		}
-		s.endSockets("user changed", func(o live.Owner) bool {
+		s.endSockets(access.EndUserChanged, func(o live.Owner) bool {
 			return o.User == u.Username && (keep == "" || o.Session != keep)
 		})
 		s.log.Info("user changed", "by", id.source(), "role", u.Role, "disabled", u.Disabled, "password", req.Password != nil)
 	}
-	return c.JSON(http.StatusOK, userOut{Username: u.Username, Role: u.Role, Disabled: u.Disabled})
+	return c.JSON(http.StatusOK, newUserOut(u))
 }
 
+// activeAdmins counts the users who can run the branch now.
 func (s *Server) activeAdmins() (int, error) {
 	users, err := s.db.Users()
-	n := 0
-	for _, u := range users {
-		if u.Role == "admin" && !u.Disabled {
-			n++
-		}
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	accounts := make([]access.Account, len(users))
+	for i, u := range users {
+		accounts[i] = account(u)
+	}
+	return access.ActiveAdmins(accounts), nil
 }

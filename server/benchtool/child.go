@@ -29,6 +29,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"queuebox/server"
+	"queuebox/server/access"
 	"queuebox/server/store"
 )
 
@@ -338,7 +339,7 @@ func seedAdmin(data string) error {
 	if err != nil {
 		return err
 	}
-	if err := db.PutUser(store.User{Username: "admin", Role: "admin", Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := db.PutUser(store.User{Username: "admin", Role: access.RoleAdmin.String(), Hash: hash, CreatedAt: time.Now()}); err != nil {
 		db.Close()
 		return err
 	}

@@ -31,6 +31,8 @@
     enable: "Enable · 启用",
     resetPw: "Reset password · 重置密码",
     newPw: "new password (8+) · 新密码",
+    curPw: "your current password · 当前密码",
+    wrongPw: "The current password is wrong · 当前密码不正确",
     setPw: "Set · 设置",
     pwChanged: "Password changed · 密码已更改",
     roleChanged: "Role changed · 角色已更改",
@@ -435,7 +437,7 @@
           if (row) { row.textContent = okText; row.classList.add("ok"); }
         } catch (err) {
           if (err.status === 401) { QB.toLogin(); return; }
-          say(err.message, false);
+          say(err.code === "wrong_password" ? T.wrongPw : err.message, false);
           renderRoleSelect();
         }
       };
@@ -444,18 +446,23 @@
       const renderRoleSelect = () => { role.value = u.role; };
       renderRoleSelect();
 
-      const pw = QB.el("input", { type: "password", placeholder: T.newPw, autocomplete: "new-password", "aria-label": T.newPw });
+      // Whoever changes their own password gives the current one, admins
+      // too: a session left open must not be enough to take the account.
+      const self = !!S.me && S.me.username === u.username;
+      const cur = self ? QB.el("input", { type: "password", class: "pw-current", placeholder: T.curPw,
+        autocomplete: "current-password", "aria-label": T.curPw, required: true }) : null;
+      const pw = QB.el("input", { type: "password", class: "pw-new", placeholder: T.newPw, autocomplete: "new-password", "aria-label": T.newPw });
       const pwForm = QB.el("form", { class: "row-actions", hidden: true, onsubmit: (e) => {
         e.preventDefault();
-        put({ password: pw.value }, T.pwChanged);
-      } }, pw, QB.el("button", { type: "submit", text: T.setPw }));
+        put(cur ? { password: pw.value, current_password: cur.value } : { password: pw.value }, T.pwChanged);
+      } }, cur, pw, QB.el("button", { type: "submit", text: T.setPw }));
 
       return QB.el("tr", { class: u.disabled ? "off" : "", dataset: { username: u.username } },
-        QB.el("td", {}, QB.el("strong", { text: u.username }), S.me && S.me.username === u.username ? T.you : ""),
+        QB.el("td", {}, QB.el("strong", { text: u.username }), self ? T.you : ""),
         QB.el("td", {}, role),
         QB.el("td", {}, QB.el("span", { class: "tag" + (u.disabled ? " bad" : ""), text: u.disabled ? T.disabled : T.active })),
         QB.el("td", {}, QB.el("div", { class: "row-actions" },
-          QB.el("button", { type: "button", text: T.resetPw, onclick: () => { pwForm.hidden = !pwForm.hidden; if (!pwForm.hidden) pw.focus(); } }),
+          QB.el("button", { type: "button", text: T.resetPw, onclick: () => { pwForm.hidden = !pwForm.hidden; if (!pwForm.hidden) (cur || pw).focus(); } }),
           QB.el("button", { type: "button", class: u.disabled ? "" : "danger", text: u.disabled ? T.enable : T.disable,
             onclick: () => put({ disabled: !u.disabled }, T.saved) })), pwForm),
         QB.el("td", {}, msg));

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"queuebox/server/config"
+	"queuebox/server/store"
 )
 
 const goldTiers = `[{"id":"gold","name":"Gold","min_spend":50000,"window_days":365,"sla_wait_seconds":300,"sla_target":0.9},
@@ -452,4 +455,57 @@ func TestUndoneNoShowNoLongerCounts(t *testing.T) {
 	waitFor(t, func() bool { return !booking().Booking.CanBook })
 	h.step(tk.ID, "revert-no-show").want(t, http.StatusOK)
 	waitFor(t, func() bool { c := booking(); return c.Booking.CanBook && c.NoShows == 0 })
+}
+
+// TestErasureLeavesTheDisk: DELETE /customers/{id} schedules the scrub of
+// the file's free pages, and the nightly run takes the customer's phone
+// and name off the disk: not in any byte of the database file.
+func TestErasureLeavesTheDisk(t *testing.T) {
+	h := newHarness(t, withStaff())
+	h.do("PUT", "/api/v1/tiers", h.admin, goldTiers).want(t, http.StatusOK)
+	cu := h.newCustomer(t, "13800138000", "Zhang Wei")
+	for i := range 5 {
+		h.do("POST", "/api/v1/customers/"+cu.ID+"/purchases", h.admin, fmt.Sprintf(`{"amount":%d,"ref":"p%d"}`, 20000+i, i)).want(t, http.StatusCreated)
+	}
+	h.do("POST", "/api/v1/tickets", h.kiosk, `{"service_id":"general","phone":"13800138000"}`).want(t, http.StatusCreated)
+	body := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Zhang Wei","phone":"13800138000"}`, h.slotIn(3*time.Hour))
+	h.do("POST", "/api/v1/appointments", anonCaller, body).want(t, http.StatusCreated)
+
+	file := filepath.Join(h.s.cfg.Data, store.FileName)
+	secrets := []string{"+8613800138000", "13800138000", "Zhang Wei"}
+	holds := func() []string {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, s := range secrets {
+			if bytes.Contains(raw, []byte(s)) {
+				found = append(found, s)
+			}
+		}
+		return found
+	}
+	if got := holds(); len(got) != len(secrets) {
+		t.Fatalf("before erasure the file holds %q, want all of %q: the test would prove nothing", got, secrets)
+	}
+	if due, _, _ := h.s.db.ScrubDue(); due {
+		t.Fatal("a scrub is due before any erasure")
+	}
+	h.do("DELETE", "/api/v1/customers/"+cu.ID, h.admin, "").want(t, http.StatusNoContent)
+	if due, _, err := h.s.db.ScrubDue(); err != nil || !due {
+		t.Fatalf("after erasure: scrub due = %v, %v; want true", due, err)
+	}
+	t.Logf("after erasure, before the nightly run, the file still holds %q", holds())
+	if err := h.s.scrubErased(); err != nil {
+		t.Fatal(err)
+	}
+	if got := holds(); len(got) != 0 {
+		t.Errorf("after erasure and the nightly scrub the database file holds %q", got)
+	}
+	if due, _, _ := h.s.db.ScrubDue(); due {
+		t.Error("scrub still due after the nightly run")
+	}
+	// The box serves on: a new ticket and the other data are fine.
+	h.do("POST", "/api/v1/tickets", h.kiosk, `{"service_id":"general"}`).want(t, http.StatusCreated)
 }

@@ -45,7 +45,7 @@ func (s *Server) retain(ctx context.Context) {
 	defer first.Stop()
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
-	last := ""
+	last, scrubbed := "", ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -55,6 +55,13 @@ func (s *Server) retain(ctx context.Context) {
 		}
 		if _, err := s.db.FoldTokens(); err != nil {
 			s.log.Warn("token index", "err", err)
+		}
+		if d := businessDate(s.clock.Now(), s.engine.Settings().Timezone); d != scrubbed {
+			if err := s.scrubErased(); err != nil {
+				s.log.Warn("scrub erased data", "err", err)
+			} else {
+				scrubbed = d
+			}
 		}
 		if s.cfg.Retention <= 0 {
 			continue
@@ -73,6 +80,24 @@ func (s *Server) retain(ctx context.Context) {
 			s.log.Info("history pruned", "before", before, "tickets", res.Tickets, "events", res.Events, "appointments", res.Appointments)
 		}
 	}
+}
+
+// scrubErased writes over the database file's free pages when a customer
+// was erased since the last time (store.ScrubFree): deleting frees the
+// pages, and this takes the customer's bytes off the disk. The nightly run
+// (the first hourly round of each business day, and one soon after start)
+// does it, so erased data leaves the disk by the next night at the latest.
+func (s *Server) scrubErased() error {
+	due, since, err := s.db.ScrubDue()
+	if err != nil || !due {
+		return err
+	}
+	res, err := s.db.ScrubFree()
+	if err != nil {
+		return err
+	}
+	s.log.Info("erased data scrubbed from the database file", "erased_since", since.Format(time.RFC3339), "pages", res.Pages, "grown_bytes", res.Grown)
+	return nil
 }
 
 // compactCmd prunes the history past the retention period and rewrites the

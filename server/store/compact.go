@@ -94,6 +94,16 @@ func (db *DB) copyTo(path string) error {
 	if err != nil {
 		return err
 	}
+	// The new file holds no freed pages of the old one: nothing is left
+	// for ScrubFree to write over.
+	if err := dst.Update(func(tx *bolt.Tx) error {
+		if m := tx.Bucket(bMeta); m != nil {
+			return m.Delete(kScrubDue)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	if err := dst.Sync(); err != nil {
 		return fmt.Errorf("sync the new file: %w", err)
 	}

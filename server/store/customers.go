@@ -302,6 +302,10 @@ func (db *DB) EraseCustomer(id string) (scrubbed []queue.Appointment, err error)
 		if err := tx.Bucket(bCustPhones).Delete([]byte(c.Phone)); err != nil {
 			return err
 		}
+		// The freed pages still hold the customer's bytes until ScrubFree.
+		if err := markScrubDue(tx, time.Now()); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bPhones).Delete([]byte(c.Phone)); err != nil {
 			return err
 		}

@@ -261,7 +261,10 @@
   }
 
   async function erase() {
-    if (!confirm("Erase this customer for good? Their phone, name, purchases and history are deleted; counts in reports stay. · 确定删除？")) return;
+    if (!confirm("Erase this customer for good? Their phone, name, purchases and history are deleted now; counts in reports stay. " +
+      "Tonight's maintenance also writes over the freed space of the database file, so the data leaves the disk by the next night at the latest " +
+      "(backups made before keep it until they are deleted). · 确定删除？客户的手机号、姓名、消费和历史立即删除，报表中的计数保留；" +
+      "今晚的维护会覆盖数据库文件中的空闲空间，最迟次夜数据即从磁盘上消失（此前的备份仍含该数据，直至备份被删除）。")) return;
     try {
       await api("DELETE", "/customers/" + encodeURIComponent(S.customer.id));
       S.customer = null;

@@ -49,14 +49,24 @@ func (s *Server) putNotice(c echo.Context) error {
 
 // putSpecialDays replaces the calendar of holidays and special opening
 // hours: {"special_days": {"2026-12-25": "", "2026-12-24": "09:00-12:00"}}.
+// With "closed_dates" too it replaces that older list in the same change:
+// the admin's holiday editor sends "closed_dates": [] with every date in
+// special_days, so special_days becomes the one source.
 func (s *Server) putSpecialDays(c echo.Context) error {
 	var req struct {
 		SpecialDays map[string]string `json:"special_days"`
+		ClosedDates *[]string         `json:"closed_dates"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if _, err := s.engine.SetSpecialDays(req.SpecialDays, who(c).source()); err != nil {
+	var err error
+	if req.ClosedDates != nil {
+		_, err = s.engine.SetCalendar(req.SpecialDays, *req.ClosedDates, who(c).source())
+	} else {
+		_, err = s.engine.SetSpecialDays(req.SpecialDays, who(c).source())
+	}
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, s.settingsOut())

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -118,5 +119,38 @@ func TestSpecialDaysAPI(t *testing.T) {
 		if code, msg, _ := r.apiError(); r.status != http.StatusBadRequest || code != "invalid" || !strings.Contains(msg, "special_days") {
 			t.Errorf("%s: got %v, want 400 naming special_days", body, r)
 		}
+	}
+}
+
+// The admin's one holiday editor moves the older closed_dates into
+// special_days in one request; both keys keep working on their own.
+func TestSpecialDaysReplaceClosedDates(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"closed_dates":["2027-01-01","2027-02-10"]}`).want(t, http.StatusOK)
+	type calendar struct {
+		ClosedDates []string          `json:"closed_dates"`
+		SpecialDays map[string]string `json:"special_days"`
+	}
+	var st calendar
+	h.do("PUT", "/api/v1/special-days", h.admin, `{"special_days":{"2027-03-01":""}}`).want(t, http.StatusOK).decode(t, &st)
+	if len(st.ClosedDates) != 2 || len(st.SpecialDays) != 1 {
+		t.Fatalf("special_days alone: got %+v, want closed_dates kept", st)
+	}
+	r := h.do("PUT", "/api/v1/special-days", h.admin,
+		`{"special_days":{"2027-01-01":"","2027-02-10":"","2027-03-01":"10:00-12:00"},"closed_dates":[]}`)
+	st = calendar{}
+	r.want(t, http.StatusOK).decode(t, &st)
+	want := map[string]string{"2027-01-01": "", "2027-02-10": "", "2027-03-01": "10:00-12:00"}
+	if len(st.ClosedDates) != 0 || !maps.Equal(st.SpecialDays, want) {
+		t.Errorf("with closed_dates: got %+v, want closed_dates empty and special_days %v", st, want)
+	}
+	r = h.do("PUT", "/api/v1/special-days", h.admin, `{"special_days":{},"closed_dates":["25 Dec"]}`)
+	if code, msg, _ := r.apiError(); r.status != http.StatusBadRequest || code != "invalid" || !strings.HasPrefix(msg, "closed_dates") {
+		t.Errorf("bad closed date: got %v, want 400 naming closed_dates", r)
+	}
+	st = calendar{}
+	h.do("GET", "/api/v1/settings", anonCaller, "").want(t, http.StatusOK).decode(t, &st)
+	if len(st.ClosedDates) != 0 || len(st.SpecialDays) != 3 {
+		t.Errorf("a refused change changed the calendar: %+v", st)
 	}
 }

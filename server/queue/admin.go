@@ -311,6 +311,16 @@ func (e *Engine) SetSpecialDays(days map[string]string, actor string) (Settings,
 	return e.PutSettings(st, actor)
 }
 
+// SetCalendar replaces the special days and the closed dates together, in
+// one change: how the admin's one holiday editor moves the older
+// closed-dates list into special days ("" = closed) without a moment in
+// which a holiday is in neither.
+func (e *Engine) SetCalendar(days map[string]string, closed []string, actor string) (Settings, error) {
+	st := e.Settings()
+	st.SpecialDays, st.ClosedDates = days, closed
+	return e.PutSettings(st, actor)
+}
+
 // SetNotice posts the lobby display's notice ("" takes it down), shown
 // until until when that is set.
 func (e *Engine) SetNotice(text string, until *time.Time, actor string) (Settings, error) {

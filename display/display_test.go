@@ -199,6 +199,7 @@ func testDisplay(t *testing.T, ctx context.Context) {
 	t.Run("lang from URL is remembered", func(t *testing.T) {
 		do(t, ctx, chromedp.Navigate(box.URL+"/display/?lang=en"))
 		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
+		shot(t, ctx, "display-en")
 		do(t, ctx, chromedp.Navigate(box.URL+"/display/"))
 		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
 		label := eval[string](t, ctx, `document.querySelector(".now .label").textContent`)
@@ -208,6 +209,10 @@ func testDisplay(t *testing.T, ctx context.Context) {
 		if !eval[bool](t, ctx, `document.getElementById("sound").hidden`) {
 			t.Error("sound was enabled on this TV, yet the overlay is back after a reload")
 		}
+		// Chinese only, as a TV set up for it shows it: every face read.
+		do(t, ctx, chromedp.Navigate(box.URL+"/display/?lang=zh"))
+		waitFor[bool](t, ctx, "live in Chinese", `document.getElementById("dot").className.indexOf("live") >= 0 && document.querySelector(".now .label").textContent === "正在叫号"`, 5*time.Second)
+		shot(t, ctx, "display-zh")
 		do(t, ctx, chromedp.EmulateViewport(1920, 1080), chromedp.Navigate(box.URL+"/display/?lang=zh,en"))
 		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)
 		eval[bool](t, ctx, callObserver)

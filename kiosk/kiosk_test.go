@@ -700,16 +700,28 @@ func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
   var r = document.querySelector('[data-checkin]').getBoundingClientRect();
   return r.top >= 0 && r.bottom <= innerHeight && r.height >= 64;
 })()`
+	// No tile's mark covers its name (stacked in two rows, a long name
+	// once slid under the mark).
+	apart := `[...document.querySelectorAll('.tile')].filter(t => {
+  const m = t.querySelector('.tile-mark').getBoundingClientRect(), n = t.querySelector('.tile-name').getBoundingClientRect();
+  return !(m.right <= n.left + 1 || n.right <= m.left + 1 || m.bottom <= n.top + 1 || n.bottom <= m.top + 1);
+}).map(t => t.textContent)`
 	for _, lang := range []string{"zh", "en"} {
 		k.do(chromedp.Click(chromedp.CSS(`[data-lang=` + lang + `]`)))
 		k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
 		if !eval[bool](k, whole) {
 			t.Errorf("%s portrait: the appointment tile is not wholly on screen", lang)
 		}
+		if over := eval[[]string](k, apart); len(over) > 0 {
+			t.Errorf("%s portrait: the mark covers the name in %q", lang, over)
+		}
 		k.shot("home-four-services-" + lang)
 		k.do(chromedp.EmulateViewport(1920, 1080, chromedp.EmulateLandscape, chromedp.EmulateTouch))
 		if !eval[bool](k, whole) {
 			t.Errorf("%s landscape: the appointment tile is not wholly on screen", lang)
+		}
+		if over := eval[[]string](k, apart); len(over) > 0 {
+			t.Errorf("%s landscape: the mark covers the name in %q", lang, over)
 		}
 		k.shot("home-four-services-landscape-" + lang)
 	}

@@ -173,8 +173,15 @@
     return out;
   }
 
+  // table is a page's raw table in lang (for pages that build their own
+  // views of it, like the bilingual staff pages); never change it.
+  function table(page, lang) {
+    return (tables[page] && tables[page][lang]) || {};
+  }
+
   QB.text = {
     define: define,
+    table: table,
     page: translator,
     tag: tag,
     name: name,

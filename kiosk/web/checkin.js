@@ -10,7 +10,6 @@
 const T = QB.text.page('kiosk');
 
 const CODE_LEN = 8;
-const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
 
 let root = null;   // the check-in screen, drawn once
 let api = null;
@@ -37,80 +36,43 @@ const str = (key, vars) => lang => T.t(lang, key, vars);
 
 function serviceName(svc, lang) { return T.name(lang, svc); }
 
-// The customer's language first; the other one under it for whoever stands
-// there and reads the other.
-function bilingual(el, text) {
-  const cur = api.lang();
-  const langs = [cur, ...QB.text.langs.filter(l => l !== cur)];
-  el.replaceChildren(...langs.map((lang, i) => {
-    const span = document.createElement('span');
-    span.lang = T.tag(lang);
-    span.className = i === 0 ? 'first' : 'second';
-    span.textContent = text(lang);
-    return span;
-  }));
-}
+// Drawn with the kiosk's own helpers (kiosk.js), shared with member.js.
+const { bilingual, keypad, labelKeypad } = window.queueboxKiosk.ui;
+const make = QB.el;
 
 // --- drawing -----------------------------------------------------------------
 
-function make(tag, cls, attrs = {}) {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
-
-// The back key is drawn, not typed: a kiosk's fonts may lack ⌫.
-function backIcon() {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 48 32');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('class', 'key-icon');
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', 'M16 3h27a2 2 0 0 1 2 2v22a2 2 0 0 1-2 2H16L3 16zM24 10l12 12M36 10L24 22');
-  svg.append(path);
-  return svg;
-}
-
 function build(el) {
-  const box = make('div', 'checkin');
-  const head = make('div', 'checkin-head');
-  const title = make('h2', 'checkin-title', { id: 'checkin-title' });
-  const hint = make('p', 'checkin-hint');
+  const box = make('div', { class: 'checkin' });
+  const head = make('div', { class: 'checkin-head' });
+  const title = make('h2', { class: 'checkin-title', id: 'checkin-title' });
+  const hint = make('p', { class: 'checkin-hint' });
   head.append(title, hint);
 
-  const code = make('div', 'checkin-code', { id: 'checkin-code', 'aria-live': 'polite', 'aria-atomic': 'true' });
-  const spoken = make('span', 'sr-only');
-  const cells = make('div', 'code-cells', { 'aria-hidden': 'true' });
+  const code = make('div', { class: 'checkin-code', id: 'checkin-code', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  const spoken = make('span', { class: 'sr-only' });
+  const cells = make('div', { class: 'code-cells', 'aria-hidden': 'true' });
   const cellEls = [];
   for (let i = 0; i < CODE_LEN; i++) {
-    const c = make('span', 'code-cell');
+    const c = make('span', { class: 'code-cell' });
     cellEls.push(c);
     cells.append(c);
   }
   code.append(spoken, cells);
 
-  const pad = make('div', 'keypad', { role: 'group' });
-  const keyEls = {};
-  for (const k of KEYS) {
-    const b = make('button', 'key', { type: 'button', 'data-key': k });
-    if (k === 'back') b.append(backIcon());
-    else if (/\d/.test(k)) b.textContent = k;
-    if (!/\d/.test(k)) b.classList.add('key-fn');
-    keyEls[k] = b;
-    pad.append(b);
-  }
-  const submit = make('button', 'btn btn-primary checkin-submit', { type: 'button', 'data-key': 'submit' });
+  const kp = keypad('data-key');
+  const pad = kp.pad;
+  const keyEls = kp.keys;
+  const submit = make('button', { class: 'btn btn-primary checkin-submit', type: 'button', 'data-key': 'submit' });
   keyEls.submit = submit;
 
-  const msg = make('div', 'checkin-message', { id: 'checkin-message', role: 'alert' });
-  const msgText = make('p', 'checkin-message-text');
-  const msgHint = make('p', 'checkin-message-hint');
-  const actions = make('div', 'checkin-actions');
+  const msg = make('div', { class: 'checkin-message', id: 'checkin-message', role: 'alert' });
+  const msgText = make('p', { class: 'checkin-message-text' });
+  const msgHint = make('p', { class: 'checkin-message-hint' });
+  const actions = make('div', { class: 'checkin-actions' });
   msg.append(msgText, msgHint, actions);
 
-  const home = make('button', 'btn btn-quiet checkin-home', { type: 'button', 'data-action': 'home' });
+  const home = make('button', { class: 'btn btn-quiet checkin-home', type: 'button', 'data-action': 'home' });
 
   box.append(head, code, pad, submit, msg, home);
   el.replaceChildren(box);
@@ -123,7 +85,7 @@ function build(el) {
     else if (b.dataset.action === 'home') leave();
     else if (b.dataset.index) runAction(Number(b.dataset.index));
   });
-  return { box, title, hint, code, spoken, cells: cellEls, pad, keys: keyEls, submit, msg, msgText, msgHint, actions, home };
+  return { box, title, hint, code, spoken, cells: cellEls, kp, keys: keyEls, submit, msg, msgText, msgHint, actions, home };
 }
 
 function render() {
@@ -131,9 +93,7 @@ function render() {
   const t = api.t;
   ui.title.textContent = t('checkinTitle');
   ui.hint.textContent = t('checkinHint');
-  ui.pad.setAttribute('aria-label', t('keypad'));
-  ui.keys.clear.textContent = t('keyClear');
-  ui.keys.back.setAttribute('aria-label', t('keyBack'));
+  labelKeypad(ui.kp);
   ui.submit.textContent = s.busy && s.view === 'keypad' ? t('checkinBusy') : t('keySubmit');
   ui.home.textContent = t('back');
 
@@ -162,7 +122,7 @@ function render() {
     ui.msgHint.hidden = !m.hint;
     if (m.hint) bilingual(ui.msgHint, m.hint);
     ui.actions.replaceChildren(...m.actions.map((a, i) => {
-      const b = make('button', 'btn btn-primary checkin-action', { type: 'button', 'data-index': String(i) });
+      const b = make('button', { class: 'btn btn-primary checkin-action', type: 'button', 'data-index': String(i) });
       if (a.serviceId) b.dataset.walkinService = a.serviceId;
       bilingual(b, s.pending === i ? str('pending') : a.label);
       b.disabled = s.busy;

@@ -383,16 +383,51 @@ function showError(message, action) {
   show('error');
 }
 
-function bilingual(el, key) {
-  el.replaceChildren();
+// bilingual writes a text in the customer's language first and the other
+// one under it, for whoever stands there and reads the other. text is a
+// key of the kiosk's words, or a function of the language.
+function bilingual(el, text) {
+  const say = typeof text === 'function' ? text : lang => T.t(lang, text);
   const langs = [state.lang, ...QB.text.langs.filter(l => l !== state.lang)];
-  langs.forEach((lang, i) => {
-    const span = document.createElement('span');
-    span.lang = T.tag(lang);
-    span.className = i === 0 ? 'first' : 'second';
-    span.textContent = T.t(lang, key);
-    el.append(span);
-  });
+  el.replaceChildren(...langs.map((lang, i) =>
+    QB.el('span', { lang: T.tag(lang), class: i === 0 ? 'first' : 'second', text: say(lang) })));
+}
+
+// The back key is drawn, not typed: a kiosk's fonts may lack ⌫.
+function backIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 48 32');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'key-icon');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M16 3h27a2 2 0 0 1 2 2v22a2 2 0 0 1-2 2H16L3 16zM24 10l12 12M36 10L24 22');
+  svg.append(path);
+  return svg;
+}
+
+// keypad draws the big number pad the check-in and member screens share:
+// digits, then Clear and Back around 0. Each key carries its name in the
+// data attribute attr (data-key="7", data-key="back"); keys maps the names
+// to the buttons, for labelKeypad and for enabling them.
+const PAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
+function keypad(attr) {
+  const keys = {};
+  const pad = QB.el('div', { class: 'keypad', role: 'group' }, PAD.map(k => {
+    const digit = /\d/.test(k);
+    keys[k] = QB.el('button', { type: 'button', class: digit ? 'key' : 'key key-fn', [attr]: k },
+      k === 'back' ? backIcon() : digit ? k : null);
+    return keys[k];
+  }));
+  return { pad, keys };
+}
+
+// labelKeypad names the pad and its Clear and Back keys in the language
+// on screen (screen readers read the labels).
+function labelKeypad(kp) {
+  kp.pad.setAttribute('aria-label', t('keypad'));
+  kp.keys.clear.textContent = t('keyClear');
+  kp.keys.back.setAttribute('aria-label', t('keyBack'));
 }
 
 function renderError() {
@@ -627,6 +662,8 @@ window.queueboxKiosk = {
     state.member = flow;
   },
   showCheckin,
+  // What the flows draw with, so each is drawn once for all of them.
+  ui: { bilingual, keypad, labelKeypad },
 };
 
 // --- refresh and reconnect -----------------------------------------------

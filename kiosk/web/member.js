@@ -10,7 +10,9 @@
 const T = QB.text.page('kiosk');
 
 const MAX_DIGITS = 15;
-const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'];
+// Drawn with the kiosk's own helpers (kiosk.js), shared with checkin.js.
+const { bilingual, keypad, labelKeypad } = window.queueboxKiosk.ui;
+const make = QB.el;
 
 let root = null;
 let api = null;
@@ -18,46 +20,18 @@ const s = { digits: '', message: '', listening: false };
 
 const text = (key, lang) => T.t(lang, key);
 
-function bilingual(el, key) {
-  const cur = api.lang();
-  const langs = [cur, ...QB.text.langs.filter(l => l !== cur)];
-  el.replaceChildren(...langs.map((lang, i) => {
-    const span = document.createElement('span');
-    span.lang = T.tag(lang);
-    span.className = i === 0 ? 'first' : 'second';
-    span.textContent = text(key, lang);
-    return span;
-  }));
-}
-
-function make(tag, cls, attrs = {}) {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
-
 function build(el) {
-  const box = make('div', 'checkin member');
-  const head = make('div', 'checkin-head');
-  const title = make('h2', 'checkin-title', { id: 'member-title' });
-  const hint = make('p', 'checkin-hint');
+  const box = make('div', { class: 'checkin member' });
+  const head = make('div', { class: 'checkin-head' });
+  const title = make('h2', { class: 'checkin-title', id: 'member-title' });
+  const hint = make('p', { class: 'checkin-hint' });
   head.append(title, hint);
-  const phone = make('div', 'checkin-code member-phone', { 'data-member-phone': '', 'aria-live': 'polite' });
-  const pad = make('div', 'keypad', { role: 'group' });
-  for (const k of KEYS) {
-    const b = make('button', 'key', { type: 'button', 'data-member-key': k });
-    b.textContent = k === 'back' ? '←' : k === 'clear' ? 'C' : k;
-    if (!/\d/.test(k)) {
-      b.classList.add('key-fn');
-      b.setAttribute('aria-label', k === 'back' ? 'Delete / 删除' : 'Clear / 清除');
-    }
-    pad.append(b);
-  }
-  const go = make('button', 'btn btn-primary checkin-submit', { type: 'button', 'data-member': 'go' });
-  const msg = make('p', 'member-message', { role: 'alert', 'data-member-message': '' });
-  const skip = make('button', 'btn btn-primary member-skip', { type: 'button', 'data-member': 'skip' });
-  box.append(head, phone, pad, go, msg, skip);
+  const phone = make('div', { class: 'checkin-code member-phone', 'data-member-phone': '', 'aria-live': 'polite' });
+  const kp = keypad('data-member-key');
+  const go = make('button', { class: 'btn btn-primary checkin-submit', type: 'button', 'data-member': 'go' });
+  const msg = make('p', { class: 'member-message', role: 'alert', 'data-member-message': '' });
+  const skip = make('button', { class: 'btn btn-primary member-skip', type: 'button', 'data-member': 'skip' });
+  box.append(head, phone, kp.pad, go, msg, skip);
   el.replaceChildren(box);
   el.setAttribute('aria-labelledby', 'member-title');
   box.addEventListener('click', e => {
@@ -67,7 +41,7 @@ function build(el) {
     else if (b.dataset.member === 'skip') api.submit('');
     else if (b.dataset.member === 'go') submit();
   });
-  root = { box, title, hint, phone, go, msg, skip };
+  root = { box, title, hint, phone, kp, go, msg, skip };
 }
 
 function press(k) {
@@ -97,6 +71,7 @@ function render() {
   if (!root || !api) return;
   bilingual(root.title, 'memberTitle');
   bilingual(root.hint, 'memberHint');
+  labelKeypad(root.kp);
   root.phone.textContent = s.digits.replace(/(\d{3})(\d{0,4})(\d*)/, (m, a, b, c) => [a, b, c].filter(Boolean).join(' ')) || '—';
   root.go.textContent = text('memberGo', api.lang());
   root.go.disabled = s.digits.length < 5;

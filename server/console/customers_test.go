@@ -9,33 +9,43 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"queuebox/server/browsertest"
 	"queuebox/server/config"
 	"queuebox/server/servertest"
 )
 
-// TestConsoleCustomerCard: a ticket that belongs to a Gold customer shows a
-// tier chip in the waiting list, and once called, the card shows the tier
-// badge, visit count and last visit, with the phone masked.
-func TestConsoleCustomerCard(t *testing.T) {
-	t.Parallel()
+// goldSite is a site with Gold and Standard tiers and one Gold customer,
+// phone 138 0013 8000, whose id it returns.
+func goldSite(t *testing.T, name string) (*site, string) {
+	t.Helper()
 	s := newSite(t, servertest.Options{Config: func(c *config.Config) {
 		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", MinSpend: 50000, SLAWaitSeconds: 300}, {ID: "standard", Name: "Standard"}}
 	}})
 	var cu struct{ ID string }
-	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000", "name": "Li Lei"}, nil)
+	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000", "name": name}, nil)
 	if st != 201 || json.Unmarshal(body, &cu) != nil {
 		t.Fatalf("create customer: %d %s", st, body)
 	}
 	if st, body := s.box.Do(s.admin, "POST", "/api/v1/customers/"+cu.ID+"/purchases", map[string]any{"amount": 60000, "ref": "r1"}, nil); st != 201 {
 		t.Fatalf("purchase: %d %s", st, body)
 	}
+	return s, cu.ID
+}
+
+// TestConsoleCustomerCard: a ticket that belongs to a Gold customer shows a
+// tier chip in the waiting list, and once called, the card shows the tier
+// badge, visit count and last visit, with the phone masked.
+func TestConsoleCustomerCard(t *testing.T) {
+	t.Parallel()
+	s, cuID := goldSite(t, "Li Lei")
+	cu := struct{ ID string }{cuID}
 	kiosk := map[string]string{"Authorization": "Bearer " + s.kiosk}
 	// One earlier no-show, with a limit of one: online booking is paused.
 	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]int{"no_show_limit": 1, "no_show_window_days": 60, "booking_block_days": 30}, nil); st != 200 {
 		t.Fatalf("settings: %d %s", st, body)
 	}
 	var missed servertest.Ticket
-	st, body = s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "cash", "phone": "13800138000"}, kiosk)
+	st, body := s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "cash", "phone": "13800138000"}, kiosk)
 	if st != 201 || json.Unmarshal(body, &missed) != nil {
 		t.Fatalf("first ticket: %d %s", st, body)
 	}
@@ -169,5 +179,87 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-admin-customers.png", png)
+	}
+}
+
+// TestConsoleIssueWithPhone: the console's "new ticket" panel takes the
+// phone of the customer at the desk, so the ticket is theirs (tier, visit);
+// a number the box cannot read is refused next to the field and issues
+// nothing; without a phone it is a plain ticket.
+func TestConsoleIssueWithPhone(t *testing.T) {
+	t.Parallel()
+	s, cuID := goldSite(t, "")
+	cu := struct {
+		ID     string
+		Visits int
+	}{ID: cuID}
+
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
+	loginAs(t, ctx, staffUser, staffPass, "/console/")
+	waitJS(t, ctx, `document.querySelector('[data-counter-id="c1"]') !== null`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-counter-id="c1"]`)))
+	waitJS(t, ctx, `!document.getElementById("console").hidden`)
+
+	openIssue := func() {
+		t.Helper()
+		do(t, ctx, chromedp.Click(chromedp.CSS(`button[data-action="issue"]`)))
+		waitJS(t, ctx, `!document.getElementById("issue").hidden && !document.getElementById("issue-pick").hidden && document.querySelector("[data-issue-service=general]") !== null`)
+	}
+	issued := func() servertest.Ticket {
+		t.Helper()
+		waitJS(t, ctx, `!document.getElementById("issue-done").hidden && document.querySelector("[data-issued-number]").textContent !== ""`)
+		id := eval[string](t, ctx, `QBConsole.S.issued.id`)
+		var tk servertest.Ticket
+		st, body := s.box.Do(s.admin, "GET", "/api/v1/tickets/"+id, nil, nil)
+		if st != 200 || json.Unmarshal(body, &tk) != nil {
+			t.Fatalf("GET ticket %s: %d %s", id, st, body)
+		}
+		return tk
+	}
+
+	// A number the box cannot read: said next to the field, nothing issued.
+	openIssue()
+	do(t, ctx, setValue("#issue-phone", "12"), chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
+	waitJS(t, ctx, `document.getElementById("issue-error").textContent.includes("phone")`)
+	if got := eval[string](t, ctx, `document.getElementById("issue-phone").getAttribute("aria-invalid") || ""`); got != "true" {
+		t.Errorf("phone aria-invalid = %q, want true", got)
+	}
+	if !eval[bool](t, ctx, `document.getElementById("issue-done").hidden && !document.getElementById("issue-pick").hidden`) {
+		t.Error("a refused phone left the service picker")
+	}
+	if st, body := s.box.Do(s.admin, "GET", "/api/v1/queue?service_id=general", nil, nil); st != 200 || strings.Contains(string(body), `"number"`) {
+		t.Errorf("a refused phone issued a ticket: %d %s", st, body)
+	}
+
+	// The customer's number, typed the way people say it.
+	do(t, ctx, setValue("#issue-phone", "138 0013 8000"))
+	browsertest.Shot(t, ctx, "console-issue-phone")
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
+	tk := issued()
+	if tk.CustomerID != cu.ID || tk.Tier != "gold" {
+		t.Errorf("ticket issued with the phone: customer %q tier %q, want %s gold", tk.CustomerID, tk.Tier, cu.ID)
+	}
+	if got := text(t, ctx, "[data-issued-customer]"); !strings.Contains(got, "Gold") {
+		t.Errorf("issued panel says %q, want the customer's tier Gold", got)
+	}
+	if got := text(t, ctx, "#issue"); strings.Contains(got, "13800138000") || strings.Contains(got, "138 0013 8000") {
+		t.Errorf("the issued panel shows the phone: %q", got)
+	}
+	st, body := s.box.Do(s.admin, "GET", "/api/v1/customers/"+cu.ID, nil, nil)
+	if st != 200 || json.Unmarshal(body, &cu) != nil || cu.Visits != 1 {
+		t.Errorf("customer after the desk ticket: %d %s, want 1 visit", st, body)
+	}
+
+	// Opening the panel again starts with an empty field: no plain ticket
+	// goes to the last customer by mistake.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#issued-close")))
+	openIssue()
+	if got := eval[string](t, ctx, `document.getElementById("issue-phone").value`); got != "" {
+		t.Errorf("phone field on reopening = %q, want empty", got)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
+	if plain := issued(); plain.CustomerID != "" {
+		t.Errorf("ticket without a phone has customer %q, want none", plain.CustomerID)
 	}
 }

@@ -5,25 +5,11 @@
 "use strict";
 
 (() => {
-  const T = {
-    none: "—",
-    noRows: "No tickets in this range · 此范围内没有票",
-    noComments: "No comments in this range · 此范围内没有留言",
-    by: { service: "Service · 业务", counter: "Counter · 窗口", staff: "Staff · 员工", hour: "Hour · 小时", day: "Day · 日期", weekday: "Weekday · 星期", tier: "Tier · 等级" },
-    charts: {
-      hourly: "Tickets issued and served per hour of the day · 每小时取号与办结",
-      waits: "How long customers waited, in 5-minute bands · 等候时间分布",
-      heatmap: "Arrivals per weekday and hour · 星期×小时到达量",
-      trend: "Tickets and p90 wait per day · 每日票数与 p90 等候",
-    },
-    cols: ["Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Walk-outs · 离开", "Expired · 过期", "Wait p50 · 等候中位", "Wait p90", "Wait max · 最长", "Service p50 · 办理中位", "Service p90", "Within target · 达标率", "Ratings · 评分数", "Rating · 平均分", "Estimate error · 预估误差", "Estimate ±5 min · 预估准确"],
-    total: "Total · 合计",
-    staffing: {
-      hour: "Hour · 小时", arrivals: "Arrivals/h · 每小时到达", aht: "Avg service · 平均办理", needed: "Counters needed · 需要窗口",
-      open: "Were open · 实际开放", gap: "Gap · 差额", service: "Service · 业务", abandon: "Walk-out share · 离开比例",
-      none: "Not enough history for this weekday · 此星期历史数据不足",
-    },
-  };
+  const T = QB.words("admin.reports"); // admin.i18n.js
+  const BY = ["service", "counter", "staff", "hour", "day", "weekday", "tier"];
+  const CHARTS = ["hourly", "waits", "heatmap", "trend"];
+  const COLS = ["issued", "served", "no_show", "cancelled", "walk_outs", "expired", "wait_p50", "wait_p90", "wait_max",
+    "service_p50", "service_p90", "sla", "ratings", "rating", "mae", "within5"].map((c) => T["col_" + c]);
   const $ = (id) => document.getElementById(id);
   const el = QB.el;
   const dur = (s) => (s === null || s === undefined ? T.none : QB.duration(Math.round(s)));
@@ -58,7 +44,7 @@
   <p class="hint" id="staffing-note"></p>
   <div class="table-scroll"><table id="staffing-table"><thead></thead><tbody id="staffing-rows"></tbody></table></div>`;
 
-  for (const [k, v] of Object.entries(T.by)) $("rep-by").append(el("option", { value: k, text: v }));
+  for (const k of BY) $("rep-by").append(el("option", { value: k, text: T["by_" + k] }));
   if ((navigator.language || "").toLowerCase().startsWith("zh")) $("rep-lang").value = "zh";
 
   function query() {
@@ -72,7 +58,7 @@
 
   function renderCharts() {
     const q = new URLSearchParams({ from: $("rep-from").value, to: $("rep-to").value, lang: $("rep-lang").value }).toString();
-    $("rep-charts").replaceChildren(...Object.entries(T.charts).map(([name, label]) =>
+    $("rep-charts").replaceChildren(...CHARTS.map((name) => [name, T["chart_" + name]]).map(([name, label]) =>
       el("figure", { class: "chart" },
         el("img", { src: `/api/v1/reports/charts/${name}.svg?${q}`, alt: label, dataset: { chart: name }, loading: "lazy" }),
         el("figcaption", { text: label }))));
@@ -94,9 +80,9 @@
         QB.api("GET", "/reports/summary?" + query()),
         QB.api("GET", "/reports/comments?" + query()),
       ]);
-      $("report-head").replaceChildren(el("tr", {}, el("th", { text: T.by[sum.by] }), T.cols.map((c) => el("th", { text: c }))));
+      $("report-head").replaceChildren(el("tr", {}, el("th", { text: T["by_" + sum.by] || sum.by }), COLS.map((c) => el("th", { text: c }))));
       const rows = sum.rows.map((r) => el("tr", { dataset: { reportRow: r.key } }, el("td", { text: r.key }), cells(r)));
-      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(T.cols.length + 1), text: T.noRows })));
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(COLS.length + 1), text: T.noRows })));
       rows.push(el("tr", { class: "total", dataset: { reportRow: "total" } }, el("td", { text: T.total }), cells(sum.total)));
       $("report-rows").replaceChildren(...rows);
       $("rep-comments").replaceChildren(...(comments.length ? comments.map((c) =>
@@ -117,7 +103,7 @@
     try {
       const q = new URLSearchParams({ weekday: $("st-day").value, share: String(Number($("st-target").value) / 100), to: $("rep-to").value });
       const adv = await QB.api("GET", "/reports/staffing?" + q.toString());
-      const S = T.staffing;
+      const S = { hour: T.st_hour, arrivals: T.st_arrivals, aht: T.st_aht, abandon: T.st_abandon, needed: T.st_needed, open: T.st_open, gap: T.st_gap, none: T.st_none };
       $("staffing-note").textContent = `${adv.days} ${adv.weekday} from ${adv.from} to ${adv.to}; target ${QB.duration(adv.target_seconds)} for ${pct(adv.share)} · 基于历史数据`;
       $("staffing-table").querySelector("thead").replaceChildren(el("tr", {}, [S.hour, S.arrivals, S.aht, S.abandon, S.needed, S.open, S.gap].map((h) => el("th", { text: h }))));
       const rows = adv.hours.map((h) => el("tr", { class: h.needed > h.open ? "alert" : "", dataset: { staffingHour: String(h.hour) } },

@@ -5,40 +5,7 @@
 "use strict";
 
 (() => {
-  const T = {
-    waiting: "Waiting now · 正在等候",
-    longest: "Longest wait now · 当前最长等候",
-    served: "Served today · 今日已办",
-    noShow: "No-shows · 过号",
-    walkOuts: "Walk-outs · 离开",
-    avgWait: "Average wait · 平均等候",
-    p90Wait: "p90 wait · 90% 等候",
-    counters: "Counters open · 开放窗口",
-    countersOf: (open, total, busy) => `${open} / ${total} (${busy} busy · 忙)`,
-    service: "Service · 业务",
-    issued: "Issued · 取号",
-    sla: "Within target · 达标率",
-    target: "Target · 目标",
-    none: "—",
-    allGood: "Every service is within its target · 各业务均达标",
-    tooLong: (name, wait, target) => `${name}: a customer has waited ${wait} (target ${target}) · 有客户等候超过目标`,
-    shareLow: (kind, name, share, target) => `${kind} ${name}: only ${share} within ${target} today · 今日达标率偏低`,
-    tier: "Tier · 等级",
-    svc: "Service · 业务",
-    live: "Live · 实时",
-    reconnecting: "Reconnecting… · 重新连接中",
-    stopIssuing: "Stop issuing for today · 今日停止取号",
-    resumeIssuing: "Resume issuing · 恢复取号",
-    stopped: "Issuing is stopped for today: the kiosk tells newcomers the branch is closing. · 今日已停止取号",
-    sendHome: "End all waiting tickets · 结束所有等候票",
-    sentHome: (n) => `${n} waiting ticket(s) closed as expired; their phones were told · 已结束 ${n} 张等候票`,
-    confirm: "Click again to confirm · 再点一次确认",
-    dayEnd: "End-of-day summary · 日终汇总",
-    staff: "Staff · 员工",
-    stillOpen: (w, a) => `Still waiting: ${w}; still open at counters: ${a} · 仍在等候 ${w}，柜台办理中 ${a - w}`,
-    comments: (n) => `${n} comment(s) from customers · 条客户留言`,
-    rating: "Rating · 评分",
-  };
+  const T = QB.words("admin.today"); // admin.i18n.js
   const $ = (id) => document.getElementById(id);
   const el = QB.el;
 
@@ -92,14 +59,14 @@
       kpi("walk_outs", T.walkOuts, String(t.walk_outs || 0)),
       kpi("wait_avg", T.avgWait, dur(t.wait_avg_seconds === null ? null : Math.round(t.wait_avg_seconds))),
       kpi("wait_p90", T.p90Wait, dur(t.wait_p90_seconds)),
-      kpi("counters_open", T.counters, T.countersOf(v.counters_open, v.counters_total, v.counters_busy)));
+      kpi("counters_open", T.counters, `${v.counters_open} / ${v.counters_total} (${v.counters_busy} ${T.busy})`));
     const names = {};
     for (const s of v.services) names[s.id] = nameOf(s);
     const alerts = v.alerts.map((a) => {
       const target = QB.duration(a.target_seconds);
       const text = a.reason === "waiting_too_long"
-        ? T.tooLong(names[a.key] || a.key, QB.duration(a.longest_wait_now_seconds), target)
-        : T.shareLow(a.kind === "tier" ? T.tier : T.svc, names[a.key] || a.key, pct(a.sla_met_share), target);
+        ? T.tooLong({ name: names[a.key] || a.key, wait: QB.duration(a.longest_wait_now_seconds), target })
+        : T.shareLow({ kind: T.w(a.kind === "tier" ? "tier" : "svc"), name: names[a.key] || a.key, share: pct(a.sla_met_share), target });
       return el("li", { dataset: { alert: a.kind + ":" + a.key }, text });
     });
     const box = $("today-alerts");
@@ -179,7 +146,7 @@
     twoStep(btn, async () => {
       try {
         const r = await QB.api("POST", "/queue/send-home");
-        message(T.sentHome(r.sent_home));
+        message(T.sentHome({ n: r.sent_home }));
         await load();
       } catch (e) { message(e.message, "error"); }
     });
@@ -198,7 +165,7 @@
       const head = (first) => el("thead", {}, el("tr", {}, [first, "Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Expired · 过期", "p50", "p90", T.sla, T.rating].map((h) => el("th", { text: h }))));
       $("day-end").replaceChildren(
         el("h3", { text: `${T.dayEnd} — ${d.date}` }),
-        el("p", { text: T.stillOpen(d.still_waiting, d.still_active) + " · " + T.comments(d.comments) }),
+        el("p", { text: T.stillOpen({ w: d.still_waiting, a: d.still_active - d.still_waiting }) + " · " + T.comments({ n: d.comments }) }),
         el("table", { dataset: { dayEnd: "services" } }, head(T.service), el("tbody", {}, d.services.map((r) => row(r.key, r)), row("Total · 合计", d.total))),
         el("table", { dataset: { dayEnd: "staff" } }, head(T.staff), el("tbody", {}, d.staff.map((r) => row(r.key, r)))));
       $("day-end").hidden = false;

@@ -1,61 +1,11 @@
 "use strict";
 
 (() => {
-  const T = {
-    addService: "Add service · 新增",
-    saveService: "Save changes · 保存",
-    addServiceTitle: "Add a service · 新增业务",
-    editServiceTitle: (id) => `Edit service “${id}” · 编辑业务`,
-    addCounter: "Add counter · 新增",
-    saveCounter: "Save changes · 保存",
-    addCounterTitle: "Add a counter · 新增窗口",
-    editCounterTitle: (id) => `Edit counter “${id}” · 编辑窗口`,
-    edit: "Edit · 编辑",
-    del: "Delete · 删除",
-    confirm: "Click again to confirm · 再点一次确认",
-    saved: "Saved · 已保存",
-    deleted: (what) => `${what} deleted · 已删除`,
-    created: (what) => `${what} created · 已创建`,
-    notBookable: "—",
-    slots: (m, c) => `${m} min × ${c}`,
-    seconds: (s) => (s % 60 === 0 ? `${s / 60} min` : `${s} s`),
-    paused: "Paused · 暂停",
-    open: "Open · 开放",
-    noServices: "No services yet · 尚无业务",
-    noCounters: "No counters yet · 尚无窗口",
-    staff: "Staff · 员工",
-    admin: "Admin · 管理员",
-    active: "Active · 启用",
-    disabled: "Disabled · 停用",
-    disable: "Disable · 停用",
-    enable: "Enable · 启用",
-    resetPw: "Reset password · 重置密码",
-    newPw: "new password (8+) · 新密码",
-    curPw: "your current password · 当前密码",
-    wrongPw: "The current password is wrong · 当前密码不正确",
-    setPw: "Set · 设置",
-    pwChanged: "Password changed · 密码已更改",
-    roleChanged: "Role changed · 角色已更改",
-    you: " (you · 本人)",
-    kiosk: "Kiosk · 取号机",
-    display: "Display · 显示屏",
-    paired: "Paired · 已配对",
-    revoked: "Revoked · 已吊销",
-    revoke: "Revoke · 吊销",
-    online: "Online · 在线",
-    offline: "Offline · 离线",
-    notSeen: "not seen since the box started · 开机后未连接",
-    pairTitle: (kind, name) => `Pairing link for the ${kind} “${name}” · 配对链接`,
-    copied: "Copied · 已复制",
-    copyFailed: "Select the link and copy it by hand · 请手动复制",
-    openNow: "The branch is open now · 当前营业中",
-    closedNow: "The branch is closed now · 当前未营业",
-    levels: ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"],
-    level: (p) => (p >= 0 && p <= 2 ? T.levels[p] : `level ${p} · 级别 ${p}`),
-    aids: (guide, n) => [guide ? "guide · 指引" : "", n ? `${n} outcome${n === 1 ? "" : "s"} · 结果` : ""].filter(Boolean).join(" · ") || "—",
-    days: { mon: "Mon · 一", tue: "Tue · 二", wed: "Wed · 三", thu: "Thu · 四", fri: "Fri · 五", sat: "Sat · 六", sun: "Sun · 日" },
-    badWeight: (level) => `priority_weights level ${level}: weight must be a whole number from 0 to 10 · 权重须为 0–10 的整数`,
-  };
+  // The words are in admin.i18n.js; T.x is "English · 中文".
+  const T = QB.words("admin");
+  T.level = (p) => (p >= 0 && p <= 2 ? T["level" + p] : T.levelN({ p }));
+  T.seconds = (s) => (s % 60 === 0 ? T.minutes({ m: s / 60 }) : T.secondsN({ s }));
+  T.aids = (guide, n) => [guide ? T.guide : "", n ? T.outcomes({ n }) : ""].filter(Boolean).join(" · ") || "—";
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   // The weight inputs, in the order the form shows them: VIP first.
   const WEIGHT_LEVELS = [2, 1, 0];
@@ -154,7 +104,7 @@
       QB.el("td", { text: (s.names && s.names.zh) || "" }),
       QB.el("td", { text: (s.names && s.names.en) || "" }),
       QB.el("td", { class: "num", text: T.seconds(s.avg_service_seconds) }),
-      QB.el("td", { class: "num", text: s.slot_minutes > 0 ? T.slots(s.slot_minutes, s.slot_capacity) : T.notBookable }),
+      QB.el("td", { class: "num", text: s.slot_minutes > 0 ? T.slots({ m: s.slot_minutes, c: s.slot_capacity }) : T.notBookable }),
       QB.el("td", { text: s.priority > 0 ? T.level(s.priority) : "—", title: T.level(s.priority || 0) }),
       QB.el("td", { text: T.aids(s.guide, (s.outcome_codes || []).length), title: (s.outcome_codes || []).join(", ") }),
       QB.el("td", { class: "num", text: String(s.waiting || 0) }),
@@ -184,7 +134,7 @@
     f.elements.outcome_codes.value = (s.outcome_codes || []).join(", ");
     $("svc-outcome-labels").replaceChildren();
     renderOutcomeLabels(s.outcome_labels);
-    $("service-form-title").textContent = T.editServiceTitle(s.id);
+    $("service-form-title").textContent = T.editServiceTitle({ id: s.id });
     $("service-submit").textContent = T.saveService;
     $("service-cancel").hidden = false;
     f.elements.prefix.focus();
@@ -284,7 +234,7 @@
       showError(f, err);
       return;
     }
-    sectionMsg("services-msg", old ? T.saved : T.created(body.id), "ok");
+    sectionMsg("services-msg", old ? T.saved : T.created({ what: body.id }), "ok");
     resetServiceForm();
     await loadServices().catch(failed("services-msg"));
   }
@@ -292,7 +242,7 @@
   async function deleteService(s) {
     try {
       await QB.api("DELETE", `/services/${enc(s.id)}`);
-      sectionMsg("services-msg", T.deleted(s.id), "ok");
+      sectionMsg("services-msg", T.deleted({ what: s.id }), "ok");
       if (S.editService && S.editService.id === s.id) resetServiceForm();
     } catch (err) {
       failed("services-msg")(err);
@@ -337,7 +287,7 @@
 
   function buildSchedule() {
     $("ctr-schedule").replaceChildren(...DAYS.map((d) => QB.el("div", { class: "field" },
-      QB.el("label", { for: "ctr-schedule-" + d, text: T.days[d] }),
+      QB.el("label", { for: "ctr-schedule-" + d, text: T["day_" + d] }),
       QB.el("input", { id: "ctr-schedule-" + d, name: "schedule." + d, placeholder: "09:00-12:00,13:00-17:00", spellcheck: "false" }),
       QB.el("p", { class: "field-error", "data-error-for": "schedule." + d }))));
   }
@@ -364,7 +314,7 @@
     f.elements["names.zh"].value = (c.names && c.names.zh) || "";
     f.elements["names.en"].value = (c.names && c.names.en) || "";
     for (const i of f.querySelectorAll('input[name="service_ids"]')) i.checked = (c.service_ids || []).includes(i.value);
-    $("counter-form-title").textContent = T.editCounterTitle(c.id);
+    $("counter-form-title").textContent = T.editCounterTitle({ id: c.id });
     $("counter-submit").textContent = T.saveCounter;
     $("counter-cancel").hidden = false;
     f.elements.name.focus();
@@ -402,7 +352,7 @@
       showError(f, err);
       return;
     }
-    sectionMsg("counters-msg", old ? T.saved : T.created(body.id), "ok");
+    sectionMsg("counters-msg", old ? T.saved : T.created({ what: body.id }), "ok");
     resetCounterForm();
     await loadCounters().catch(failed("counters-msg"));
   }
@@ -410,7 +360,7 @@
   async function deleteCounter(c) {
     try {
       await QB.api("DELETE", `/counters/${enc(c.id)}`);
-      sectionMsg("counters-msg", T.deleted(c.id), "ok");
+      sectionMsg("counters-msg", T.deleted({ what: c.id }), "ok");
       if (S.editCounter && S.editCounter.id === c.id) resetCounterForm();
     } catch (err) {
       failed("counters-msg")(err);
@@ -458,7 +408,7 @@
       } }, cur, pw, QB.el("button", { type: "submit", text: T.setPw }));
 
       return QB.el("tr", { class: u.disabled ? "off" : "", dataset: { username: u.username } },
-        QB.el("td", {}, QB.el("strong", { text: u.username }), self ? T.you : ""),
+        QB.el("td", {}, QB.el("strong", { text: u.username }), self ? ` (${T.you})` : ""),
         QB.el("td", {}, role),
         QB.el("td", {}, QB.el("span", { class: "tag" + (u.disabled ? " bad" : ""), text: u.disabled ? T.disabled : T.active })),
         QB.el("td", {}, QB.el("div", { class: "row-actions" },
@@ -481,7 +431,7 @@
       return;
     }
     f.reset();
-    sectionMsg("users-msg", T.created(body.username), "ok");
+    sectionMsg("users-msg", T.created({ what: body.username }), "ok");
     await loadUsers().catch(failed("users-msg"));
   }
 
@@ -543,7 +493,7 @@
       return;
     }
     f.elements.name.value = "";
-    $("pairing-title").textContent = T.pairTitle(d.kind, d.name);
+    $("pairing-title").textContent = T.pairTitle({ kind: T.w(d.kind), name: d.name });
     const a = $("pairing-url");
     a.href = d.pairing_url;
     a.textContent = d.pairing_url;
@@ -594,7 +544,7 @@
     const w = st.priority_weights || [];
     for (const l of WEIGHT_LEVELS) f.elements["priority_weights." + l].value = w.length ? String(w[l] || 0) : "";
     S.weights = w;
-    QBAdminHours.set(st.hours, st.closed_dates);
+    QBAdminHours.set(st.hours);
     $("branch").textContent = st.branch_name || "";
   }
 
@@ -624,7 +574,7 @@
     const f = e.currentTarget;
     clearErrors(f);
     sectionMsg("settings-msg", "");
-    const { hours, closed_dates } = QBAdminHours.read();
+    const { hours } = QBAdminHours.read();
     const body = {
       branch_name: f.elements.branch_name.value.trim(),
       timezone: f.elements.timezone.value.trim(),
@@ -634,11 +584,10 @@
       appointment_hold_minutes: int(f.elements.appointment_hold_minutes.value),
       near_turn_place: int(f.elements.near_turn_place.value),
       hours,
-      closed_dates,
     };
     const w = weightsFrom(f);
     if (w.bad !== undefined) {
-      showError(f, new QB.APIError(400, "invalid", T.badWeight(w.bad)));
+      showError(f, new QB.APIError(400, "invalid", T.badWeight({ level: w.bad })));
       return;
     }
     body.priority_weights = w.weights;

@@ -52,7 +52,7 @@
   async function settle() {
     const cur = S.current;
     if (!cur || cur.status !== "serving" || C.outcomeCodes(cur).length === 0) return {};
-    const code = await C.pickOutcome(cur, T.outcomeBefore(cur.number));
+    const code = await C.pickOutcome(cur, T.outcomeBefore({ n: cur.number }));
     return code === null ? null : { ticket: cur, code };
   }
 
@@ -77,47 +77,47 @@
           return;
         }
         C.setCurrent(t);
-        C.setMsg(prev && prev.id !== t.id ? T.autoDone(prev.number) : "", "ok");
+        C.setMsg(prev && prev.id !== t.id ? T.autoDone({ n: prev.number }) : "", "ok");
       });
     },
     recall: () => act(async () => {
       C.setCurrent(await QB.api("POST", `/tickets/${tid()}/recall`));
-      C.setMsg(T.recalled(S.current.number), "ok");
+      C.setMsg(T.recalled({ n: S.current.number }), "ok");
     }),
     start: () => act(async () => {
       C.setCurrent(await QB.api("POST", `/tickets/${tid()}/start`));
-      C.setMsg(T.started(S.current.number), "ok");
+      C.setMsg(T.started({ n: S.current.number }), "ok");
     }),
     finish: async () => {
       const cur = S.current;
       let code = "";
       if (C.outcomeCodes(cur).length) {
-        code = await C.pickOutcome(cur, T.outcomeFor(cur.number));
+        code = await C.pickOutcome(cur, T.outcomeFor({ n: cur.number }));
         if (code === null) return;
       }
       act(async () => {
         const t = await finishTicket(cur, code);
         C.setCurrent(null);
-        C.setMsg(code ? T.doneWith(t.number, C.outcomeLabel(cur, code)) : T.done(t.number), "ok");
+        C.setMsg(code ? T.doneWith({ n: t.number, o: C.outcomeLabel(cur, code) }) : T.done({ n: t.number }), "ok");
       });
     },
     noshow: () => act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/no-show`);
       C.setCurrent(null);
-      C.setMsg(T.noShow(t.number), "ok");
+      C.setMsg(T.noShow({ n: t.number }), "ok");
       // The customer may turn up a moment later: one click puts them back.
       $("msg").append(" ", QB.el("button", { type: "button", class: "link", dataset: { revertNoShow: t.id }, text: T.undoNoShow }));
     }),
     cancel: () => act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/cancel`);
       C.setCurrent(null);
-      C.setMsg(T.cancelled(t.number), "ok");
+      C.setMsg(T.cancelled({ n: t.number }), "ok");
     }),
     park: () => act(async () => {
       const t = await QB.api("POST", `/tickets/${tid()}/park`);
       C.addParked(t);
       C.setCurrent(null);
-      C.setMsg(T.parkedMsg(t.number), "ok");
+      C.setMsg(T.parkedMsg({ n: t.number }), "ok");
     }),
     callback: async () => {
       const list = C.parkedList();
@@ -174,7 +174,7 @@
         if (e.status === 401) throw e;
         if (pre.ticket) C.setCurrent(null);
         C.openPanel("bynumber");
-        err.textContent = e.status === 404 ? T.noSuchNumber(num) : e.message;
+        err.textContent = e.status === 404 ? T.noSuchNumber({ n: num }) : e.message;
         const bad = e.status === 400 ? $("bynumber-reason") : $("bynumber-number");
         bad.setAttribute("aria-invalid", "true");
         bad.focus();
@@ -185,7 +185,7 @@
       $("bynumber-reason").value = "";
       C.dropParked(t.id);
       C.setCurrent(t);
-      C.setMsg(T.calledByNumber(t.number, t.call_reason), "ok");
+      C.setMsg(T.calledByNumber({ n: t.number, why: t.call_reason }), "ok");
     });
   }
 

@@ -20,7 +20,7 @@
     } catch (e) {
       says = new Intl.DateTimeFormat("en-CA", o).format(new Date(st.wall));
     }
-    $("clock-text").textContent = T.clockWrong(says);
+    $("clock-text").textContent = T.clockWrong({ says });
     $("clock-confirm").hidden = !S.me || S.me.role !== "admin";
   }
 
@@ -35,7 +35,7 @@
   async function revertNoShow(id) {
     try {
       const t = await QB.api("POST", `/tickets/${id}/revert-no-show`);
-      C.setMsg(T.reverted(t.number), "ok");
+      C.setMsg(T.reverted({ n: t.number }), "ok");
       C.refreshQueue();
     } catch (e) {
       C.setMsg(e.message, "error");

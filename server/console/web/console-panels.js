@@ -72,7 +72,7 @@
     return C.act(async () => {
       const t = await QB.api("POST", `/tickets/${C.tid()}/transfer`, { service_id: serviceID });
       C.setCurrent(null);
-      C.setMsg(T.transferred(t.number, C.serviceName(serviceID)), "ok");
+      C.setMsg(T.transferred({ n: t.number, s: C.serviceName(serviceID) }), "ok");
     });
   }
 
@@ -83,11 +83,14 @@
     S.issued = null;
     $("issue-pick").hidden = false;
     $("issue-done").hidden = true;
+    $("issue-phone").value = "";
+    $("issue-phone").removeAttribute("aria-invalid");
+    $("issue-error").textContent = "";
     setLevel(0);
     $("issue-services").replaceChildren(...issueServices().map((s, i) => QB.el("button", {
       type: "button", dataset: { issueService: s.id }, onclick: () => issueFor(s.id),
     }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", C.serviceName(s.id),
-    QB.el("small", { text: T.waitingN(s.waiting || 0) }))));
+    QB.el("small", { text: T.waitingN({ n: s.waiting || 0 }) }))));
   }
 
   function setLevel(l) {
@@ -102,15 +105,35 @@
   function issueFor(serviceID) {
     if (S.panel !== "issue" || S.issued) return;
     const level = S.issueLevel;
+    // A phone links the ticket to a known customer (or makes one): their
+    // tier counts in the queue and their visit is recorded.
+    const phone = $("issue-phone").value.trim();
+    const body = { service_id: serviceID, priority: level };
+    if (phone) body.phone = phone;
     return C.act(async () => {
-      const t = await QB.api("POST", "/tickets", { service_id: serviceID, priority: level });
+      let t;
+      try {
+        t = await QB.api("POST", "/tickets", body);
+      } catch (e) {
+        // A number the box cannot read, or one past its daily cap, is said
+        // next to the field; the panel stays for a corrected number.
+        if (!phone || !(e.code === "ticket_limit" || (e.status === 400 && /phone/.test(e.message)))) throw e;
+        $("issue-error").textContent = e.message;
+        $("issue-phone").setAttribute("aria-invalid", "true");
+        $("issue-phone").focus();
+        return;
+      }
+      $("issue-error").textContent = "";
+      $("issue-phone").removeAttribute("aria-invalid");
       S.issued = t;
       $("issue-pick").hidden = true;
       $("issue-done").hidden = false;
       $("issued-number").textContent = t.number;
       $("issued-service").textContent = C.serviceName(t.service_id);
       $("issued-level").textContent = T.level(t.priority);
-      C.setMsg(T.issued(t.number), "ok");
+      const tier = window.QBTiers ? QBTiers.name(t.tier) : "";
+      $("issued-customer").textContent = t.customer_id ? T.issuedFor({ tier: tier || t.tier || "—" }) : (phone ? "" : T.issuedAnon);
+      C.setMsg(T.issued({ n: t.number }), "ok");
     });
   }
 

@@ -91,14 +91,14 @@
 
   function renderPrinter(st) {
     const banner = $("printer-banner");
-    const what = st && T.printerState[st.state];
+    const what = st && ("printer_" + st.state) in T ? T.w("printer_" + st.state) : null;
     const low = st && st.near_end && !what;
     banner.hidden = !what && !low;
     banner.dataset.state = st ? st.state : "";
     banner.classList.toggle("warn", !!low);
     if (banner.hidden) return;
-    $("printer-text").textContent = T.printerNeeds(what || T.paperLow);
-    $("printer-detail").textContent = st.queued > 0 ? "— " + T.printQueued(st.queued) : "";
+    $("printer-text").textContent = T.printerNeeds({ what: what || T.w("paperLow") });
+    $("printer-detail").textContent = st.queued > 0 ? "— " + T.printQueued({ n: st.queued }) : "";
     banner.title = st.last_error || "";
   }
 
@@ -127,7 +127,7 @@
     QB.el("span", { class: "time", text: C.hm(a.start) }),
     QB.el("span", { class: "code", text: a.code }),
     QB.el("span", { class: "who", text: a.name || C.serviceName(a.service_id), title: C.serviceName(a.service_id) }),
-    QB.el("span", { class: "state", text: T.apptStatus[a.status] || a.status }),
+    QB.el("span", { class: "state", text: (T["appt_" + a.status] || a.status) }),
     a.status === "no_show" ? QB.el("button", { type: "button", class: "link", dataset: { revertAppt: a.code }, text: T.revertNoShow }) : null)));
   }
 
@@ -141,7 +141,7 @@
       const t = await QB.api("POST", `/counters/${enc(S.counterId)}/call`, { ticket_id: id, reason: T.backFromParking });
       dropParked(id);
       C.setCurrent(t);
-      C.setMsg(T.calledBack(t.number), "ok");
+      C.setMsg(T.calledBack({ n: t.number }), "ok");
     });
   }
 

@@ -93,6 +93,11 @@
   $("bynumber").addEventListener("submit", C.callByNumber);
   for (const b of $("issue-levels").children) b.addEventListener("click", () => C.setLevel(+b.dataset.level));
   $("issued-close").addEventListener("click", C.closePanel);
+  // A corrected phone number takes its error away.
+  $("issue-phone").addEventListener("input", () => {
+    $("issue-error").textContent = "";
+    $("issue-phone").removeAttribute("aria-invalid");
+  });
   $("issued-print").addEventListener("click", C.printIssued);
   $("logout").addEventListener("click", QB.logout);
   $("clock-confirm").addEventListener("click", C.confirmClock);

@@ -47,14 +47,14 @@
       $("current-service").textContent = C.serviceName(t.service_id);
       const appt = $("current-appt");
       appt.hidden = !t.appointment_at;
-      appt.textContent = t.appointment_at ? T.appointment(C.hm(t.appointment_at)) : "";
+      appt.textContent = t.appointment_at ? T.appointment({ hm: C.hm(t.appointment_at) }) : "";
       const waited = t.called_at ? (Date.parse(t.called_at) - Date.parse(t.issued_at)) / 1000 : QB.secondsSince(t.issued_at);
       $("current-waited").textContent = QB.duration(waited);
       $("current-reason").textContent = C.reasonText(t.call_reason) || "—";
       const extra = [];
       if (t.priority > 0) extra.push(T.level(t.priority));
-      if (t.recalls > 0) extra.push(T.recalls(t.recalls));
-      if (t.transfers && t.transfers.length) extra.push(T.from(t.transfers.map(C.serviceName).join(" → ")));
+      if (t.recalls > 0) extra.push(T.recalls({ n: t.recalls + 1 }));
+      if (t.transfers && t.transfers.length) extra.push(T.from({ s: t.transfers.map(C.serviceName).join(" → ") }));
       $("current-extra").textContent = extra.join(" · ");
       $("current-extra-row").hidden = extra.length === 0;
     }
@@ -94,7 +94,7 @@
     $("guide-text").hidden = !guide;
     const empty = $("guide-empty");
     empty.hidden = !!guide;
-    empty.textContent = t ? T.guideMissing(C.serviceName(t.service_id)) : T.guideNone;
+    empty.textContent = t ? T.guideMissing({ s: C.serviceName(t.service_id) }) : T.guideNone;
   }
 
   // --- notes ---

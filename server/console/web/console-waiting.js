@@ -12,13 +12,13 @@
     const w = S.waiting;
     $("waiting-count").textContent = String(w.length);
     $("waiting-empty").hidden = w.length > 0;
-    $("next-reason").textContent = w.length ? T.nextIs(w[0].number, C.reasonText(w[0].call_reason || "next in line")) : "";
+    $("next-reason").textContent = w.length ? `${T.next}: ${w[0].number} — ${C.reasonText(w[0].call_reason || "next in line")}` : "";
     list.replaceChildren(...w.map((t, i) => {
       const sec = QB.secondsSince(t.issued_at);
       return QB.el("li", { class: "wait-" + C.waitClass(sec) + (i === 0 ? " first" : ""), dataset: { ticketId: t.id, number: t.number } },
         QB.el("span", { class: "num", text: t.number }),
         QB.el("span", { class: "svc", text: C.serviceName(t.service_id) }),
-        t.appointment_at ? QB.el("span", { class: "appt", text: C.hm(t.appointment_at), title: T.appointment(C.hm(t.appointment_at)) }) : null,
+        t.appointment_at ? QB.el("span", { class: "appt", text: C.hm(t.appointment_at), title: T.appointment({ hm: C.hm(t.appointment_at) }) }) : null,
         t.priority > 0 ? QB.el("span", { class: "prio", text: T.levelChip(t.priority), title: T.level(t.priority) }) : null,
         window.QBTiers ? window.QBTiers.chip(t) : null,
         i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: C.reasonText(t.call_reason), title: C.reasonText(t.call_reason) }) : null,
@@ -28,7 +28,7 @@
 
   function renderLegend() {
     const red = C.redMinutes();
-    $("legend").textContent = T.legend(Math.min(C.GREEN_MINUTES, red), red, S.settings.max_wait_minutes > 0);
+    $("legend").textContent = (S.settings.max_wait_minutes > 0 ? T.legendCap : T.legend)({ g: Math.min(C.GREEN_MINUTES, red), cap: red });
   }
 
   // tick keeps the running clocks moving without rebuilding the lists.

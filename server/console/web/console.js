@@ -7,80 +7,10 @@
 (() => {
   const C = window.QBConsole = {};
 
-  const T = {
-    connecting: "Connecting… · 连接中",
-    live: "Live · 实时",
-    reconnecting: "Reconnecting… · 重新连接中",
-    gone: "Disconnected — reload · 已断开",
-    nobody: "Nobody is waiting · 暂无等候",
-    paused: "The counter is paused — press P to resume · 窗口已暂停，按 P 恢复",
-    counterGone: "This counter was removed — choose another · 该窗口已删除，请重新选择",
-    noServices: "serves no service yet · 暂无业务",
-    noCounters: "No counters yet — an admin adds them under Admin → Counters · 尚无窗口，请管理员添加",
-    called: "Called · 已呼叫",
-    serving: "Serving · 办理中",
-    pause: ["Pause", "暂停"],
-    resume: ["Resume", "恢复"],
-    pausedTag: " (paused · 暂停)",
-    notNow: "Nothing to do that to now · 当前无法执行",
-    sinceCall: "since the call · 呼叫后",
-    inService: "in service · 办理",
-    nextIs: (n, why) => `Next · 下一位: ${n} — ${why}`,
-    done: (n) => `${n} finished · 已完成`,
-    autoDone: (n) => `${n} finished, next called · 已完成并叫下一位`,
-    recalled: (n) => `${n} called again · 已重呼`,
-    started: (n) => `${n} in service · 开始办理`,
-    noShow: (n) => `${n} marked no-show · 已记为未到`,
-    reverted: (n) => `${n} is back in the queue · 已重新排队`,
-    undoNoShow: "Undo · 撤销",
-    revertNoShow: "Came after all · 已到，撤销未到",
-    clockWrong: (says) => `The box's clock seems wrong: it says ${says}; check the time or confirm. New numbers wait; waiting customers are still served. · 本机时间似乎有误（显示 ${says}），请核对时间或确认。暂停取号，等候的客户照常办理。`,
-    cancelled: (n) => `${n} cancelled · 已取消`,
-    transferred: (n, s) => `${n} moved to ${s} · 已转移`,
-    pausedMsg: "Counter paused · 窗口已暂停",
-    resumedMsg: "Counter resumed · 窗口已恢复",
-    recalls: (n) => `called ${n + 1}× · 呼叫 ${n + 1} 次`,
-    from: (s) => `transferred from ${s} · 转自`,
-    legend: (g, cap, capped) => `Waited: green under ${g} min · amber · red past ${cap} min` +
-      (capped ? " (the branch's cap) · 超时标红" : " · 超时标红"),
-    waitedFor: "waited · 已等",
-    level: (p) => (p >= 0 && p <= 2 ? ["Normal · 普通", "Priority · 优先", "VIP · 贵宾"][p] : `level ${p} · 级别 ${p}`),
-    levelChip: (p) => (p === 2 ? "VIP" : "P" + p),
-    outcomeFor: (n) => `Outcome for ${n} · 办理结果`,
-    outcomeBefore: (n) => `Outcome for ${n} before the next customer · 先记录 ${n} 的办理结果`,
-    doneWith: (n, o) => `${n} finished: ${o} · 已完成`,
-    parkedMsg: (n) => `${n} parked — B calls it back · 已暂挂，按 B 叫回`,
-    parkedAgo: "parked · 暂挂",
-    callBack: "Call back · 叫回",
-    backFromParking: "back from parking · 暂挂后叫回",
-    calledBack: (n) => `${n} called back · 已叫回`,
-    nothingParked: "Nothing is parked at this counter · 本窗口无暂挂",
-    pickParked: "Which parked ticket? Press its number (1–9), Esc to stop · 按序号叫回",
-    calledByNumber: (n, why) => `${n} called — ${why} · 已指定叫号`,
-    needNumber: "Type the ticket number, e.g. A023 · 请输入号码",
-    needReason: "Say why this ticket goes first — it is logged · 请填写原因（会被记录）",
-    noSuchNumber: (n) => `No active ticket ${n} · 没有号码为 ${n} 的有效票`,
-    issued: (n) => `${n} issued · 已取号`,
-    sentToPrinter: "Sent to the printer · 已发送打印",
-    waitingN: (n) => `${n} waiting · ${n} 人等候`,
-    notesSaving: "saving… · 保存中",
-    notesSaved: "saved · 已保存",
-    notesUnsaved: "not saved yet · 未保存",
-    notesFailed: "not saved · 保存失败",
-    appointment: (hm) => `Appointment ${hm} · 预约`,
-    guideNone: "The guide of the ticket's service shows here when you call · 叫号后在此显示办理指引",
-    guideMissing: (s) => `No guide for ${s} yet — an admin can add one · 该业务暂无指引`,
-    apptStatus: { booked: "booked · 已预约", checked_in: "checked in · 已签到", no_show: "no-show · 未到", cancelled: "cancelled · 已取消" },
-    printerNeeds: (what) => `Printer needs attention · 打印机需要处理: ${what}`,
-    printerState: {
-      paper_out: "paper out · 打印机缺纸",
-      cover_open: "cover open · 打印机盖未关",
-      offline: "offline — check power and cable · 打印机离线",
-    },
-    paperLow: "paper running low · 打印纸即将用完",
-    seatShared: (who, ctr) => `${who} is also at ${ctr}: customers called here go to one desk — pick your own counter · ${who} 也在使用此窗口，请选择您自己的窗口`,
-    printQueued: (n) => `${n} ticket${n === 1 ? "" : "s"} waiting to print · ${n} 张待打印`,
-  };
+  // The words are in console.i18n.js; T.x is "English · 中文".
+  const T = QB.words("console");
+  T.level = (p) => (p >= 0 && p <= 2 ? T["level" + p] : T.levelN({ p }));
+  T.levelChip = (p) => (p === 2 ? "VIP" : "P" + p);
   const STORE_KEY = "qb.console.counter";
   // Parked tickets are not in the queue snapshot: each counter remembers its
   // own, and the box confirms them on load.
@@ -303,7 +233,7 @@
     banner.hidden = also.length === 0;
     if (also.length) {
       const c = counter();
-      banner.textContent = T.seatShared(also.map((m) => m.username).join(", "), c ? c.name : id);
+      banner.textContent = T.seatShared({ who: also.map((m) => m.username).join(", "), ctr: c ? c.name : id });
     }
   }
 
@@ -327,15 +257,15 @@
 
   function renderCounters() {
     const sel = $("counter");
-    const opts = S.counters.map((c) => QB.el("option", { value: c.id, text: c.name + (c.paused ? T.pausedTag : "") }));
+    const opts = S.counters.map((c) => QB.el("option", { value: c.id, text: c.name + (c.paused ? ` (${T.pausedTag})` : "") }));
     if (!S.counterId) opts.unshift(QB.el("option", { value: "", text: "—" }));
     sel.replaceChildren(...opts);
     sel.value = S.counterId;
     const c = counter();
     const paused = !!(c && c.paused);
     $("paused-banner").hidden = !paused;
-    const [en, zh] = paused ? T.resume : T.pause;
-    $("pause-label").replaceChildren(en, QB.el("small", { text: zh }));
+    const key = paused ? "resume" : "pause";
+    $("pause-label").replaceChildren(T.in("en", key), QB.el("small", { text: T.in("zh", key) }));
     $("pause-btn").classList.toggle("on", paused);
     C.renderButtons();
   }

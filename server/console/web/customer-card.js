@@ -7,6 +7,7 @@
 // it watches the ticket card rather than being wired into it.
 (() => {
   const { api, el } = QB;
+  const T = QB.words("console"); // console.i18n.js
   const tiers = { list: [], byId: new Map(), deflt: "" };
   let shownFor = "";
 
@@ -23,7 +24,11 @@
     chip(t) {
       if (!t.tier || t.tier === tiers.deflt || !tiers.byId.has(t.tier)) return null;
       const name = tiers.byId.get(t.tier).name;
-      return el("span", { class: "tier-chip", dataset: { tier: t.tier }, text: name, title: "Tier · 等级: " + name });
+      return el("span", { class: "tier-chip", dataset: { tier: t.tier }, text: name, title: T.tierTitle({ name }) });
+    },
+    // name is a tier's name ("" for the default tier or an unknown one).
+    name(id) {
+      return id && id !== tiers.deflt && tiers.byId.has(id) ? tiers.byId.get(id).name : "";
     },
   };
 
@@ -45,11 +50,11 @@
     box.dataset.customerId = c.id;
     box.replaceChildren(...[
       el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: c.tier_name || c.tier, title: c.tier_reason }),
-      el("span", { class: "cust-visits", text: `Visits ${c.visits} · 到访 ${c.visits} 次` }),
-      el("span", { class: "cust-last", text: `Last visit ${day(c.last_seen)} · 上次到访` }),
+      el("span", { class: "cust-visits", text: T.visits({ n: c.visits }) }),
+      el("span", { class: "cust-last", text: T.lastVisit({ day: day(c.last_seen) }) }),
       el("span", { class: "cust-phone muted", text: c.phone }),
-      c.booking && !c.booking.can_book ? el("span", { class: "cust-blocked", title: c.booking.reason, text: "online booking paused · 预约已暂停" }) : null,
-      c.booking && !c.booking.can_book ? el("button", { type: "button", class: "link", dataset: { forgive: "" }, text: "Forgive · 免除", onclick: () => forgive(c.id, ticketId) }) : null,
+      c.booking && !c.booking.can_book ? el("span", { class: "cust-blocked", title: c.booking.reason, text: T.bookingPaused }) : null,
+      c.booking && !c.booking.can_book ? el("button", { type: "button", class: "link", dataset: { forgive: "" }, text: T.forgive, onclick: () => forgive(c.id, ticketId) }) : null,
     ].filter(Boolean));
   }
 

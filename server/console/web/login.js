@@ -1,15 +1,7 @@
 "use strict";
 
 (() => {
-  const T = {
-    wrong: "Wrong username or password · 用户名或密码错误",
-    limited: "Too many attempts — wait a minute and try again · 尝试次数过多，请一分钟后再试",
-    missing: "Enter your username and password · 请输入用户名和密码",
-    offline: "The box cannot be reached — check the network · 无法连接，请检查网络",
-    failed: "Login failed · 登录失败: ",
-    busy: "Logging in… · 正在登录…",
-    submit: "Log in · 登录",
-  };
+  const T = QB.words("login"); // login.i18n.js
 
   // next is honoured only as a path on this site: a login page that forwards
   // anywhere would let a crafted link send staff to a look-alike site.
@@ -51,7 +43,7 @@
       if (ex.status === 401) showError(T.wrong);
       else if (ex.status === 429) showError(T.limited);
       else if (ex.status === 0) showError(T.offline);
-      else showError(T.failed + ex.message);
+      else showError(T.failed({ why: ex.message }));
       pass.select();
       pass.focus();
     }

@@ -1,5 +1,6 @@
-// Shared by the staff pages (login, console, admin): one way to call the API,
-// to build DOM nodes and to format durations.
+// Shared by the staff pages (login, console, admin): durations, the session,
+// their bilingual words and Chinese tagged for screen readers. The API
+// client (api.js) and QB.el (dom.js) are the toolkit's.
 "use strict";
 
 (() => {
@@ -23,26 +24,6 @@
     return m + ":" + ss;
   }
 
-  // el builds an element; text goes through textContent, never innerHTML,
-  // since names and messages come from users.
-  function el(tag, props, ...kids) {
-    const n = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") n.className = v;
-      else if (k === "text") n.textContent = v;
-      else if (k === "dataset") Object.assign(n.dataset, v);
-      else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
-      else if (k in n && typeof v !== "string") n[k] = v;
-      else n.setAttribute(k, v === true ? "" : v);
-    }
-    for (const kid of kids.flat()) {
-      if (kid === null || kid === undefined || kid === false) continue;
-      n.append(kid instanceof Node ? kid : String(kid));
-    }
-    return n;
-  }
-
   function toLogin() {
     location.replace("/login/?next=" + encodeURIComponent(location.pathname));
   }
@@ -51,6 +32,35 @@
     try { await QB.api("DELETE", "/seat"); } catch (e) { /* a seat lapses by itself */ }
     try { await QB.api("DELETE", "/session"); } catch (e) { /* the cookie is gone either way */ }
     location.replace("/login/");
+  }
+
+  // words gives a staff page's words from its <page>.i18n.js (the shape of
+  // every page's translations, assets/README.md) as the staff pages show
+  // them: English with the Chinese beside it ("Finish · 完成"). A word with
+  // {placeholders} or plural forms is a function of its vars,
+  // T.done({ n: "A023" }); the others are strings, T.nobody. A var may be a
+  // function of the language (T.w(key) is one) to put each language's word
+  // in its own half. T.in(lang, key, vars) gives one language only.
+  function words(page) {
+    const P = QB.text.page(page);
+    const en = QB.text.table(page, "en"), zh = QB.text.table(page, "zh");
+    const one = (lang, key, vars) => {
+      const v = {};
+      for (const [k, x] of Object.entries(vars || {})) v[k] = typeof x === "function" ? x(lang) : x;
+      return P.t(lang, key, v);
+    };
+    const both = (key, vars) => {
+      const e = one("en", key, vars), z = one("zh", key, vars);
+      return e === z || !z ? e : `${e} · ${z}`;
+    };
+    const dynamic = (v) => typeof v !== "string" || /\{\w+\}/.test(v);
+    const T = {
+      in: one,
+      w: (key, vars) => (lang) => one(lang, key, vars),
+      both,
+    };
+    for (const k of Object.keys(en)) T[k] = dynamic(en[k]) || dynamic(zh[k] || "") ? (vars) => both(k, vars) : both(k);
+    return T;
   }
 
   // The staff pages are English with Chinese beside it ("Finish · 完成").
@@ -107,5 +117,5 @@
   if (document.body) watchChinese();
   else document.addEventListener("DOMContentLoaded", watchChinese);
 
-  Object.assign(QB, { secondsSince, duration, el, toLogin, logout, tagChinese });
+  Object.assign(QB, { secondsSince, duration, toLogin, logout, tagChinese, words });
 })();

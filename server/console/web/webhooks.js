@@ -3,22 +3,7 @@
 "use strict";
 
 (() => {
-  const T = {
-    none: "No webhooks yet · 尚无",
-    never: "—",
-    ok: "OK · 成功",
-    failed: "Failed · 失败",
-    test: "Send test event · 发送测试",
-    log: "Deliveries · 投递记录",
-    del: "Delete · 删除",
-    confirm: "Click again to confirm · 再点一次确认",
-    added: "Webhook added · 已新增",
-    deleted: "Webhook deleted · 已删除",
-    testOK: (s) => `Test event delivered (HTTP ${s}) · 测试成功`,
-    testFailed: (e) => `Test event failed: ${e} · 测试失败`,
-    logTitle: (url) => `Deliveries to ${url} · 投递记录`,
-    noLog: "No attempts yet · 尚无记录",
-  };
+  const T = QB.words("admin.webhooks"); // admin.i18n.js
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
   const el = QB.el;
@@ -63,7 +48,7 @@
   async function test(w) {
     try {
       const a = await QB.api("POST", `/webhooks/${enc(w.id)}/test`);
-      msg(a.ok ? T.testOK(a.status) : T.testFailed(a.error), a.ok ? "ok" : "error");
+      msg(a.ok ? T.testOK({ status: String(a.status) }) : T.testFailed({ why: a.error }), a.ok ? "ok" : "error");
     } catch (err) {
       msg(err.message, "error");
     }
@@ -73,7 +58,7 @@
   async function showLog(w) {
     try {
       const log = await QB.api("GET", `/webhooks/${enc(w.id)}/deliveries`) || [];
-      $("webhook-log-title").textContent = T.logTitle(w.url);
+      $("webhook-log-title").textContent = T.logTitle({ url: w.url });
       const rows = log.map((a) => el("tr", { class: a.ok ? "" : "off" },
         el("td", { text: when(a.at) }), el("td", { text: a.type }), el("td", { text: String(a.attempt) }), el("td", { text: result(a) })));
       $("webhook-log-body").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted", text: T.noLog }))]));

@@ -212,6 +212,13 @@ func testDisplay(t *testing.T, ctx context.Context) {
 		// Chinese only, as a TV set up for it shows it: every face read.
 		do(t, ctx, chromedp.Navigate(box.URL+"/display/?lang=zh"))
 		waitFor[bool](t, ctx, "live in Chinese", `document.getElementById("dot").className.indexOf("live") >= 0 && document.querySelector(".now .label").textContent === "正在叫号"`, 5*time.Second)
+		// The clock is the branch's (Asia/Shanghai) from the first screen,
+		// not the TV's zone (this browser runs in UTC).
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		clock := eval[string](t, ctx, `document.getElementById("time").textContent`)
+		if now := time.Now().In(loc); clock != now.Format("15:04") && clock != now.Add(-time.Minute).Format("15:04") {
+			t.Errorf("clock on the first screen = %q, want the branch's time %s", clock, now.Format("15:04"))
+		}
 		shot(t, ctx, "display-zh")
 		do(t, ctx, chromedp.EmulateViewport(1920, 1080), chromedp.Navigate(box.URL+"/display/?lang=zh,en"))
 		waitFor[bool](t, ctx, "live again", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)

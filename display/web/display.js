@@ -132,15 +132,22 @@
 
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
 
-  function tick() {
+  // renderClock shows the box's time in the branch's zone. It runs every
+  // second and as soon as the zone is known: until then the clock is the
+  // TV's own zone, and a first screen showed 03:48 for 11:48 for a second.
+  function renderClock() {
     var now = boxNow();
-    renderNotice();
     var tf = formatter(langs[0], "time");
     $("time").textContent = tf ? tf.format(now) : pad(now.getHours()) + ":" + pad(now.getMinutes());
     bilingual($("date"), function (l) {
       var df = formatter(l, "date");
       return df ? df.format(now) : now.toDateString();
     });
+  }
+
+  function tick() {
+    renderNotice();
+    renderClock();
     setTimeout(tick, 1000 - (Date.now() % 1000) + 20);
   }
 
@@ -321,6 +328,7 @@
     state.noticeUntil = v.notice_until || "";
     state.tz = v.timezone || "";
     fmtCache = {};
+    renderClock();
     state.services = v.services || [];
     var calls = v.calls || [];
     var missed = [];
@@ -358,7 +366,7 @@
       state.branch = d.branch_name || state.branch;
       state.notice = d.notice || "";
       state.noticeUntil = d.notice_until || "";
-      if (d.timezone && d.timezone !== state.tz) { state.tz = d.timezone; fmtCache = {}; }
+      if (d.timezone && d.timezone !== state.tz) { state.tz = d.timezone; fmtCache = {}; renderClock(); }
       if (d.services) { state.services = d.services; }
       renderBranch();
       renderServices();

@@ -155,7 +155,7 @@ func TestAdminTiersAndCSV(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#import-submit")),
 	)
 	waitJS(t, ctx, `document.getElementById("import-msg").textContent.includes("imported")`)
-	if got := text(t, ctx, "#import-msg"); !strings.HasPrefix(got, "1 rows imported") {
+	if got := text(t, ctx, "#import-msg"); !strings.HasPrefix(got, "1 row imported") {
 		t.Errorf("import message = %q", got)
 	}
 	if got := text(t, ctx, `#import-errors li[data-line="3"]`); !strings.Contains(got, "phone") {

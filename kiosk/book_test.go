@@ -280,7 +280,10 @@ func bookLocalTime(t testing.TB, rfc3339 string) string {
 // TestBook runs the booking page's cases in tabs of one browser: starting
 // chromium costs seconds, a tab milliseconds.
 func TestBook(t *testing.T) {
-	browser := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Timeout: 2 * time.Minute})
+	// The timeout bounds all seven cases together: under -race on a shared
+	// two-core machine (load 20) they took over two minutes, and the last
+	// cases failed on the deadline, not on the page.
+	browser := browsertest.New(t, browsertest.Options{Width: 390, Height: 844, Timeout: 6 * time.Minute})
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T, browser context.Context)

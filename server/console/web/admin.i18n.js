@@ -350,14 +350,12 @@ QB.text.define("admin.webhooks", {
 
 QB.text.define("admin.calendar", {
   zh: {
-    posted: "公告已发布",
     cleared: "公告已撤下",
     saved: "已保存",
     shown: "当前公告：“{text}”",
     shownUntil: "当前公告：“{text}”，至 {until}",
     dateClosed: "全天休息",
     dateHours: "特殊营业时间",
-    datePick: "日期",
     addDate: "添加日期",
     removeDate: "删除 {date}",
     noDates: "没有节假日或特殊营业日",
@@ -365,14 +363,12 @@ QB.text.define("admin.calendar", {
     dupDate: "{date} 已在列表中"
   },
   en: {
-    posted: "Notice posted",
     cleared: "Notice taken down",
     saved: "Calendar saved",
     shown: "Showing: “{text}”",
     shownUntil: "Showing: “{text}” until {until}",
     dateClosed: "Closed all day",
     dateHours: "Special hours",
-    datePick: "Date",
     addDate: "+ Add a date",
     removeDate: "Remove {date}",
     noDates: "No holidays or special days",

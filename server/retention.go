@@ -96,7 +96,7 @@ func (s *Server) scrubErased() error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("erased data scrubbed from the database file", "erased_since", since.Format(time.RFC3339), "pages", res.Pages, "grown_bytes", res.Grown)
+	s.log.Info("erased data scrubbed from the database file", "erased_since", since.Format(time.RFC3339), "pages", res.Pages, "grown_bytes", res.Grown, "again_next_night", res.Again)
 	return nil
 }
 

@@ -52,6 +52,9 @@ type ScrubResult struct {
 	// Grown is how many bytes the file grew (filler that found no free
 	// page lands at the end of the file, and stays there as free space).
 	Grown int64
+	// Again is true when a reader was open as the scrub began: pages it
+	// held could not be written over, so the mark stays for the next run.
+	Again bool
 }
 
 // ScrubFree writes over every free page of the file, so the bytes of
@@ -59,11 +62,12 @@ type ScrubResult struct {
 // and clears the erasure mark. It writes a filler bucket big enough to
 // take every free page (the allocator hands out free pages before it
 // grows the file), in chunks, then drops it: the pages freed then hold
-// only filler. Pages still pinned by a reader that was open at the start
-// become free later; the nightly run after the next erasure takes them,
-// and the servers' reads are short.
+// only filler. Pages pinned by a reader open at the start cannot be
+// written over yet: then the mark stays (res.Again) and the next nightly
+// run scrubs again; the server's reads are short.
 func (db *DB) ScrubFree() (res ScrubResult, err error) {
 	before := db.bolt.Stats()
+	res.Again = before.OpenTxN > 0
 	sizeBefore := db.size()
 	// The first write releases the pages freed before it (the erasure's)
 	// to the free list, when no older reader holds them.
@@ -108,6 +112,9 @@ func (db *DB) ScrubFree() (res ScrubResult, err error) {
 	if err := db.update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bScrub); err != nil {
 			return err
+		}
+		if res.Again {
+			return nil
 		}
 		return tx.Bucket(bMeta).Delete(kScrubDue)
 	}); err != nil {

@@ -110,6 +110,50 @@ func TestScrubFreeWritesOverErasedBytes(t *testing.T) {
 	}
 }
 
+// TestScrubFreeAgainWithAReader: a reader open as the scrub begins may
+// hold freed pages, so the mark stays for the next night; without one it
+// goes.
+func TestScrubFreeAgainWithAReader(t *testing.T) {
+	dir := t.TempDir()
+	db := eraseOne(t, dir, "+8613800138002", "Wang Fang")
+	defer db.Close()
+	tx, err := db.bolt.Begin(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The filler may grow the file, and bbolt remaps it only once no
+	// reader is open: the scrub runs beside the reader, which closes once
+	// the scrub has begun writing (as the server's short reads do).
+	written := func() int64 { st := db.bolt.Stats(); return st.TxStats.GetWrite() }
+	writes := written()
+	var res ScrubResult
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		res, err = db.ScrubFree()
+		done <- err
+	}()
+	for i := 0; i < 200 && written() == writes; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = tx.Rollback()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if due, _, _ := db.ScrubDue(); !res.Again || !due {
+		t.Errorf("scrub with a reader open: again = %v, due = %v; want both true", res.Again, due)
+	}
+	if res, err = db.ScrubFree(); err != nil || res.Again {
+		t.Fatalf("second scrub: %+v, %v", res, err)
+	}
+	if due, _, _ := db.ScrubDue(); due {
+		t.Error("scrub still due after a scrub with no reader")
+	}
+	if fileHas(t, dir, []byte("13800138002")) || fileHas(t, dir, []byte("Wang Fang")) {
+		t.Error("the file still holds the erased customer")
+	}
+}
+
 // TestCompactClearsScrubDue: queuebox compact rewrites the file with live
 // data only, so the erased bytes are gone and no scrub is left to do.
 func TestCompactClearsScrubDue(t *testing.T) {

@@ -124,9 +124,13 @@ type Engine struct {
 	numbers  map[string]DayNumber  // by prefix
 	idem     map[string]IdemEntry
 	idemFIFO []IdemEntry // oldest first, to expire keys cheaply
-	lastSeq  uint64
-	lastID   uint64
-	recent   []Event // latest calls, oldest first, at most RecentCallsKept
+	// issueQ holds requests to Issue waiting for the lock (see Issue);
+	// issueMu guards it alone and is never held while taking mu.
+	issueMu sync.Mutex
+	issueQ  []*issueCall
+	lastSeq uint64
+	lastID  uint64
+	recent  []Event // latest calls, oldest first, at most RecentCallsKept
 
 	appts       map[string]*Appointment // by code
 	slotTaken   map[string]int          // places taken per service slot
@@ -144,8 +148,11 @@ type Engine struct {
 	estGen uint64
 	estAt  time.Time // when the queue last changed: estimates count from it
 	cache  estCache
-	fifo   bool
-	weeks  struct {
+	// deskGen moves when a counter may have taken a ticket (see desks.go).
+	deskGen uint64
+	desks   deskCache
+	fifo    bool
+	weeks   struct {
 		sync.Mutex
 		m map[*Counter]*[7][]span
 	}
@@ -264,6 +271,8 @@ func (e *Engine) track(t *Ticket) {
 	e.byToken[t.Token] = t
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).insert(t)
+	} else {
+		e.deskChangedLocked()
 	}
 }
 
@@ -449,6 +458,13 @@ type IssueRequest struct {
 
 // Issue gives a new ticket for a service, or the ticket an earlier request
 // with the same idempotency key got. created is false for such a repeat.
+//
+// Requests that arrive together are issued together: each joins a queue,
+// and whoever holds the engine's lock next issues everything queued. Every
+// new ticket is promised its wait by a forward replay of the queue (see
+// estimate.go); issued together, one replay serves them all, where one per
+// ticket would make the replay, under the lock, the limit of how many
+// tickets a second the box can issue.
 func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err error) {
 	if req.Priority < PriorityNormal || req.Priority > PriorityMax {
 		return view, false, invalid("priority", "must be between %d and %d", PriorityNormal, PriorityMax)
@@ -456,58 +472,122 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	if len(req.IdemKey) > 200 {
 		return view, false, invalid("Idempotency-Key", "must be at most 200 characters")
 	}
-	idemKey := ""
-	if req.IdemKey != "" {
-		idemKey = req.Source + "\x00" + req.IdemKey
-	}
 	// Record what the clock did and close a day that ended on the way.
 	if err := e.tick(false); err != nil {
 		return view, false, fmt.Errorf("issue ticket: %w", err)
 	}
-
+	ic := &issueCall{req: req}
+	if req.IdemKey != "" {
+		ic.idemKey = req.Source + "\x00" + req.IdemKey
+	}
+	e.issueMu.Lock()
+	e.issueQ = append(e.issueQ, ic)
+	e.issueMu.Unlock()
 	e.mu.Lock()
+	// Either this issues ic (and whatever else is queued), or the holder of
+	// the lock before did: once the lock is ours, ic is done.
+	e.issueQueuedLocked()
+	e.mu.Unlock()
+
+	switch {
+	case ic.err != nil:
+		return view, false, ic.err
+	case ic.pastID != "":
+		// A repeat of a request whose ticket is no longer active.
+		old, err := e.store.Ticket(ic.pastID)
+		if err != nil {
+			return view, false, err
+		}
+		return TicketView{Ticket: old}, false, nil
+	case ic.errc == nil:
+		return ic.view, false, nil // a repeat of an active ticket's request
+	}
+	if err := e.wait(ic.errc); err != nil {
+		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
+	}
+	return ic.view, true, nil
+}
+
+// issueCall is one request to Issue on its way through the queue.
+type issueCall struct {
+	req     IssueRequest
+	idemKey string // scoped by source; "" for none
+
+	// The outcome, set under the engine's lock.
+	t      *Ticket
+	c      *Change
+	view   TicketView
+	err    error
+	pastID string // a repeat of an ended ticket's request: read it from the store
+	errc   <-chan error
+}
+
+// issueQueuedLocked issues every request queued: numbers and tracks each
+// new ticket, then promises them their waits from one replay of the queue
+// they joined (every ticket is in it, and the queue does not change between
+// their promises), then hands their changes to the store in order, to
+// commit together.
+func (e *Engine) issueQueuedLocked() {
+	e.issueMu.Lock()
+	batch := e.issueQ
+	e.issueQ = nil
+	e.issueMu.Unlock()
+	var made []*issueCall
+	for _, ic := range batch {
+		if e.issueOneLocked(ic) {
+			made = append(made, ic)
+		}
+	}
+	for _, ic := range made {
+		e.promiseLocked(ic.t)
+		ic.c.Tickets = append(ic.c.Tickets, *ic.t)
+		ic.c.Events = append(ic.c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
+		ic.view = e.viewLocked(ic.t)
+	}
+	for _, ic := range made {
+		ic.errc = e.commit(ic.c)
+	}
+}
+
+// issueOneLocked checks one request and, when it makes a ticket, numbers
+// and tracks it (its promise and commit follow, see issueQueuedLocked).
+// It reports whether it made one.
+func (e *Engine) issueOneLocked(ic *issueCall) bool {
+	req := ic.req
 	now, run := e.nowLocked(), e.runningLocked()
-	if idemKey != "" {
-		if it, ok := e.idem[idemKey]; ok && run-it.Run < IdemTTL {
-			t, found := e.active[it.TicketID]
-			var tv TicketView
-			if found {
-				tv = e.viewLocked(t)
+	if ic.idemKey != "" {
+		if it, ok := e.idem[ic.idemKey]; ok && run-it.Run < IdemTTL {
+			if t, found := e.active[it.TicketID]; found {
+				ic.view = e.viewLocked(t)
+			} else {
+				ic.pastID = it.TicketID
 			}
-			e.mu.Unlock()
-			if !found {
-				old, err := e.store.Ticket(it.TicketID)
-				if err != nil {
-					return view, false, err
-				}
-				tv = TicketView{Ticket: old}
-			}
-			return tv, false, nil
+			return false
 		}
 	}
 	if !e.trustedLocked() {
-		e.mu.Unlock()
-		return view, false, ErrClockUntrusted
+		ic.err = ErrClockUntrusted
+		return false
 	}
 	svc, ok := e.services[req.ServiceID]
 	if !ok {
-		e.mu.Unlock()
-		return view, false, ErrServiceNotFound
+		ic.err = ErrServiceNotFound
+		return false
 	}
 	if !e.cal.open(now) {
-		e.mu.Unlock()
-		return view, false, ErrClosed
+		ic.err = ErrClosed
+		return false
 	}
 	if e.issuingStoppedLocked() {
-		e.mu.Unlock()
-		return view, false, ErrIssuingStopped
+		ic.err = ErrIssuingStopped
+		return false
 	}
 	tier := req.Tier
 	if tier == "" {
 		tier = e.plan.deflt
 	} else if _, ok := e.plan.byID[tier]; !ok {
-		e.mu.Unlock()
-		return view, false, invalid("tier", "%q is not a tier of this branch", tier)
+		ic.err = invalid("tier", "%q is not a tier of this branch", tier)
+		return false
 	}
 	c := &Change{}
 	priority := req.Priority
@@ -518,23 +598,15 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	t := e.newTicketLocked(c, svc, priority, req.Source, now)
 	t.CustomerID, t.Tier = req.CustomerID, tier
 	e.track(t)
-	e.promiseLocked(t)
-	c.Tickets = append(c.Tickets, *t)
-	c.Events = append(c.Events, Event{Type: EventIssued, Actor: req.Source, Ticket: copyTicket(t)})
-	if idemKey != "" {
-		it := IdemEntry{Key: idemKey, TicketID: t.ID, At: now, Run: run}
-		e.idem[idemKey] = it
+	if ic.idemKey != "" {
+		it := IdemEntry{Key: ic.idemKey, TicketID: t.ID, At: now, Run: run}
+		e.idem[ic.idemKey] = it
 		e.idemFIFO = append(e.idemFIFO, it)
 		c.Idem = []IdemEntry{it}
 		c.DeleteIdem = e.expireIdemLocked(run)
 	}
-	view = e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
-	}
-	return view, true, nil
+	ic.t, ic.c = t, c
+	return true
 }
 
 // newTicketLocked numbers a new waiting ticket of svc and records the
@@ -654,6 +726,7 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	t.CalledAt = &now
 	t.StartedAt, t.ParkedAt = nil, nil
 	t.CounterID = ctr.ID
+	e.deskChangedLocked()
 	t.CallReason = reason
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})

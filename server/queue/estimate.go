@@ -345,7 +345,9 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		}
 		return q
 	}
-	out := make(map[*Ticket]time.Time, real+1)
+	// Not sized by the tickets waiting: the horizon ends the replay long
+	// before thousands are called, and sizing it cost more than the replay.
+	out := make(map[*Ticket]time.Time)
 	if probe != nil {
 		qOf(probe.ServiceID).insert(probe)
 	}
@@ -417,12 +419,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 
 	// The counters, with when each is next free.
 	var rcs []*rCounter
-	busy := map[string]*Ticket{}
-	for _, t := range e.active {
-		if (t.Status == StatusCalled || t.Status == StatusServing) && t.CounterID != "" {
-			busy[t.CounterID] = t
-		}
-	}
+	busy := e.busyLocked()
 	for _, cid := range e.counterIDs() {
 		c := e.counters[cid]
 		rc := &rCounter{c: c, free: now, iv: e.workIntervals(c, now, until)}

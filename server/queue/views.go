@@ -264,6 +264,29 @@ func (e *Engine) Service(id string) (ServiceView, error) {
 	return e.serviceViewLocked(s), nil
 }
 
+// PrintInfo is what a printed ticket says about where it was issued: the
+// branch, its time zone and the service's names, without the live figures
+// a ServiceView carries (those cost an estimate).
+type PrintInfo struct {
+	Branch      string
+	Location    *time.Location
+	ServiceName string
+	Names       map[string]string
+}
+
+// PrintInfo returns the print details of a ticket of the service; ok is
+// false for a service the branch no longer has (the names stay empty).
+func (e *Engine) PrintInfo(serviceID string) (info PrintInfo, ok bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	info = PrintInfo{Branch: e.settings.BranchName, Location: e.cal.loc}
+	s, ok := e.services[serviceID]
+	if ok {
+		info.ServiceName, info.Names = s.Name, copyNames(s.Names)
+	}
+	return info, ok
+}
+
 func (e *Engine) serviceViewLocked(s *Service) ServiceView {
 	v := ServiceView{Service: *s}
 	v.Names = copyNames(s.Names)

@@ -1,0 +1,47 @@
+package queue
+
+import "sync"
+
+// deskCache remembers which ticket each counter has called or is serving,
+// for the estimate's replay: finding them by walking every active ticket
+// cost more than the rest of a replay once a few thousand wait, and every
+// issue replays. A ticket only becomes a counter's through callLocked (or
+// comes back so from the store), which moves deskGen on; one leaves it in
+// many ways, and busyLocked checks each remembered ticket is still there.
+type deskCache struct {
+	mu   sync.Mutex
+	gen  uint64 // deskGen the map was made at
+	made bool
+	busy map[string]*Ticket
+}
+
+// deskChangedLocked notes that a counter may have taken a ticket.
+func (e *Engine) deskChangedLocked() { e.deskGen++ }
+
+// busyLocked returns the ticket each counter has called or is serving, by
+// counter id. The caller holds e.mu (read or write) and may keep the map.
+func (e *Engine) busyLocked() map[string]*Ticket {
+	d := &e.desks
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.made || d.gen != e.deskGen {
+		d.busy = map[string]*Ticket{}
+		for _, t := range e.active {
+			if atDesk(t) {
+				d.busy[t.CounterID] = t
+			}
+		}
+		d.gen, d.made = e.deskGen, true
+	}
+	out := make(map[string]*Ticket, len(d.busy))
+	for cid, t := range d.busy {
+		if e.active[t.ID] == t && atDesk(t) && t.CounterID == cid {
+			out[cid] = t
+		}
+	}
+	return out
+}
+
+func atDesk(t *Ticket) bool {
+	return (t.Status == StatusCalled || t.Status == StatusServing) && t.CounterID != ""
+}

@@ -1,0 +1,95 @@
+package queue_test
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"queuebox/server/queue"
+	"queuebox/server/queue/queuetest"
+)
+
+// nullStore keeps nothing: the engine's own cost per change, without disk.
+type nullStore struct{}
+
+func (nullStore) Load() (*queue.Snapshot, error) { return &queue.Snapshot{}, nil }
+func (nullStore) Apply(*queue.Change) <-chan error {
+	c := make(chan error, 1)
+	c <- nil
+	return c
+}
+func (nullStore) Failed() bool { return false }
+func (nullStore) Reset()       {}
+func (nullStore) Ticket(string) (queue.Ticket, error) {
+	return queue.Ticket{}, queue.ErrTicketNotFound
+}
+func (nullStore) TicketByToken(string) (queue.Ticket, error) {
+	return queue.Ticket{}, queue.ErrTicketNotFound
+}
+
+// BenchmarkIssueWaiting is the engine's CPU per issued ticket (its promise
+// included) with that many tickets already waiting: what a kiosk waits for
+// under the engine's lock, before the commit.
+//
+// With clients > 1, that many goroutines issue at once, as kiosks do under
+// load: requests that meet at the engine's lock are issued together.
+func BenchmarkIssueWaiting(b *testing.B) {
+	for _, waiting := range []int{100, 1000, 10000} {
+		for _, clients := range []int{1, 64} {
+			b.Run(fmt.Sprintf("waiting=%d/clients=%d", waiting, clients), func(b *testing.B) { benchIssue(b, waiting, clients) })
+		}
+	}
+}
+
+func benchIssue(b *testing.B, waiting, clients int) {
+	{
+		{
+			clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
+			e, err := queue.New(nullStore{}, clock, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st := queue.DefaultSettings()
+			st.BranchName, st.Timezone, st.Hours = "Bench", "UTC", allDay()
+			if err := e.Seed(st, []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+				[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}, {ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}}}); err != nil {
+				b.Fatal(err)
+			}
+			for range waiting {
+				if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			// The machine may be shared: CPU time, not wall time, is the figure.
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+		}
+	}
+}
+
+// cpuTime is the CPU this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

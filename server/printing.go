@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -124,23 +123,25 @@ func (s *Server) printTicket(v queue.TicketView, dev *store.Device, jobID string
 }
 
 func (s *Server) printable(v queue.TicketView) printer.Ticket {
-	st := s.engine.Settings()
+	// PrintInfo, not Settings and Service: a slip needs names only, and a
+	// service view would replay the queue for its estimate on every ticket.
+	info, ok := s.engine.PrintInfo(v.ServiceID)
 	t := printer.Ticket{
-		Branch: st.BranchName, Number: v.Number, IssuedAt: v.IssuedAt, Ahead: v.Ahead,
+		Branch: info.Branch, Number: v.Number, IssuedAt: v.IssuedAt, Ahead: v.Ahead,
 		StatusURL: s.statusURL(v.Token), Footer: s.cfg.Printer.Footer,
 	}
-	if loc, err := time.LoadLocation(st.Timezone); err == nil {
-		t.IssuedAt = t.IssuedAt.In(loc)
+	if info.Location != nil {
+		t.IssuedAt = t.IssuedAt.In(info.Location)
 	}
 	// The range the ticket was promised, as the kiosk shows it.
 	t.WaitMinMin, t.WaitMaxMin = queue.RangeMinutes(v.EWTLowSeconds, v.EWTHighSeconds)
 	if v.EWTSeconds <= 0 {
 		t.WaitMinMin, t.WaitMaxMin = 0, 0
 	}
-	if svc, err := s.engine.Service(v.ServiceID); err == nil {
-		t.ServiceZH, t.ServiceEN = svc.Names["zh"], svc.Names["en"]
+	if ok {
+		t.ServiceZH, t.ServiceEN = info.Names["zh"], info.Names["en"]
 		if t.ServiceEN == "" {
-			t.ServiceEN = svc.Name
+			t.ServiceEN = info.ServiceName
 		}
 	}
 	return t

@@ -74,7 +74,7 @@ type Change struct {
 	Tickets        []Ticket
 	Numbers        []DayNumber
 	Idem           []IdemEntry
-	DeleteIdem     []string
+	DeleteIdem     []IdemEntry // expired: the store deletes each by its ticket
 	Appointments   []Appointment
 	// ForgetAppointments are ids the engine no longer needs at start-up
 	// (their day is over); they stay on disk as history.
@@ -642,16 +642,18 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 	}
 }
 
-// expireIdemLocked forgets keys older than IdemTTL of running time, oldest first.
-func (e *Engine) expireIdemLocked(run time.Duration) []string {
-	var gone []string
+// expireIdemLocked forgets keys older than IdemTTL of running time, oldest
+// first, and returns every entry that expired for the store to delete: also
+// one whose key a later request reused (the store keeps each use apart).
+func (e *Engine) expireIdemLocked(run time.Duration) []IdemEntry {
+	var gone []IdemEntry
 	for len(e.idemFIFO) > 0 && run-e.idemFIFO[0].Run >= IdemTTL {
 		it := e.idemFIFO[0]
 		e.idemFIFO = e.idemFIFO[1:]
 		if cur, ok := e.idem[it.Key]; ok && cur.Run == it.Run && cur.TicketID == it.TicketID {
 			delete(e.idem, it.Key)
-			gone = append(gone, it.Key)
 		}
+		gone = append(gone, it)
 	}
 	return gone
 }

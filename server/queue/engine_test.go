@@ -504,6 +504,19 @@ func TestIdempotencyKey(t *testing.T) {
 	if !created || c.ID == a.ID {
 		t.Errorf("after 24 h the key still returned the old ticket")
 	}
+	// Used again, the key names its new ticket, also after a restart, and
+	// the expired uses are gone from the store (not only from memory).
+	f.reopen(t)
+	if d, created, _ := f.e.Issue(req); created || d.ID != c.ID {
+		t.Errorf("after a restart the reused key gave %s (created=%v), want %s", d.Number, created, c.Number)
+	}
+	snap, err := f.db.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Idem) != 1 || snap.Idem[0].TicketID != c.ID {
+		t.Errorf("stored keys after expiry: %+v, want only the use by ticket %s", snap.Idem, c.ID)
+	}
 }
 
 func TestClosedOutsideHours(t *testing.T) {

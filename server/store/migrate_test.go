@@ -174,6 +174,15 @@ func history(n int, day time.Time) []*queue.Change {
 			}
 		}
 		c.Tickets = []queue.Ticket{tk}
+		if i%3 == 0 {
+			// A kiosk's key, random in life; every 30th is a retry's key
+			// used again for a later ticket, as after its expiry.
+			key := fmt.Sprintf("device:k1\x00%08x", uint32(i)*2654435761)
+			if i%30 == 0 && i > 0 {
+				key = fmt.Sprintf("device:k1\x00%08x", uint32(i-3)*2654435761)
+			}
+			c.Idem = []queue.IdemEntry{{Key: key, TicketID: tk.ID, At: at, Run: time.Duration(i) * 7 * time.Minute}}
+		}
 		if i%25 == 0 {
 			a := queue.Appointment{ID: fmt.Sprint(i/25 + 1), Code: fmt.Sprintf("C%05d", i), ServiceID: "general", Start: at.Add(time.Hour),
 				End: at.Add(time.Hour + 15*time.Minute), Status: "booked", Name: "王小明", Phone: "+8613800000000", CreatedAt: at}
@@ -192,11 +201,15 @@ type want struct {
 	tickets map[string]queue.Ticket
 	events  []queue.Event
 	appts   map[string]queue.Appointment
+	idem    map[string]queue.IdemEntry // by key, the latest use
 }
 
 func wantOf(changes []*queue.Change) want {
-	w := want{tickets: map[string]queue.Ticket{}, appts: map[string]queue.Appointment{}}
+	w := want{tickets: map[string]queue.Ticket{}, appts: map[string]queue.Appointment{}, idem: map[string]queue.IdemEntry{}}
 	for _, c := range changes {
+		for _, it := range c.Idem {
+			w.idem[it.Key] = it
+		}
 		for _, t := range c.Tickets {
 			w.tickets[t.ID] = t
 		}
@@ -243,6 +256,18 @@ func checkAll(t *testing.T, db *DB, w want) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "events", evs, w.events)
+	snap, err := db.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine keeps a key's latest use (the one with the latest run).
+	idem := map[string]queue.IdemEntry{}
+	for _, it := range snap.Idem {
+		if old, ok := idem[it.Key]; !ok || it.Run > old.Run {
+			idem[it.Key] = it
+		}
+	}
+	sameJSON(t, "idempotency keys", idem, w.idem)
 	err = db.view(func(tx *bolt.Tx) error {
 		n := 0
 		err := tx.Bucket(bAppts).ForEach(func(k, v []byte) error {
@@ -291,6 +316,15 @@ func TestMigrateSchema2IsLossless(t *testing.T) {
 		t.Fatalf("snapshot: %d active, last ticket %d, last seq %d, %d appointments, %d recent calls",
 			len(snap.Active), snap.LastTicketID, snap.LastSeq, len(snap.Appointments), len(snap.RecentCalls))
 	}
+
+	db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bIdem).ForEach(func(k, _ []byte) error {
+			if len(k) != 8 {
+				t.Errorf("idempotency key %q is still stored under the key, not its ticket", k)
+			}
+			return nil
+		})
+	})
 
 	// New records beside the old: a plain one and packed ones.
 	more := history(303, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))[301:]

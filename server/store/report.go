@@ -34,6 +34,9 @@ func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 	if b == nil {
 		return nil // built from the events when the store next opens
 	}
+	// Keys grow with the date and the ticket id; a record is rewritten a
+	// few times in its first hours, a little longer each time.
+	b.FillPercent = fillHistory
 	for i := range evs {
 		ev := &evs[i]
 		if ev.Ticket == nil || ev.Ticket.Date == "" {

@@ -136,6 +136,35 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 5: idempotency keys' uses are kept by ticket id, not by the key
+	// (see putIdem).
+	func(tx *bolt.Tx) error {
+		var uses []queue.IdemEntry
+		if err := tx.Bucket(bIdem).ForEach(func(k, v []byte) error {
+			var it queue.IdemEntry
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("idempotency key %q: %w", k, err)
+			}
+			uses = append(uses, it)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bIdem); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket(bIdem)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = fillAppend
+		for _, it := range uses {
+			if err := putIdem(b, it); err != nil {
+				return fmt.Errorf("idempotency key of ticket %q: %w", it.TicketID, err)
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -574,6 +603,18 @@ func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.
 	return nil
 }
 
+// putIdem keeps an idempotency key's use under its ticket's key: kiosks'
+// keys are random, and a bucket keyed by them would have every issue
+// rewrite a page picked at random; keyed by ticket, uses are appended and
+// expire from the front. The engine looks keys up in memory only.
+func putIdem(b *bolt.Bucket, it queue.IdemEntry) error {
+	key, err := ticketKey(it.TicketID)
+	if err != nil {
+		return err
+	}
+	return putJSON(b, key, it)
+}
+
 // getKey reads a key that may hold an empty value, telling it apart from
 // a missing one.
 func getKey(b *bolt.Bucket, key []byte) (v []byte, ok bool) {
@@ -624,6 +665,9 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 	tickets, tokensNew, active := tx.Bucket(bTickets), tx.Bucket(bTokensNew), tx.Bucket(bActive)
 	tickets.FillPercent = fillHistory
 	tokensNew.FillPercent = fillAppend
+	// New tickets join the active set at its end and leave it mostly from
+	// the front: half-empty pages would only mean more pages per commit.
+	active.FillPercent = fillAppend
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
@@ -642,13 +686,19 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
+	idem := tx.Bucket(bIdem)
+	idem.FillPercent = fillAppend
 	for _, it := range c.Idem {
-		if err := putJSON(tx.Bucket(bIdem), []byte(it.Key), it); err != nil {
+		if err := putIdem(idem, it); err != nil {
 			return err
 		}
 	}
-	for _, k := range c.DeleteIdem {
-		if err := tx.Bucket(bIdem).Delete([]byte(k)); err != nil {
+	for _, it := range c.DeleteIdem {
+		key, err := ticketKey(it.TicketID)
+		if err != nil {
+			return err
+		}
+		if err := idem.Delete(key); err != nil {
 			return err
 		}
 	}

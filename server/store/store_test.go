@@ -145,7 +145,7 @@ func TestStoreReopenKeepsEverything(t *testing.T) {
 		DeleteServices: []string{"advice"},
 		DeleteCounters: []string{"c9"},
 		Tickets:        []queue.Ticket{t3, t10},
-		DeleteIdem:     []string{"device:k1\x00tap-1"},
+		DeleteIdem:     []queue.IdemEntry{{Key: "device:k1\x00tap-1", TicketID: "2", At: t0}},
 		Events: []queue.Event{
 			{Seq: 3, Type: queue.EventFinished, At: *at(9), Ticket: &t3, Counter: &c1},
 			{Seq: 4, Type: queue.EventCalled, At: *at(10), Ticket: &t10, Counter: &c1, Recall: true},

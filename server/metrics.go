@@ -169,11 +169,12 @@ var (
 	descQueued  = prometheus.NewDesc("queuebox_print_jobs_queued", "Print jobs waiting for a printer, by printer.", []string{"printer"}, nil)
 	descPrinter = prometheus.NewDesc("queuebox_printer_state", "1 for each printer's current state (ok, offline, paper_out, cover_open, unknown, disabled).", []string{"printer", "state"}, nil)
 	descDBSize  = prometheus.NewDesc("queuebox_db_size_bytes", "Size of the database file.", nil, nil)
+	descDBWrite = prometheus.NewDesc("queuebox_db_written_bytes_total", "Bytes of the database pages written by its transactions since the box started (each commit's meta page aside).", nil, nil)
 	descHooks   = prometheus.NewDesc("queuebox_webhooks", "Configured webhooks.", nil, nil)
 )
 
 func (gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWaiting, descLive, descQueued, descPrinter, descDBSize, descHooks} {
+	for _, d := range []*prometheus.Desc{descWaiting, descLive, descQueued, descPrinter, descDBSize, descDBWrite, descHooks} {
 		ch <- d
 	}
 }
@@ -199,6 +200,7 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	s.printers.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descDBSize, prometheus.GaugeValue, float64(s.db.Size()))
+	ch <- prometheus.MustNewConstMetric(descDBWrite, prometheus.CounterValue, float64(s.db.WriteStats().Bytes))
 	if hooks, err := s.db.Webhooks(); err == nil {
 		ch <- prometheus.MustNewConstMetric(descHooks, prometheus.GaugeValue, float64(len(hooks)))
 	}

@@ -75,7 +75,7 @@ func TestMetricsContent(t *testing.T) {
 		`queuebox_webhooks 1`,
 		`queuebox_printer_state{printer="none",state="disabled"} 1`,
 	)
-	for _, name := range []string{"queuebox_db_size_bytes ", "queuebox_db_commit_seconds_count ", "queuebox_print_jobs_total{outcome=", "go_goroutines "} {
+	for _, name := range []string{"queuebox_db_size_bytes ", "queuebox_db_written_bytes_total ", "queuebox_db_commit_seconds_count ", "queuebox_print_jobs_total{outcome=", "go_goroutines "} {
 		if !strings.Contains(body, name) {
 			t.Errorf("no %s in /metrics", name)
 		}

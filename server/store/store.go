@@ -177,6 +177,8 @@ type DB struct {
 
 	// committed is the seq of the last event known to be on disk.
 	committed atomic.Uint64
+	// commits counts the transactions of engine changes (see WriteStats).
+	commits atomic.Int64
 
 	// newTokens indexes the tokens not yet in bTokens (held in bActive and
 	// bTokensNew) in memory, token → ticket key, so a lookup by token needs
@@ -497,6 +499,7 @@ func (db *DB) commitLoop() {
 			}
 			continue
 		}
+		db.commits.Add(1)
 		var evs []queue.Event
 		for _, p := range batch {
 			evs = append(evs, p.change.Events...)
@@ -996,6 +999,22 @@ func (db *DB) WriteBackup(w io.Writer) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// WriteStats is what the database wrote since it was opened: the pages of
+// every write transaction (each commit also rewrites one meta page, not
+// counted) and the commits of engine changes. Unlike bytes timed or counted
+// at the disk, it does not depend on what else the machine is doing.
+type WriteStats struct {
+	Pages   int64
+	Bytes   int64
+	Commits int64
+}
+
+// WriteStats reads the counts so far.
+func (db *DB) WriteStats() WriteStats {
+	tx := db.bolt.Stats().TxStats
+	return WriteStats{Pages: tx.GetPageCount(), Bytes: tx.GetPageAlloc(), Commits: db.commits.Load()}
 }
 
 // Size is the size of the database file in bytes.

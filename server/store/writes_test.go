@@ -1,0 +1,124 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"queuebox/server/queue"
+	"queuebox/server/queue/queuetest"
+)
+
+// recorder is a store that keeps the engine's changes for a test to commit
+// as it likes.
+type recorder struct{ changes []*queue.Change }
+
+func (r *recorder) Load() (*queue.Snapshot, error) { return &queue.Snapshot{}, nil }
+func (r *recorder) Apply(c *queue.Change) <-chan error {
+	r.changes = append(r.changes, c)
+	done := make(chan error, 1)
+	done <- nil
+	return done
+}
+func (r *recorder) Failed() bool { return false }
+func (r *recorder) Reset()       {}
+func (r *recorder) Ticket(string) (queue.Ticket, error) {
+	return queue.Ticket{}, queue.ErrTicketNotFound
+}
+func (r *recorder) TicketByToken(string) (queue.Ticket, error) {
+	return queue.Ticket{}, queue.ErrTicketNotFound
+}
+
+// issueChanges has the real engine issue n tickets as kiosks do (each with
+// a random idempotency key, two seconds apart on one business day) and
+// returns its changes, the branch's set-up first.
+func issueChanges(t *testing.T, n int) []*queue.Change {
+	t.Helper()
+	rec := &recorder{}
+	clock := queuetest.NewClock(time.Date(2026, 3, 4, 1, 0, 0, 0, time.UTC))
+	e, err := queue.New(rec, clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := queue.DefaultSettings()
+	st.BranchName, st.Timezone, st.Hours = "Test", "Asia/Shanghai", map[string]string{}
+	for _, d := range queue.Days {
+		st.Hours[d] = "00:00-24:00"
+	}
+	if err := e.Seed(st, []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+		[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		clock.Advance(2 * time.Second)
+		key := make([]byte, 16)
+		rand.Read(key)
+		if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "device:k1", IdemKey: hex.EncodeToString(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rec.changes
+}
+
+// TestIssueWritesFewPages holds what a ticket's commit writes, in pages
+// as bbolt counts them (not timed, not the disk's count): a lone ticket's
+// commit stays within a fixed number of pages, does not grow as the day's
+// tickets add up (a per-day value rewritten with every ticket, or a bucket
+// keyed at random, would), and tickets committed together share pages.
+func TestIssueWritesFewPages(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	changes := issueChanges(t, 3000)
+	commit := func(cs []*queue.Change) {
+		t.Helper()
+		batch := make([]*pending, len(cs))
+		for i, c := range cs {
+			batch[i] = &pending{change: c}
+		}
+		if err := db.commit(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inBatches := func(cs []*queue.Change, size int) {
+		for len(cs) > 0 {
+			n := min(size, len(cs))
+			commit(cs[:n])
+			cs = cs[n:]
+		}
+	}
+	// pages commits cs in commits of size and returns the pages written
+	// per ticket.
+	pages := func(cs []*queue.Change, size int) float64 {
+		before := db.WriteStats().Pages
+		inBatches(cs, size)
+		return float64(db.WriteStats().Pages-before) / float64(len(cs))
+	}
+
+	const seed = 3 // the set-up's changes come before the first ticket
+	inBatches(changes[:seed+200], 64)
+	early := pages(changes[seed+200:seed+300], 1)
+	inBatches(changes[seed+300:seed+2200], 64)
+	late := pages(changes[seed+2200:seed+2300], 1)
+	together := pages(changes[seed+2300:seed+2940], 64)
+	t.Logf("pages per ticket: alone %.1f after 200 tickets, %.1f after 2,200; %.2f in commits of 64", early, late, together)
+
+	// A lone ticket writes a leaf and the branch above it in each of the
+	// few buckets an issue touches (tickets, events, the active set, the
+	// report index, idempotency keys, the day's numbers, the timekeeping),
+	// the root and the free list.
+	const alone = 16
+	if early > alone || late > alone {
+		t.Errorf("a lone ticket's commit writes %.1f pages after 200 tickets and %.1f after 2,200, want at most %d", early, late, alone)
+	}
+	if late > early+1 {
+		t.Errorf("a lone ticket's commit grew from %.1f to %.1f pages over the day: something is rewritten whole with every ticket", early, late)
+	}
+	// Together, tickets fill those pages: about 0.8 KB of records each.
+	if together > 0.8 {
+		t.Errorf("in commits of 64, a ticket costs %.2f pages, want at most 0.8", together)
+	}
+}

@@ -21,7 +21,10 @@ type target struct {
 	name   string
 	url    string
 	bearer string
-	pid    int // of the process that serves it, to read its disk writes
+	pid    int // of the process that serves it, to read its disk writes and CPU
+	// metrics is the server's /metrics, for what its database wrote ("" for
+	// a bare handler).
+	metrics string
 }
 
 // loadResult is what one or more load runs measured.
@@ -29,7 +32,9 @@ type loadResult struct {
 	n       int
 	elapsed time.Duration
 	lat     []time.Duration
-	written int64 // bytes the serving process wrote to disk
+	written int64         // bytes the serving process wrote to disk
+	cpu     time.Duration // CPU the serving process used, user and system
+	db      dbWrites      // what the server's database wrote (servers only)
 }
 
 func (r *loadResult) add(o loadResult) {
@@ -37,7 +42,15 @@ func (r *loadResult) add(o loadResult) {
 	r.elapsed += o.elapsed
 	r.lat = append(r.lat, o.lat...)
 	r.written += o.written
+	r.cpu += o.cpu
+	r.db.commits += o.db.commits
+	r.db.bytes += o.db.bytes
 }
+
+// dbWrites are the server's own counts of its database's commits and the
+// bytes of the pages they wrote: unlike the disk's count, they do not depend
+// on the file system or on what else the machine writes.
+type dbWrites struct{ commits, bytes float64 }
 
 // summary is a load result in the units of the report.
 type summary struct {
@@ -49,6 +62,13 @@ type summary struct {
 	// DiskPerReq is what one request cost in bytes written to disk
 	// (including the warm-up requests, so a little high).
 	DiskPerReq float64 `json:"disk_bytes_per_request,omitempty"`
+	// CPUPerReq is the serving process's CPU per request, in µs (warm-up
+	// included): with the machine shared, steadier than the rates.
+	CPUPerReq float64 `json:"cpu_us_per_request,omitempty"`
+	// DBCommitsPerReq and DBBytesPerReq are the server's database commits
+	// (each two fdatasyncs) and page bytes per request.
+	DBCommitsPerReq float64 `json:"db_commits_per_request,omitempty"`
+	DBBytesPerReq   float64 `json:"db_bytes_per_request,omitempty"`
 }
 
 func (r *loadResult) summary() summary {
@@ -59,6 +79,9 @@ func (r *loadResult) summary() summary {
 	s.P50, s.P99 = percentileMs(r.lat, 0.50), percentileMs(r.lat, 0.99)
 	if r.n > 0 {
 		s.DiskPerReq = float64(r.written) / float64(r.n)
+		s.CPUPerReq = float64(r.cpu.Microseconds()) / float64(r.n)
+		s.DBCommitsPerReq = r.db.commits / float64(r.n)
+		s.DBBytesPerReq = r.db.bytes / float64(r.n)
 	}
 	return s
 }
@@ -90,6 +113,8 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
+		// A random key with every ticket, as the kiosk sends.
+		req.Header.Set("Idempotency-Key", bareToken())
 		if t.bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+t.bearer)
 		}
@@ -115,7 +140,7 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 		errOnce.Do(func() { firstErr = err })
 		failed.Store(true)
 	}
-	written := diskWritten(t.pid)
+	written, cpu0, db0 := diskWritten(t.pid), cpuUsed(t.pid), readDBWrites(t.metrics)
 	// Open every connection before the clock starts.
 	for range clients {
 		wg.Go(func() {
@@ -158,7 +183,83 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 		return loadResult{}, err
 	}
 	n := int(min(next.Load(), int64(maxReq)))
-	return loadResult{n: n, elapsed: elapsed, lat: lat[:n], written: diskWritten(t.pid) - written}, nil
+	db1 := readDBWrites(t.metrics)
+	// The warm-up requests are in the counts; n+clients requests were sent.
+	res := loadResult{n: n, elapsed: elapsed, lat: lat[:n], written: diskWritten(t.pid) - written, cpu: cpuUsed(t.pid) - cpu0,
+		db: dbWrites{commits: db1.commits - db0.commits, bytes: db1.bytes - db0.bytes}}
+	return res, nil
+}
+
+// cpuUsed is the CPU a process has used: the sum over its threads of their
+// time on a CPU (/proc/PID/task/*/schedstat, in ns; a Go process keeps its
+// threads), or else its utime and stime (in ticks of 10 ms); 0 when unknown.
+func cpuUsed(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if tasks, err := os.ReadDir(dir + "/task"); err == nil {
+		var sum time.Duration
+		for _, t := range tasks {
+			raw, err := os.ReadFile(dir + "/task/" + t.Name() + "/schedstat")
+			if err != nil {
+				continue
+			}
+			if f := strings.Fields(string(raw)); len(f) > 0 {
+				ns, _ := strconv.ParseInt(f[0], 10, 64)
+				sum += time.Duration(ns)
+			}
+		}
+		if sum > 0 {
+			return sum
+		}
+	}
+	raw, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it do not.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(utime+stime) * tick
+}
+
+// readDBWrites reads the server's database counters from its /metrics
+// (zero for a bare handler, which has none).
+func readDBWrites(url string) dbWrites {
+	var w dbWrites
+	if url == "" {
+		return w
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return w
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		x, _ := strconv.ParseFloat(v, 64)
+		switch name {
+		case "queuebox_db_commit_seconds_count":
+			w.commits = x
+		case "queuebox_db_written_bytes_total":
+			w.bytes = x
+		}
+	}
+	return w
 }
 
 // diskWritten is how many bytes a process has caused to be written to disk
@@ -202,7 +303,7 @@ func (b *bench) issue(ctx context.Context) error {
 	defer bare.stop()
 
 	targets := []target{
-		{name: "server", url: "http://" + srv.addr + "/api/v1/tickets", bearer: kiosk, pid: srv.cmd.Process.Pid},
+		{name: "server", url: "http://" + srv.addr + "/api/v1/tickets", bearer: kiosk, pid: srv.cmd.Process.Pid, metrics: "http://" + srv.addr + "/metrics"},
 		{name: "update", url: "http://" + bare.addr + "/update", pid: bare.cmd.Process.Pid},
 		{name: "batch", url: "http://" + bare.addr + "/batch", pid: bare.cmd.Process.Pid},
 		{name: "group", url: "http://" + bare.addr + "/group", pid: bare.cmd.Process.Pid},
@@ -232,9 +333,11 @@ func (b *bench) issue(ctx context.Context) error {
 		b.rep.set(fmt.Sprintf("issue_rate_c%d", c), s.Rate, rate, rateOf)
 		b.rep.set(fmt.Sprintf("issue_p50_c%d", c), s.P50, p50, p50Of)
 		b.rep.set(fmt.Sprintf("issue_p99_c%d", c), s.P99, p99, p99Of)
-		b.logf("issue, %d clients: server %.0f/s p50 %.2f p99 %.2f ms %.0f B/ticket; bare update %.0f/s p50 %.2f; batch %.0f/s p50 %.2f; group %.0f/s p50 %.2f %.0f B/ticket",
-			c, s.Rate, s.P50, s.P99, s.DiskPerReq, sums["update"].Rate, sums["update"].P50, sums["batch"].Rate, sums["batch"].P50,
-			sums["group"].Rate, sums["group"].P50, sums["group"].DiskPerReq)
+		g := sums["group"]
+		b.rep.set(fmt.Sprintf("issue_cpu_c%d", c), s.CPUPerReq, g.CPUPerReq, "bare group")
+		b.logf("issue, %d clients: server %.0f/s p50 %.2f p99 %.2f ms, %.0f µs CPU, %.0f B to disk, %.2f commits and %.0f B of database pages per ticket; bare update %.0f/s p50 %.2f; batch %.0f/s p50 %.2f; group %.0f/s p50 %.2f, %.0f µs CPU, %.0f B to disk per ticket",
+			c, s.Rate, s.P50, s.P99, s.CPUPerReq, s.DiskPerReq, s.DBCommitsPerReq, s.DBBytesPerReq, sums["update"].Rate, sums["update"].P50, sums["batch"].Rate, sums["batch"].P50,
+			g.Rate, g.P50, g.CPUPerReq, g.DiskPerReq)
 	}
 	return nil
 }

@@ -45,27 +45,7 @@ func TestRunTiny(t *testing.T) {
 		t.Errorf("the table does not give the load average:\n%s", &stdout)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(out, "bench-*.json"))
-	if len(files) != 1 {
-		t.Fatalf("reports in %s: %v, want one", out, files)
-	}
-	raw, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep struct {
-		LoadAvg []string `json:"loadavg"`
-		Figures []struct {
-			ID       string   `json:"id"`
-			Value    *float64 `json:"value"`
-			Baseline *float64 `json:"baseline"`
-			Ratio    *float64 `json:"ratio"`
-			Error    string   `json:"error"`
-		} `json:"figures"`
-	}
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		t.Fatalf("report: %v", err)
-	}
+	rep := readReport(t, out)
 	if len(rep.LoadAvg) != 2 {
 		t.Errorf("loadavg = %q, want before and after", rep.LoadAvg)
 	}
@@ -77,7 +57,7 @@ func TestRunTiny(t *testing.T) {
 		}
 	}
 	want := []string{
-		"issue_rate_c1", "issue_p50_c1", "issue_p99_c1", "issue_rate_c4", "issue_p50_c4", "issue_p99_c4",
+		"issue_rate_c1", "issue_p50_c1", "issue_p99_c1", "issue_cpu_c1", "issue_rate_c4", "issue_p50_c4", "issue_p99_c4", "issue_cpu_c4",
 		"webhooks_issue_rate",
 		"fanout_p50_n2", "fanout_p99_n2", "mem_per_conn_n2", "fanout_p50_n5", "fanout_p99_n5", "mem_per_conn_n5",
 		"startup", "bytes_per_ticket", "queue_p50", "queue_p99", "status_past_p50", "status_past_p99", "status_live_p50", "status_live_p99",
@@ -90,6 +70,65 @@ func TestRunTiny(t *testing.T) {
 	}
 	if len(rep.Figures) != len(want) {
 		t.Errorf("the report has %d figures, want %d", len(rep.Figures), len(want))
+	}
+}
+
+// benchReport is what the tests read of a run's JSON report.
+type benchReport struct {
+	LoadAvg []string `json:"loadavg"`
+	Figures []struct {
+		ID       string   `json:"id"`
+		Section  string   `json:"section"`
+		Value    *float64 `json:"value"`
+		Baseline *float64 `json:"baseline"`
+		Ratio    *float64 `json:"ratio"`
+		Error    string   `json:"error"`
+	} `json:"figures"`
+}
+
+// readReport reads the one report a run wrote into out.
+func readReport(t *testing.T, out string) benchReport {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "bench-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("reports in %s: %v, want one", out, files)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	return rep
+}
+
+// TestRunOnlySection runs one section: the sections left out are not in
+// the report, and a run whose own figures were all measured succeeds.
+func TestRunOnlySection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-only", "issue", "-issue-clients", "1,4", "-issue-time", "100ms", "-issue-max", "50", "-out", out, "-q"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("run -only issue = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	rep := readReport(t, out)
+	if len(rep.Figures) != 8 {
+		t.Errorf("the report has %d figures, want the issue section's 8", len(rep.Figures))
+	}
+	for _, f := range rep.Figures {
+		if f.Section != "issue" || f.Value == nil {
+			t.Errorf("figure %s of section %s (value %v): want only the issue section's, measured", f.ID, f.Section, f.Value)
+		}
+	}
+	if strings.Contains(stdout.String(), "skipped") {
+		t.Errorf("the table lists the sections left out:\n%s", &stdout)
 	}
 }
 

@@ -78,6 +78,7 @@ func newReport(o *options) *report {
 			f.aim("value", "<=", 1.5, "≤1.5 ms")
 		}
 		r.add("issue", fmt.Sprintf("issue_p99_c%d", c), "issue p99, "+who, "ms")
+		r.add("issue", fmt.Sprintf("issue_cpu_c%d", c), "issue, CPU per ticket, "+who, "µs")
 	}
 	f := r.add("webhooks", "webhooks_issue_rate", fmt.Sprintf("issue with 3 webhooks (1 dead), %d clients", maxC), "/s")
 	f.aim("ratio", ">=", 0.95, "≥0.95× no webhooks")
@@ -117,6 +118,21 @@ func newReport(o *options) *report {
 	r.add("reports", "report_today", "/reports/today on that box", "ms")
 	f = r.add("reports", "report_today_live", "issue → live event → today's view counts it", "ms")
 	f.aim("value", "<=", 1000, "≤1 s")
+	if o.only != nil {
+		// A section left out is not a figure that failed: it is not in
+		// the table at all.
+		r.Options["only"] = o.only
+		kept := r.Figures[:0]
+		for _, f := range r.Figures {
+			if o.only[f.Section] {
+				kept = append(kept, f)
+				continue
+			}
+			delete(r.byID, f.ID)
+			delete(r.sections, f.Section)
+		}
+		r.Figures = kept
+	}
 	return r
 }
 
@@ -307,6 +323,8 @@ func formatValue(v float64, unit string) string {
 		return fmt.Sprintf("%.1f KiB", v)
 	case "B":
 		return thousands(int64(math.Round(v))) + " B"
+	case "µs":
+		return thousands(int64(math.Round(v))) + " µs"
 	}
 	return fmt.Sprintf("%g %s", v, unit)
 }

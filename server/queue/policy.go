@@ -75,18 +75,18 @@ func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
 }
 
 func removeSorted(l []*Ticket, t *Ticket) ([]*Ticket, bool) {
+	if len(l) > 0 && l[0] == t {
+		// The head goes on nearly every call, and the estimate's replay
+		// calls a whole queue one head at a time: finding it must not cost
+		// a search, and dropping it must not move the rest (that made each
+		// replay quadratic in the tickets waiting). The next append that
+		// outgrows the array lets go of the slot.
+		l[0] = nil
+		return l[1:], true
+	}
 	i := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
 	if i >= len(l) || l[i] != t {
 		return l, false
-	}
-	if i == 0 {
-		// The head goes on nearly every call, and the estimate's replay
-		// calls a whole queue one head at a time: dropping it must not
-		// move the rest (that made each replay quadratic in the tickets
-		// waiting). The next append that outgrows the array lets go of
-		// the slot.
-		l[0] = nil
-		return l[1:], true
 	}
 	return append(l[:i], l[i+1:]...), true
 }

@@ -30,6 +30,8 @@ type loadResult struct {
 	elapsed time.Duration
 	lat     []time.Duration
 	written int64 // bytes the serving process wrote to disk
+	// cpu is the CPU time (user and system) the serving process used.
+	cpu time.Duration
 }
 
 func (r *loadResult) add(o loadResult) {
@@ -37,6 +39,7 @@ func (r *loadResult) add(o loadResult) {
 	r.elapsed += o.elapsed
 	r.lat = append(r.lat, o.lat...)
 	r.written += o.written
+	r.cpu += o.cpu
 }
 
 // summary is a load result in the units of the report.
@@ -49,6 +52,10 @@ type summary struct {
 	// DiskPerReq is what one request cost in bytes written to disk
 	// (including the warm-up requests, so a little high).
 	DiskPerReq float64 `json:"disk_bytes_per_request,omitempty"`
+	// CPUPerReq is the serving process's CPU time per request in
+	// milliseconds (warm-up included, as DiskPerReq): unlike the rate it
+	// hardly moves with what else runs on the machine.
+	CPUPerReq float64 `json:"cpu_ms_per_request,omitempty"`
 }
 
 func (r *loadResult) summary() summary {
@@ -59,6 +66,7 @@ func (r *loadResult) summary() summary {
 	s.P50, s.P99 = percentileMs(r.lat, 0.50), percentileMs(r.lat, 0.99)
 	if r.n > 0 {
 		s.DiskPerReq = float64(r.written) / float64(r.n)
+		s.CPUPerReq = r.cpu.Seconds() * 1000 / float64(r.n)
 	}
 	return s
 }
@@ -115,7 +123,7 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 		errOnce.Do(func() { firstErr = err })
 		failed.Store(true)
 	}
-	written := diskWritten(t.pid)
+	written, cpu := diskWritten(t.pid), cpuUsed(t.pid)
 	// Open every connection before the clock starts.
 	for range clients {
 		wg.Go(func() {
@@ -158,7 +166,7 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 		return loadResult{}, err
 	}
 	n := int(min(next.Load(), int64(maxReq)))
-	return loadResult{n: n, elapsed: elapsed, lat: lat[:n], written: diskWritten(t.pid) - written}, nil
+	return loadResult{n: n, elapsed: elapsed, lat: lat[:n], written: diskWritten(t.pid) - written, cpu: cpuUsed(t.pid) - cpu}, nil
 }
 
 // diskWritten is how many bytes a process has caused to be written to disk
@@ -178,6 +186,35 @@ func diskWritten(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times
+// (100 on every Linux port in use).
+const clockTicks = 100
+
+// cpuUsed is the CPU time, user and system, process pid has used so far
+// (0 if unknown).
+func cpuUsed(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: count from after it.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	// Fields 14 and 15 of the line (utime, stime); rest starts at field 3.
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
 // issue measures durable ticket issue through the real server, its kiosk

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,4 +118,68 @@ func TestWebhooksShareReadAndEncoding(t *testing.T) {
 			t.Errorf("webhook %d: cursor %d on disk (%v), want %d", i, hooks[i].Cursor, err, n)
 		}
 	}
+}
+
+// BenchmarkDeliver is the sender's work per event with three webhooks, two
+// answering at once and one where nothing listens (make bench-go); the
+// receivers' work counts too.
+func BenchmarkDeliver(b *testing.B) {
+	db, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for lo := 0; lo < b.N; lo += 1000 {
+		var evs []queue.Event
+		for i := lo; i < min(b.N, lo+1000); i++ {
+			tk := &queue.Ticket{ID: strconv.Itoa(i + 1), Number: fmt.Sprintf("A%03d", i%1000), ServiceID: "general",
+				Status: queue.StatusWaiting, IssuedAt: at}
+			evs = append(evs, queue.Event{Seq: uint64(i + 1), Type: queue.EventIssued, At: at, Ticket: tk})
+		}
+		if err := <-db.Apply(&queue.Change{Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var got atomic.Int64
+	for i := range 2 {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			got.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer srv.Close()
+		if err := db.PutWebhook(store.Webhook{ID: fmt.Sprintf("wh_%d", i), URL: srv.URL, Events: []string{"*"}, Secret: NewSecret()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	if err := db.PutWebhook(store.Webhook{ID: "wh_dead", URL: dead.URL, Events: []string{"*"}, Secret: NewSecret()}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	s := New(db, Options{Quiet: time.Nanosecond})
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for got.Load() < int64(2*b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	// CPU time rather than the wall clock: it hardly moves with the rest
+	// of the machine's load.
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/event")
+	s.Close()
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -59,7 +59,8 @@ const (
 	// page read. Each save is a write transaction with its fsync, taking
 	// its turn with the commits of issuing, and the dead weight of a
 	// commit (meta page, freelist) is most of what it writes: saving on
-	// every message would double the box's commits under load.
+	// every message would add a commit per ticket per webhook, several
+	// times the commits of issuing itself under load.
 	saveEvery = readPage
 	// logEvery is how many attempts the delivery log on disk may lag by
 	// while messages keep coming (it is saved whenever they pause, and at
@@ -128,8 +129,8 @@ func (s *Sender) cached(out []prepared, after uint64, limit int) []prepared {
 	return out
 }
 
-// messages returns up to limit messages for the events after seq, oldest
-// first, from the cache or else from the log.
+// messages returns up to limit messages for the events after seq after,
+// oldest first, from the cache or else from the log.
 func (s *Sender) messages(after uint64, limit int) ([]prepared, error) {
 	out := s.cached(make([]prepared, 0, limit), after, limit)
 	if len(out) == limit {

@@ -88,6 +88,10 @@ type Options struct {
 	// WebhookMinBackoff and WebhookMaxBackoff bound the waits between a
 	// webhook's retries (defaults 1 s and 5 min).
 	WebhookMinBackoff, WebhookMaxBackoff time.Duration
+	// WebhookSaveAfter is how long a webhook that has caught up waits for
+	// more events before saving its cursor and delivery log (default
+	// 100 ms); tests that count the writes lengthen it.
+	WebhookSaveAfter time.Duration
 }
 
 // New opens the database in cfg.Data and builds the server.

@@ -30,6 +30,7 @@ func (s *Server) startWebhooks(o Options) error {
 		Logger:     s.log,
 		MinBackoff: o.WebhookMinBackoff,
 		MaxBackoff: o.WebhookMaxBackoff,
+		SaveAfter:  o.WebhookSaveAfter,
 		OnAttempt:  s.metrics.webhookAttempt,
 	})
 	if err := s.hooks.Start(); err != nil {

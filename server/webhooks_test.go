@@ -517,3 +517,63 @@ func TestNearTurnMessages(t *testing.T) {
 		t.Errorf("phone got %v, want status then near_turn", types)
 	}
 }
+
+// TestWebhooksAddNoWritePerEvent: the webhooks' outbox is the event log
+// itself, so issuing with three webhooks configured (one of them dead) adds
+// no database write per event: each live webhook saves its cursor once per
+// many messages, the dead one its failures, which back off. Counted in
+// write transactions (each a commit and an fsync), not timed.
+func TestWebhooksAddNoWritePerEvent(t *testing.T) {
+	// The quiet-time save would add one per pause in issuing, which depends
+	// on the machine's speed; here it waits until the test is over.
+	h := newHarness(t, withOptions(func(o *Options) { o.WebhookSaveAfter = time.Hour }))
+	const n = 300
+	issue := func(n int) uint64 {
+		before := h.s.db.WriteTxs()
+		for range n {
+			h.issue(t, h.kiosk, "general")
+		}
+		return h.s.db.WriteTxs() - before
+	}
+	// Without webhooks: a third as many, for what one ticket costs.
+	plainTxs := 3 * issue(n/3)
+
+	live := []*receiver{newReceiver(t), newReceiver(t)}
+	for _, r := range live {
+		h.addWebhook(t, r, `["*"]`)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	var dead apiWebhook
+	h.do("POST", "/api/v1/webhooks", h.admin, fmt.Sprintf(`{"url":%q,"events":["*"]}`, deadURL)).want(t, http.StatusCreated).decode(t, &dead)
+
+	before := h.s.db.WriteTxs()
+	hookTxs := issue(n)
+	for _, r := range live {
+		r.waitCount(n)
+	}
+	eventually(t, "the dead webhook's first failure", func() error {
+		if len(h.s.hooks.Attempts(dead.ID)) == 0 {
+			return errors.New("no attempt yet")
+		}
+		return nil
+	})
+	after := h.s.db.WriteTxs()
+	failures := uint64(len(h.s.hooks.Attempts(dead.ID))) // each saved at once
+	extra := int64(after-before) - int64(plainTxs) - int64(failures)
+	t.Logf("%d tickets: %d write transactions without webhooks (three times those of %d); with three, %d while issuing and %d until delivered, the dead one's %d failures among them",
+		n, plainTxs, n/3, hookTxs, after-before, failures)
+	// A write per event per webhook would be 3n; a cursor saved once per
+	// page of the log read (256 events) is n/256 per live webhook.
+	if max := int64(2 * (n/256 + 1)); extra > max {
+		t.Errorf("three webhooks added %d write transactions to %d tickets (beside the dead one's %d failures), want at most %d: none per event",
+			extra, n, failures, max)
+	}
+	if failures > 10 {
+		t.Errorf("the dead webhook failed %d times while %d tickets were issued, want a few (backing off)", failures, n)
+	}
+}

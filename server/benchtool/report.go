@@ -82,6 +82,8 @@ func newReport(o *options) *report {
 	}
 	f := r.add("webhooks", "webhooks_issue_rate", fmt.Sprintf("issue with 3 webhooks (1 dead), %d clients", maxC), "/s")
 	f.aim("ratio", ">=", 0.95, "≥0.95× no webhooks")
+	r.add("webhooks", "webhooks_issue_cpu", fmt.Sprintf("server CPU per ticket issued, 3 webhooks, %d clients", maxC), "ms")
+	r.add("webhooks", "webhooks_delivery_cpu", "server CPU per ticket delivering to 3 webhooks after the load", "ms")
 	maxN := o.fanout[len(o.fanout)-1]
 	for _, n := range o.fanout {
 		r.add("fanout", fmt.Sprintf("fanout_p50_n%d", n), fmt.Sprintf("call → status page p50, %d phones", n), "ms")

@@ -179,6 +179,8 @@ type DB struct {
 	committed atomic.Uint64
 	// commits counts the transactions of engine changes (see WriteStats).
 	commits atomic.Int64
+	// writeTxs counts write transactions, each a commit and its fsync.
+	writeTxs atomic.Uint64
 
 	// newTokens indexes the tokens not yet in bTokens (held in bActive and
 	// bTokensNew) in memory, token → ticket key, so a lookup by token needs
@@ -527,6 +529,7 @@ func (db *DB) commit(batch []*pending) (err error) {
 		}
 	}()
 	added := map[string][]byte{}
+	db.writeTxs.Add(1)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
 			if p.enc == nil {
@@ -863,6 +866,11 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 	return snap, nil
 }
 
+// WriteTxs is how many write transactions the store has begun since it
+// opened: the commits of engine changes and every other update, each one
+// commit with its fsync.
+func (db *DB) WriteTxs() uint64 { return db.writeTxs.Load() }
+
 // CommittedSeq is the seq of the last event on disk (as of the last Load or
 // commit). A read of the store started after it reflects every change up to
 // that seq, while the engine's memory may already be further on.
@@ -906,6 +914,7 @@ func (db *DB) update(f func(tx *bolt.Tx) error) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
+	db.writeTxs.Add(1)
 	if err := db.bolt.Update(f); err != nil {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}

@@ -47,17 +47,30 @@ type Options struct {
 	// makes by hand), a webhook holds its deliveries, for at most MaxDefer
 	// (default 2 s) at a time. At a branch's pace it sends at once.
 	Quiet, MaxDefer time.Duration
+	// SaveAfter is how long a webhook that has caught up waits for more
+	// events before saving its cursor and delivery log (default 100 ms).
+	SaveAfter time.Duration
 }
 
 const (
 	readPage = 256
 	// saveEvery bounds how many delivered messages the cursor may lag by on
-	// disk (each lagging one may be sent again after a crash). Saving on
-	// every message would cost an fsync per event per webhook.
-	saveEvery = 64
-	// saveAfter is how long a webhook that has caught up waits for more
-	// events before saving its cursor.
-	saveAfter = 100 * time.Millisecond
+	// disk (each lagging one may be sent again after a crash): once per
+	// page read. Each save is a write transaction with its fsync, taking
+	// its turn with the commits of issuing, and the dead weight of a
+	// commit (meta page, freelist) is most of what it writes: saving on
+	// every message would add a commit per ticket per webhook, several
+	// times the commits of issuing itself under load.
+	saveEvery = readPage
+	// logEvery is how many attempts the delivery log on disk may lag by
+	// while messages keep coming (it is saved whenever they pause, and at
+	// once after a failure); the cursor's saves in between write the
+	// cursor alone.
+	logEvery = 4 * saveEvery
+	// cacheSize is how many prepared messages the webhooks share (a power
+	// of two, over two pages): the first webhook to need an event reads and
+	// encodes it, the others take it from here.
+	cacheSize = 1024
 	// bodyLimit is how much of a receiver's answer is read.
 	bodyLimit = 64 << 10
 )
@@ -76,6 +89,85 @@ type Sender struct {
 	// the sender began), to tell a burst.
 	lastWake atomic.Int64
 	began    time.Time
+
+	// readMu makes one webhook at a time read the log, so that the others
+	// find what it read in the cache; cacheMu guards the cache.
+	readMu  sync.Mutex
+	cacheMu sync.Mutex
+	cache   [cacheSize]prepared
+}
+
+// prepared is an event as a message: encoded once for every webhook, signed
+// for each.
+type prepared struct {
+	seq  uint64
+	typ  string // "" when the event makes no message
+	body []byte
+}
+
+func prepare(ev queue.Event) prepared {
+	p := prepared{seq: ev.Seq}
+	if b, ok := Message(ev); ok {
+		p.typ, p.body = b.Type, encode(b)
+	}
+	return p
+}
+
+// cached appends to out the prepared messages after seq found in the cache,
+// in order, up to limit in all.
+func (s *Sender) cached(out []prepared, after uint64, limit int) []prepared {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	for len(out) < limit {
+		p := s.cache[(after+1)%cacheSize]
+		if p.seq != after+1 {
+			break
+		}
+		out = append(out, p)
+		after++
+	}
+	return out
+}
+
+// messages returns up to limit messages for the events after seq after,
+// oldest first, from the cache or else from the log.
+func (s *Sender) messages(after uint64, limit int) ([]prepared, error) {
+	out := s.cached(make([]prepared, 0, limit), after, limit)
+	if len(out) == limit {
+		return out, nil
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	// Another webhook may have read them while this one waited.
+	out = s.cached(out, last(out, after), limit)
+	if len(out) == limit {
+		return out, nil
+	}
+	evs, err := s.st.Events(last(out, after), limit-len(out))
+	if err != nil {
+		if len(out) > 0 {
+			return out, nil // the rest next time
+		}
+		return nil, err
+	}
+	n := len(out)
+	for _, ev := range evs {
+		out = append(out, prepare(ev))
+	}
+	s.cacheMu.Lock()
+	for _, p := range out[n:] {
+		s.cache[p.seq%cacheSize] = p
+	}
+	s.cacheMu.Unlock()
+	return out, nil
+}
+
+// last is the seq of the last message in ps, or after if there is none.
+func last(ps []prepared, after uint64) uint64 {
+	if len(ps) == 0 {
+		return after
+	}
+	return ps[len(ps)-1].seq
 }
 
 // New returns a sender; call Start to begin delivering.
@@ -105,6 +197,9 @@ func New(st Store, o Options) *Sender {
 	if o.MaxDefer <= 0 {
 		o.MaxDefer = 2 * time.Second
 	}
+	if o.SaveAfter <= 0 {
+		o.SaveAfter = 100 * time.Millisecond
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +225,7 @@ func (s *Sender) Add(w store.Webhook) {
 		s.log.Warn("webhook: read delivery log", "webhook", w.ID, "err", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	slices.Reverse(recent) // the worker keeps them oldest first
 	wk := &worker{s: s, hook: w, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), recent: recent, saved: w.Cursor}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,7 +277,12 @@ func (s *Sender) Attempts(id string) []store.WebhookAttempt {
 	}
 	wk.mu.Lock()
 	defer wk.mu.Unlock()
-	return slices.Clone(wk.recent)
+	recent := wk.recent[max(0, len(wk.recent)-wk.s.opt.Keep):]
+	out := make([]store.WebhookAttempt, len(recent))
+	for i, a := range recent {
+		out[len(out)-1-i] = a
+	}
+	return out
 }
 
 // Test sends one webhook.test message to w now, outside its ordered stream,
@@ -262,27 +363,53 @@ type worker struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// recent and pending are oldest first; each holds its last Keep
+	// attempts and at most as many older ones (trimmed in one go, not on
+	// every attempt).
 	mu      sync.Mutex
-	recent  []store.WebhookAttempt // newest first, at most Keep
-	pending []store.WebhookAttempt // not yet on disk, oldest first
-	saved   uint64                 // cursor on disk
+	recent  []store.WebhookAttempt // the delivery log
+	pending []store.WebhookAttempt // not yet on disk
+	// unlogged counts the attempts since the delivery log was last saved
+	// (pending holds only the last of them).
+	unlogged int
+	saved    uint64 // cursor on disk
 }
 
 func (wk *worker) logAttempt(a store.WebhookAttempt) {
 	wk.mu.Lock()
 	defer wk.mu.Unlock()
-	wk.recent = append([]store.WebhookAttempt{a}, wk.recent...)
-	if len(wk.recent) > wk.s.opt.Keep {
-		wk.recent = wk.recent[:wk.s.opt.Keep]
-	}
-	wk.pending = append(wk.pending, a)
+	keep := wk.s.opt.Keep
+	wk.recent = appendKeep(wk.recent, a, keep)
+	wk.pending = appendKeep(wk.pending, a, keep)
+	wk.unlogged++
 }
 
-// save writes the cursor and the attempts logged since the last save.
+// appendKeep appends a to list, dropping all but the last keep once the
+// list holds twice that.
+func appendKeep(list []store.WebhookAttempt, a store.WebhookAttempt, keep int) []store.WebhookAttempt {
+	if len(list) >= 2*keep {
+		list = append(list[:0], list[len(list)-keep+1:]...)
+	}
+	return append(list, a)
+}
+
+// saveCursor writes the cursor alone: the delivery log waits for save.
+func (wk *worker) saveCursor(cursor uint64) {
+	if err := wk.s.st.SaveWebhookProgress(wk.hook.ID, cursor, nil, wk.s.opt.Keep); err != nil {
+		wk.s.log.Warn("webhook: save progress", "webhook", wk.hook.ID, "err", err)
+		return
+	}
+	wk.mu.Lock()
+	wk.saved = max(wk.saved, cursor)
+	wk.mu.Unlock()
+}
+
+// save writes the cursor and the attempts logged since the last save (the
+// last Keep of them: the log holds no more).
 func (wk *worker) save(cursor uint64) {
 	wk.mu.Lock()
-	pending := wk.pending
-	wk.pending = nil
+	pending := wk.pending[max(0, len(wk.pending)-wk.s.opt.Keep):]
+	wk.pending, wk.unlogged = nil, 0
 	wk.mu.Unlock()
 	if err := wk.s.st.SaveWebhookProgress(wk.hook.ID, cursor, pending, wk.s.opt.Keep); err != nil {
 		wk.s.log.Warn("webhook: save progress", "webhook", wk.hook.ID, "err", err)
@@ -305,7 +432,7 @@ func (wk *worker) wants(typ string) bool {
 func (wk *worker) run(ctx context.Context) {
 	cursor := wk.hook.Cursor
 	for {
-		evs, err := wk.s.st.Events(cursor, readPage)
+		msgs, err := wk.s.messages(cursor, readPage)
 		if err != nil {
 			wk.s.log.Warn("webhook: read events", "webhook", wk.hook.ID, "err", err)
 			if !sleep(ctx, wk.s.opt.MaxBackoff) {
@@ -313,23 +440,26 @@ func (wk *worker) run(ctx context.Context) {
 			}
 			continue
 		}
-		if len(evs) > 0 && !wk.s.yield(ctx) {
+		if len(msgs) > 0 && !wk.s.yield(ctx) {
 			return
 		}
-		for _, ev := range evs {
-			body, ok := Message(ev)
-			if ok && wk.wants(body.Type) {
-				if !wk.deliver(ctx, ev.Seq, body) {
+		for _, m := range msgs {
+			if m.typ != "" && wk.wants(m.typ) {
+				if !wk.deliver(ctx, m) {
 					wk.save(cursor) // stopping: keep what was done
 					return
 				}
 			}
-			cursor = ev.Seq
+			cursor = m.seq
 			if wk.unsaved(cursor) >= saveEvery {
-				wk.save(cursor)
+				if wk.unloggedN() >= logEvery {
+					wk.save(cursor)
+				} else {
+					wk.saveCursor(cursor)
+				}
 			}
 		}
-		if len(evs) == readPage {
+		if len(msgs) == readPage {
 			continue
 		}
 		if !wk.idle(ctx, cursor) {
@@ -339,12 +469,12 @@ func (wk *worker) run(ctx context.Context) {
 }
 
 // idle waits for new events, saving the cursor once things have been quiet
-// for saveAfter: under a stream of events that is one save per saveEvery
+// for SaveAfter: under a stream of events that is one save per saveEvery
 // messages, not one per commit. False means the sender is stopping.
 func (wk *worker) idle(ctx context.Context, cursor uint64) bool {
 	var flush <-chan time.Time
-	if wk.unsaved(cursor) > 0 {
-		t := time.NewTimer(saveAfter)
+	if wk.unsaved(cursor) > 0 || wk.unloggedN() > 0 {
+		t := time.NewTimer(wk.s.opt.SaveAfter)
 		defer t.Stop()
 		flush = t.C
 	}
@@ -362,6 +492,12 @@ func (wk *worker) idle(ctx context.Context, cursor uint64) bool {
 	}
 }
 
+func (wk *worker) unloggedN() int {
+	wk.mu.Lock()
+	defer wk.mu.Unlock()
+	return wk.unlogged
+}
+
 func (wk *worker) unsaved(cursor uint64) uint64 {
 	wk.mu.Lock()
 	defer wk.mu.Unlock()
@@ -370,12 +506,11 @@ func (wk *worker) unsaved(cursor uint64) uint64 {
 
 // deliver sends one message until the receiver takes it; false means the
 // sender is stopping.
-func (wk *worker) deliver(ctx context.Context, seq uint64, body Body) bool {
-	raw := encode(body)
-	id := "msg_" + wk.hook.ID + "_" + strconv.FormatUint(seq, 10)
+func (wk *worker) deliver(ctx context.Context, m prepared) bool {
+	id := "msg_" + wk.hook.ID + "_" + strconv.FormatUint(m.seq, 10)
 	wait := wk.s.opt.MinBackoff
 	for n := 1; ; n++ {
-		a := wk.s.attempt(ctx, wk.hook, id, body.Type, seq, n, raw)
+		a := wk.s.attempt(ctx, wk.hook, id, m.typ, m.seq, n, m.body)
 		if ctx.Err() != nil {
 			return false // the stop cut it short: not the receiver's failure
 		}
@@ -384,7 +519,7 @@ func (wk *worker) deliver(ctx context.Context, seq uint64, body Body) bool {
 			return true
 		}
 		if n == 1 || n%10 == 0 {
-			wk.s.log.Warn("webhook delivery failed; will retry", "webhook", wk.hook.ID, "type", body.Type, "seq", seq, "attempt", n, "err", a.Error)
+			wk.s.log.Warn("webhook delivery failed; will retry", "webhook", wk.hook.ID, "type", m.typ, "seq", m.seq, "attempt", n, "err", a.Error)
 		}
 		// Failures are rare and worth keeping on disk at once.
 		wk.save(0)

@@ -360,6 +360,16 @@ func (e *Engine) OpenNow() bool {
 	return e.cal.open(e.nowLocked())
 }
 
+// Gen is the generation of the queue: it changes with every change the
+// engine commits (and whenever the wait model is replaced), so views of the
+// waiting tickets taken at one generation are the same, estimates included
+// (they count from the last change, not from now).
+func (e *Engine) Gen() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.estGen
+}
+
 // LastSeq is the seq of the newest event in the engine's state.
 func (e *Engine) LastSeq() uint64 {
 	e.mu.RLock()

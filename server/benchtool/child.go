@@ -97,6 +97,7 @@ func childMain(mode string, args []string) int {
 	}
 	ctlMux := http.NewServeMux()
 	ctlMux.HandleFunc("/mem", serveMem)
+	ctlMux.HandleFunc("/cpu", serveCPU)
 	ctlMux.Handle("/heap", httppprof.Handler("heap"))
 	ctlSrv := &http.Server{Handler: ctlMux, ReadHeaderTimeout: 5 * time.Second}
 	go ctlSrv.Serve(ctl)
@@ -147,6 +148,18 @@ func serveMem(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&m)
 	st := memStats{RSSKiB: rssKiB(os.Getpid()), HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Goroutines: runtime.NumGoroutine()}
 	json.NewEncoder(w).Encode(st)
+}
+
+// serveCPU answers the CPU time the process has used, user and system, in
+// milliseconds: work done, however busy the machine is with other things.
+func serveCPU(w http.ResponseWriter, r *http.Request) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
+	json.NewEncoder(w).Encode(ms(ru.Utime) + ms(ru.Stime))
 }
 
 // rssKiB reads VmRSS of a process from /proc; -1 when it cannot.
@@ -303,6 +316,21 @@ func (c *child) mem() (memStats, error) {
 		return m, fmt.Errorf("%s memory: VmRSS unreadable", c.name)
 	}
 	return m, nil
+}
+
+// cpu returns the CPU time the child has used, in milliseconds.
+func (c *child) cpu() (float64, error) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Get("http://" + c.control + "/cpu")
+	if err != nil {
+		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
+	}
+	defer resp.Body.Close()
+	var ms float64
+	if err := json.NewDecoder(resp.Body).Decode(&ms); err != nil {
+		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
+	}
+	return ms, nil
 }
 
 // heapProfile saves the child's live heap into the profile directory, when

@@ -158,7 +158,7 @@ func (c *placeCache) at(e *queue.Engine, seq uint64) *placesAt {
 // finds is of that generation or later.
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
-	services := e.Services()
+	services := e.ServiceNames()
 	deflt := e.DefaultTier()
 	list := mustQueue(e)
 	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(list)), tpls: make(map[string]*statusTemplate, len(services))}

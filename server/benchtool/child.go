@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	httppprof "net/http/pprof"
 	"os"
 	"os/exec"
@@ -98,6 +99,8 @@ func childMain(mode string, args []string) int {
 	ctlMux := http.NewServeMux()
 	ctlMux.HandleFunc("/mem", serveMem)
 	ctlMux.HandleFunc("/cpu", serveCPU)
+	ctlMux.HandleFunc("POST /cpuprofile/start", startProfile)
+	ctlMux.HandleFunc("POST /cpuprofile/stop", stopProfile)
 	ctlMux.Handle("/heap", httppprof.Handler("heap"))
 	ctlSrv := &http.Server{Handler: ctlMux, ReadHeaderTimeout: 5 * time.Second}
 	go ctlSrv.Serve(ctl)
@@ -162,6 +165,47 @@ func serveCPU(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(ms(ru.Utime) + ms(ru.Stime))
 }
 
+// profiling is the CPU profile the parent started over part of a run.
+var profiling struct {
+	sync.Mutex
+	f *os.File
+}
+
+// startProfile starts a CPU profile into the file ?to= names, so that the
+// parent can profile just its measured rounds.
+func startProfile(w http.ResponseWriter, r *http.Request) {
+	profiling.Lock()
+	defer profiling.Unlock()
+	if profiling.f != nil {
+		http.Error(w, "a profile is running", http.StatusConflict)
+		return
+	}
+	f, err := os.Create(r.URL.Query().Get("to"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	profiling.f = f
+}
+
+func stopProfile(w http.ResponseWriter, r *http.Request) {
+	profiling.Lock()
+	defer profiling.Unlock()
+	if profiling.f == nil {
+		return
+	}
+	pprof.StopCPUProfile()
+	if err := profiling.f.Close(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+	profiling.f = nil
+}
+
 // rssKiB reads VmRSS of a process from /proc; -1 when it cannot.
 func rssKiB(pid int) int64 {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
@@ -222,7 +266,9 @@ func (t *tail) String() string {
 // spawn starts this binary again in a child mode. name labels errors and
 // profiles. When wantAddr is set the child reports the address it serves.
 func (b *bench) spawn(name, mode string, env []string, wantAddr bool, args ...string) (*child, error) {
-	if b.o.profile != "" && mode == "serve" {
+	// The fan-out's server is profiled over its measured rounds only
+	// (cpuProfile): its set-up issues thousands of tickets.
+	if b.o.profile != "" && mode == "serve" && !strings.HasPrefix(name, "fanout") {
 		args = append(args, "-cpuprofile", filepath.Join(b.o.profile, name+".prof"))
 	}
 	cmd := exec.Command(b.exe, args...)
@@ -331,6 +377,40 @@ func (c *child) cpu() (float64, error) {
 		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
 	}
 	return ms, nil
+}
+
+// cpuProfile profiles the child while run runs, into name in the profile
+// directory; without one it only runs run. The child must not be
+// profiling its whole life (see spawn).
+func (b *bench) cpuProfile(c *child, name string, run func() error) error {
+	if b.o.profile == "" {
+		return run()
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	post := func(path string) error {
+		resp, err := hc.Post("http://"+c.control+path, "", nil)
+		if err != nil {
+			return fmt.Errorf("%s profile: %w", c.name, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			msg, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("%s profile: %s", c.name, bytes.TrimSpace(msg))
+		}
+		return nil
+	}
+	abs, err := filepath.Abs(filepath.Join(b.o.profile, name+".prof"))
+	if err != nil {
+		return err
+	}
+	if err := post("/cpuprofile/start?to=" + url.QueryEscape(abs)); err != nil {
+		return err
+	}
+	err = run()
+	if stopErr := post("/cpuprofile/stop"); err == nil {
+		err = stopErr
+	}
+	return err
 }
 
 // heapProfile saves the child's live heap into the profile directory, when

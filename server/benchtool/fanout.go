@@ -371,25 +371,31 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 		}
 		msgs0 := phones.msgs.Load()
 		phones.callTimes, barePhones.callTimes = nil, nil
-		for range b.o.calls {
-			ms, err := cpuOf(srv, func() error {
-				l, _, err := phones.round(ctx, call)
-				lat = append(lat, l...)
-				return err
-			})
-			if err != nil {
-				return err
+		err = b.cpuProfile(srv, fmt.Sprintf("fanout-server-n%d", n), func() error {
+			for range b.o.calls {
+				ms, err := cpuOf(srv, func() error {
+					l, _, err := phones.round(ctx, call)
+					lat = append(lat, l...)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				srvCPU += ms
+				ms, err = cpuOf(bare, func() error {
+					l, _, err := barePhones.round(ctx, publish)
+					bareLat = append(bareLat, l...)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				bareCPU += ms
 			}
-			srvCPU += ms
-			ms, err = cpuOf(bare, func() error {
-				l, _, err := barePhones.round(ctx, publish)
-				bareLat = append(bareLat, l...)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			bareCPU += ms
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		msgsPerCall := float64(phones.msgs.Load()-msgs0) / float64(b.o.calls*n)
 		srvCPU, bareCPU = srvCPU/float64(b.o.calls), bareCPU/float64(b.o.calls)

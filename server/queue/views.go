@@ -253,6 +253,20 @@ func (e *Engine) Services() []ServiceView {
 	return out
 }
 
+// ServiceNames returns the services in display order with their ids and
+// names only (copies), without the waiting counts and estimates Services
+// works out.
+func (e *Engine) ServiceNames() []Service {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Service, 0, len(e.svcOrder))
+	for _, id := range e.svcOrder {
+		s := e.services[id]
+		out = append(out, Service{ID: s.ID, Name: s.Name, Names: copyNames(s.Names)})
+	}
+	return out
+}
+
 // Service returns one service with live figures.
 func (e *Engine) Service(id string) (ServiceView, error) {
 	e.mu.RLock()

@@ -353,44 +353,37 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 			}
 		}
 		// Server and bare calls take turns, so that load from elsewhere on
-		// a shared machine falls on both alike.
-		// The CPU time each process spends on its rounds says what a
-		// call costs whatever else the machine is doing.
+		// a shared machine falls on both alike. The CPU time each process
+		// spends on its rounds says what a call costs whatever else the
+		// machine is doing.
 		var lat, bareLat []time.Duration
 		var srvCPU, bareCPU float64
-		cpuOf := func(c *child, call func() error) (float64, error) {
+		// measured makes one round of fl against c, adding its latencies
+		// to lat and its CPU time to cpu.
+		measured := func(c *child, fl *fleet, call caller, lat *[]time.Duration, cpu *float64) error {
 			before, err := c.cpu()
 			if err != nil {
-				return 0, err
+				return err
 			}
-			if err := call(); err != nil {
-				return 0, err
+			l, _, err := fl.round(ctx, call)
+			if err != nil {
+				return err
 			}
+			*lat = append(*lat, l...)
 			after, err := c.cpu()
-			return after - before, err
+			*cpu += after - before
+			return err
 		}
 		msgs0 := phones.msgs.Load()
 		phones.callTimes, barePhones.callTimes = nil, nil
 		err = b.cpuProfile(srv, fmt.Sprintf("fanout-server-n%d", n), func() error {
 			for range b.o.calls {
-				ms, err := cpuOf(srv, func() error {
-					l, _, err := phones.round(ctx, call)
-					lat = append(lat, l...)
-					return err
-				})
-				if err != nil {
+				if err := measured(srv, phones, call, &lat, &srvCPU); err != nil {
 					return err
 				}
-				srvCPU += ms
-				ms, err = cpuOf(bare, func() error {
-					l, _, err := barePhones.round(ctx, publish)
-					bareLat = append(bareLat, l...)
-					return err
-				})
-				if err != nil {
+				if err := measured(bare, barePhones, publish, &bareLat, &bareCPU); err != nil {
 					return err
 				}
-				bareCPU += ms
 			}
 			return nil
 		})

@@ -159,22 +159,17 @@ func (c *placeCache) at(e *queue.Engine, seq uint64) *placesAt {
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
 	services := e.ServiceNames()
-	deflt := e.DefaultTier()
-	list := mustQueue(e)
+	list := e.Places()
 	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(list)), tpls: make(map[string]*statusTemplate, len(services))}
 	for _, s := range services {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
 	places := make([]place, len(list))
 	for i := range list {
-		t := &list[i]
-		if t.Status != queue.StatusWaiting {
-			continue
-		}
-		pl := &places[i]
+		t, pl := &list[i], &places[i]
 		pl.number, pl.serviceID, pl.ahead, pl.calledAt, pl.recalls = t.Number, t.ServiceID, t.Ahead, t.CalledAt, t.Recalls
-		pl.est = [3]int{t.EWTSeconds, t.EWTLowSeconds, t.EWTHighSeconds}
-		pl.greeted = t.CustomerID != "" && t.Tier != deflt
+		pl.est = [3]int{t.Wait.WaitSeconds, t.Wait.LowSeconds, t.Wait.HighSeconds}
+		pl.greeted = t.Greeted
 		p.byTok[t.Token] = pl
 	}
 	return p

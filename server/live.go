@@ -23,7 +23,8 @@ import (
 // away to come back for a fresh snapshot rather than being fed stale events.
 func (s *Server) startLive() {
 	s.presence = newPresence(s.clock.Now())
-	s.hub = live.New(renderer{s: s, places: &placeCache{}}, live.Options{Logger: s.log, Refuse: refuseLive,
+	s.places = &placeCache{}
+	s.hub = live.New(renderer{s: s, places: s.places}, live.Options{Logger: s.log, Refuse: refuseLive,
 		CheckOrigin: s.originAllowed, MaxPerAddr: s.limits.livePerAddr,
 		OnMessage: s.deviceMessage, OnLeave: s.deviceLeave})
 	s.bus.Subscribe(bus.Options{Name: "live", Policy: bus.Resync, OnGap: s.hub.Resync}, func(ev queue.Event) {
@@ -54,41 +55,58 @@ type renderer struct {
 	places *placeCache
 }
 
-// placeCache holds the waiting tickets with their places as of one event,
-// so an event that moves places orders the queues once, not once per
-// phone: with a thousand phones waiting, asking the engine phone by phone
-// sorts the same queue a thousand times. A phone's status is the JSON of
-// its service's part, encoded once per event, with the ticket's own
-// number, place and estimate put in.
+// placeCache holds the waiting tickets with their places as of one
+// generation of the queue, so the events of one change (a call is a
+// finish, the call and perhaps a near_turn) order the queues once, not once
+// per event and phone: with a thousand phones waiting, asking the engine
+// phone by phone sorts the same queue a thousand times. A phone's status is
+// the JSON of its service's part, encoded once per generation, with the
+// ticket's own number, place and estimate put in, once per generation too.
 type placeCache struct {
 	mu   sync.Mutex // held while building
 	last atomic.Pointer[placesAt]
+	// builds counts the orderings of the queue, for tests.
+	builds atomic.Int64
 }
 
-// placesAt is the waiting tickets as of one event seq. A ticket's status
-// JSON is put together when its phone asks, so an event costs one ordering
-// of the queues and then only as much as there are phones.
+// placesAt is the waiting tickets as of one generation of the queue. A
+// ticket's status JSON is put together when its phone first asks, so a
+// change costs one ordering of the queues and then only as much as there are
+// phones.
 type placesAt struct {
-	seq   uint64
+	gen   uint64
+	seq   atomic.Uint64 // the last event found to be of this generation
 	byTok map[string]*place
 	tpls  map[string]*statusTemplate
 }
 
 // place is what a waiting ticket's status needs beyond its service's part;
-// kept small, as there is one per waiting ticket between events.
+// kept small, as there is one per waiting ticket between changes.
 type place struct {
 	number, serviceID string
 	ahead             int
 	est               [3]int // wait, low, high
 	calledAt          *time.Time
 	recalls           int
+	// greeted: a known customer of a better tier, whose page the engine
+	// renders itself.
+	greeted bool
+	raw     atomic.Pointer[[]byte] // the status, once a phone asked
 }
 
-// status returns the status a phone of token gets, if its ticket is waiting.
-func (p *placesAt) status(token string) (placed, bool) {
+// status returns the status JSON of token's ticket, if it is waiting and
+// its page is made from its service's template; waiting reports whether
+// the ticket is waiting at all.
+func (p *placesAt) status(token string) (raw []byte, waiting bool) {
 	t, ok := p.byTok[token]
 	if !ok {
-		return placed{}, false
+		return nil, false
+	}
+	if t.greeted {
+		return nil, true
+	}
+	if b := t.raw.Load(); b != nil {
+		return *b, true
 	}
 	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
 		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls}
@@ -96,53 +114,64 @@ func (p *placesAt) status(token string) (placed, bool) {
 	if tpl != nil {
 		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
 	}
-	if raw, ok := tpl.fill(v); ok {
-		return placed{t.serviceID, raw, t.est}, true
+	b, ok := tpl.fill(v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return nil, true
+		}
 	}
-	raw, err := json.Marshal(v)
-	return placed{t.serviceID, raw, t.est}, err == nil
+	raw = b
+	// Two goroutines may fill it at once (a replay beside a fan-out):
+	// both make the same bytes.
+	t.raw.Store(&raw)
+	return raw, true
 }
 
-// placed is a waiting ticket's status as a phone gets it.
-type placed struct {
-	serviceID string
-	raw       json.RawMessage
-	est       [3]int
-}
-
-// waiting returns the waiting tickets as of event seq, built at most once
-// per seq. The hub renders one event at a time, from several goroutines;
-// all of them share the first one's build.
-func (c *placeCache) waiting(e *queue.Engine, seq uint64) *placesAt {
+// at returns the waiting tickets as of event seq or later, ordered at most
+// once per generation of the queue. The hub renders one event at a time,
+// from several goroutines; all of them share the first one's look.
+func (c *placeCache) at(e *queue.Engine, seq uint64) *placesAt {
 	// Read without the lock: every phone of an event asks, from several
-	// goroutines, and all but the first find it built.
-	if p := c.last.Load(); p != nil && p.seq == seq {
+	// goroutines, and all but the first find it checked.
+	if p := c.last.Load(); p != nil && p.seq.Load() == seq {
 		return p
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p := c.last.Load(); p != nil && p.seq == seq {
+	p := c.last.Load()
+	if p != nil && p.seq.Load() == seq {
 		return p
 	}
-	list := mustQueue(e)
-	p := &placesAt{seq: seq, byTok: make(map[string]*place, len(list)), tpls: map[string]*statusTemplate{}}
-	for _, s := range e.Services() {
+	// The event is in the engine's state already, so a look at this
+	// generation or later shows it.
+	gen := e.Gen()
+	if p == nil || p.gen != gen {
+		p = c.build(e, gen)
+	}
+	p.seq.Store(seq)
+	c.last.Store(p)
+	return p
+}
+
+// build orders the queues. gen is read before anything else, so what it
+// finds is of that generation or later.
+func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
+	c.builds.Add(1)
+	services := e.ServiceNames()
+	list := e.Places()
+	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(list)), tpls: make(map[string]*statusTemplate, len(services))}
+	for _, s := range services {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
 	places := make([]place, len(list))
-	deflt := e.DefaultTier()
 	for i := range list {
-		t := &list[i]
-		// A known customer of a better tier is greeted: the engine renders
-		// that page itself.
-		if t.Status != queue.StatusWaiting || (t.CustomerID != "" && t.Tier != deflt) {
-			continue
-		}
-		places[i] = place{number: t.Number, serviceID: t.ServiceID, ahead: t.Ahead, calledAt: t.CalledAt, recalls: t.Recalls,
-			est: [3]int{t.EWTSeconds, t.EWTLowSeconds, t.EWTHighSeconds}}
-		p.byTok[t.Token] = &places[i]
+		t, pl := &list[i], &places[i]
+		pl.number, pl.serviceID, pl.ahead, pl.calledAt, pl.recalls = t.Number, t.ServiceID, t.Ahead, t.CalledAt, t.Recalls
+		pl.est = [3]int{t.Wait.WaitSeconds, t.Wait.LowSeconds, t.Wait.HighSeconds}
+		pl.greeted = t.Greeted
+		p.byTok[t.Token] = pl
 	}
-	c.last.Store(p)
 	return p
 }
 
@@ -268,10 +297,13 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		// page; the engine's seq would claim them and leave it stale.
 		seq := r.s.db.CommittedSeq()
 		v, err := r.s.engine.Status(sub.Key)
-		if err == nil {
-			r.s.estimates.sent(sub.Key, v)
+		if err != nil {
+			return nil, 0, false
 		}
-		return v, seq, err == nil
+		// As a State, so that the first update is sent only if it
+		// differs from the snapshot.
+		raw, err := json.Marshal(v)
+		return live.State(raw), seq, err == nil
 	}
 	return nil, 0, false
 }
@@ -325,43 +357,45 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		}
 		return "", out, true
 	case "status":
-		own := ev.Ticket != nil && ev.Ticket.Token == sub.Key
-		moves := own || movesPlaces(ev)
-		if !moves && !r.s.estimates.has(sub.Key) {
-			// Finishing, starting or parking someone else's ticket moves
-			// nobody in the queue: one call sends each phone one message,
-			// unless the phone's wait estimate moved (below).
-			return "", nil, false
-		}
-		if p, ok := r.places.waiting(r.s.engine, lev.Seq).status(sub.Key); ok && !own {
-			if moves && concerns(lev, ev, p.serviceID) {
-				r.s.estimates.store(sub.Key, p.est)
-				return "status", p.raw, true
-			}
-			if r.s.estimates.changed(sub.Key, p.est) {
-				return "status", p.raw, true
-			}
-			return "", nil, false
-		}
-		v, err := r.s.engine.Status(sub.Key)
-		if err != nil {
-			return "", nil, false
-		}
-		if own && ev.Type == queue.EventNearTurn {
-			// The open phone page buzzes and chimes at this moment.
-			r.s.estimates.sent(sub.Key, v)
-			return "near_turn", v, true
-		}
-		if moves && concerns(lev, ev, v.ServiceID) {
-			r.s.estimates.sent(sub.Key, v)
-			return "status", v, true
-		}
-		if v.Status == queue.StatusWaiting && r.s.estimates.changed(sub.Key, ewtOf(v)) {
-			return "status", v, true
-		}
-		return "", nil, false
+		return r.status(sub.Key, lev, ev)
 	}
 	return "", nil, false
+}
+
+// status renders ev for the phone of token. A waiting ticket's page is sent
+// as a live.State on every event, as any event may move its place or its
+// estimate: the hub sends it only when it differs from what the phone last
+// got, so a call reaches each phone once, however many events it made. The
+// status of a ticket that is not waiting (called, or ended) is looked up
+// only for its own events and for those that can move its service.
+func (r renderer) status(token string, lev live.Event, ev queue.Event) (string, any, bool) {
+	own := ev.Ticket != nil && ev.Ticket.Token == token
+	if !own {
+		raw, waiting := r.places.at(r.s.engine, lev.Seq).status(token)
+		if raw != nil {
+			return "status", live.State(raw), true
+		}
+		if !waiting && !movesPlaces(ev) {
+			return "", nil, false
+		}
+	}
+	v, err := r.s.engine.Status(token)
+	if err != nil {
+		return "", nil, false
+	}
+	if !own && v.Status != queue.StatusWaiting && !concerns(lev, ev, v.ServiceID) {
+		return "", nil, false
+	}
+	if own && ev.Type == queue.EventNearTurn {
+		// The open phone page buzzes and chimes at this moment: never
+		// left out as a repeat.
+		return "near_turn", v, true
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", nil, false
+	}
+	return "status", live.State(raw), true
 }
 
 // concerns reports whether an event can move a ticket of serviceID: a
@@ -369,38 +403,6 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 // serving it) changes; other events do not concern it.
 func concerns(lev live.Event, ev queue.Event, serviceID string) bool {
 	return lev.Service == "" || lev.Service == serviceID || (ev.From != "" && ev.From == serviceID)
-}
-
-// sentEstimates remembers the wait each waiting ticket's phone was last
-// sent, so a change of the estimate alone reaches it without repeating
-// unchanged figures.
-type sentEstimates struct {
-	m sync.Map // token → [3]int (ewt, low, high)
-}
-
-func ewtOf(v queue.StatusView) [3]int { return [3]int{v.EWTSeconds, v.EWTLow, v.EWTHigh} }
-
-func (s *sentEstimates) has(token string) bool {
-	_, ok := s.m.Load(token)
-	return ok
-}
-
-// sent records the figures of a view a phone was sent; a ticket no longer
-// waiting has none to follow.
-func (s *sentEstimates) sent(token string, v queue.StatusView) {
-	if v.Status != queue.StatusWaiting {
-		s.m.Delete(token)
-		return
-	}
-	s.store(token, ewtOf(v))
-}
-
-func (s *sentEstimates) store(token string, est [3]int) { s.m.Store(token, est) }
-
-// changed records est and reports whether it differs from the last sent.
-func (s *sentEstimates) changed(token string, est [3]int) bool {
-	old, ok := s.m.Swap(token, est)
-	return ok && old.([3]int) != est
 }
 
 // movesPlaces reports whether ev can change another waiting ticket's place or

@@ -44,6 +44,7 @@ type Server struct {
 	logins    *loginThrottle
 	limits    limitOptions
 	hub       *live.Hub
+	places    *placeCache // the waiting tickets' places the phones are sent
 	bus       *bus.Bus
 	hooks     *webhook.Sender
 	metrics   *metrics
@@ -56,9 +57,7 @@ type Server struct {
 	checkinLimit *keyedRate
 	qr           *qrCache
 	qrLimit      *keyedRate // QR renders per client address
-	// estimates is the wait each phone was last sent (see live.go).
-	estimates sentEstimates
-	seats     *seats // which counter each clerk's console is at
+	seats        *seats     // which counter each clerk's console is at
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	httppprof "net/http/pprof"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -97,6 +98,9 @@ func childMain(mode string, args []string) int {
 	}
 	ctlMux := http.NewServeMux()
 	ctlMux.HandleFunc("/mem", serveMem)
+	ctlMux.HandleFunc("/cpu", serveCPU)
+	ctlMux.HandleFunc("POST /cpuprofile/start", startProfile)
+	ctlMux.HandleFunc("POST /cpuprofile/stop", stopProfile)
 	ctlMux.Handle("/heap", httppprof.Handler("heap"))
 	ctlSrv := &http.Server{Handler: ctlMux, ReadHeaderTimeout: 5 * time.Second}
 	go ctlSrv.Serve(ctl)
@@ -147,6 +151,59 @@ func serveMem(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&m)
 	st := memStats{RSSKiB: rssKiB(os.Getpid()), HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Goroutines: runtime.NumGoroutine()}
 	json.NewEncoder(w).Encode(st)
+}
+
+// serveCPU answers the CPU time the process has used, user and system, in
+// milliseconds: work done, however busy the machine is with other things.
+func serveCPU(w http.ResponseWriter, r *http.Request) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
+	json.NewEncoder(w).Encode(ms(ru.Utime) + ms(ru.Stime))
+}
+
+// profiling is the CPU profile the parent started over part of a run.
+var profiling struct {
+	sync.Mutex
+	f *os.File
+}
+
+// startProfile starts a CPU profile into the file ?to= names, so that the
+// parent can profile just its measured rounds.
+func startProfile(w http.ResponseWriter, r *http.Request) {
+	profiling.Lock()
+	defer profiling.Unlock()
+	if profiling.f != nil {
+		http.Error(w, "a profile is running", http.StatusConflict)
+		return
+	}
+	f, err := os.Create(r.URL.Query().Get("to"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	profiling.f = f
+}
+
+func stopProfile(w http.ResponseWriter, r *http.Request) {
+	profiling.Lock()
+	defer profiling.Unlock()
+	if profiling.f == nil {
+		return
+	}
+	pprof.StopCPUProfile()
+	if err := profiling.f.Close(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+	profiling.f = nil
 }
 
 // rssKiB reads VmRSS of a process from /proc; -1 when it cannot.
@@ -209,7 +266,9 @@ func (t *tail) String() string {
 // spawn starts this binary again in a child mode. name labels errors and
 // profiles. When wantAddr is set the child reports the address it serves.
 func (b *bench) spawn(name, mode string, env []string, wantAddr bool, args ...string) (*child, error) {
-	if b.o.profile != "" && mode == "serve" {
+	// The fan-out's server is profiled over its measured rounds only
+	// (cpuProfile): its set-up issues thousands of tickets.
+	if b.o.profile != "" && mode == "serve" && !strings.HasPrefix(name, "fanout") {
 		args = append(args, "-cpuprofile", filepath.Join(b.o.profile, name+".prof"))
 	}
 	cmd := exec.Command(b.exe, args...)
@@ -303,6 +362,55 @@ func (c *child) mem() (memStats, error) {
 		return m, fmt.Errorf("%s memory: VmRSS unreadable", c.name)
 	}
 	return m, nil
+}
+
+// cpu returns the CPU time the child has used, in milliseconds.
+func (c *child) cpu() (float64, error) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Get("http://" + c.control + "/cpu")
+	if err != nil {
+		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
+	}
+	defer resp.Body.Close()
+	var ms float64
+	if err := json.NewDecoder(resp.Body).Decode(&ms); err != nil {
+		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
+	}
+	return ms, nil
+}
+
+// cpuProfile profiles the child while run runs, into name in the profile
+// directory; without one it only runs run. The child must not be
+// profiling its whole life (see spawn).
+func (b *bench) cpuProfile(c *child, name string, run func() error) error {
+	if b.o.profile == "" {
+		return run()
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	post := func(path string) error {
+		resp, err := hc.Post("http://"+c.control+path, "", nil)
+		if err != nil {
+			return fmt.Errorf("%s profile: %w", c.name, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			msg, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("%s profile: %s", c.name, bytes.TrimSpace(msg))
+		}
+		return nil
+	}
+	abs, err := filepath.Abs(filepath.Join(b.o.profile, name+".prof"))
+	if err != nil {
+		return err
+	}
+	if err := post("/cpuprofile/start?to=" + url.QueryEscape(abs)); err != nil {
+		return err
+	}
+	err = run()
+	if stopErr := post("/cpuprofile/stop"); err == nil {
+		err = stopErr
+	}
+	return err
 }
 
 // heapProfile saves the child's live heap into the profile directory, when

@@ -94,6 +94,7 @@ func newReport(o *options) *report {
 		case n >= 1000:
 			f.aim("ratio", "<=", 1.3, "≤1.3× bare")
 		}
+		r.add("fanout", fmt.Sprintf("fanout_cpu_n%d", n), fmt.Sprintf("CPU time per call, %d phones", n), "ms")
 		f = r.add("fanout", fmt.Sprintf("mem_per_conn_n%d", n), fmt.Sprintf("server memory per phone, %d phones", n), "KiB")
 		if n == maxN || n == 1000 {
 			f.aim("value", "<=", 24, "≤24 KiB")

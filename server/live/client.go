@@ -22,8 +22,19 @@ type client struct {
 	// events up to it are already in its snapshot. Set before the client
 	// is registered and never changed after.
 	after uint64
-	send  chan outMsg
+	// state is the hash of the last State offered to the client (0: none
+	// yet). Set at attach, then only by the fan-out, one event at a time.
+	state uint64
 	done  chan struct{} // closed by stop
+
+	// The messages waiting for the writer. A slice that grows only when
+	// messages wait, rather than a channel of SendQueue slots, so that an
+	// idle phone (most of them) holds next to nothing.
+	qmu   sync.Mutex
+	queue []outMsg
+	spare []outMsg      // the writer's last batch, emptied, for the next
+	max   int           // SendQueue
+	wake  chan struct{} // one slot: the queue has messages
 
 	once   sync.Once
 	code   int // close code to send, 0 for none; set by stop
@@ -47,9 +58,10 @@ func (c *client) stop(code int, reason string, force bool) bool {
 	return first
 }
 
-// offer queues a live message without blocking. It returns false if the
-// client was dropped because its queue was full.
-func (c *client) offer(seq uint64, pm outMsg) bool {
+// offer queues a live message without blocking. A State equal to the last
+// one offered (state, its hash; 0 for no State) is left out. It returns
+// false if the client was dropped because its queue was full.
+func (c *client) offer(seq uint64, m outMsg, state uint64) bool {
 	if seq <= c.after {
 		return true
 	}
@@ -58,12 +70,52 @@ func (c *client) offer(seq uint64, pm outMsg) bool {
 		return true
 	default:
 	}
-	select {
-	case c.send <- pm:
-		return true
-	default:
+	if state != 0 {
+		if state == c.state {
+			return true
+		}
+		c.state = state
+	}
+	c.qmu.Lock()
+	if len(c.queue) >= c.max {
+		c.qmu.Unlock()
 		return !c.stop(websocket.CloseTryAgainLater, "too slow", true)
 	}
+	if c.queue == nil {
+		c.queue, c.spare = c.spare, nil
+	}
+	c.queue = append(c.queue, m)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default: // the writer is already told
+	}
+	return true
+}
+
+// keepBatch is the largest batch whose slice the writer keeps for the next:
+// a burst's bigger one goes back to the heap.
+const keepBatch = 8
+
+// take returns the queued messages; recycle hands the batch back for reuse.
+func (c *client) take() []outMsg {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	b := c.queue
+	c.queue = nil
+	return b
+}
+
+func (c *client) recycle(b []outMsg) {
+	clear(b)
+	if cap(b) > keepBatch {
+		return
+	}
+	c.qmu.Lock()
+	if c.spare == nil {
+		c.spare = b[:0]
+	}
+	c.qmu.Unlock()
 }
 
 // ServeWS upgrades the request to a websocket and streams sub to it until the
@@ -99,7 +151,8 @@ func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *
 		sub:   sub,
 		owner: owner,
 		id:    h.lastID.Add(1),
-		send:  make(chan outMsg, h.opt.SendQueue),
+		max:   h.opt.SendQueue,
+		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
 	st, ref := h.attach(c, since)
@@ -189,7 +242,11 @@ func (h *Hub) read(c *client) {
 // write sends st, then live messages and pings, until the client is stopped or
 // a write fails.
 func (h *Hub) write(c *client, st *start) {
+	// The replay leaves out repeated States as the fan-out does, on its
+	// own count: the fan-out may be offering live events meanwhile.
+	var seen uint64
 	if st.hasSnap {
+		seen = stateHash(st.snap)
 		ok := h.writeJSON(c, st.snapSeq, TypeSnapshot, st.snap)
 		st.snap = nil
 		if !ok {
@@ -213,6 +270,12 @@ func (h *Hub) write(c *client, st *start) {
 		if typ == "" {
 			typ = ev.Type
 		}
+		if state := stateHash(data); state != 0 {
+			if state == seen {
+				continue
+			}
+			seen = state
+		}
 		if !h.writeJSON(c, ev.Seq, typ, data) {
 			return
 		}
@@ -222,17 +285,21 @@ func (h *Hub) write(c *client, st *start) {
 	defer ping.Stop()
 	for {
 		select {
-		case m := <-c.send:
-			c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
-			var err error
-			if m.pm != nil {
-				err = c.conn.WritePreparedMessage(m.pm)
-			} else {
-				err = c.conn.WriteMessage(websocket.TextMessage, m.raw)
+		case <-c.wake:
+			batch := c.take()
+			for _, m := range batch {
+				c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
+				var err error
+				if m.pm != nil {
+					err = c.conn.WritePreparedMessage(m.pm)
+				} else {
+					err = c.conn.WriteMessage(websocket.TextMessage, m.raw)
+				}
+				if err != nil {
+					return
+				}
 			}
-			if err != nil {
-				return
-			}
+			c.recycle(batch)
 		case <-ping.C:
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteTimeout)); err != nil {
 				return

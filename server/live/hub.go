@@ -26,6 +26,7 @@ package live
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -101,6 +102,15 @@ type Event struct {
 	Service string
 }
 
+// State is data that is the whole of what a subscription shows (a phone's
+// status), already encoded as JSON. The hub sends a client a State only when
+// it differs from the last State that client was sent, its snapshot
+// included: an event that changes nothing on the page costs no write, and a
+// change made of several events (a call finishes one ticket and calls the
+// next) reaches each page once. Like a json.RawMessage, it is sent as it is
+// and must be valid JSON.
+type State []byte
+
 // Sub identifies what a client listens to.
 type Sub struct {
 	Topic string // "display", "queue" or "status"
@@ -118,7 +128,8 @@ type Renderer interface {
 	// Render returns what sub gets for ev, or ok=false if sub does not get
 	// it. Type and data may differ from ev's, e.g. a status update for a
 	// ticket token; an empty typ means ev.Type. Data that is a
-	// json.RawMessage is sent as it is, so it must be valid JSON.
+	// json.RawMessage or a State is sent as it is, so it must be valid
+	// JSON; a State equal to the client's last is not sent at all.
 	Render(sub Sub, ev Event) (typ string, data any, ok bool)
 }
 
@@ -222,6 +233,10 @@ func New(r Renderer, o Options) *Hub {
 		opt: o,
 		log: o.Logger,
 		up: websocket.Upgrader{
+			// Clients send only control frames and short reports:
+			// a read buffer of the read limit, not the 4 KiB of
+			// the HTTP server's that would stay with each socket.
+			ReadBufferSize:   readLimit,
 			HandshakeTimeout: o.WriteTimeout,
 			CheckOrigin:      check,
 			WriteBufferPool:  &writePool,
@@ -321,6 +336,10 @@ func (h *Hub) fanOut(ev Event, view []fanout) {
 		if typ == "" {
 			typ = ev.Type
 		}
+		state := stateHash(data)
+		if state != 0 && !changes(f.clients, state) {
+			continue // every client has it already: not even encoded
+		}
 		pm, err := prepare(ev.Seq, typ, data, len(f.clients))
 		if err != nil {
 			h.log.Error("live: encode event", "seq", ev.Seq, "type", typ, "err", err)
@@ -332,11 +351,35 @@ func (h *Hub) fanOut(ev Event, view []fanout) {
 			continue
 		}
 		for _, c := range f.clients {
-			if !c.offer(ev.Seq, pm) {
+			if !c.offer(ev.Seq, pm, state) {
 				h.log.Info("live: dropped slow client", "topic", c.sub.Topic, "seq", ev.Seq)
 			}
 		}
 	}
+}
+
+// stateSeed keys the hashes of States; per process, as they are never
+// stored.
+var stateSeed = maphash.MakeSeed()
+
+// stateHash is the hash of data if it is a State, else 0. A State that
+// hashes to 0 is taken as 1: 0 means "no State".
+func stateHash(data any) uint64 {
+	st, ok := data.(State)
+	if !ok {
+		return 0
+	}
+	return max(maphash.Bytes(stateSeed, st), 1)
+}
+
+// changes reports whether a State of hash state is news to any of cs.
+func changes(cs []*client, state uint64) bool {
+	for _, c := range cs {
+		if c.state != state {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Hub) viewLocked() []fanout {
@@ -525,6 +568,13 @@ func (h *Hub) attach(c *client, since *uint64) (*start, *refusal) {
 		case h.coversLocked(seq):
 			c.after = seq
 			st = &start{hasSnap: true, snap: data, snapSeq: seq, replay: h.buf.since(seq)}
+			if len(st.replay) == 0 {
+				// The page starts from the snapshot: an update equal
+				// to it is no news. (Replayed events are written by
+				// the client's own goroutine, beside the fan-out: after
+				// them, the next State is always sent.)
+				c.state = stateHash(data)
+			}
 		}
 		if st != nil {
 			h.addLocked(c)
@@ -599,6 +649,9 @@ var emptyObject = json.RawMessage("{}")
 func encode(seq uint64, typ string, data any) ([]byte, error) {
 	if data == nil {
 		data = emptyObject
+	}
+	if st, ok := data.(State); ok {
+		data = json.RawMessage(st)
 	}
 	if raw, ok := data.(json.RawMessage); ok && plainType(typ) {
 		// Data already encoded (a phone's status, made from its service's

@@ -90,11 +90,22 @@ type rig struct {
 
 func newRig(t testing.TB, o Options, wrap func(net.Listener) net.Listener) *rig {
 	t.Helper()
+	return newRigWith(t, o, wrap, nil)
+}
+
+// newRigWith is newRig with a renderer of its own over the fake engine
+// (nil: the fake engine's).
+func newRigWith(t testing.TB, o Options, wrap func(net.Listener) net.Listener, render func(*fakeEngine) Renderer) *rig {
+	t.Helper()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &rig{t: t, eng: &fakeEngine{tokens: map[string]bool{"A": true, "B": true}}}
-	r.hub = New(r.eng, o)
+	var rr Renderer = r.eng
+	if render != nil {
+		rr = render(r.eng)
+	}
+	r.hub = New(rr, o)
 	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		q := req.URL.Query()
 		var since *uint64

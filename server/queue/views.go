@@ -178,6 +178,45 @@ func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 	return out
 }
 
+// Place is where a waiting ticket stands in its own service's queue and
+// how long it should wait: what its phone's status page shows of it.
+type Place struct {
+	Token, Number, ServiceID string
+	Ahead                    int
+	Wait                     Promise
+	CalledAt                 *time.Time
+	Recalls                  int
+	// Greeted: a known customer of a better tier, whose status (see
+	// Status) greets them.
+	Greeted bool
+}
+
+// Places returns every waiting ticket's place in its service's queue (the
+// ahead every view of it reports) and its wait. Each service's queue is
+// ordered once and nothing else of the tickets is copied: the live push asks
+// for all of them after every change.
+func (e *Engine) Places() []Place {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	p := e.policy()
+	n := 0
+	for _, q := range e.waiting {
+		n += q.n
+	}
+	out := make([]Place, 0, n)
+	for _, q := range e.waiting {
+		for i, t := range p.order([]*waitQueue{q}) {
+			if t.Status != StatusWaiting {
+				continue
+			}
+			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
+				Wait: e.estimateLocked(t, i), CalledAt: t.CalledAt, Recalls: t.Recalls,
+				Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
+		}
+	}
+	return out
+}
+
 // CounterQueue lists what a counter would call, in order, each with the reason.
 func (e *Engine) CounterQueue(counterID string) ([]TicketView, error) {
 	e.mu.RLock()
@@ -249,6 +288,20 @@ func (e *Engine) Services() []ServiceView {
 	out := make([]ServiceView, 0, len(e.svcOrder))
 	for _, id := range e.svcOrder {
 		out = append(out, e.serviceViewLocked(e.services[id]))
+	}
+	return out
+}
+
+// ServiceNames returns the services in display order with their ids and
+// names only (copies), without the waiting counts and estimates Services
+// works out.
+func (e *Engine) ServiceNames() []Service {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Service, 0, len(e.svcOrder))
+	for _, id := range e.svcOrder {
+		s := e.services[id]
+		out = append(out, Service{ID: s.ID, Name: s.Name, Names: copyNames(s.Names)})
 	}
 	return out
 }
@@ -381,6 +434,16 @@ func (e *Engine) OpenNow() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.cal.open(e.nowLocked())
+}
+
+// Gen is the generation of the queue: it changes with every change the
+// engine commits (and whenever the wait model is replaced), so views of the
+// waiting tickets taken at one generation are the same, estimates included
+// (they count from the last change, not from now).
+func (e *Engine) Gen() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.estGen
 }
 
 // LastSeq is the seq of the newest event in the engine's state.

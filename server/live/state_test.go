@@ -1,0 +1,101 @@
+package live
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// pageRenderer shows each status page as a State: its ticket's page text,
+// which a test sets, sent on every event as the server sends a waiting
+// ticket's status. A "buzz" carries the page as plain data.
+type pageRenderer struct {
+	*fakeEngine
+	mu    sync.Mutex
+	pages map[string]string
+}
+
+func (p *pageRenderer) set(token, page string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pages[token] = page
+}
+
+func (p *pageRenderer) page(token string) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return []byte(strconv.Quote(p.pages[token]))
+}
+
+func (p *pageRenderer) Snapshot(sub Sub) (any, uint64, bool) {
+	_, seq, ok := p.fakeEngine.Snapshot(sub)
+	if !ok || sub.Topic != "status" {
+		return nil, 0, false
+	}
+	return State(p.page(sub.Key)), seq, true
+}
+
+func (p *pageRenderer) Render(sub Sub, ev Event) (string, any, bool) {
+	switch ev.Type {
+	case "bye":
+		return "", nil, true
+	case "buzz":
+		return "", json.RawMessage(p.page(sub.Key)), true
+	}
+	return "status", State(p.page(sub.Key)), true
+}
+
+// TestStateSentOnlyWhenItChanges: a page that gets its whole state on every
+// event hears only the events that change it, counted from its snapshot;
+// plain messages always go through and do not count as its state; a page
+// that resumes gets its replay without the repeats too.
+func TestStateSentOnlyWhenItChanges(t *testing.T) {
+	var pages *pageRenderer
+	r := newRigWith(t, Options{}, nil, func(e *fakeEngine) Renderer {
+		pages = &pageRenderer{fakeEngine: e, pages: map[string]string{"A": "one"}}
+		return pages
+	})
+	conn := r.connect("topic=status&key=A")
+	r.publish("x", "") // 1: still "one", as in the snapshot
+	pages.set("A", "two")
+	r.publish("x", "") // 2: "two"
+	r.publish("x", "") // 3: the same
+	r.publish("buzz", "")
+	r.publish("x", "") // 5: still "two": the buzz is no state
+	pages.set("A", "one")
+	r.publish("x", "") // 6: back to "one"
+	r.publish("bye", "")
+
+	want := []string{
+		`{"seq":0,"type":"snapshot","data":"one"}`,
+		`{"seq":2,"type":"status","data":"two"}`,
+		`{"seq":4,"type":"buzz","data":"two"}`,
+		`{"seq":6,"type":"status","data":"one"}`,
+		`{"seq":7,"type":"bye","data":{}}`,
+	}
+	if got := readUntil(t, conn, 7); !equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Resumed after seq 2, it is sent the rest again as it is now: the
+	// page once, the buzz, the end.
+	again := r.dialWith(websocket.DefaultDialer, "topic=status&key=A&since=2")
+	want = []string{
+		`{"seq":3,"type":"status","data":"one"}`,
+		`{"seq":4,"type":"buzz","data":"one"}`,
+		`{"seq":7,"type":"bye","data":{}}`,
+	}
+	if got := readUntil(t, again, 7); !equal(got, want) {
+		t.Errorf("resumed: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Its first live State is sent even if the replay ended on it: the
+	// replay's count is its own.
+	r.publish("x", "")
+	if got, want := readMsg(t, again), `{"seq":8,"type":"status","data":"one"}`; got != want {
+		t.Errorf("resumed, live: got %s, want %s", got, want)
+	}
+}

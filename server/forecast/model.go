@@ -35,9 +35,11 @@ type Observation struct {
 	Appointment bool
 	IssuedAt    time.Time
 	CalledAt    time.Time
-	// Promised is set when the ticket carries the model's figure at issue.
-	Promised     bool
-	ModelSeconds int
+	// Promised is set when the ticket carries the model's figure at issue,
+	// and with it how uncertain the replay said that figure was.
+	Promised      bool
+	ModelSeconds  int
+	SpreadSeconds int
 	// Transferred tickets moved between queues; their waits say little.
 	Transferred bool
 }
@@ -61,6 +63,7 @@ const (
 type Model struct {
 	svc      map[string]*serviceStats
 	ctr      map[string]*counterStats
+	pair     map[pairKey]*counterStats // a service at one counter, against the two apart
 	noShow   map[noShowKey]*rate
 	noShowH  float64 // seconds a counter is held by a no-show
 	noShowHN int
@@ -86,6 +89,13 @@ type counterStats struct {
 	n      int
 }
 
+type pairKey struct{ service, counter string }
+
+// pairWeight is how many services of a kind at one counter count as much
+// as everything else known about the two: below it, a desk's pace at that
+// service leans on its pace at all services.
+const pairWeight = 20
+
 type noShowKey struct {
 	service string
 	bin     int
@@ -106,7 +116,7 @@ type arrKey struct {
 
 // New returns an empty model.
 func New() *Model {
-	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, noShow: map[noShowKey]*rate{},
+	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, pair: map[pairKey]*counterStats{}, noShow: map[noShowKey]*rate{},
 		noShowH: 90, resid: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
 }
 
@@ -116,6 +126,7 @@ type ring struct {
 	next   int
 	sorted []float64
 	sum    float64
+	sumsq  float64
 }
 
 func (r *ring) add(x float64, capacity int) {
@@ -124,6 +135,7 @@ func (r *ring) add(x float64, capacity int) {
 	} else {
 		old := r.v[r.next]
 		r.sum -= old
+		r.sumsq -= old * old
 		r.v[r.next] = x
 		r.next = (r.next + 1) % capacity
 		if r.sorted != nil {
@@ -132,6 +144,7 @@ func (r *ring) add(x float64, capacity int) {
 		}
 	}
 	r.sum += x
+	r.sumsq += x * x
 	if r.sorted != nil {
 		// Kept in order as values come and go: quantiles stay cheap.
 		i := sort.SearchFloat64s(r.sorted, x)
@@ -194,16 +207,18 @@ func (m *Model) Observe(o Observation) {
 			return
 		}
 		waited := o.At.Sub(o.IssuedAt).Seconds()
-		if o.Promised {
+		if o.Promised && (o.SpreadSeconds > 0 || o.ModelSeconds == 0) {
 			b := residBin(float64(o.ModelSeconds))
+			scale := errScale(float64(o.ModelSeconds), float64(o.SpreadSeconds))
 			for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
 				r := m.resid[k]
 				if r == nil {
 					r = &ring{}
 					m.resid[k] = r
 				}
-				// Errors grow with the wait: kept relative to its size.
-				r.add((waited-float64(o.ModelSeconds))/(float64(o.ModelSeconds)+residScale), residCap)
+				// Errors grow with the replay's own uncertainty: kept
+				// relative to it.
+				r.add((waited-float64(o.ModelSeconds))/scale, residCap)
 			}
 		}
 	case ObsDone:
@@ -272,6 +287,19 @@ func (m *Model) counterFactor(id string) float64 {
 	return 1
 }
 
+// paceOf is how much slower (above 1) or faster the counter is at the
+// service than the service's mean: its pace at every service, adjusted by
+// what it has shown at this one (a desk quick at cash may be slow at
+// accounts), the more the more it has shown.
+func (m *Model) paceOf(service, counter string) float64 {
+	f := m.counterFactor(counter)
+	if p := m.pair[pairKey{service, counter}]; p != nil {
+		n := float64(p.n)
+		f *= 1 + (p.factor-1)*n/(n+pairWeight)
+	}
+	return f
+}
+
 func (m *Model) learnDuration(service, counter string, d float64) {
 	s := m.svc[service]
 	if s == nil {
@@ -281,7 +309,9 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 	}
 	f := m.counterFactor(counter)
 	// The service's mean learns from durations with the counter's pace
-	// taken out; the counter's pace from durations against the mean.
+	// taken out; the counter's pace from durations against the mean. Its
+	// pace at this service learns apart, from what those two leave, so it
+	// never pulls them away from what holds for every desk and service.
 	s.n++
 	s.mean += (d/f - s.mean) / float64(min(s.n+1, 200))
 	c := m.ctr[counter]
@@ -292,7 +322,16 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 	c.n++
 	c.factor += (d/s.mean - c.factor) / float64(min(c.n+3, 150))
 	c.factor = math.Max(0.2, math.Min(5, c.factor))
-	s.shape.add(d/(s.mean*c.factor), shapeCap)
+	k := pairKey{service, counter}
+	p := m.pair[k]
+	if p == nil {
+		p = &counterStats{factor: 1}
+		m.pair[k] = p
+	}
+	p.n++
+	p.factor += (d/(s.mean*c.factor) - p.factor) / float64(min(p.n+3, 150))
+	p.factor = math.Max(0.2, math.Min(5, p.factor))
+	s.shape.add(d/(s.mean*m.paceOf(service, counter)), shapeCap)
 }
 
 func waitBin(waited float64) int {
@@ -335,29 +374,46 @@ func (m *Model) learnShow(o Observation, noShow bool) {
 // service that has been at it for elapsed; prior is the configured average
 // service time, used until the box has seen the service.
 func (m *Model) Remaining(service, counter string, prior, elapsed time.Duration) time.Duration {
+	mean, _ := m.RemainingSpread(service, counter, prior, elapsed)
+	return mean
+}
+
+// RemainingSpread is Remaining with its standard deviation, both from the
+// learned distribution of the service's durations at that counter given
+// that elapsed has gone by already (the residual life).
+func (m *Model) RemainingSpread(service, counter string, prior, elapsed time.Duration) (mean, sd time.Duration) {
 	s := m.service(service, prior.Seconds())
-	scale := s.mean * m.counterFactor(counter)
+	scale := s.mean * m.paceOf(service, counter)
 	x := elapsed.Seconds() / scale
-	if x <= 0 || len(s.shape.v) < 20 {
-		if x <= 0 {
-			return secs(scale)
-		}
+	n := len(s.shape.v)
+	if n < 20 {
 		// Too little seen: a memoryless guess, never "almost done".
-		return secs(scale * math.Max(1-x, 0.35))
+		r := scale * math.Max(1-math.Max(x, 0), 0.35)
+		if x <= 0 {
+			r = scale
+		}
+		return secs(r), secs(r)
 	}
-	var sum float64
-	n := 0
+	if x <= 0 {
+		k := float64(n)
+		mu := s.shape.sum / k
+		return secs(scale), secs(scale * math.Sqrt(math.Max(s.shape.sumsq/k-mu*mu, 0)))
+	}
+	var sum, sq float64
+	k := 0
 	for _, v := range s.shape.v {
 		if v > x {
 			sum += v - x
-			n++
+			sq += (v - x) * (v - x)
+			k++
 		}
 	}
-	if n < 5 {
+	if k < 5 {
 		// Longer than almost anything seen: likely over soon, but not now.
-		return secs(scale * 0.25)
+		return secs(scale * 0.25), secs(scale * 0.25)
 	}
-	return secs(scale * sum / float64(n))
+	mu := sum / float64(k)
+	return secs(scale * mu), secs(scale * math.Sqrt(math.Max(sq/float64(k)-mu*mu, 0)))
 }
 
 // NoShow is the chance that a ticket of service called after waiting waited
@@ -444,8 +500,15 @@ func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []
 	return out
 }
 
-// residScale keeps errors of near-zero waits from being divided by nothing.
-const residScale = 120
+// errFloor keeps errors of near-certain waits from being divided by nothing:
+// a call is never placed closer than the desk's own reaction.
+const errFloor = 60
+
+// errScale is what an error is measured against: the spread the replay
+// worked out for the wait (service times, walk-outs and arrivals ahead).
+func errScale(model, spread float64) float64 {
+	return math.Sqrt(spread*spread + errFloor*errFloor)
+}
 
 func residBin(model float64) int {
 	edges := []float64{30, 120, 300, 600, 900, 1200, 1800, 2700}
@@ -457,15 +520,18 @@ func residBin(model float64) int {
 	return len(edges)
 }
 
-// Correct turns the replay's figure into what customers are shown: the point
-// shifted by the mean error seen at that size, and the range the middle 80%
-// of those errors spans. Before enough history it is a fixed share around.
-func (m *Model) Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration) {
+// Correct turns the replay's figure and its spread into what customers are
+// shown: the point shifted by the mean error seen at that size, and the
+// range the middle 82% of those errors spans, both measured in units of the
+// spread, so a wait that depends on one long service ahead gets a wider
+// range than one behind many short ones. Before enough history the range
+// is the spread itself around the point.
+func (m *Model) Correct(serviceID string, model, spread time.Duration, appointment bool) (point, lo, hi time.Duration) {
 	x := model.Seconds()
 	b := residBin(x)
 	all := m.resid[residKey{appointment, "", b}]
-	p, l, h := x, x*0.75-60, x*1.3+120
-	scale := x + residScale
+	scale := errScale(x, spread.Seconds())
+	p, l, h := x, x-1.0*scale, x+1.3*scale
 	if all != nil && len(all.v) >= 30 {
 		n := float64(len(all.v))
 		w := n / (n + 30)

@@ -56,6 +56,82 @@ func TestRemainingGivenElapsed(t *testing.T) {
 	}
 }
 
+// A desk may be quick at one service and slow at another, not one pace for
+// all: c1 does a in 100 s and b in 800 s, c2 a in 200 s and b in 400 s (a
+// single pace per desk would have c1 quicker at both).
+func TestPaceOfADeskAtEachService(t *testing.T) {
+	m := New()
+	for i := 0; i < 400; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		done(m, "a", "c1", at, 100*time.Second)
+		done(m, "b", "c1", at, 800*time.Second)
+		done(m, "a", "c2", at, 200*time.Second)
+		done(m, "b", "c2", at, 400*time.Second)
+	}
+	for _, c := range []struct {
+		svc, ctr string
+		want     time.Duration
+	}{{"a", "c1", 100 * time.Second}, {"b", "c1", 800 * time.Second}, {"a", "c2", 200 * time.Second}, {"b", "c2", 400 * time.Second}} {
+		if got := m.Remaining(c.svc, c.ctr, time.Minute, 0); !near(got, c.want, 0.12) {
+			t.Errorf("%s at %s: %v, want about %v", c.svc, c.ctr, got, c.want)
+		}
+	}
+}
+
+// The spread of what is left of a service follows the learned durations:
+// half take 100 s and half 500 s, so a fresh one is 300 ± 200 s, and one
+// that has taken 200 s already is one of the long ones, 300 s to go, with
+// hardly any doubt left.
+func TestRemainingSpreadGivenElapsed(t *testing.T) {
+	m := New()
+	for i := 0; i < 300; i++ {
+		d := 100 * time.Second
+		if i%2 == 1 {
+			d = 500 * time.Second
+		}
+		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
+	}
+	mean, sd := m.RemainingSpread("a", "c1", time.Minute, 0)
+	if !near(mean, 300*time.Second, 0.1) || !near(sd, 200*time.Second, 0.15) {
+		t.Errorf("fresh: %v ± %v, want about 300 ± 200 s", mean, sd)
+	}
+	mean, sd = m.RemainingSpread("a", "c1", time.Minute, 200*time.Second)
+	if !near(mean, 300*time.Second, 0.1) || sd > 40*time.Second {
+		t.Errorf("after 200 s: %v ± %v, want about 300 s and little spread", mean, sd)
+	}
+}
+
+// The range is learned in units of the spread the replay gives: errors seen
+// at a spread of 600 s, spread like a normal curve, make for a 1200 s
+// spread a range twice as wide that holds about 82% of such waits.
+func TestRangeScalesWithTheSpreadAndHoldsItsShare(t *testing.T) {
+	m := New()
+	normal := func(i, n int) float64 { // the (i+0.5)/n quantile of a standard normal
+		return math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/float64(n)-1)
+	}
+	const n = 400
+	for i := 0; i < n; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		waited := secs(1800 + 600*normal((i*7)%n, n)) // shuffled
+		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 1800, SpreadSeconds: 600})
+	}
+	_, lo1, hi1 := m.Correct("a", 1800*time.Second, 600*time.Second, false)
+	_, lo2, hi2 := m.Correct("a", 1800*time.Second, 1200*time.Second, false)
+	if r := (hi2 - lo2).Seconds() / (hi1 - lo1).Seconds(); r < 1.9 || r > 2.1 {
+		t.Errorf("range %v–%v at a spread of 600 s, %v–%v at 1200 s: %.2f times as wide, want 2", lo1, hi1, lo2, hi2, r)
+	}
+	in := 0
+	for i := 0; i < n; i++ {
+		w := secs(1800 + 1200*normal(i, n))
+		if w >= lo2 && w <= hi2 {
+			in++
+		}
+	}
+	if share := float64(in) / n; share < 0.78 || share > 0.86 {
+		t.Errorf("the range %v–%v holds %.2f of waits spread 1200 s around 1800 s, want about 0.82", lo2, hi2, share)
+	}
+}
+
 func TestWalkOutsGrowWithTheWait(t *testing.T) {
 	m := New()
 	for i := 0; i < 200; i++ {
@@ -113,7 +189,7 @@ func TestExpectedPriorityArrivals(t *testing.T) {
 
 func TestRangeFromLearnedErrors(t *testing.T) {
 	m := New()
-	p, lo, hi := m.Correct("a", 600*time.Second, false)
+	p, lo, hi := m.Correct("a", 600*time.Second, 100*time.Second, false)
 	if !near(p, 600*time.Second, 0.05) || lo >= p || hi <= p {
 		t.Fatalf("before history: %v in %v–%v, want about 600 s inside a range", p, lo, hi)
 	}
@@ -121,9 +197,9 @@ func TestRangeFromLearnedErrors(t *testing.T) {
 		at := t0.Add(time.Duration(i) * time.Minute)
 		// The replay said 600 s; people waited 660–780 s.
 		waited := time.Duration(660+(i%5)*30) * time.Second
-		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 600})
+		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 600, SpreadSeconds: 100})
 	}
-	p, lo, hi = m.Correct("a", 600*time.Second, false)
+	p, lo, hi = m.Correct("a", 600*time.Second, 100*time.Second, false)
 	if !near(p, 750*time.Second, 0.03) {
 		t.Errorf("corrected point %v, want about the mean 720 s leaned 30 s late", p)
 	}

@@ -64,6 +64,8 @@ type Model struct {
 	svc      map[string]*serviceStats
 	ctr      map[string]*counterStats
 	pair     map[pairKey]*counterStats // a service at one counter, against the two apart
+	pairTau  float64                   // how much paces of pairs differ beyond chance (variance)
+	pairN    int                       // durations learned since pairTau was worked out
 	noShow   map[noShowKey]*rate
 	noShowH  float64 // seconds a counter is held by a no-show
 	noShowHN int
@@ -90,11 +92,6 @@ type counterStats struct {
 }
 
 type pairKey struct{ service, counter string }
-
-// pairWeight is how many services of a kind at one counter count as much
-// as everything else known about the two: below it, a desk's pace at that
-// service leans on its pace at all services.
-const pairWeight = 20
 
 type noShowKey struct {
 	service string
@@ -290,14 +287,60 @@ func (m *Model) counterFactor(id string) float64 {
 // paceOf is how much slower (above 1) or faster the counter is at the
 // service than the service's mean: its pace at every service, adjusted by
 // what it has shown at this one (a desk quick at cash may be slow at
-// accounts), the more the more it has shown.
+// accounts). How far the adjustment is trusted depends on how much the
+// branch's desks really differ service by service against what chance
+// alone would show with that many services seen (an empirical-Bayes
+// shrinkage): where desks keep one pace for everything, it fades away.
 func (m *Model) paceOf(service, counter string) float64 {
 	f := m.counterFactor(counter)
-	if p := m.pair[pairKey{service, counter}]; p != nil {
-		n := float64(p.n)
-		f *= 1 + (p.factor-1)*n/(n+pairWeight)
+	if p := m.pair[pairKey{service, counter}]; p != nil && m.pairTau > 0 {
+		noise := m.pairNoise(service, p.n)
+		f *= 1 + (p.factor-1)*m.pairTau/(m.pairTau+noise)
 	}
 	return f
+}
+
+// pairNoise is the variance a pair's learned pace has by chance: the
+// service's own spread (squared coefficient of variation) over the
+// durations it averages.
+func (m *Model) pairNoise(service string, n int) float64 {
+	cv2 := 1.0 // memoryless, until the service's spread is known
+	if s := m.svc[service]; s != nil && len(s.shape.v) >= 20 {
+		k := float64(len(s.shape.v))
+		mu := s.shape.sum / k
+		cv2 = math.Max(s.shape.sumsq/k-mu*mu, 1e-6) / math.Max(mu*mu, 1e-6)
+	}
+	return cv2 / float64(min(n+3, pairSpan))
+}
+
+// pairSpan is how many recent durations a pair's pace follows (the same
+// span as a counter's pace).
+const pairSpan = 150
+
+// updatePairTau works out how much the pairs' paces differ beyond chance,
+// from the pairs at desks that serve more than one service (at a desk of
+// one service the desk's pace says it all).
+func (m *Model) updatePairTau() {
+	services := map[string]int{}
+	for k, p := range m.pair {
+		if p.n >= 20 {
+			services[k.counter]++
+		}
+	}
+	var sum float64
+	n := 0
+	for k, p := range m.pair {
+		if p.n < 20 || services[k.counter] < 2 {
+			continue
+		}
+		d := p.factor - 1
+		sum += d*d - m.pairNoise(k.service, p.n)
+		n++
+	}
+	m.pairTau = 0
+	if n >= 2 {
+		m.pairTau = math.Max(sum/float64(n), 0)
+	}
 }
 
 func (m *Model) learnDuration(service, counter string, d float64) {
@@ -329,8 +372,12 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 		m.pair[k] = p
 	}
 	p.n++
-	p.factor += (d/(s.mean*c.factor) - p.factor) / float64(min(p.n+3, 150))
+	p.factor += (d/(s.mean*c.factor) - p.factor) / float64(min(p.n+3, pairSpan))
 	p.factor = math.Max(0.2, math.Min(5, p.factor))
+	if m.pairN++; m.pairN >= 64 {
+		m.pairN = 0
+		m.updatePairTau()
+	}
 	s.shape.add(d/(s.mean*m.paceOf(service, counter)), shapeCap)
 }
 
@@ -522,7 +569,7 @@ func residBin(model float64) int {
 
 // Correct turns the replay's figure and its spread into what customers are
 // shown: the point shifted by the mean error seen at that size, and the
-// range the middle 82% of those errors spans, both measured in units of the
+// range the middle 80% of those errors spans, both measured in units of the
 // spread, so a wait that depends on one long service ahead gets a wider
 // range than one behind many short ones. Before enough history the range
 // is the spread itself around the point.
@@ -537,9 +584,9 @@ func (m *Model) Correct(serviceID string, model, spread time.Duration, appointme
 		w := n / (n + 30)
 		p = x + w*all.sum/n*scale
 		// The range from every service's errors: steadier than one
-		// service's, and it is what must hold 8 in 10.
-		l = x + all.quantile(0.09)*scale
-		h = x + all.quantile(0.91)*scale
+		// service's, and it is what must hold 8 in 10: the middle 80%.
+		l = x + all.quantile(0.10)*scale
+		h = x + all.quantile(0.90)*scale
 		// The point from the service's own errors once there are enough.
 		if r := m.resid[residKey{appointment, serviceID, b}]; r != nil && len(r.v) >= 100 {
 			k := float64(len(r.v))

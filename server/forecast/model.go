@@ -463,6 +463,39 @@ func (m *Model) RemainingSpread(service, counter string, prior, elapsed time.Dur
 	return secs(scale * mu), secs(scale * math.Sqrt(math.Max(sq/float64(k)-mu*mu, 0)))
 }
 
+// RemainingQuantiles fills out with what is left of a service at the
+// counter that has been at it for elapsed, at the evenly spread quantiles
+// (j+0.5)/len(out), in seconds: from the learned durations longer than
+// elapsed, less elapsed. Before the service is known well they are those
+// of an exponential of the Remaining mean.
+func (m *Model) RemainingQuantiles(service, counter string, prior, elapsed time.Duration, out []float64) {
+	s := m.service(service, prior.Seconds())
+	scale := s.mean * m.paceOf(service, counter)
+	x := math.Max(elapsed.Seconds()/scale, 0)
+	k := len(out)
+	if len(s.shape.v) >= 20 {
+		sorted := s.shape.sortedValues()
+		i0 := sort.SearchFloat64s(sorted, math.Nextafter(x, math.Inf(1)))
+		if n := len(sorted) - i0; n >= 5 {
+			for j := range out {
+				pos := (float64(j) + 0.5) / float64(k) * float64(n-1)
+				i := i0 + int(pos)
+				v := sorted[i]
+				if i+1 < len(sorted) {
+					f := pos - math.Floor(pos)
+					v = v*(1-f) + sorted[i+1]*f
+				}
+				out[j] = scale * (v - x)
+			}
+			return
+		}
+	}
+	mean := m.Remaining(service, counter, prior, elapsed).Seconds()
+	for j := range out {
+		out[j] = -mean * math.Log(1-(float64(j)+0.5)/float64(k))
+	}
+}
+
 // NoShow is the chance that a ticket of service called after waiting waited
 // is not there, and how long a counter then waits before giving up.
 func (m *Model) NoShow(service string, waited time.Duration) (float64, time.Duration) {

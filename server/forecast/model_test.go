@@ -79,6 +79,39 @@ func TestPaceOfADeskAtEachService(t *testing.T) {
 	}
 }
 
+// The quantiles of what is left follow the learned durations too: half
+// take 100 s and half 500 s, so a fresh one's lower quantiles are 100 s and
+// its upper ones 500 s, and after 200 s every quantile is the 300 s left of
+// a long one.
+func TestRemainingQuantiles(t *testing.T) {
+	m := New()
+	for i := 0; i < 300; i++ {
+		d := 100 * time.Second
+		if i%2 == 1 {
+			d = 500 * time.Second
+		}
+		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
+	}
+	q := make([]float64, 4) // the 1/8, 3/8, 5/8 and 7/8 quantiles
+	for _, c := range []struct {
+		elapsed time.Duration
+		want    [4]float64
+	}{{0, [4]float64{100, 100, 500, 500}}, {200 * time.Second, [4]float64{300, 300, 300, 300}}} {
+		m.RemainingQuantiles("a", "c1", time.Minute, c.elapsed, q)
+		for j, w := range c.want {
+			if math.Abs(q[j]-w) > 0.1*w {
+				t.Errorf("after %v, the quantiles are %.0f s, want about %v", c.elapsed, q, c.want)
+				break
+			}
+		}
+	}
+	// Unknown service: an exponential around the configured average.
+	m.RemainingQuantiles("new", "c9", 100*time.Second, 0, q)
+	if math.Abs(q[1]-47) > 2 || math.Abs(q[3]-208) > 5 {
+		t.Errorf("quantiles of an unknown 100 s service %.0f s, want those of an exponential (13, 47, 98, 208)", q)
+	}
+}
+
 // Where every desk keeps one pace for all its services (c2 is twice as slow
 // as c1 at both), what a desk shows at one service is chance: the pair's
 // adjustment fades and each estimate stays with the service's mean times

@@ -144,13 +144,14 @@ func TestServiceEstimateIsANewTicketsWait(t *testing.T) {
 	}
 }
 
-// teach feeds the engine past general services at c2, each lasting one of
-// durations in turn.
+// teach feeds the engine past general services at c1 and c2, each lasting
+// one of durations in turn (both desks see every one).
 func teach(f *fixture, durations ...time.Duration) {
 	var evs []queue.Event
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 600; i++ {
 		called := nine.AddDate(0, 0, -1).Add(time.Duration(i) * time.Minute)
-		tk := &queue.Ticket{ID: "1", ServiceID: "general", CounterID: "c2", IssuedAt: called.Add(-time.Minute), CalledAt: &called}
+		ctr := []string{"c1", "c2"}[i/len(durations)%2]
+		tk := &queue.Ticket{ID: "1", ServiceID: "general", CounterID: ctr, IssuedAt: called.Add(-time.Minute), CalledAt: &called}
 		evs = append(evs, queue.Event{Type: queue.EventFinished, At: called.Add(durations[i%len(durations)]), Ticket: tk})
 	}
 	f.e.Learn(evs)
@@ -203,5 +204,25 @@ func TestRangeWidensWithTheSpreadOfServicesAhead(t *testing.T) {
 	if wv < 3*ws || wv < 600 {
 		t.Errorf("range %d–%d s when services are steady, %d–%d s when they vary; want the second much wider",
 			steady.EWTLowSeconds, steady.EWTHighSeconds, varied.EWTLowSeconds, varied.EWTHighSeconds)
+	}
+}
+
+// Two desks serving the same services both start a service that takes 60 s
+// or 540 s (300 s on average). The next customer is called when the first
+// of the two is done: three times in four that is after 60 s, so the wait
+// is about 180 s, not the 300 s of the sooner mean.
+func TestNextCallIsTheSoonerOfTheDesksEnds(t *testing.T) {
+	f := newFixture(t, "UTC", nine)
+	teach(f, 60*time.Second, 540*time.Second)
+	f.setCounter(t, queue.Counter{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}})
+	for _, c := range []string{"c1", "c2"} {
+		f.issue(t, "general", 0)
+		if _, ok, err := f.e.Next(c, "s"); err != nil || !ok {
+			t.Fatalf("next %s: %v %v", c, ok, err)
+		}
+	}
+	v := f.issue(t, "general", 0)
+	if v.EWTSeconds < 130 || v.EWTSeconds > 240 {
+		t.Errorf("both desks just started: %d s to wait, want about 180 s", v.EWTSeconds)
 	}
 }

@@ -69,7 +69,8 @@ type Model struct {
 	noShow   map[noShowKey]*rate
 	noShowH  float64 // seconds a counter is held by a no-show
 	noShowHN int
-	resid    map[residKey]*ring
+	resid    map[residKey]*ring // errors against the size of the wait: the point
+	spread   map[residKey]*ring // errors against the replay's uncertainty: the range
 	arr      map[arrKey]*[bins]float64
 	all      [bins]float64 // completed days' arrivals, every class together
 	days     int           // completed days in arr and all
@@ -114,7 +115,7 @@ type arrKey struct {
 // New returns an empty model.
 func New() *Model {
 	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, pair: map[pairKey]*counterStats{}, noShow: map[noShowKey]*rate{},
-		noShowH: 90, resid: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
+		noShowH: 90, resid: map[residKey]*ring{}, spread: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
 }
 
 // ring keeps the last values seen, with a sorted copy made on demand.
@@ -204,19 +205,18 @@ func (m *Model) Observe(o Observation) {
 			return
 		}
 		waited := o.At.Sub(o.IssuedAt).Seconds()
-		if o.Promised && (o.SpreadSeconds > 0 || o.ModelSeconds == 0) {
-			b := residBin(float64(o.ModelSeconds))
-			scale := errScale(float64(o.ModelSeconds), float64(o.SpreadSeconds))
-			for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
-				r := m.resid[k]
-				if r == nil {
-					r = &ring{}
-					m.resid[k] = r
-				}
-				// Errors grow with the replay's own uncertainty: kept
-				// relative to it.
-				r.add((waited-float64(o.ModelSeconds))/scale, residCap)
-			}
+		if !o.Promised {
+			return
+		}
+		model := float64(o.ModelSeconds)
+		b := residBin(model)
+		for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
+			// Errors grow with the wait: kept relative to its size.
+			ringOf(m.resid, k).add((waited-model)/(model+residScale), residCap)
+		}
+		if o.SpreadSeconds > 0 || o.ModelSeconds == 0 {
+			// And relative to the uncertainty the replay saw in it.
+			ringOf(m.spread, residKey{o.Appointment, "", b}).add((waited-model)/errScale(float64(o.SpreadSeconds)), residCap)
 		}
 	case ObsDone:
 		if o.CalledAt.IsZero() {
@@ -584,10 +584,24 @@ func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []
 // a call is never placed closer than the desk's own reaction.
 const errFloor = 60
 
-// errScale is what an error is measured against: the spread the replay
-// worked out for the wait (service times, walk-outs and arrivals ahead).
-func errScale(model, spread float64) float64 {
+// errScale is what an error is measured against for the range: the spread
+// the replay worked out for the wait (service times, walk-outs and arrivals
+// ahead).
+func errScale(spread float64) float64 {
 	return math.Sqrt(spread*spread + errFloor*errFloor)
+}
+
+// residScale keeps errors of near-zero waits from being divided by nothing
+// when they are measured against the size of the wait (for the point).
+const residScale = 120
+
+func ringOf(m map[residKey]*ring, k residKey) *ring {
+	r := m[k]
+	if r == nil {
+		r = &ring{}
+		m[k] = r
+	}
+	return r
 }
 
 func residBin(model float64) int {
@@ -601,30 +615,31 @@ func residBin(model float64) int {
 }
 
 // Correct turns the replay's figure and its spread into what customers are
-// shown: the point shifted by the mean error seen at that size, and the
-// range the middle 80% of those errors spans, both measured in units of the
+// shown: the point shifted by the mean error seen at that size of wait, and
+// the range the middle 80% of past errors spans, measured in units of the
 // spread, so a wait that depends on one long service ahead gets a wider
 // range than one behind many short ones. Before enough history the range
 // is the spread itself around the point.
 func (m *Model) Correct(serviceID string, model, spread time.Duration, appointment bool) (point, lo, hi time.Duration) {
 	x := model.Seconds()
 	b := residBin(x)
-	all := m.resid[residKey{appointment, "", b}]
-	scale := errScale(x, spread.Seconds())
-	p, l, h := x, x-1.0*scale, x+1.3*scale
-	if all != nil && len(all.v) >= 30 {
+	p := x
+	if all := m.resid[residKey{appointment, "", b}]; all != nil && len(all.v) >= 30 {
 		n := float64(len(all.v))
-		w := n / (n + 30)
-		p = x + w*all.sum/n*scale
-		// The range from every service's errors: steadier than one
-		// service's, and it is what must hold 8 in 10: the middle 80%.
-		l = x + all.quantile(0.10)*scale
-		h = x + all.quantile(0.90)*scale
-		// The point from the service's own errors once there are enough.
+		p = x + n/(n+30)*all.sum/n*(x+residScale)
+		// The service's own errors once there are enough.
 		if r := m.resid[residKey{appointment, serviceID, b}]; r != nil && len(r.v) >= 100 {
 			k := float64(len(r.v))
-			p = x + k/(k+30)*r.sum/k*scale
+			p = x + k/(k+30)*r.sum/k*(x+residScale)
 		}
+	}
+	scale := errScale(spread.Seconds())
+	l, h := x-1.0*scale, x+1.3*scale
+	if r := m.spread[residKey{appointment, "", b}]; r != nil && len(r.v) >= 30 {
+		// Every service's errors together: steadier than one service's,
+		// and it is what must hold 8 in 10: the middle 80%.
+		l = x + r.quantile(0.10)*scale
+		h = x + r.quantile(0.90)*scale
 	}
 	// Waits run long more often than short (a slow service ahead, a walk-in
 	// of higher priority): lean the point a little late, so fewer people

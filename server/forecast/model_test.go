@@ -13,6 +13,35 @@ func done(m *Model, service, counter string, at time.Time, d time.Duration) {
 	m.Observe(Observation{Kind: ObsDone, At: at.Add(d), ServiceID: service, CounterID: counter, IssuedAt: at.Add(-time.Minute), CalledAt: at})
 }
 
+// bimodal is a model that has seen service a at c1 take 100 s and 500 s by
+// turns.
+func bimodal() *Model {
+	m := New()
+	for i := 0; i < 300; i++ {
+		d := 100 * time.Second
+		if i%2 == 1 {
+			d = 500 * time.Second
+		}
+		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
+	}
+	return m
+}
+
+type pace struct {
+	svc, ctr string
+	want     time.Duration
+}
+
+// expectPaces checks the fresh service times m expects.
+func expectPaces(t *testing.T, m *Model, prior time.Duration, cases ...pace) {
+	t.Helper()
+	for _, c := range cases {
+		if got := m.Remaining(c.svc, c.ctr, prior, 0); !near(got, c.want, 0.12) {
+			t.Errorf("%s at %s: %v, want about %v", c.svc, c.ctr, got, c.want)
+		}
+	}
+}
+
 func near(got, want time.Duration, tol float64) bool {
 	return math.Abs(got.Seconds()-want.Seconds()) <= tol*want.Seconds()
 }
@@ -29,25 +58,12 @@ func TestLearnsServiceTimesAndCounterPace(t *testing.T) {
 		done(m, "a", "c2", at, 200*time.Second) // twice the pace
 		done(m, "b", "c1", at, 800*time.Second) // same desk, another service
 	}
-	for _, c := range []struct {
-		svc, ctr string
-		want     time.Duration
-	}{{"a", "c1", 400 * time.Second}, {"a", "c2", 200 * time.Second}, {"b", "c1", 800 * time.Second}, {"b", "c2", 400 * time.Second}} {
-		if got := m.Remaining(c.svc, c.ctr, prior, 0); !near(got, c.want, 0.12) {
-			t.Errorf("%s at %s: %v, want about %v", c.svc, c.ctr, got, c.want)
-		}
-	}
+	expectPaces(t, m, prior, pace{"a", "c1", 400 * time.Second}, pace{"a", "c2", 200 * time.Second},
+		pace{"b", "c1", 800 * time.Second}, pace{"b", "c2", 400 * time.Second})
 }
 
 func TestRemainingGivenElapsed(t *testing.T) {
-	m := New()
-	for i := 0; i < 300; i++ {
-		d := 100 * time.Second
-		if i%2 == 1 {
-			d = 500 * time.Second
-		}
-		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
-	}
+	m := bimodal()
 	// Still busy after 200 s: it is one of the long ones, 300 s to go.
 	if got := m.Remaining("a", "c1", time.Minute, 200*time.Second); !near(got, 300*time.Second, 0.1) {
 		t.Errorf("remaining after 200 s = %v, want about 300 s", got)
@@ -69,14 +85,8 @@ func TestPaceOfADeskAtEachService(t *testing.T) {
 		done(m, "a", "c2", at, 200*time.Second)
 		done(m, "b", "c2", at, 400*time.Second)
 	}
-	for _, c := range []struct {
-		svc, ctr string
-		want     time.Duration
-	}{{"a", "c1", 100 * time.Second}, {"b", "c1", 800 * time.Second}, {"a", "c2", 200 * time.Second}, {"b", "c2", 400 * time.Second}} {
-		if got := m.Remaining(c.svc, c.ctr, time.Minute, 0); !near(got, c.want, 0.12) {
-			t.Errorf("%s at %s: %v, want about %v", c.svc, c.ctr, got, c.want)
-		}
-	}
+	expectPaces(t, m, time.Minute, pace{"a", "c1", 100 * time.Second}, pace{"b", "c1", 800 * time.Second},
+		pace{"a", "c2", 200 * time.Second}, pace{"b", "c2", 400 * time.Second})
 }
 
 // The quantiles of what is left follow the learned durations too: half
@@ -84,14 +94,7 @@ func TestPaceOfADeskAtEachService(t *testing.T) {
 // its upper ones 500 s, and after 200 s every quantile is the 300 s left of
 // a long one.
 func TestRemainingQuantiles(t *testing.T) {
-	m := New()
-	for i := 0; i < 300; i++ {
-		d := 100 * time.Second
-		if i%2 == 1 {
-			d = 500 * time.Second
-		}
-		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
-	}
+	m := bimodal()
 	q := make([]float64, 4) // the 1/8, 3/8, 5/8 and 7/8 quantiles
 	for _, c := range []struct {
 		elapsed time.Duration
@@ -148,14 +151,7 @@ func TestPaceOfADeskAtOneServiceIsNotReadIntoChance(t *testing.T) {
 // that has taken 200 s already is one of the long ones, 300 s to go, with
 // hardly any doubt left.
 func TestRemainingSpreadGivenElapsed(t *testing.T) {
-	m := New()
-	for i := 0; i < 300; i++ {
-		d := 100 * time.Second
-		if i%2 == 1 {
-			d = 500 * time.Second
-		}
-		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), d)
-	}
+	m := bimodal()
 	mean, sd := m.RemainingSpread("a", "c1", time.Minute, 0)
 	if !near(mean, 300*time.Second, 0.1) || !near(sd, 200*time.Second, 0.15) {
 		t.Errorf("fresh: %v ± %v, want about 300 ± 200 s", mean, sd)

@@ -235,7 +235,7 @@ type rCounter struct {
 // orderBusy draws from, and orderRounds how many shuffled pairings of
 // them it averages.
 const (
-	orderQuantiles = 32
+	orderQuantiles = 16
 	orderRounds    = 4
 )
 

@@ -242,10 +242,12 @@ const (
 // orderBusy sets when the desks busy now come free from the order in which
 // their current services end rather than each one's mean: the first of
 // three desks to come free does so sooner than the soonest of their means
-// (the expected minimum is below the minimum of the expectations). Over
-// joint draws of every busy desk's remaining time, the k-th soonest end is
-// averaged and given to the desk whose mean is k-th soonest; the total
-// stays the same, so a long queue is served in the same time.
+// (the expected minimum is below the minimum of the expectations). Among
+// desks that serve the same services, over joint draws of their remaining
+// times, the k-th soonest end is averaged and given to the desk whose mean
+// is k-th soonest; the total stays the same, so a long queue is served in
+// the same time. (Desks of other services are left at their means: which
+// of them comes free first decides who is called.)
 func (e *Engine) orderBusy(rcs []*rCounter, now time.Time) {
 	groups := map[string][]*rCounter{}
 	var keys []string

@@ -35,9 +35,11 @@ type Observation struct {
 	Appointment bool
 	IssuedAt    time.Time
 	CalledAt    time.Time
-	// Promised is set when the ticket carries the model's figure at issue.
-	Promised     bool
-	ModelSeconds int
+	// Promised is set when the ticket carries the model's figure at issue,
+	// and with it how uncertain the replay said that figure was.
+	Promised      bool
+	ModelSeconds  int
+	SpreadSeconds int
 	// Transferred tickets moved between queues; their waits say little.
 	Transferred bool
 }
@@ -61,10 +63,14 @@ const (
 type Model struct {
 	svc      map[string]*serviceStats
 	ctr      map[string]*counterStats
+	pair     map[pairKey]*counterStats // a service at one counter, against the two apart
+	pairTau  float64                   // how much paces of pairs differ beyond chance (variance)
+	pairN    int                       // durations learned since pairTau was worked out
 	noShow   map[noShowKey]*rate
 	noShowH  float64 // seconds a counter is held by a no-show
 	noShowHN int
-	resid    map[residKey]*ring
+	resid    map[residKey]*ring // errors against the size of the wait: the point
+	spread   map[residKey]*ring // errors against the replay's uncertainty: the range
 	arr      map[arrKey]*[bins]float64
 	all      [bins]float64 // completed days' arrivals, every class together
 	days     int           // completed days in arr and all
@@ -86,6 +92,8 @@ type counterStats struct {
 	n      int
 }
 
+type pairKey struct{ service, counter string }
+
 type noShowKey struct {
 	service string
 	bin     int
@@ -106,8 +114,8 @@ type arrKey struct {
 
 // New returns an empty model.
 func New() *Model {
-	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, noShow: map[noShowKey]*rate{},
-		noShowH: 90, resid: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
+	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, pair: map[pairKey]*counterStats{}, noShow: map[noShowKey]*rate{},
+		noShowH: 90, resid: map[residKey]*ring{}, spread: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
 }
 
 // ring keeps the last values seen, with a sorted copy made on demand.
@@ -116,6 +124,7 @@ type ring struct {
 	next   int
 	sorted []float64
 	sum    float64
+	sumsq  float64
 }
 
 func (r *ring) add(x float64, capacity int) {
@@ -124,6 +133,7 @@ func (r *ring) add(x float64, capacity int) {
 	} else {
 		old := r.v[r.next]
 		r.sum -= old
+		r.sumsq -= old * old
 		r.v[r.next] = x
 		r.next = (r.next + 1) % capacity
 		if r.sorted != nil {
@@ -132,6 +142,7 @@ func (r *ring) add(x float64, capacity int) {
 		}
 	}
 	r.sum += x
+	r.sumsq += x * x
 	if r.sorted != nil {
 		// Kept in order as values come and go: quantiles stay cheap.
 		i := sort.SearchFloat64s(r.sorted, x)
@@ -194,17 +205,18 @@ func (m *Model) Observe(o Observation) {
 			return
 		}
 		waited := o.At.Sub(o.IssuedAt).Seconds()
-		if o.Promised {
-			b := residBin(float64(o.ModelSeconds))
-			for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
-				r := m.resid[k]
-				if r == nil {
-					r = &ring{}
-					m.resid[k] = r
-				}
-				// Errors grow with the wait: kept relative to its size.
-				r.add((waited-float64(o.ModelSeconds))/(float64(o.ModelSeconds)+residScale), residCap)
-			}
+		if !o.Promised {
+			return
+		}
+		model := float64(o.ModelSeconds)
+		b := residBin(model)
+		for _, k := range []residKey{{o.Appointment, "", b}, {o.Appointment, o.ServiceID, b}} {
+			// Errors grow with the wait: kept relative to its size.
+			ringOf(m.resid, k).add((waited-model)/(model+residScale), residCap)
+		}
+		if o.SpreadSeconds > 0 || o.ModelSeconds == 0 {
+			// And relative to the uncertainty the replay saw in it.
+			ringOf(m.spread, residKey{o.Appointment, "", b}).add((waited-model)/errScale(float64(o.SpreadSeconds)), residCap)
 		}
 	case ObsDone:
 		if o.CalledAt.IsZero() {
@@ -272,6 +284,65 @@ func (m *Model) counterFactor(id string) float64 {
 	return 1
 }
 
+// paceOf is how much slower (above 1) or faster the counter is at the
+// service than the service's mean: its pace at every service, adjusted by
+// what it has shown at this one (a desk quick at cash may be slow at
+// accounts). How far the adjustment is trusted depends on how much the
+// branch's desks really differ service by service against what chance
+// alone would show with that many services seen (an empirical-Bayes
+// shrinkage): where desks keep one pace for everything, it fades away.
+func (m *Model) paceOf(service, counter string) float64 {
+	f := m.counterFactor(counter)
+	if p := m.pair[pairKey{service, counter}]; p != nil && m.pairTau > 0 {
+		noise := m.pairNoise(service, p.n)
+		f *= 1 + (p.factor-1)*m.pairTau/(m.pairTau+noise)
+	}
+	return f
+}
+
+// pairNoise is the variance a pair's learned pace has by chance: the
+// service's own spread (squared coefficient of variation) over the
+// durations it averages.
+func (m *Model) pairNoise(service string, n int) float64 {
+	cv2 := 1.0 // memoryless, until the service's spread is known
+	if s := m.svc[service]; s != nil && len(s.shape.v) >= 20 {
+		k := float64(len(s.shape.v))
+		mu := s.shape.sum / k
+		cv2 = math.Max(s.shape.sumsq/k-mu*mu, 1e-6) / math.Max(mu*mu, 1e-6)
+	}
+	return cv2 / float64(min(n+3, pairSpan))
+}
+
+// pairSpan is how many recent durations a pair's pace follows (the same
+// span as a counter's pace).
+const pairSpan = 150
+
+// updatePairTau works out how much the pairs' paces differ beyond chance,
+// from the pairs at desks that serve more than one service (at a desk of
+// one service the desk's pace says it all).
+func (m *Model) updatePairTau() {
+	services := map[string]int{}
+	for k, p := range m.pair {
+		if p.n >= 20 {
+			services[k.counter]++
+		}
+	}
+	var sum float64
+	n := 0
+	for k, p := range m.pair {
+		if p.n < 20 || services[k.counter] < 2 {
+			continue
+		}
+		d := p.factor - 1
+		sum += d*d - m.pairNoise(k.service, p.n)
+		n++
+	}
+	m.pairTau = 0
+	if n >= 2 {
+		m.pairTau = math.Max(sum/float64(n), 0)
+	}
+}
+
 func (m *Model) learnDuration(service, counter string, d float64) {
 	s := m.svc[service]
 	if s == nil {
@@ -281,7 +352,9 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 	}
 	f := m.counterFactor(counter)
 	// The service's mean learns from durations with the counter's pace
-	// taken out; the counter's pace from durations against the mean.
+	// taken out; the counter's pace from durations against the mean. Its
+	// pace at this service learns apart, from what those two leave, so it
+	// never pulls them away from what holds for every desk and service.
 	s.n++
 	s.mean += (d/f - s.mean) / float64(min(s.n+1, 200))
 	c := m.ctr[counter]
@@ -292,7 +365,20 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 	c.n++
 	c.factor += (d/s.mean - c.factor) / float64(min(c.n+3, 150))
 	c.factor = math.Max(0.2, math.Min(5, c.factor))
-	s.shape.add(d/(s.mean*c.factor), shapeCap)
+	k := pairKey{service, counter}
+	p := m.pair[k]
+	if p == nil {
+		p = &counterStats{factor: 1}
+		m.pair[k] = p
+	}
+	p.n++
+	p.factor += (d/(s.mean*c.factor) - p.factor) / float64(min(p.n+3, pairSpan))
+	p.factor = math.Max(0.2, math.Min(5, p.factor))
+	if m.pairN++; m.pairN >= 64 {
+		m.pairN = 0
+		m.updatePairTau()
+	}
+	s.shape.add(d/(s.mean*m.paceOf(service, counter)), shapeCap)
 }
 
 func waitBin(waited float64) int {
@@ -335,29 +421,79 @@ func (m *Model) learnShow(o Observation, noShow bool) {
 // service that has been at it for elapsed; prior is the configured average
 // service time, used until the box has seen the service.
 func (m *Model) Remaining(service, counter string, prior, elapsed time.Duration) time.Duration {
+	mean, _ := m.RemainingSpread(service, counter, prior, elapsed)
+	return mean
+}
+
+// RemainingSpread is Remaining with its standard deviation, both from the
+// learned distribution of the service's durations at that counter given
+// that elapsed has gone by already (the residual life).
+func (m *Model) RemainingSpread(service, counter string, prior, elapsed time.Duration) (mean, sd time.Duration) {
 	s := m.service(service, prior.Seconds())
-	scale := s.mean * m.counterFactor(counter)
+	scale := s.mean * m.paceOf(service, counter)
 	x := elapsed.Seconds() / scale
-	if x <= 0 || len(s.shape.v) < 20 {
-		if x <= 0 {
-			return secs(scale)
-		}
+	n := len(s.shape.v)
+	if n < 20 {
 		// Too little seen: a memoryless guess, never "almost done".
-		return secs(scale * math.Max(1-x, 0.35))
+		r := scale * math.Max(1-math.Max(x, 0), 0.35)
+		if x <= 0 {
+			r = scale
+		}
+		return secs(r), secs(r)
 	}
-	var sum float64
-	n := 0
+	if x <= 0 {
+		k := float64(n)
+		mu := s.shape.sum / k
+		return secs(scale), secs(scale * math.Sqrt(math.Max(s.shape.sumsq/k-mu*mu, 0)))
+	}
+	var sum, sq float64
+	k := 0
 	for _, v := range s.shape.v {
 		if v > x {
 			sum += v - x
-			n++
+			sq += (v - x) * (v - x)
+			k++
 		}
 	}
-	if n < 5 {
+	if k < 5 {
 		// Longer than almost anything seen: likely over soon, but not now.
-		return secs(scale * 0.25)
+		return secs(scale * 0.25), secs(scale * 0.25)
 	}
-	return secs(scale * sum / float64(n))
+	mu := sum / float64(k)
+	return secs(scale * mu), secs(scale * math.Sqrt(math.Max(sq/float64(k)-mu*mu, 0)))
+}
+
+// RemainingQuantiles fills out with what is left of a service at the
+// counter that has been at it for elapsed, at the evenly spread quantiles
+// (j+0.5)/len(out), in seconds: from the learned durations longer than
+// elapsed, less elapsed. Before the service is known well they are those
+// of an exponential of the Remaining mean.
+func (m *Model) RemainingQuantiles(service, counter string, prior, elapsed time.Duration, out []float64) {
+	s := m.service(service, prior.Seconds())
+	scale := s.mean * m.paceOf(service, counter)
+	x := math.Max(elapsed.Seconds()/scale, 0)
+	k := len(out)
+	if len(s.shape.v) >= 20 {
+		sorted := s.shape.sortedValues()
+		i0 := sort.SearchFloat64s(sorted, math.Nextafter(x, math.Inf(1)))
+		if n := len(sorted) - i0; n >= 5 {
+			for j := range out {
+				pos := (float64(j) + 0.5) / float64(k) * float64(n-1)
+				i := i0 + int(pos)
+				v := sorted[i]
+				if i+1 < len(sorted) {
+					f := pos - math.Floor(pos)
+					v = v*(1-f) + sorted[i+1]*f
+				}
+				out[j] = scale * (v - x)
+			}
+			return
+		}
+	}
+	mean := m.Remaining(service, counter, prior, elapsed).Seconds()
+	for j := range out {
+		out[j] = -mean * math.Log(1-(float64(j)+0.5)/float64(k))
+	}
 }
 
 // NoShow is the chance that a ticket of service called after waiting waited
@@ -444,8 +580,29 @@ func (m *Model) Arrivals(from, until time.Time, loc *time.Location, all bool) []
 	return out
 }
 
-// residScale keeps errors of near-zero waits from being divided by nothing.
+// errFloor keeps errors of near-certain waits from being divided by nothing:
+// a call is never placed closer than the desk's own reaction.
+const errFloor = 60
+
+// errScale is what an error is measured against for the range: the spread
+// the replay worked out for the wait (service times, walk-outs and arrivals
+// ahead).
+func errScale(spread float64) float64 {
+	return math.Sqrt(spread*spread + errFloor*errFloor)
+}
+
+// residScale keeps errors of near-zero waits from being divided by nothing
+// when they are measured against the size of the wait (for the point).
 const residScale = 120
+
+func ringOf(m map[residKey]*ring, k residKey) *ring {
+	r := m[k]
+	if r == nil {
+		r = &ring{}
+		m[k] = r
+	}
+	return r
+}
 
 func residBin(model float64) int {
 	edges := []float64{30, 120, 300, 600, 900, 1200, 1800, 2700}
@@ -457,28 +614,32 @@ func residBin(model float64) int {
 	return len(edges)
 }
 
-// Correct turns the replay's figure into what customers are shown: the point
-// shifted by the mean error seen at that size, and the range the middle 80%
-// of those errors spans. Before enough history it is a fixed share around.
-func (m *Model) Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration) {
+// Correct turns the replay's figure and its spread into what customers are
+// shown: the point shifted by the mean error seen at that size of wait, and
+// the range the middle 80% of past errors spans, measured in units of the
+// spread, so a wait that depends on one long service ahead gets a wider
+// range than one behind many short ones. Before enough history the range
+// is the spread itself around the point.
+func (m *Model) Correct(serviceID string, model, spread time.Duration, appointment bool) (point, lo, hi time.Duration) {
 	x := model.Seconds()
 	b := residBin(x)
-	all := m.resid[residKey{appointment, "", b}]
-	p, l, h := x, x*0.75-60, x*1.3+120
-	scale := x + residScale
-	if all != nil && len(all.v) >= 30 {
+	p := x
+	if all := m.resid[residKey{appointment, "", b}]; all != nil && len(all.v) >= 30 {
 		n := float64(len(all.v))
-		w := n / (n + 30)
-		p = x + w*all.sum/n*scale
-		// The range from every service's errors: steadier than one
-		// service's, and it is what must hold 8 in 10.
-		l = x + all.quantile(0.09)*scale
-		h = x + all.quantile(0.91)*scale
-		// The point from the service's own errors once there are enough.
+		p = x + n/(n+30)*all.sum/n*(x+residScale)
+		// The service's own errors once there are enough.
 		if r := m.resid[residKey{appointment, serviceID, b}]; r != nil && len(r.v) >= 100 {
 			k := float64(len(r.v))
-			p = x + k/(k+30)*r.sum/k*scale
+			p = x + k/(k+30)*r.sum/k*(x+residScale)
 		}
+	}
+	scale := errScale(spread.Seconds())
+	l, h := x-1.0*scale, x+1.3*scale
+	if r := m.spread[residKey{appointment, "", b}]; r != nil && len(r.v) >= 30 {
+		// Every service's errors together: steadier than one service's,
+		// and it is what must hold 8 in 10: the middle 80%.
+		l = x + r.quantile(0.10)*scale
+		h = x + r.quantile(0.90)*scale
 	}
 	// Waits run long more often than short (a slow service ahead, a walk-in
 	// of higher priority): lean the point a little late, so fewer people

@@ -1,8 +1,11 @@
 package queue
 
 import (
+	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +21,11 @@ type Estimator interface {
 	// Remaining is how much longer a counter stays busy with a ticket of
 	// the service that has been at it for elapsed (0: a fresh call).
 	Remaining(serviceID, counterID string, prior, elapsed time.Duration) time.Duration
+	// RemainingSpread is Remaining with its standard deviation.
+	RemainingSpread(serviceID, counterID string, prior, elapsed time.Duration) (mean, sd time.Duration)
+	// RemainingQuantiles fills out with what is left, in seconds, at the
+	// quantiles (j+0.5)/len(out).
+	RemainingQuantiles(serviceID, counterID string, prior, elapsed time.Duration, out []float64)
 	// NoShow is the chance that a ticket called after waiting waited is
 	// gone, and how long the counter then waits for it.
 	NoShow(serviceID string, waited time.Duration) (float64, time.Duration)
@@ -25,8 +33,9 @@ type Estimator interface {
 	ShowRate() float64
 	// Arrivals are the walk-ins expected in [from, until).
 	Arrivals(from, until time.Time, loc *time.Location, all bool) []forecast.Arrival
-	// Correct turns the replay's figure into the point and range shown.
-	Correct(serviceID string, model time.Duration, appointment bool) (point, lo, hi time.Duration)
+	// Correct turns the replay's figure and its spread into the point and
+	// range shown.
+	Correct(serviceID string, model, spread time.Duration, appointment bool) (point, lo, hi time.Duration)
 }
 
 // replayHorizon bounds how far ahead the replay looks.
@@ -38,8 +47,16 @@ type estCache struct {
 	mu     sync.Mutex
 	gen    uint64
 	at     time.Time
-	calls  map[*Ticket]time.Time
-	probes map[string]time.Time
+	calls  map[*Ticket]call
+	probes map[string]call
+}
+
+// call is when the replay expects a ticket to be called, and the variance
+// of that time (seconds²) from what it cannot know: how long each service
+// ahead takes, who has left, who arrives.
+type call struct {
+	at time.Time
+	v  float64
 }
 
 // changedLocked marks the queue as changed now: estimates are replayed
@@ -109,7 +126,7 @@ func (e *Engine) learnLocked(ev *Event) {
 		o.CalledAt = *t.CalledAt
 	}
 	if t.Promise != nil {
-		o.Promised, o.ModelSeconds = true, t.Promise.ModelSeconds
+		o.Promised, o.ModelSeconds, o.SpreadSeconds = true, t.Promise.ModelSeconds, t.Promise.SpreadSeconds
 	}
 	e.est.Observe(o)
 }
@@ -126,18 +143,24 @@ func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
 	e.cache.mu.Lock()
 	defer e.cache.mu.Unlock()
 	calls, _ := e.replayCached(now, "")
-	at, ok := calls[t]
-	model := replayHorizon
-	if ok {
-		model = max(at.Sub(now), 0)
-	}
-	return e.promise(t.ServiceID, model, t.AppointmentAt != nil)
+	c, ok := calls[t]
+	return e.promise(t.ServiceID, now, c, ok, t.AppointmentAt != nil)
 }
 
-func (e *Engine) promise(serviceID string, model time.Duration, appt bool) Promise {
-	p, lo, hi := e.est.Correct(serviceID, model, appt)
-	return Promise{WaitSeconds: seconds(p), LowSeconds: seconds(lo), HighSeconds: seconds(hi), ModelSeconds: seconds(model)}
+// promise is what a ticket expected to be called as c (found: within the
+// replay's horizon) is shown.
+func (e *Engine) promise(serviceID string, now time.Time, c call, found, appt bool) Promise {
+	model, spread := replayHorizon, time.Duration(0)
+	if found {
+		model = max(c.at.Sub(now), 0)
+		spread = secs(math.Sqrt(c.v))
+	}
+	p, lo, hi := e.est.Correct(serviceID, model, spread, appt)
+	return Promise{WaitSeconds: seconds(p), LowSeconds: seconds(lo), HighSeconds: seconds(hi),
+		ModelSeconds: seconds(model), SpreadSeconds: seconds(spread)}
 }
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // plainPromise is the configured-average formula's wait and range, for a
 // box without a learned model.
@@ -157,18 +180,14 @@ func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 	now := e.estAt
 	e.cache.mu.Lock()
 	defer e.cache.mu.Unlock()
-	_, at := e.replayCached(now, s.ID)
-	model := replayHorizon
-	if !at.IsZero() {
-		model = max(at.Sub(now), 0)
-	}
-	return e.promise(s.ID, model, false)
+	_, c := e.replayCached(now, s.ID)
+	return e.promise(s.ID, now, c, !c.at.IsZero(), false)
 }
 
 // replayCached returns the predicted call time of every waiting ticket, and
 // with probe set that of a new walk-in of that service. The caller holds
 // e.cache.mu.
-func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]time.Time, time.Time) {
+func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]call, call) {
 	c := &e.cache
 	if c.gen != e.estGen || !now.Equal(c.at) {
 		c.gen, c.at = e.estGen, now
@@ -178,10 +197,10 @@ func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]time.Tim
 		if c.calls == nil {
 			c.calls, _ = e.replay(now, nil)
 		}
-		return c.calls, time.Time{}
+		return c.calls, call{}
 	}
 	if c.probes == nil {
-		c.probes = map[string]time.Time{}
+		c.probes = map[string]call{}
 	}
 	at, ok := c.probes[probe]
 	if !ok {
@@ -205,6 +224,119 @@ type rCounter struct {
 	iv     []interval
 	queues []*waitQueue
 	gone   bool
+	// v is the variance of free (seconds²): what the services it has
+	// taken on so far may run over or under.
+	v float64
+	// busy is the ticket it serves now, if any.
+	busy *Ticket
+}
+
+// orderQuantiles is how many quantiles of each busy desk's remaining time
+// orderBusy draws from, and orderRounds how many shuffled pairings of
+// them it averages.
+const (
+	orderQuantiles = 16
+	orderRounds    = 4
+)
+
+// orderBusy sets when the desks busy now come free from the order in which
+// their current services end rather than each one's mean: the first of
+// three desks to come free does so sooner than the soonest of their means
+// (the expected minimum is below the minimum of the expectations). Among
+// desks that serve the same services, over joint draws of their remaining
+// times, the k-th soonest end is averaged and given to the desk whose mean
+// is k-th soonest; the total stays the same, so a long queue is served in
+// the same time. (Desks of other services are left at their means: which
+// of them comes free first decides who is called.)
+func (e *Engine) orderBusy(rcs []*rCounter, now time.Time) {
+	groups := map[string][]*rCounter{}
+	var keys []string
+	for _, rc := range rcs {
+		if rc.busy == nil {
+			continue
+		}
+		k := serviceSet(rc.c)
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], rc)
+	}
+	for _, k := range keys {
+		e.orderGroup(groups[k], now)
+	}
+}
+
+// serviceSet names the services a counter serves, in any order.
+func serviceSet(c *Counter) string {
+	ids := append([]string(nil), c.ServiceIDs...)
+	sort.Strings(ids)
+	return strings.Join(ids, "\x00")
+}
+
+// orderGroup orders the ends of the current services of busy desks that
+// serve the same services (for whom it does not matter which comes free).
+func (e *Engine) orderGroup(busy []*rCounter, now time.Time) {
+	n := len(busy)
+	if n < 2 {
+		return
+	}
+	sortSliceStable(n, func(i, j int) bool { return busy[i].free.Before(busy[j].free) }, func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
+	// Each desk's remaining time at evenly spread quantiles, paired with
+	// the other desks' in shuffled orders (Latin hypercubes; a fixed seed:
+	// the same queue gives the same figure).
+	q := make([][]float64, n)
+	for i, rc := range busy {
+		t := rc.busy
+		since := now
+		if t.CalledAt != nil {
+			since = *t.CalledAt
+		}
+		q[i] = make([]float64, orderQuantiles)
+		e.est.RemainingQuantiles(t.ServiceID, rc.c.ID, e.prior(t.ServiceID), now.Sub(since), q[i])
+	}
+	sum := make([]float64, n)
+	sq := make([]float64, n)
+	draw := make([]float64, n)
+	rng := rand.New(rand.NewPCG(uint64(n), orderQuantiles))
+	const scenarios = orderQuantiles * orderRounds
+	for j := 0; j < scenarios; j++ {
+		if j%orderQuantiles == 0 {
+			for i := range q {
+				rng.Shuffle(orderQuantiles, func(a, b int) { q[i][a], q[i][b] = q[i][b], q[i][a] })
+			}
+		}
+		for i := range busy {
+			draw[i] = q[i][j%orderQuantiles]
+		}
+		// Few desks: an insertion sort.
+		for a := 1; a < n; a++ {
+			for b := a; b > 0 && draw[b] < draw[b-1]; b-- {
+				draw[b], draw[b-1] = draw[b-1], draw[b]
+			}
+		}
+		for k, d := range draw {
+			sum[k] += d
+			sq[k] += d * d
+		}
+	}
+	for k, rc := range busy {
+		mean := sum[k] / scenarios
+		rc.free = now.Add(secs(mean))
+		rc.v = math.Max(sq[k]/scenarios-mean*mean, 0)
+	}
+}
+
+// wait is the counter standing free (idle, or on a break) from t until
+// next: whatever its services ran over or under within that gap is
+// absorbed, since it starts again at next all the same.
+func (rc *rCounter) wait(t, next time.Time) {
+	gap := next.Sub(t).Seconds()
+	if sd := math.Sqrt(rc.v); gap >= sd {
+		rc.v = 0
+	} else {
+		rc.v = (sd - gap) * (sd - gap)
+	}
+	rc.free = next
 }
 
 // openAt reports whether the counter works at t, else when it next does
@@ -329,7 +461,7 @@ func cloneQueue(q *waitQueue) *waitQueue {
 // and call by the same rules Next uses, while the walk-ins and booked
 // appointments the model expects arrive. It returns when each waiting ticket
 // (and the probe, if any) is expected to be called.
-func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, int) {
+func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 	until := now.Add(replayHorizon)
 	queues := make(map[string]*waitQueue, len(e.waiting))
 	real := 0
@@ -347,16 +479,20 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 	}
 	// Not sized by the tickets waiting: the horizon ends the replay long
 	// before thousands are called, and sizing it cost more than the replay.
-	out := make(map[*Ticket]time.Time)
+	out := make(map[*Ticket]call)
 	if probe != nil {
 		qOf(probe.ServiceID).insert(probe)
 	}
 
 	// What will arrive: walk-ins that may pass someone, and booked slots.
 	rotating := len(e.settings.PriorityWeights) > 0
+	// A virtual ticket comes with the chance weight; walk-ins are counted
+	// as a Poisson stream (one expected arrival: as uncertain as its work),
+	// bookings as one that comes or not.
 	type virt struct {
-		t      *Ticket
-		weight float64
+		t       *Ticket
+		weight  float64
+		poisson bool
 	}
 	var vs []virt
 	id := e.lastID + 2_000_000
@@ -369,7 +505,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		if e.fifo {
 			pr = 0
 		}
-		vs = append(vs, virt{&Ticket{ID: strconv.FormatUint(id, 10), ServiceID: a.ServiceID, Priority: pr, IssuedAt: a.At, Status: StatusWaiting}, 1})
+		vs = append(vs, virt{&Ticket{ID: strconv.FormatUint(id, 10), ServiceID: a.ServiceID, Priority: pr, IssuedAt: a.At, Status: StatusWaiting}, 1, true})
 	}
 	show := e.est.ShowRate()
 	late := time.Duration(e.settings.CheckinLateMinutes) * time.Minute
@@ -399,7 +535,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			at = now
 		}
 		vt := &Ticket{ID: strconv.FormatUint(id, 10), ServiceID: a.ServiceID, IssuedAt: at, AppointmentAt: &start, Status: StatusWaiting}
-		vs = append(vs, virt{vt, show})
+		vs = append(vs, virt{vt, show, false})
 		upcoming = append(upcoming, vt)
 	}
 	// The policy orders by issue (the ticket id) and measures waits on the
@@ -412,29 +548,35 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 		v.t.ID = strconv.FormatUint(e.lastID+2_000_000+uint64(i), 10)
 		v.t.IssuedRun = run0 + v.t.IssuedAt.Sub(now)
 	}
-	weight := make(map[*Ticket]float64, len(vs))
+	weight := make(map[*Ticket]virt, len(vs))
 	for _, v := range vs {
-		weight[v.t] = v.weight
+		weight[v.t] = v
 	}
 
 	// The counters, with when each is next free.
 	var rcs []*rCounter
+	pools := map[string][]*rCounter{}
 	busy := e.busyLocked()
 	for _, cid := range e.counterIDs() {
 		c := e.counters[cid]
 		rc := &rCounter{c: c, free: now, iv: e.workIntervals(c, now, until)}
 		for _, sid := range c.ServiceIDs {
 			rc.queues = append(rc.queues, qOf(sid))
+			pools[sid] = append(pools[sid], rc)
 		}
 		if t := busy[cid]; t != nil {
 			since := now
 			if t.CalledAt != nil {
 				since = *t.CalledAt
 			}
-			rc.free = now.Add(e.est.Remaining(t.ServiceID, cid, e.prior(t.ServiceID), now.Sub(since)))
+			d, sd := e.est.RemainingSpread(t.ServiceID, cid, e.prior(t.ServiceID), now.Sub(since))
+			rc.free = now.Add(d)
+			rc.v = sd.Seconds() * sd.Seconds()
+			rc.busy = t
 		}
 		rcs = append(rcs, rc)
 	}
+	e.orderBusy(rcs, now)
 
 	p := e.policy()
 	vi := 0
@@ -457,7 +599,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			if next.IsZero() {
 				rc.gone = true
 			} else {
-				rc.free = next
+				rc.wait(t, next)
 			}
 			continue
 		}
@@ -498,7 +640,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			if next.IsZero() {
 				rc.gone = true
 			} else {
-				rc.free = next
+				rc.wait(t, next)
 			}
 			continue
 		}
@@ -506,20 +648,45 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]time.Time, in
 			p.rot = rot
 		}
 		qOf(tk.ServiceID).remove(tk)
+		mean, v := e.occupancy(tk, rc.c, t)
 		if w, virtual := weight[tk]; virtual {
-			rc.free = t.Add(time.Duration(w * float64(e.occupancy(tk, rc.c, t))))
+			rc.free = t.Add(secs(w.weight * mean))
+			if w.poisson {
+				rc.v += w.weight * (v + mean*mean)
+			} else {
+				rc.v += w.weight*(v+mean*mean) - w.weight*w.weight*mean*mean
+			}
 			continue
 		}
-		out[tk] = t
+		out[tk] = call{t, pooled(pools[tk.ServiceID], rc)}
 		if tk == probe {
 			break
 		}
 		if probe == nil {
 			left--
 		}
-		rc.free = t.Add(e.occupancy(tk, rc.c, t))
+		rc.free = t.Add(secs(mean))
+		rc.v += v
 	}
 	return out, real
+}
+
+// pooled is the variance of a call made by rc for a service the counters
+// of pool share: the call comes when the pool has worked through what is
+// ahead, so what each counter ran over or under is shared among them.
+func pooled(pool []*rCounter, rc *rCounter) float64 {
+	var sum float64
+	n := 0
+	for _, o := range pool {
+		if !o.gone {
+			sum += o.v
+			n++
+		}
+	}
+	if n == 0 {
+		return rc.v
+	}
+	return sum / float64(n*n)
 }
 
 func queued(qs []*waitQueue) int {
@@ -539,11 +706,15 @@ func sharesService(a, b *Counter) bool {
 	return false
 }
 
-// occupancy is how long a counter is expected to be taken by calling t at at.
-func (e *Engine) occupancy(t *Ticket, c *Counter, at time.Time) time.Duration {
-	d := e.est.Remaining(t.ServiceID, c.ID, e.prior(t.ServiceID), 0)
-	p, hold := e.est.NoShow(t.ServiceID, at.Sub(t.IssuedAt))
-	return time.Duration((1-p)*float64(d) + p*float64(hold))
+// occupancy is how long a counter is expected to be taken by calling t at
+// at, in seconds, and the variance of it: the service's own spread, or the
+// short hold of someone who has left.
+func (e *Engine) occupancy(t *Ticket, c *Counter, at time.Time) (mean, variance float64) {
+	dd, sdd := e.est.RemainingSpread(t.ServiceID, c.ID, e.prior(t.ServiceID), 0)
+	p, holdd := e.est.NoShow(t.ServiceID, at.Sub(t.IssuedAt))
+	d, sd, hold := dd.Seconds(), sdd.Seconds(), holdd.Seconds()
+	mean = (1-p)*d + p*hold
+	return mean, math.Max((1-p)*(sd*sd+d*d)+p*hold*hold-mean*mean, 0)
 }
 
 func (e *Engine) prior(serviceID string) time.Duration {

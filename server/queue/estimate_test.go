@@ -143,3 +143,86 @@ func TestServiceEstimateIsANewTicketsWait(t *testing.T) {
 		t.Errorf("the next ticket was promised %d s, the service showed %d s", v.EWTSeconds, svc.EWTSeconds)
 	}
 }
+
+// teach feeds the engine past general services at c1 and c2, each lasting
+// one of durations in turn (both desks see every one).
+func teach(f *fixture, durations ...time.Duration) {
+	var evs []queue.Event
+	for i := 0; i < 600; i++ {
+		called := nine.AddDate(0, 0, -1).Add(time.Duration(i) * time.Minute)
+		ctr := []string{"c1", "c2"}[i/len(durations)%2]
+		tk := &queue.Ticket{ID: "1", ServiceID: "general", CounterID: ctr, IssuedAt: called.Add(-time.Minute), CalledAt: &called}
+		evs = append(evs, queue.Event{Type: queue.EventFinished, At: called.Add(durations[i%len(durations)]), Ticket: tk})
+	}
+	f.e.Learn(evs)
+}
+
+// The one customer ahead has been at the only general desk for 200 s. When
+// general takes 100 s or 500 s, that service is a long one with 300 s to
+// go; when it always takes 300 s, it is nearly done.
+func TestEstimateReadsHowLongTheServiceAheadHasTaken(t *testing.T) {
+	wait := func(durations ...time.Duration) int {
+		f := newFixture(t, "UTC", nine)
+		teach(f, durations...)
+		if _, err := f.e.SetPaused("c1", true, "s"); err != nil {
+			t.Fatal(err)
+		}
+		f.issue(t, "general", 0)
+		if _, ok, err := f.e.Next("c2", "s"); err != nil || !ok {
+			t.Fatalf("next: %v %v", ok, err)
+		}
+		f.clock.Advance(200 * time.Second)
+		return f.issue(t, "general", 0).EWTSeconds
+	}
+	bimodal, steady := wait(100*time.Second, 500*time.Second), wait(300*time.Second)
+	if bimodal < 240 || bimodal > 360 || steady > 150 {
+		t.Errorf("after 200 s of the service ahead: %d s to wait when it takes 100 or 500 s (want about 300), %d s when it takes 300 s (want about 100)",
+			bimodal, steady)
+	}
+}
+
+// Four ahead at one desk: whether each takes 300 s or 60 s and 540 s by
+// turns, the point is about the same, but the range is much wider when the
+// services ahead vary.
+func TestRangeWidensWithTheSpreadOfServicesAhead(t *testing.T) {
+	view := func(durations ...time.Duration) queue.TicketView {
+		f := newFixture(t, "UTC", nine)
+		teach(f, durations...)
+		if _, err := f.e.SetPaused("c1", true, "s"); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 4; i++ {
+			f.issue(t, "general", 0)
+		}
+		return f.issue(t, "general", 0)
+	}
+	steady, varied := view(300*time.Second), view(60*time.Second, 540*time.Second)
+	if d := steady.EWTSeconds - varied.EWTSeconds; d < -120 || d > 120 {
+		t.Errorf("points %d s and %d s, want about the same", steady.EWTSeconds, varied.EWTSeconds)
+	}
+	ws, wv := steady.EWTHighSeconds-steady.EWTLowSeconds, varied.EWTHighSeconds-varied.EWTLowSeconds
+	if wv < 3*ws || wv < 600 {
+		t.Errorf("range %d–%d s when services are steady, %d–%d s when they vary; want the second much wider",
+			steady.EWTLowSeconds, steady.EWTHighSeconds, varied.EWTLowSeconds, varied.EWTHighSeconds)
+	}
+}
+
+// Two desks serving the same services both start a service that takes 60 s
+// or 540 s (300 s on average). The next customer is called when the first
+// of the two is done: three times in four that is after 60 s, so the wait
+// is about 180 s, not the 300 s of the sooner mean.
+func TestNextCallIsTheSoonerOfTheDesksEnds(t *testing.T) {
+	f := newFixture(t, "UTC", nine)
+	teach(f, 60*time.Second, 540*time.Second)
+	f.setCounter(t, queue.Counter{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}})
+	for _, c := range []string{"c1", "c2"} {
+		f.issue(t, "general", 0)
+		if _, ok, err := f.e.Next(c, "s"); err != nil || !ok {
+			t.Fatalf("next %s: %v %v", c, ok, err)
+		}
+	}
+	v := f.issue(t, "general", 0)
+	if v.EWTSeconds < 130 || v.EWTSeconds > 240 {
+		t.Errorf("both desks just started: %d s to wait, want about 180 s", v.EWTSeconds)
+	}
+}

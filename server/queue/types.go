@@ -214,9 +214,11 @@ type Promise struct {
 	WaitSeconds int `json:"wait_seconds"`
 	LowSeconds  int `json:"low_seconds"`
 	HighSeconds int `json:"high_seconds"`
-	// ModelSeconds is the replay's own figure before the learned correction;
-	// the estimator learns its errors from it.
-	ModelSeconds int `json:"model_seconds"`
+	// ModelSeconds is the replay's own figure before the learned correction,
+	// SpreadSeconds how uncertain the replay found it (a standard
+	// deviation); the estimator learns its errors from them.
+	ModelSeconds  int `json:"model_seconds"`
+	SpreadSeconds int `json:"spread_seconds,omitempty"`
 }
 
 // TicketView is a ticket with the figures computed from the live queue.

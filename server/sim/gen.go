@@ -16,6 +16,13 @@ type GenOptions struct {
 	Start     string // first date, YYYY-MM-DD (default 2026-03-02)
 	Tiers     bool   // add tiers and known customers
 	Size      int    // copies of the six-desk floor (1: about 280 customers a day)
+
+	// Other branches, for checking that the estimate does not fit one
+	// kind of day only (zero values keep the standard branch).
+	Spread    float64 // multiplies every service's spread of service times
+	Impatient float64 // share of walk-ins who give up after a while (0: 0.35)
+	Priority  float64 // share of priority walk-ins (0: 0.10)
+	AltFloor  bool    // five desks on another plan: other services per desk, paces and breaks
 }
 
 type genService struct {
@@ -57,6 +64,27 @@ func Generate(o GenOptions) *Trace {
 		{ID: "c4", ServiceIDs: []string{"advice", "account"}, Shifts: []Shift{{"09:00", "12:30"}, {"13:30", "17:00"}}, Speed: sp(1.0)},
 		{ID: "c5", ServiceIDs: []string{"advice"}, Shifts: []Shift{{"09:00", "17:00"}}, Speed: sp(1.1)},
 		{ID: "c6", ServiceIDs: []string{"teller"}, Shifts: []Shift{{"11:00", "14:30"}}, Speed: sp(1.0)},
+	}
+	if o.AltFloor {
+		counters = []Counter{
+			{ID: "c1", ServiceIDs: []string{"teller"}, Shifts: []Shift{{"09:00", "11:30"}, {"12:00", "17:00"}}, Speed: sp(0.9)},
+			{ID: "c2", ServiceIDs: []string{"teller", "account"}, Shifts: []Shift{{"09:00", "13:15"}, {"14:00", "17:00"}}, Speed: sp(1.3)},
+			{ID: "c3", ServiceIDs: []string{"account", "teller"}, Shifts: []Shift{{"09:30", "16:00"}}, Speed: sp(0.8)},
+			{ID: "c4", ServiceIDs: []string{"advice", "account", "teller"}, Shifts: []Shift{{"09:00", "12:00"}, {"13:00", "17:00"}}, Speed: sp(1.15)},
+			{ID: "c5", ServiceIDs: []string{"advice", "account"}, Shifts: []Shift{{"10:00", "15:00"}}, Speed: sp(1.0)},
+		}
+	}
+	if o.Spread > 0 {
+		for i := range services {
+			services[i].sigma *= o.Spread
+		}
+	}
+	impatient, priority := 0.35, 0.10
+	if o.Impatient > 0 {
+		impatient = o.Impatient
+	}
+	if o.Priority > 0 {
+		priority = o.Priority
 	}
 	if o.Size > 1 {
 		base := counters
@@ -145,12 +173,12 @@ func Generate(o GenOptions) *Trace {
 			arr := clockText(int(t))
 			a.Arrive = &arr
 			switch r := rng.Float64(); {
-			case r < 0.02:
+			case r < priority/5:
 				a.Priority = 2
-			case r < 0.10:
+			case r < priority:
 				a.Priority = 1
 			}
-			if rng.Float64() < 0.35 {
+			if rng.Float64() < impatient {
 				// Impatient: gives up after a while if not called.
 				v := math.Round(600 + rng.ExpFloat64()*1800)
 				a.LeavesAfterSeconds = &v

@@ -125,6 +125,7 @@ type player struct {
 	opt   Options
 	clk   *clock
 	eng   *queue.Engine
+	st    *asyncStore
 	evs   events
 	seq   int
 	desks []*desk
@@ -162,7 +163,7 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &player{tr: tr, p: p, opt: opt, clk: clk, eng: eng, byID: map[string]*Line{}}
+	pl := &player{tr: tr, p: p, opt: opt, clk: clk, eng: eng, st: st, byID: map[string]*Line{}}
 	if err := pl.setup(); err != nil {
 		return nil, fmt.Errorf("configure the simulated branch: %w", err)
 	}
@@ -368,7 +369,11 @@ func (pl *player) handle(ev *event) error {
 			l.ServiceSecondsObserv = &n
 		}
 		if err != nil {
-			return fmt.Errorf("end ticket %s: %w", l.ticketID, err)
+			// A service that ends after the engine closed the day still
+			// happened at the desk; the box has ended the ticket already.
+			if _, closed := pl.expired(l.ticketID); !closed {
+				return fmt.Errorf("end ticket %s: %w", l.ticketID, err)
+			}
 		}
 		l.ended = now
 		l.EndedAt = pl.stamp(now)
@@ -534,6 +539,17 @@ func (pl *player) callRound() error {
 	return nil
 }
 
+// expired reads back a ticket the engine ended by closing its day (the
+// desks served on more than DayCloseGrace past closing), once the changes
+// handed to the store are written.
+func (pl *player) expired(id string) (queue.TicketView, bool) {
+	if err := pl.st.flush(); err != nil {
+		return queue.TicketView{}, false
+	}
+	v, err := pl.eng.Ticket(id)
+	return v, err == nil && v.Status == queue.StatusExpired && v.EndedAt != nil
+}
+
 // endDay closes the day: whoever still waits (no desk left for them) is
 // sent home, and booked appointments that never came become no-shows.
 func (pl *player) endDay() error {
@@ -543,8 +559,8 @@ func (pl *player) endDay() error {
 			if _, err := pl.eng.Cancel(l.ticketID, "sim"); err != nil {
 				// The engine may have closed the day already (served on
 				// long past closing): its ticket expired, unserved.
-				v, gerr := pl.eng.Ticket(l.ticketID)
-				if gerr != nil || v.Status != queue.StatusExpired || v.EndedAt == nil {
+				v, ok := pl.expired(l.ticketID)
+				if !ok {
 					return fmt.Errorf("cancel %s at the end of the day: %w", l.ticketID, err)
 				}
 				ended = *v.EndedAt

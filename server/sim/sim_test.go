@@ -112,6 +112,28 @@ func TestRulesOfPlay(t *testing.T) {
 	}
 }
 
+// A desk still serving two hours past closing: the box closes its day then
+// (at its next event, the ticket in service and the one waiting expire); the
+// play goes on without error, the service ends at the desk as played and the
+// one left waiting is sent home.
+func TestServedPastTheBoxsDayClose(t *testing.T) {
+	tr := mustRead(t, `{"format":"queuebox-trace/1","name":"late","timezone":"UTC","open":"09:00","close":"10:00",
+	"services":[{"id":"a","prefix":"A","name":"A","avg_service_seconds":600}],
+	"counters":[{"id":"c1","service_ids":["a"],"shifts":[{"from":"09:00","to":"10:00"}]}],
+	"days":[{"date":"2026-12-01","customers":[
+	  {"arrive":"09:50:00","service_id":"a","service_seconds":9000},
+	  {"arrive":"09:55:00","service_id":"a","service_seconds":60}]},
+	 {"date":"2026-12-02","customers":[
+	  {"arrive":"09:00:00","service_id":"a","service_seconds":60}]}]}`)
+	lines := play(t, tr, Options{})
+	check(t, lines, []want{
+		{"09:50:00", "walkin", "A001", "09:50:00", "09:50:00", "12:20:00", "done", 0},
+		// The box notices its day is over at its next event, 12:20.
+		{"09:55:00", "walkin", "A002", "09:55:00", "", "12:20:00", "cancelled", -1},
+		{"09:00:00", "walkin", "A001", "09:00:00", "09:00:00", "09:01:00", "done", 0},
+	})
+}
+
 // A break, a shift end mid-service, check-in too early (comes back when
 // allowed), too late (takes a walk-in ticket) and a booked no-show.
 func TestShiftsAndCheckIn(t *testing.T) {

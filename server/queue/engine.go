@@ -428,7 +428,7 @@ func (e *Engine) wait(errc <-chan error) error {
 
 func (e *Engine) policy() policy {
 	p := policy{now: e.nowLocked(), run: e.runningLocked(), cap: time.Duration(e.settings.MaxWaitMinutes) * time.Minute,
-		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally, fifo: e.fifo}
+		weights: e.settings.PriorityWeights, rot: e.rot, tiers: e.plan, tally: e.tally, fifo: e.fifo, horizon: e.horizonsLocked()}
 	if e.fifo {
 		p.weights = nil
 		p.tiers.enabled = false // tickets keep their tier; the order ignores it
@@ -691,7 +691,8 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 	p := e.policy()
 	p.counter = ctr.ID
 	due, idle := e.planInputs(ctr, p.now)
-	t, rot, _ := e.choose(p, ctr, queues, due, idle)
+	d := e.decide(p, ctr, queues, due, idle)
+	t, rot := d.t, d.rot
 	if t == nil {
 		e.mu.Unlock()
 		return view, false, nil
@@ -701,7 +702,11 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		e.rot = rot
 		c.Rotation = &rot
 	}
-	e.callLocked(c, t, ctr, p.reason(t, e.cal.loc), actor, p.now)
+	why := d.why
+	if why == "" {
+		why = p.reason(t, e.cal.loc)
+	}
+	e.callLocked(c, t, ctr, why, actor, p.now)
 	view = e.viewLocked(t)
 	errc := e.commit(c)
 	e.mu.Unlock()

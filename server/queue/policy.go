@@ -18,8 +18,9 @@ import (
 //     (with tiers, a better tier first among them: tiers.go);
 //  2. a checked-in appointment whose slot has come (AppointmentLead before
 //     its start) is next, earliest slot first;
-//  3. with tiers configured, a ticket about to miss its tier's SLA target
-//     goes next, the least time to its target first (see tiers.go);
+//  3. a ticket at risk goes next, the least slack first (see risk.go): one
+//     that will pass the cap, or (with tiers) miss its tier's SLA target,
+//     before another desk of its service is expected to be free;
 //  4. otherwise the highest priority level goes first — or, when the branch
 //     sets priority weights, levels take turns in a weighted rotation (e.g.
 //     weights [1, 0, 2]: two VIP calls, then one normal call), skipping
@@ -145,6 +146,9 @@ type policy struct {
 	tally   map[string]SLATally // today's calls per tier, read only
 	counter string              // the counter calling, for dedicated and preferred desks
 	fifo    bool                // every ticket alike: issue order only (the simulator's baseline)
+	// horizon is, per service, how long until another desk serving it is
+	// expected to be free: how long a ticket passed over now waits at least.
+	horizon map[string]time.Duration
 }
 
 func (p policy) rotating() bool { return len(p.weights) > 0 }
@@ -202,7 +206,7 @@ func levelName(l int) string {
 const (
 	classOverdue = iota
 	classAppointment
-	classUrgent
+	classAtRisk
 	classLevel
 )
 
@@ -222,8 +226,8 @@ func (p policy) class(t *Ticket) int {
 		return classOverdue
 	case p.due(t):
 		return classAppointment
-	case p.urgent(t):
-		return classUrgent
+	case p.atRisk(t):
+		return classAtRisk
 	}
 	return classLevel
 }
@@ -251,9 +255,9 @@ func (p policy) better(a, b *Ticket) bool {
 		if !a.AppointmentAt.Equal(*b.AppointmentAt) {
 			return a.AppointmentAt.Before(*b.AppointmentAt)
 		}
-	case classUrgent:
-		if better, ok := p.tierBetter(a, b, ca); ok {
-			return better
+	case classAtRisk:
+		if sa, sb := p.slack(a), p.slack(b); sa != sb {
+			return sa < sb
 		}
 	case classLevel:
 		if a.Priority != b.Priority {
@@ -273,8 +277,8 @@ func (p policy) reason(t *Ticket, loc *time.Location) string {
 		return fmt.Sprintf("waited past the %d-min cap", int(p.cap/time.Minute))
 	case classAppointment:
 		return "appointment at " + t.AppointmentAt.In(loc).Format("15:04")
-	case classUrgent:
-		return p.tierReason(t)
+	case classAtRisk:
+		return p.riskReason(t)
 	}
 	if r := p.tierReason(t); r != "" && t.Priority == PriorityNormal {
 		return r
@@ -415,8 +419,9 @@ func (p policy) ahead(q *waitQueue, t *Ticket) int {
 		older := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
 		overdue := sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
 		switch {
-		case class == classOverdue:
-			// Every older ticket is overdue too, and comes first.
+		case class == classOverdue || class == classAtRisk:
+			// Every older ticket is overdue or at risk too, with less
+			// slack (one service, one horizon), and comes first.
 			n += older
 		case class == classAppointment:
 			n += overdue
@@ -425,8 +430,8 @@ func (p policy) ahead(q *waitQueue, t *Ticket) int {
 		case level == t.Priority:
 			n += older
 		default:
-			// Lower levels: only their overdue tickets jump ahead.
-			n += overdue
+			// Lower levels: only their overdue and at-risk tickets jump ahead.
+			n += sort.Search(len(l), func(i int) bool { return p.class(l[i]) == classLevel })
 		}
 	}
 	for _, a := range q.appts {

@@ -193,7 +193,7 @@ func (p policy) urgent(t *Ticket) bool {
 	}
 	ti := p.tiers.info(t)
 	w := p.waited(t)
-	if ti.sla <= 0 || w < ti.sla-slaLead(ti.sla) || w >= ti.sla {
+	if ti.sla <= 0 || w < ti.sla-max(slaLead(ti.sla), p.window(t)) || w >= ti.sla {
 		return false
 	}
 	tally := p.tally[ti.id]
@@ -246,11 +246,6 @@ func (p policy) tierBetter(a, b *Ticket, class int) (better, ok bool) {
 		return false, false
 	}
 	switch class {
-	case classUrgent:
-		ta, tb := p.toTarget(a), p.toTarget(b)
-		if ta != tb {
-			return ta < tb, true
-		}
 	case classLevel:
 		// The default tier's long waiters are not passed by a better
 		// tier's share (only by its urgent tickets): the priority lane

@@ -84,7 +84,12 @@ func TestGoldGoesFirstWithItsReason(t *testing.T) {
 }
 
 func TestShareDoesNotStarveTheDefaultTier(t *testing.T) {
-	f := tierFixture(t, testTiers)
+	// Shares alone (no SLA target, which would make gold urgent at once).
+	tiers := append([]queue.Tier(nil), testTiers...)
+	for i := range tiers {
+		tiers[i].SLAWaitSeconds, tiers[i].SLATarget = 0, 0
+	}
+	f := tierFixture(t, tiers)
 	std := f.issue(t, "general", 0)
 	f.clock.Advance(8 * time.Minute)
 	// A gold ticket that just came is worth 1.5 × (0 + 10 min) − 10 min =
@@ -98,21 +103,21 @@ func TestShareDoesNotStarveTheDefaultTier(t *testing.T) {
 func TestSilverAboutToMissItsTargetGoesFirst(t *testing.T) {
 	f := tierFixture(t, testTiers)
 	silver := f.issueTier(t, "general", "silver")
-	f.clock.Advance(4 * time.Minute)
+	f.clock.Advance(7 * time.Minute)
 	gold := f.issueTier(t, "general", "gold")
-	// Silver (share 1, 4:30 waited) is not ahead of a fresh gold by share…
+	// Silver (share 1, 7 min waited, 3 min to its 10-min target) has less
+	// slack than a fresh gold (5 min to target): both are at risk, and the
+	// least slack goes first.
 	f.clock.Advance(30 * time.Second)
-	if v, _ := f.e.Ticket(silver.ID); v.Ahead != 1 {
-		t.Errorf("silver ahead = %d, want 1 (gold first)", v.Ahead)
+	if v, _ := f.e.Ticket(silver.ID); v.Ahead != 0 {
+		t.Errorf("silver ahead = %d, want 0 (least slack first)", v.Ahead)
 	}
-	// …but once within half its 10-min target it is urgent and goes first.
-	f.clock.Set(silver.IssuedAt.Add(5*time.Minute + time.Second))
 	got := f.next(t, "c2")
-	if got.ID != silver.ID || !strings.HasPrefix(got.CallReason, "Silver · 5 min to target") {
+	if got.ID != silver.ID || got.CallReason != "Silver · 3 min to target" {
 		t.Errorf("called %s (%q), want silver with its target in the reason", got.Number, got.CallReason)
 	}
-	if got := f.next(t, "c2"); got.ID != gold.ID {
-		t.Errorf("then %s, want gold", got.Number)
+	if got := f.next(t, "c2"); got.ID != gold.ID || got.CallReason != "Gold · 5 min to target" {
+		t.Errorf("then %s (%q), want gold, 5 min to target", got.Number, got.CallReason)
 	}
 }
 

@@ -1,0 +1,106 @@
+package queue
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Look-ahead urgency. A ticket is at risk when its deadline comes before the
+// desks of its service are expected to have turned over riskTurns times:
+// passed over now, it would most likely miss. Its deadlines are the branch's
+// max-wait cap and, with tiers, its tier's SLA target (when the tier's day
+// needs it, see urgent). Tickets at risk go first, the least slack first
+// (slack = time left to the deadline − the time until another desk is
+// expected to be free), which is "earliest deadline first": it keeps people
+// from reaching the cap at all, so the cap rarely has to overrule a tier's
+// promise or a booked slot.
+
+// riskTurns is how many desk turns ahead the policy looks.
+const riskTurns = 3
+
+// horizonOf is how long a ticket of service passed over now is expected to
+// wait for another desk.
+func (p policy) horizonOf(service string) time.Duration { return p.horizon[service] }
+
+// window is how far ahead the policy looks for t: riskTurns desk turns, at
+// most half the cap (a slow, lone desk would otherwise put everyone at risk
+// from the moment they take a ticket).
+func (p policy) window(t *Ticket) time.Duration {
+	w := riskTurns * p.horizonOf(t.ServiceID)
+	if p.cap > 0 {
+		w = min(w, p.cap/2)
+	}
+	return w
+}
+
+// capRisk reports whether t will pass the cap within the look-ahead.
+func (p policy) capRisk(t *Ticket) bool {
+	return p.cap > 0 && !p.overdue(t) && p.cap-p.waited(t) <= p.window(t)
+}
+
+func (p policy) atRisk(t *Ticket) bool { return p.capRisk(t) || p.urgent(t) }
+
+// slack is the least time t can still be passed over and meet the deadline
+// that puts it at risk.
+func (p policy) slack(t *Ticket) time.Duration {
+	s := time.Duration(math.MaxInt64)
+	h := p.horizonOf(t.ServiceID)
+	if p.capRisk(t) {
+		s = p.cap - p.waited(t) - h
+	}
+	if p.urgent(t) {
+		s = min(s, p.toTarget(t)-h)
+	}
+	return s
+}
+
+// riskReason says which deadline made t go first: "Gold · 4 min to target"
+// or "3 min to the 30-min cap".
+func (p policy) riskReason(t *Ticket) string {
+	toCap := p.cap - p.waited(t)
+	if p.urgent(t) && (!p.capRisk(t) || p.toTarget(t) < toCap) {
+		if r := p.tierReason(t); r != "" {
+			return r
+		}
+		return fmt.Sprintf("%s to target", minutes(p.toTarget(t)))
+	}
+	return fmt.Sprintf("%s to the %d-min cap", minutes(toCap), int(p.cap/time.Minute))
+}
+
+// horizonsLocked estimates, per service, the time until one of the open
+// desks serving it is next free: desks free up at the rate of one job each,
+// a desk's job being the mean of its services' (learned or configured)
+// service times.
+func (e *Engine) horizonsLocked() map[string]time.Duration {
+	rate := make(map[string]float64, len(e.services))
+	for _, c := range e.counters {
+		if c.Paused || len(c.ServiceIDs) == 0 {
+			continue
+		}
+		var job time.Duration
+		for _, s := range c.ServiceIDs {
+			d := e.prior(s)
+			if e.est != nil {
+				d = e.est.Remaining(s, c.ID, d, 0)
+			}
+			job += d
+		}
+		job /= time.Duration(len(c.ServiceIDs))
+		if job <= 0 {
+			continue
+		}
+		for _, s := range c.ServiceIDs {
+			rate[s] += 1 / job.Seconds()
+		}
+	}
+	h := make(map[string]time.Duration, len(e.services))
+	for id := range e.services {
+		if r := rate[id]; r > 0 {
+			h[id] = time.Duration(float64(time.Second) / r)
+		} else {
+			h[id] = e.prior(id) // nobody open: at least one job away
+		}
+	}
+	return h
+}

@@ -7,6 +7,7 @@
 //	go run ./server/sim/simbench -quick    # fewer days, no year
 //	go run ./server/sim/simbench -year=false -tiers=false -alt-floor -spread 1.4 -seed 7
 //	                                       # the estimate on another kind of branch
+//	go run ./server/sim/simbench -other    # the calling policy on another generator's days
 package main
 
 import (
@@ -36,11 +37,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&other.Impatient, "impatient", 0, "share of walk-ins who give up after a while (0: the standard 0.35)")
 	fs.Float64Var(&other.Priority, "priority", 0, "share of priority walk-ins (0: the standard 0.10)")
 	fs.BoolVar(&other.AltFloor, "alt-floor", false, "five desks on another plan instead of the standard six")
+	policyCheck := fs.Bool("other", false, "only the robustness check: the calling policy on days of another generator")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *quick {
 		*days = 16
+	}
+	if *policyCheck {
+		if !otherTable(stdout, stderr, *days, *seed) {
+			return 1
+		}
+		return 0
 	}
 	fmt.Fprintf(stdout, "wait estimate on generated days (%d per load, last %d scored), against the queue-length (QL) baseline\n", *days, *days/2)
 	fmt.Fprintf(stdout, "%-6s %8s %8s %8s %6s %8s %8s %7s %7s %8s %8s %8s\n",

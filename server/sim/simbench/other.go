@@ -158,13 +158,32 @@ func otherBranch(days int, load float64, seed uint64) *sim.Trace {
 	return tr
 }
 
+// retuned is sim.Generate's bank on other settings: two floors, another
+// seed, a 20-minute cap, a 15-minute hold, Gold 95% within 3 min and Silver
+// 85% within 15 min.
+func retuned(days int, load float64, seed uint64) *sim.Trace {
+	tr := sim.Generate(sim.GenOptions{Days: days, ScoreLast: days / 2, Load: load, Seed: seed + 1, Tiers: true, Size: 2})
+	tr.Settings, _ = json.Marshal(map[string]any{"max_wait_minutes": 20, "appointment_hold_minutes": 15})
+	sp := func(v float64) *float64 { return &v }
+	tr.Tiers = []sim.Tier{{ID: "gold", SLAWaitSeconds: sp(180), SLATarget: sp(0.95)}, {ID: "silver", SLAWaitSeconds: sp(900), SLATarget: sp(0.85)}, {ID: "standard"}}
+	tr.Name = "retuned " + tr.Name
+	return tr
+}
+
 // otherTable plays otherBranch at the three loads under the box's policy and
 // under FIFO and prints appointments on time, the cap check and the tiers.
 func otherTable(stdout, stderr io.Writer, days int, seed uint64) bool {
 	fmt.Fprintf(stdout, "\nrobustness: another generator (other desks, services, peak, 25-min cap, tiers), %d days per load, last %d scored\n", days, days/2)
+	playTable(stdout, days, seed, otherBranch)
+	fmt.Fprintf(stdout, "\nrobustness: the bank on other settings (two floors, seed %d, 20-min cap, 15-min hold, Gold 95%% ≤ 3 min, Silver 85%% ≤ 15 min)\n", seed+1)
+	playTable(stdout, days, seed, retuned)
+	return true
+}
+
+func playTable(stdout io.Writer, days int, seed uint64, gen func(days int, load float64, seed uint64) *sim.Trace) {
 	fmt.Fprintf(stdout, "%-6s %-9s %7s %8s %8s %6s %10s %10s %8s %8s\n", "load", "tier", "tickets", "mean s", "p95 s", "SLA", "FIFO p95", "p95 ratio", "appt≤10", "cap viol")
 	for _, load := range []float64{0.8, 0.95, 1.1} {
-		tr := otherBranch(days, load, seed)
+		tr := gen(days, load, seed)
 		var sums [2]*sim.Summary
 		failed := false
 		for i, fifo := range []bool{false, true} {
@@ -217,5 +236,4 @@ func otherTable(stdout, stderr io.Writer, days int, seed uint64) bool {
 				val(b.WaitMeanSeconds), val(b.WaitP95Seconds), sla, val(f.WaitP95Seconds), ratio, a, v)
 		}
 	}
-	return true
 }

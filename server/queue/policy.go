@@ -20,7 +20,7 @@ import (
 //     its start) is next, earliest slot first;
 //  3. a ticket at risk goes next, the least slack first (see risk.go): one
 //     that will pass the cap, or (with tiers) miss its tier's SLA target,
-//     before another desk of its service is expected to be free;
+//     before the desks of its service are expected to turn over a few times;
 //  4. otherwise the highest priority level goes first — or, when the branch
 //     sets priority weights, levels take turns in a weighted rotation (e.g.
 //     weights [1, 0, 2]: two VIP calls, then one normal call), skipping

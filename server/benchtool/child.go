@@ -98,7 +98,6 @@ func childMain(mode string, args []string) int {
 	}
 	ctlMux := http.NewServeMux()
 	ctlMux.HandleFunc("/mem", serveMem)
-	ctlMux.HandleFunc("/cpu", serveCPU)
 	ctlMux.HandleFunc("POST /cpuprofile/start", startProfile)
 	ctlMux.HandleFunc("POST /cpuprofile/stop", stopProfile)
 	ctlMux.Handle("/heap", httppprof.Handler("heap"))
@@ -151,18 +150,6 @@ func serveMem(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&m)
 	st := memStats{RSSKiB: rssKiB(os.Getpid()), HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Goroutines: runtime.NumGoroutine()}
 	json.NewEncoder(w).Encode(st)
-}
-
-// serveCPU answers the CPU time the process has used, user and system, in
-// milliseconds: work done, however busy the machine is with other things.
-func serveCPU(w http.ResponseWriter, r *http.Request) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
-	json.NewEncoder(w).Encode(ms(ru.Utime) + ms(ru.Stime))
 }
 
 // profiling is the CPU profile the parent started over part of a run.
@@ -366,17 +353,11 @@ func (c *child) mem() (memStats, error) {
 
 // cpu returns the CPU time the child has used, in milliseconds.
 func (c *child) cpu() (float64, error) {
-	hc := &http.Client{Timeout: 30 * time.Second}
-	resp, err := hc.Get("http://" + c.control + "/cpu")
-	if err != nil {
-		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
+	d := cpuUsed(c.cmd.Process.Pid)
+	if d == 0 {
+		return 0, fmt.Errorf("%s cpu: not readable from /proc", c.name)
 	}
-	defer resp.Body.Close()
-	var ms float64
-	if err := json.NewDecoder(resp.Body).Decode(&ms); err != nil {
-		return 0, fmt.Errorf("%s cpu: %w", c.name, err)
-	}
-	return ms, nil
+	return float64(d.Microseconds()) / 1000, nil
 }
 
 // cpuProfile profiles the child while run runs, into name in the profile

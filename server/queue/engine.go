@@ -128,6 +128,10 @@ type Engine struct {
 	// issueMu guards it alone and is never held while taking mu.
 	issueMu sync.Mutex
 	issueQ  []*issueCall
+	// unsaved holds, by ticket id, the issues whose commit is still on its
+	// way to disk (guarded by issueMu): a repeat of such a request waits
+	// for it, so its 2xx too means the ticket is on disk.
+	unsaved map[string]*saving
 	lastSeq uint64
 	lastID  uint64
 	recent  []Event // latest calls, oldest first, at most RecentCallsKept
@@ -500,12 +504,51 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		}
 		return TicketView{Ticket: old}, false, nil
 	case ic.errc == nil:
-		return ic.view, false, nil // a repeat of an active ticket's request
+		// A repeat of an active ticket's request: answered once the
+		// first request's ticket is on disk.
+		if err := ic.saving.wait(); err != nil {
+			return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
+		}
+		return ic.view, false, nil
 	}
-	if err := e.wait(ic.errc); err != nil {
+	err = e.wait(ic.errc)
+	e.saved(ic.t.ID, ic.saving, err)
+	if err != nil {
 		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
 	}
 	return ic.view, true, nil
+}
+
+// saving is an issued ticket's commit on its way to disk.
+type saving struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// wait returns once the commit is done, with its error; a nil saving is a
+// ticket already on disk.
+func (s *saving) wait() error {
+	if s == nil {
+		return nil
+	}
+	<-s.done
+	return s.err
+}
+
+// savingFor returns the commit still on its way for ticket id, or nil.
+func (e *Engine) savingFor(id string) *saving {
+	e.issueMu.Lock()
+	defer e.issueMu.Unlock()
+	return e.unsaved[id]
+}
+
+// saved ends s, the commit of ticket id, with err.
+func (e *Engine) saved(id string, s *saving, err error) {
+	e.issueMu.Lock()
+	delete(e.unsaved, id)
+	e.issueMu.Unlock()
+	s.err = err
+	close(s.done)
 }
 
 // issueCall is one request to Issue on its way through the queue.
@@ -520,6 +563,9 @@ type issueCall struct {
 	err    error
 	pastID string // a repeat of an ended ticket's request: read it from the store
 	errc   <-chan error
+	// saving is the commit of the ticket made (or, for a repeat, the first
+	// request's commit if not yet on disk).
+	saving *saving
 }
 
 // issueQueuedLocked issues every request queued: numbers and tracks each
@@ -544,6 +590,17 @@ func (e *Engine) issueQueuedLocked() {
 		ic.c.Events = append(ic.c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
 		ic.view = e.viewLocked(ic.t)
 	}
+	if len(made) > 0 {
+		e.issueMu.Lock()
+		if e.unsaved == nil {
+			e.unsaved = map[string]*saving{}
+		}
+		for _, ic := range made {
+			ic.saving = &saving{done: make(chan struct{})}
+			e.unsaved[ic.t.ID] = ic.saving
+		}
+		e.issueMu.Unlock()
+	}
 	for _, ic := range made {
 		ic.errc = e.commit(ic.c)
 	}
@@ -559,6 +616,7 @@ func (e *Engine) issueOneLocked(ic *issueCall) bool {
 		if it, ok := e.idem[ic.idemKey]; ok && run-it.Run < IdemTTL {
 			if t, found := e.active[it.TicketID]; found {
 				ic.view = e.viewLocked(t)
+				ic.saving = e.savingFor(t.ID)
 			} else {
 				ic.pastID = it.TicketID
 			}

@@ -535,8 +535,12 @@ func (e *Engine) Replay(source, key string) (TicketView, bool, error) {
 		return TicketView{}, false, nil
 	}
 	if t, found := e.active[it.TicketID]; found {
-		v := e.viewLocked(t)
+		v, saving := e.viewLocked(t), e.savingFor(t.ID)
 		e.mu.RUnlock()
+		// Answered once the first request's ticket is on disk.
+		if err := saving.wait(); err != nil {
+			return TicketView{}, false, fmt.Errorf("replay ticket: %w", err)
+		}
 		return v, true, nil
 	}
 	e.mu.RUnlock()

@@ -205,7 +205,7 @@ func TestPrintOnce(t *testing.T) {
 			if !tt.wantPrint {
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
 			jobs, err := p.WaitJobs(ctx, 1)
 			if err != nil {

@@ -37,7 +37,9 @@ func dial(t *testing.T, box *servertest.Box, query string, header http.Header) *
 
 func read(t *testing.T, conn *websocket.Conn) liveMsg {
 	t.Helper()
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// Generous: a read ends when its message comes, and the race detector
+	// on a loaded machine can be slow to bring it.
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	var m liveMsg
 	if err := conn.ReadJSON(&m); err != nil {
 		t.Fatalf("read: %v", err)

@@ -238,6 +238,12 @@ func (pl *player) setup() error {
 }
 
 func (pl *player) push(at time.Time, class, counter int, l *Line) {
+	if end := pl.day.AddDate(0, 0, 1); at.After(end) {
+		// A day ends at midnight, as the box's does: a service (or a wait
+		// for a walk-out) still going then ends with it, so the next day
+		// is booked and played on a clock that never runs backwards.
+		at = end
+	}
 	pl.seq++
 	heap.Push(&pl.evs, &event{at: at, class: class, seq: pl.seq, counter: counter, line: l})
 }
@@ -369,11 +375,10 @@ func (pl *player) handle(ev *event) error {
 			l.ServiceSecondsObserv = &n
 		}
 		if err != nil {
-			// A service that ends after the engine closed the day still
-			// happened at the desk; the box has ended the ticket already.
-			if _, closed := pl.expired(l.ticketID); !closed {
-				return fmt.Errorf("end ticket %s: %w", l.ticketID, err)
-			}
+			// A service that ends after the engine closed the day (or
+			// ended the ticket otherwise) still happened at the desk: the
+			// desk's outcome stands.
+			pl.ended(l.ticketID)
 		}
 		l.ended = now
 		l.EndedAt = pl.stamp(now)
@@ -444,11 +449,11 @@ func (pl *player) arrive(l *Line) error {
 	} else {
 		v, err = pl.issue(l, a)
 	}
-	if errors.Is(err, queue.ErrClosed) {
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("arrival at %s: %w", now.Format(time.RFC3339), err)
+		// Closed, or the box will not take this check-in (cancelled,
+		// checked in already, unknown after its day): refused, as a
+		// customer turned away at the kiosk.
+		return nil
 	}
 	num := v.Number
 	l.Number = &num
@@ -494,6 +499,9 @@ func (pl *player) callRound() error {
 	}
 	for _, d := range free {
 		v, ok, err := pl.eng.Next(d.id, "sim")
+		if errors.Is(err, queue.ErrCounterPaused) {
+			continue // the box has the desk closed: it calls nobody
+		}
 		if err != nil {
 			return fmt.Errorf("next at %s: %w", d.id, err)
 		}
@@ -530,7 +538,10 @@ func (pl *player) callRound() error {
 			continue
 		}
 		if _, err := pl.eng.Start(v.ID, "sim"); err != nil {
-			return fmt.Errorf("start %s: %w", v.Number, err)
+			// The box ended the ticket already (its day closed): the
+			// customer is at the desk all the same and is served; the
+			// service's end then keeps the desk's outcome.
+			pl.ended(v.ID)
 		}
 		l.started = now
 		dur := secs(l.arrival.ServiceSeconds * pl.p.speed[d.idx])
@@ -539,15 +550,22 @@ func (pl *player) callRound() error {
 	return nil
 }
 
-// expired reads back a ticket the engine ended by closing its day (the
-// desks served on more than DayCloseGrace past closing), once the changes
-// handed to the store are written.
-func (pl *player) expired(id string) (queue.TicketView, bool) {
-	if err := pl.st.flush(); err != nil {
-		return queue.TicketView{}, false
-	}
+// ended reads back a ticket an action of the simulator found no longer
+// active in the engine: the engine closed its day (the desks served on more
+// than DayCloseGrace past closing, or the play ran past midnight) or ended it
+// otherwise. It reports the engine's view and whether the ticket is finished
+// there, or unknown to it; the store is written first, so a ticket ended by
+// a change still on its way is read as ended.
+func (pl *player) ended(id string) (queue.TicketView, bool) {
+	ferr := pl.st.flush()
 	v, err := pl.eng.Ticket(id)
-	return v, err == nil && v.Status == queue.StatusExpired && v.EndedAt != nil
+	if err != nil {
+		// Not even on disk: the engine has forgotten it. The play goes on
+		// with the simulator's own record (a failed store still fails the
+		// run at the day's flush).
+		return queue.TicketView{}, ferr == nil
+	}
+	return v, !v.Status.Active()
 }
 
 // endDay closes the day: whoever still waits (no desk left for them) is
@@ -558,12 +576,12 @@ func (pl *player) endDay() error {
 			ended := pl.clk.now
 			if _, err := pl.eng.Cancel(l.ticketID, "sim"); err != nil {
 				// The engine may have closed the day already (served on
-				// long past closing): its ticket expired, unserved.
-				v, ok := pl.expired(l.ticketID)
-				if !ok {
-					return fmt.Errorf("cancel %s at the end of the day: %w", l.ticketID, err)
+				// long past closing): its ticket ended unserved there. The
+				// customer was sent home all the same: cancelled, at the
+				// time the engine gave.
+				if v, _ := pl.ended(l.ticketID); v.EndedAt != nil && !v.EndedAt.After(ended) {
+					ended = *v.EndedAt
 				}
-				ended = *v.EndedAt
 			}
 			l.Outcome = "cancelled"
 			l.ended = ended

@@ -202,12 +202,6 @@ func playTable(stdout io.Writer, days int, seed uint64, gen func(days int, load 
 			continue
 		}
 		box, fifo := sums[0], sums[1]
-		val := func(p *float64) float64 {
-			if p == nil {
-				return 0
-			}
-			return *p
-		}
 		appt, viol := "—", "—"
 		if box.Overall.OnTimeCalledShare != nil {
 			appt = fmt.Sprintf("%.3f", *box.Overall.OnTimeCalledShare)
@@ -220,14 +214,7 @@ func playTable(stdout io.Writer, days int, seed uint64, gen func(days int, load 
 			if b == nil || f == nil {
 				continue
 			}
-			sla := "—"
-			if b.SLAMetShare != nil {
-				sla = fmt.Sprintf("%.2f", *b.SLAMetShare)
-			}
-			ratio := 0.0
-			if fp := val(f.WaitP95Seconds); fp > 0 {
-				ratio = val(b.WaitP95Seconds) / fp
-			}
+			sla, ratio := tierVsFIFO(b, f)
 			a, v := "", ""
 			if i == 0 {
 				a, v = appt, viol

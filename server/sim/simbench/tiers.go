@@ -35,29 +35,37 @@ func tierTable(stdout, stderr io.Writer, days int, seed uint64) bool {
 		if box == nil || fifo == nil {
 			return false
 		}
-		val := func(p *float64) float64 {
-			if p == nil {
-				return 0
-			}
-			return *p
-		}
 		for _, t := range tr.Tiers {
 			b, f := box.Tiers[t.ID], fifo.Tiers[t.ID]
 			if b == nil || f == nil {
 				continue
 			}
-			sla := "—"
-			if b.SLAMetShare != nil {
-				sla = fmt.Sprintf("%.2f", *b.SLAMetShare)
-			}
-			ratio := 0.0
-			if fp := val(f.WaitP95Seconds); fp > 0 {
-				ratio = val(b.WaitP95Seconds) / fp
-			}
+			sla, ratio := tierVsFIFO(b, f)
 			fmt.Fprintf(stdout, "%-6.2f %-9s %7d %8.0f %8.0f %8.0f %6s %10.0f %10.0f %10.2f\n", load, t.ID, b.Tickets,
 				val(b.WaitMeanSeconds), val(b.WaitP95Seconds), val(b.WaitMaxSeconds), sla, val(f.WaitMeanSeconds), val(f.WaitP95Seconds), ratio)
 		}
 	}
 	fmt.Fprintln(stdout, "aims: top tier mean ≤ 0.5 × standard's, SLA ≥ the tier's target, standard p95 ratio ≤ 1.15")
 	return true
+}
+
+// val reads an optional figure, 0 when there is none.
+func val(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// tierVsFIFO gives a tier's SLA met share as printed ("—" without a target)
+// and its p95 wait as a multiple of the same tier's under FIFO.
+func tierVsFIFO(box, fifo *sim.Figures) (sla string, p95Ratio float64) {
+	sla = "—"
+	if box.SLAMetShare != nil {
+		sla = fmt.Sprintf("%.2f", *box.SLAMetShare)
+	}
+	if fp := val(fifo.WaitP95Seconds); fp > 0 {
+		p95Ratio = val(box.WaitP95Seconds) / fp
+	}
+	return sla, p95Ratio
 }

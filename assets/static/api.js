@@ -52,7 +52,8 @@
 
   // api sends one request. opts: token (a device's bearer token), key (an
   // Idempotency-Key), timeout (ms), needBody (a 2xx without a JSON body is
-  // treated as lost on the way: status 0, code "offline").
+  // treated as lost on the way: status 0, code "offline"), contentType (the
+  // body is a string sent as it is, e.g. "text/csv"; otherwise it is JSON).
   function api(method, path, body, opts) {
     opts = opts || {};
     return new Promise(function (resolve, reject) {
@@ -63,8 +64,9 @@
       xhr.setRequestHeader("Accept", "application/json");
       if (opts.token) { xhr.setRequestHeader("Authorization", "Bearer " + opts.token); }
       if (opts.key) { xhr.setRequestHeader("Idempotency-Key", opts.key); }
-      if (body !== undefined && body !== null) {
-        xhr.setRequestHeader("Content-Type", "application/json");
+      var hasBody = body !== undefined && body !== null;
+      if (hasBody) {
+        xhr.setRequestHeader("Content-Type", opts.contentType || "application/json");
       }
       xhr.onload = function () {
         learnClock(xhr, sent);
@@ -86,7 +88,7 @@
       };
       xhr.onerror = function () { reject(new APIError(0, "offline", "The box cannot be reached · 无法连接")); };
       xhr.ontimeout = function () { reject(new APIError(0, "timeout", "The box did not answer in time · 连接超时")); };
-      xhr.send(body === undefined || body === null ? null : JSON.stringify(body));
+      xhr.send(!hasBody ? null : opts.contentType ? body : JSON.stringify(body));
     });
   }
 

@@ -175,16 +175,11 @@
     errs.replaceChildren();
     if (!f) { msg.textContent = T.pickFile; return; }
     msg.textContent = T.uploading;
-    let res, data = null;
+    let data;
     try {
-      res = await fetch("/api/v1/customers/import", { method: "POST", headers: { "Content-Type": "text/csv", Accept: "application/json" }, body: await f.text(), credentials: "same-origin" });
-      data = await res.json();
+      data = await api("POST", "/customers/import", await f.text(), { contentType: "text/csv" });
     } catch (x) {
-      msg.textContent = T.offline;
-      return;
-    }
-    if (!res.ok) {
-      msg.textContent = (data && data.error && data.error.message) || T.uploadRefused;
+      msg.textContent = x.status === 0 ? T.offline : x.message || T.uploadRefused;
       return;
     }
     msg.textContent = T.imported({ n: data.imported, skipped: data.skipped, errors: data.errors.length });

@@ -59,12 +59,23 @@ func TestDeviceHealthPages(t *testing.T) {
 	waitJS(t, ctx, `(QBDevices.poll(), `+row+`.textContent.startsWith("Offline"))`)
 	clock.set(2 * time.Minute)
 	waitJS(t, ctx, `(QBDevices.poll(), !document.querySelector("[data-device-alert]").hidden)`)
-	if got := text(t, ctx, "[data-device-alert]"); !strings.Contains(got, "Door kiosk") {
-		t.Errorf("admin alert = %q, want the kiosk's name", got)
+	if got := text(t, ctx, "[data-device-alert]"); !strings.Contains(got, "Door kiosk") ||
+		!strings.Contains(got, "Kiosk “Door kiosk”") || !strings.Contains(got, "取号机“Door kiosk”") {
+		t.Errorf("admin alert = %q, want the kiosk's kind and name in English and Chinese", got)
 	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-admin-device-alert.png", png)
 	}
+
+	// The admin's own banner for a wall clock stepped away from the running
+	// one says so in both languages.
+	clock.step(3 * time.Hour)
+	waitJS(t, ctx, `!document.querySelector("[data-clock-alert]").hidden`)
+	if got := text(t, ctx, "#clock-text"); !strings.Contains(got, "clock seems wrong") || !strings.Contains(got, "本机时间似乎有误") {
+		t.Errorf("admin clock banner = %q, want it in English and Chinese", got)
+	}
+	clock.step(-3 * time.Hour)
+	waitJS(t, ctx, `document.querySelector("[data-clock-alert]").hidden`)
 
 	do(t, ctx, chromedp.Navigate(box.URL+"/console/"))
 	waitJS(t, ctx, `document.querySelector("[data-device-alert]") !== null && !document.querySelector("[data-device-alert]").hidden`)

@@ -104,7 +104,7 @@
       const q = new URLSearchParams({ weekday: $("st-day").value, share: String(Number($("st-target").value) / 100), to: $("rep-to").value });
       const adv = await QB.api("GET", "/reports/staffing?" + q.toString());
       const S = { hour: T.st_hour, arrivals: T.st_arrivals, aht: T.st_aht, abandon: T.st_abandon, needed: T.st_needed, open: T.st_open, gap: T.st_gap, none: T.st_none };
-      $("staffing-note").textContent = `${adv.days} ${adv.weekday} from ${adv.from} to ${adv.to}; target ${QB.duration(adv.target_seconds)} for ${pct(adv.share)} · 基于历史数据`;
+      $("staffing-note").textContent = T.st_note({ days: adv.days, weekday: adv.weekday, from: adv.from, to: adv.to, target: QB.duration(adv.target_seconds), share: pct(adv.share) });
       $("staffing-table").querySelector("thead").replaceChildren(el("tr", {}, [S.hour, S.arrivals, S.aht, S.abandon, S.needed, S.open, S.gap].map((h) => el("th", { text: h }))));
       const rows = adv.hours.map((h) => el("tr", { class: h.needed > h.open ? "alert" : "", dataset: { staffingHour: String(h.hour) } },
         el("td", { text: String(h.hour).padStart(2, "0") + ":00" }),

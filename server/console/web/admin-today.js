@@ -162,11 +162,11 @@
         el("td", { class: "num", text: dur(r.wait_p50_seconds) }), el("td", { class: "num", text: dur(r.wait_p90_seconds) }),
         el("td", { class: "num", text: pct(r.sla_met_share) }),
         el("td", { class: "num", text: r.rating_avg === null ? T.none : r.rating_avg.toFixed(2) + " (" + r.ratings + ")" }));
-      const head = (first) => el("thead", {}, el("tr", {}, [first, "Issued · 取号", "Served · 已办", "No-show · 过号", "Cancelled · 取消", "Expired · 过期", "p50", "p90", T.sla, T.rating].map((h) => el("th", { text: h }))));
+      const head = (first) => el("thead", {}, el("tr", {}, [first, T.issued, T.colServed, T.colNoShow, T.colCancelled, T.colExpired, "p50", "p90", T.sla, T.rating].map((h) => el("th", { text: h }))));
       $("day-end").replaceChildren(
         el("h3", { text: `${T.dayEnd} — ${d.date}` }),
         el("p", { text: T.stillOpen({ w: d.still_waiting, a: d.still_active - d.still_waiting }) + " · " + T.comments({ n: d.comments }) }),
-        el("table", { dataset: { dayEnd: "services" } }, head(T.service), el("tbody", {}, d.services.map((r) => row(r.key, r)), row("Total · 合计", d.total))),
+        el("table", { dataset: { dayEnd: "services" } }, head(T.service), el("tbody", {}, d.services.map((r) => row(r.key, r)), row(T.total, d.total))),
         el("table", { dataset: { dayEnd: "staff" } }, head(T.staff), el("tbody", {}, d.staff.map((r) => row(r.key, r)))));
       $("day-end").hidden = false;
     } catch (e) { message(e.message, "error"); }

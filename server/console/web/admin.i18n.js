@@ -69,7 +69,8 @@ QB.text.define("admin", {
     day_fri: "五",
     day_sat: "六",
     day_sun: "日",
-    badWeight: "priority_weights 第 {level} 级：权重须为 0–10 的整数"
+    badWeight: "priority_weights 第 {level} 级：权重须为 0–10 的整数",
+    clockWrong: "本机时间似乎有误（显示为 UTC {at}），请核对时间或确认。"
   },
   en: {
     addService: "Add service",
@@ -134,7 +135,8 @@ QB.text.define("admin", {
     day_fri: "Fri",
     day_sat: "Sat",
     day_sun: "Sun",
-    badWeight: "priority_weights level {level}: weight must be a whole number from 0 to 10"
+    badWeight: "priority_weights level {level}: weight must be a whole number from 0 to 10",
+    clockWrong: "The box's clock seems wrong: it says {at} UTC; check the time or confirm."
   }
 });
 
@@ -190,7 +192,12 @@ QB.text.define("admin.today", {
     staff: "员工",
     stillOpen: "仍在等候 {w}，柜台办理中 {a}",
     comments: "{n} 条客户留言",
-    rating: "评分"
+    rating: "评分",
+    colServed: "已办",
+    colNoShow: "过号",
+    colCancelled: "取消",
+    colExpired: "过期",
+    total: "合计"
   },
   en: {
     waiting: "Waiting now",
@@ -224,7 +231,12 @@ QB.text.define("admin.today", {
     staff: "Staff",
     stillOpen: "Still waiting: {w}; still open at counters: {a}",
     comments: { one: "{n} comment from customers", other: "{n} comments from customers" },
-    rating: "Rating"
+    rating: "Rating",
+    colServed: "Served",
+    colNoShow: "No-show",
+    colCancelled: "Cancelled",
+    colExpired: "Expired",
+    total: "Total"
   }
 });
 
@@ -268,7 +280,8 @@ QB.text.define("admin.reports", {
     st_open: "实际开放",
     st_gap: "差额",
     st_abandon: "离开比例",
-    st_none: "此星期历史数据不足"
+    st_none: "此星期历史数据不足",
+    st_note: "基于 {from} 至 {to} 的 {days} 个{weekday}；目标 {share} 在 {target} 内"
   },
   en: {
     none: "—",
@@ -309,7 +322,8 @@ QB.text.define("admin.reports", {
     st_open: "Were open",
     st_gap: "Gap",
     st_abandon: "Walk-out share",
-    st_none: "Not enough history for this weekday"
+    st_none: "Not enough history for this weekday",
+    st_note: "{days} {weekday} from {from} to {to}; target {target} for {share}"
   }
 });
 

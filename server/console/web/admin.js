@@ -636,7 +636,7 @@
     }
     $("clock-banner").hidden = !!st.trusted;
     if (!st.trusted) {
-      $("clock-text").textContent = `The box's clock seems wrong: it says ${new Date(st.wall).toISOString().slice(0, 16).replace("T", " ")} UTC; check the time or confirm. · 本机时间似乎有误，请核对时间或确认。`;
+      $("clock-text").textContent = T.clockWrong({ at: new Date(st.wall).toISOString().slice(0, 16).replace("T", " ") });
     }
   }
   $("clock-confirm").addEventListener("click", async () => {

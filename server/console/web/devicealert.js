@@ -9,12 +9,15 @@
   const top = document.querySelector(".topbar");
   if (top) top.after(banner);
 
-  function ago(sec) {
-    if (sec < 3600) return `${Math.max(1, Math.floor(sec / 60))} min`;
-    return `${Math.floor(sec / 3600)} h ${Math.floor((sec % 3600) / 60)} min`;
-  }
+  const T = QB.words("staff.devices"); // staff.i18n.js
 
-  const kinds = { kiosk: "Kiosk · 取号机", display: "Display · 显示屏" };
+  // In each language its own words: "Kiosk “Door” (3 min) · 取号机“Door”（3 分钟）".
+  const ago = (sec) => (lang) => sec < 3600
+    ? T.in(lang, "minutes", { m: Math.max(1, Math.floor(sec / 60)) })
+    : T.in(lang, "hours", { h: Math.floor(sec / 3600), m: Math.floor((sec % 3600) / 60) });
+  const kind = (k) => (lang) => (k === "kiosk" || k === "display") ? T.in(lang, k) : k;
+  const names = (away) => (lang) => away.map((d) =>
+    T.in(lang, "away", { kind: kind(d.kind), name: d.name, ago: ago(d.offline_seconds) })).join(lang === "zh" ? "、" : ", ");
 
   async function poll() {
     let list;
@@ -25,9 +28,7 @@
     }
     const away = (list || []).filter((d) => d.alert);
     banner.hidden = away.length === 0;
-    banner.textContent = away.length === 0 ? "" : "Offline · 离线: " + away.map((d) =>
-      `${kinds[d.kind] || d.kind} “${d.name}” (${ago(d.offline_seconds)})`).join(", ") +
-      " — check its power and network · 请检查电源和网络";
+    banner.textContent = away.length === 0 ? "" : T.offline({ list: names(away) });
     document.dispatchEvent(new CustomEvent("qb:devices", { detail: list || [] }));
   }
 

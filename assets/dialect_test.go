@@ -82,14 +82,7 @@ func stripJS(src string) string {
 }
 
 func TestPageScriptsKeepTheDialect(t *testing.T) {
-	var files []string
-	for _, d := range pageDirs {
-		m, err := filepath.Glob(filepath.Join(d, "*.js"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
+	files := pageFiles(t, ".js")
 	if len(files) < 10 {
 		t.Fatalf("found %d page scripts, want the whole set: %v", len(files), files)
 	}

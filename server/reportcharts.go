@@ -6,10 +6,12 @@ import (
 	"html"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/go-analyze/charts"
 	"github.com/labstack/echo/v4"
 
+	"queuebox/assets"
 	"queuebox/server/report"
 )
 
@@ -95,8 +97,29 @@ func countAxis() []charts.ValueAxisOption {
 }
 
 func newPainter(w, h int) *charts.Painter {
-	return charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: w, Height: h})
+	return charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: w, Height: h, Theme: chartTheme()})
 }
+
+// legendPad keeps the legend clear of the right edge: the library measures
+// Chinese text narrower than a browser draws it.
+var legendPad = charts.Box{Right: 48, Top: 4, IsSet: true}
+
+// chartTheme draws the charts in the pages' palette (assets/static/base.css):
+// ink text on a card, the pages' lines, and series in the blue, green and
+// amber the pages use for "issued", "served" and "soon".
+var chartTheme = sync.OnceValue(func() charts.ColorPalette {
+	t := assets.Tokens()
+	c := func(name string) charts.Color { return charts.ParseColor(t[name]) }
+	return charts.MakeTheme(charts.ThemeOption{
+		AxisStrokeColor:    c("line-strong"),
+		AxisSplitLineColor: c("line"),
+		BackgroundColor:    c("card"),
+		TextColor:          c("ink"),
+		TextColorXAxis:     c("muted"),
+		TextColorYAxis:     c("muted"),
+		SeriesColors:       []charts.Color{c("blue"), c("good"), c("amber"), c("special"), c("bad")},
+	})
+})
 
 func (s *Server) hourlyChart(r dayRange, words map[string]string) ([]byte, error) {
 	sum, err := s.aggregate(r, "hour")
@@ -124,9 +147,10 @@ func (s *Server) hourlyChart(r dayRange, words map[string]string) ([]byte, error
 		labels = append(labels, fmt.Sprintf("%02d", h))
 	}
 	opt := charts.NewBarChartOptionWithData([][]float64{issued[lo : hi+1], served[lo : hi+1]})
+	opt.Theme = chartTheme()
 	opt.Title.Text = words["hourly"]
 	opt.CategoryAxis.Labels = labels
-	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["served"]}, Offset: charts.OffsetRight}
+	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["served"]}, Offset: charts.OffsetRight, Padding: legendPad}
 	opt.ValueAxis = countAxis()
 	p := newPainter(720, 360)
 	if err := p.BarChart(opt); err != nil {
@@ -157,9 +181,10 @@ func (s *Server) waitsChart(r dayRange, words map[string]string) ([]byte, error)
 	}
 	labels[waitBuckets-1] = fmt.Sprintf("%d+", (waitBuckets-1)*5)
 	opt := charts.NewBarChartOptionWithData([][]float64{vals})
+	opt.Theme = chartTheme()
 	opt.Title.Text = words["waits"]
 	opt.CategoryAxis.Labels = labels
-	opt.Legend = charts.LegendOption{SeriesNames: []string{words["tickets"]}, Offset: charts.OffsetRight}
+	opt.Legend = charts.LegendOption{SeriesNames: []string{words["tickets"]}, Offset: charts.OffsetRight, Padding: legendPad}
 	opt.ValueAxis = countAxis()
 	p := newPainter(720, 360)
 	if err := p.BarChart(opt); err != nil {
@@ -185,6 +210,7 @@ func (s *Server) heatmapChart(r dayRange, words map[string]string) ([]byte, erro
 		hours[i] = fmt.Sprintf("%02d", i)
 	}
 	opt := charts.NewHeatMapOptionWithData(vals)
+	opt.Theme = chartTheme()
 	opt.Title.Text = words["heatmap"]
 	opt.XAxis.Labels = hours
 	opt.YAxis.Labels = strings.Split(words["days"], ",")
@@ -224,9 +250,10 @@ func (s *Server) trendChart(r dayRange, words map[string]string) ([]byte, error)
 		labels, issued, p90 = append(labels, labels[0]), append(issued, issued[0]), append(p90, p90[0])
 	}
 	opt := charts.NewLineChartOptionWithData([][]float64{issued, p90})
+	opt.Theme = chartTheme()
 	opt.Title.Text = words["trend"]
 	opt.XAxis.Labels = labels
-	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["p90"]}, Offset: charts.OffsetRight}
+	opt.Legend = charts.LegendOption{SeriesNames: []string{words["issued"], words["p90"]}, Offset: charts.OffsetRight, Padding: legendPad}
 	opt.SeriesList[1].YAxisIndex = 1
 	opt.YAxis = []charts.YAxisOption{countAxis()[0], {Min: charts.Ptr(0.0)}}
 	p := newPainter(900, 360)

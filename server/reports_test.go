@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"queuebox/assets"
 )
 
 // reportDay plays a morning with known waits through the real API, on the
@@ -420,6 +422,17 @@ func TestReportCharts(t *testing.T) {
 	r := h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=zh", h.admin, "").want(t, http.StatusOK)
 	if !strings.Contains(string(r.body), "每小时取号数") || !strings.Contains(string(r.body), ">10<") {
 		t.Errorf("hourly chart in Chinese: no title or no hour 10 label")
+	}
+	// The charts are drawn in the pages' palette (base.css), not the chart
+	// library's own: "issued" in the blue token, "served" in the green one.
+	rgb := func(token string) string {
+		var r, g, b int
+		fmt.Sscanf(assets.Tokens()[token], "#%02x%02x%02x", &r, &g, &b)
+		return fmt.Sprintf("rgb(%d,%d,%d)", r, g, b)
+	}
+	hourly := string(h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=en", h.admin, "").want(t, http.StatusOK).body)
+	if !strings.Contains(hourly, "fill:"+rgb("blue")) || !strings.Contains(hourly, "fill:"+rgb("good")) || !strings.Contains(hourly, "fill:"+rgb("ink")) {
+		t.Errorf("hourly chart not in the palette (want %s, %s, %s): %.300s", rgb("blue"), rgb("good"), rgb("ink"), hourly)
 	}
 	h.do("GET", "/api/v1/reports/charts/pie.svg", h.admin, "").want(t, http.StatusBadRequest)
 	h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=fr", h.admin, "").want(t, http.StatusBadRequest)

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -98,6 +99,7 @@ func childMain(mode string, args []string) int {
 	}
 	ctlMux := http.NewServeMux()
 	ctlMux.HandleFunc("/mem", serveMem)
+	ctlMux.HandleFunc("/allocs", serveAllocs)
 	ctlMux.HandleFunc("POST /cpuprofile/start", startProfile)
 	ctlMux.HandleFunc("POST /cpuprofile/stop", stopProfile)
 	ctlMux.Handle("/heap", httppprof.Handler("heap"))
@@ -150,6 +152,14 @@ func serveMem(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&m)
 	st := memStats{RSSKiB: rssKiB(os.Getpid()), HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Goroutines: runtime.NumGoroutine()}
 	json.NewEncoder(w).Encode(st)
+}
+
+// serveAllocs writes how many heap objects the process has allocated so
+// far: read without stopping the world, so it can be read between rounds.
+func serveAllocs(w http.ResponseWriter, r *http.Request) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(s)
+	fmt.Fprintf(w, "%d\n", s[0].Value.Uint64())
 }
 
 // profiling is the CPU profile the parent started over part of a run.

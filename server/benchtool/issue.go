@@ -25,6 +25,8 @@ type target struct {
 	// metrics is the server's /metrics, for what its database wrote ("" for
 	// a bare handler).
 	metrics string
+	// allocs is the serving child's count of heap objects allocated.
+	allocs string
 }
 
 // loadResult is what one or more load runs measured.
@@ -35,6 +37,7 @@ type loadResult struct {
 	written int64         // bytes the serving process wrote to disk
 	cpu     time.Duration // CPU the serving process used, user and system
 	db      dbWrites      // what the server's database wrote (servers only)
+	allocs  int64         // heap objects the serving process allocated
 }
 
 func (r *loadResult) add(o loadResult) {
@@ -45,6 +48,7 @@ func (r *loadResult) add(o loadResult) {
 	r.cpu += o.cpu
 	r.db.commits += o.db.commits
 	r.db.bytes += o.db.bytes
+	r.allocs += o.allocs
 }
 
 // dbWrites are the server's own counts of its database's commits and the
@@ -69,6 +73,9 @@ type summary struct {
 	// (each two fdatasyncs) and page bytes per request.
 	DBCommitsPerReq float64 `json:"db_commits_per_request,omitempty"`
 	DBBytesPerReq   float64 `json:"db_bytes_per_request,omitempty"`
+	// AllocsPerReq is the heap objects the serving process allocated per
+	// request (warm-up included; shared by the bare handlers' process).
+	AllocsPerReq float64 `json:"allocs_per_request,omitempty"`
 }
 
 func (r *loadResult) summary() summary {
@@ -82,6 +89,7 @@ func (r *loadResult) summary() summary {
 		s.CPUPerReq = float64(r.cpu.Microseconds()) / float64(r.n)
 		s.DBCommitsPerReq = r.db.commits / float64(r.n)
 		s.DBBytesPerReq = r.db.bytes / float64(r.n)
+		s.AllocsPerReq = float64(r.allocs) / float64(r.n)
 	}
 	return s
 }
@@ -140,7 +148,7 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 		errOnce.Do(func() { firstErr = err })
 		failed.Store(true)
 	}
-	written, cpu0, db0 := diskWritten(t.pid), cpuUsed(t.pid), readDBWrites(t.metrics)
+	written, cpu0, db0, allocs0 := diskWritten(t.pid), cpuUsed(t.pid), readDBWrites(t.metrics), readAllocs(t.allocs)
 	// Open every connection before the clock starts.
 	for range clients {
 		wg.Go(func() {
@@ -186,7 +194,7 @@ func load(ctx context.Context, t target, clients int, d time.Duration, maxReq in
 	db1 := readDBWrites(t.metrics)
 	// The warm-up requests are in the counts; n+clients requests were sent.
 	res := loadResult{n: n, elapsed: elapsed, lat: lat[:n], written: diskWritten(t.pid) - written, cpu: cpuUsed(t.pid) - cpu0,
-		db: dbWrites{commits: db1.commits - db0.commits, bytes: db1.bytes - db0.bytes}}
+		db: dbWrites{commits: db1.commits - db0.commits, bytes: db1.bytes - db0.bytes}, allocs: readAllocs(t.allocs) - allocs0}
 	return res, nil
 }
 
@@ -262,6 +270,19 @@ func readDBWrites(url string) dbWrites {
 	return w
 }
 
+// readAllocs reads a child's count of heap objects allocated (0 when
+// unknown).
+func readAllocs(url string) int64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(body)), 10, 64)
+	return n
+}
+
 // diskWritten is how many bytes a process has caused to be written to disk
 // (write_bytes in /proc/PID/io); 0 when unknown.
 func diskWritten(pid int) int64 {
@@ -303,10 +324,10 @@ func (b *bench) issue(ctx context.Context) error {
 	defer bare.stop()
 
 	targets := []target{
-		{name: "server", url: "http://" + srv.addr + "/api/v1/tickets", bearer: kiosk, pid: srv.cmd.Process.Pid, metrics: "http://" + srv.addr + "/metrics"},
-		{name: "update", url: "http://" + bare.addr + "/update", pid: bare.cmd.Process.Pid},
-		{name: "batch", url: "http://" + bare.addr + "/batch", pid: bare.cmd.Process.Pid},
-		{name: "group", url: "http://" + bare.addr + "/group", pid: bare.cmd.Process.Pid},
+		{name: "server", url: "http://" + srv.addr + "/api/v1/tickets", bearer: kiosk, pid: srv.cmd.Process.Pid, metrics: "http://" + srv.addr + "/metrics", allocs: "http://" + srv.control + "/allocs"},
+		{name: "update", url: "http://" + bare.addr + "/update", pid: bare.cmd.Process.Pid, allocs: "http://" + bare.control + "/allocs"},
+		{name: "batch", url: "http://" + bare.addr + "/batch", pid: bare.cmd.Process.Pid, allocs: "http://" + bare.control + "/allocs"},
+		{name: "group", url: "http://" + bare.addr + "/group", pid: bare.cmd.Process.Pid, allocs: "http://" + bare.control + "/allocs"},
 	}
 	const rounds = 4
 	for _, c := range b.o.issueClients {
@@ -335,11 +356,14 @@ func (b *bench) issue(ctx context.Context) error {
 		b.rep.set(fmt.Sprintf("issue_p99_c%d", c), s.P99, p99, p99Of)
 		g := sums["group"]
 		b.rep.set(fmt.Sprintf("issue_cpu_c%d", c), s.CPUPerReq, g.CPUPerReq, "bare group")
-		b.logf("issue, %d clients: server %.0f/s p50 %.2f p99 %.2f ms, %.0f µs CPU, %.0f B to disk, %.2f commits and %.0f B of database pages per ticket; bare update %.0f/s p50 %.2f; batch %.0f/s p50 %.2f; group %.0f/s p50 %.2f, %.0f µs CPU, %.0f B to disk per ticket",
-			c, s.Rate, s.P50, s.P99, s.CPUPerReq, s.DiskPerReq, s.DBCommitsPerReq, s.DBBytesPerReq, sums["update"].Rate, sums["update"].P50, sums["batch"].Rate, sums["batch"].P50,
-			g.Rate, g.P50, g.CPUPerReq, g.DiskPerReq)
+		b.rep.set(fmt.Sprintf("issue_allocs_c%d", c), s.AllocsPerReq, g.AllocsPerReq, "bare group")
+		b.logf("issue, %d clients: server %.0f/s p50 %.2f p99 %.2f ms, %.0f µs CPU, %.0f allocations, %.0f B to disk, %.2f commits and %.0f B of database pages per ticket; bare update %.0f/s p50 %.2f; batch %.0f/s p50 %.2f; group %.0f/s p50 %.2f, %.0f µs CPU, %.0f allocations, %.0f B to disk per ticket",
+			c, s.Rate, s.P50, s.P99, s.CPUPerReq, s.AllocsPerReq, s.DiskPerReq, s.DBCommitsPerReq, s.DBBytesPerReq, sums["update"].Rate, sums["update"].P50, sums["batch"].Rate, sums["batch"].P50,
+			g.Rate, g.P50, g.CPUPerReq, g.AllocsPerReq, g.DiskPerReq)
 	}
-	return nil
+	// What the server allocated over the whole section (its alloc_objects
+	// and alloc_space), beside the CPU profile of its life.
+	return b.heapProfile(srv, "issue-server")
 }
 
 // bestOf picks the bare handler with the best figure and names it.

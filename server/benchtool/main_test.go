@@ -63,7 +63,8 @@ func TestRunTiny(t *testing.T) {
 		}
 	}
 	want := []string{
-		"issue_rate_c1", "issue_p50_c1", "issue_p99_c1", "issue_cpu_c1", "issue_rate_c4", "issue_p50_c4", "issue_p99_c4", "issue_cpu_c4",
+		"issue_rate_c1", "issue_p50_c1", "issue_p99_c1", "issue_cpu_c1", "issue_allocs_c1",
+		"issue_rate_c4", "issue_p50_c4", "issue_p99_c4", "issue_cpu_c4", "issue_allocs_c4",
 		"webhooks_issue_rate", "webhooks_issue_cpu", "webhooks_delivery_cpu",
 		"fanout_p50_n2", "fanout_p99_n2", "fanout_cpu_n2", "mem_per_conn_n2", "fanout_p50_n5", "fanout_p99_n5", "fanout_cpu_n5", "mem_per_conn_n5",
 		"startup", "bytes_per_ticket", "queue_p50", "queue_p99", "status_past_p50", "status_past_p99", "status_live_p50", "status_live_p99",
@@ -125,8 +126,8 @@ func TestRunOnlySection(t *testing.T) {
 		t.Fatalf("run -only issue = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
 	rep := readReport(t, out)
-	if len(rep.Figures) != 8 {
-		t.Errorf("the report has %d figures, want the issue section's 8", len(rep.Figures))
+	if len(rep.Figures) != 10 {
+		t.Errorf("the report has %d figures, want the issue section's 10", len(rep.Figures))
 	}
 	for _, f := range rep.Figures {
 		if f.Section != "issue" || f.Value == nil {

@@ -79,6 +79,7 @@ func newReport(o *options) *report {
 		}
 		r.add("issue", fmt.Sprintf("issue_p99_c%d", c), "issue p99, "+who, "ms")
 		r.add("issue", fmt.Sprintf("issue_cpu_c%d", c), "issue, CPU per ticket, "+who, "µs")
+		r.add("issue", fmt.Sprintf("issue_allocs_c%d", c), "issue, allocations per ticket, "+who, "allocs")
 	}
 	f := r.add("webhooks", "webhooks_issue_rate", fmt.Sprintf("issue with 3 webhooks (1 dead), %d clients", maxC), "/s")
 	f.aim("ratio", ">=", 0.95, "≥0.95× no webhooks")
@@ -328,6 +329,8 @@ func formatValue(v float64, unit string) string {
 		return thousands(int64(math.Round(v))) + " B"
 	case "µs":
 		return thousands(int64(math.Round(v))) + " µs"
+	case "allocs":
+		return thousands(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%g %s", v, unit)
 }

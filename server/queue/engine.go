@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"queuebox/server/forecast"
@@ -124,10 +125,13 @@ type Engine struct {
 	numbers  map[string]DayNumber  // by prefix
 	idem     map[string]IdemEntry
 	idemFIFO []IdemEntry // oldest first, to expire keys cheaply
-	// issueQ holds requests to Issue waiting for the lock (see Issue);
-	// issueMu guards it alone and is never held while taking mu.
+	// issueQ holds requests to Issue waiting for their batch (see Issue);
+	// issueMu guards it and issuing alone and is never held while taking mu.
 	issueMu sync.Mutex
 	issueQ  []*issueCall
+	// issuing is set while a batch of issues is made or on its way to
+	// disk: requests that come meanwhile wait in issueQ for the next batch.
+	issuing bool
 	// unsaved holds, by ticket id, the issues whose commit is still on its
 	// way to disk (guarded by issueMu): a repeat of such a request waits
 	// for it, so its 2xx too means the ticket is on disk.
@@ -463,12 +467,15 @@ type IssueRequest struct {
 // Issue gives a new ticket for a service, or the ticket an earlier request
 // with the same idempotency key got. created is false for such a repeat.
 //
-// Requests that arrive together are issued together: each joins a queue,
-// and whoever holds the engine's lock next issues everything queued. Every
-// new ticket is promised its wait by a forward replay of the queue (see
-// estimate.go); issued together, one replay serves them all, where one per
-// ticket would make the replay, under the lock, the limit of how many
-// tickets a second the box can issue.
+// Requests are issued in batches, one batch per commit: while a batch is
+// made or on its way to disk, requests that come wait in a queue, and when
+// it is durable the first of them issues everything queued. Every new
+// ticket is promised its wait by a forward replay of the queue (see
+// estimate.go); one replay serves a whole batch. The requests that wait
+// would have waited for that commit anyway (theirs is the next), and a lone
+// request, with nothing on its way, is issued at once; but one replay per
+// ticket, or per few tickets that happen to meet at the lock, would make
+// the replay the limit of how many tickets a second the box can issue.
 func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err error) {
 	if req.Priority < PriorityNormal || req.Priority > PriorityMax {
 		return view, false, invalid("priority", "must be between %d and %d", PriorityNormal, PriorityMax)
@@ -486,12 +493,20 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	}
 	e.issueMu.Lock()
 	e.issueQ = append(e.issueQ, ic)
+	lead := !e.issuing
+	if lead {
+		e.issuing = true
+	} else {
+		ic.turn = make(chan struct{})
+	}
 	e.issueMu.Unlock()
-	e.mu.Lock()
-	// Either this issues ic (and whatever else is queued), or the holder of
-	// the lock before did: once the lock is ours, ic is done.
-	e.issueQueuedLocked()
-	e.mu.Unlock()
+	if !lead {
+		// Either a batch took ic, or ic is first of the next batch.
+		<-ic.turn
+	}
+	if !ic.taken {
+		e.issueBatch(ic)
+	}
 
 	switch {
 	case ic.err != nil:
@@ -513,10 +528,53 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	}
 	err = e.wait(ic.errc)
 	e.saved(ic.t.ID, ic.saving, err)
+	e.batchSaved(ic.batch)
 	if err != nil {
 		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
 	}
 	return ic.view, true, nil
+}
+
+// issueBatch issues every request queued, under the engine's lock, and
+// lets their callers go on. lead, the caller's request, leads the batch:
+// e.issuing is set.
+func (e *Engine) issueBatch(lead *issueCall) {
+	e.mu.Lock()
+	batch, b := e.issueQueuedLocked()
+	e.mu.Unlock()
+	for _, ic := range batch {
+		ic.taken = true
+		if ic != lead && ic.turn != nil {
+			close(ic.turn)
+		}
+	}
+	if b.left.Load() == 0 {
+		// Nothing on its way to disk: the next batch may start at once.
+		e.batchSaved(nil)
+	}
+}
+
+// issueBatchState counts the tickets of a batch still on their way to disk.
+type issueBatchState struct{ left atomic.Int32 }
+
+// batchSaved is called as each ticket of batch b is on disk (or failed);
+// with b nil or done, the next batch starts: the first request queued
+// leads it, or with none queued the next request will.
+func (e *Engine) batchSaved(b *issueBatchState) {
+	if b != nil && b.left.Add(-1) > 0 {
+		return
+	}
+	e.issueMu.Lock()
+	var next *issueCall
+	if len(e.issueQ) > 0 {
+		next = e.issueQ[0]
+	} else {
+		e.issuing = false
+	}
+	e.issueMu.Unlock()
+	if next != nil {
+		close(next.turn) // not taken: it leads
+	}
 }
 
 // saving is an issued ticket's commit on its way to disk.
@@ -566,24 +624,34 @@ type issueCall struct {
 	// saving is the commit of the ticket made (or, for a repeat, the first
 	// request's commit if not yet on disk).
 	saving *saving
+	// batch counts the tickets of ic's batch not yet on disk.
+	batch *issueBatchState
+
+	// turn, for a request that queued behind a batch, is closed when a
+	// batch took it (taken is set) or when it is to lead the next one.
+	turn  chan struct{}
+	taken bool
 }
 
 // issueQueuedLocked issues every request queued: numbers and tracks each
 // new ticket, then promises them their waits from one replay of the queue
 // they joined (every ticket is in it, and the queue does not change between
 // their promises), then hands their changes to the store in order, to
-// commit together.
-func (e *Engine) issueQueuedLocked() {
+// commit together. It returns the requests it took and their batch.
+func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 	e.issueMu.Lock()
 	batch := e.issueQ
 	e.issueQ = nil
 	e.issueMu.Unlock()
+	b := &issueBatchState{}
 	var made []*issueCall
 	for _, ic := range batch {
 		if e.issueOneLocked(ic) {
 			made = append(made, ic)
+			ic.batch = b
 		}
 	}
+	b.left.Store(int32(len(made)))
 	for _, ic := range made {
 		e.promiseLocked(ic.t)
 		ic.c.Tickets = append(ic.c.Tickets, *ic.t)
@@ -604,6 +672,7 @@ func (e *Engine) issueQueuedLocked() {
 	for _, ic := range made {
 		ic.errc = e.commit(ic.c)
 	}
+	return batch, b
 }
 
 // issueOneLocked checks one request and, when it makes a ticket, numbers

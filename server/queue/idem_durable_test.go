@@ -34,15 +34,15 @@ func (g *gatedStore) Apply(c *queue.Change) <-chan error {
 	return out
 }
 
-// TestRepeatWaitsForTheFirstCommit: a kiosk that retries while its first
-// request's ticket is still on its way to disk gets its answer only once the
-// ticket is there — a 2xx always means the ticket survives a crash.
-func TestRepeatWaitsForTheFirstCommit(t *testing.T) {
+// newGatedEngine is an engine on a gated store, with one service and one
+// desk.
+func newGatedEngine(t *testing.T) (*queue.Engine, *gatedStore) {
+	t.Helper()
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	g := &gatedStore{DB: db, applied: make(chan struct{}), gate: make(chan struct{})}
 	e, err := queue.New(g, queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC)), nil)
 	if err != nil {
@@ -54,6 +54,14 @@ func TestRepeatWaitsForTheFirstCommit(t *testing.T) {
 		[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}}); err != nil {
 		t.Fatal(err)
 	}
+	return e, g
+}
+
+// TestRepeatWaitsForTheFirstCommit: a kiosk that retries while its first
+// request's ticket is still on its way to disk gets its answer only once the
+// ticket is there — a 2xx always means the ticket survives a crash.
+func TestRepeatWaitsForTheFirstCommit(t *testing.T) {
+	e, g := newGatedEngine(t)
 	req := queue.IssueRequest{ServiceID: "general", IdemKey: "tap-1", Source: "device:k1"}
 	type answer struct {
 		v       queue.TicketView

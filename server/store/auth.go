@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -65,7 +67,10 @@ func (db *DB) Users() ([]User, error) {
 }
 
 // PutDevice creates or replaces a device and indexes its token hash.
+// Once it returns, DeviceByTokenHash answers with the device as put: a
+// revocation holds for the very next request.
 func (db *DB) PutDevice(d Device) error {
+	defer db.devices.forget()
 	return db.update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bDevices), []byte(d.ID), d); err != nil {
 			return err
@@ -77,9 +82,51 @@ func (db *DB) PutDevice(d Device) error {
 	})
 }
 
+// deviceCache keeps the devices found by token hash: a kiosk's every
+// request looks its token up, and devices change seldom. PutDevice, the
+// only writer of devices, empties it once its commit is done; gen keeps a
+// lookup that read the file before that commit from filling the cache in
+// after it. Only devices found are kept, so bad tokens cannot grow it.
+type deviceCache struct {
+	mu     sync.Mutex
+	gen    uint64
+	byHash map[string]Device
+}
+
+func (c *deviceCache) get(h []byte) (Device, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.byHash[string(h)]
+	return d, c.gen, ok
+}
+
+// put keeps d unless a device was put since gen was read.
+func (c *deviceCache) put(h []byte, d Device, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.byHash == nil {
+		c.byHash = map[string]Device{}
+	}
+	c.byHash[string(h)] = d
+}
+
+func (c *deviceCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.byHash = nil
+}
+
 // DeviceByTokenHash finds the device a token hash belongs to.
 func (db *DB) DeviceByTokenHash(h []byte) (Device, error) {
-	var d Device
+	d, gen, ok := db.devices.get(h)
+	if ok {
+		d.TokenHash = bytes.Clone(d.TokenHash)
+		return d, nil
+	}
 	err := db.view(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bDevToken).Get(h)
 		if id == nil {
@@ -91,6 +138,10 @@ func (db *DB) DeviceByTokenHash(h []byte) (Device, error) {
 		}
 		return json.Unmarshal(raw, &d)
 	})
+	if err == nil {
+		db.devices.put(h, d, gen)
+		d.TokenHash = bytes.Clone(d.TokenHash)
+	}
 	return d, err
 }
 

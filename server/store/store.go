@@ -188,6 +188,9 @@ type DB struct {
 	tokMu     sync.RWMutex
 	newTokens map[string][]byte
 
+	// devices caches DeviceByTokenHash (see there).
+	devices deviceCache
+
 	mu       sync.Mutex
 	wake     *sync.Cond
 	pending  []*pending

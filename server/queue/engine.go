@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"queuebox/server/forecast"
@@ -518,7 +517,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 			return view, false, err
 		}
 		return TicketView{Ticket: old}, false, nil
-	case ic.errc == nil:
+	case ic.batch == nil:
 		// A repeat of an active ticket's request: answered once the
 		// first request's ticket is on disk.
 		if err := ic.saving.wait(); err != nil {
@@ -526,10 +525,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		}
 		return ic.view, false, nil
 	}
-	err = e.wait(ic.errc)
-	e.saved(ic.t.ID, ic.saving, err)
-	e.batchSaved(ic.batch)
-	if err != nil {
+	if err := ic.batch.wait(e); err != nil {
 		return TicketView{}, false, fmt.Errorf("issue ticket: %w", err)
 	}
 	return ic.view, true, nil
@@ -540,30 +536,23 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 // e.issuing is set.
 func (e *Engine) issueBatch(lead *issueCall) {
 	e.mu.Lock()
-	batch, b := e.issueQueuedLocked()
+	taken, b := e.issueQueuedLocked()
 	e.mu.Unlock()
-	for _, ic := range batch {
+	for _, ic := range taken {
 		ic.taken = true
 		if ic != lead && ic.turn != nil {
 			close(ic.turn)
 		}
 	}
-	if b.left.Load() == 0 {
+	if b == nil {
 		// Nothing on its way to disk: the next batch may start at once.
-		e.batchSaved(nil)
+		e.nextBatch()
 	}
 }
 
-// issueBatchState counts the tickets of a batch still on their way to disk.
-type issueBatchState struct{ left atomic.Int32 }
-
-// batchSaved is called as each ticket of batch b is on disk (or failed);
-// with b nil or done, the next batch starts: the first request queued
-// leads it, or with none queued the next request will.
-func (e *Engine) batchSaved(b *issueBatchState) {
-	if b != nil && b.left.Add(-1) > 0 {
-		return
-	}
+// nextBatch lets the next batch start: the first request queued leads it,
+// or with none queued the next request will.
+func (e *Engine) nextBatch() {
 	e.issueMu.Lock()
 	var next *issueCall
 	if len(e.issueQ) > 0 {
@@ -575,6 +564,28 @@ func (e *Engine) batchSaved(b *issueBatchState) {
 	if next != nil {
 		close(next.turn) // not taken: it leads
 	}
+}
+
+// issueBatchState is the commit of a batch's new tickets, one change.
+type issueBatchState struct {
+	errc <-chan error
+	made []*issueCall
+	once sync.Once
+	err  error
+}
+
+// wait returns once the batch is on disk, with the commit's error. The
+// first of its callers waits for the store, ends each ticket's saving and
+// starts the next batch; the others wait for it.
+func (b *issueBatchState) wait(e *Engine) error {
+	b.once.Do(func() {
+		b.err = e.wait(b.errc)
+		for _, ic := range b.made {
+			e.saved(ic.t.ID, ic.saving, b.err)
+		}
+		e.nextBatch()
+	})
+	return b.err
 }
 
 // saving is an issued ticket's commit on its way to disk.
@@ -616,16 +627,16 @@ type issueCall struct {
 
 	// The outcome, set under the engine's lock.
 	t      *Ticket
-	c      *Change
 	view   TicketView
 	err    error
 	pastID string // a repeat of an ended ticket's request: read it from the store
-	errc   <-chan error
+	// batch is the commit of the ticket made (nil for none).
+	batch *issueBatchState
 	// saving is the commit of the ticket made (or, for a repeat, the first
 	// request's commit if not yet on disk).
 	saving *saving
-	// batch counts the tickets of ic's batch not yet on disk.
-	batch *issueBatchState
+	// repeat is the active ticket a repeated request gets back.
+	repeat *Ticket
 
 	// turn, for a request that queued behind a batch, is closed when a
 	// batch took it (taken is set) or when it is to lead the next one.
@@ -636,55 +647,77 @@ type issueCall struct {
 // issueQueuedLocked issues every request queued: numbers and tracks each
 // new ticket, then promises them their waits from one replay of the queue
 // they joined (every ticket is in it, and the queue does not change between
-// their promises), then hands their changes to the store in order, to
-// commit together. It returns the requests it took and their batch.
+// their promises), then hands them to the store in one change. It returns
+// the requests it took and the batch's commit (nil when it made no ticket).
 func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 	e.issueMu.Lock()
-	batch := e.issueQ
+	taken := e.issueQ
 	e.issueQ = nil
 	e.issueMu.Unlock()
-	b := &issueBatchState{}
+	c := &Change{}
 	var made []*issueCall
-	for _, ic := range batch {
-		if e.issueOneLocked(ic) {
+	for _, ic := range taken {
+		if e.issueOneLocked(ic, c) {
 			made = append(made, ic)
+		}
+	}
+	var b *issueBatchState
+	if len(made) > 0 {
+		c.Numbers = lastNumbers(c.Numbers)
+		b = &issueBatchState{made: made}
+		for _, ic := range made {
+			e.promiseLocked(ic.t)
+			c.Tickets = append(c.Tickets, *ic.t)
+			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
+			ic.view = e.viewLocked(ic.t)
 			ic.batch = b
 		}
 	}
-	b.left.Store(int32(len(made)))
-	for _, ic := range made {
-		e.promiseLocked(ic.t)
-		ic.c.Tickets = append(ic.c.Tickets, *ic.t)
-		ic.c.Events = append(ic.c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
-		ic.view = e.viewLocked(ic.t)
-	}
-	if len(made) > 0 {
-		e.issueMu.Lock()
-		if e.unsaved == nil {
-			e.unsaved = map[string]*saving{}
+	for _, ic := range taken {
+		if ic.repeat != nil {
+			ic.view = e.viewLocked(ic.repeat)
 		}
-		for _, ic := range made {
-			ic.saving = &saving{done: make(chan struct{})}
-			e.unsaved[ic.t.ID] = ic.saving
+	}
+	if b != nil {
+		b.errc = e.commit(c)
+	}
+	return taken, b
+}
+
+// lastNumbers keeps the last of each prefix's numbers, in order: a batch
+// numbers several tickets of a service, and only where it ended is saved.
+func lastNumbers(ns []DayNumber) []DayNumber {
+	if len(ns) < 2 {
+		return ns
+	}
+	out := ns[:0]
+	for i, n := range ns {
+		later := false
+		for _, m := range ns[i+1:] {
+			if m.Prefix == n.Prefix {
+				later = true
+				break
+			}
 		}
-		e.issueMu.Unlock()
+		if !later {
+			out = append(out, n)
+		}
 	}
-	for _, ic := range made {
-		ic.errc = e.commit(ic.c)
-	}
-	return batch, b
+	return out
 }
 
 // issueOneLocked checks one request and, when it makes a ticket, numbers
-// and tracks it (its promise and commit follow, see issueQueuedLocked).
-// It reports whether it made one.
-func (e *Engine) issueOneLocked(ic *issueCall) bool {
+// and tracks it, recording them in c (its promise and commit follow, see
+// issueQueuedLocked). It reports whether it made one.
+func (e *Engine) issueOneLocked(ic *issueCall, c *Change) bool {
 	req := ic.req
 	now, run := e.nowLocked(), e.runningLocked()
 	if ic.idemKey != "" {
 		if it, ok := e.idem[ic.idemKey]; ok && run-it.Run < IdemTTL {
 			if t, found := e.active[it.TicketID]; found {
-				ic.view = e.viewLocked(t)
+				// Its view is made once the batch is promised: the
+				// ticket may be of this very batch.
+				ic.repeat = t
 				ic.saving = e.savingFor(t.ID)
 			} else {
 				ic.pastID = it.TicketID
@@ -716,7 +749,6 @@ func (e *Engine) issueOneLocked(ic *issueCall) bool {
 		ic.err = invalid("tier", "%q is not a tier of this branch", tier)
 		return false
 	}
-	c := &Change{}
 	priority := req.Priority
 	if priority == PriorityNormal {
 		// A service for, say, seniors gives its tickets their level.
@@ -729,10 +761,17 @@ func (e *Engine) issueOneLocked(ic *issueCall) bool {
 		it := IdemEntry{Key: ic.idemKey, TicketID: t.ID, At: now, Run: run}
 		e.idem[ic.idemKey] = it
 		e.idemFIFO = append(e.idemFIFO, it)
-		c.Idem = []IdemEntry{it}
-		c.DeleteIdem = e.expireIdemLocked(run)
+		c.Idem = append(c.Idem, it)
+		c.DeleteIdem = append(c.DeleteIdem, e.expireIdemLocked(run)...)
 	}
-	ic.t, ic.c = t, c
+	ic.t = t
+	ic.saving = &saving{done: make(chan struct{})}
+	e.issueMu.Lock()
+	if e.unsaved == nil {
+		e.unsaved = map[string]*saving{}
+	}
+	e.unsaved[t.ID] = ic.saving
+	e.issueMu.Unlock()
 	return true
 }
 

@@ -25,10 +25,11 @@ func (g *gatedStore) Apply(c *queue.Change) <-chan error {
 	}
 	g.armed = false
 	out := make(chan error, 1)
+	applied, gate := g.applied, g.gate
 	go func() {
 		err := <-inner
-		close(g.applied)
-		<-g.gate
+		close(applied)
+		<-gate
 		out <- err
 	}()
 	return out

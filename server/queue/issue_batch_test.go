@@ -36,6 +36,7 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 		v   queue.TicketView
 		err error
 	}
+	var repeats atomic.Int32
 	g.armed = true
 	first := make(chan answer, 1)
 	go func() {
@@ -44,13 +45,22 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 	}()
 	<-g.applied // the first ticket's commit is on its way
 
+	// Six requests queue behind it; the last two are one kiosk's request
+	// and its retry.
 	const n = 6
 	answers := make(chan answer, n)
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
+		req := queue.IssueRequest{ServiceID: "general", Source: "device:k2"}
+		if i >= n-2 {
+			req.IdemKey = "tap-1"
+		}
 		wg.Go(func() {
-			v, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "device:k2"})
+			v, created, err := e.Issue(req)
 			answers <- answer{v, err}
+			if !created && err == nil {
+				repeats.Add(1)
+			}
 		})
 	}
 	for deadline := time.Now().Add(10 * time.Second); e.QueuedIssues() < n; time.Sleep(time.Millisecond) {
@@ -64,6 +74,16 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 	default:
 	}
 	before := m.replays.Load()
+	// The six go in the next commit, held on its way in turn.
+	held := g.gate
+	g.armed, g.applied, g.gate = true, make(chan struct{}), make(chan struct{})
+	close(held)
+	<-g.applied
+	select {
+	case a := <-answers:
+		t.Fatalf("a request was answered (%+v) before its batch's commit was done", a)
+	case <-time.After(300 * time.Millisecond):
+	}
 	close(g.gate)
 	wg.Wait()
 	close(answers)
@@ -73,19 +93,25 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 	if got := m.replays.Load() - before; got != 1 {
 		t.Errorf("%d replays promised the %d queued tickets, want 1", got, n)
 	}
-	numbers, aheads := map[string]bool{}, map[int]bool{}
+	if got := repeats.Load(); got != 1 {
+		t.Errorf("%d requests were answered as repeats, want the retry alone", got)
+	}
+	numbers, aheads := map[string]int{}, map[int]bool{}
 	for a := range answers {
 		if a.err != nil {
 			t.Fatalf("issue: %v", a.err)
 		}
-		numbers[a.v.Number] = true
+		numbers[a.v.Number]++
 		aheads[a.v.Ahead] = true
 		if a.v.Promise == nil || a.v.Promise.WaitSeconds <= 0 {
 			t.Errorf("ticket %s promised %+v, want a wait (one desk, tickets ahead)", a.v.Number, a.v.Promise)
 		}
 	}
-	for i := 2; i <= n+1; i++ {
-		if num := "A00" + string(rune('0'+i)); !numbers[num] {
+	if len(numbers) != n-1 {
+		t.Errorf("numbers %v: want %d tickets, the retry getting its request's", numbers, n-1)
+	}
+	for i := 2; i <= n; i++ {
+		if num := "A00" + string(rune('0'+i)); numbers[num] == 0 {
 			t.Errorf("no ticket %s among %v", num, numbers)
 		}
 		if !aheads[i-1] {

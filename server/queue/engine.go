@@ -467,8 +467,9 @@ type IssueRequest struct {
 // with the same idempotency key got. created is false for such a repeat.
 //
 // Requests are issued in batches, one batch per commit: while a batch is
-// made or on its way to disk, requests that come wait in a queue, and when
-// it is durable the first of them issues everything queued. Every new
+// made or on its way to disk, requests that come wait in a queue, and once
+// it is durable, the first of its callers to hear so issues everything
+// queued, in the next batch. Every new
 // ticket is promised its wait by a forward replay of the queue (see
 // estimate.go); one replay serves a whole batch. The requests that wait
 // would have waited for that commit anyway (theirs is the next), and a lone
@@ -493,18 +494,15 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	e.issueMu.Lock()
 	e.issueQ = append(e.issueQ, ic)
 	lead := !e.issuing
-	if lead {
-		e.issuing = true
-	} else {
-		ic.turn = make(chan struct{})
+	e.issuing = true
+	if !lead {
+		ic.taken = make(chan struct{})
 	}
 	e.issueMu.Unlock()
-	if !lead {
-		// Either a batch took ic, or ic is first of the next batch.
-		<-ic.turn
-	}
-	if !ic.taken {
-		e.issueBatch(ic)
+	if lead {
+		e.issueBatches()
+	} else {
+		<-ic.taken
 	}
 
 	switch {
@@ -531,38 +529,22 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	return ic.view, true, nil
 }
 
-// issueBatch issues every request queued, under the engine's lock, and
-// lets their callers go on. lead, the caller's request, leads the batch:
-// e.issuing is set.
-func (e *Engine) issueBatch(lead *issueCall) {
-	e.mu.Lock()
-	taken, b := e.issueQueuedLocked()
-	e.mu.Unlock()
-	for _, ic := range taken {
-		ic.taken = true
-		if ic != lead && ic.turn != nil {
-			close(ic.turn)
+// issueBatches issues what is queued, a batch at a time, until a batch is
+// on its way to disk (whoever first waits for it carries on once it is
+// there) or nothing is left to issue. The caller holds e.issuing.
+func (e *Engine) issueBatches() {
+	for {
+		e.mu.Lock()
+		taken, b := e.issueQueuedLocked()
+		e.mu.Unlock()
+		for _, ic := range taken {
+			if ic.taken != nil {
+				close(ic.taken)
+			}
 		}
-	}
-	if b == nil {
-		// Nothing on its way to disk: the next batch may start at once.
-		e.nextBatch()
-	}
-}
-
-// nextBatch lets the next batch start: the first request queued leads it,
-// or with none queued the next request will.
-func (e *Engine) nextBatch() {
-	e.issueMu.Lock()
-	var next *issueCall
-	if len(e.issueQ) > 0 {
-		next = e.issueQ[0]
-	} else {
-		e.issuing = false
-	}
-	e.issueMu.Unlock()
-	if next != nil {
-		close(next.turn) // not taken: it leads
+		if b != nil || len(taken) == 0 {
+			return
+		}
 	}
 }
 
@@ -576,15 +558,19 @@ type issueBatchState struct {
 
 // wait returns once the batch is on disk, with the commit's error. The
 // first of its callers waits for the store, ends each ticket's saving and
-// starts the next batch; the others wait for it.
+// then issues the next batch (the others need not wait for that).
 func (b *issueBatchState) wait(e *Engine) error {
+	first := false
 	b.once.Do(func() {
+		first = true
 		b.err = e.wait(b.errc)
 		for _, ic := range b.made {
 			e.saved(ic.t.ID, ic.saving, b.err)
 		}
-		e.nextBatch()
 	})
+	if first {
+		e.issueBatches()
+	}
 	return b.err
 }
 
@@ -638,10 +624,9 @@ type issueCall struct {
 	// repeat is the active ticket a repeated request gets back.
 	repeat *Ticket
 
-	// turn, for a request that queued behind a batch, is closed when a
-	// batch took it (taken is set) or when it is to lead the next one.
-	turn  chan struct{}
-	taken bool
+	// taken, for a request that queued behind a batch, is closed once a
+	// batch took it.
+	taken chan struct{}
 }
 
 // issueQueuedLocked issues every request queued: numbers and tracks each
@@ -653,6 +638,10 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 	e.issueMu.Lock()
 	taken := e.issueQ
 	e.issueQ = nil
+	if len(taken) == 0 {
+		// Nothing waits: the next request issues at once.
+		e.issuing = false
+	}
 	e.issueMu.Unlock()
 	c := &Change{}
 	var made []*issueCall

@@ -64,6 +64,7 @@ func hash4(b []byte) uint32 {
 type packer struct {
 	table [1 << hashBits]int32
 	src   []byte
+	check []byte // what pack's output unpacks to
 }
 
 var packers = sync.Pool{New: func() any { return &packer{} }}
@@ -118,7 +119,9 @@ func pack(raw []byte) []byte {
 	if len(out) >= len(raw) {
 		return raw
 	}
-	if back, err := unpack(out); err != nil || !bytes.Equal(back, raw) {
+	back, err := unpackTo(p.check, out)
+	p.check = back
+	if err != nil || !bytes.Equal(back[len(dictV1):], raw) {
 		return raw
 	}
 	return out
@@ -152,8 +155,17 @@ func unpack(v []byte) ([]byte, error) {
 	if len(v) == 0 || v[0] != packV1 {
 		return v, nil
 	}
-	buf := make([]byte, len(dictV1), len(dictV1)+4*len(v))
-	copy(buf, dictV1)
+	buf, err := unpackTo(make([]byte, 0, len(dictV1)+4*len(v)), v)
+	if err != nil {
+		return nil, err
+	}
+	return buf[len(dictV1):], nil
+}
+
+// unpackTo unpacks v, a packed record, into buf (from its start), after
+// the dictionary: pack checks its output in a buffer it keeps.
+func unpackTo(buf, v []byte) ([]byte, error) {
+	buf = append(buf[:0], dictV1...)
 	in := v[1:]
 	for len(in) > 0 {
 		tok := in[0]
@@ -197,7 +209,7 @@ func unpack(v []byte) ([]byte, error) {
 			buf = append(buf, buf[from+j])
 		}
 	}
-	return buf[len(dictV1):], nil
+	return buf, nil
 }
 
 // decodeRecord reads a stored value (packed or plain JSON) into v.

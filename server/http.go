@@ -75,18 +75,33 @@ const ctxHead = "qb.head"
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		// Status pages carry their token in the URL: never leak it onwards.
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		for _, kv := range everyAnswer {
+			h[kv.key] = kv.value
+		}
 		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-			h.Set("Cache-Control", "no-store")
+			h["Cache-Control"] = noStore
 		}
 		return next(c)
 	}
 }
+
+// everyAnswer are the headers of every answer, their value slices made
+// once (Header.Set makes one per header per request). Answers share them:
+// nothing changes a header's values in place (Set and Add replace or
+// grow a copy).
+var everyAnswer = []struct {
+	key   string // in canonical form
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	// Status pages carry their token in the URL: never leak it onwards.
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Content-Security-Policy", []string{"default-src 'self'; img-src 'self' data:; media-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+}
+
+var noStore = []string{"no-store"}
 
 // logRequests logs the route pattern, never the raw path or query: those
 // can hold ticket tokens. No names or phone numbers are ever logged.

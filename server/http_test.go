@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"queuebox/server/servertest"
@@ -20,6 +21,52 @@ func TestHeadIsAnsweredLikeGet(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || len(body) != 0 {
 			t.Errorf("HEAD %s: %d with %d body bytes, want 200 and none", path, resp.StatusCode, len(body))
+		}
+	}
+}
+
+// Every answer — a page, an API answer, an error — carries the security
+// headers, and API answers are never cached; one answer's headers do not
+// leak into the next one's (their values are shared, never changed).
+func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
+	box := servertest.Start(t, servertest.Options{})
+	want := map[string]string{
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "no-referrer",
+		"Cross-Origin-Opener-Policy": "same-origin",
+	}
+	for range 2 {
+		for _, tt := range []struct {
+			path    string
+			status  int
+			noStore bool
+		}{
+			{"/api/v1/services", http.StatusOK, true},
+			{"/api/v1/tickets/no-such-ticket", http.StatusUnauthorized, true},
+			{"/display/", http.StatusOK, false},
+			{"/healthz", http.StatusOK, false},
+		} {
+			resp, err := http.Get(box.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("GET %s: %d, want %d", tt.path, resp.StatusCode, tt.status)
+			}
+			for k, v := range want {
+				if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
+					t.Errorf("GET %s: %s %q, want %q once", tt.path, k, got, v)
+				}
+			}
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+				t.Errorf("GET %s: Content-Security-Policy %q", tt.path, csp)
+			}
+			if cc := resp.Header.Values("Cache-Control"); tt.noStore && (len(cc) != 1 || cc[0] != "no-store") {
+				t.Errorf("GET %s: Cache-Control %q, want no-store once", tt.path, cc)
+			}
 		}
 	}
 }

@@ -154,10 +154,8 @@ func (e *Engine) PutService(s Service, create bool, actor string) (ServiceView, 
 	sc := s
 	c := &Change{Services: []Service{s}, Events: []Event{{Type: EventService, Actor: actor, Service: &sc}}}
 	view := e.serviceViewLocked(&s)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return ServiceView{}, fmt.Errorf("save service: %w", err)
+	if err := e.commitUnlock(c, "save service"); err != nil {
+		return ServiceView{}, err
 	}
 	return view, nil
 }
@@ -199,10 +197,8 @@ func (e *Engine) DeleteService(id, actor string) error {
 	}
 	sc := *s
 	c.Events = []Event{{Type: EventService, Actor: actor, Service: &sc, Deleted: true}}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("delete service: %w", err)
+	if err := e.commitUnlock(c, "delete service"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -234,10 +230,8 @@ func (e *Engine) PutCounter(ctr Counter, create bool, actor string) (Counter, er
 	c := copyCounter(&ctr)
 	c.Schedule = copyNames(ctr.Schedule)
 	e.counters[ctr.ID] = c
-	errc := e.commit(&Change{Counters: []Counter{*c}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(c)}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Counter{}, fmt.Errorf("save counter: %w", err)
+	if err := e.commitUnlock(&Change{Counters: []Counter{*c}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(c)}}}, "save counter"); err != nil {
+		return Counter{}, err
 	}
 	return *copyCounter(&ctr), nil
 }
@@ -253,10 +247,8 @@ func (e *Engine) SetPaused(id string, paused bool, actor string) (Counter, error
 	}
 	ctr.Paused = paused
 	out := *copyCounter(ctr)
-	errc := e.commit(&Change{Counters: []Counter{out}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr)}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Counter{}, fmt.Errorf("pause counter: %w", err)
+	if err := e.commitUnlock(&Change{Counters: []Counter{out}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr)}}}, "pause counter"); err != nil {
+		return Counter{}, err
 	}
 	return out, nil
 }
@@ -270,10 +262,8 @@ func (e *Engine) DeleteCounter(id, actor string) error {
 		return ErrCounterNotFound
 	}
 	delete(e.counters, id)
-	errc := e.commit(&Change{DeleteCounters: []string{id}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr), Deleted: true}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("delete counter: %w", err)
+	if err := e.commitUnlock(&Change{DeleteCounters: []string{id}, Events: []Event{{Type: EventCounter, Actor: actor, Counter: copyCounter(ctr), Deleted: true}}}, "delete counter"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -296,10 +286,8 @@ func (e *Engine) PutSettings(st Settings, actor string) (Settings, error) {
 	st.IssuingStoppedOn = e.settings.IssuingStoppedOn
 	e.settings, e.cal = st, cal
 	saved := st
-	errc := e.commit(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Settings{}, fmt.Errorf("save settings: %w", err)
+	if err := e.commitUnlock(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}}, "save settings"); err != nil {
+		return Settings{}, err
 	}
 	return st, nil
 }
@@ -407,10 +395,8 @@ func (e *Engine) Seed(st Settings, services []Service, counters []Counter) error
 		e.counters[ctr.ID] = &ctr
 		c.Counters = append(c.Counters, ctr)
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("seed configuration: %w", err)
+	if err := e.commitUnlock(c, "seed configuration"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -307,10 +307,8 @@ func (e *Engine) Book(req BookRequest) (Appointment, error) {
 	c.Appointments = append(c.Appointments, *a)
 	c.Events = append(c.Events, Event{Type: EventApptBooked, Actor: "customer", Appointment: a.anonymous()})
 	out := *a
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Appointment{}, fmt.Errorf("book: %w", err)
+	if err := e.commitUnlock(c, "book"); err != nil {
+		return Appointment{}, err
 	}
 	return out, nil
 }
@@ -331,18 +329,14 @@ func (e *Engine) FindAppointment(code, phone string) (Appointment, error) {
 	return *a, nil
 }
 
-// commitUnlock commits c when it holds events, releases the engine lock
-// (held by the caller) and waits for the commit.
-func (e *Engine) commitUnlock(c *Change) error {
-	var errc <-chan error
-	if len(c.Events) > 0 {
-		errc = e.commit(c)
-	}
-	e.mu.Unlock()
-	if errc == nil {
+// commitEventsUnlock is commitUnlock for a change that may hold nothing
+// to save (no events): then it only releases the engine lock.
+func (e *Engine) commitEventsUnlock(c *Change) error {
+	if len(c.Events) == 0 {
+		e.mu.Unlock()
 		return nil
 	}
-	return e.wait(errc)
+	return e.commitUnlock(c, "")
 }
 
 // MoveAppointment moves a booked appointment to another slot of its service;
@@ -388,7 +382,7 @@ func (e *Engine) MoveAppointment(code, phone string, start time.Time) (Appointme
 	if fail == nil {
 		out = *a
 	}
-	if err := e.commitUnlock(c); err != nil {
+	if err := e.commitEventsUnlock(c); err != nil {
 		return Appointment{}, fmt.Errorf("move appointment: %w", err)
 	}
 	if fail != nil {
@@ -415,10 +409,8 @@ func (e *Engine) CancelAppointment(code, phone string) (Appointment, error) {
 	}
 	e.setApptStatus(a, ApptCancelled)
 	out := *a
-	errc := e.commit(&Change{Appointments: []Appointment{*a}, Events: []Event{{Type: EventApptCancelled, Actor: "customer", Appointment: a.anonymous()}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Appointment{}, fmt.Errorf("cancel appointment: %w", err)
+	if err := e.commitUnlock(&Change{Appointments: []Appointment{*a}, Events: []Event{{Type: EventApptCancelled, Actor: "customer", Appointment: a.anonymous()}}}, "cancel appointment"); err != nil {
+		return Appointment{}, err
 	}
 	return out, nil
 }
@@ -465,7 +457,7 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 	}
 	if fail != nil {
 		// A lapsed appointment found on the way is still recorded.
-		if err := e.commitUnlock(c); err != nil {
+		if err := e.commitEventsUnlock(c); err != nil {
 			return TicketView{}, err
 		}
 		if doneTicket != "" {
@@ -493,10 +485,8 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		Event{Type: EventApptCheckedIn, Actor: source, Appointment: a.anonymous()},
 		Event{Type: EventIssued, Actor: source, Ticket: copyTicket(t)})
 	view := e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return TicketView{}, fmt.Errorf("check in: %w", err)
+	if err := e.commitUnlock(c, "check in"); err != nil {
+		return TicketView{}, err
 	}
 	return view, nil
 }
@@ -511,10 +501,8 @@ func (e *Engine) ExpireAppointments() (int, error) {
 		e.mu.Unlock()
 		return 0, nil
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return 0, fmt.Errorf("expire appointments: %w", err)
+	if err := e.commitUnlock(c, "expire appointments"); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -588,10 +576,8 @@ func (e *Engine) RevertAppointmentNoShow(code, actor string) (Appointment, error
 	a.Excused = true
 	c.Appointments[len(c.Appointments)-1] = *a
 	out := *a
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Appointment{}, fmt.Errorf("revert no-show: %w", err)
+	if err := e.commitUnlock(c, "revert no-show"); err != nil {
+		return Appointment{}, err
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"errors"
-	"fmt"
 )
 
 // ErrIssuingStopped is a ticket asked for after the manager stopped issuing
@@ -36,10 +35,8 @@ func (e *Engine) StopIssuing(stop bool, actor string) (Settings, error) {
 	}
 	e.settings = st
 	saved := st
-	errc := e.commit(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return Settings{}, fmt.Errorf("stop issuing: %w", err)
+	if err := e.commitUnlock(&Change{Settings: &saved, Events: []Event{{Type: EventSettings, Actor: actor}}}, "stop issuing"); err != nil {
+		return Settings{}, err
 	}
 	return st, nil
 }
@@ -65,10 +62,8 @@ func (e *Engine) SendHomeWaiting(actor string) (int, error) {
 		e.mu.Unlock()
 		return 0, nil
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return 0, fmt.Errorf("send waiting tickets home: %w", err)
+	if err := e.commitUnlock(c, "send waiting tickets home"); err != nil {
+		return 0, err
 	}
 	return len(waiting), nil
 }

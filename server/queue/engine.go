@@ -335,6 +335,22 @@ func (e *Engine) commit(c *Change) <-chan error {
 	return e.store.Apply(c)
 }
 
+// commitUnlock hands c to the store, releases the engine's lock (held by
+// the caller: operations that meet at the store share its commits) and
+// waits until c is on disk. what, unless "", names the operation in the
+// error.
+func (e *Engine) commitUnlock(c *Change, what string) error {
+	errc := e.commit(c)
+	e.mu.Unlock()
+	if err := e.wait(errc); err != nil {
+		if what == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // nearTurnLocked adds a near_turn event to c for each waiting ticket that
 // the change moved up to the near-turn place, once per ticket. A ticket
 // issued already that close is marked without an event: its customer reads
@@ -863,10 +879,8 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 	}
 	e.callLocked(c, t, ctr, why, actor, p.now)
 	view = e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return TicketView{}, false, fmt.Errorf("call next: %w", err)
+	if err := e.commitUnlock(c, "call next"); err != nil {
+		return TicketView{}, false, err
 	}
 	return view, true, nil
 }
@@ -942,9 +956,7 @@ func (e *Engine) transition(id, actor string, step func(t *Ticket, c *Change, no
 	}
 	e.changedLocked()
 	view := e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
+	if err := e.commitUnlock(c, ""); err != nil {
 		return TicketView{}, err
 	}
 	return view, nil
@@ -1083,10 +1095,8 @@ func (e *Engine) CallByNumber(counterID, id, actor, reason string) (TicketView, 
 	who := strings.TrimPrefix(actor, "user:")
 	e.callLocked(c, t, ctr, fmt.Sprintf("called by number by %s: %s", who, reason), actor, e.nowLocked())
 	view := e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return TicketView{}, fmt.Errorf("call by number: %w", err)
+	if err := e.commitUnlock(c, "call by number"); err != nil {
+		return TicketView{}, err
 	}
 	return view, nil
 }
@@ -1220,10 +1230,8 @@ func (e *Engine) RevertNoShow(id, actor string) (TicketView, error) {
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventNoShowReverted, Actor: actor, Ticket: copyTicket(t)})
 	view := e.viewLocked(t)
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return TicketView{}, fmt.Errorf("revert no-show: %w", err)
+	if err := e.commitUnlock(c, "revert no-show"); err != nil {
+		return TicketView{}, err
 	}
 	return view, nil
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 )
@@ -62,10 +61,8 @@ func (e *Engine) Rate(token string, rating int, comment string) error {
 	}
 	t.Rating, t.Comment = rating, comment
 	e.mu.Lock()
-	errc := e.commit(&Change{Tickets: []Ticket{t}, Events: []Event{{Type: EventRated, Actor: "customer", Ticket: copyTicket(&t)}}})
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("rate ticket: %w", err)
+	if err := e.commitUnlock(&Change{Tickets: []Ticket{t}, Events: []Event{{Type: EventRated, Actor: "customer", Ticket: copyTicket(&t)}}}, "rate ticket"); err != nil {
+		return err
 	}
 	return nil
 }

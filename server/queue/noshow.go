@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"fmt"
 	"sort"
 	"time"
 )
@@ -48,10 +47,8 @@ func (e *Engine) ExpireCalls() (int, error) {
 		e.mu.Unlock()
 		return 0, nil
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return 0, fmt.Errorf("expire calls: %w", err)
+	if err := e.commitUnlock(c, "expire calls"); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

@@ -345,10 +345,8 @@ func (e *Engine) ConfirmClock(actor string) (ClockState, error) {
 	e.revertClockNoShowsLocked(c, wall, now)
 	e.closeDaysLocked(c, now)
 	e.log.Info("clock confirmed", "wall", wall.Format(time.RFC3339))
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return ClockState{}, fmt.Errorf("confirm clock: %w", err)
+	if err := e.commitUnlock(c, "confirm clock"); err != nil {
+		return ClockState{}, err
 	}
 	return e.Clock(), nil
 }
@@ -391,10 +389,8 @@ func (e *Engine) tick(sweep bool) error {
 		e.mu.Unlock()
 		return nil
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("clock tick: %w", err)
+	if err := e.commitUnlock(c, "clock tick"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -461,10 +457,8 @@ func (e *Engine) ExpireDay(date, actor string) (int, error) {
 		e.mu.Unlock()
 		return 0, nil
 	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return 0, fmt.Errorf("expire day: %w", err)
+	if err := e.commitUnlock(c, "expire day"); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

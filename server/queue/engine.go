@@ -515,10 +515,11 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 		ic.taken = make(chan struct{})
 	}
 	e.issueMu.Unlock()
-	if lead {
-		e.issueBatches()
-	} else {
+	if !lead {
 		<-ic.taken
+	}
+	if lead || ic.lead {
+		e.issueBatch()
 	}
 
 	switch {
@@ -545,22 +546,34 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	return ic.view, true, nil
 }
 
-// issueBatches issues what is queued, a batch at a time, until a batch is
-// on its way to disk (whoever first waits for it carries on once it is
-// there) or nothing is left to issue. The caller holds e.issuing.
-func (e *Engine) issueBatches() {
-	for {
-		e.mu.Lock()
-		taken, b := e.issueQueuedLocked()
-		e.mu.Unlock()
-		for _, ic := range taken {
-			if ic.taken != nil {
-				close(ic.taken)
-			}
+// issueBatch issues what is queued, in one batch. The caller holds
+// e.issuing: when the batch goes to disk, whoever first waits for it
+// carries on once it is there; when it made no ticket (every request a
+// repeat or refused), the first request queued since leads the next batch,
+// or the next request to come will.
+func (e *Engine) issueBatch() {
+	e.mu.Lock()
+	taken, b := e.issueQueuedLocked()
+	e.mu.Unlock()
+	for _, ic := range taken {
+		if ic.taken != nil && !ic.lead {
+			close(ic.taken)
 		}
-		if b != nil || len(taken) == 0 {
-			return
-		}
+	}
+	if b != nil || len(taken) == 0 {
+		return
+	}
+	e.issueMu.Lock()
+	var next *issueCall
+	if len(e.issueQ) > 0 {
+		next = e.issueQ[0]
+		next.lead = true
+	} else {
+		e.issuing = false
+	}
+	e.issueMu.Unlock()
+	if next != nil {
+		close(next.taken)
 	}
 }
 
@@ -585,7 +598,7 @@ func (b *issueBatchState) wait(e *Engine) error {
 		}
 	})
 	if first {
-		e.issueBatches()
+		e.issueBatch()
 	}
 	return b.err
 }
@@ -641,8 +654,9 @@ type issueCall struct {
 	repeat *Ticket
 
 	// taken, for a request that queued behind a batch, is closed once a
-	// batch took it.
+	// batch took it, or (lead set first) when it is to lead the next batch.
 	taken chan struct{}
+	lead  bool
 }
 
 // issueQueuedLocked issues every request queued: numbers and tracks each

@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,5 +118,45 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 		if !aheads[i-1] {
 			t.Errorf("no ticket with %d ahead; aheads %v", i-1, aheads)
 		}
+	}
+}
+
+// TestIssueRefusalsAmongManyRequests: batches that make no ticket (every
+// request refused) pass the lead on; every request is answered, and the
+// good ones get their numbers, each once.
+func TestIssueRefusalsAmongManyRequests(t *testing.T) {
+	f := newFixture(t, "UTC", nine)
+	const n = 300
+	var wg sync.WaitGroup
+	numbers := make(chan string, n)
+	var refused atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			svc := "general"
+			if i%10 != 0 {
+				svc = "no-such-service"
+			}
+			v, _, err := f.e.Issue(queue.IssueRequest{ServiceID: svc, Source: "device:k1"})
+			switch {
+			case svc == "general" && err == nil:
+				numbers <- v.Number
+			case svc != "general" && errors.Is(err, queue.ErrServiceNotFound):
+				refused.Add(1)
+			default:
+				t.Errorf("issue %s: %v", svc, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(numbers)
+	seen := map[string]bool{}
+	for num := range numbers {
+		if seen[num] {
+			t.Errorf("number %s issued twice", num)
+		}
+		seen[num] = true
+	}
+	if len(seen) != n/10 || refused.Load() != n-n/10 {
+		t.Errorf("%d tickets and %d refusals, want %d and %d", len(seen), refused.Load(), n/10, n-n/10)
 	}
 }

@@ -57,10 +57,12 @@ type fleet struct {
 	// callTimes are how long each call took to be answered (for the
 	// server, that is once the call is on disk); only the caller uses it.
 	callTimes []time.Duration
-	msgs      atomic.Int64 // messages with a seq received, all phones
-	stopping  atomic.Bool
-	broken    atomic.Int64 // phones that lost their connection
-	readers   sync.WaitGroup
+	// rounds are the measured rounds' shapes, for the report.
+	rounds   []roundShape
+	msgs     atomic.Int64 // messages with a seq received, all phones
+	stopping atomic.Bool
+	broken   atomic.Int64 // phones that lost their connection
+	readers  sync.WaitGroup
 }
 
 func newFleet(name string, url func(i int) string) *fleet {
@@ -183,6 +185,44 @@ func (f *fleet) read(w *watcher) {
 	}
 }
 
+// roundShape is how one call reached the phones: when the call was
+// answered, when the first phone, the middle one and the last heard it,
+// each since the call was made.
+type roundShape struct {
+	Answer, First, Median, Last time.Duration
+}
+
+// shape sums up one round's latencies.
+func shape(answer time.Duration, lat []time.Duration) roundShape {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return roundShape{Answer: answer, First: s[0], Median: s[len(s)/2], Last: s[len(s)-1]}
+}
+
+// roundsMs lists the rounds' shapes in milliseconds, for the report.
+func roundsMs(rs []roundShape) [][4]float64 {
+	out := make([][4]float64, len(rs))
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	for i, r := range rs {
+		out[i] = [4]float64{ms(r.Answer), ms(r.First), ms(r.Median), ms(r.Last)}
+	}
+	return out
+}
+
+// medianOf returns the median of one field of the rounds' shapes.
+func medianOf(rs []roundShape, field func(roundShape) time.Duration) float64 {
+	return percentileMs(durations(rs, field), 0.5)
+}
+
+// durations returns one field of the rounds' shapes.
+func durations(rs []roundShape, field func(roundShape) time.Duration) []time.Duration {
+	ds := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		ds[i] = field(r)
+	}
+	return ds
+}
+
 // caller makes one call. It returns how to learn the seq of the last event
 // the call caused; that is asked only once every phone has heard the call,
 // so that finding out does not load the server during the fan-out.
@@ -207,7 +247,8 @@ func (f *fleet) round(ctx context.Context, call caller) ([]time.Duration, []int,
 	if err != nil {
 		return nil, nil, err
 	}
-	f.callTimes = append(f.callTimes, time.Since(time.Unix(0, f.start.Load())))
+	answer := time.Since(time.Unix(0, f.start.Load()))
+	f.callTimes = append(f.callTimes, answer)
 	t := time.NewTimer(roundTimeout)
 	defer t.Stop()
 	select {
@@ -224,6 +265,7 @@ func (f *fleet) round(ctx context.Context, call caller) ([]time.Duration, []int,
 		lat[i] = time.Duration(w.lat.Load())
 		size[i] = int(w.size.Load())
 	}
+	f.rounds = append(f.rounds, shape(answer, lat))
 	// A message of this call that comes late (a phone may get more than
 	// one) has a seq up to end: the next round, which counts only seqs
 	// above it, does not take it for a phone hearing the next call.
@@ -376,6 +418,7 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 		}
 		msgs0 := phones.msgs.Load()
 		phones.callTimes, barePhones.callTimes = nil, nil
+		phones.rounds, barePhones.rounds = nil, nil
 		err = b.cpuProfile(srv, fmt.Sprintf("fanout-server-n%d", n), func() error {
 			for range b.o.calls {
 				if err := measured(srv, phones, call, &lat, &srvCPU); err != nil {
@@ -413,7 +456,14 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 			"server_stack_kib_per_conn": stackPerConn(srvMem, srvMem0), "bare_stack_kib_per_conn": stackPerConn(bareMem, bareMem0),
 			"server_goroutines": srvMem.Goroutines, "bare_goroutines": bareMem.Goroutines,
 			"server_call_answer_p50_ms": percentileMs(phones.callTimes, 0.5), "bare_publish_answer_p50_ms": percentileMs(barePhones.callTimes, 0.5),
+			// Each measured round: answer, first, middle and last phone, ms.
+			"server_rounds_ms": roundsMs(phones.rounds), "bare_rounds_ms": roundsMs(barePhones.rounds),
 		})
+		first := func(r roundShape) time.Duration { return r.First }
+		last := func(r roundShape) time.Duration { return r.Last }
+		b.logf("fan-out, %d phones, the middle round: server first phone %.2f ms, last %.2f ms; bare first %.2f ms, last %.2f ms; slowest round's last phone: server %.2f ms, bare %.2f ms",
+			n, medianOf(phones.rounds, first), medianOf(phones.rounds, last), medianOf(barePhones.rounds, first), medianOf(barePhones.rounds, last),
+			percentileMs(durations(phones.rounds, last), 1), percentileMs(durations(barePhones.rounds, last), 1))
 		b.logf("fan-out, %d phones: server p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU per call; bare p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU (%d-byte messages); the call's answer p50 %.2f ms (durable), bare publish's %.2f ms",
 			n, p50, p99, perConn(srvMem, srvMem0), srvCPU, bp50, bp99, perConn(bareMem, bareMem0), bareCPU, size,
 			percentileMs(phones.callTimes, 0.5), percentileMs(barePhones.callTimes, 0.5))

@@ -3,16 +3,23 @@ package live
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
-// client is one websocket connection. The ServeWS goroutine is its only
-// writer and a second goroutine its only reader, as gorilla/websocket
-// requires.
+// client is one websocket connection. A second goroutine is its only
+// reader, as gorilla/websocket requires. Its writer goroutine writes the
+// start, pings and whatever has to wait for room in the socket; the fan-out
+// writes a live message itself when the socket takes it at once, which
+// spares waking a goroutine per phone for every call. Whoever writes holds
+// wmu, so the writes never interleave.
 type client struct {
 	conn  *websocket.Conn
 	sub   Sub
@@ -26,6 +33,14 @@ type client struct {
 	// yet). Set at attach, then only by the fan-out, one event at a time.
 	state uint64
 	done  chan struct{} // closed by stop
+
+	// rc is the socket, for writes that never wait (nil: none, every
+	// message goes through the writer goroutine).
+	rc syscall.RawConn
+	// wmu is held by whoever writes to the socket: the writer goroutine
+	// while it writes anything, the fan-out (TryLock, never waiting) while
+	// it writes one message that nothing queued comes before.
+	wmu sync.Mutex
 
 	// The messages waiting for the writer. A slice that grows only when
 	// messages wait, rather than a channel of SendQueue slots, so that an
@@ -58,10 +73,20 @@ func (c *client) stop(code int, reason string, force bool) bool {
 	return first
 }
 
-// offer queues a live message without blocking. A State equal to the last
-// one offered (state, its hash; 0 for no State) is left out. It returns
-// false if the client was dropped because its queue was full.
-func (c *client) offer(seq uint64, m outMsg, state uint64) bool {
+// partialWrites counts the frames a socket took only part of at once (the
+// writer goroutine wrote the rest), for tests.
+var partialWrites atomic.Int64
+
+// errFull is a socket whose send buffer has no room at all.
+var errFull = errors.New("socket buffer full")
+
+// offer hands a live message (frame, a whole websocket frame) to the client
+// without blocking: written at once if the socket takes it whole and
+// nothing waits before it, else queued for the writer goroutine. scratch
+// says that frame is the caller's to reuse, so a queued one is copied. A
+// State equal to the last one offered (state, its hash; 0 for no State) is
+// left out. It returns false if the client was dropped as too slow.
+func (c *client) offer(seq uint64, frame []byte, scratch bool, state uint64) bool {
 	if seq <= c.after {
 		return true
 	}
@@ -76,6 +101,33 @@ func (c *client) offer(seq uint64, m outMsg, state uint64) bool {
 		}
 		c.state = state
 	}
+	if c.rc != nil && c.wmu.TryLock() {
+		taken := c.writeIdle(frame)
+		if taken == len(frame) {
+			c.wmu.Unlock()
+			return true
+		}
+		// The rest of a frame the socket took part of is queued before
+		// the socket is let go, so the writer finishes it before anyone
+		// else writes.
+		if taken > 0 {
+			partialWrites.Add(1)
+		}
+		ok := c.enqueue(frame[taken:], scratch)
+		c.wmu.Unlock()
+		return ok
+	}
+	return c.enqueue(frame, scratch)
+}
+
+// enqueue queues a frame for the writer goroutine, copied first if it is
+// scratch. It returns false if the client was dropped because its queue was
+// full.
+func (c *client) enqueue(frame []byte, scratch bool) bool {
+	if scratch {
+		frame = slices.Clone(frame)
+	}
+	m := outMsg{frame: frame}
 	c.qmu.Lock()
 	if len(c.queue) >= c.max {
 		c.qmu.Unlock()
@@ -91,6 +143,82 @@ func (c *client) offer(seq uint64, m outMsg, state uint64) bool {
 	default: // the writer is already told
 	}
 	return true
+}
+
+// writeIdle writes as much of frame as the socket takes at once, if nothing
+// queued comes before it, and returns how much is dealt with (all of it
+// when the socket is gone). The caller holds wmu.
+func (c *client) writeIdle(frame []byte) int {
+	c.qmu.Lock()
+	idle := len(c.queue) == 0
+	c.qmu.Unlock()
+	if !idle {
+		return 0 // after what waits: the writer is on it
+	}
+	select {
+	case <-c.done:
+		return len(frame)
+	default:
+	}
+	n, err := writeNow(c.rc, frame)
+	if err != nil && !errors.Is(err, errFull) {
+		c.stop(0, "", true) // the socket is broken; the reader sees it too
+		return len(frame)
+	}
+	return n
+}
+
+// writeControl writes a control frame in its turn at the socket: the
+// reader's answers to a peer's ping or close go through here, so that they
+// never land inside a frame the fan-out wrote part of.
+func (c *client) writeControl(typ int, data []byte, wait time.Duration) error {
+	c.wmu.Lock()
+	defer c.unlockWrites()
+	return c.conn.WriteControl(typ, data, time.Now().Add(wait))
+}
+
+// answerPing is gorilla's default ping handler, in the socket's turn.
+func (c *client) answerPing(data string) error {
+	err := c.writeControl(websocket.PongMessage, []byte(data), closeGrace)
+	var ne net.Error
+	if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return err
+}
+
+// answerClose is gorilla's default close handler, in the socket's turn.
+func (c *client) answerClose(code int, _ string) error {
+	c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), closeGrace)
+	return nil
+}
+
+// writeQueued writes the queued frames in one go; the caller holds wmu.
+// They bypass gorilla's framing (they are whole frames already, or the
+// rest of one).
+func (c *client) writeQueued(batch []outMsg, timeout time.Duration) error {
+	nc := c.conn.NetConn()
+	nc.SetWriteDeadline(time.Now().Add(timeout))
+	if len(batch) == 1 {
+		_, err := nc.Write(batch[0].frame)
+		return err
+	}
+	bufs := make(net.Buffers, len(batch))
+	for i, m := range batch {
+		bufs[i] = m.frame
+	}
+	_, err := bufs.WriteTo(nc)
+	return err
+}
+
+// unlockWrites ends the writer goroutine's turn at the socket. A write that
+// never waits is refused once a deadline has passed, so the deadline the
+// turn set is cleared first.
+func (c *client) unlockWrites() {
+	if c.rc != nil {
+		c.conn.NetConn().SetWriteDeadline(time.Time{})
+	}
+	c.wmu.Unlock()
 }
 
 // keepBatch is the largest batch whose slice the writer keeps for the next:
@@ -154,9 +282,17 @@ func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *
 		max:   h.opt.SendQueue,
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
+		rc:    rawConn(conn),
 	}
+	conn.SetPingHandler(c.answerPing)
+	conn.SetCloseHandler(c.answerClose)
+	// The start goes out before anything live: the socket is held from
+	// before the client can be offered a message (attach) until
+	// writeStart is done with it.
+	c.wmu.Lock()
 	st, ref := h.attach(c, since)
 	if ref != nil {
+		c.wmu.Unlock() // its close handler answers the peer's close
 		closeNow(conn, ref.code, ref.reason)
 		h.release(owner.Addr)
 		h.wg.Done()
@@ -189,7 +325,7 @@ func (h *Hub) serve(c *client, st *start) {
 	c.stop(0, "", false) // the writer may have ended on its own, on an error
 	if c.code != 0 {
 		msg := websocket.FormatCloseMessage(c.code, c.reason)
-		if c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)) == nil {
+		if c.writeControl(websocket.CloseMessage, msg, closeGrace) == nil {
 			// Give the peer a moment to answer, so that it sees a
 			// clean close carrying our code.
 			t := time.NewTimer(closeGrace)
@@ -242,6 +378,36 @@ func (h *Hub) read(c *client) {
 // write sends st, then live messages and pings, until the client is stopped or
 // a write fails.
 func (h *Hub) write(c *client, st *start) {
+	if !h.writeStart(c, st) {
+		return
+	}
+	ping := time.NewTicker(h.opt.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.wake:
+			c.wmu.Lock()
+			batch := c.take()
+			err := c.writeQueued(batch, h.opt.WriteTimeout)
+			c.unlockWrites()
+			c.recycle(batch)
+			if err != nil {
+				return
+			}
+		case <-ping.C:
+			if !h.ping(c) {
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// writeStart writes the snapshot and replay of st, and lets go of the
+// socket, which ServeAs took for it.
+func (h *Hub) writeStart(c *client, st *start) bool {
+	defer c.unlockWrites()
 	// The replay leaves out repeated States as the fan-out does, on its
 	// own count: the fan-out may be offering live events meanwhile.
 	var seen uint64
@@ -250,7 +416,7 @@ func (h *Hub) write(c *client, st *start) {
 		ok := h.writeJSON(c, st.snapSeq, TypeSnapshot, st.snap)
 		st.snap = nil
 		if !ok {
-			return
+			return false
 		}
 	}
 	replay := st.replay
@@ -258,7 +424,7 @@ func (h *Hub) write(c *client, st *start) {
 	for _, ev := range replay {
 		select {
 		case <-c.done:
-			return
+			return false
 		default:
 		}
 		// Rendered here, not under the hub lock at attach, so that a
@@ -277,44 +443,24 @@ func (h *Hub) write(c *client, st *start) {
 			seen = state
 		}
 		if !h.writeJSON(c, ev.Seq, typ, data) {
-			return
+			return false
 		}
 	}
+	return true
+}
 
-	ping := time.NewTicker(h.opt.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.wake:
-			batch := c.take()
-			for _, m := range batch {
-				c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
-				var err error
-				if m.pm != nil {
-					err = c.conn.WritePreparedMessage(m.pm)
-				} else {
-					err = c.conn.WriteMessage(websocket.TextMessage, m.raw)
-				}
-				if err != nil {
-					return
-				}
-			}
-			c.recycle(batch)
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteTimeout)); err != nil {
-				return
-			}
-			// Page scripts never see protocol pings; a text heartbeat (no
-			// seq, so resumes ignore it) lets a TV or phone notice a
-			// half-open connection and reconnect.
-			c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
-			if err := c.conn.WriteMessage(websocket.TextMessage, heartbeat); err != nil {
-				return
-			}
-		case <-c.done:
-			return
-		}
+// ping writes a protocol ping and a text heartbeat.
+func (h *Hub) ping(c *client) bool {
+	c.wmu.Lock()
+	defer c.unlockWrites()
+	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteTimeout)); err != nil {
+		return false
 	}
+	// Page scripts never see protocol pings; a text heartbeat (no seq, so
+	// resumes ignore it) lets a TV or phone notice a half-open connection
+	// and reconnect.
+	c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, heartbeat) == nil
 }
 
 var heartbeat = []byte(`{"type":"ping"}`)

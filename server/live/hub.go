@@ -25,6 +25,7 @@
 package live
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"hash/maphash"
 	"log/slog"
@@ -325,9 +326,12 @@ func (h *Hub) Publish(ev Event) {
 // below it, starting one costs more than rendering them.
 const parallelMin = 64
 
-// fanOut renders ev for each subscription of view and offers it to their
-// clients.
+// fanOut renders ev for each subscription of view and hands it to their
+// clients, framed once per subscription.
 func (h *Hub) fanOut(ev Event, view []fanout) {
+	// A subscription of one client (every phone) is framed in buf, reused
+	// for the next: offer copies it only if it has to queue it.
+	var buf []byte
 	for _, f := range view {
 		typ, data, ok := h.r.Render(f.sub, ev)
 		if !ok {
@@ -340,7 +344,15 @@ func (h *Hub) fanOut(ev Event, view []fanout) {
 		if state != 0 && !changes(f.clients, state) {
 			continue // every client has it already: not even encoded
 		}
-		pm, err := prepare(ev.Seq, typ, data, len(f.clients))
+		one := len(f.clients) == 1
+		var dst []byte
+		if one {
+			dst = buf[:0]
+		}
+		b, frame, err := appendFrame(dst, ev.Seq, typ, data)
+		if one {
+			buf = b
+		}
 		if err != nil {
 			h.log.Error("live: encode event", "seq", ev.Seq, "type", typ, "err", err)
 			// Skipping the event would leave these clients silently
@@ -351,7 +363,7 @@ func (h *Hub) fanOut(ev Event, view []fanout) {
 			continue
 		}
 		for _, c := range f.clients {
-			if !c.offer(ev.Seq, pm, state) {
+			if !c.offer(ev.Seq, frame, one, state) {
 				h.log.Info("live: dropped slow client", "topic", c.sub.Topic, "seq", ev.Seq)
 			}
 		}
@@ -647,6 +659,11 @@ type message struct {
 var emptyObject = json.RawMessage("{}")
 
 func encode(seq uint64, typ string, data any) ([]byte, error) {
+	return appendMessage(nil, seq, typ, data)
+}
+
+// appendMessage appends the JSON of a message to dst.
+func appendMessage(dst []byte, seq uint64, typ string, data any) ([]byte, error) {
 	if data == nil {
 		data = emptyObject
 	}
@@ -657,14 +674,18 @@ func encode(seq uint64, typ string, data any) ([]byte, error) {
 		// Data already encoded (a phone's status, made from its service's
 		// template) is framed as it is: with thousands of phones, the
 		// encoder's pass over each one's bytes is most of the fan-out.
-		b := make([]byte, 0, len(raw)+len(typ)+40)
+		b := slices.Grow(dst, len(raw)+len(typ)+40)
 		b = append(b, `{"seq":`...)
 		b = strconv.AppendUint(b, seq, 10)
 		b = append(append(append(b, `,"type":"`...), typ...), `","data":`...)
 		b = append(b, raw...)
 		return append(b, '}'), nil
 	}
-	return json.Marshal(message{Seq: seq, Type: typ, Data: data})
+	msg, err := json.Marshal(message{Seq: seq, Type: typ, Data: data})
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, msg...), nil
 }
 
 // plainType reports whether a message type needs no JSON escaping.
@@ -677,23 +698,43 @@ func plainType(typ string) bool {
 	return typ != ""
 }
 
-// outMsg is one message queued for a client: shared and pre-framed, or the
-// plain bytes of a message only that client gets.
+// outMsg is one message queued for a client: a whole websocket frame,
+// shared by the clients of one subscription.
 type outMsg struct {
-	pm  *websocket.PreparedMessage
-	raw []byte
+	frame []byte
 }
 
-// prepare encodes a message for n clients of one subscription. A
-// PreparedMessage frames it once instead of once per connection, but it
-// also frames it for the client side on creation, which a server never
-// uses: for a single client (every phone's status page) plain bytes are
-// cheaper.
-func prepare(seq uint64, typ string, data any, n int) (outMsg, error) {
-	msg, err := encode(seq, typ, data)
-	if err != nil || n <= 1 {
-		return outMsg{raw: msg}, err
+// headRoom is the longest websocket frame header a server sends (no mask).
+const headRoom = 10
+
+// appendFrame appends a message as one unmasked, uncompressed websocket
+// text frame to dst: what gorilla would write for it, put together once
+// per subscription rather than once per socket. It returns dst grown and
+// the frame, which ends it.
+func appendFrame(dst []byte, seq uint64, typ string, data any) (buf, frame []byte, err error) {
+	start := len(dst)
+	dst = append(dst, make([]byte, headRoom)...)
+	dst, err = appendMessage(dst, seq, typ, data)
+	if err != nil {
+		return dst[:start], nil, err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	return outMsg{pm: pm}, err
+	n := len(dst) - start - headRoom
+	var head [headRoom]byte
+	head[0] = 0x80 | websocket.TextMessage // FIN, text
+	h := 2
+	switch {
+	case n <= 125:
+		head[1] = byte(n)
+	case n <= 0xffff:
+		head[1] = 126
+		binary.BigEndian.PutUint16(head[2:], uint16(n))
+		h = 4
+	default:
+		head[1] = 127
+		binary.BigEndian.PutUint64(head[2:], uint64(n))
+		h = 10
+	}
+	off := start + headRoom - h
+	copy(dst[off:], head[:h])
+	return dst, dst[off:], nil
 }

@@ -16,6 +16,7 @@ import (
 	"queuebox/server/bus"
 	"queuebox/server/live"
 	"queuebox/server/queue"
+	"queuebox/server/store"
 )
 
 // startLive builds the hub and subscribes it to the bus. Its lag policy is
@@ -65,6 +66,11 @@ type renderer struct {
 type placeCache struct {
 	mu   sync.Mutex // held while building
 	last atomic.Pointer[placesAt]
+	// next is built ahead: a call's places, ordered while its commit is on
+	// its way to disk (see warm); at takes it up once the call is
+	// published.
+	next    atomic.Pointer[placesAt]
+	warming atomic.Bool
 	// builds counts the orderings of the queue, for tests.
 	builds atomic.Int64
 }
@@ -147,11 +153,69 @@ func (c *placeCache) at(e *queue.Engine, seq uint64) *placesAt {
 	// generation or later shows it.
 	gen := e.Gen()
 	if p == nil || p.gen != gen {
-		p = c.build(e, gen)
+		if n := c.next.Load(); n != nil && n.gen == gen {
+			p = n
+		} else {
+			p = c.build(e, gen)
+		}
 	}
+	c.next.Store(nil)
 	p.seq.Store(seq)
 	c.last.Store(p)
 	return p
+}
+
+// warm orders the queues ahead of the events that will ask for it, once
+// the engine lets go of its lock: a call is in the engine's state before
+// its commit reaches the disk, so its places are ready by the time the
+// phones are told, rather than being worked out only then. The phones
+// still get them only from a published event, and at checks the engine's
+// generation as ever. One warm-up runs at a time; nothing is warmed until
+// a phone has asked for its place once.
+func (c *placeCache) warm(e *queue.Engine) {
+	if c.last.Load() == nil || !c.warming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.warming.Store(false)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		gen := e.Gen()
+		if p := c.last.Load(); p != nil && p.gen == gen {
+			return // the call's events came first
+		}
+		if n := c.next.Load(); n != nil && n.gen == gen {
+			return
+		}
+		c.next.Store(c.build(e, gen))
+	}()
+}
+
+// warmingStore is the engine's store, telling the places' cache of a call
+// as the engine hands it over for its commit (under the engine's lock: the
+// cache's work starts after it).
+type warmingStore struct {
+	*store.DB
+	s *Server
+}
+
+func (w warmingStore) Apply(c *queue.Change) <-chan error {
+	errc := w.DB.Apply(c)
+	if p := w.s.places; p != nil && callsSomeone(c) {
+		p.warm(w.s.engine)
+	}
+	return errc
+}
+
+// callsSomeone reports whether c calls a waiting ticket, moving everyone
+// behind it up.
+func callsSomeone(c *queue.Change) bool {
+	for _, ev := range c.Events {
+		if ev.Type == queue.EventCalled && !ev.Recall {
+			return true
+		}
+	}
+	return false
 }
 
 // build orders the queues. gen is read before anything else, so what it

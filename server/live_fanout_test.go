@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,5 +137,107 @@ func TestPhoneHearsNothingNew(t *testing.T) {
 	want := []string{"status 0 ahead General", "status 0 ahead General (renamed)"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the phone heard %q, want %q", got, want)
+	}
+}
+
+// TestPhonesSettleOnTheirPlaceAfterCallsInARow: two counters call one after
+// the other as fast as they can, while the phones' places are worked out
+// ahead of each call's commit and the pushes of earlier calls are still
+// going out. Every phone ends on its true place (the status the API gives),
+// and hears nothing after it but the next change.
+func TestPhonesSettleOnTheirPlaceAfterCallsInARow(t *testing.T) {
+	h := newHarness(t)
+	addr := h.listen(t)
+	const phones, calls = 20, 16
+	for range calls + 2 {
+		h.issue(t, h.kiosk, "general") // called before the phones' tickets
+	}
+	conns := make([]*websocket.Conn, phones)
+	tokens := make([]string, phones)
+	for i := range conns {
+		tk := h.issue(t, h.kiosk, "general")
+		tokens[i] = tk.Token
+		conns[i] = mustOpen(t, addr, "topic=status&token="+tk.Token, anonCaller)
+		if m := readPhone(t, conns[i]); m.Type != "snapshot" {
+			t.Fatalf("phone %d: first message %s, want the snapshot", i, m.Type)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, counter := range []string{"c1", "c3"} {
+		wg.Go(func() {
+			for range calls / 2 {
+				if r := h.do("POST", "/api/v1/counters/"+counter+"/next", h.admin, ""); r.status != http.StatusOK {
+					t.Errorf("call at %s: %v", counter, r)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	truth := make([]int, phones)
+	for i, tok := range tokens {
+		var v struct {
+			Ahead int `json:"ahead"`
+		}
+		h.do("GET", "/api/v1/status/"+tok, anonCaller, "").want(t, http.StatusOK).decode(t, &v)
+		truth[i] = v.Ahead
+		for {
+			m := readPhone(t, conns[i]) // fails the test if it never gets there
+			if m.Type == "status" && m.Data.Ahead == truth[i] {
+				break
+			}
+		}
+	}
+	h.do("PUT", "/api/v1/services/general", h.admin, `{"prefix":"A","name":"General (renamed)","avg_service_seconds":300}`).want(t, http.StatusOK)
+	for i, conn := range conns {
+		m := readPhone(t, conn)
+		for m.Type == "near_turn" { // the buzz of a phone the calls moved up close
+			m = readPhone(t, conn)
+		}
+		if m.Type != "status" || m.Data.ServiceName != "General (renamed)" || m.Data.Ahead != truth[i] {
+			t.Errorf("phone %d: after settling on %d ahead, heard %s with %d ahead (service %q), want the renamed service with %d ahead",
+				i, truth[i], m.Type, m.Data.Ahead, m.Data.ServiceName, truth[i])
+		}
+	}
+}
+
+// TestWarmedPlacesAreTakenOnlyWhileCurrent: places worked out ahead of a
+// call's events are taken up by them, and not by an event of a change made
+// after they were worked out.
+func TestWarmedPlacesAreTakenOnlyWhileCurrent(t *testing.T) {
+	h := newHarness(t)
+	first := h.issue(t, h.kiosk, "general")
+	pc, e := h.s.places, h.s.engine
+	if _, waiting := pc.at(e, e.LastSeq()).status(first.Token); !waiting {
+		t.Fatalf("%s is not among the places", first.Number)
+	}
+	settle := func() {
+		for pc.warming.Load() {
+			runtime.Gosched()
+		}
+	}
+	settle() // a warm-up the issue may have started
+	h.do("POST", "/api/v1/counters/c1/next", h.admin, "").want(t, http.StatusOK)
+	settle()
+	if n := pc.next.Load(); n == nil || n.gen != e.Gen() {
+		t.Fatal("the call's places were not worked out ahead")
+	}
+	builds := pc.builds.Load()
+	if _, waiting := pc.at(e, e.LastSeq()).status(first.Token); waiting {
+		t.Errorf("after the call, %s is still among the places", first.Number)
+	}
+	if got := pc.builds.Load() - builds; got != 0 {
+		t.Errorf("the call's event ordered the queue %d more times, want none: it was done ahead", got)
+	}
+
+	second := h.issue(t, h.kiosk, "general")
+	h.do("POST", "/api/v1/counters/c3/next", h.admin, "").want(t, http.StatusOK) // calls the second, warming
+	settle()
+	third := h.issue(t, h.kiosk, "general") // made after the warm-up
+	if _, waiting := pc.at(e, e.LastSeq()).status(third.Token); !waiting {
+		t.Errorf("%s, issued after the places were worked out ahead, is not among them", third.Number)
+	}
+	if _, waiting := pc.at(e, e.LastSeq()).status(second.Token); waiting {
+		t.Errorf("%s was called, yet it is still among the places", second.Number)
 	}
 }

@@ -141,7 +141,7 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 
 func (s *Server) init(seed *seedConfig, o Options) error {
 	var err error
-	s.engine, err = queue.New(s.db, s.clock, s.log)
+	s.engine, err = queue.New(warmingStore{DB: s.db, s: s}, s.clock, s.log)
 	if errors.Is(err, store.ErrCorrupted) {
 		return fmt.Errorf("%w. Restore a backup with: queuebox restore BACKUP_FILE --data %s", err, s.cfg.Data)
 	}

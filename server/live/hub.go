@@ -301,24 +301,33 @@ func (h *Hub) Publish(ev Event) {
 	// it, so every client gets ev exactly once.
 	//
 	// Each phone is its own subscription, rendered and encoded for itself:
-	// with thousands of them that work is spread over the cores. Every
-	// subscription is in one part only, and Publish returns once all parts
-	// are done, so each client still gets events one at a time in order.
+	// with thousands of them that work is spread over the cores. The
+	// workers take the subscriptions a chunk at a time, so one whose
+	// thread the system sets aside for a while holds up a chunk, not a
+	// share. Every subscription is in one chunk only, and Publish returns
+	// once all are done, so each client still gets events one at a time
+	// in order.
 	parts := min(runtime.GOMAXPROCS(0), len(view)/parallelMin)
 	if parts <= 1 {
-		h.fanOut(ev, view)
+		h.fanOut(ev, view, nil)
 		return
 	}
-	var wg sync.WaitGroup
-	size := (len(view) + parts - 1) / parts
-	for from := 0; from < len(view); from += size {
-		part := view[from:min(from+size, len(view))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h.fanOut(ev, part)
-		}()
+	var next atomic.Int64
+	work := func() {
+		var buf []byte
+		for {
+			from := int(next.Add(fanChunk)) - fanChunk
+			if from >= len(view) {
+				return
+			}
+			buf = h.fanOut(ev, view[from:min(from+fanChunk, len(view))], buf)
+		}
 	}
+	var wg sync.WaitGroup
+	for range parts - 1 {
+		wg.Go(work)
+	}
+	work() // the publisher is one of the workers
 	wg.Wait()
 }
 
@@ -326,12 +335,15 @@ func (h *Hub) Publish(ev Event) {
 // below it, starting one costs more than rendering them.
 const parallelMin = 64
 
+// fanChunk is how many subscriptions a fan-out worker takes at a time:
+// about a millisecond of phones.
+const fanChunk = 32
+
 // fanOut renders ev for each subscription of view and hands it to their
-// clients, framed once per subscription.
-func (h *Hub) fanOut(ev Event, view []fanout) {
-	// A subscription of one client (every phone) is framed in buf, reused
-	// for the next: offer copies it only if it has to queue it.
-	var buf []byte
+// clients, framed once per subscription. A subscription of one client
+// (every phone) is framed in buf, reused for the next (offer copies it only
+// if it has to queue it); fanOut returns it for the caller's next call.
+func (h *Hub) fanOut(ev Event, view []fanout, buf []byte) []byte {
 	for _, f := range view {
 		typ, data, ok := h.r.Render(f.sub, ev)
 		if !ok {
@@ -368,6 +380,7 @@ func (h *Hub) fanOut(ev Event, view []fanout) {
 			}
 		}
 	}
+	return buf
 }
 
 // stateSeed keys the hashes of States; per process, as they are never

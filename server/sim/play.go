@@ -52,6 +52,10 @@ type Line struct {
 	ServiceSecondsObserv *int    `json:"service_seconds_observed"`
 	Scored               bool    `json:"scored"`
 
+	// Ctx is what the box knew when it issued the ticket, for studying the
+	// estimate's errors (not written out).
+	Ctx *IssueContext `json:"-"`
+
 	// What the player needs and the output does not show.
 	issued, called, started, ended time.Time
 	slot                           time.Time
@@ -62,6 +66,20 @@ type Line struct {
 	apptCode                       string
 	arrival                        *Arrival
 	sortKey                        time.Time
+}
+
+// IssueContext is the state of the branch when a ticket was issued, as far
+// as the box could know it.
+type IssueContext struct {
+	ModelSeconds  int     // the replay's figure before the learned correction
+	SpreadSeconds int     // the replay's own uncertainty (a standard deviation)
+	HourOfDay     float64 // local
+	HistoryDays   int     // days played before this one
+	Busy          int     // open desks serving the service that are busy
+	BusyElapsed   float64 // their current services' mean time so far ÷ the configured mean
+	OpeningSoon   int     // desks of the service whose shift starts within the hour
+	ClosingSoon   int     // desks of the service whose shift ends within the hour (not at closing)
+	WalkOutsToday float64 // share of today's called walk-ins who had left
 }
 
 // clock is the virtual clock the engine reads.
@@ -134,6 +152,8 @@ type player struct {
 	phone int
 	day   time.Time
 	close time.Time
+	// today's called walk-ins, and those who had left
+	calledToday, goneToday int
 }
 
 // Run plays a trace and returns its lines in time order.
@@ -277,6 +297,7 @@ func (pl *player) playDay(di int) error {
 	day, _ := time.ParseInLocation("2006-01-02", d.Date, pl.p.loc)
 	pl.day = day
 	pl.close = pl.at(pl.p.close)
+	pl.calledToday, pl.goneToday = 0, 0
 	if start := day.Add(time.Minute); pl.clk.now.Before(start) {
 		pl.clk.now = start // bookings are made before the day starts
 	}
@@ -469,8 +490,43 @@ func (pl *player) arrive(l *Line) error {
 	l.OpenCountersAtIssue = &open
 	if pr := v.Promise; pr != nil {
 		l.PredictedWait, l.PredictedLow, l.PredictedHigh = pr.WaitSeconds, pr.LowSeconds, pr.HighSeconds
+		l.Ctx = pl.context(l, pr)
 	}
 	return nil
+}
+
+// context notes what the box knew at l's issue.
+func (pl *player) context(l *Line, pr *queue.Promise) *IssueContext {
+	now := pl.clk.now
+	lt := now.In(pl.p.loc)
+	c := &IssueContext{ModelSeconds: pr.ModelSeconds, SpreadSeconds: pr.SpreadSeconds, HistoryDays: l.dayIndex,
+		HourOfDay: float64(lt.Hour()) + float64(lt.Minute())/60}
+	if pl.calledToday > 0 {
+		c.WalkOutsToday = float64(pl.goneToday) / float64(pl.calledToday)
+	}
+	sec := int(now.Sub(pl.day) / time.Second)
+	for i, d := range pl.desks {
+		if !serves(pl.tr.Counters[i].ServiceIDs, l.ServiceID) {
+			continue
+		}
+		if d.open && d.busy != nil && !d.busy.started.IsZero() {
+			c.Busy++
+			avg := float64(pl.p.services[d.busy.ServiceID].AvgServiceSeconds)
+			c.BusyElapsed += now.Sub(d.busy.started).Seconds() / math.Max(avg, 1)
+		}
+		for _, sh := range pl.p.shifts[i] {
+			if sh[0] > sec && sh[0] <= sec+3600 {
+				c.OpeningSoon++
+			}
+			if sh[1] > sec && sh[1] <= sec+3600 && sh[1] < pl.p.close {
+				c.ClosingSoon++
+			}
+		}
+	}
+	if c.Busy > 0 {
+		c.BusyElapsed /= float64(c.Busy)
+	}
+	return c
 }
 
 func (pl *player) issue(l *Line, a *Arrival) (queue.TicketView, error) {
@@ -532,7 +588,11 @@ func (pl *player) callRound() error {
 		w := int(now.Sub(l.issued) / time.Second)
 		l.ActualWait = &w
 		d.busy = l
+		if l.Kind != "appointment" {
+			pl.calledToday++
+		}
 		if !l.leaves.IsZero() && !now.Before(l.leaves) {
+			pl.goneToday++
 			// Gone already: the desk waits for them, then gives up.
 			pl.push(now.Add(pl.p.timeout), evServiceEnd, d.idx, l)
 			continue

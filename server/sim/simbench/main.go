@@ -8,6 +8,8 @@
 //	go run ./server/sim/simbench -year=false -tiers=false -alt-floor -spread 1.4 -seed 7
 //	                                       # the estimate on another kind of branch
 //	go run ./server/sim/simbench -other    # the calling policy on another generator's days
+//	go run ./server/sim/simbench -variants -days 30
+//	                                       # the estimate on many other kinds of branch
 package main
 
 import (
@@ -38,11 +40,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&other.Priority, "priority", 0, "share of priority walk-ins (0: the standard 0.10)")
 	fs.BoolVar(&other.AltFloor, "alt-floor", false, "five desks on another plan instead of the standard six")
 	policyCheck := fs.Bool("other", false, "only the robustness check: the calling policy on days of another generator")
+	variants := fs.Bool("variants", false, "only the estimate on other kinds of branch (sim.Variants and more)")
+	resid := fs.Bool("residuals", false, "only the estimate's errors by what the box knew at issue (with -only: those cases, else all and the standard bank)")
+	only := fs.String("only", "", "with -variants: the cases whose name contains this")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *quick {
 		*days = 16
+	}
+	if *resid {
+		if !residualTable(stdout, *days, *seed, []float64{0.95, 1.1}, *only) {
+			return 1
+		}
+		return 0
+	}
+	if *variants {
+		if !variantTable(stdout, *days, *seed, []float64{0.95, 1.1}, *only) {
+			return 1
+		}
+		return 0
 	}
 	if *policyCheck {
 		if !otherTable(stdout, stderr, *days, *seed) {

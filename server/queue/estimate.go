@@ -658,7 +658,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 			}
 			continue
 		}
-		out[tk] = call{t, pooled(pools[tk.ServiceID], rc)}
+		out[tk] = call{t, pooled(pools[tk.ServiceID], rc, t)}
 		if tk == probe {
 			break
 		}
@@ -671,14 +671,19 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 	return out, real
 }
 
-// pooled is the variance of a call made by rc for a service the counters
-// of pool share: the call comes when the pool has worked through what is
-// ahead, so what each counter ran over or under is shared among them.
-func pooled(pool []*rCounter, rc *rCounter) float64 {
+// pooled is the variance of a call made by rc at t for a service the
+// counters of pool share: the call comes when the pool has worked through
+// what is ahead, so what each counter working at t ran over or under is
+// shared among them. A counter on a break or not yet in its shift shares
+// nothing of it.
+func pooled(pool []*rCounter, rc *rCounter, t time.Time) float64 {
 	var sum float64
 	n := 0
 	for _, o := range pool {
-		if !o.gone {
+		if o.gone {
+			continue
+		}
+		if ok, _ := o.openAt(t); ok || o == rc {
 			sum += o.v
 			n++
 		}

@@ -226,3 +226,28 @@ func TestNextCallIsTheSoonerOfTheDesksEnds(t *testing.T) {
 		t.Errorf("both desks just started: %d s to wait, want about 180 s", v.EWTSeconds)
 	}
 }
+
+// One desk serves general now; a second is on its break until noon. The
+// four tickets ahead are all the first desk's work, so the wait is as
+// uncertain as with that desk alone: the desk on its break shares none of
+// it.
+func TestDeskOnABreakSharesNoneOfTheUncertainty(t *testing.T) {
+	spread := func(second queue.Counter) int {
+		f := newFixture(t, "UTC", nine)
+		teach(f, 60*time.Second, 540*time.Second)
+		f.setCounter(t, second)
+		for i := 0; i < 4; i++ {
+			f.issue(t, "general", 0)
+		}
+		v := f.issue(t, "general", 0)
+		if v.Promise == nil || v.Promise.SpreadSeconds == 0 {
+			t.Fatalf("no spread in the promise: %+v", v.Promise)
+		}
+		return v.Promise.SpreadSeconds
+	}
+	alone := spread(queue.Counter{ID: "c2", Name: "Counter 2", ServiceIDs: []string{"cash"}})
+	onBreak := spread(queue.Counter{ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}, Paused: true, Schedule: everyDay("12:00-18:00")})
+	if d := onBreak - alone; d < -alone/10 || d > alone/10 {
+		t.Errorf("spread %d s with the second desk away until noon, %d s without it; want the same", onBreak, alone)
+	}
+}

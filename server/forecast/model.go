@@ -637,9 +637,10 @@ func (m *Model) Correct(serviceID string, model, spread time.Duration, appointme
 	l, h := x-1.0*scale, x+1.3*scale
 	if r := m.spread[residKey{appointment, "", b}]; r != nil && len(r.v) >= 30 {
 		// Every service's errors together: steadier than one service's,
-		// and it is what must hold 8 in 10: the middle 80%.
-		l = x + r.quantile(0.10)*scale
-		h = x + r.quantile(0.90)*scale
+		// and it is what must hold 8 in 10: the narrowest span of the
+		// past errors that held 8 in 10 (waits run long more often than
+		// short, so it sits later than the middle 80%).
+		l, h = narrowest(r, x, scale, rangeShare)
 	}
 	// Waits run long more often than short (a slow service ahead, a walk-in
 	// of higher priority): lean the point a little late, so fewer people
@@ -652,6 +653,24 @@ func (m *Model) Correct(serviceID string, model, spread time.Duration, appointme
 		h = l + 60
 	}
 	return secs(p), secs(l), secs(h)
+}
+
+// rangeShare is the share of waits the range is made to hold.
+const rangeShare = 0.8
+
+// narrowest is the narrowest range [x+e1·scale, x+e2·scale] whose errors
+// e1 and e2 are quantiles of r share apart.
+func narrowest(r *ring, x, scale, share float64) (lo, hi float64) {
+	const steps = 20
+	best := math.Inf(1)
+	for i := 0; i <= steps; i++ {
+		q := (1 - share) * float64(i) / steps
+		e1, e2 := r.quantile(q), r.quantile(q+share)
+		if e2-e1 < best-1e-9 {
+			best, lo, hi = e2-e1, x+e1*scale, x+e2*scale
+		}
+	}
+	return lo, hi
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

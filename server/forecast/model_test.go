@@ -268,3 +268,34 @@ func TestRangeFromLearnedErrors(t *testing.T) {
 		t.Errorf("range %v–%v, want the middle of 660–780 s", lo, hi)
 	}
 }
+
+// Errors that run long more often than short (most waits a little shorter
+// than the replay's figure, a few much longer): the range is the narrowest
+// span that held 8 in 10 of them, well narrower than the middle 80%, and
+// it still holds about 8 in 10 of such waits.
+func TestRangeIsTheNarrowestSpanThatHeldItsShare(t *testing.T) {
+	m := New()
+	expQ := func(i, n int) float64 { return -math.Log(1 - (float64(i)+0.5)/float64(n)) } // exponential quantiles
+	const n = 400
+	for i := 0; i < n; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		waited := secs(1800 + 600*(expQ((i*7)%n, n)-1)) // shuffled
+		m.Observe(Observation{Kind: ObsCalled, At: at.Add(waited), IssuedAt: at, ServiceID: "a", Promised: true, ModelSeconds: 1800, SpreadSeconds: 600})
+	}
+	_, lo, hi := m.Correct("a", 1800*time.Second, 600*time.Second, false)
+	scale := errScale(600)
+	middle := (math.Log(10) - math.Log(10.0/9)) * scale // the middle 80% of an exponential
+	if w := (hi - lo).Seconds(); w > 0.8*middle {
+		t.Errorf("range %v–%v (%.0f s), want well under the middle 80%%'s %.0f s", lo, hi, w, middle)
+	}
+	in := 0
+	for i := 0; i < n; i++ {
+		w := secs(1800 + 600*(expQ(i, n)-1))
+		if w >= lo && w <= hi {
+			in++
+		}
+	}
+	if share := float64(in) / n; share < 0.76 || share > 0.84 {
+		t.Errorf("the range %v–%v holds %.2f of such waits, want about 0.80", lo, hi, share)
+	}
+}

@@ -34,6 +34,12 @@ func robustCases() []robustCase {
 			// Two days of history before the scored ones.
 			return std(sim.GenOptions{})(score+2, score, load, seed)
 		}},
+		robustCase{"other-short-history", func(days, score int, load float64, seed uint64) *sim.Trace {
+			// One day of history before the scored ones.
+			tr := otherBranch(score+1, load, seed)
+			tr.ScoreLastDays = &score
+			return tr
+		}},
 		robustCase{"bank-alt-floor", std(sim.GenOptions{AltFloor: true, Spread: 1.4})},
 		robustCase{"other-branch", func(days, score int, load float64, seed uint64) *sim.Trace {
 			tr := otherBranch(days, load, seed)
@@ -74,7 +80,7 @@ func (r robustRow) flags() string {
 // variantTable scores the estimate on every robustness case (or those whose
 // name contains only) at the given loads, two at a time.
 func variantTable(stdout io.Writer, days int, seed uint64, loads []float64, only string) bool {
-	fmt.Fprintf(stdout, "wait estimate on other kinds of branch (%d days each, last %d scored; short history: 2 days before the scored)\n", days, days/2)
+	fmt.Fprintf(stdout, "wait estimate on other kinds of branch (%d days each, last %d scored; short history: 2 days (bank) or 1 (other) before the scored)\n", days, days/2)
 	fmt.Fprintf(stdout, "%-20s %5s %7s %6s %6s %6s %7s %6s %7s %7s  %s\n", "case", "load", "tickets", "ratio", "±5", "late5", "bias s", "range", "width s", "wait s", "flags")
 	var jobs []robustRow
 	cases := map[string]robustCase{}

@@ -455,12 +455,31 @@ func (m *Model) RemainingSpread(service, counter string, prior, elapsed time.Dur
 			k++
 		}
 	}
-	if k < 5 {
-		// Longer than almost anything seen: likely over soon, but not now.
-		return secs(scale * 0.25), secs(scale * 0.25)
+	if k < tailN {
+		// Longer than all but a few seen: what is left is read from the
+		// longest ones, as if past them every moment were as likely as
+		// the next to end it.
+		e := s.tailExcess()
+		return secs(scale * e), secs(scale * e)
 	}
 	mu := sum / float64(k)
 	return secs(scale * mu), secs(scale * math.Sqrt(math.Max(sq/float64(k)-mu*mu, 0)))
+}
+
+// tailN is how many of the longest durations seen the tail is read from.
+const tailN = 20
+
+// tailExcess is by how much the tailN longest durations (in units of the
+// expected one) ran past the shortest of them: the mean time left of a
+// service that has run longer than nearly all.
+func (s *serviceStats) tailExcess() float64 {
+	v := s.shape.sortedValues()
+	top := v[len(v)-tailN:]
+	var sum float64
+	for _, x := range top {
+		sum += x - top[0]
+	}
+	return math.Max(sum/float64(tailN-1), 0.05)
 }
 
 // RemainingQuantiles fills out with what is left of a service at the
@@ -476,7 +495,7 @@ func (m *Model) RemainingQuantiles(service, counter string, prior, elapsed time.
 	if len(s.shape.v) >= 20 {
 		sorted := s.shape.sortedValues()
 		i0 := sort.SearchFloat64s(sorted, math.Nextafter(x, math.Inf(1)))
-		if n := len(sorted) - i0; n >= 5 {
+		if n := len(sorted) - i0; n >= tailN {
 			for j := range out {
 				pos := (float64(j) + 0.5) / float64(k) * float64(n-1)
 				i := i0 + int(pos)

@@ -299,3 +299,25 @@ func TestRangeIsTheNarrowestSpanThatHeldItsShare(t *testing.T) {
 		t.Errorf("the range %v–%v holds %.2f of such waits, want about 0.80", lo, hi, share)
 	}
 }
+
+// Services that end as often at any minute as at the next (exponential
+// times, 300 s on average): one that has run 1500 s, longer than nearly all
+// seen, still has about 300 s to go, read from the longest ones seen, not
+// a guess that it is nearly over.
+func TestRemainingPastNearlyAllSeenReadsTheTail(t *testing.T) {
+	m := New()
+	const n = 500
+	for i := 0; i < n; i++ {
+		q := (float64((i*37)%n) + 0.5) / n // shuffled quantiles
+		done(m, "a", "c1", t0.Add(time.Duration(i)*time.Minute), secs(-300*math.Log(1-q)))
+	}
+	mean, _ := m.RemainingSpread("a", "c1", time.Minute, 1500*time.Second)
+	if mean < 180*time.Second || mean > 450*time.Second {
+		t.Errorf("after 1500 s of a 300 s exponential service: %v left, want about 300 s", mean)
+	}
+	q := make([]float64, 4)
+	m.RemainingQuantiles("a", "c1", time.Minute, 1500*time.Second, q)
+	if q[3] < 300 || q[0] > 100 {
+		t.Errorf("quantiles of what is left after 1500 s: %.0f s, want those of about 300 s on average", q)
+	}
+}

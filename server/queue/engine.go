@@ -875,8 +875,7 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 	}
 	p := e.policy()
 	p.counter = ctr.ID
-	due, idle := e.planInputs(ctr, p.now)
-	d := e.decide(p, ctr, queues, due, idle)
+	d := e.decide(p, ctr, queues, e.planInputs(ctr, p.now))
 	t, rot := d.t, d.rot
 	if t == nil {
 		e.mu.Unlock()

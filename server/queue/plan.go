@@ -1,6 +1,9 @@
 package queue
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Planning ahead for booked slots (Settings.AppointmentHoldMinutes). The
 // plain policy only moves an appointment forward once its slot has come, so
@@ -16,11 +19,15 @@ import "time"
 //     instead (the customer is here; early beats late);
 //  3. a walk-in at risk of passing the cap (risk.go) is called now: held
 //     back, it would pass the cap and then go before the slot anyway;
-//  4. if a booked customer's slot is due within the window and no other
-//     desk is idle for it, the desk does not start a walk-in expected to
-//     run past the slot (by more than planGrace): it gives the first
-//     walk-in of another of its services whose job is expected to end in
-//     time, or stays free and asks again.
+//  4. the booked slots within the window are shared out among the other
+//     open desks that serve the slot's service and are expected to be free
+//     by it (plus planGrace) and working then, earliest slot first, one slot
+//     a desk; a busy desk counts by its job's expected rest plus one spread,
+//     so only when it will most likely be done. If a slot is left over,
+//     this desk is the one it needs: the desk does not start a walk-in
+//     expected to run past that slot (by more than planGrace): it gives
+//     the first walk-in of another of its services whose job is expected
+//     to end in time, or stays free and asks again.
 // Tickets past the max-wait cap are never held back: the policy calls them
 // first and planning does not touch such a pick.
 
@@ -37,18 +44,52 @@ type decision struct {
 	why  string
 }
 
+// booking is a booked slot a desk may have to be free for. An empty
+// service stands for any of the desk's services.
+type booking struct {
+	at      time.Time
+	service string
+}
+
+// otherDesk is another open desk as planning sees it: what it serves and
+// when it is expected to be free (now when it is free already).
+type otherDesk struct {
+	c    *Counter
+	free time.Time
+}
+
+// planIn is what planning reads besides the queues: the booked slots of the
+// desk's services due within the hold window and, to decide whether this
+// desk is the one a slot needs, the other desks. With desks nil, idle
+// counts the other desks that will surely be free (nobody at them, nobody
+// for them to call): the estimate's forward replay plans that way.
+type planIn struct {
+	due   func() []booking
+	desks func() []otherDesk
+	idle  func() int
+	// works reports whether c is scheduled to work at t.
+	works func(c *Counter, t time.Time) bool
+}
+
 // choose is the call the engine makes for ctr: the policy's pick with
 // appointment planning applied. held reports a desk kept free on purpose.
 // due lists the slots of booked (not yet checked-in) appointments of the
 // desk's services; idle counts the other open desks of those services that
 // have nobody at them and nobody to call, so will be free for the slot.
 func (e *Engine) choose(p policy, ctr *Counter, queues []*waitQueue, due func() []time.Time, idle func() int) (t *Ticket, rot Rotation, held bool) {
-	d := e.decide(p, ctr, queues, due, idle)
+	in := planIn{idle: idle, due: func() []booking {
+		var out []booking
+		for _, at := range due() {
+			out = append(out, booking{at: at})
+		}
+		return out
+	}}
+	d := e.decide(p, ctr, queues, in)
 	return d.t, d.rot, d.held
 }
 
 // decide is choose with the reason for a pick that planning changed.
-func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, due func() []time.Time, idle func() int) decision {
+func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) decision {
 	t, rot := p.pick(queues)
 	hold := time.Duration(e.settings.AppointmentHoldMinutes) * time.Minute
 	if t == nil || hold <= 0 || p.fifo || t.AppointmentAt != nil {
@@ -68,18 +109,19 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, due func() 
 			}
 		}
 	}
-	var first time.Time
-	n := 0
-	for _, s := range due() {
-		if s.After(p.now) && s.Sub(p.now) <= hold {
-			n++
-			if first.IsZero() || s.Before(first) {
-				first = s
-			}
+	var slots []booking
+	for _, b := range in.due() {
+		if b.at.After(p.now) && b.at.Sub(p.now) <= hold {
+			slots = append(slots, b)
 		}
 	}
-	if appt == nil && n == 0 {
+	if appt == nil && len(slots) == 0 {
 		return decision{t: t, rot: rot}
+	}
+	sort.Slice(slots, func(i, j int) bool { return slots[i].at.Before(slots[j].at) })
+	var first time.Time
+	if len(slots) > 0 {
+		first = slots[0].at
 	}
 	// 1. The booked service's queue first (past the cap too: among those
 	// any order keeps the cap).
@@ -97,8 +139,14 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, due func() 
 	if appt != nil {
 		return decision{t: appt, rot: p.rot, why: "booked " + appt.AppointmentAt.In(loc).Format("15:04") + ", here early"}
 	}
+	// Which slot, if any, needs this desk: the other desks take the slots
+	// they will be free for, earliest slot first.
+	need, needed := e.deskNeeded(ctr, slots, in, p.now)
+	if !needed {
+		return decision{t: t, rot: rot, why: why}
+	}
 	// 3. Nobody who would pass the cap before the slot is held back.
-	if n <= idle() || p.capBy(t, first.Add(planGrace)) {
+	if p.capBy(t, need.Add(planGrace)) {
 		return decision{t: t, rot: rot, why: why}
 	}
 	// 4. Keep the desk for the slot.
@@ -107,7 +155,7 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, due func() 
 		if e.est != nil {
 			expected = e.est.Remaining(x.ServiceID, ctr.ID, expected, 0)
 		}
-		return !p.now.Add(expected).After(first.Add(planGrace))
+		return !p.now.Add(expected).After(need.Add(planGrace))
 	}
 	if fits(t) {
 		return decision{t: t, rot: rot, why: why}
@@ -128,9 +176,46 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, due func() 
 		}
 	}
 	if alt != nil {
-		return decision{t: alt, rot: p.rot, why: "short job before booked " + first.In(loc).Format("15:04")}
+		return decision{t: alt, rot: p.rot, why: "short job before booked " + need.In(loc).Format("15:04")}
 	}
 	return decision{rot: p.rot, held: true}
+}
+
+// deskNeeded reports the first of slots (earliest first) that no other
+// desk is expected to take, if this desk can: each slot goes to the other
+// desk of its service expected free first (by the slot, plus planGrace) and
+// working then, one slot per desk. Without the other desks' finish times,
+// the slots are compared with the desks that are surely free.
+func (e *Engine) deskNeeded(ctr *Counter, slots []booking, in planIn, now time.Time) (time.Time, bool) {
+	if len(slots) == 0 {
+		return time.Time{}, false
+	}
+	if in.desks == nil {
+		if len(slots) <= in.idle() {
+			return time.Time{}, false
+		}
+		return slots[0].at, true
+	}
+	others := in.desks()
+	sort.SliceStable(others, func(i, j int) bool { return others[i].free.Before(others[j].free) })
+	taken := make([]bool, len(others))
+	for _, b := range slots {
+		covered := false
+		for i, o := range others {
+			if taken[i] || (b.service != "" && !o.c.Serves(b.service)) || o.free.After(b.at.Add(planGrace)) {
+				continue
+			}
+			if in.works != nil && !in.works(o.c, b.at) {
+				continue
+			}
+			taken[i], covered = true, true
+			break
+		}
+		if !covered && (in.works == nil || in.works(ctr, b.at)) {
+			return b.at, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // bookedQueues are the queues of bookable services among queues.
@@ -144,41 +229,59 @@ func (e *Engine) bookedQueues(queues []*waitQueue) []*waitQueue {
 	return out
 }
 
-// planInputs gives choose the live box's booked slots and idle desks.
-func (e *Engine) planInputs(ctr *Counter, now time.Time) (func() []time.Time, func() int) {
-	due := func() []time.Time {
+// planInputs gives decide the live box's booked slots and other desks.
+func (e *Engine) planInputs(ctr *Counter, now time.Time) planIn {
+	due := func() []booking {
 		hold := time.Duration(e.settings.AppointmentHoldMinutes) * time.Minute
-		var out []time.Time
+		var out []booking
 		for _, a := range e.appts {
 			if a.Status == ApptBooked && a.Start.After(now) && a.Start.Sub(now) <= hold && ctr.Serves(a.ServiceID) {
-				out = append(out, a.Start)
+				out = append(out, booking{at: a.Start, service: a.ServiceID})
 			}
 		}
 		return out
 	}
-	idle := func() int {
-		busy := map[string]bool{}
+	desks := func() []otherDesk {
+		at := map[string]*Ticket{}
 		for _, t := range e.active {
 			if t.Status == StatusCalled || t.Status == StatusServing {
-				busy[t.CounterID] = true
+				at[t.CounterID] = t
 			}
 		}
-		n := 0
-		for id, c := range e.counters {
-			// Only a desk with nobody to call will still be free for the slot.
-			if id == ctr.ID || c.Paused || busy[id] || e.waitingForLocked(c) > 0 {
+		var out []otherDesk
+		for _, id := range e.counterIDs() {
+			c := e.counters[id]
+			if id == ctr.ID || c.Paused || !sharesService(c, ctr) {
 				continue
 			}
-			for _, s := range ctr.ServiceIDs {
-				if c.Serves(s) {
-					n++
-					break
+			free := now
+			if t := at[id]; t != nil {
+				since := now
+				if t.CalledAt != nil {
+					since = *t.CalledAt
 				}
+				left := e.prior(t.ServiceID)
+				if e.est != nil {
+					// Counted on only when it will most likely be free:
+					// the expected rest of its job and one spread more.
+					mean, sd := e.est.RemainingSpread(t.ServiceID, id, left, now.Sub(since))
+					left = mean + sd
+				}
+				free = now.Add(left)
+			}
+			out = append(out, otherDesk{c: c, free: free})
+		}
+		return out
+	}
+	works := func(c *Counter, t time.Time) bool {
+		for _, iv := range e.workIntervals(c, now, t.Add(time.Minute)) {
+			if !t.Before(iv.from) && t.Before(iv.to) {
+				return true
 			}
 		}
-		return n
+		return false
 	}
-	return due, idle
+	return planIn{due: due, desks: desks, works: works}
 }
 
 // WaitingFor counts the tickets waiting for the services a counter serves.

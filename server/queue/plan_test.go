@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -151,16 +152,26 @@ func TestSlackOrdersTiersAndTheCap(t *testing.T) {
 	tests := []struct {
 		name     string
 		stdAt    time.Duration // standard ticket issued, after opening
-		goldAt   time.Duration
+		goldAt   time.Duration // the other ticket (Gold unless tier says) issued
 		now      time.Duration
 		first    string
 		reason   string
 		secondRe string
+		tier     string
 	}{
 		// Standard 2 min from the cap, gold 5 min from its target.
-		{"the cap is nearer", 0, 28 * time.Minute, 28 * time.Minute, "standard", "2 min to the 30-min cap", "Gold · 5 min to target"},
+		{"the cap is nearer", 0, 28 * time.Minute, 28 * time.Minute, "standard", "2 min to the 30-min cap", "Gold · 5 min to target", ""},
 		// Gold 1 min from its target, standard 3 min from the cap.
-		{"the target is nearer", 0, 23 * time.Minute, 27 * time.Minute, "gold", "Gold · 1 min to target", "3 min to the 30-min cap"},
+		{"the target is nearer", 0, 23 * time.Minute, 27 * time.Minute, "gold", "Gold · 1 min to target", "3 min to the 30-min cap", ""},
+		// Gold 30 s past its target still goes before a standard ticket
+		// 4.5 min from the cap (a desk turn here is about 2 min)...
+		{"late gold before a standard near the cap", 0, 20 * time.Minute, 25*time.Minute + 30*time.Second, "gold", "Gold · 1 min past target", "5 min to the 30-min cap", ""},
+		// ...but not before one that would pass the cap before another
+		// desk is free.
+		{"the cap before late gold", 0, 23 * time.Minute, 28*time.Minute + 30*time.Second, "standard", "2 min to the 30-min cap", "Gold · 1 min past target", ""},
+		// A late Silver ticket (its waiting counts like everyone's) does
+		// not jump the line.
+		{"late silver waits its turn", 0, 14 * time.Minute, 25*time.Minute + 30*time.Second, "standard", "5 min to the 30-min cap", "Silver · 2 min past target", "silver"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +181,7 @@ func TestSlackOrdersTiersAndTheCap(t *testing.T) {
 			for _, is := range []struct {
 				at   time.Duration
 				tier string
-			}{{tt.stdAt, "standard"}, {tt.goldAt, "gold"}} {
+			}{{tt.stdAt, "standard"}, {tt.goldAt, cmp.Or(tt.tier, "gold")}} {
 				f.clock.Set(open.Add(is.at))
 				ids[f.issueTier(t, "general", is.tier).ID] = is.tier
 			}
@@ -261,5 +272,67 @@ func TestPlanningNeverBreaksTheCap(t *testing.T) {
 		if calls == 0 {
 			t.Fatalf("round %d: no calls made", round)
 		}
+	}
+}
+
+// TestTheSlotGoesToTheDeskFreeInTime: two advice desks (10-minute jobs)
+// and one booked slot at 10:30. A desk that will most likely be free by the
+// slot takes it, so the free desk may start a walk-in that runs past the
+// slot; when the other desk has only just started its own job, the free
+// desk is the one the slot needs and is kept.
+func TestTheSlotGoesToTheDeskFreeInTime(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		otherAt  string // when c5 called its own walk-in
+		wantCall bool
+	}{
+		{"other desk almost done", "10:08", true},
+		{"other desk just started", "10:20", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := apptFixture(t, at("10:00"))
+			if _, err := f.e.PutCounter(queue.Counter{ID: "c5", Name: "Counter 5", ServiceIDs: []string{"advice"}}, true, "t"); err != nil {
+				t.Fatal(err)
+			}
+			book(t, f, at("10:30"), "13800000021")
+			f.walkIn(t, "advice")
+			f.clock.Set(at(tt.otherAt))
+			f.next(t, "c5")
+			f.clock.Set(at("10:23"))
+			w := f.walkIn(t, "advice")
+			// 10:24: w's job would end at 10:34, past the slot.
+			f.clock.Set(at("10:24"))
+			v, ok, err := f.e.Next("c4", "s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantCall && (!ok || v.ID != w.ID):
+				t.Errorf("c5 is done by the slot: called %v %s, want c4 to start %s", ok, v.Number, w.Number)
+			case !tt.wantCall && ok:
+				t.Errorf("c5 is busy past the slot: c4 called %s (%q), want it kept for the slot", v.Number, v.CallReason)
+			}
+		})
+	}
+}
+
+// TestOnlyDesksOfTheBookedServiceCoverASlot: a desk serving cash and advice
+// is the only free advice desk before an advice slot; idle cash desks do
+// not make it free to start an advice job that runs past the slot.
+func TestOnlyDesksOfTheBookedServiceCoverASlot(t *testing.T) {
+	f := apptFixture(t, at("10:00"))
+	if _, err := f.e.PutCounter(queue.Counter{ID: "c5", Name: "Counter 5", ServiceIDs: []string{"cash", "advice"}}, true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	book(t, f, at("10:30"), "13800000022")
+	f.walkIn(t, "advice")
+	f.clock.Set(at("10:20"))
+	f.next(t, "c4") // busy past the slot
+	f.clock.Set(at("10:23"))
+	w := f.walkIn(t, "advice")
+	// c1 and c3 (cash) are free with nobody to call, but serve no advice.
+	f.clock.Set(at("10:24"))
+	if v, ok, _ := f.e.Next("c5", "s"); ok {
+		t.Errorf("c5 called %s (%q); want it kept for the advice slot (w is %s)", v.Number, v.CallReason, w.Number)
 	}
 }

@@ -42,7 +42,8 @@ func (p policy) capRisk(t *Ticket) bool {
 func (p policy) atRisk(t *Ticket) bool { return p.capRisk(t) || p.urgent(t) }
 
 // slack is the least time t can still be passed over and meet the deadline
-// that puts it at risk.
+// that puts it at risk. A top-tier ticket past its target has slack 0: it
+// goes before those who can still wait a desk turn, after those who cannot.
 func (p policy) slack(t *Ticket) time.Duration {
 	s := time.Duration(math.MaxInt64)
 	h := p.horizonOf(t.ServiceID)
@@ -50,7 +51,14 @@ func (p policy) slack(t *Ticket) time.Duration {
 		s = p.cap - p.waited(t) - h
 	}
 	if p.urgent(t) {
-		s = min(s, p.toTarget(t)-h)
+		left := p.toTarget(t)
+		if left < 0 {
+			// Missed already: first among those who can still wait a
+			// turn, after anyone who would pass a deadline sooner.
+			s = min(s, 0)
+		} else {
+			s = min(s, left-h)
+		}
 	}
 	return s
 }

@@ -186,14 +186,18 @@ func slaLead(sla time.Duration) time.Duration {
 // urgent reports whether t is about to miss its tier's target and the
 // tier cannot afford the miss: a target of 90% lets one ticket in ten be
 // late, and every ticket kept on time when it was not needed is time taken
-// from everyone else. A ticket already late gains nothing from going first.
+// from everyone else. A ticket already late stays urgent only in a tier
+// whose waiting counts more than everyone's (share above 1, by default the
+// top tier): its promise is also a shorter wait on average, and a late
+// one that drops back into the line waits like anyone (slack puts it after
+// whoever would pass the cap sooner).
 func (p policy) urgent(t *Ticket) bool {
 	if !p.tiers.enabled {
 		return false
 	}
 	ti := p.tiers.info(t)
 	w := p.waited(t)
-	if ti.sla <= 0 || w < ti.sla-max(slaLead(ti.sla), p.window(t)) || w >= ti.sla {
+	if ti.sla <= 0 || w < ti.sla-max(slaLead(ti.sla), p.window(t)) || (w >= ti.sla && ti.share <= 1) {
 		return false
 	}
 	tally := p.tally[ti.id]

@@ -19,15 +19,14 @@ import (
 //     instead (the customer is here; early beats late);
 //  3. a walk-in at risk of passing the cap (risk.go) is called now: held
 //     back, it would pass the cap and then go before the slot anyway;
-//  4. the booked slots within the window are shared out among the other
-//     open desks that serve the slot's service and are expected to be free
-//     by it (plus planGrace) and working then, earliest slot first, one slot
-//     a desk; a busy desk counts by its job's expected rest plus one spread,
-//     so only when it will most likely be done. If a slot is left over,
-//     this desk is the one it needs: the desk does not start a walk-in
-//     expected to run past that slot (by more than planGrace): it gives
-//     the first walk-in of another of its services whose job is expected
-//     to end in time, or stays free and asks again.
+//  4. the booked slots within the window are shared out, earliest slot
+//     first and one slot a desk, among the other desks that will surely be
+//     free for them: open, nobody at them, nobody for them to call, serving
+//     the slot's service and working at the slot. If a slot is left over
+//     and this desk works then, it is the one the slot needs: it does not
+//     start a walk-in expected to run past that slot (by more than
+//     planGrace): it gives the first walk-in of another of its services
+//     whose job is expected to end in time, or stays free and asks again.
 // Tickets past the max-wait cap are never held back: the policy calls them
 // first and planning does not touch such a pick.
 
@@ -52,7 +51,8 @@ type booking struct {
 }
 
 // otherDesk is another open desk as planning sees it: what it serves and
-// when it is expected to be free (now when it is free already).
+// when it is expected to be free. The live box lists the desks free now;
+// a forward replay may list its virtual desks with their finish times.
 type otherDesk struct {
 	c    *Counter
 	free time.Time
@@ -182,10 +182,10 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) 
 }
 
 // deskNeeded reports the first of slots (earliest first) that no other
-// desk is expected to take, if this desk can: each slot goes to the other
-// desk of its service expected free first (by the slot, plus planGrace) and
-// working then, one slot per desk. Without the other desks' finish times,
-// the slots are compared with the desks that are surely free.
+// desk will take, if this desk works then: each slot goes to the other desk
+// of its service free first (by the slot, plus planGrace) and working at
+// the slot, one slot per desk. Without the desks (in.desks nil), the slots
+// are only counted against in.idle.
 func (e *Engine) deskNeeded(ctr *Counter, slots []booking, in planIn, now time.Time) (time.Time, bool) {
 	if len(slots) == 0 {
 		return time.Time{}, false
@@ -242,34 +242,25 @@ func (e *Engine) planInputs(ctr *Counter, now time.Time) planIn {
 		return out
 	}
 	desks := func() []otherDesk {
-		at := map[string]*Ticket{}
+		busy := map[string]bool{}
 		for _, t := range e.active {
 			if t.Status == StatusCalled || t.Status == StatusServing {
-				at[t.CounterID] = t
+				busy[t.CounterID] = true
 			}
 		}
 		var out []otherDesk
 		for _, id := range e.counterIDs() {
 			c := e.counters[id]
-			if id == ctr.ID || c.Paused || !sharesService(c, ctr) {
+			// Only a desk with nobody at it and nobody to call will surely
+			// still be free for the slot. (A busy desk could be counted by
+			// when its job is expected to end; the estimate's forward replay
+			// plans with free desks only, and the estimate must follow the
+			// calls: tried, it took slightly more walk-ins before slots,
+			// kept no more slots on time and made the estimate worse.)
+			if id == ctr.ID || c.Paused || busy[id] || e.waitingForLocked(c) > 0 || !sharesService(c, ctr) {
 				continue
 			}
-			free := now
-			if t := at[id]; t != nil {
-				since := now
-				if t.CalledAt != nil {
-					since = *t.CalledAt
-				}
-				left := e.prior(t.ServiceID)
-				if e.est != nil {
-					// Counted on only when it will most likely be free:
-					// the expected rest of its job and one spread more.
-					mean, sd := e.est.RemainingSpread(t.ServiceID, id, left, now.Sub(since))
-					left = mean + sd
-				}
-				free = now.Add(left)
-			}
-			out = append(out, otherDesk{c: c, free: free})
+			out = append(out, otherDesk{c: c, free: now})
 		}
 		return out
 	}

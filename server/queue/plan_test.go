@@ -275,42 +275,50 @@ func TestPlanningNeverBreaksTheCap(t *testing.T) {
 	}
 }
 
-// TestTheSlotGoesToTheDeskFreeInTime: two advice desks (10-minute jobs)
-// and one booked slot at 10:30. A desk that will most likely be free by the
-// slot takes it, so the free desk may start a walk-in that runs past the
-// slot; when the other desk has only just started its own job, the free
-// desk is the one the slot needs and is kept.
-func TestTheSlotGoesToTheDeskFreeInTime(t *testing.T) {
+// TestADeskOnABreakAtTheSlotDoesNotCoverIt: c4 serves advice and general
+// (5-minute jobs); at 10:29 a general walk-in would run past the 10:30
+// slot. c5 (advice) is free with nobody to call, so it takes the slot and
+// c4 may start the job, unless c5's shift ends before the slot: then c4 is
+// the desk the slot needs and stays free.
+func TestADeskOnABreakAtTheSlotDoesNotCoverIt(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		otherAt  string // when c5 called its own walk-in
+		c5Until  string
 		wantCall bool
 	}{
-		{"other desk almost done", "10:08", true},
-		{"other desk just started", "10:20", false},
+		{"c5 works at the slot", "17:00", true},
+		{"c5 leaves before the slot", "10:30", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := apptFixture(t, at("10:00"))
-			if _, err := f.e.PutCounter(queue.Counter{ID: "c5", Name: "Counter 5", ServiceIDs: []string{"advice"}}, true, "t"); err != nil {
+			sched := map[string]string{}
+			for _, d := range queue.Days {
+				sched[d] = "09:00-" + tt.c5Until
+			}
+			if _, err := f.e.PutCounter(queue.Counter{ID: "c4", Name: "Counter 4", ServiceIDs: []string{"advice", "general"}}, false, "t"); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := f.e.PutCounter(queue.Counter{ID: "c5", Name: "Counter 5", ServiceIDs: []string{"advice"}, Schedule: sched}, true, "t"); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []string{"c1", "c2"} {
+				if _, err := f.e.SetPaused(c, true, "t"); err != nil {
+					t.Fatal(err)
+				}
+			}
 			book(t, f, at("10:30"), "13800000021")
-			f.walkIn(t, "advice")
-			f.clock.Set(at(tt.otherAt))
-			f.next(t, "c5")
-			f.clock.Set(at("10:23"))
-			w := f.walkIn(t, "advice")
-			// 10:24: w's job would end at 10:34, past the slot.
-			f.clock.Set(at("10:24"))
+			f.clock.Set(at("10:28"))
+			w := f.walkIn(t, "general")
+			f.clock.Set(at("10:29"))
 			v, ok, err := f.e.Next("c4", "s")
 			if err != nil {
 				t.Fatal(err)
 			}
 			switch {
 			case tt.wantCall && (!ok || v.ID != w.ID):
-				t.Errorf("c5 is done by the slot: called %v %s, want c4 to start %s", ok, v.Number, w.Number)
+				t.Errorf("c5 is free for the slot: called %v %s, want c4 to start %s", ok, v.Number, w.Number)
 			case !tt.wantCall && ok:
-				t.Errorf("c5 is busy past the slot: c4 called %s (%q), want it kept for the slot", v.Number, v.CallReason)
+				t.Errorf("c5 is gone by the slot: c4 called %s (%q), want it kept for the slot", v.Number, v.CallReason)
 			}
 		})
 	}

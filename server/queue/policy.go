@@ -21,6 +21,8 @@ import (
 //  3. a ticket at risk goes next, the least slack first (see risk.go): one
 //     that will pass the cap, or (with tiers) miss its tier's SLA target,
 //     before the desks of its service are expected to turn over a few times;
+//     a tier ticket whose target only this call can still keep goes first
+//     among them (its "last chance");
 //  4. otherwise the highest priority level goes first — or, when the branch
 //     sets priority weights, levels take turns in a weighted rotation (e.g.
 //     weights [1, 0, 2]: two VIP calls, then one normal call), skipping
@@ -256,6 +258,9 @@ func (p policy) better(a, b *Ticket) bool {
 			return a.AppointmentAt.Before(*b.AppointmentAt)
 		}
 	case classAtRisk:
+		if la, lb := p.lastChance(a), p.lastChance(b); la != lb {
+			return la
+		}
 		if sa, sb := p.slack(a), p.slack(b); sa != sb {
 			return sa < sb
 		}

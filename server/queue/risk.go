@@ -63,6 +63,32 @@ func (p policy) slack(t *Ticket) time.Duration {
 	return s
 }
 
+// lastChance reports whether t's tier target can be kept only by calling it
+// now: the tier needs it (urgent), the target has not passed, and no other
+// desk of its service is expected to be free before it. Such a ticket goes
+// before those at risk of passing the cap who have not passed it yet: a
+// ticket passed over then reaches the cap a desk turn later and is called
+// first at once (nobody past the cap is ever passed over), while the tier's
+// promise, once missed, is lost for good.
+func (p policy) lastChance(t *Ticket) bool {
+	if !p.urgent(t) {
+		return false
+	}
+	left := p.toTarget(t)
+	if left < 0 {
+		return false
+	}
+	// Desks free up about one per horizon, at random: the chance that none
+	// does within left is about exp(−left/horizon). The ticket can wait for
+	// another desk only while that chance is within what the tier's
+	// target lets be late.
+	late := 1 - p.tiers.info(t).target
+	if late <= 0 {
+		return true
+	}
+	return left.Seconds() < p.horizonOf(t.ServiceID).Seconds()*math.Log(1/late)
+}
+
 // riskReason says which deadline made t go first: "Gold · 4 min to target"
 // or "3 min to the 30-min cap".
 func (p policy) riskReason(t *Ticket) string {

@@ -273,3 +273,35 @@ func TestPastTheCapABetterTierStillCounts(t *testing.T) {
 		t.Errorf("calls = %v, want gold, then the older standard ticket (both past the cap), then the fresh one", got)
 	}
 }
+
+// TestLastChanceForATierTargetBeforeTheCapLookAhead: a standard ticket 1 min
+// from the 30-min cap and a gold one 4 min from its 5-min target. Desks of
+// "general" free up about every 2 min (c1 and c2), so gold passed over now
+// would miss its target more often than its 90% allows: it goes first. The
+// standard ticket passes the cap a moment later and is then called before
+// anyone under it. A gold ticket that just came (5 min left: another desk
+// will most likely free in time) does not pass the standard one.
+func TestLastChanceForATierTargetBeforeTheCapLookAhead(t *testing.T) {
+	f := tierFixture(t, testTiers) // the fixture's cap is 30 min
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(28 * time.Minute)
+	gold := f.issueTier(t, "general", "gold")
+	f.clock.Advance(time.Minute)
+	got := f.next(t, "c2")
+	if got.ID != gold.ID || got.CallReason != "Gold · 4 min to target" {
+		t.Errorf("called %s (%q), want gold: only this call keeps its target", got.Number, got.CallReason)
+	}
+	fresh := f.issue(t, "general", 0)
+	f.clock.Advance(2 * time.Minute)
+	if got := f.next(t, "c1"); got.ID != std.ID || got.CallReason != "waited past the 30-min cap" {
+		t.Errorf("then %s (%q), want the standard ticket, past the cap now, before %s", got.Number, got.CallReason, fresh.Number)
+	}
+
+	f = tierFixture(t, testTiers)
+	std = f.issue(t, "general", 0)
+	f.clock.Advance(29 * time.Minute)
+	f.issueTier(t, "general", "gold")
+	if got := f.next(t, "c2"); got.ID != std.ID || !strings.Contains(got.CallReason, "to the 30-min cap") {
+		t.Errorf("called %s (%q), want the standard ticket near the cap before a gold one that just came", got.Number, got.CallReason)
+	}
+}

@@ -125,7 +125,25 @@ type SLATally struct {
 	Met   int    `json:"met"`
 	// WaitSeconds sums the waits of the calls.
 	WaitSeconds float64 `json:"wait_seconds"`
+	// Recent counts the calls (and those on time) of the last
+	// SLAWindowDays business days with calls, this one included: the
+	// share the tier's promise is judged on.
+	Recent SLACount   `json:"recent"`
+	past   []SLACount // the earlier days of Recent, oldest first
 }
+
+// SLACount is a number of calls and how many of them met the target.
+type SLACount struct {
+	Calls int `json:"calls"`
+	Met   int `json:"met"`
+}
+
+// SLAWindowDays is how many business days (with calls of the tier) the
+// tier's share on time is measured over when the policy decides whether a
+// ticket may be let go late. A day alone is too short: its first calls are
+// on time while the hard hours are still to come, so a day that starts
+// well lets tickets go late that its peak then cannot make up for.
+const SLAWindowDays = 7
 
 // slaMargin keeps the tier's share of calls on time a little above its
 // target, so a run of hard minutes does not drop it below.
@@ -186,7 +204,9 @@ func slaLead(sla time.Duration) time.Duration {
 // urgent reports whether t is about to miss its tier's target and the
 // tier cannot afford the miss: a target of 90% lets one ticket in ten be
 // late, and every ticket kept on time when it was not needed is time taken
-// from everyone else. A ticket already late stays urgent only in a tier
+// from everyone else. Whether it can is read from the tier's calls of the
+// last SLAWindowDays days, misses the policy could not help included (at
+// a peak every desk may be taken by people past the cap). A ticket already late stays urgent only in a tier
 // whose waiting counts more than everyone's (share above 1, by default the
 // top tier): its promise is also a shorter wait on average, and a late
 // one that drops back into the line waits like anyone (slack puts it after
@@ -200,9 +220,9 @@ func (p policy) urgent(t *Ticket) bool {
 	if ti.sla <= 0 || w < ti.sla-max(slaLead(ti.sla), p.window(t)) || (w >= ti.sla && ti.share <= 1) {
 		return false
 	}
-	tally := p.tally[ti.id]
-	misses := tally.Calls - tally.Met
-	return float64(misses+1)/float64(tally.Calls+1) > (1-ti.target)-slaMargin
+	r := p.tally[ti.id].Recent
+	misses := r.Calls - r.Met
+	return float64(misses+1)/float64(r.Calls+1) > (1-ti.target)-slaMargin
 }
 
 // countCall adds a first call of t to its tier's tally of the day.
@@ -214,12 +234,25 @@ func (e *Engine) countCallLocked(t *Ticket, now time.Time) {
 	date := e.cal.businessDate(now)
 	tl := e.tally[ti.id]
 	if tl.Date != date {
-		tl = SLATally{Date: date}
+		past := tl.past
+		if tl.Calls > 0 {
+			past = append(past, SLACount{Calls: tl.Calls, Met: tl.Met})
+		}
+		if n := len(past) - (SLAWindowDays - 1); n > 0 {
+			past = append([]SLACount(nil), past[n:]...)
+		}
+		tl = SLATally{Date: date, past: past}
+		for _, d := range past {
+			tl.Recent.Calls += d.Calls
+			tl.Recent.Met += d.Met
+		}
 	}
 	tl.Calls++
+	tl.Recent.Calls++
 	w := e.runningLocked() - t.IssuedRun
 	if ti.sla <= 0 || w <= ti.sla {
 		tl.Met++
+		tl.Recent.Met++
 	}
 	tl.WaitSeconds += w.Seconds()
 	if e.tally == nil {

@@ -305,3 +305,37 @@ func TestLastChanceForATierTargetBeforeTheCapLookAhead(t *testing.T) {
 		t.Errorf("called %s (%q), want the standard ticket near the cap before a gold one that just came", got.Number, got.CallReason)
 	}
 }
+
+// TestUrgencyReadsTheTiersRecentDays: whether a tier can afford a late
+// ticket is read from its last days, not from today alone. Yesterday all
+// four Gold calls were late; today's first four were on time. Gold (target
+// 50%) stands at 4 of 8 on time: one more miss would drop it below its
+// target, so gold goes first — today's calls alone (4 of 4) would let it wait.
+func TestUrgencyReadsTheTiersRecentDays(t *testing.T) {
+	tiers := []queue.Tier{{ID: "gold", Name: "Gold", SLAWaitSeconds: 300, SLATarget: 0.5}, {ID: "standard", Name: "Standard"}}
+	f := tierFixture(t, tiers)
+	for i := 0; i < 4; i++ {
+		f.issueTier(t, "general", "gold")
+	}
+	f.clock.Advance(6 * time.Minute)
+	for i := 0; i < 4; i++ {
+		f.next(t, "c2") // each called 6 minutes after issue: late
+	}
+	f.clock.Advance(24 * time.Hour)
+	for i := 0; i < 4; i++ {
+		f.issueTier(t, "general", "gold")
+		f.next(t, "c2") // at once: on time
+	}
+	std := f.issue(t, "general", 0)
+	f.clock.Advance(7 * time.Minute)
+	gold := f.issueTier(t, "general", "gold")
+	// Gold at 2:40 of its 5 minutes: by share alone it is worth
+	// 1.5 × (160 s + 10 min) − 10 min = 9 min < the standard's 9:40.
+	f.clock.Advance(160 * time.Second)
+	if got := f.next(t, "c2"); got.ID != gold.ID {
+		t.Errorf("called %s, want gold %s: its last two days stand at 4 of 8 on time, a miss would drop it below 50%%", got.Number, gold.Number)
+	}
+	if got := f.next(t, "c2"); got.ID != std.ID {
+		t.Errorf("then %s, want the standard ticket %s", got.Number, std.Number)
+	}
+}

@@ -66,6 +66,7 @@ type Line struct {
 	apptCode                       string
 	arrival                        *Arrival
 	sortKey                        time.Time
+	reason                         string // the box's call reason
 }
 
 // IssueContext is the state of the branch when a ticket was issued, as far
@@ -585,6 +586,7 @@ func (pl *player) callRound() error {
 		l.CalledAt = pl.stamp(now)
 		cid := d.id
 		l.CounterID = &cid
+		l.reason = v.CallReason
 		w := int(now.Sub(l.issued) / time.Second)
 		l.ActualWait = &w
 		d.busy = l

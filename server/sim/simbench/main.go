@@ -8,6 +8,8 @@
 //	go run ./server/sim/simbench -year=false -tiers=false -alt-floor -spread 1.4 -seed 7
 //	                                       # the estimate on another kind of branch
 //	go run ./server/sim/simbench -other    # the calling policy on another generator's days
+//	go run ./server/sim/simbench -misses -days 40
+//	                                       # why tier tickets were late, call by call
 //	go run ./server/sim/simbench -variants -days 30
 //	                                       # the estimate on many other kinds of branch
 package main
@@ -42,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	policyCheck := fs.Bool("other", false, "only the robustness check: the calling policy on days of another generator")
 	variants := fs.Bool("variants", false, "only the estimate on other kinds of branch (sim.Variants and more)")
 	resid := fs.Bool("residuals", false, "only the estimate's errors by what the box knew at issue (with -only: those cases, else all and the standard bank)")
+	misses := fs.Bool("misses", false, "only why tier tickets were called after their target, call by call (the bank's days and the other generator's)")
 	only := fs.String("only", "", "with -variants: the cases whose name contains this")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -57,6 +60,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *variants {
 		if !variantTable(stdout, *days, *seed, []float64{0.95, 1.1}, *only) {
+			return 1
+		}
+		return 0
+	}
+	if *misses {
+		if !missTable(stdout, stderr, *days, *seed) {
 			return 1
 		}
 		return 0

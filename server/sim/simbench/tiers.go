@@ -35,6 +35,9 @@ func tierTable(stdout, stderr io.Writer, days int, seed uint64) bool {
 		if box == nil || fifo == nil {
 			return false
 		}
+		if box.MaxWaitCap != nil {
+			fmt.Fprintf(stdout, "%-6.2f calls that broke the %d-min cap: %d of %d\n", load, box.MaxWaitCap.CapMinutes, box.MaxWaitCap.Violations, box.MaxWaitCap.Calls)
+		}
 		for _, t := range tr.Tiers {
 			b, f := box.Tiers[t.ID], fifo.Tiers[t.ID]
 			if b == nil || f == nil {

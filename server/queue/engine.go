@@ -685,10 +685,9 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 		c.Numbers = lastNumbers(c.Numbers)
 		b = &issueBatchState{made: made}
 		for _, ic := range made {
-			e.promiseLocked(ic.t)
+			ic.view = e.promiseLocked(ic.t)
 			c.Tickets = append(c.Tickets, *ic.t)
 			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
-			ic.view = e.viewLocked(ic.t)
 			ic.batch = b
 		}
 	}

@@ -106,6 +106,15 @@ func TestIssuesMeetingACommitShareOneReplay(t *testing.T) {
 		aheads[a.v.Ahead] = true
 		if a.v.Promise == nil || a.v.Promise.WaitSeconds <= 0 {
 			t.Errorf("ticket %s promised %+v, want a wait (one desk, tickets ahead)", a.v.Number, a.v.Promise)
+			continue
+		}
+		// The answer shows the wait it was promised, and its place as a
+		// later look at the ticket finds it.
+		if pr := a.v.Promise; a.v.EWTSeconds != pr.WaitSeconds || a.v.EWTLowSeconds != pr.LowSeconds || a.v.EWTHighSeconds != pr.HighSeconds {
+			t.Errorf("ticket %s shows %d s (%d-%d), promised %+v", a.v.Number, a.v.EWTSeconds, a.v.EWTLowSeconds, a.v.EWTHighSeconds, pr)
+		}
+		if now, err := e.Ticket(a.v.ID); err != nil || now.Ahead != a.v.Ahead {
+			t.Errorf("ticket %s answered with %d ahead, now has %d (%v)", a.v.Number, a.v.Ahead, now.Ahead, err)
 		}
 	}
 	if len(numbers) != n-1 {

@@ -63,11 +63,16 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 	return v
 }
 
-// promiseLocked records on a new ticket the wait it is shown at issue.
-func (e *Engine) promiseLocked(t *Ticket) {
+// promiseLocked records on a new ticket the wait it is shown at issue and
+// returns the ticket's view: viewLocked would work out the same place and
+// wait again.
+func (e *Engine) promiseLocked(t *Ticket) TicketView {
 	ahead := e.policy().ahead(e.queueOf(t.ServiceID), t)
 	pr := e.estimateLocked(t, ahead)
 	t.Promise = &pr
+	v := TicketView{Ticket: *t, Ahead: ahead, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
+	v.Transfers = append([]string(nil), t.Transfers...)
+	return v
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +35,44 @@ type metrics struct {
 	commits                                 prometheus.Histogram
 	commitChanges                           prometheus.Counter
 	services                                func() []queue.ServiceView
+
+	// Children looked up once: a lookup by label values hashes them and
+	// makes a slice, for every request and every event.
+	childMu    sync.RWMutex
+	perService map[serviceKey]prometheus.Counter
+	perRequest map[requestKey]requestMetrics
+}
+
+// requestKey names one kind of HTTP request's metrics.
+type requestKey struct {
+	method, route string
+	status        int
+}
+
+type requestMetrics struct {
+	count prometheus.Counter
+	took  prometheus.Observer
+}
+
+// serviceKey names a counter vector's child for one service.
+type serviceKey struct {
+	vec     *prometheus.CounterVec
+	service string
+}
+
+// of is vec's counter for service.
+func (m *metrics) of(vec *prometheus.CounterVec, service string) prometheus.Counter {
+	k := serviceKey{vec, service}
+	m.childMu.RLock()
+	c, ok := m.perService[k]
+	m.childMu.RUnlock()
+	if !ok {
+		c = vec.WithLabelValues(service)
+		m.childMu.Lock()
+		m.perService[k] = c
+		m.childMu.Unlock()
+	}
+	return c
 }
 
 func newCounterVec(name, help string, labels ...string) *prometheus.CounterVec {
@@ -44,12 +83,14 @@ func newCounterVec(name, help string, labels ...string) *prometheus.CounterVec {
 // bus (lossless: they catch up from the log if they ever lag).
 func (s *Server) startMetrics() {
 	m := &metrics{
-		reg:       prometheus.NewRegistry(),
-		issued:    newCounterVec("queuebox_tickets_issued_total", "Tickets issued, by service.", "service"),
-		called:    newCounterVec("queuebox_tickets_called_total", "First calls of tickets (recalls not counted), by service.", "service"),
-		done:      newCounterVec("queuebox_tickets_done_total", "Tickets finished as served, by service.", "service"),
-		noShow:    newCounterVec("queuebox_tickets_no_show_total", "Tickets closed as no-shows, by service.", "service"),
-		cancelled: newCounterVec("queuebox_tickets_cancelled_total", "Tickets cancelled, by service.", "service"),
+		reg:        prometheus.NewRegistry(),
+		perService: map[serviceKey]prometheus.Counter{},
+		perRequest: map[requestKey]requestMetrics{},
+		issued:     newCounterVec("queuebox_tickets_issued_total", "Tickets issued, by service.", "service"),
+		called:     newCounterVec("queuebox_tickets_called_total", "First calls of tickets (recalls not counted), by service.", "service"),
+		done:       newCounterVec("queuebox_tickets_done_total", "Tickets finished as served, by service.", "service"),
+		noShow:     newCounterVec("queuebox_tickets_no_show_total", "Tickets closed as no-shows, by service.", "service"),
+		cancelled:  newCounterVec("queuebox_tickets_cancelled_total", "Tickets cancelled, by service.", "service"),
 		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "queuebox_wait_seconds",
 			Help:    "Time from issue to first call, by service.",
@@ -107,22 +148,22 @@ func (m *metrics) event(ev queue.Event) {
 	svc := ev.Ticket.ServiceID
 	switch ev.Type {
 	case queue.EventIssued:
-		m.issued.WithLabelValues(svc).Inc()
+		m.of(m.issued, svc).Inc()
 	case queue.EventCalled:
 		if ev.Recall {
 			return
 		}
-		m.called.WithLabelValues(svc).Inc()
+		m.of(m.called, svc).Inc()
 		// A ticket called back from the parked list was called before.
 		if t := ev.Ticket; t.CalledAt != nil && t.ParkedAt == nil && t.Recalls == 0 {
 			m.wait.WithLabelValues(svc).Observe(t.CalledAt.Sub(t.IssuedAt).Seconds())
 		}
 	case queue.EventFinished:
-		m.done.WithLabelValues(svc).Inc()
+		m.of(m.done, svc).Inc()
 	case queue.EventNoShow:
-		m.noShow.WithLabelValues(svc).Inc()
+		m.of(m.noShow, svc).Inc()
 	case queue.EventCancelled:
-		m.cancelled.WithLabelValues(svc).Inc()
+		m.of(m.cancelled, svc).Inc()
 	}
 }
 
@@ -156,8 +197,18 @@ func (m *metrics) request(method, route string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+	k := requestKey{method, route, status}
+	m.childMu.RLock()
+	rm, ok := m.perRequest[k]
+	m.childMu.RUnlock()
+	if !ok {
+		rm = requestMetrics{m.requests.WithLabelValues(method, route, strconv.Itoa(status)), m.duration.WithLabelValues(method, route)}
+		m.childMu.Lock()
+		m.perRequest[k] = rm
+		m.childMu.Unlock()
+	}
+	rm.count.Inc()
+	rm.took.Observe(d.Seconds())
 }
 
 // gauges are read when scraped.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,58 @@ func (s *Server) newEcho() *echo.Echo {
 	e.Use(headRestore, s.logRequests)
 	s.routes(e)
 	return e
+}
+
+// routeGroup adds routes under a prefix behind the group's middleware and
+// their own, composed once per route as it is added. (An echo group composes
+// a route's middleware anew for every request it serves: a closure per
+// middleware, per request.)
+type routeGroup struct {
+	e      *echo.Echo
+	prefix string
+	mw     []echo.MiddlewareFunc
+}
+
+// newRouteGroup is a group of routes under prefix. Like an echo group with
+// middleware, it answers what no route of it takes (the prefix itself, a
+// method no route has) with 404, through its middleware.
+func newRouteGroup(e *echo.Echo, prefix string, mw ...echo.MiddlewareFunc) *routeGroup {
+	g := &routeGroup{e: e, prefix: prefix, mw: mw}
+	g.add(echo.RouteNotFound, "", echo.NotFoundHandler)
+	g.add(echo.RouteNotFound, "/*", echo.NotFoundHandler)
+	return g
+}
+
+func (g *routeGroup) add(method, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	all := append(slices.Clone(g.mw), mw...)
+	for i := len(all) - 1; i >= 0; i-- {
+		h = all[i](h) // the first middleware runs first, as in echo
+	}
+	g.e.Add(method, g.prefix+path, h)
+}
+
+func (g *routeGroup) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodGet, path, h, mw...)
+}
+
+func (g *routeGroup) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodPost, path, h, mw...)
+}
+
+func (g *routeGroup) PUT(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodPut, path, h, mw...)
+}
+
+func (g *routeGroup) DELETE(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodDelete, path, h, mw...)
+}
+
+// Any adds path for every method echo routes.
+func (g *routeGroup) Any(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	for _, m := range []string{http.MethodConnect, http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, echo.PROPFIND, http.MethodPut, http.MethodTrace, echo.REPORT} {
+		g.add(m, path, h, mw...)
+	}
 }
 
 // recoverPanic turns a panic into a logged 500: a bug, but never a dead box.

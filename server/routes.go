@@ -22,7 +22,7 @@ func (s *Server) routes(e *echo.Echo) {
 	staff := need(access.RoleStaff)
 	admin := need(access.RoleAdmin)
 
-	api := e.Group("/api/v1", s.bodyLimit, s.sameOrigin, jsonOnly, s.identify)
+	api := newRouteGroup(e, "/api/v1", s.bodyLimit, s.sameOrigin, jsonOnly, s.identify)
 
 	// Auth and setup.
 	api.POST("/session", s.postSession, anon)

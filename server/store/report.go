@@ -48,9 +48,12 @@ func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 		}
 		k := reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(key))
 		var rec report.Record
-		if raw := b.Get(k); raw != nil {
-			if rec, err = report.Unmarshal(raw, nil); err != nil {
-				return fmt.Errorf("report record %x: %w", k, err)
+		// A ticket's record starts with its issue: nothing to read then.
+		if ev.Type != queue.EventIssued {
+			if raw := b.Get(k); raw != nil {
+				if rec, err = report.Unmarshal(raw, nil); err != nil {
+					return fmt.Errorf("report record %x: %w", k, err)
+				}
 			}
 		}
 		rec.Apply(ev)

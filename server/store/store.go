@@ -585,7 +585,15 @@ const (
 // anyway, at its end), moves to the end of bTokensNew when the ticket
 // ends, and is folded into the main index later with many others (see
 // FoldTokens). New tokens are noted in added for the map in memory.
-func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, added map[string][]byte) error {
+//
+// A ticket the change issues (issued says so) is in no index yet: its
+// token is new (random), so it joins the active set with it at once,
+// without a look-up in either index.
+func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, issued bool, added map[string][]byte) error {
+	if issued && t.Status.Active() && added[t.Token] == nil {
+		added[t.Token] = key
+		return active.Put(key, []byte(t.Token))
+	}
 	var tok []byte // the token, if it is in no index yet
 	if added[t.Token] == nil && db.ticketKeyByToken(tx, t.Token) == nil {
 		tok = []byte(t.Token)
@@ -610,6 +618,20 @@ func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.
 		return active.Delete(key)
 	}
 	return nil
+}
+
+// issuedIn is the set of tickets evs issue (nil for none).
+func issuedIn(evs []queue.Event) map[string]bool {
+	var ids map[string]bool
+	for i := range evs {
+		if evs[i].Type == queue.EventIssued && evs[i].Ticket != nil {
+			if ids == nil {
+				ids = map[string]bool{}
+			}
+			ids[evs[i].Ticket.ID] = true
+		}
+	}
+	return ids
 }
 
 // putIdem keeps an idempotency key's use under its ticket's key: kiosks'
@@ -677,6 +699,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 	// New tickets join the active set at its end and leave it mostly from
 	// the front: half-empty pages would only mean more pages per commit.
 	active.FillPercent = fillAppend
+	issued := issuedIn(c.Events)
 	for i := range c.Tickets {
 		t := &c.Tickets[i]
 		key, err := ticketKey(t.ID)
@@ -686,7 +709,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := db.indexTicket(tx, active, tokensNew, t, key, added); err != nil {
+		if err := db.indexTicket(tx, active, tokensNew, t, key, issued[t.ID], added); err != nil {
 			return err
 		}
 	}

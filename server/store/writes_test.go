@@ -3,8 +3,12 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"queuebox/server/queue"
 	"queuebox/server/queue/queuetest"
@@ -120,5 +124,86 @@ func TestIssueWritesFewPages(t *testing.T) {
 	// Together, tickets fill those pages: about 0.8 KB of records each.
 	if together > 0.8 {
 		t.Errorf("in commits of 64, a ticket costs %.2f pages, want at most 0.8", together)
+	}
+}
+
+// TestIssuedTicketsIndexedAtOnce: a ticket issued joins the token index
+// and the report index without either being read first; every ticket is
+// found by its token, before and after the store reopens (also those a
+// near-turn mark writes twice in their change), and the report records
+// written with each commit are those a rebuild from the events makes.
+func TestIssuedTicketsIndexedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	changes := issueChanges(t, 40)
+	twice := 0
+	for _, c := range changes {
+		seen := map[string]bool{}
+		for _, tk := range c.Tickets {
+			if seen[tk.ID] {
+				twice++
+			}
+			seen[tk.ID] = true
+		}
+	}
+	if twice == 0 {
+		t.Fatal("no change wrote a ticket twice: the test misses the near-turn case")
+	}
+	// In commits of several changes, as under load.
+	for len(changes) > 0 {
+		n := min(7, len(changes))
+		batch := make([]*pending, n)
+		for i, c := range changes[:n] {
+			batch[i] = &pending{change: c}
+		}
+		if err := db.commit(batch); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range changes[:n] {
+			for _, tk := range c.Tickets {
+				if got, err := db.TicketByToken(tk.Token); err != nil || got.ID != tk.ID {
+					t.Fatalf("ticket %s by its token: %s, %v", tk.ID, got.ID, err)
+				}
+			}
+		}
+		changes = changes[n:]
+	}
+	const day = "2026-03-04"
+	written, err := db.ReportRecords(day, day)
+	if err != nil || len(written) != 40 {
+		t.Fatalf("%d report records (%v), want 40", len(written), err)
+	}
+	if err := db.update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bReport); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bReport); err != nil {
+			return err
+		}
+		return rebuildReport(tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := db.ReportRecords(day, day)
+	if err != nil || !reflect.DeepEqual(rebuilt, written) {
+		t.Errorf("report records rebuilt from the events:\n%+v\nwritten with the commits:\n%+v (%v)", rebuilt, written, err)
+	}
+
+	db.Close()
+	if db, err = Open(dir, Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range written {
+		tk, err := db.Ticket(strconv.FormatUint(r.ID, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.TicketByToken(tk.Token); err != nil || got.ID != tk.ID {
+			t.Errorf("after reopening, ticket %s by its token: %s, %v", tk.ID, got.ID, err)
+		}
 	}
 }

@@ -684,6 +684,9 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 	if len(made) > 0 {
 		c.Numbers = lastNumbers(c.Numbers)
 		b = &issueBatchState{made: made}
+		// Sized once: a ticket is large, and growing the lists by doubling
+		// would copy and drop as much as the batch holds.
+		c.Tickets, c.Events = make([]Ticket, 0, len(made)), make([]Event, 0, len(made))
 		for _, ic := range made {
 			ic.view = e.promiseLocked(ic.t)
 			c.Tickets = append(c.Tickets, *ic.t)

@@ -476,7 +476,7 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		t.Tier = e.plan.deflt
 	}
 	e.track(t)
-	e.promiseLocked(t)
+	e.promiseLocked(e.policy(), t)
 	e.setApptStatus(a, ApptCheckedIn)
 	a.TicketID = t.ID
 	c.Tickets = append(c.Tickets, *t)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -145,7 +146,29 @@ func dayIndex(day string) int {
 
 // businessDate is the local date of t, which numbering restarts on.
 func (c calendar) businessDate(t time.Time) string {
-	return t.In(c.loc).Format("2006-01-02")
+	y, m, d := t.In(c.loc).Date()
+	return dateString(y, m, d)
+}
+
+// lastDate is the date dateString gave last: the box asks for the same
+// business date many times a second (every issue and tick), and a string
+// made for each would be garbage at once.
+var lastDate atomic.Pointer[dateMemo]
+
+type dateMemo struct {
+	y, d int
+	m    time.Month
+	s    string
+}
+
+// dateString is y-m-d as YYYY-MM-DD.
+func dateString(y int, m time.Month, d int) string {
+	if l := lastDate.Load(); l != nil && l.y == y && l.m == m && l.d == d {
+		return l.s
+	}
+	s := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	lastDate.Store(&dateMemo{y: y, m: m, d: d, s: s})
+	return s
 }
 
 // open reports whether the branch is open at t.

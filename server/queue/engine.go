@@ -687,8 +687,11 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 		// Sized once: a ticket is large, and growing the lists by doubling
 		// would copy and drop as much as the batch holds.
 		c.Tickets, c.Events = make([]Ticket, 0, len(made)), make([]Event, 0, len(made))
+		// Every ticket is in the queue already, and promises change
+		// nothing the policy depends on: one serves the batch.
+		p := e.policy()
 		for _, ic := range made {
-			ic.view = e.promiseLocked(ic.t)
+			ic.view = e.promiseLocked(p, ic.t)
 			c.Tickets = append(c.Tickets, *ic.t)
 			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
 			ic.batch = b

@@ -65,9 +65,9 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 
 // promiseLocked records on a new ticket the wait it is shown at issue and
 // returns the ticket's view: viewLocked would work out the same place and
-// wait again.
-func (e *Engine) promiseLocked(t *Ticket) TicketView {
-	ahead := e.policy().ahead(e.queueOf(t.ServiceID), t)
+// wait again. p is the policy now (a batch of new tickets shares one).
+func (e *Engine) promiseLocked(p policy, t *Ticket) TicketView {
+	ahead := p.ahead(e.queueOf(t.ServiceID), t)
 	pr := e.estimateLocked(t, ahead)
 	t.Promise = &pr
 	v := TicketView{Ticket: *t, Ahead: ahead, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}

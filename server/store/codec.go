@@ -62,9 +62,25 @@ func hash4(b []byte) uint32 {
 }
 
 type packer struct {
+	// table holds, for each hash, the last position it was seen at in
+	// this record, where seen[h] is gen; dictTable's position otherwise.
+	// (Resetting a 16 KiB table for every record cost more than packing.)
 	table [1 << hashBits]int32
+	seen  [1 << hashBits]uint32
+	gen   uint32
 	src   []byte
 	check []byte // what pack's output unpacks to
+}
+
+func (p *packer) get(h uint32) int32 {
+	if p.seen[h] == p.gen {
+		return p.table[h]
+	}
+	return dictTable[h]
+}
+
+func (p *packer) set(h uint32, i int) {
+	p.table[h], p.seen[h] = int32(i), p.gen
 }
 
 var packers = sync.Pool{New: func() any { return &packer{} }}
@@ -88,7 +104,14 @@ func pack(raw []byte) []byte {
 	}
 	p := packers.Get().(*packer)
 	defer packers.Put(p)
-	p.table = *dictTable
+	return p.pack(raw)
+}
+
+func (p *packer) pack(raw []byte) []byte {
+	if p.gen++; p.gen == 0 {
+		// After 2³² records: marks of the last round could pass as new.
+		p.seen, p.gen = [1 << hashBits]uint32{}, 1
+	}
 	p.src = append(append(p.src[:0], dictV1...), raw...)
 	src, base := p.src, len(dictV1)
 
@@ -98,8 +121,8 @@ func pack(raw []byte) []byte {
 	i := base
 	for i+minMatch <= len(src) {
 		h := hash4(src[i:])
-		cand := int(p.table[h])
-		p.table[h] = int32(i)
+		cand := int(p.get(h))
+		p.set(h, i)
 		if cand < 0 || binary.LittleEndian.Uint32(src[cand:]) != binary.LittleEndian.Uint32(src[i:]) {
 			i++
 			continue
@@ -110,7 +133,7 @@ func pack(raw []byte) []byte {
 		}
 		out = appendSeq(out, src[lit:i], n, i-cand)
 		for j := i + 1; j < i+n && j+minMatch <= len(src); j++ {
-			p.table[hash4(src[j:])] = int32(j)
+			p.set(hash4(src[j:]), j)
 		}
 		i += n
 		lit = i
@@ -205,7 +228,11 @@ func unpackTo(buf, v []byte) ([]byte, error) {
 			in = in[k:]
 		}
 		from := len(buf) - int(dist)
-		for j := range n { // byte by byte: a match may overlap what it writes
+		if int(dist) >= n {
+			buf = append(buf, buf[from:from+n]...)
+			continue
+		}
+		for j := range n { // byte by byte: the match overlaps what it writes
 			buf = append(buf, buf[from+j])
 		}
 	}

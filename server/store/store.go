@@ -589,7 +589,7 @@ const (
 // A ticket the change issues (issued says so) is in no index yet: its
 // token is new (random), so it joins the active set with it at once,
 // without a look-up in either index.
-func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.Ticket, key []byte, issued bool, added map[string][]byte) error {
+func (db *DB) indexTicket(tx *bolt.Tx, active *bolt.Bucket, t *queue.Ticket, key []byte, issued bool, added map[string][]byte) error {
 	if issued && t.Status.Active() && added[t.Token] == nil {
 		added[t.Token] = key
 		return active.Put(key, []byte(t.Token))
@@ -610,6 +610,8 @@ func (db *DB) indexTicket(tx *bolt.Tx, active, tokensNew *bolt.Bucket, t *queue.
 		tok = bytes.Clone(held)
 	}
 	if tok != nil {
+		tokensNew := tx.Bucket(bTokensNew)
+		tokensNew.FillPercent = fillAppend
 		if err := tokensNew.Put(key, tok); err != nil {
 			return err
 		}
@@ -693,9 +695,55 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
-	tickets, tokensNew, active := tx.Bucket(bTickets), tx.Bucket(bTokensNew), tx.Bucket(bActive)
+	// Buckets are opened only when the change writes to them: each open
+	// looks its name up and makes a bucket, and a lone ticket's commit
+	// would spend much of its work opening buckets it does not touch.
+	if err := db.writeTickets(tx, c, enc, added); err != nil {
+		return err
+	}
+	for _, n := range c.Numbers {
+		if err := putJSON(tx.Bucket(bNumbers), []byte(n.Prefix), n); err != nil {
+			return err
+		}
+	}
+	if len(c.Idem) > 0 || len(c.DeleteIdem) > 0 {
+		if err := writeIdem(tx.Bucket(bIdem), c); err != nil {
+			return err
+		}
+	}
+	if len(c.Appointments) > 0 || len(c.ForgetAppointments) > 0 {
+		if err := writeAppts(tx, c, enc); err != nil {
+			return err
+		}
+	}
+	if c.Time != nil {
+		if err := putJSON(tx.Bucket(bMeta), kTime, c.Time); err != nil {
+			return err
+		}
+	}
+	if err := writePhones(tx, c); err != nil {
+		return err
+	}
+	if len(c.Events) == 0 {
+		return nil
+	}
+	events := tx.Bucket(bEvents)
+	events.FillPercent = fillAppend
+	for i := range c.Events {
+		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
+			return err
+		}
+	}
+	return applyReport(tx, c.Events)
+}
+
+// writeTickets writes a change's tickets and keeps their indexes.
+func (db *DB) writeTickets(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[string][]byte) error {
+	if len(c.Tickets) == 0 {
+		return nil
+	}
+	tickets, active := tx.Bucket(bTickets), tx.Bucket(bActive)
 	tickets.FillPercent = fillHistory
-	tokensNew.FillPercent = fillAppend
 	// New tickets join the active set at its end and leave it mostly from
 	// the front: half-empty pages would only mean more pages per commit.
 	active.FillPercent = fillAppend
@@ -709,16 +757,15 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := db.indexTicket(tx, active, tokensNew, t, key, issued[t.ID], added); err != nil {
+		if err := db.indexTicket(tx, active, t, key, issued[t.ID], added); err != nil {
 			return err
 		}
 	}
-	for _, n := range c.Numbers {
-		if err := putJSON(tx.Bucket(bNumbers), []byte(n.Prefix), n); err != nil {
-			return err
-		}
-	}
-	idem := tx.Bucket(bIdem)
+	return nil
+}
+
+// writeIdem writes a change's idempotency keys and forgets its expired ones.
+func writeIdem(idem *bolt.Bucket, c *queue.Change) error {
 	idem.FillPercent = fillAppend
 	for _, it := range c.Idem {
 		if err := putIdem(idem, it); err != nil {
@@ -734,6 +781,11 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
+	return nil
+}
+
+// writeAppts writes a change's appointments and keeps the set of live ones.
+func writeAppts(tx *bolt.Tx, c *queue.Change, enc *encoded) error {
 	appts, live := tx.Bucket(bAppts), tx.Bucket(bApptLive)
 	appts.FillPercent = fillHistory
 	for i := range c.Appointments {
@@ -757,11 +809,11 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
-	if c.Time != nil {
-		if err := putJSON(tx.Bucket(bMeta), kTime, c.Time); err != nil {
-			return err
-		}
-	}
+	return nil
+}
+
+// writePhones counts no-shows of phone numbers up and down.
+func writePhones(tx *bolt.Tx, c *queue.Change) error {
 	for _, p := range c.UndoNoShowPhones {
 		var rec PhoneRecord
 		if raw := tx.Bucket(bPhones).Get([]byte(p)); raw != nil {
@@ -788,14 +840,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
-	events := tx.Bucket(bEvents)
-	events.FillPercent = fillAppend
-	for i := range c.Events {
-		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
-			return err
-		}
-	}
-	return applyReport(tx, c.Events)
+	return nil
 }
 
 // Load reads the live state; see queue.Store.

@@ -29,8 +29,10 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(s.log)
 	// The box is reached directly, not through a proxy: trust only the socket.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Pre(s.recoverPanic, securityHeaders, headAsGet)
-	e.Use(headRestore, s.logRequests)
+	// One middleware before routing and one after: echo composes these
+	// anew for every request, a closure each.
+	e.Pre(s.edge)
+	e.Use(s.routed)
 	s.routes(e)
 	return e
 }
@@ -87,55 +89,61 @@ func (g *routeGroup) Any(path string, h echo.HandlerFunc, mw ...echo.MiddlewareF
 	}
 }
 
-// recoverPanic turns a panic into a logged 500: a bug, but never a dead box.
-func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
+// edge is what every request meets before routing: a panic becomes a
+// logged 500, every answer gets the security headers, HEAD is routed as GET.
+func (s *Server) edge(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error("panic", "route", c.Path(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = errInternal
-			}
-		}()
+		defer s.recoverPanic(c, &err)
+		securityHeaders(c)
+		headAsGet(c)
 		return next(c)
+	}
+}
+
+// routed is what every routed request meets: HEAD again, and the log.
+func (s *Server) routed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		headRestore(c)
+		return s.logRequest(c, next)
+	}
+}
+
+// recoverPanic, deferred, turns a panic into a logged 500 in *err: a bug,
+// but never a dead box.
+func (s *Server) recoverPanic(c echo.Context, err *error) {
+	if r := recover(); r != nil {
+		if r == http.ErrAbortHandler {
+			panic(r)
+		}
+		s.log.Error("panic", "route", c.Path(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err = errInternal
 	}
 }
 
 // headAsGet routes HEAD like GET (monitoring's `curl -I /healthz`); after
 // routing, headRestore says HEAD again, so the HTTP server leaves the body out.
-func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if r := c.Request(); r.Method == http.MethodHead {
-			r.Method = http.MethodGet
-			c.Set(ctxHead, true)
-		}
-		return next(c)
+func headAsGet(c echo.Context) {
+	if r := c.Request(); r.Method == http.MethodHead {
+		r.Method = http.MethodGet
+		c.Set(ctxHead, true)
 	}
 }
 
-func headRestore(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Get(ctxHead) == true {
-			c.Request().Method = http.MethodHead
-		}
-		return next(c)
+func headRestore(c echo.Context) {
+	if c.Get(ctxHead) == true {
+		c.Request().Method = http.MethodHead
 	}
 }
 
 const ctxHead = "qb.head"
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		for _, kv := range everyAnswer {
-			h[kv.key] = kv.value
-		}
-		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-			h["Cache-Control"] = noStore
-		}
-		return next(c)
+func securityHeaders(c echo.Context) {
+	h := c.Response().Header()
+	for _, kv := range everyAnswer {
+		h[kv.key] = kv.value
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		h["Cache-Control"] = noStore
 	}
 }
 
@@ -157,25 +165,24 @@ var everyAnswer = []struct {
 
 var noStore = []string{"no-store"}
 
-// logRequests logs the route pattern, never the raw path or query: those
-// can hold ticket tokens. No names or phone numbers are ever logged.
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		status := c.Response().Status
-		if err != nil {
-			status = toAPIError(err).Status
-		}
-		took := time.Since(start)
-		// Asked first: the arguments alone would cost allocations on
-		// every request, logged or not.
-		if s.log.Enabled(c.Request().Context(), slog.LevelDebug) {
-			s.log.Debug("request", "method", c.Request().Method, "route", c.Path(), "status", status, "ms", float64(took.Microseconds())/1000)
-		}
-		s.metrics.request(c.Request().Method, c.Path(), status, took)
-		return err
+// logRequest serves c with next and logs the route pattern, never the raw
+// path or query: those can hold ticket tokens. No names or phone numbers are
+// ever logged.
+func (s *Server) logRequest(c echo.Context, next echo.HandlerFunc) error {
+	start := time.Now()
+	err := next(c)
+	status := c.Response().Status
+	if err != nil {
+		status = toAPIError(err).Status
 	}
+	took := time.Since(start)
+	// Asked first: the arguments alone would cost allocations on
+	// every request, logged or not.
+	if s.log.Enabled(c.Request().Context(), slog.LevelDebug) {
+		s.log.Debug("request", "method", c.Request().Method, "route", c.Path(), "status", status, "ms", float64(took.Microseconds())/1000)
+	}
+	s.metrics.request(c.Request().Method, c.Path(), status, took)
+	return err
 }
 
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {

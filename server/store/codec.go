@@ -85,14 +85,25 @@ func (p *packer) set(h uint32, i int) {
 
 var packers = sync.Pool{New: func() any { return &packer{} }}
 
+// jsonBufs hold records' JSON on its way to being packed: only the packed
+// form is kept, so the JSON need not be a slice of its own.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // encodeRecord is the stored form of v: packed JSON, or plain JSON when
 // packing would not make it smaller.
 func encodeRecord(v any) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer jsonBufs.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return nil, err
 	}
-	return pack(raw), nil
+	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // as json.Marshal gives it
+	out := pack(raw)
+	if len(out) > 0 && &out[0] == &raw[0] {
+		return bytes.Clone(raw), nil // kept plain: the buffer goes back
+	}
+	return out, nil
 }
 
 // pack returns the packed form of a JSON record, or raw itself when that is

@@ -46,6 +46,32 @@ func TestPackRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEncodeRecordIsPackedJSON: a record is stored as its JSON packed (or
+// plain when packing gains nothing), each in a slice of its own though the
+// JSON is made in a shared buffer.
+func TestEncodeRecordIsPackedJSON(t *testing.T) {
+	ev := sampleEvent()
+	values := []any{&ev, ev.Ticket, ev.Counter, map[string]int{"a": 1}, "<plain & short>"}
+	var got [][]byte
+	for _, v := range values {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := encodeRecord(v)
+		if err != nil || !bytes.Equal(enc, pack(raw)) {
+			t.Fatalf("%T stored as %q (%v), want %q", v, enc, err, pack(raw))
+		}
+		got = append(got, enc)
+	}
+	for i, v := range values {
+		raw, _ := json.Marshal(v)
+		if !bytes.Equal(got[i], pack(raw)) {
+			t.Errorf("the record of %T changed when later ones were made: %q", v, got[i])
+		}
+	}
+}
+
 // TestPackMarksWrap: a packer marks what it saw with the record's number;
 // when that wraps around (after 2³² records), records pack as before.
 func TestPackMarksWrap(t *testing.T) {

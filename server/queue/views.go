@@ -200,7 +200,13 @@ type Place struct {
 // ahead every view of it reports) and its wait. Each service's queue is
 // ordered once and nothing else of the tickets is copied: the live push asks
 // for all of them after every change.
-func (e *Engine) Places() []Place {
+func (e *Engine) Places() []Place { return e.PlacesOf(nil) }
+
+// PlacesOf is Places for the waiting tickets whose token want accepts (nil:
+// all): the queues are still ordered whole, but only those tickets' waits
+// are worked out and copied. The live push asks for the tickets a phone
+// watches, often a few of thousands waiting.
+func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	p := e.policy()
@@ -208,10 +214,13 @@ func (e *Engine) Places() []Place {
 	for _, q := range e.waiting {
 		n += q.n
 	}
-	out := make([]Place, 0, n)
+	var out []Place
+	if want == nil {
+		out = make([]Place, 0, n)
+	}
 	for _, q := range e.waiting {
 		for i, t := range p.order([]*waitQueue{q}) {
-			if t.Status != StatusWaiting {
+			if t.Status != StatusWaiting || want != nil && !want(t.Token) {
 				continue
 			}
 			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
@@ -220,6 +229,28 @@ func (e *Engine) Places() []Place {
 		}
 	}
 	return out
+}
+
+// Waiting reports whether the ticket of token is waiting now.
+func (e *Engine) Waiting(token string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	t, ok := e.byToken[token]
+	return ok && t.Status == StatusWaiting
+}
+
+// WarmEstimates works out the waits of the queue as it is now, so that the
+// views asked for next find them done: the live push has it done beside
+// ordering the queues, on the other core.
+func (e *Engine) WarmEstimates() {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.est == nil {
+		return
+	}
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.replayCached(e.estAt, "")
 }
 
 // CounterQueue lists what a counter would call, in order, each with the reason.

@@ -73,16 +73,34 @@ type placeCache struct {
 	warming atomic.Bool
 	// builds counts the orderings of the queue, for tests.
 	builds atomic.Int64
+
+	// watched are the tokens of the tickets a phone has asked about: only
+	// their places are kept, not those of thousands more nobody watches.
+	// A token is added when its phone connects or asks and is not known,
+	// and dropped once its ticket is no longer waiting.
+	wmu     sync.Mutex
+	watched map[string]struct{}
 }
 
-// placesAt is the waiting tickets as of one generation of the queue. A
-// ticket's status JSON is put together when its phone first asks, so a
-// change costs one ordering of the queues and then only as much as there are
-// phones.
+// watch adds token to the tickets whose places are kept from the next
+// generation on.
+func (c *placeCache) watch(token string) {
+	c.wmu.Lock()
+	if c.watched == nil {
+		c.watched = map[string]struct{}{}
+	}
+	c.watched[token] = struct{}{}
+	c.wmu.Unlock()
+}
+
+// placesAt is the watched waiting tickets as of one generation of the
+// queue. A ticket's status JSON is put together when its phone first asks,
+// so a change costs one ordering of the queues and then only as much as
+// there are phones.
 type placesAt struct {
 	gen   uint64
-	seq   atomic.Uint64 // the last event found to be of this generation
-	byTok map[string]*place
+	seq   atomic.Uint64     // the last event found to be of this generation
+	byTok map[string]*place // the watched tickets; nil: not waiting
 	tpls  map[string]*statusTemplate
 }
 
@@ -102,17 +120,21 @@ type place struct {
 
 // status returns the status JSON of token's ticket, if it is waiting and
 // its page is made from its service's template; waiting reports whether
-// the ticket is waiting at all.
-func (p *placesAt) status(token string) (raw []byte, waiting bool) {
+// the ticket is waiting at all, and known whether this look says: a ticket
+// nobody watched when it was taken is not in it.
+func (p *placesAt) status(token string) (raw []byte, waiting, known bool) {
 	t, ok := p.byTok[token]
 	if !ok {
-		return nil, false
+		return nil, false, false
+	}
+	if t == nil {
+		return nil, false, true
 	}
 	if t.greeted {
-		return nil, true
+		return nil, true, true
 	}
 	if b := t.raw.Load(); b != nil {
-		return *b, true
+		return *b, true, true
 	}
 	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
 		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls}
@@ -124,14 +146,14 @@ func (p *placesAt) status(token string) (raw []byte, waiting bool) {
 	if !ok {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
-			return nil, true
+			return nil, true, true
 		}
 	}
 	raw = b
 	// Two goroutines may fill it at once (a replay beside a fan-out):
 	// both make the same bytes.
 	t.raw.Store(&raw)
-	return raw, true
+	return raw, true, true
 }
 
 // at returns the waiting tickets as of event seq or later, ordered at most
@@ -218,13 +240,23 @@ func callsSomeone(c *queue.Change) bool {
 	return false
 }
 
-// build orders the queues. gen is read before anything else, so what it
-// finds is of that generation or later.
+// build orders the queues and works out the watched tickets' places. gen
+// is read before anything else, so what it finds is of that generation or
+// later. The waits are replayed on another goroutine while the queues are
+// ordered: with thousands waiting each takes milliseconds, and the phones
+// wait for both.
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
+	go e.WarmEstimates()
+	c.wmu.Lock()
+	watched := make(map[string]struct{}, len(c.watched))
+	for tok := range c.watched {
+		watched[tok] = struct{}{}
+	}
+	c.wmu.Unlock()
 	services := e.ServiceNames()
-	list := e.Places()
-	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(list)), tpls: make(map[string]*statusTemplate, len(services))}
+	list := e.PlacesOf(func(tok string) bool { _, ok := watched[tok]; return ok })
+	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(watched)), tpls: make(map[string]*statusTemplate, len(services))}
 	for _, s := range services {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})
 	}
@@ -236,6 +268,17 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 		pl.greeted = t.Greeted
 		p.byTok[t.Token] = pl
 	}
+	// A watched ticket without a place is not waiting as of gen: it is
+	// known so, and is no longer watched (its phone adds it again should
+	// it wait again, say after a no-show is undone).
+	c.wmu.Lock()
+	for tok := range watched {
+		if _, ok := p.byTok[tok]; !ok {
+			p.byTok[tok] = nil
+			delete(c.watched, tok)
+		}
+	}
+	c.wmu.Unlock()
 	return p
 }
 
@@ -364,6 +407,9 @@ func (r renderer) Snapshot(sub live.Sub) (any, uint64, bool) {
 		if err != nil {
 			return nil, 0, false
 		}
+		if v.Status == queue.StatusWaiting {
+			r.places.watch(sub.Key)
+		}
 		// As a State, so that the first update is sent only if it
 		// differs from the snapshot.
 		raw, err := json.Marshal(v)
@@ -435,9 +481,16 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 func (r renderer) status(token string, lev live.Event, ev queue.Event) (string, any, bool) {
 	own := ev.Ticket != nil && ev.Ticket.Token == token
 	if !own {
-		raw, waiting := r.places.at(r.s.engine, lev.Seq).status(token)
+		raw, waiting, known := r.places.at(r.s.engine, lev.Seq).status(token)
 		if raw != nil {
 			return "status", live.State(raw), true
+		}
+		if !known {
+			// Not watched when the places were taken: asked of the
+			// engine this once, and watched from the next change on.
+			if waiting = r.s.engine.Waiting(token); waiting {
+				r.places.watch(token)
+			}
 		}
 		if !waiting && !movesPlaces(ev) {
 			return "", nil, false

@@ -208,7 +208,8 @@ func TestWarmedPlacesAreTakenOnlyWhileCurrent(t *testing.T) {
 	h := newHarness(t)
 	first := h.issue(t, h.kiosk, "general")
 	pc, e := h.s.places, h.s.engine
-	if _, waiting := pc.at(e, e.LastSeq()).status(first.Token); !waiting {
+	pc.watch(first.Token) // as its phone does when it connects
+	if _, waiting, _ := pc.at(e, e.LastSeq()).status(first.Token); !waiting {
 		t.Fatalf("%s is not among the places", first.Number)
 	}
 	settle := func() {
@@ -223,7 +224,7 @@ func TestWarmedPlacesAreTakenOnlyWhileCurrent(t *testing.T) {
 		t.Fatal("the call's places were not worked out ahead")
 	}
 	builds := pc.builds.Load()
-	if _, waiting := pc.at(e, e.LastSeq()).status(first.Token); waiting {
+	if _, waiting, known := pc.at(e, e.LastSeq()).status(first.Token); waiting || !known {
 		t.Errorf("after the call, %s is still among the places", first.Number)
 	}
 	if got := pc.builds.Load() - builds; got != 0 {
@@ -231,13 +232,84 @@ func TestWarmedPlacesAreTakenOnlyWhileCurrent(t *testing.T) {
 	}
 
 	second := h.issue(t, h.kiosk, "general")
+	pc.watch(second.Token)
 	h.do("POST", "/api/v1/counters/c3/next", h.admin, "").want(t, http.StatusOK) // calls the second, warming
 	settle()
 	third := h.issue(t, h.kiosk, "general") // made after the warm-up
-	if _, waiting := pc.at(e, e.LastSeq()).status(third.Token); !waiting {
+	pc.watch(third.Token)
+	if _, waiting, _ := pc.at(e, e.LastSeq()).status(third.Token); !waiting {
 		t.Errorf("%s, issued after the places were worked out ahead, is not among them", third.Number)
 	}
-	if _, waiting := pc.at(e, e.LastSeq()).status(second.Token); waiting {
+	if raw, waiting, _ := pc.at(e, e.LastSeq()).status(second.Token); waiting || raw != nil {
 		t.Errorf("%s was called, yet it is still among the places", second.Number)
+	}
+	pc.wmu.Lock()
+	_, still := pc.watched[second.Token]
+	pc.wmu.Unlock()
+	if still {
+		t.Errorf("%s was called, yet its place is still worked out on every change", second.Number)
+	}
+}
+
+// TestResumedPhoneGetsItsPlaceAndWait: only the places of tickets a phone
+// watches are worked out on each change. A phone that resumes (since=, no
+// snapshot) is not yet among them: its first call is answered from the
+// engine, and it is watched from then on; either way every push is the
+// place and wait the API gives the ticket.
+func TestResumedPhoneGetsItsPlaceAndWait(t *testing.T) {
+	h := newHarness(t)
+	addr := h.listen(t)
+	for range 3 {
+		h.issue(t, h.kiosk, "general") // called before the phone's ticket
+	}
+	tk := h.issue(t, h.kiosk, "general")
+	other := h.issue(t, h.kiosk, "general")
+	watcher := mustOpen(t, addr, "topic=status&token="+other.Token, anonCaller) // keeps the places in use
+	readPhone(t, watcher)
+	since := h.s.engine.LastSeq()
+	conn := mustOpen(t, addr, fmt.Sprintf("topic=status&token=%s&since=%d", tk.Token, since), anonCaller)
+	for c := range 3 {
+		h.do("POST", "/api/v1/counters/c3/next", h.admin, "").want(t, http.StatusOK)
+		var truth struct {
+			Ahead int `json:"ahead"`
+			EWT   int `json:"ewt_seconds"`
+			Low   int `json:"ewt_low_seconds"`
+			High  int `json:"ewt_high_seconds"`
+		}
+		h.do("GET", "/api/v1/status/"+tk.Token, anonCaller, "").want(t, http.StatusOK).decode(t, &truth)
+		for {
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var m struct {
+				Type string `json:"type"`
+				Data struct {
+					Ahead int `json:"ahead"`
+					EWT   int `json:"ewt_seconds"`
+					Low   int `json:"ewt_low_seconds"`
+					High  int `json:"ewt_high_seconds"`
+				} `json:"data"`
+			}
+			if err := conn.ReadJSON(&m); err != nil {
+				t.Fatalf("call %d: read: %v", c+1, err)
+			}
+			if m.Type != "status" {
+				continue
+			}
+			if m.Data.Ahead == truth.Ahead {
+				if m.Data.EWT != truth.EWT || m.Data.Low != truth.Low || m.Data.High != truth.High {
+					t.Errorf("call %d: pushed wait %d (%d-%d) s, the API says %d (%d-%d)", c+1,
+						m.Data.EWT, m.Data.Low, m.Data.High, truth.EWT, truth.Low, truth.High)
+				}
+				break
+			}
+			if m.Data.Ahead < truth.Ahead {
+				t.Fatalf("call %d: pushed %d ahead, the API says %d", c+1, m.Data.Ahead, truth.Ahead)
+			}
+		}
+		h.s.places.wmu.Lock()
+		_, watched := h.s.places.watched[tk.Token]
+		h.s.places.wmu.Unlock()
+		if !watched {
+			t.Errorf("call %d: the resumed phone's ticket is not watched after its push", c+1)
+		}
 	}
 }

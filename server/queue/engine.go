@@ -416,10 +416,7 @@ func (e *Engine) nearTurnLocked(c *Change, now time.Time) {
 	}
 	sort.Strings(ids) // one order of events for the same state
 	for _, id := range ids {
-		for place, t := range p.order([]*waitQueue{e.waiting[id]}) {
-			if place >= limit {
-				break
-			}
+		for place, t := range p.orderOf(e.waiting[id], limit) {
 			if t.NearTurnAt == nil {
 				mark(t, place, !isNew[t.ID])
 			}

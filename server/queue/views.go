@@ -219,7 +219,7 @@ func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 		out = make([]Place, 0, n)
 	}
 	for _, q := range e.waiting {
-		for i, t := range p.order([]*waitQueue{q}) {
+		for i, t := range p.orderOf(q, -1) {
 			if t.Status != StatusWaiting || want != nil && !want(t.Token) {
 				continue
 			}

@@ -229,6 +229,29 @@ type rCounter struct {
 	v float64
 	// busy is the ticket it serves now, if any.
 	busy *Ticket
+	// fresh is what a fresh call of each service it has called takes at
+	// it: the model does not change during a replay, and a queue of
+	// thousands asks it once per call.
+	fresh []freshCall
+}
+
+// freshCall is a fresh call's expected length and spread at one counter.
+type freshCall struct {
+	serviceID string
+	mean, sd  time.Duration
+}
+
+// remaining is the model's RemainingSpread of a fresh call of serviceID
+// at the counter, asked once per replay.
+func (rc *rCounter) remaining(e *Engine, serviceID string) (mean, sd time.Duration) {
+	for _, f := range rc.fresh {
+		if f.serviceID == serviceID {
+			return f.mean, f.sd
+		}
+	}
+	mean, sd = e.est.RemainingSpread(serviceID, rc.c.ID, e.prior(serviceID), 0)
+	rc.fresh = append(rc.fresh, freshCall{serviceID, mean, sd})
+	return mean, sd
 }
 
 // orderQuantiles is how many quantiles of each busy desk's remaining time
@@ -477,9 +500,10 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 		}
 		return q
 	}
-	// Not sized by the tickets waiting: the horizon ends the replay long
-	// before thousands are called, and sizing it cost more than the replay.
-	out := make(map[*Ticket]call)
+	// Sized by the tickets waiting, up to a bound: growing it call by call
+	// cost a third of a replay that calls thousands, and the horizon ends a
+	// slow branch's replay after a few hundred.
+	out := make(map[*Ticket]call, min(real, 8192))
 	if probe != nil {
 		qOf(probe.ServiceID).insert(probe)
 	}
@@ -648,7 +672,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 			p.rot = rot
 		}
 		qOf(tk.ServiceID).remove(tk)
-		mean, v := e.occupancy(tk, rc.c, t)
+		mean, v := e.occupancy(tk, rc, t)
 		if w, virtual := weight[tk]; virtual {
 			rc.free = t.Add(secs(w.weight * mean))
 			if w.poisson {
@@ -714,8 +738,8 @@ func sharesService(a, b *Counter) bool {
 // occupancy is how long a counter is expected to be taken by calling t at
 // at, in seconds, and the variance of it: the service's own spread, or the
 // short hold of someone who has left.
-func (e *Engine) occupancy(t *Ticket, c *Counter, at time.Time) (mean, variance float64) {
-	dd, sdd := e.est.RemainingSpread(t.ServiceID, c.ID, e.prior(t.ServiceID), 0)
+func (e *Engine) occupancy(t *Ticket, rc *rCounter, at time.Time) (mean, variance float64) {
+	dd, sdd := rc.remaining(e, t.ServiceID)
 	p, holdd := e.est.NoShow(t.ServiceID, at.Sub(t.IssuedAt))
 	d, sd, hold := dd.Seconds(), sdd.Seconds(), holdd.Seconds()
 	mean = (1-p)*d + p*hold

@@ -248,13 +248,13 @@ func callsSomeone(c *queue.Change) bool {
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
 	go e.WarmEstimates()
-	c.wmu.Lock()
-	watched := make(map[string]struct{}, len(c.watched))
-	for tok := range c.watched {
-		watched[tok] = struct{}{}
-	}
-	c.wmu.Unlock()
 	services := e.ServiceNames()
+	// Phones that connect meanwhile wait to be watched (a render that
+	// does not find its ticket asks the engine, takes no lock of the
+	// engine's while it waits here).
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	watched := c.watched
 	list := e.PlacesOf(func(tok string) bool { _, ok := watched[tok]; return ok })
 	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(watched)), tpls: make(map[string]*statusTemplate, len(services))}
 	for _, s := range services {
@@ -271,14 +271,12 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	// A watched ticket without a place is not waiting as of gen: it is
 	// known so, and is no longer watched (its phone adds it again should
 	// it wait again, say after a no-show is undone).
-	c.wmu.Lock()
 	for tok := range watched {
 		if _, ok := p.byTok[tok]; !ok {
 			p.byTok[tok] = nil
-			delete(c.watched, tok)
+			delete(watched, tok)
 		}
 	}
-	c.wmu.Unlock()
 	return p
 }
 

@@ -215,8 +215,9 @@ func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 		n += q.n
 	}
 	var out []Place
+	var tickets []*Ticket
 	if want == nil {
-		out = make([]Place, 0, n)
+		out, tickets = make([]Place, 0, n), make([]*Ticket, 0, n)
 	}
 	for _, q := range e.waiting {
 		for i, t := range p.orderOf(q, -1) {
@@ -224,9 +225,14 @@ func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 				continue
 			}
 			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
-				Wait: e.estimateLocked(t, i), CalledAt: t.CalledAt, Recalls: t.Recalls,
-				Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
+				CalledAt: t.CalledAt, Recalls: t.Recalls, Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
+			tickets = append(tickets, t)
 		}
+	}
+	// The waits last, so that the places are found while a WarmEstimates
+	// replays them.
+	for i, t := range tickets {
+		out[i].Wait = e.estimateLocked(t, out[i].Ahead)
 	}
 	return out
 }

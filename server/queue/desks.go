@@ -18,6 +18,21 @@ type deskCache struct {
 // deskChangedLocked notes that a counter may have taken a ticket.
 func (e *Engine) deskChangedLocked() { e.deskGen++ }
 
+// deskTookLocked notes that counter cid has taken t, having let go of any
+// other (callLocked): a map made before is kept, with t put in, rather
+// than made again by walking every active ticket on the next replay.
+func (e *Engine) deskTookLocked(cid string, t *Ticket) {
+	d := &e.desks
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	current := d.made && d.gen == e.deskGen
+	e.deskGen++
+	if current {
+		d.busy[cid] = t
+		d.gen = e.deskGen
+	}
+}
+
 // busyLocked returns the ticket each counter has called or is serving, by
 // counter id. The caller holds e.mu (read or write) and may keep the map.
 func (e *Engine) busyLocked() map[string]*Ticket {

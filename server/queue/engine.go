@@ -917,7 +917,7 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	t.CalledAt = &now
 	t.StartedAt, t.ParkedAt = nil, nil
 	t.CounterID = ctr.ID
-	e.deskChangedLocked()
+	e.deskTookLocked(ctr.ID, t)
 	t.CallReason = reason
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})

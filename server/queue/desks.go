@@ -13,6 +13,9 @@ type deskCache struct {
 	gen  uint64 // deskGen the map was made at
 	made bool
 	busy map[string]*Ticket
+	// dups: the walk that made the map found a counter with two tickets
+	// (the engine never makes that, a store could hold it).
+	dups bool
 }
 
 // deskChangedLocked notes that a counter may have taken a ticket.
@@ -40,9 +43,12 @@ func (e *Engine) busyLocked() map[string]*Ticket {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.made || d.gen != e.deskGen {
-		d.busy = map[string]*Ticket{}
+		d.busy, d.dups = map[string]*Ticket{}, false
 		for _, t := range e.active {
 			if atDesk(t) {
+				if d.busy[t.CounterID] != nil {
+					d.dups = true
+				}
 				d.busy[t.CounterID] = t
 			}
 		}
@@ -52,6 +58,30 @@ func (e *Engine) busyLocked() map[string]*Ticket {
 	for cid, t := range d.busy {
 		if e.active[t.ID] == t && atDesk(t) && t.CounterID == cid {
 			out[cid] = t
+		}
+	}
+	return out
+}
+
+// atCounterLocked returns the tickets counter cid has called or is
+// serving: its entry in the busy desks' map (made first if need be), not a
+// walk of every active ticket on each call, unless the map found a counter
+// with two. The caller holds e.mu.
+func (e *Engine) atCounterLocked(cid string) []*Ticket {
+	busy := e.busyLocked()
+	e.desks.mu.Lock()
+	dups := e.desks.dups
+	e.desks.mu.Unlock()
+	if !dups {
+		if t := busy[cid]; t != nil {
+			return []*Ticket{t}
+		}
+		return nil
+	}
+	var out []*Ticket
+	for _, t := range e.active {
+		if atDesk(t) && t.CounterID == cid {
+			out = append(out, t)
 		}
 	}
 	return out

@@ -903,10 +903,8 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 // callLocked calls t to ctr: the counter's previous ticket is finished
 // first (pressing Next means "done, next").
 func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor string, now time.Time) {
-	for _, cur := range e.active {
-		if cur.CounterID == ctr.ID && (cur.Status == StatusCalled || cur.Status == StatusServing) {
-			e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
-		}
+	for _, cur := range e.atCounterLocked(ctr.ID) {
+		e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
 	}
 	if t.Status == StatusWaiting {
 		e.queueOf(t.ServiceID).remove(t)

@@ -511,13 +511,15 @@ func (wk *worker) deliver(ctx context.Context, m prepared) bool {
 	wait := wk.s.opt.MinBackoff
 	for n := 1; ; n++ {
 		a := wk.s.attempt(ctx, wk.hook, id, m.typ, m.seq, n, m.body)
+		if a.OK {
+			// Taken, even if the stop came just after: not sent again.
+			wk.logAttempt(a)
+			return true
+		}
 		if ctx.Err() != nil {
 			return false // the stop cut it short: not the receiver's failure
 		}
 		wk.logAttempt(a)
-		if a.OK {
-			return true
-		}
 		if n == 1 || n%10 == 0 {
 			wk.s.log.Warn("webhook delivery failed; will retry", "webhook", wk.hook.ID, "type", m.typ, "seq", m.seq, "attempt", n, "err", a.Error)
 		}

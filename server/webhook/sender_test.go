@@ -84,12 +84,19 @@ func TestWebhooksShareReadAndEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := New(st, Options{})
+	// Wait for the sender to hear every receiver took every message (a
+	// receiver has a message before the sender knows it was taken).
+	var taken atomic.Int64
+	s := New(st, Options{OnAttempt: func(a store.WebhookAttempt) {
+		if a.OK {
+			taken.Add(1)
+		}
+	}})
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for recv[0].len() < n || recv[1].len() < n || recv[2].len() < n {
+	for taken.Load() < 3*n {
 		if time.Now().After(deadline) {
 			t.Fatalf("delivered %d, %d, %d of %d", recv[0].len(), recv[1].len(), recv[2].len(), n)
 		}

@@ -221,7 +221,13 @@ func Parse(raw []byte, c *Config) error {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		// yaml names Go types ("field x not found in type config.Config");
 		// a store manager needs the key.
-		msg := unknownField.ReplaceAllString(err.Error(), "unknown key $1")
+		msg := unknownField.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			key := unknownField.FindStringSubmatch(m)[1]
+			if key == "" {
+				key = `""` // an empty key ("": 5) still shows where it is
+			}
+			return "unknown key " + key
+		})
 		return errors.New(strings.Replace(msg, "yaml: unmarshal errors:\n  ", "", 1))
 	}
 	return nil
@@ -229,7 +235,7 @@ func Parse(raw []byte, c *Config) error {
 
 // A key may hold spaces ("max wait minutes"), so it is everything up to
 // the type yaml names.
-var unknownField = regexp.MustCompile(`field (.+?) not found in type \S+`)
+var unknownField = regexp.MustCompile(`field (.*?) not found in type \S+`)
 
 // minRetentionDays keeps a typo from wiping the history reports need: a
 // box keeps at least a month of details.

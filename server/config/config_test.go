@@ -31,6 +31,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"bogus: 1\n", "unknown key bogus"},
 		{"branch: {nmae: x}\n", "unknown key nmae"},
+		{"\"\": 5\n", `line 1: unknown key ""`},
 		{"public_url: \"192.168.1.2\"\n", "public_url"},
 		{"log_level: loud\n", "log_level"},
 		{"printer: {width_mm: 60}\n", "printer.width_mm"},

@@ -95,20 +95,29 @@ func post(hc *http.Client, url, token string, body []byte) bool {
 	return resp.StatusCode == http.StatusCreated
 }
 
+// benchKioskServer is a server on benchConfig with a paired kiosk, and the
+// kiosk's token; the caller closes it.
+func benchKioskServer(b *testing.B) (*Server, string) {
+	b.Helper()
+	s, err := New(benchConfig(b.TempDir()), nil, Options{PublicURL: "http://127.0.0.1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, tok, err := s.createDevice(access.Kiosk, "bench")
+	if err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	return s, tok
+}
+
 // BenchmarkIssue measures durable ticket issue through the whole server:
 // device auth, engine, group commit with fsync, JSON answer.
 func BenchmarkIssue(b *testing.B) {
 	for _, clients := range []int{1, 16, 64} {
 		b.Run("clients="+strconv.Itoa(clients), func(b *testing.B) {
-			s, err := New(benchConfig(b.TempDir()), nil, Options{PublicURL: "http://127.0.0.1"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, tok := benchKioskServer(b)
 			defer s.Close()
-			_, tok, err := s.createDevice(access.Kiosk, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
 			ts := httptest.NewServer(s.Handler())
 			defer ts.Close()
 			body := []byte(`{"service_id":"general"}`)

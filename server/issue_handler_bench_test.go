@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-
-	"queuebox/server/access"
 )
 
 // BenchmarkIssueHandler issues tickets through the server's handler (auth,
@@ -21,15 +19,8 @@ func BenchmarkIssueHandler(b *testing.B) {
 		clients int
 	}{{"clients=1", 1}, {"clients=64", 64}} {
 		b.Run(c.name, func(b *testing.B) {
-			s, err := New(benchConfig(b.TempDir()), nil, Options{PublicURL: "http://127.0.0.1"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, tok := benchKioskServer(b)
 			defer s.Close()
-			_, tok, err := s.createDevice(access.Kiosk, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
 			h := s.Handler()
 			body := []byte(`{"service_id":"general"}`)
 			issue := func() {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"queuebox/server/queue"
-	"queuebox/server/queue/queuetest"
 )
 
 // BenchmarkCallPlaces is the engine's CPU per call with that many tickets
@@ -16,14 +15,7 @@ import (
 func BenchmarkCallPlaces(b *testing.B) {
 	for _, waiting := range []int{1000, 5100} {
 		b.Run(fmt.Sprintf("waiting=%d", waiting), func(b *testing.B) {
-			clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
-			e, err := queue.New(nullStore{}, clock, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			st := queue.DefaultSettings()
-			st.BranchName, st.Timezone, st.Hours = "Bench", "UTC", allDay()
-			if err := e.Seed(st, []queue.Service{
+			e, clock := benchEngine(b, []queue.Service{
 				{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300},
 				{ID: "cash", Prefix: "B", Name: "Cash", AvgServiceSeconds: 120},
 				{ID: "advice", Prefix: "P", Name: "Advice", AvgServiceSeconds: 900, SlotMinutes: 15, SlotCapacity: 2},
@@ -31,9 +23,7 @@ func BenchmarkCallPlaces(b *testing.B) {
 				{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general", "cash"}},
 				{ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}},
 				{ID: "c3", Name: "Counter 3", ServiceIDs: []string{"advice", "cash"}},
-			}); err != nil {
-				b.Fatal(err)
-			}
+			})
 			watched := map[string]bool{}
 			for i := range waiting + b.N {
 				v, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"})

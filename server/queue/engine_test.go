@@ -156,13 +156,7 @@ func TestConcurrentIssueIsUniqueAndGapFree(t *testing.T) {
 	}
 	wg.Wait()
 	close(numbers)
-	seen := map[string]bool{}
-	for num := range numbers {
-		if seen[num] {
-			t.Errorf("number %s issued twice", num)
-		}
-		seen[num] = true
-	}
+	seen := onceEach(t, numbers)
 	for i := 1; i <= n; i++ {
 		if want := fmt.Sprintf("A%03d", i); !seen[want] {
 			t.Errorf("number %s missing: numbering has a gap", want)
@@ -627,4 +621,18 @@ func TestEventLogHasEveryChangeInOrder(t *testing.T) {
 	if !evs[3].Recall {
 		t.Errorf("the recall event is not marked as a recall")
 	}
+}
+
+// onceEach reads the numbers issued until the channel is closed, reporting
+// any number issued twice; it returns the set of them.
+func onceEach(t *testing.T, numbers <-chan string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for num := range numbers {
+		if seen[num] {
+			t.Errorf("number %s issued twice", num)
+		}
+		seen[num] = true
+	}
+	return seen
 }

@@ -158,13 +158,7 @@ func TestIssueRefusalsAmongManyRequests(t *testing.T) {
 	}
 	wg.Wait()
 	close(numbers)
-	seen := map[string]bool{}
-	for num := range numbers {
-		if seen[num] {
-			t.Errorf("number %s issued twice", num)
-		}
-		seen[num] = true
-	}
+	seen := onceEach(t, numbers)
 	if len(seen) != n/10 || refused.Load() != n-n/10 {
 		t.Errorf("%d tickets and %d refusals, want %d and %d", len(seen), refused.Load(), n/10, n-n/10)
 	}

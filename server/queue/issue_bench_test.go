@@ -45,44 +45,48 @@ func BenchmarkIssueWaiting(b *testing.B) {
 }
 
 func benchIssue(b *testing.B, waiting, clients int) {
-	{
-		{
-			clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
-			e, err := queue.New(nullStore{}, clock, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			st := queue.DefaultSettings()
-			st.BranchName, st.Timezone, st.Hours = "Bench", "UTC", allDay()
-			if err := e.Seed(st, []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
-				[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}, {ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}}}); err != nil {
-				b.Fatal(err)
-			}
-			for range waiting {
-				if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := cpuTime()
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			// The machine may be shared: CPU time, not wall time, is the figure.
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	e, _ := benchEngine(b, []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+		[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}, {ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}}})
+	for range waiting {
+		if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
+			b.Fatal(err)
 		}
 	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The machine may be shared: CPU time, not wall time, is the figure.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// benchEngine is an engine on a nullStore, open all day in UTC, with these
+// services and counters, and its clock.
+func benchEngine(b *testing.B, services []queue.Service, counters []queue.Counter) (*queue.Engine, *queuetest.Clock) {
+	b.Helper()
+	clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
+	e, err := queue.New(nullStore{}, clock, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := queue.DefaultSettings()
+	st.BranchName, st.Timezone, st.Hours = "Bench", "UTC", allDay()
+	if err := e.Seed(st, services, counters); err != nil {
+		b.Fatal(err)
+	}
+	return e, clock
 }
 
 // cpuTime is the CPU this process has used, user and system.

@@ -686,9 +686,21 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 		c.Tickets, c.Events = make([]Ticket, 0, len(made)), make([]Event, 0, len(made))
 		// Every ticket is in the queue already, and promises change
 		// nothing the policy depends on: one serves the batch.
-		p := e.policy()
-		for _, ic := range made {
-			ic.view = e.promiseLocked(p, ic.t)
+		ts := make([]*Ticket, len(made))
+		for i, ic := range made {
+			ts[i] = ic.t
+		}
+		// A repeated request is answered its ticket's view: the same
+		// replay finds its wait.
+		var repeats []*Ticket
+		for _, ic := range taken {
+			if ic.repeat != nil && ic.repeat.Status == StatusWaiting {
+				repeats = append(repeats, ic.repeat)
+			}
+		}
+		views := e.promiseAlsoLocked(e.policy(), ts, repeats)
+		for i, ic := range made {
+			ic.view = views[i]
 			c.Tickets = append(c.Tickets, *ic.t)
 			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
 			ic.batch = b

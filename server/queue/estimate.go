@@ -46,9 +46,20 @@ const replayHorizon = 8 * time.Hour
 type estCache struct {
 	mu     sync.Mutex
 	gen    uint64
-	at     time.Time
+	now    time.Time
 	calls  map[*Ticket]call
 	probes map[string]call
+	// some is what a replay that followed only some tickets found for
+	// them (a zero call: not within the horizon).
+	some map[*Ticket]call
+}
+
+// at forgets what was replayed before the queue's change gen at now.
+func (c *estCache) at(gen uint64, now time.Time) {
+	if c.gen != gen || !now.Equal(c.now) {
+		c.gen, c.now = gen, now
+		c.calls, c.probes, c.some = nil, nil, nil
+	}
 }
 
 // call is when the replay expects a ticket to be called, and the variance
@@ -142,9 +153,50 @@ func (e *Engine) estimateLocked(t *Ticket, ahead int) Promise {
 	// are only touched under the cache's own lock.
 	e.cache.mu.Lock()
 	defer e.cache.mu.Unlock()
+	e.cache.at(e.estGen, now)
+	if c, ok := e.cache.some[t]; ok && e.cache.calls == nil {
+		return e.promise(t.ServiceID, now, c, !c.at.IsZero(), t.AppointmentAt != nil)
+	}
 	calls, _ := e.replayCached(now, "")
 	c, ok := calls[t]
 	return e.promise(t.ServiceID, now, c, ok, t.AppointmentAt != nil)
+}
+
+// estimatesLocked is estimateLocked for a few tickets at once (a batch just
+// issued). Unless the whole queue's replay is at hand, one replay follows
+// only them and the tickets in also, and stops once each is called: who
+// goes before them is the same, only what is written down differs. With
+// thousands waiting, noting every call made the issue path's replay most
+// of its garbage. What it found serves estimateLocked for those tickets
+// until the queue changes.
+func (e *Engine) estimatesLocked(ts []*Ticket, ahead []int, also []*Ticket) []Promise {
+	out := make([]Promise, len(ts))
+	if e.est == nil {
+		for i, t := range ts {
+			out[i] = e.plainPromise(t.ServiceID, ahead[i])
+		}
+		return out
+	}
+	now := e.estAt
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.at(e.estGen, now)
+	calls := e.cache.calls
+	if calls == nil {
+		targets := append(also[:len(also):len(also)], ts...)
+		calls, _ = e.replay(now, nil, targets)
+		if e.cache.some == nil {
+			e.cache.some = make(map[*Ticket]call, len(targets))
+		}
+		for _, t := range targets {
+			e.cache.some[t] = calls[t]
+		}
+	}
+	for i, t := range ts {
+		c, ok := calls[t]
+		out[i] = e.promise(t.ServiceID, now, c, ok, t.AppointmentAt != nil)
+	}
+	return out
 }
 
 // promise is what a ticket expected to be called as c (found: within the
@@ -189,13 +241,10 @@ func (e *Engine) serviceEstimateLocked(s *Service, waiting int) Promise {
 // e.cache.mu.
 func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]call, call) {
 	c := &e.cache
-	if c.gen != e.estGen || !now.Equal(c.at) {
-		c.gen, c.at = e.estGen, now
-		c.calls, c.probes = nil, nil
-	}
+	c.at(e.estGen, now)
 	if probe == "" {
 		if c.calls == nil {
-			c.calls, _ = e.replay(now, nil)
+			c.calls, _ = e.replay(now, nil, nil)
 		}
 		return c.calls, call{}
 	}
@@ -207,7 +256,7 @@ func (e *Engine) replayCached(now time.Time, probe string) (map[*Ticket]call, ca
 		svc := e.services[probe]
 		pt := &Ticket{ID: strconv.FormatUint(e.lastID+1_000_000, 10), ServiceID: probe, Status: StatusWaiting, Priority: svc.Priority,
 			IssuedAt: now, IssuedRun: e.runningLocked()}
-		calls, _ := e.replay(now, pt)
+		calls, _ := e.replay(now, pt, nil)
 		at = calls[pt]
 		c.probes[probe] = at
 	}
@@ -468,12 +517,16 @@ func parseWeek(m map[string]string) ([7][]span, error) {
 	return w, nil
 }
 
+// cloneQueue is the replay's copy of q. It shares q's arrays, each cut to
+// its length: the replay takes thousands of tickets out of a long queue
+// and puts a few in, and copying every list each replay was most of what
+// it allocated.
 func cloneQueue(q *waitQueue) *waitQueue {
-	c := &waitQueue{n: q.n, appts: append([]*Ticket(nil), q.appts...)}
+	c := &waitQueue{n: q.n, held: q.held, shared: true, appts: q.appts[:len(q.appts):len(q.appts)]}
 	if len(q.levels) > 0 {
 		c.levels = make(map[int]lane, len(q.levels))
 		for l, ts := range q.levels {
-			c.levels[l] = append(lane(nil), ts...)
+			c.levels[l] = ts[:len(ts):len(ts)]
 		}
 	}
 	return c
@@ -483,8 +536,9 @@ func cloneQueue(q *waitQueue) *waitQueue {
 // when their current customer is expected to be done, work their schedules,
 // and call by the same rules Next uses, while the walk-ins and booked
 // appointments the model expects arrive. It returns when each waiting ticket
-// (and the probe, if any) is expected to be called.
-func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
+// (and the probe, if any) is expected to be called. With only set (or a
+// probe), it notes only those tickets' calls and ends once each is called.
+func (e *Engine) replay(now time.Time, probe *Ticket, only []*Ticket) (map[*Ticket]call, int) {
 	until := now.Add(replayHorizon)
 	queues := make(map[string]*waitQueue, len(e.waiting))
 	real := 0
@@ -500,12 +554,25 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 		}
 		return q
 	}
-	// Sized by the tickets waiting, up to a bound: growing it call by call
-	// cost a third of a replay that calls thousands, and the horizon ends a
-	// slow branch's replay after a few hundred.
-	out := make(map[*Ticket]call, min(real, 8192))
 	if probe != nil {
 		qOf(probe.ServiceID).insert(probe)
+		only = []*Ticket{probe}
+	}
+	var want map[*Ticket]bool
+	left := real
+	var out map[*Ticket]call
+	if only != nil {
+		want = make(map[*Ticket]bool, len(only))
+		for _, t := range only {
+			want[t] = true
+		}
+		left = len(want)
+		out = make(map[*Ticket]call, left)
+	} else {
+		// Sized by the tickets waiting, up to a bound: growing it call by
+		// call cost a third of a replay that calls thousands, and the
+		// horizon ends a slow branch's replay after a few hundred.
+		out = make(map[*Ticket]call, min(real, 8192))
 	}
 
 	// What will arrive: walk-ins that may pass someone, and booked slots.
@@ -604,10 +671,6 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 
 	p := e.policy()
 	vi := 0
-	left := real
-	if probe != nil {
-		left = 1
-	}
 	for steps := 0; left > 0 && steps < 20000; steps++ {
 		var rc *rCounter
 		for _, c := range rcs {
@@ -682,11 +745,8 @@ func (e *Engine) replay(now time.Time, probe *Ticket) (map[*Ticket]call, int) {
 			}
 			continue
 		}
-		out[tk] = call{t, pooled(pools[tk.ServiceID], rc, t)}
-		if tk == probe {
-			break
-		}
-		if probe == nil {
+		if want == nil || want[tk] {
+			out[tk] = call{t, pooled(pools[tk.ServiceID], rc, t)}
 			left--
 		}
 		rc.free = t.Add(secs(mean))

@@ -67,6 +67,10 @@ type waitQueue struct {
 	appts  []*Ticket
 	n      int
 	held   int // pushed-back tickets still letting others go first
+	// shared is set on the replay's copy: its lists start as the queue's
+	// own arrays, so it takes tickets out without writing to them (and a
+	// ticket put in makes a new array, as none has room to spare).
+	shared bool
 }
 
 func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
@@ -77,19 +81,24 @@ func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
 	return l
 }
 
-func removeSorted(l []*Ticket, t *Ticket) ([]*Ticket, bool) {
+func removeSorted(l []*Ticket, t *Ticket, shared bool) ([]*Ticket, bool) {
 	if len(l) > 0 && l[0] == t {
 		// The head goes on nearly every call, and the estimate's replay
 		// calls a whole queue one head at a time: finding it must not cost
 		// a search, and dropping it must not move the rest (that made each
 		// replay quadratic in the tickets waiting). The next append that
 		// outgrows the array lets go of the slot.
-		l[0] = nil
-		return l[1:], true
+		if !shared {
+			l[0] = nil
+		}
+		return l[1:len(l):cap(l)], true
 	}
 	i := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
 	if i >= len(l) || l[i] != t {
 		return l, false
+	}
+	if shared {
+		return append(append(make([]*Ticket, 0, len(l)-1), l[:i]...), l[i+1:]...), true
 	}
 	return append(l[:i], l[i+1:]...), true
 }
@@ -113,10 +122,10 @@ func (q *waitQueue) insert(t *Ticket) {
 func (q *waitQueue) remove(t *Ticket) {
 	var ok bool
 	if t.AppointmentAt != nil {
-		q.appts, ok = removeSorted(q.appts, t)
+		q.appts, ok = removeSorted(q.appts, t, q.shared)
 	} else {
 		var l lane
-		l, ok = removeSorted(q.levels[t.Priority], t)
+		l, ok = removeSorted(q.levels[t.Priority], t, q.shared)
 		if len(l) == 0 {
 			delete(q.levels, t.Priority)
 		} else {

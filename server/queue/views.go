@@ -63,16 +63,29 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 	return v
 }
 
-// promiseLocked records on a new ticket the wait it is shown at issue and
-// returns the ticket's view: viewLocked would work out the same place and
-// wait again. p is the policy now (a batch of new tickets shares one).
-func (e *Engine) promiseLocked(p policy, t *Ticket) TicketView {
-	ahead := p.ahead(e.queueOf(t.ServiceID), t)
-	pr := e.estimateLocked(t, ahead)
-	t.Promise = &pr
-	v := TicketView{Ticket: *t, Ahead: ahead, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
-	v.Transfers = append([]string(nil), t.Transfers...)
-	return v
+// promiseLocked records on new tickets the wait each is shown at issue and
+// returns their views: viewLocked would work out the same place and wait
+// again. p is the policy now (a batch of new tickets shares one).
+func (e *Engine) promiseLocked(p policy, ts ...*Ticket) []TicketView {
+	return e.promiseAlsoLocked(p, ts, nil)
+}
+
+// promiseAlsoLocked is promiseLocked whose replay also finds the waits of
+// the tickets in also, for views made next.
+func (e *Engine) promiseAlsoLocked(p policy, ts, also []*Ticket) []TicketView {
+	ahead := make([]int, len(ts))
+	for i, t := range ts {
+		ahead[i] = p.ahead(e.queueOf(t.ServiceID), t)
+	}
+	prs := e.estimatesLocked(ts, ahead, also)
+	vs := make([]TicketView, len(ts))
+	for i, t := range ts {
+		pr := prs[i]
+		t.Promise = &pr
+		vs[i] = TicketView{Ticket: *t, Ahead: ahead[i], EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
+		vs[i].Transfers = append([]string(nil), t.Transfers...)
+	}
+	return vs
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.

@@ -7,6 +7,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// memberOffScreen lists the member screen's buttons not wholly inside the
+// viewport.
+const memberOffScreen = `[...document.querySelectorAll('#screen-member button')].filter(b => {
+  const r = b.getBoundingClientRect();
+  return r.top < 0 || r.left < 0 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5;
+}).map(b => b.textContent.trim())`
+
 const memberShown = `!!document.querySelector('#screen-member:not([hidden]) [data-member=skip]')`
 
 // typePhone presses the member keypad's keys for digits.
@@ -61,6 +68,22 @@ func TestKioskMemberIdentification(t *testing.T) {
 		t.Errorf("member title = %q, want both languages", got)
 	}
 	k.shot("member-keypad")
+	// On a landscape kiosk every key, Continue and Skip stay wholly on
+	// screen: the page cannot scroll, and Skip is the one tap most take.
+	for _, size := range [][2]int64{{1920, 1080}, {1280, 800}, {1366, 768}} {
+		k.do(chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateLandscape, chromedp.EmulateTouch))
+		if off := eval[[]string](k, memberOffScreen); len(off) > 0 {
+			t.Errorf("%dx%d: off screen on the member keypad: %q", size[0], size[1], off)
+		}
+		for _, lang := range []string{"en", "zh"} {
+			k.do(chromedp.Click(chromedp.CSS(`[data-lang=` + lang + `]`)))
+			if off := eval[[]string](k, memberOffScreen); len(off) > 0 {
+				t.Errorf("%dx%d %s: off screen on the member keypad: %q", size[0], size[1], lang, off)
+			}
+		}
+	}
+	k.shot("member-keypad-landscape")
+	k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
 	k.do(chromedp.Click(chromedp.CSS("[data-member=skip]")))
 	k.waitFor(ticketShown)
 	q := k.queue()
@@ -95,6 +118,14 @@ func TestKioskMemberIdentification(t *testing.T) {
 	if got := k.text("[data-member-message]"); !strings.Contains(got, "号码好像不对") {
 		t.Errorf("bad number message = %q", got)
 	}
+	for _, size := range [][2]int64{{1920, 1080}, {1366, 768}} {
+		k.do(chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateLandscape, chromedp.EmulateTouch))
+		if off := eval[[]string](k, memberOffScreen); len(off) > 0 {
+			t.Errorf("%dx%d with the message: off screen on the member keypad: %q", size[0], size[1], off)
+		}
+	}
+	k.shot("member-bad-number-landscape")
+	k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
 
 	// The same phone again today: the cap, said kindly.
 	k.typePhone("13800138000")

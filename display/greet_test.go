@@ -52,6 +52,17 @@ func TestStatusGreetsByTier(t *testing.T) {
 	}
 	shot(t, ctx, "status-greet")
 
+	// Called, the page turns green: the greeting must still be readable
+	// there (the audit in shot checks its contrast).
+	if st, body := box.Do(admin, "POST", "/api/v1/counters/c1/next", nil, nil); st != 200 || !strings.Contains(string(body), gold.Number) {
+		t.Fatalf("call: %d %s, want %s called", st, body, gold.Number)
+	}
+	waitFor[bool](t, ctx, "called page", `document.body.classList.contains("st-called")`, 5*time.Second)
+	if eval[bool](t, ctx, `document.querySelector("[data-greet]").hidden`) {
+		t.Error("the called page lost the greeting")
+	}
+	shot(t, ctx, "status-greet-called")
+
 	do(t, ctx, chromedp.Navigate(anon.StatusURL))
 	waitFor[bool](t, ctx, "anonymous page", `document.getElementById("number").textContent === `+js(anon.Number), 5*time.Second)
 	if eval[bool](t, ctx, `!document.querySelector("[data-greet]").hidden`) {

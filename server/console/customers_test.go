@@ -19,7 +19,7 @@ import (
 func goldSite(t *testing.T, name string) (*site, string) {
 	t.Helper()
 	s := newSite(t, servertest.Options{Config: func(c *config.Config) {
-		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", MinSpend: 50000, SLAWaitSeconds: 300}, {ID: "standard", Name: "Standard"}}
+		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", Names: map[string]string{"zh": "金卡"}, MinSpend: 50000, SLAWaitSeconds: 300}, {ID: "standard", Name: "Standard"}}
 	}})
 	var cu struct{ ID string }
 	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000", "name": name}, nil)
@@ -90,8 +90,9 @@ func TestConsoleCustomerCard(t *testing.T) {
 	if strings.Contains(card, "Li Lei") || strings.Contains(card, "13800138000") || strings.Contains(card, "null") {
 		t.Errorf("customer card shows personal data to staff: %q", card)
 	}
-	if got := text(t, ctx, "#current-reason"); !strings.HasPrefix(got, "Gold · ") {
-		t.Errorf("reason = %q, want the tier's", got)
+	// The tier's reason, with its Chinese beside it like every other.
+	if got := text(t, ctx, "#current-reason"); !strings.HasPrefix(got, "Gold · ") || !strings.Contains(got, "min to target · 金卡 · 距目标还剩") {
+		t.Errorf("reason = %q, want the tier's in both languages", got)
 	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-customer-card.png", png)

@@ -68,7 +68,16 @@
     [/^appointment at (\d\d:\d\d)$/, (m) => `预约 ${m[1]}`],
     [/^priority level (\d+), oldest first$/, (m) => `优先级 ${m[1]}，先到先办`],
     [/^(\S+) turn in the rotation \((.*)\)$/, (m) => `轮到${LEVEL_ZH[m[1]] || m[1]}（${m[2]}）`],
+    // A tier's promise or share decided ("Gold · 4 min to target").
+    [/^(.+) · (<1|\d+) min to target$/, (m) => `${tierZh(m[1])} · 距目标还剩${minZh(m[2])}`],
+    [/^(.+) · (<1|\d+) min past target$/, (m) => `${tierZh(m[1])} · 已超过目标${minZh(m[2])}`],
+    [/^(.+) · tier share ([\d.]+)$/, (m) => `${tierZh(m[1])} · 等级权重 ${m[2]}`],
+    [/^(<1|\d+) min to target$/, (m) => `距目标还剩${minZh(m[1])}`],
+    [/^(<1|\d+) min to the (\d+)-min cap$/, (m) => `距 ${m[2]} 分钟上限还剩${minZh(m[1])}`],
   ];
+  const minZh = (n) => (n === "<1" ? "不到 1 分钟" : ` ${n} 分钟`);
+  // tierZh is a tier's Chinese name, from its English one in the reason.
+  const tierZh = (name) => (window.QBTiers && QBTiers.zh ? QBTiers.zh(name) : name);
   function reasonText(r) {
     if (!r) return "";
     for (const [re, zh] of REASONS) {

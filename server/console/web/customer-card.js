@@ -26,6 +26,11 @@
       const name = tiers.byId.get(t.tier).name;
       return el("span", { class: "tier-chip", dataset: { tier: t.tier }, text: name, title: T.tierTitle({ name }) });
     },
+    // zh is the Chinese name of the tier named name (in English), or name.
+    zh(name) {
+      const t = tiers.list.find((x) => x.name === name);
+      return (t && t.names && t.names.zh) || name;
+    },
     // name is a tier's name ("" for the default tier or an unknown one).
     name(id) {
       return id && id !== tiers.deflt && tiers.byId.has(id) ? tiers.byId.get(id).name : "";

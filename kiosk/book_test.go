@@ -295,6 +295,7 @@ func TestBook(t *testing.T) {
 		{"MoveFromManage", testBookMoveFromManage},
 		{"InvalidPhoneSendsNothing", testBookInvalidPhoneSendsNothing},
 		{"OutageOffersRetry", testBookOutageOffersRetry},
+		{"BlockedSaysWhyInEitherLanguage", testBookBlockedSaysWhy},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, browser) })
 	}
@@ -767,6 +768,53 @@ func testBookOutageOffersRetry(t *testing.T, browser context.Context) {
 	p.waitFor(bookView("done") + ` && /^\d{8}$/.test(document.querySelector('[data-booking-code]').innerText)`)
 	if got := p.appointment(p.text("[data-booking-code]"), "13800138000").Status; got != "booked" {
 		t.Errorf("after the retry the API has %q, want booked", got)
+	}
+	p.checkNoProblems()
+}
+
+// A phone whose no-shows paused its online booking is told so in plain
+// words, in the language on screen: switching the language after the
+// refusal switches the sentence too (the box's English one stayed on a
+// Chinese screen).
+func testBookBlockedSaysWhy(t *testing.T, browser context.Context) {
+	p := openBook(t, browser, bookOptions{})
+	b := p.box
+	admin := b.Admin()
+	if st, body := b.Do(admin, "PUT", "/api/v1/settings", map[string]int{"no_show_limit": 1, "no_show_window_days": 60, "booking_block_days": 30}, nil); st != 200 {
+		t.Fatalf("settings: %d %s", st, body)
+	}
+	var missed servertest.Ticket
+	st, body := b.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "13800138000"}, map[string]string{"Authorization": "Bearer " + b.Device("kiosk")})
+	if st != 201 || json.Unmarshal(body, &missed) != nil {
+		t.Fatalf("ticket: %d %s", st, body)
+	}
+	if st, body := b.Do(admin, "POST", "/api/v1/counters/c1/next", nil, nil); st != 200 {
+		t.Fatalf("call: %d %s", st, body)
+	}
+	if st, body := b.Do(admin, "POST", "/api/v1/tickets/"+missed.ID+"/no-show", nil, nil); st != 200 {
+		t.Fatalf("no-show: %d %s", st, body)
+	}
+
+	p.waitFor(bookView("slot") + ` && !!document.querySelector('#slots .slot:enabled')`)
+	p.click("#slots .slot:enabled")
+	p.waitFor(bookView("details"))
+	p.typeInto("#name", "Li Lei")
+	p.typeInto("#phone", "138 0013 8000")
+	p.click("#confirm")
+	p.waitFor(`!document.getElementById('alert').hidden`)
+	if got := p.text("#alert-text"); !strings.Contains(got, "Online booking is paused until") || !strings.Contains(got, "Walk-in tickets are always welcome") {
+		t.Errorf("English refusal = %q, want until when and that walk-ins are welcome", got)
+	}
+	p.click("[data-lang=zh]")
+	p.waitFor(`document.documentElement.lang === 'zh-CN'`)
+	if got := p.text("#alert-text"); !strings.Contains(got, "在线预约暂时暂停") || bookLatinRE.MatchString(got) {
+		t.Errorf("after switching to Chinese the refusal reads %q", got)
+	}
+	p.shot("blocked-zh")
+	p.click("[data-lang=en]")
+	p.waitFor(`document.documentElement.lang === 'en'`)
+	if got := p.text("#alert-text"); !strings.Contains(got, "Online booking is paused until") {
+		t.Errorf("back in English the refusal reads %q, want the box's sentence with its date", got)
 	}
 	p.checkNoProblems()
 }

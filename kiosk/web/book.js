@@ -441,6 +441,8 @@
 
   // --- alerts: one friendly sentence and at most one way forward ---
 
+  // text, when given, is the box's own sentence (English): it replaces the
+  // translation while the page is in English.
   function showAlert(key, action, fn, text) {
     state.alert = { key: key, action: action, fn: fn, text: text };
     renderAlert();
@@ -458,7 +460,7 @@
     $('alert').hidden = !a;
     $('view-loading').hidden = state.view !== 'loading' || !!a;
     if (!a) return;
-    $('alert-text').textContent = a.text || t(a.key);
+    $('alert-text').textContent = a.text && state.lang === 'en' ? a.text : t(a.key);
     var b = $('alert-action');
     b.hidden = !a.action;
     b.textContent = a.action ? t(a.action) : '';
@@ -658,7 +660,7 @@
     }
     if (e.code === 'booking_blocked') {
       // The box's sentence says until when; the translation says why.
-      showAlert('errBookingBlocked', null, null, state.lang === 'en' ? e.message : '');
+      showAlert('errBookingBlocked', null, null, e.message);
       return;
     }
     if (e.code === 'not_bookable' || e.code === 'unknown_service') {

@@ -135,6 +135,14 @@ func TestBookingRights(t *testing.T) {
 	if r.CanBook || !r.Until.Equal(day.AddDate(0, 0, 28)) || !strings.Contains(r.Reason, "Walk-in tickets are always welcome") {
 		t.Errorf("three no-shows in 60 days: %+v", r)
 	}
+	if want := "because 3 booked visits or calls were missed within 60 days"; !strings.Contains(r.Reason, want) {
+		t.Errorf("reason = %q, want %q", r.Reason, want)
+	}
+	// A limit of one is said in the singular.
+	one := BookingRights(visitsAgo(2), time.Time{}, NoShowRule{Limit: 1, WindowDays: 60, BlockDays: 30}, day)
+	if want := "because a booked visit or call was missed within 60 days"; one.CanBook || !strings.Contains(one.Reason, want) {
+		t.Errorf("one no-show: %+v, want %q", one, want)
+	}
 	if r := BookingRights(ns, time.Time{}, rule, day.AddDate(0, 0, 29)); !r.CanBook {
 		t.Errorf("after the block: %+v, want can book", r)
 	}

@@ -57,8 +57,12 @@ func BookingRights(noShows []time.Time, forgiven time.Time, rule NoShowRule, now
 	if now.Before(until) {
 		r.CanBook = false
 		r.Until = until
-		r.Reason = fmt.Sprintf("Online booking is paused until %s because %d booked visits or calls were missed within %d days. Walk-in tickets are always welcome.",
-			until.Format("2 Jan 2006"), rule.Limit, rule.WindowDays)
+		missed := fmt.Sprintf("%d booked visits or calls were", rule.Limit)
+		if rule.Limit == 1 {
+			missed = "a booked visit or call was"
+		}
+		r.Reason = fmt.Sprintf("Online booking is paused until %s because %s missed within %d days. Walk-in tickets are always welcome.",
+			until.Format("2 Jan 2006"), missed, rule.WindowDays)
 	}
 	return r
 }

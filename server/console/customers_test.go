@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"queuebox/server/browsertest"
 	"queuebox/server/config"
@@ -97,6 +98,20 @@ func TestConsoleCustomerCard(t *testing.T) {
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-customer-card.png", png)
 	}
+	// On a 1366×768 desk screen, with the card making the ticket tall, the
+	// panel T opens (under the buttons) is scrolled into sight.
+	do(t, ctx, chromedp.EmulateViewport(1366, 768))
+	do(t, ctx, chromedp.KeyEvent("t"))
+	waitJS(t, ctx, `!document.getElementById("transfer").hidden`)
+	if !eval[bool](t, ctx, `(() => { const r = document.getElementById("transfer").getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight })()`) {
+		t.Error("the transfer panel opened out of sight at 1366×768")
+	}
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		shot(t, "console-transfer-1366.png", png)
+	}
+	do(t, ctx, chromedp.KeyEvent(kb.Escape))
+	waitJS(t, ctx, `document.getElementById("transfer").hidden`)
+	do(t, ctx, chromedp.EmulateViewport(1440, 900))
 	// Staff forgive the no-show from the card: booking is open again.
 	do(t, ctx, chromedp.Click(chromedp.CSS("#customer-card [data-forgive]")))
 	waitJS(t, ctx, `!document.getElementById("customer-card").hidden && document.querySelector("#customer-card [data-forgive]") === null`)

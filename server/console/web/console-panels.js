@@ -13,7 +13,11 @@
   function openPanel(name) {
     closePanel();
     S.panel = name;
-    if (PANELS[name]) $(PANELS[name]).hidden = false;
+    if (PANELS[name]) {
+      $(PANELS[name]).hidden = false;
+      // It opens under the buttons: on a 768-pixel screen, below the fold.
+      $(PANELS[name]).scrollIntoView({ block: "nearest" });
+    }
     C.renderParked();
   }
 

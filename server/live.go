@@ -112,6 +112,7 @@ type place struct {
 	est               [3]int // wait, low, high
 	calledAt          *time.Time
 	recalls           int
+	pushBacks         int
 	// greeted: a known customer of a better tier, whose page the engine
 	// renders itself.
 	greeted bool
@@ -137,7 +138,7 @@ func (p *placesAt) status(token string) (raw []byte, waiting, known bool) {
 		return *b, true, true
 	}
 	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
-		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls}
+		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls, PushBacks: t.pushBacks}
 	tpl := p.tpls[t.serviceID]
 	if tpl != nil {
 		v.ServiceName, v.ServiceNames = tpl.view.ServiceName, tpl.view.ServiceNames
@@ -264,6 +265,7 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	for i := range list {
 		t, pl := &list[i], &places[i]
 		pl.number, pl.serviceID, pl.ahead, pl.calledAt, pl.recalls = t.Number, t.ServiceID, t.Ahead, t.CalledAt, t.Recalls
+		pl.pushBacks = t.PushBacks
 		pl.est = [3]int{t.Wait.WaitSeconds, t.Wait.LowSeconds, t.Wait.HighSeconds}
 		pl.greeted = t.Greeted
 		p.byTok[t.Token] = pl
@@ -319,7 +321,7 @@ func newStatusTemplate(v queue.StatusView) *statusTemplate {
 // fill returns v's JSON from the template, if v differs from the template's
 // view only in what the template leaves open.
 func (t *statusTemplate) fill(v queue.StatusView) (json.RawMessage, bool) {
-	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || !plainNumber(v.Number) {
+	if t == nil || !t.ok || v.CalledAt != nil || v.Recalls != 0 || v.PushBacks != 0 || !plainNumber(v.Number) {
 		return nil, false
 	}
 	n := len(v.Number) + 48

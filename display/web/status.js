@@ -136,6 +136,10 @@
     show("cancel", waiting);
     if (!waiting) { closeConfirm(); }
 
+    // Put back after a missed call (the no-show chain): say so, or the
+    // page that had turned green would just show a place again.
+    show("pushed", waiting && v.push_backs > 0);
+    if (waiting && v.push_backs > 0) { text("pushed", t("pushedBack")); }
     if (waiting) {
       var ahead = v.ahead || 0;
       var a = $("ahead");

@@ -256,6 +256,9 @@ type StatusView struct {
 	// CalledAt and Recalls let the phone buzz again on a recall.
 	CalledAt *time.Time `json:"called_at,omitempty"`
 	Recalls  int        `json:"recalls,omitempty"`
+	// PushBacks counts the missed calls that put the ticket back in the
+	// queue (the no-show chain): the phone says why it waits again.
+	PushBacks int `json:"push_backs,omitempty"`
 	// Tier and TierName greet a known customer of a better tier (never
 	// their phone or name).
 	Tier      string            `json:"tier,omitempty"`

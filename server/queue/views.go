@@ -126,7 +126,7 @@ func (e *Engine) Status(token string) (StatusView, error) {
 func (e *Engine) statusLocked(t *Ticket) StatusView {
 	v := e.viewLocked(t)
 	sv := StatusView{Number: t.Number, ServiceID: t.ServiceID, Status: t.Status, Ahead: v.Ahead, EWTSeconds: v.EWTSeconds,
-		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls, Rated: t.Rating > 0}
+		EWTLow: v.EWTLowSeconds, EWTHigh: v.EWTHighSeconds, CalledAt: t.CalledAt, Recalls: t.Recalls, PushBacks: t.PushBacks, Rated: t.Rating > 0}
 	if s, ok := e.services[t.ServiceID]; ok {
 		sv.ServiceName = s.Name
 		sv.ServiceNames = copyNames(s.Names)
@@ -203,7 +203,7 @@ type Place struct {
 	Ahead                    int
 	Wait                     Promise
 	CalledAt                 *time.Time
-	Recalls                  int
+	Recalls, PushBacks       int
 	// Greeted: a known customer of a better tier, whose status (see
 	// Status) greets them.
 	Greeted bool
@@ -238,7 +238,7 @@ func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 				continue
 			}
 			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
-				CalledAt: t.CalledAt, Recalls: t.Recalls, Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
+				CalledAt: t.CalledAt, Recalls: t.Recalls, PushBacks: t.PushBacks, Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
 			tickets = append(tickets, t)
 		}
 	}

@@ -68,6 +68,17 @@ func TestKioskMemberIdentification(t *testing.T) {
 		t.Errorf("member title = %q, want both languages", got)
 	}
 	k.shot("member-keypad")
+	if off := eval[[]string](k, memberOffScreen); len(off) > 0 {
+		t.Errorf("portrait: off screen on the member keypad: %q", off)
+	}
+	// The wrong tile: back to the start in one tap, and no ticket taken.
+	k.do(chromedp.Click(chromedp.CSS("[data-member=home]")))
+	k.waitFor(homeReady)
+	if n := len(k.queue()); n != 0 {
+		t.Fatalf("back from the member keypad: %d tickets, want none", n)
+	}
+	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
+	k.waitFor(memberShown)
 	// On a landscape kiosk every key, Continue and Skip stay wholly on
 	// screen: the page cannot scroll, and Skip is the one tap most take.
 	for _, size := range [][2]int64{{1920, 1080}, {1280, 800}, {1366, 768}} {
@@ -118,8 +129,8 @@ func TestKioskMemberIdentification(t *testing.T) {
 	if got := k.text("[data-member-message]"); !strings.Contains(got, "号码好像不对") {
 		t.Errorf("bad number message = %q", got)
 	}
-	for _, size := range [][2]int64{{1920, 1080}, {1366, 768}} {
-		k.do(chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateLandscape, chromedp.EmulateTouch))
+	for _, size := range [][2]int64{{1080, 1920}, {1920, 1080}, {1366, 768}} {
+		k.do(chromedp.EmulateViewport(size[0], size[1], chromedp.EmulateTouch))
 		if off := eval[[]string](k, memberOffScreen); len(off) > 0 {
 			t.Errorf("%dx%d with the message: off screen on the member keypad: %q", size[0], size[1], off)
 		}

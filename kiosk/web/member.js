@@ -31,7 +31,9 @@ function build(el) {
   const go = make('button', { class: 'btn btn-primary checkin-submit', type: 'button', 'data-member': 'go' });
   const msg = make('p', { class: 'member-message', role: 'alert', 'data-member-message': '' });
   const skip = make('button', { class: 'btn btn-primary member-skip', type: 'button', 'data-member': 'skip' });
-  box.append(head, phone, kp.pad, go, msg, skip);
+  // A tap on the wrong tile: back to the start, no ticket taken.
+  const home = make('button', { class: 'btn btn-quiet checkin-home member-home', type: 'button', 'data-member': 'home' });
+  box.append(head, phone, kp.pad, go, msg, skip, home);
   el.replaceChildren(box);
   el.setAttribute('aria-labelledby', 'member-title');
   box.addEventListener('click', e => {
@@ -40,8 +42,9 @@ function build(el) {
     if (b.dataset.memberKey) press(b.dataset.memberKey);
     else if (b.dataset.member === 'skip') api.submit('');
     else if (b.dataset.member === 'go') submit();
+    else if (b.dataset.member === 'home') api.home();
   });
-  root = { box, title, hint, phone, kp, go, msg, skip };
+  root = { box, title, hint, phone, kp, go, msg, skip, home };
 }
 
 function press(k) {
@@ -76,6 +79,7 @@ function render() {
   root.go.textContent = text('memberGo', api.lang());
   root.go.disabled = s.digits.length < 5;
   root.skip.textContent = text('memberSkip', api.lang());
+  root.home.textContent = text('back', api.lang());
   root.msg.hidden = !s.message;
   if (s.message) bilingual(root.msg, s.message);
 }

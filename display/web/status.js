@@ -100,6 +100,18 @@
     $("progress").setAttribute("aria-label", t("progressLabel"));
   }
 
+  // fitNumber shrinks the number to its card on a narrow phone (a 320-pixel
+  // screen, a three-letter prefix): the size the state's style gives, or
+  // less, never cut off.
+  function fitNumber() {
+    var n = $("number");
+    n.style.fontSize = "";
+    var w = n.clientWidth, sw = n.scrollWidth;
+    if (w > 0 && sw > w) {
+      n.style.fontSize = Math.floor(parseFloat(getComputedStyle(n).fontSize) * w / sw) + "px";
+    }
+  }
+
   function render() {
     renderStatic();
     if (gone) {
@@ -118,6 +130,7 @@
     show("ticket", true);
     setStatus(v.status);
     text("number", v.number);
+    fitNumber();
     // A known customer of a better tier is greeted by it (never by name or phone).
     show("greet", !!v.tier_name);
     if (v.tier_name) {
@@ -313,6 +326,8 @@
   }
 
   function wire() {
+    // A phone turned sideways (or back) gives the number another width.
+    window.addEventListener("resize", function () { if (cur) { fitNumber(); } });
     $("lang").onclick = function () {
       lang = lang === "zh" ? "en" : "zh";
       store(LANG_KEY, lang);

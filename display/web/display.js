@@ -168,10 +168,22 @@
     n.hidden = !show;
   }
 
+  // fitNum shrinks the called number to its panel when it would run out of
+  // it (a three-letter prefix: "LNS001"); otherwise the style's size stays.
+  function fitNum() {
+    var n = $("nowNum");
+    n.style.fontSize = "";
+    var w = n.clientWidth, sw = n.scrollWidth;
+    if (w > 0 && sw > w) {
+      n.style.fontSize = Math.floor(parseFloat(window.getComputedStyle(n).fontSize) * w / sw) + "px";
+    }
+  }
+
   function renderNow(flash) {
     var c = state.calls[0];
     var now = $("now");
     $("nowNum").textContent = c ? c.number : "—";
+    fitNum();
     counterText($("nowCtr"), c);
     now.className = "now" + (c ? "" : " empty") + (c && c.recall ? " recall" : "");
     var hint = $("nowHint");
@@ -628,7 +640,7 @@
 
   applyLabels();
   renderAll(false);
-  window.addEventListener("resize", function () { renderRecent(); });
+  window.addEventListener("resize", function () { renderRecent(); fitNum(); });
   QB.syncClock();
   setInterval(QB.syncClock, 10 * 60 * 1000);
   tick();

@@ -688,7 +688,8 @@ func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
 // tile must still be on screen, whole, in portrait and in landscape.
 func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
 	b := e.box(false)
-	svc := map[string]any{"id": "business", "prefix": "C", "name": "Business accounts and foreign exchange",
+	// A three-letter prefix, as the config allows: its mark must hold it.
+	svc := map[string]any{"id": "business", "prefix": "CFX", "name": "Business accounts and foreign exchange",
 		"names": map[string]string{"zh": "对公业务与外汇", "en": "Business accounts and foreign exchange"}, "avg_service_seconds": 600}
 	if st, body := b.box.Do(b.admin, "POST", "/api/v1/services", svc, nil); st != 201 {
 		t.Fatalf("add service: %d %s", st, body)
@@ -706,6 +707,7 @@ func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
   const m = t.querySelector('.tile-mark').getBoundingClientRect(), n = t.querySelector('.tile-name').getBoundingClientRect();
   return !(m.right <= n.left + 1 || n.right <= m.left + 1 || m.bottom <= n.top + 1 || n.bottom <= m.top + 1);
 }).map(t => t.textContent)`
+	markCut := `[...document.querySelectorAll('.tile-mark')].filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent)`
 	for _, lang := range []string{"zh", "en"} {
 		k.do(chromedp.Click(chromedp.CSS(`[data-lang=` + lang + `]`)))
 		k.do(chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch))
@@ -715,6 +717,9 @@ func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
 		if over := eval[[]string](k, apart); len(over) > 0 {
 			t.Errorf("%s portrait: the mark covers the name in %q", lang, over)
 		}
+		if cut := eval[[]string](k, markCut); len(cut) > 0 {
+			t.Errorf("%s portrait: the prefix does not fit its mark in %q", lang, cut)
+		}
 		k.shot("home-four-services-" + lang)
 		k.do(chromedp.EmulateViewport(1920, 1080, chromedp.EmulateLandscape, chromedp.EmulateTouch))
 		if !eval[bool](k, whole) {
@@ -722,6 +727,9 @@ func testFourServicesKeepTheAppointmentTile(t *testing.T, e *env) {
 		}
 		if over := eval[[]string](k, apart); len(over) > 0 {
 			t.Errorf("%s landscape: the mark covers the name in %q", lang, over)
+		}
+		if cut := eval[[]string](k, markCut); len(cut) > 0 {
+			t.Errorf("%s landscape: the prefix does not fit its mark in %q", lang, cut)
 		}
 		k.shot("home-four-services-landscape-" + lang)
 	}

@@ -263,7 +263,9 @@ function renderTiles() {
     const pending = !!state.intent && state.intent.serviceId === s.id;
     const name = serviceName(s);
     const meta = pending ? t('pending') : tileStatus(s);
-    b.querySelector('.tile-mark').textContent = s.prefix || '';
+    const mark = b.querySelector('.tile-mark');
+    mark.textContent = s.prefix || '';
+    mark.dataset.len = String(mark.textContent.length);
     b.querySelector('.tile-name').textContent = name;
     b.querySelector('.tile-meta').textContent = meta;
     b.querySelector('.tile-hint').textContent = pending ? '' : t('tileHint');

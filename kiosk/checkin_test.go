@@ -266,12 +266,16 @@ func testCheckinScanner(t *testing.T, e *env, b *checkinBox) {
 
 func testCheckinReasons(t *testing.T, e *env, b *checkinBox, checkedIn, checkedInAs string) {
 	early := b.book(t, 70*time.Minute) // 11:00, check-in from 10:45
+	// Tomorrow at 10:00, check-in from 09:45: a time alone would say
+	// "after 09:45" at 09:50 today, and send the customer back today.
+	tomorrow := b.book(t, 24*time.Hour+10*time.Minute)
+	day := b.start.AddDate(0, 0, 1)
 	cancelled := b.book(t, 25*time.Minute)
 	if st, body := b.box.Do(nil, "POST", "/api/v1/appointments/"+cancelled+"/cancel", map[string]string{"phone": b.phoneOf(b.phone)}, nil); st != 200 {
 		t.Fatalf("cancel: %d %s", st, body)
 	}
 	unknown := "00000000"
-	for unknown == early || unknown == cancelled || unknown == checkedIn {
+	for unknown == early || unknown == tomorrow || unknown == cancelled || unknown == checkedIn {
 		unknown = "11111111"
 	}
 	k := openOn(t, e, b)
@@ -283,6 +287,10 @@ func testCheckinReasons(t *testing.T, e *env, b *checkinBox, checkedIn, checkedI
 		action             string // CSS of the one way forward
 	}{
 		{"too early", early, "too_early", []string{"现在签到还太早 — 请在 10:45 以后再来", "It is too early to check in — please come back after 10:45"}, `[data-index="0"]`},
+		{"too early, another day", tomorrow, "too_early", []string{
+			fmt.Sprintf("现在签到还太早 — 您的预约在 %d月%d日，请在当天 09:45 以后再来", day.Month(), day.Day()),
+			"It is too early to check in — your appointment is on " + day.Format("2 Jan") + "; please come back that day after 09:45",
+		}, `[data-index="0"]`},
 		{"unknown", unknown, "unknown_code", []string{"找不到这个预约码 — 请核对", "We can't find this code — please check it"}, `[data-index="0"]`},
 		// The number is said again: the customer may have lost the slip.
 		{"already checked in", checkedIn, "already_checked_in", []string{"您已经签到，号码是 " + checkedInAs + " — 请留意叫号屏", "You are already checked in as number " + checkedInAs + " — please watch the display"}, `[data-index="0"]`},

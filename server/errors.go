@@ -139,6 +139,9 @@ func toAPIError(err error) *APIError {
 	}
 	var early *queue.TooEarlyError
 	if errors.As(err, &early) {
+		if early.Date != "" {
+			return errTooEarly.with("too early to check in: come back on %s after %s", early.Date, early.Local)
+		}
 		return errTooEarly.with("too early to check in: come back after %s", early.Local)
 	}
 	var checkedIn *queue.CheckedInError

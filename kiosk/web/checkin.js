@@ -33,6 +33,7 @@ const s = {
 
 // A text is a function of the language, so one message can be drawn in both.
 const str = (key, vars) => lang => T.t(lang, key, vars);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function serviceName(svc, lang) { return T.name(lang, svc); }
 
@@ -252,9 +253,14 @@ async function explain(r, gen) {
   if (!r || r.status >= 500 || r.status === 429) {
     m = { reason: 'failed', text: str('checkinFailed'), actions: [RETRY_CHECKIN] };
   } else if (code === 'too_early') {
-    // The box says from when, in the branch's time: "… come back after 10:05".
+    // The box says from when, in the branch's time: "… come back after 10:05",
+    // or "… come back on 2026-12-08 after 09:45" for another day.
     const hhmm = (said.match(/\b(\d{1,2}:\d{2})\b/) || [])[1];
-    m = { reason: code, text: hhmm ? str('tooEarlyAt', { hhmm }) : str('tooEarly'), actions: [GO_HOME], goesHome: true };
+    const day = said.match(/\b\d{4}-(\d{2})-(\d{2})\b/);
+    const text = !hhmm ? str('tooEarly')
+      : day ? str('tooEarlyOn', { hhmm, m: +day[1], d: +day[2], mon: MONTHS[+day[1] - 1] })
+      : str('tooEarlyAt', { hhmm });
+    m = { reason: code, text, actions: [GO_HOME], goesHome: true };
   } else if (code === 'too_late' || code === 'appointment_cancelled') {
     m = {
       reason: code, text: str(code === 'too_late' ? 'tooLate' : 'apptCancelled'), hint: str('walkInHint'),

@@ -84,9 +84,17 @@ var (
 type TooEarlyError struct {
 	From  time.Time
 	Local string // "10:05"
+	// Date is the local day check-in opens ("2026-12-08") when it is not
+	// today: a time alone would send the customer back on the wrong day.
+	Date string
 }
 
-func (e *TooEarlyError) Error() string { return "too early: check in from " + e.Local }
+func (e *TooEarlyError) Error() string {
+	if e.Date != "" {
+		return "too early: check in from " + e.Date + " " + e.Local
+	}
+	return "too early: check in from " + e.Local
+}
 func (e *TooEarlyError) Is(target error) bool {
 	return target == ErrTooEarly
 }
@@ -448,7 +456,11 @@ func (e *Engine) CheckIn(code, source string) (TicketView, error) {
 		// Staff let a late customer in: no window applies.
 	case now.Before(a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)):
 		from := a.Start.Add(-time.Duration(e.settings.CheckinEarlyMinutes) * time.Minute)
-		fail = &TooEarlyError{From: from, Local: from.In(e.cal.loc).Format("15:04")}
+		early := &TooEarlyError{From: from, Local: from.In(e.cal.loc).Format("15:04")}
+		if day := from.In(e.cal.loc).Format(time.DateOnly); day != now.In(e.cal.loc).Format(time.DateOnly) {
+			early.Date = day
+		}
+		fail = early
 	}
 	if fail == nil {
 		if _, ok := e.services[a.ServiceID]; !ok {

@@ -163,11 +163,22 @@ func TestCheckInWindow(t *testing.T) {
 				t.Errorf("ticket %s for appointment at %v, want P001 at 11:00", v.Number, v.AppointmentAt)
 			}
 			var early *queue.TooEarlyError
-			if errors.As(err, &early) && early.Local != "10:45" {
-				t.Errorf("too early says come back at %s, want 10:45", early.Local)
+			if errors.As(err, &early) && (early.Local != "10:45" || early.Date != "") {
+				t.Errorf("too early says come back at %s %s, want 10:45 today", early.Date, early.Local)
 			}
 		})
 	}
+	// Another day's booking: the customer is told which day, not just a
+	// time that today has already passed.
+	t.Run("another day", func(t *testing.T) {
+		f := apptFixture(t, at("16:00"))
+		a := book(t, f, at("10:00").AddDate(0, 0, 1), "13800000005")
+		_, err := f.e.CheckIn(a.Code, "k")
+		var early *queue.TooEarlyError
+		if !errors.As(err, &early) || early.Local != "09:45" || early.Date != "2026-11-25" {
+			t.Fatalf("check in a day early: %v (%+v), want too early, 2026-11-25 09:45", err, early)
+		}
+	})
 	t.Run("twice", func(t *testing.T) {
 		f := apptFixture(t, at("10:50"))
 		a := book(t, f, at("11:00"), "13800000004")

@@ -54,6 +54,14 @@
         // A kiosk ticket goes to the printer: its state is news soon.
         C.checkPrinterSoon(3000);
         break;
+      case "pushed_back":
+      case "no_show":
+        // The box's clock (the grace time) took the ticket off this card:
+        // say why, or the card just empties.
+        if (tk && data.actor === "clock" && S.current && tk.id === S.current.id) {
+          C.setMsg((type === "pushed_back" ? T.pushedBack : T.clockNoShow)({ n: tk.number }), "info");
+        }
+        break;
     }
     if (type.startsWith("clock_")) C.renderClock(data.clock);
     if (type.startsWith("appointment_")) C.loadAppts();

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -87,6 +88,10 @@ func TestConsoleCustomerCard(t *testing.T) {
 		if !strings.Contains(card, want) {
 			t.Errorf("customer card %q lacks %q", card, want)
 		}
+	}
+	// A date no reader can take for another: 2026-12-07, not 12/7/2026.
+	if !regexp.MustCompile(`Last visit \d{4}-\d{2}-\d{2}\b`).MatchString(card) {
+		t.Errorf("customer card %q: the last visit is not written as YYYY-MM-DD", card)
 	}
 	if strings.Contains(card, "Li Lei") || strings.Contains(card, "13800138000") || strings.Contains(card, "null") {
 		t.Errorf("customer card shows personal data to staff: %q", card)

@@ -37,7 +37,17 @@
     },
   };
 
-  const day = (iso) => (iso ? new Date(iso).toLocaleDateString() : "—");
+  // day writes a date as 2026-12-07 in the branch's zone: the PC's own
+  // locale wrote 12/7/2026, which a reader of 2026/12/7 takes for July.
+  const day = (iso) => {
+    if (!iso) return "—";
+    const tz = window.QBConsole && QBConsole.S && QBConsole.S.settings && QBConsole.S.settings.timezone;
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: tz || undefined, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+    } catch (e) {
+      return new Date(iso).toISOString().slice(0, 10);
+    }
+  };
 
   async function show(ticketId) {
     const box = document.getElementById("customer-card");

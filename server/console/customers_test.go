@@ -73,8 +73,8 @@ func TestConsoleCustomerCard(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector("#waiting li").dataset.number`); got != gold.Number {
 		t.Errorf("first in the list = %s, want the gold ticket %s", got, gold.Number)
 	}
-	if got := text(t, ctx, `#waiting li[data-number="`+gold.Number+`"] .tier-chip`); got != "Gold" {
-		t.Errorf("tier chip = %q, want Gold", got)
+	if got := text(t, ctx, `#waiting li[data-number="`+gold.Number+`"] .tier-chip`); got != "Gold · 金卡" {
+		t.Errorf("tier chip = %q, want Gold · 金卡", got)
 	}
 	if n := eval[int](t, ctx, `document.querySelectorAll("#waiting .tier-chip").length`); n != 1 {
 		t.Errorf("%d tier chips, want 1 (the default tier has none)", n)
@@ -84,7 +84,7 @@ func TestConsoleCustomerCard(t *testing.T) {
 	waitCurrent(t, ctx, gold.Number)
 	waitJS(t, ctx, `!document.getElementById("customer-card").hidden`)
 	card := text(t, ctx, "#customer-card")
-	for _, want := range []string{"Gold", "Visits 2", "Last visit", "+86 138****8000", "online booking paused"} {
+	for _, want := range []string{"Gold · 金卡", "Visits 2", "Last visit", "+86 138****8000", "online booking paused"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("customer card %q lacks %q", card, want)
 		}

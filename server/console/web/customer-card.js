@@ -23,7 +23,7 @@
     // chip is the waiting list's tier badge; the default tier has none.
     chip(t) {
       if (!t.tier || t.tier === tiers.deflt || !tiers.byId.has(t.tier)) return null;
-      const name = tiers.byId.get(t.tier).name;
+      const name = both(tiers.byId.get(t.tier));
       return el("span", { class: "tier-chip", dataset: { tier: t.tier }, text: name, title: T.tierTitle({ name }) });
     },
     // zh is the Chinese name of the tier named name (in English), or name.
@@ -39,6 +39,12 @@
 
   // day writes a date as 2026-12-07 in the branch's zone: the PC's own
   // locale wrote 12/7/2026, which a reader of 2026/12/7 takes for July.
+  // both is a tier's name as the console says everything: "Gold · 金卡".
+  function both(tier) {
+    const zh = tier.names && tier.names.zh;
+    return zh && zh !== tier.name ? `${tier.name} · ${zh}` : tier.name;
+  }
+
   const day = (iso) => {
     if (!iso) return "—";
     const tz = window.QBConsole && QBConsole.S && QBConsole.S.settings && QBConsole.S.settings.timezone;
@@ -64,7 +70,7 @@
     if (!c) return box.replaceChildren();
     box.dataset.customerId = c.id;
     box.replaceChildren(...[
-      el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: c.tier_name || c.tier, title: c.tier_reason }),
+      el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: tiers.byId.has(c.tier) ? both(tiers.byId.get(c.tier)) : (c.tier_name || c.tier), title: c.tier_reason }),
       el("span", { class: "cust-visits", text: T.visits({ n: c.visits }) }),
       el("span", { class: "cust-last", text: T.lastVisit({ day: day(c.last_seen) }) }),
       el("span", { class: "cust-phone muted", text: c.phone }),

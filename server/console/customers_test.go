@@ -284,3 +284,39 @@ func TestConsoleIssueWithPhone(t *testing.T) {
 		t.Errorf("ticket without a phone has customer %q, want none", plain.CustomerID)
 	}
 }
+
+// TestConsoleWaitingRowsOneLine: a waiting row with its chips (priority,
+// tier) keeps the waited time on the row's line at 1366×768; the service's
+// name gives way (it pushed the timer under the number).
+func TestConsoleWaitingRowsOneLine(t *testing.T) {
+	t.Parallel()
+	s, _ := goldSite(t, "Li Lei")
+	// The demo branch's name for it, longer than the tests' "General".
+	svc := map[string]any{"id": "general", "prefix": "A", "name": "General banking", "names": map[string]string{"zh": "综合业务", "en": "General banking"}, "avg_service_seconds": 300}
+	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/services/general", svc, nil); st != 200 {
+		t.Fatalf("rename service: %d %s", st, body)
+	}
+	st, body := s.box.Do(s.admin, "POST", "/api/v1/tickets", map[string]any{"service_id": "general", "phone": "13800138000", "priority": 2}, nil)
+	if st != 201 {
+		t.Fatalf("gold VIP ticket: %d %s", st, body)
+	}
+	s.box.Issue(s.kiosk, "general")
+
+	ctx := browser(t)
+	do(t, ctx, chromedp.EmulateViewport(1366, 768))
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
+	loginAs(t, ctx, staffUser, staffPass, "/console/")
+	waitJS(t, ctx, `document.querySelector('[data-counter-id="c1"]') !== null`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-counter-id="c1"]`)))
+	waitJS(t, ctx, `document.querySelectorAll("#waiting li").length === 2 && document.querySelector("#waiting .tier-chip") !== null`)
+	wrapped := eval[[]string](t, ctx, `[...document.querySelectorAll("#waiting li")].filter(li => {
+  const n = li.querySelector(".num").getBoundingClientRect(), w = li.querySelector(".waited").getBoundingClientRect();
+  return w.top >= n.bottom - 1;
+}).map(li => li.dataset.number)`)
+	if len(wrapped) > 0 {
+		t.Errorf("at 1366×768 the waited time wrapped under the number in %v", wrapped)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		shot(t, "console-waiting-chips-1366.png", png)
+	}
+}

@@ -17,7 +17,7 @@
       const sec = QB.secondsSince(t.issued_at);
       return QB.el("li", { class: "wait-" + C.waitClass(sec) + (i === 0 ? " first" : ""), dataset: { ticketId: t.id, number: t.number } },
         QB.el("span", { class: "num", text: t.number }),
-        QB.el("span", { class: "svc", text: C.serviceName(t.service_id) }),
+        QB.el("span", { class: "svc", text: C.serviceName(t.service_id), title: C.serviceName(t.service_id) }),
         t.appointment_at ? QB.el("span", { class: "appt", text: C.hm(t.appointment_at), title: T.appointment({ hm: C.hm(t.appointment_at) }) }) : null,
         t.priority > 0 ? QB.el("span", { class: "prio", text: T.levelChip(t.priority), title: T.level(t.priority) }) : null,
         window.QBTiers ? window.QBTiers.chip(t) : null,

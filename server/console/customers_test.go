@@ -243,6 +243,9 @@ func TestConsoleIssueWithPhone(t *testing.T) {
 	openIssue()
 	do(t, ctx, setValue("#issue-phone", "12"), chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
 	waitJS(t, ctx, `document.getElementById("issue-error").textContent.includes("phone")`)
+	if got := text(t, ctx, "#issue-error"); !strings.Contains(got, "手机号") {
+		t.Errorf("bad phone message = %q, want it in both languages", got)
+	}
 	if got := eval[string](t, ctx, `document.getElementById("issue-phone").getAttribute("aria-invalid") || ""`); got != "true" {
 		t.Errorf("phone aria-invalid = %q, want true", got)
 	}
@@ -282,6 +285,18 @@ func TestConsoleIssueWithPhone(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
 	if plain := issued(); plain.CustomerID != "" {
 		t.Errorf("ticket without a phone has customer %q, want none", plain.CustomerID)
+	}
+
+	// Past the per-phone cap: said in both languages, nothing issued.
+	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]int{"tickets_per_phone_per_day": 1}, nil); st != 200 {
+		t.Fatalf("cap: %d %s", st, body)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#issued-close")))
+	openIssue()
+	do(t, ctx, setValue("#issue-phone", "13800138000"), chromedp.Click(chromedp.CSS("[data-issue-service=general]")))
+	waitJS(t, ctx, `document.getElementById("issue-error").textContent !== ""`)
+	if got := text(t, ctx, "#issue-error"); !strings.Contains(got, "today's tickets") || !strings.Contains(got, "今天取号已达上限") {
+		t.Errorf("cap message = %q, want it in both languages", got)
 	}
 }
 

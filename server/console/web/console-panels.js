@@ -122,7 +122,7 @@
         // A number the box cannot read, or one past its daily cap, is said
         // next to the field; the panel stays for a corrected number.
         if (!phone || !(e.code === "ticket_limit" || (e.status === 400 && /phone/.test(e.message)))) throw e;
-        $("issue-error").textContent = e.message;
+        $("issue-error").textContent = e.code === "ticket_limit" ? T.phoneLimit : T.phoneInvalid;
         $("issue-phone").setAttribute("aria-invalid", "true");
         $("issue-phone").focus();
         return;

@@ -335,3 +335,38 @@ func TestConsoleWaitingRowsOneLine(t *testing.T) {
 		shot(t, "console-waiting-chips-1366.png", png)
 	}
 }
+
+// TestConsoleIssueByKeyboard: a clerk using only the keyboard presses I for
+// a new ticket and reaches the phone field with Tab (focus moved into the
+// panel; it stayed at the top of the page, a dozen Tabs away), types the
+// customer's number, leaves the field with Esc and picks the service with
+// its digit: the ticket is the customer's.
+func TestConsoleIssueByKeyboard(t *testing.T) {
+	t.Parallel()
+	s, cuID := goldSite(t, "Li Lei")
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
+	loginAs(t, ctx, staffUser, staffPass, "/console/")
+	waitJS(t, ctx, `!document.getElementById("chooser").hidden`)
+	keys(t, ctx, "1")
+	waitJS(t, ctx, `document.getElementById("chooser").hidden && document.getElementById("conn").dataset.state === "live"`)
+	keys(t, ctx, "i")
+	waitJS(t, ctx, `!document.getElementById("issue").hidden`)
+	for range 4 {
+		if eval[bool](t, ctx, `document.activeElement.id === "issue-phone"`) {
+			break
+		}
+		keys(t, ctx, kb.Tab)
+	}
+	if got := eval[string](t, ctx, `document.activeElement.id || document.activeElement.tagName`); got != "issue-phone" {
+		t.Fatalf("after I and up to four Tabs the focus is on %s, want the phone field", got)
+	}
+	keys(t, ctx, "13800138000", kb.Escape, "1")
+	waitJS(t, ctx, `!document.getElementById("issue-done").hidden`)
+	id := eval[string](t, ctx, `QBConsole.S.issued.id`)
+	var tk servertest.Ticket
+	st, body := s.box.Do(s.admin, "GET", "/api/v1/tickets/"+id, nil, nil)
+	if st != 200 || json.Unmarshal(body, &tk) != nil || tk.CustomerID != cuID || tk.Tier != "gold" {
+		t.Errorf("ticket issued by keyboard: %d %s, want the gold customer's", st, body)
+	}
+}

@@ -91,6 +91,9 @@
     $("issue-phone").removeAttribute("aria-invalid");
     $("issue-error").textContent = "";
     setLevel(0);
+    // Focus into the panel: the next Tab reaches the level and the phone
+    // field, not the top of the page; the panel's keys still work.
+    $("issue").focus({ preventScroll: true });
     $("issue-services").replaceChildren(...issueServices().map((s, i) => QB.el("button", {
       type: "button", dataset: { issueService: s.id }, onclick: () => issueFor(s.id),
     }, i < 9 ? QB.el("kbd", { text: String(i + 1) }) : null, " ", C.serviceName(s.id),

@@ -56,15 +56,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "version", "--version":
 		fmt.Fprintf(stdout, "queuebox %s (schema %d)\n", Version, store.SchemaVersion())
 	case "user":
-		err = userCmd(args[1:], stdin, stdout)
+		err = userCmd(args[1:], stdin, stdout, stderr)
 	case "restore":
-		err = restoreCmd(args[1:], stdout)
+		err = restoreCmd(args[1:], stdout, stderr)
 	case "compact":
 		err = compactCmd(args[1:], stdout, stderr)
 	case "print-test":
-		err = printTestCmd(ctx, args[1:], stdout)
+		err = printTestCmd(ctx, args[1:], stdout, stderr)
 	case "fake-printer":
-		err = fakePrinterCmd(ctx, args[1:], stdout)
+		err = fakePrinterCmd(ctx, args[1:], stdout, stderr)
 	case "sim":
 		err = simCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -74,16 +74,47 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 2
 	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "queuebox: %v\n", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for and printed
 		}
+		fmt.Fprintf(stderr, "queuebox: %v\n", err)
 		var ee *exitError
-		if errors.As(err, &ee) {
+		var ue *config.UsageError
+		switch {
+		case errors.As(err, &ee):
 			return ee.code
+		case errors.As(err, &ue):
+			return 2
 		}
 		return 1
 	}
 	return 0
+}
+
+// parseFlags parses a command's flags: --help is flag.ErrHelp (exit 0, the
+// usage printed), anything the flags cannot read a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &exitError{2, err}
+}
+
+// usageError is a command line the command cannot use (exit 2).
+func usageError(format string, a ...any) error {
+	return &exitError{2, fmt.Errorf(format, a...)}
+}
+
+// openExisting is openOffline for the commands that work on a box's data
+// (compact, sim export, user passwd): a directory without a database is a
+// mistyped --data, not an empty box, and no database is made there.
+func openExisting(dir string) (*store.DB, error) {
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		return nil, fmt.Errorf("no database in %s (%s missing): is --data (or QUEUEBOX_DATA) right?", dir, store.FileName)
+	}
+	return openOffline(dir)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -153,9 +184,20 @@ func readPassword(stdin io.Reader) (string, error) {
 	return pw, nil
 }
 
-func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) < 2 || (args[0] != "add" && args[0] != "passwd") {
-		return errors.New("usage: queuebox user add NAME --role staff|admin  |  queuebox user passwd NAME (password on stdin)")
+const userUsage = `Usage:
+  queuebox user add NAME --role staff|admin [--data DIR]   add a user; the password is read from stdin
+  queuebox user passwd NAME [--data DIR]                   set a user's password, read from stdin
+`
+
+func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprint(stderr, userUsage)
+			return flag.ErrHelp
+		}
+	}
+	if len(args) < 2 || (args[0] != "add" && args[0] != "passwd") || strings.HasPrefix(args[1], "-") {
+		return usageError("usage: queuebox user add NAME --role staff|admin  |  queuebox user passwd NAME (password on stdin)")
 	}
 	sub, name := args[0], args[1]
 	fs := flag.NewFlagSet("queuebox user "+sub, flag.ContinueOnError)
@@ -165,18 +207,20 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	data := fs.String("data", def, "data directory (env QUEUEBOX_DATA)")
 	role := fs.String("role", "", "staff or admin")
-	if err := fs.Parse(args[2:]); err != nil {
+	if err := parseFlags(fs, args[2:], stderr); err != nil {
 		return err
 	}
 	if access.CheckUsername(name) != nil {
-		return fmt.Errorf("user name %q: use 1–32 characters of a-z, 0-9, '.', '_' and '-'", name)
+		return usageError("user name %q: use 1–32 characters of a-z, 0-9, '.', '_' and '-'", name)
 	}
+	open := openExisting // passwd needs the box's database
 	if sub == "add" {
 		if _, err := access.ParseRole(*role); err != nil {
-			return errors.New("--role must be staff or admin")
+			return usageError("--role must be staff or admin")
 		}
+		open = openOffline // the first admin may be added before the first start
 	}
-	db, err := openOffline(*data)
+	db, err := open(*data)
 	if err != nil {
 		return err
 	}
@@ -211,7 +255,7 @@ func userCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 
 // restoreCmd replaces the database with a backup after checking the backup
 // opens and is not newer than this binary. The old file is kept beside it.
-func restoreCmd(args []string, stdout io.Writer) error {
+func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("queuebox restore", flag.ContinueOnError)
 	def := os.Getenv("QUEUEBOX_DATA")
 	if def == "" {
@@ -222,14 +266,14 @@ func restoreCmd(args []string, stdout io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	if file == "" && fs.NArg() > 0 {
 		file = fs.Arg(0)
 	}
 	if file == "" {
-		return errors.New("usage: queuebox restore BACKUP_FILE [--data DIR]")
+		return usageError("usage: queuebox restore BACKUP_FILE [--data DIR]")
 	}
 	// Check the backup in a scratch directory: it must open and migrate.
 	tmp, err := os.MkdirTemp("", "queuebox-restore-")
@@ -293,13 +337,13 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-func printTestCmd(ctx context.Context, args []string, stdout io.Writer) error {
+func printTestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("queuebox print-test", flag.ContinueOnError)
 	url := fs.String("printer", os.Getenv("QUEUEBOX_PRINTER"), "printer URL: tcp://HOST:9100 or file:///dev/usb/lp0 (env QUEUEBOX_PRINTER)")
 	width := fs.Int("width", 80, "paper width in mm: 58 or 80")
 	lang := fs.String("lang", "", "zh, en or empty for both")
 	native := fs.Bool("native-qr", false, "use the printer's own QR command")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	if *url == "" || *url == "none" {
@@ -327,11 +371,11 @@ func printTestCmd(ctx context.Context, args []string, stdout io.Writer) error {
 
 // fakePrinterCmd runs the fake printer of the tests as a command, so the
 // printing path can be tried on a box without a printer.
-func fakePrinterCmd(ctx context.Context, args []string, stdout io.Writer) error {
+func fakePrinterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("queuebox fake-printer", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9100", "address to listen on")
 	mode := fs.String("mode", "healthy", "healthy, near_end, paper_out, cover_open, silent, hang or refuse")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	m, err := printertest.ParseMode(*mode)

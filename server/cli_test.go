@@ -84,3 +84,53 @@ func TestServeRefusesABadConfig(t *testing.T) {
 		t.Errorf("bad timezone: %d %q", code, errs)
 	}
 }
+
+// Every command answers --help with its usage and exit 0, a flag it does not
+// know with exit 2 (a usage error), as scripts and ops people expect.
+func TestCLIHelpAndBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--help"}, {"compact", "--help"}, {"compact", "-h"},
+		{"sim", "--help"}, {"sim", "gen", "--help"}, {"sim", "export", "--help"},
+		{"user", "--help"}, {"user", "add", "--help"}, {"user", "passwd", "-h"},
+		{"restore", "--help"}, {"print-test", "--help"}, {"fake-printer", "--help"},
+	} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out+errs, "Usage") || !strings.Contains(out+errs, "queuebox "+args[0]) {
+			t.Errorf("%v: exit %d, want 0 and the usage; got %q %q", args, code, out, errs)
+		}
+	}
+	if _, out, errs := runCLI(t, "", "compact", "--help"); !strings.Contains(out+errs, "queuebox compact") || strings.Contains(out+errs, "queuebox serve") {
+		t.Errorf("compact --help names another command: %q", out+errs)
+	}
+	for _, args := range [][]string{
+		{"serve", "--bogus"}, {"compact", "--bogus"}, {"sim", "--bogus"}, {"sim", "export", "--bogus"},
+		{"user", "add", "ann", "--bogus"}, {"user", "frob"}, {"restore", "x.db", "--bogus"}, {"restore"},
+		{"print-test", "--bogus"}, {"fake-printer", "--bogus"},
+		{"sim", "export", "--from", "2026-12-07", "--to", "2026-12-01", "--out", filepath.Join(dir, "t.json"), "--data", dir},
+	} {
+		if code, _, errs := runCLI(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage); stderr %q", args, code, errs)
+		}
+	}
+}
+
+// A maintenance command pointed at a directory without a database says so
+// and leaves no empty database behind (a mistyped --data must not look like
+// a box with no history).
+func TestCLIRefusesAMissingDatabase(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{
+		{"compact", "--data", missing},
+		{"sim", "export", "--from", "2026-12-01", "--to", "2026-12-07", "--out", filepath.Join(t.TempDir(), "t.json"), "--data", missing},
+		{"user", "passwd", "ann", "--data", missing},
+	} {
+		code, _, errs := runCLI(t, "new-password-1\n", args...)
+		if code == 0 || !strings.Contains(errs, "no database") {
+			t.Errorf("%v: exit %d %q, want an error naming the missing database", args, code, errs)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s", args, missing)
+		}
+	}
+}

@@ -103,11 +103,11 @@ func (s *Server) scrubErased() error {
 // compactCmd prunes the history past the retention period and rewrites the
 // database into a smaller file. The server must be stopped.
 func compactCmd(args []string, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(args, os.Getenv, stderr)
+	cfg, err := config.LoadFor("queuebox compact", args, os.Getenv, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openOffline(cfg.Data)
+	db, err := openExisting(cfg.Data)
 	if err != nil {
 		return err
 	}

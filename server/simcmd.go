@@ -36,9 +36,9 @@ func simCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "gen":
-			return simGenCmd(args[1:], stdout)
+			return simGenCmd(args[1:], stdout, stderr)
 		case "export":
-			return simExportCmd(args[1:], stdout)
+			return simExportCmd(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
@@ -47,8 +47,8 @@ func simCmd(args []string, stdout, stderr io.Writer) error {
 	trace := fs.String("trace", "", "trace file (queuebox-trace/1)")
 	out := fs.String("out", "", "output directory")
 	policy := fs.String("policy", "", `"fifo" plays every ticket alike (the fairness baseline)`)
-	if err := fs.Parse(args); err != nil {
-		return &exitError{2, err}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	switch {
 	case *trace == "":
@@ -123,8 +123,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func simGenCmd(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("sim gen", flag.ContinueOnError)
+func simGenCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("queuebox sim gen", flag.ContinueOnError)
 	out := fs.String("out", "", "trace file to write")
 	days := fs.Int("days", 30, "days to generate")
 	load := fs.Float64("load", 0.95, "offered load (1 = the counters' nominal capacity)")
@@ -132,8 +132,8 @@ func simGenCmd(args []string, stdout io.Writer) error {
 	score := fs.Int("score-last", 0, "days scored at the end (default a third)")
 	tiers := fs.Bool("tiers", false, "add tiers and known customers")
 	size := fs.Int("size", 1, "copies of the six-desk floor (1: about 280 customers a day)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{2, err}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	if *out == "" {
 		return &exitError{2, errors.New("sim gen: --out is required")}
@@ -150,24 +150,27 @@ func simGenCmd(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func simExportCmd(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("sim export", flag.ContinueOnError)
+func simExportCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("queuebox sim export", flag.ContinueOnError)
 	from := fs.String("from", "", "first local date, YYYY-MM-DD")
 	to := fs.String("to", "", "last local date, YYYY-MM-DD")
 	out := fs.String("out", "", "trace file to write")
 	data := fs.String("data", envOr("QUEUEBOX_DATA", "./data"), "data directory (env QUEUEBOX_DATA)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{2, err}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	for _, f := range []struct{ name, v string }{{"from", *from}, {"to", *to}} {
 		if _, err := time.Parse("2006-01-02", f.v); err != nil {
 			return &exitError{2, fmt.Errorf("sim export: --%s must be a date YYYY-MM-DD", f.name)}
 		}
 	}
+	if *from > *to {
+		return &exitError{2, fmt.Errorf("sim export: --from %s is after --to %s", *from, *to)}
+	}
 	if *out == "" {
 		return &exitError{2, errors.New("sim export: --out is required")}
 	}
-	db, err := openOffline(*data)
+	db, err := openExisting(*data)
 	if err != nil {
 		return err
 	}

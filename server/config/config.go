@@ -164,9 +164,22 @@ var options = []option{
 	{"retention-days", "QUEUEBOX_RETENTION_DAYS", "retention_days", "400", "days of detailed history kept; older days become daily totals (0: keep all)", func(c *Config) *string { return &c.RetentionDays }},
 }
 
+// UsageError is a command line the flags cannot read (an unknown flag, a
+// missing value): the command exits 2, as a usage error.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
 // Load reads args (the flags after "serve") and the environment.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
-	fs := flag.NewFlagSet("queuebox serve", flag.ContinueOnError)
+	return LoadFor("queuebox serve", args, getenv, stderr)
+}
+
+// LoadFor is Load for another command that takes the serve flags (compact):
+// name is what its usage calls it. --help returns flag.ErrHelp.
+func LoadFor(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgFile := fs.String("config", "", "YAML config file; seeds services, counters, hours and printer into a new database (env QUEUEBOX_CONFIG)")
 	flagVals := map[string]*string{}
@@ -174,10 +187,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		flagVals[o.flag] = fs.String(o.flag, "", fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def))
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &UsageError{err}
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, &UsageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	c := &Config{}
 	file := *cfgFile

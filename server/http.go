@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -232,26 +233,49 @@ func decodeError(err error) error {
 	case errors.As(err, &syn):
 		return errBadJSON.with("the body is not valid JSON (at byte %d)", syn.Offset)
 	case errors.As(err, &typ):
+		want := jsonKind(typ.Type.Kind())
 		if typ.Field == "" {
-			return errInvalid.with("the body must be a JSON %s", jsonKind(typ.Type.Kind().String()))
+			return errInvalid.with("the body must be a JSON %s, not %s", strings.TrimPrefix(strings.TrimPrefix(want, "a "), "an "), gotJSON(typ.Value))
 		}
-		return errInvalid.with("%s must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		return errInvalid.with("%s must be %s, not %s", typ.Field, want, gotJSON(typ.Value))
 	}
 	return errBadJSON.with("the body is not valid JSON")
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+// jsonKind names what a Go kind takes in JSON words.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "a string"
-	case "int", "int64", "uint64", "float64":
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
 		return "a number"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "slice":
+	case reflect.Slice, reflect.Array:
 		return "a list"
-	case "map", "struct", "ptr":
-		return "an object"
 	}
-	return "a " + goKind
+	return "an object"
+}
+
+// gotJSON names what the caller sent, from json's UnmarshalTypeError.Value
+// ("number", "number 1.5", "string", "array", "object", "bool").
+func gotJSON(v string) string {
+	switch {
+	case v == "number":
+		return "a number"
+	case strings.HasPrefix(v, "number "):
+		return strings.TrimPrefix(v, "number ")
+	case v == "string":
+		return "a string"
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "an object"
+	case v == "bool":
+		return "true or false"
+	}
+	return v
 }

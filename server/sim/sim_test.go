@@ -222,20 +222,22 @@ func TestBadTraceNamesTheField(t *testing.T) {
 	if _, err := Read(strings.NewReader(good)); err != nil {
 		t.Fatalf("good trace refused: %v", err)
 	}
-	cases := []struct{ from, to, field string }{
-		{`"queuebox-trace/1"`, `"queuebox-trace/9"`, "format"},
-		{`"UTC"`, `"Mars/Base"`, "timezone"},
-		{`"close":"17:00"`, `"close":"08:00"`, "close"},
-		{`"service_ids":["a"]`, `"service_ids":["x"]`, "counters[0].service_ids[0]"},
-		{`"to":"17:00"`, `"to":"25:00"`, "counters[0].shifts[0].to"},
-		{`"service_id":"a","service_seconds":60`, `"service_id":"zz","service_seconds":60`, "days[0].customers[0].service_id"},
-		{`"arrive":"09:00:00"`, `"arrive":"9am"`, "days[0].customers[0].arrive"},
-		{`"arrive":"09:00:00"`, `"appointment":"09:10","arrive":"09:00:00"`, "days[0].customers[0].appointment"},
-		{`"service_seconds":60}`, `"service_seconds":-1}`, "days[0].customers[0].service_seconds"},
-		{`{"id":"standard"}`, `{"id":"standard","sla_target":2}`, "tiers[1].sla_target"},
-		{`"avg_service_seconds":100`, `"avg_service_seconds":0`, "services[0].avg_service_seconds"},
-		{`"open":"09:00"`, `"open":"09:00","settings":{"max_wait_minutes":-5}`, "settings.max_wait_minutes"},
-		{`"date":"2026-12-01"`, `"date":"01/12/2026"`, "days[0].date"},
+	cases := []struct{ from, to, field, msg string }{
+		{`"queuebox-trace/1"`, `"queuebox-trace/9"`, "format", ""},
+		{`"UTC"`, `"Mars/Base"`, "timezone", ""},
+		{`"close":"17:00"`, `"close":"08:00"`, "close", ""},
+		{`"service_ids":["a"]`, `"service_ids":["x"]`, "counters[0].service_ids[0]", ""},
+		{`"to":"17:00"`, `"to":"25:00"`, "counters[0].shifts[0].to", ""},
+		{`"service_id":"a","service_seconds":60`, `"service_id":"zz","service_seconds":60`, "days[0].customers[0].service_id", ""},
+		{`"arrive":"09:00:00"`, `"arrive":"9am"`, "days[0].customers[0].arrive", ""},
+		{`"arrive":"09:00:00"`, `"appointment":"09:10","arrive":"09:00:00"`, "days[0].customers[0].appointment", ""},
+		{`"service_seconds":60}`, `"service_seconds":-1}`, "days[0].customers[0].service_seconds", ""},
+		{`{"id":"standard"}`, `{"id":"standard","sla_target":2}`, "tiers[1].sla_target", ""},
+		{`"avg_service_seconds":100`, `"avg_service_seconds":0`, "services[0].avg_service_seconds", ""},
+		{`"open":"09:00"`, `"open":"09:00","settings":{"max_wait_minutes":-5}`, "settings.max_wait_minutes", ""},
+		{`"date":"2026-12-01"`, `"date":"01/12/2026"`, "days[0].date", ""},
+		{`"service_seconds":60}`, `"service_seconds":"60"}`, "days.customers.service_seconds", "must be a number, not string (at byte 448)"},
+		{`"open":"09:00"`, `"open":"09:00","settings":{"max_wait_minutes":"5"}`, "settings.max_wait_minutes", "must be a whole number, not string"},
 	}
 	for _, c := range cases {
 		js := strings.Replace(good, c.from, c.to, 1)
@@ -243,6 +245,8 @@ func TestBadTraceNamesTheField(t *testing.T) {
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != c.field {
 			t.Errorf("%s → %s: err = %v, want one naming %s", c.from, c.to, err, c.field)
+		} else if c.msg != "" && fe.Msg != c.msg {
+			t.Errorf("%s → %s: message %q, want %q (JSON's words, not Go's)", c.from, c.to, fe.Msg, c.msg)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +112,25 @@ func bad(field, format string, a ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
+// jsonWord names what a Go kind takes in a trace, in JSON's words (not Go's
+// "float64").
+func jsonWord(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
+}
+
 // Read decodes and checks a trace.
 func Read(r io.Reader) (*Trace, error) {
 	raw, err := io.ReadAll(r)
@@ -122,7 +142,9 @@ func Read(r io.Reader) (*Trace, error) {
 	if err := dec.Decode(&tr); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, bad(te.Field, "must be a %s", te.Type)
+			// json names the field without its list indices: the byte
+			// offset finds the element in a long trace.
+			return nil, bad(te.Field, "must be %s, not %s (at byte %d)", jsonWord(te.Type.Kind()), te.Value, te.Offset)
 		}
 		return nil, bad("(file)", "is not valid JSON: %v", err)
 	}
@@ -209,7 +231,7 @@ func (tr *Trace) check() (*plan, error) {
 		if err := json.Unmarshal(tr.Settings, &st); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				return nil, bad("settings."+te.Field, "must be a %s", te.Type)
+				return nil, bad("settings."+te.Field, "must be %s, not %s", jsonWord(te.Type.Kind()), te.Value)
 			}
 			return nil, bad("settings", "must be an object of the box's settings: %v", err)
 		}

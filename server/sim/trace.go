@@ -112,23 +112,16 @@ func bad(field, format string, a ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
-// jsonWord names what a Go kind takes in a trace, in JSON's words (not Go's
+// jsonWords name the Go types of a trace's fields in JSON's words (not Go's
 // "float64").
-func jsonWord(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "a list"
+var jsonWords = map[string]string{"float64": "a number", "int": "a whole number", "int64": "a whole number",
+	"string": "a string", "bool": "true or false"}
+
+func jsonWord(t reflect.Type) string {
+	if w, ok := jsonWords[t.Kind().String()]; ok {
+		return w
 	}
-	return "an object"
+	return "a list or an object, as the format shows"
 }
 
 // Read decodes and checks a trace.
@@ -144,7 +137,7 @@ func Read(r io.Reader) (*Trace, error) {
 		if errors.As(err, &te) {
 			// json names the field without its list indices: the byte
 			// offset finds the element in a long trace.
-			return nil, bad(te.Field, "must be %s, not %s (at byte %d)", jsonWord(te.Type.Kind()), te.Value, te.Offset)
+			return nil, bad(te.Field, "must be %s, not %s (at byte %d)", jsonWord(te.Type), te.Value, te.Offset)
 		}
 		return nil, bad("(file)", "is not valid JSON: %v", err)
 	}
@@ -231,7 +224,7 @@ func (tr *Trace) check() (*plan, error) {
 		if err := json.Unmarshal(tr.Settings, &st); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				return nil, bad("settings."+te.Field, "must be %s, not %s", jsonWord(te.Type.Kind()), te.Value)
+				return nil, bad("settings."+te.Field, "must be %s, not %s", jsonWord(te.Type), te.Value)
 			}
 			return nil, bad("settings", "must be an object of the box's settings: %v", err)
 		}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +31,56 @@ func TestBodyTypeErrorsSpeakJSON(t *testing.T) {
 	code, msg, _ := h.do("PUT", "/api/v1/tiers", h.admin, `{"id":"gold"}`).want(t, http.StatusBadRequest).apiError()
 	if code != "invalid" || msg != "the body must be a JSON list, not an object" {
 		t.Errorf("PUT /tiers with an object: %s %q", code, msg)
+	}
+}
+
+// A till gets its token and no pairing link: there is no page for it to
+// open (the link pointed at /pos/, a 404), it sends the token as a header.
+func TestATillGetsNoPairingLink(t *testing.T) {
+	h := newHarness(t)
+	for _, kind := range []string{"kiosk", "display", "pos"} {
+		var d struct {
+			Token      string  `json:"token"`
+			PairingURL *string `json:"pairing_url"`
+		}
+		h.do("POST", "/api/v1/devices", h.admin, `{"kind":"`+kind+`","name":"Dev `+kind+`"}`).want(t, http.StatusCreated).decode(t, &d)
+		switch {
+		case d.Token == "":
+			t.Errorf("%s: no token", kind)
+		case kind == "pos" && d.PairingURL != nil:
+			t.Errorf("pos: pairing_url %q, want none (a till has no page)", *d.PairingURL)
+		case kind != "pos" && (d.PairingURL == nil || !strings.HasSuffix(*d.PairingURL, "/"+kind+"/?device="+d.Token)):
+			t.Errorf("%s: pairing_url %v", kind, d.PairingURL)
+		}
+	}
+	// The kiosk's and display's links lead to a page.
+	for _, p := range []string{"/kiosk/", "/display/"} {
+		h.do("GET", p, anonCaller, "").want(t, http.StatusOK)
+	}
+}
+
+// GET /customers/{id} always carries its history lists, empty for a new
+// customer, so a CRM can read them without checking for a missing key.
+func TestCustomerDetailAlwaysHasItsLists(t *testing.T) {
+	h := newHarness(t)
+	var cu struct {
+		ID string `json:"id"`
+	}
+	h.do("POST", "/api/v1/customers", h.admin, `{"phone":"13800138000"}`).want(t, http.StatusCreated).decode(t, &cu)
+	var raw map[string]json.RawMessage
+	h.do("GET", "/api/v1/customers/"+cu.ID, h.admin, "").want(t, http.StatusOK).decode(t, &raw)
+	if string(raw["recent_visits"]) != "[]" {
+		t.Errorf("recent_visits = %s, want []", raw["recent_visits"])
+	}
+	if v := string(raw["tier_history"]); !strings.HasPrefix(v, "[") {
+		t.Errorf("tier_history = %s, want a list", v)
+	}
+	h.do("POST", "/api/v1/tickets", h.admin, `{"service_id":"general","phone":"13800138000"}`).want(t, http.StatusCreated)
+	var after struct {
+		RecentVisits []string `json:"recent_visits"`
+	}
+	h.do("GET", "/api/v1/customers/"+cu.ID, h.admin, "").want(t, http.StatusOK).decode(t, &after)
+	if len(after.RecentVisits) != 1 {
+		t.Errorf("after a ticket: recent_visits %v, want one visit", after.RecentVisits)
 	}
 }

@@ -31,21 +31,27 @@ const maxVisitsKept = 500
 
 // customerOut is a customer as the API shows it.
 type customerOut struct {
-	ID           string             `json:"id"`
-	Phone        string             `json:"phone"`
-	Name         string             `json:"name"`
-	Tier         string             `json:"tier"`
-	TierName     string             `json:"tier_name"`
-	TierReason   string             `json:"tier_reason"`
-	TierOverride *string            `json:"tier_override"`
-	Visits       int                `json:"visits"`
-	NoShows      int                `json:"no_shows"`
-	Spend        float64            `json:"spend"`
-	FirstSeen    time.Time          `json:"first_seen"`
-	LastSeen     time.Time          `json:"last_seen"`
-	Booking      customers.Rights   `json:"booking"`
-	RecentVisits []time.Time        `json:"recent_visits,omitempty"`
-	TierHistory  []store.TierChange `json:"tier_history,omitempty"`
+	ID           string           `json:"id"`
+	Phone        string           `json:"phone"`
+	Name         string           `json:"name"`
+	Tier         string           `json:"tier"`
+	TierName     string           `json:"tier_name"`
+	TierReason   string           `json:"tier_reason"`
+	TierOverride *string          `json:"tier_override"`
+	Visits       int              `json:"visits"`
+	NoShows      int              `json:"no_shows"`
+	Spend        float64          `json:"spend"`
+	FirstSeen    time.Time        `json:"first_seen"`
+	LastSeen     time.Time        `json:"last_seen"`
+	Booking      customers.Rights `json:"booking"`
+}
+
+// customerDetail is one customer with its history (GET /customers/{id}): the
+// lists are always there, empty for a customer new to the branch.
+type customerDetail struct {
+	customerOut
+	RecentVisits []time.Time        `json:"recent_visits"`
+	TierHistory  []store.TierChange `json:"tier_history"`
 }
 
 func (s *Server) phoneRegion() string {
@@ -249,13 +255,13 @@ func (s *Server) getCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := s.customerOut(cu, who(c).role >= access.RoleAdmin)
-	out.RecentVisits = cu.Visits
-	if len(out.RecentVisits) > 20 {
-		out.RecentVisits = out.RecentVisits[len(out.RecentVisits)-20:]
-	}
+	out := customerDetail{customerOut: s.customerOut(cu, who(c).role >= access.RoleAdmin), RecentVisits: []time.Time{}}
+	out.RecentVisits = append(out.RecentVisits, cu.Visits[max(0, len(cu.Visits)-20):]...)
 	if out.TierHistory, err = s.db.TierHistory(cu.ID); err != nil {
 		return err
+	}
+	if out.TierHistory == nil {
+		out.TierHistory = []store.TierChange{}
 	}
 	return c.JSON(http.StatusOK, out)
 }

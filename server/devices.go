@@ -55,7 +55,12 @@ func (s *Server) createDevice(kind access.DeviceKind, name string) (store.Device
 	return d, tok, s.db.PutDevice(d)
 }
 
+// pairingURL is the page a kiosk or display opens once to pair. A till (pos)
+// has no page: it sends its token as a bearer header, so it gets none.
 func (s *Server) pairingURL(kind access.DeviceKind, tok string) string {
+	if kind == access.POS {
+		return ""
+	}
 	return s.publicURL + "/" + kind.String() + "/?device=" + tok
 }
 

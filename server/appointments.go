@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"queuebox/server/access"
+	"queuebox/server/customers"
 	"queuebox/server/queue"
 )
 
@@ -165,6 +167,15 @@ func (s *Server) listAppointments(c echo.Context) error {
 	list, err := s.engine.Appointments(date)
 	if err != nil {
 		return err
+	}
+	if who(c).role < access.RoleAdmin {
+		// Staff greet the customer by name; the number stays masked, as
+		// in every staff view of a customer.
+		for i := range list {
+			if list[i].Phone != "" {
+				list[i].Phone = customers.MaskPhone(list[i].Phone)
+			}
+		}
 	}
 	return c.JSON(http.StatusOK, list)
 }

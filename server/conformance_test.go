@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Checks found by going through the contract as an integrator would (a
@@ -82,5 +83,25 @@ func TestCustomerDetailAlwaysHasItsLists(t *testing.T) {
 	h.do("GET", "/api/v1/customers/"+cu.ID, h.admin, "").want(t, http.StatusOK).decode(t, &after)
 	if len(after.RecentVisits) != 1 {
 		t.Errorf("after a ticket: recent_visits %v, want one visit", after.RecentVisits)
+	}
+}
+
+// Staff views show a phone number masked; only admin views show it whole
+// (the contract's Customers part). A day's appointments are a staff view.
+func TestStaffSeeAppointmentPhonesMasked(t *testing.T) {
+	h := newHarness(t, withStaff())
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	a := h.book(t, h.slotIn(2*time.Hour), "138 0013 8000")
+	for _, tt := range []struct {
+		who  caller
+		want string
+	}{{h.staff, "+86 138****8000"}, {h.admin, "+8613800138000"}} {
+		var list []struct {
+			Code, Name, Phone string
+		}
+		h.do("GET", "/api/v1/appointments?date="+h.clock.Now().Add(2*time.Hour).In(shanghai).Format("2006-01-02"), tt.who, "").want(t, http.StatusOK).decode(t, &list)
+		if len(list) != 1 || list[0].Code != a.Code || list[0].Phone != tt.want || list[0].Name != "Test Customer" {
+			t.Errorf("%s: appointments %+v, want %s's booking with phone %s", tt.who.name, list, a.Code, tt.want)
+		}
 	}
 }

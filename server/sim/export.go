@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -21,9 +22,12 @@ type History struct {
 
 // Export turns the box's own days from..to (local dates) into a trace, so a
 // manager can replay real days under other staffing. Each ticket becomes an
-// arrival at its issue time with the service time it really took; a
-// customer who never came when called leaves just before the call; a booked
-// appointment that never came is a no-show. Desks work the branch's hours
+// arrival at its issue time with the service time it really took (a
+// transferred one in the service that served it); a customer who never came
+// when called leaves just before the call; one the day's end closed unserved
+// stays, with the service's mean observed service time; a booked
+// appointment that never came is a no-show. Tickets of services deleted
+// since are left out. Desks work the branch's hours
 // (their own schedule when they have one); edit the trace's counters to ask
 // "what if".
 func Export(h History, from, to string) (*Trace, error) {
@@ -100,8 +104,22 @@ func Export(h History, from, to string) (*Trace, error) {
 	}
 	local := func(t time.Time) string { return t.In(loc).Format("15:04:05") }
 	var holds []float64
+	// Customers the day's end closed unserved get their service's mean
+	// observed service time once every ticket was read.
+	type unserved struct {
+		date string
+		i    int
+	}
+	var pending []unserved
+	sum, n := map[string]float64{}, map[string]int{}
+	avg := map[string]float64{}
+	for _, s := range h.Services {
+		avg[s.ID] = float64(s.AvgServiceSeconds)
+	}
 	for _, t := range h.Tickets {
-		if t.Date < from || t.Date > to || len(t.Transfers) > 0 {
+		// A transferred customer arrives in the service that served them;
+		// a service deleted since has no place in the trace.
+		if _, ok := avg[t.ServiceID]; !ok || t.Date < from || t.Date > to {
 			continue
 		}
 		arr := local(t.IssuedAt)
@@ -125,11 +143,28 @@ func Export(h History, from, to string) (*Trace, error) {
 		case t.Status == queue.StatusCancelled && t.EndedAt != nil:
 			v := t.EndedAt.Sub(t.IssuedAt).Round(time.Second).Seconds()
 			a.LeavesAfterSeconds = &v
+		case t.Status == queue.StatusExpired:
+			// Demand the staffing did not meet (the day's end or a
+			// send-home at closing): in a replay they stay to be served.
 		default:
-			continue // still active, or never reached a counter
+			continue // still active
+		}
+		if t.Status == queue.StatusDone {
+			sum[t.ServiceID] += a.ServiceSeconds
+			n[t.ServiceID]++
 		}
 		d := day(t.Date)
 		d.Customers = append(d.Customers, a)
+		if t.Status == queue.StatusExpired {
+			pending = append(pending, unserved{t.Date, len(d.Customers) - 1})
+		}
+	}
+	for _, p := range pending {
+		a := &days[p.date].Customers[p.i]
+		a.ServiceSeconds = avg[a.ServiceID]
+		if n[a.ServiceID] > 0 {
+			a.ServiceSeconds = math.Round(sum[a.ServiceID] / float64(n[a.ServiceID]))
+		}
 	}
 	for _, ap := range h.Appointments {
 		date := ap.Start.In(loc).Format("2006-01-02")

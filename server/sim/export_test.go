@@ -86,3 +86,57 @@ func TestExportReplaysTheBoxsOwnDays(t *testing.T) {
 		t.Error("settings missing from the export")
 	}
 }
+
+// Customers the branch did not serve are demand too: a ticket the day's end
+// (or a send-home at closing) closed while it waited is exported as an
+// arrival who would have stayed, with the service's observed mean service
+// time; a transferred customer arrives in the service that served them. A
+// replay with one more desk then sees the day's whole load, not only the
+// customers the real staffing managed.
+func TestExportKeepsTheCustomersTheBranchDidNotServe(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	at := func(hm string) *time.Time {
+		v, _ := time.ParseInLocation("2006-01-02 15:04", "2026-12-01 "+hm, loc)
+		return &v
+	}
+	st := queue.DefaultSettings()
+	st.Timezone = "Asia/Shanghai"
+	st.Hours = map[string]string{"mon": "09:00-17:00", "tue": "09:00-17:00"}
+	h := History{Settings: st,
+		Services: []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300},
+			{ID: "cash", Prefix: "B", Name: "Cash", AvgServiceSeconds: 120}},
+		Counters: []queue.Counter{{ID: "c1", Name: "C1", ServiceIDs: []string{"general", "cash"}}},
+		Tickets: []queue.Ticket{
+			{ID: "1", Number: "A001", ServiceID: "general", Status: queue.StatusDone, Date: "2026-12-01", IssuedAt: *at("09:00"),
+				CalledAt: at("09:01"), StartedAt: at("09:01"), EndedAt: at("09:04")},
+			{ID: "2", Number: "A002", ServiceID: "general", Status: queue.StatusDone, Date: "2026-12-01", IssuedAt: *at("09:02"),
+				CalledAt: at("09:05"), StartedAt: at("09:05"), EndedAt: at("09:10")},
+			{ID: "3", Number: "A003", ServiceID: "general", Status: queue.StatusExpired, Date: "2026-12-01", IssuedAt: *at("16:50"),
+				EndedAt: at("17:00")},
+			{ID: "4", Number: "B001", ServiceID: "general", Status: queue.StatusDone, Date: "2026-12-01", IssuedAt: *at("10:00"),
+				CalledAt: at("10:20"), StartedAt: at("10:20"), EndedAt: at("10:24"), Transfers: []string{"cash"}},
+			{ID: "5", Number: "D001", ServiceID: "deleted-since", Status: queue.StatusDone, Date: "2026-12-01", IssuedAt: *at("11:00"),
+				CalledAt: at("11:01"), StartedAt: at("11:01"), EndedAt: at("11:04")},
+		},
+	}
+	out, err := Export(h, "2026-12-01", "2026-12-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Arrival{}
+	for _, a := range out.Days[0].Customers {
+		got[*a.Arrive] = a
+	}
+	if len(got) != 4 {
+		t.Fatalf("exported %d customers, want the 4 of services that still exist: %+v", len(got), out.Days[0].Customers)
+	}
+	if a := got["16:50:00"]; a.ServiceID != "general" || a.LeavesAfterSeconds != nil || a.ServiceSeconds != 240 {
+		t.Errorf("the customer the day's end sent home: %+v, want general, staying, 240 s (the mean served)", a)
+	}
+	if a := got["10:00:00"]; a.ServiceID != "general" || a.ServiceSeconds != 240 {
+		t.Errorf("the transferred customer: %+v, want general (where served) for 240 s", a)
+	}
+	if _, err := Run(out, Options{TempDir: t.TempDir()}); err != nil {
+		t.Fatalf("the exported trace does not play: %v", err)
+	}
+}

@@ -30,18 +30,28 @@ const (
 	TypeTransferred = "ticket.transferred"
 	TypeParked      = "ticket.parked"
 	TypeNearTurn    = "ticket.near_turn"
-	TypeApptBooked  = "appointment.booked"
-	TypeApptCancel  = "appointment.cancelled"
-	TypeApptCheckin = "appointment.checked_in"
-	TypeApptNoShow  = "appointment.no_show"
+	// TypeExpired: the business day ended (or the branch sent the waiting
+	// home at closing) before the ticket was served; final.
+	TypeExpired = "ticket.expired"
+	// TypePushedBack: a called customer did not come within the grace
+	// time; the ticket waits again.
+	TypePushedBack = "ticket.pushed_back"
+	// TypeNoShowReverted: staff undid a no-show; the ticket waits again.
+	TypeNoShowReverted = "ticket.no_show_reverted"
+	TypeApptBooked     = "appointment.booked"
+	TypeApptCancel     = "appointment.cancelled"
+	TypeApptMoved      = "appointment.moved"
+	TypeApptCheckin    = "appointment.checked_in"
+	TypeApptNoShow     = "appointment.no_show"
+	TypeApptNoShowUndo = "appointment.no_show_reverted"
 	// TypeTest is what "send test event" sends.
 	TypeTest = "webhook.test"
 )
 
 // Types lists every type a webhook may ask for (besides "*").
 var Types = []string{TypeIssued, TypeCalled, TypeRecalled, TypeStarted, TypeFinished, TypeNoShow,
-	TypeCancelled, TypeTransferred, TypeParked, TypeNearTurn,
-	TypeApptBooked, TypeApptCancel, TypeApptCheckin, TypeApptNoShow}
+	TypeCancelled, TypeTransferred, TypeParked, TypeNearTurn, TypeExpired, TypePushedBack, TypeNoShowReverted,
+	TypeApptBooked, TypeApptCancel, TypeApptMoved, TypeApptCheckin, TypeApptNoShow, TypeApptNoShowUndo}
 
 // KnownType reports whether t is a type a webhook may ask for.
 func KnownType(t string) bool {
@@ -54,22 +64,27 @@ func KnownType(t string) bool {
 }
 
 var ticketTypes = map[string]string{
-	queue.EventIssued:      TypeIssued,
-	queue.EventCalled:      TypeCalled,
-	queue.EventStarted:     TypeStarted,
-	queue.EventFinished:    TypeFinished,
-	queue.EventNoShow:      TypeNoShow,
-	queue.EventCancelled:   TypeCancelled,
-	queue.EventTransferred: TypeTransferred,
-	queue.EventParked:      TypeParked,
-	queue.EventNearTurn:    TypeNearTurn,
+	queue.EventIssued:         TypeIssued,
+	queue.EventCalled:         TypeCalled,
+	queue.EventStarted:        TypeStarted,
+	queue.EventFinished:       TypeFinished,
+	queue.EventNoShow:         TypeNoShow,
+	queue.EventCancelled:      TypeCancelled,
+	queue.EventTransferred:    TypeTransferred,
+	queue.EventParked:         TypeParked,
+	queue.EventNearTurn:       TypeNearTurn,
+	queue.EventExpired:        TypeExpired,
+	queue.EventPushedBack:     TypePushedBack,
+	queue.EventNoShowReverted: TypeNoShowReverted,
 }
 
 var apptTypes = map[string]string{
-	queue.EventApptBooked:    TypeApptBooked,
-	queue.EventApptCancelled: TypeApptCancel,
-	queue.EventApptCheckedIn: TypeApptCheckin,
-	queue.EventApptNoShow:    TypeApptNoShow,
+	queue.EventApptBooked:         TypeApptBooked,
+	queue.EventApptCancelled:      TypeApptCancel,
+	queue.EventApptCheckedIn:      TypeApptCheckin,
+	queue.EventApptNoShow:         TypeApptNoShow,
+	queue.EventApptMoved:          TypeApptMoved,
+	queue.EventApptNoShowReverted: TypeApptNoShowUndo,
 }
 
 // Ticket is what a message tells of a ticket: never a phone number, a name,

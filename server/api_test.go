@@ -298,7 +298,7 @@ func TestErrorCatalogue(t *testing.T) {
 			h.do("PUT", "/api/v1/settings", admin, `{"tickets_per_phone_per_day":1}`).want(t, http.StatusOK)
 			h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"13700137000"}`).want(t, http.StatusCreated)
 			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general","phone":"137 0013 7000"}`)
-		}, 409, "ticket_limit", "today"},
+		}, 409, "ticket_limit", "already took 1 ticket today"},
 		{"booking_blocked: a booking after a no-show with a limit of 1", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"no_show_limit":1,"no_show_window_days":60,"booking_block_days":30}`).want(t, http.StatusOK)
 			var cu struct{ ID string }

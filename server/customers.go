@@ -638,7 +638,7 @@ func (s *Server) identifyCustomer(rawPhone, by string) (id, tier string, undo fu
 			c.DayDate, c.DayTickets = date, 0
 		}
 		if st.TicketsPerPhonePerDay > 0 && c.DayTickets >= st.TicketsPerPhonePerDay {
-			return nil, store.Refuse(errTicketLimit.with("this phone number already took %d tickets today, the most allowed", st.TicketsPerPhonePerDay))
+			return nil, store.Refuse(errTicketLimit.with("this phone number already took %s today, the most allowed", plural(st.TicketsPerPhonePerDay, "ticket")))
 		}
 		c.DayTickets++
 		c.VisitCount++
@@ -760,4 +760,12 @@ func (s *Server) bookingPhone(code, raw string) string {
 
 func (s *Server) findAppointment(code, raw string) (queue.Appointment, error) {
 	return s.engine.FindAppointment(code, s.bookingPhone(code, raw))
+}
+
+// plural writes n things in words: "1 ticket", "2 tickets".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

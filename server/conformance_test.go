@@ -105,3 +105,42 @@ func TestStaffSeeAppointmentPhonesMasked(t *testing.T) {
 		}
 	}
 }
+
+// A partial settings body changes only what it names; a null there wiped
+// the field (hours: null closed the branch every day, as a serializer that
+// writes unset fields as null sends): a null now keeps the field as it is,
+// like a missing key, so GET → PUT round trips and such serializers are
+// safe. PUT /special-days without special_days (a body meant for /settings)
+// no longer wipes the holiday calendar.
+func TestNullNeverWipesASetting(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/special-days", h.admin, `{"special_days":{"2026-12-25":""}}`).want(t, http.StatusOK)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"priority_weights":[3,1]}`).want(t, http.StatusOK)
+	before := string(h.do("GET", "/api/v1/settings", h.admin, "").want(t, http.StatusOK).body)
+	for _, body := range []string{
+		`{"hours":null}`,
+		`{"timezone":"Asia/Shanghai","hours":null,"max_wait_minutes":null,"branch_name":null}`,
+		`{"hours":{"mon":null}}`,
+		`{"priority_weights":null}`,
+		before,
+	} {
+		h.do("PUT", "/api/v1/settings", h.admin, body).want(t, http.StatusOK)
+		if after := string(h.do("GET", "/api/v1/settings", h.admin, "").want(t, http.StatusOK).body); after != before {
+			t.Errorf("PUT /settings %s changed the settings:\n%s\n%s", body, before, after)
+		}
+	}
+	for _, body := range []string{`{"hours":{"mon":"09:00-17:00"}}`, `{"special_days":null}`, `null`} {
+		code, msg, _ := h.do("PUT", "/api/v1/special-days", h.admin, body).want(t, http.StatusBadRequest).apiError()
+		if code != "invalid" || !strings.HasPrefix(msg, "special_days ") {
+			t.Errorf("PUT /special-days %s: %s %q, want invalid naming special_days", body, code, msg)
+		}
+	}
+	if after := string(h.do("GET", "/api/v1/settings", h.admin, "").want(t, http.StatusOK).body); after != before {
+		t.Errorf("refused calendars changed the settings:\n%s\n%s", before, after)
+	}
+	// Clearing stays possible, by saying so; a bad value is still refused.
+	h.do("PUT", "/api/v1/special-days", h.admin, `{"special_days":{}}`).want(t, http.StatusOK)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"hours":{"sun":""}}`).want(t, http.StatusOK)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"hours":{"mon":9}}`).want(t, http.StatusBadRequest)
+	h.do("PUT", "/api/v1/settings", h.admin, `[]`).want(t, http.StatusBadRequest)
+}

@@ -54,17 +54,22 @@ func (s *Server) putNotice(c echo.Context) error {
 // special_days, so special_days becomes the one source.
 func (s *Server) putSpecialDays(c echo.Context) error {
 	var req struct {
-		SpecialDays map[string]string `json:"special_days"`
-		ClosedDates *[]string         `json:"closed_dates"`
+		SpecialDays *map[string]string `json:"special_days"`
+		ClosedDates *[]string          `json:"closed_dates"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	if req.SpecialDays == nil {
+		// The calendar is replaced whole: a body without it (one meant
+		// for PUT /settings) must not wipe it.
+		return errInvalid.with(`special_days is required: the whole calendar, e.g. {"2026-12-25":""}; {} clears it`)
+	}
 	var err error
 	if req.ClosedDates != nil {
-		_, err = s.engine.SetCalendar(req.SpecialDays, *req.ClosedDates, who(c).source())
+		_, err = s.engine.SetCalendar(*req.SpecialDays, *req.ClosedDates, who(c).source())
 	} else {
-		_, err = s.engine.SetSpecialDays(req.SpecialDays, who(c).source())
+		_, err = s.engine.SetSpecialDays(*req.SpecialDays, who(c).source())
 	}
 	if err != nil {
 		return err

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 
@@ -8,6 +11,42 @@ import (
 
 	"queuebox/server/queue"
 )
+
+// dropNulls takes the nulls out of a partial settings body (and out of its
+// hours): decoded onto the current settings a null would wipe the field
+// (hours: null closed the branch every day), which a caller leaving a field
+// unset (or sending back what GET gave, where an unset list is null) never
+// means. A null thus keeps the field as it is, like a missing key.
+func dropNulls(c echo.Context) error {
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	defer func() { c.Request().Body = io.NopCloser(bytes.NewReader(raw)) }()
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil || top == nil {
+		return nil // bind explains what is wrong with it
+	}
+	isNull := func(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
+	for k, v := range top {
+		if isNull(v) {
+			delete(top, k)
+		}
+	}
+	var hours map[string]json.RawMessage
+	if h, ok := top["hours"]; ok && json.Unmarshal(h, &hours) == nil && hours != nil {
+		for d, v := range hours {
+			if isNull(v) {
+				delete(hours, d)
+			}
+		}
+		if top["hours"], err = json.Marshal(hours); err != nil {
+			return err
+		}
+	}
+	raw, err = json.Marshal(top)
+	return err
+}
 
 func (s *Server) getSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.settingsOut())
@@ -36,6 +75,9 @@ func (s *Server) putSettings(c echo.Context) error {
 	st := s.engine.Settings()
 	st.PriorityWeights = slices.Clone(st.PriorityWeights)
 	days := st.SpecialDays // replaced whole by PUT /special-days, never merged here
+	if err := dropNulls(c); err != nil {
+		return err
+	}
 	if err := bind(c, &st); err != nil {
 		return err
 	}

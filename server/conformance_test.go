@@ -144,3 +144,55 @@ func TestNullNeverWipesASetting(t *testing.T) {
 	h.do("PUT", "/api/v1/settings", h.admin, `{"hours":{"mon":9}}`).want(t, http.StatusBadRequest)
 	h.do("PUT", "/api/v1/settings", h.admin, `[]`).want(t, http.StatusBadRequest)
 }
+
+// An integrator that knows only the contract's fields PUTs back a service or
+// counter as it knows it: the box's extensions (a counter's pause, schedule
+// and names; a service's guide, priority level and outcome codes) stay, and
+// a body naming one field changes only that one. A field sent explicitly
+// still replaces the old value whole.
+func TestPutKeepsWhatTheBodyDoesNotName(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/counters/c1", h.admin, `{"name":"Counter 1","service_ids":["general","cash"],
+		"names":{"zh":"1 号窗口"},"schedule":{"mon":"09:00-12:00"}}`).want(t, http.StatusOK)
+	h.do("POST", "/api/v1/counters/c1/pause", h.admin, "").want(t, http.StatusOK)
+	h.do("PUT", "/api/v1/services/general", h.admin, `{"prefix":"A","name":"General","avg_service_seconds":300,
+		"priority":2,"guide":"Check the ID card","outcome_codes":["ok"],"names":{"zh":"综合业务"}}`).want(t, http.StatusOK)
+
+	// The contract's Counter and Service, as a contract-only client sends them.
+	var ctr struct {
+		Name       string            `json:"name"`
+		Names      map[string]string `json:"names"`
+		ServiceIDs []string          `json:"service_ids"`
+		Paused     bool              `json:"paused"`
+		Schedule   map[string]string `json:"schedule"`
+	}
+	h.do("PUT", "/api/v1/counters/c1", h.admin, `{"id":"c1","name":"Desk One","service_ids":["general"]}`).want(t, http.StatusOK).decode(t, &ctr)
+	if ctr.Name != "Desk One" || len(ctr.ServiceIDs) != 1 || !ctr.Paused || ctr.Schedule["mon"] != "09:00-12:00" || ctr.Names["zh"] != "1 号窗口" {
+		t.Errorf("counter after a contract-only PUT: %+v, want renamed, one service, still paused, schedule and names kept", ctr)
+	}
+	ctr.Schedule = nil // the answer leaves an empty schedule out
+	h.do("PUT", "/api/v1/counters/c1", h.admin, `{"schedule":{},"names":null}`).want(t, http.StatusOK).decode(t, &ctr)
+	if len(ctr.Schedule) != 0 || ctr.Names["zh"] != "1 号窗口" || ctr.Name != "Desk One" {
+		t.Errorf("counter after clearing its schedule: %+v, want no schedule, the rest kept", ctr)
+	}
+	var svc struct {
+		Name         string   `json:"name"`
+		Priority     int      `json:"priority"`
+		OutcomeCodes []string `json:"outcome_codes"`
+		Guide        string   `json:"guide"`
+		AvgService   int      `json:"avg_service_seconds"`
+	}
+	h.do("PUT", "/api/v1/services/general", h.admin, `{"id":"general","prefix":"A","name":"General banking","names":{"zh":"综合业务"},
+		"avg_service_seconds":240,"slot_minutes":0,"slot_capacity":0}`).want(t, http.StatusOK).decode(t, &svc)
+	if svc.Name != "General banking" || svc.AvgService != 240 || svc.Priority != 2 || svc.Guide != "Check the ID card" || len(svc.OutcomeCodes) != 1 {
+		t.Errorf("service after a contract-only PUT: %+v, want the new name and time, priority, guide and outcomes kept", svc)
+	}
+	h.do("PUT", "/api/v1/services/general", h.admin, `{"name":"General"}`).want(t, http.StatusOK).decode(t, &svc)
+	if svc.Name != "General" || svc.AvgService != 240 {
+		t.Errorf("service after a rename: %+v", svc)
+	}
+	h.do("PUT", "/api/v1/services/general", h.admin, `{"id":"other"}`).want(t, http.StatusBadRequest)
+	h.do("PUT", "/api/v1/services/nope", h.admin, `{"name":"x"}`).want(t, http.StatusNotFound)
+	h.do("PUT", "/api/v1/counters/nope", h.admin, `{"name":"x"}`).want(t, http.StatusNotFound)
+	h.do("PUT", "/api/v1/counters/c1", h.admin, `{"service_ids":"general"}`).want(t, http.StatusBadRequest)
+}

@@ -32,9 +32,13 @@ func (s *Server) postCounter(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// putCounter changes a counter: the fields the body names (see bindPatch).
 func (s *Server) putCounter(c echo.Context) error {
-	var ctr queue.Counter
-	if err := bind(c, &ctr); err != nil {
+	ctr, err := s.engine.Counter(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := bindPatch(c, &ctr); err != nil {
 		return err
 	}
 	if ctr.ID == "" {

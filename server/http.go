@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -211,6 +212,40 @@ func bind(c echo.Context, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errBadJSON.with("the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// bindPatch decodes a JSON object body onto *dst, a struct holding the
+// current values (PUT of a service or counter): each field the body names
+// replaces dst's whole (a map or list is not merged); a field it leaves out,
+// or sends as null, stays as it is. A client that knows only the contract's
+// fields thus never wipes the extensions (a counter's schedule and pause, a
+// service's guide and priority level) by sending back what it knows.
+func bindPatch(c echo.Context, dst any) error {
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(raw))
+	dv := reflect.ValueOf(dst).Elem()
+	fresh := reflect.New(dv.Type())
+	if err := bind(c, fresh.Interface()); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &keys) // bind took it: an object, or null
+	named := map[string]bool{}
+	for k, v := range keys {
+		if string(bytes.TrimSpace(v)) != "null" {
+			named[strings.ToLower(k)] = true // json matches names without case
+		}
+	}
+	for i := range dv.NumField() {
+		name, _, _ := strings.Cut(dv.Type().Field(i).Tag.Get("json"), ",")
+		if named[strings.ToLower(name)] {
+			dv.Field(i).Set(fresh.Elem().Field(i))
+		}
 	}
 	return nil
 }

@@ -54,9 +54,14 @@ func (s *Server) postService(c echo.Context) error {
 	return c.JSON(http.StatusCreated, v)
 }
 
+// putService changes a service: the fields the body names (see bindPatch).
 func (s *Server) putService(c echo.Context) error {
-	var svc queue.Service
-	if err := bind(c, &svc); err != nil {
+	cur, err := s.engine.Service(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	svc := cur.Service
+	if err := bindPatch(c, &svc); err != nil {
 		return err
 	}
 	if svc.ID == "" {

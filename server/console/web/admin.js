@@ -300,7 +300,8 @@
       week[d] = f.elements["schedule." + d].value.trim();
       if (week[d]) any = true;
     }
-    return any ? week : undefined;
+    // {} clears it: a PUT keeps what its body leaves out.
+    return any ? week : {};
   }
 
   function editCounter(c) {
@@ -341,7 +342,7 @@
       name: f.elements.name.value.trim(),
       names: namesFrom(f, old && old.names),
       service_ids: [...f.querySelectorAll('input[name="service_ids"]:checked')].map((i) => i.value),
-      // A PUT replaces the whole counter: editing its name must not resume it.
+      // Sent as it was: editing the name must not resume a paused counter.
       paused: !!(old && old.paused),
       schedule: counterSchedule(f),
     };

@@ -134,3 +134,30 @@ func TestCLIRefusesAMissingDatabase(t *testing.T) {
 		}
 	}
 }
+
+// A start that cannot serve (a certificate that cannot be read, a bad
+// printer flag) stops before it makes a database, an admin and its one-time
+// password, and says which setting is wrong without naming a config file
+// that was not given.
+func TestServeRefusesBadFlagsBeforeMakingADatabase(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-cert", filepath.Join(dir, "none.pem"), "--tls-key", filepath.Join(dir, "none.key")}, "tls certificate"},
+		{[]string{"--printer", "ftp://x"}, "printer url"},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, tt.args...)...)
+		if code == 0 || !strings.Contains(errs, tt.want) || strings.Contains(errs, "config :") {
+			t.Errorf("%v: exit %d %q, want a refusal naming %q", tt.args, code, errs, tt.want)
+		}
+		if strings.Contains(out, "serving") || strings.Contains(out, "password") {
+			t.Errorf("%v: printed %q before refusing", tt.args, out)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Fatalf("%v: the refused start made %s", tt.args, data)
+		}
+	}
+}

@@ -117,7 +117,13 @@ func New(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 		Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+		return nil, configErr(cfg, err)
+	}
+	// A certificate that cannot be read stops the start before the
+	// database (and a first admin's password) is made.
+	if _, err := loadTLS(cfg); err != nil {
+		prn.close()
+		return nil, err
 	}
 	db, err := store.Open(cfg.Data, store.Options{MaxSize: o.MaxSize})
 	if err != nil {
@@ -302,7 +308,7 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 		}
 	}
 	if b.PhoneRegion != "" && !customers.ValidRegion(b.PhoneRegion) {
-		return nil, fmt.Errorf("config %s: branch.phone_region: %q is not a region code like CN or GB", cfg.File, b.PhoneRegion)
+		return nil, configErr(cfg, fmt.Errorf("branch.phone_region: %q is not a region code like CN or GB", b.PhoneRegion))
 	}
 	for _, t := range cfg.Tiers {
 		sc.tiers = append(sc.tiers, queue.Tier{ID: t.ID, Name: t.Name, Names: t.Names, MinSpend: t.MinSpend,
@@ -325,9 +331,9 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 			if !strings.HasPrefix(key, "services[") && !strings.HasPrefix(key, "counters[") {
 				key = "branch." + key
 			}
-			return nil, fmt.Errorf("config %s: %s: %s", cfg.File, key, ve.Reason)
+			return nil, configErr(cfg, fmt.Errorf("%s: %s", key, ve.Reason))
 		}
-		return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+		return nil, configErr(cfg, err)
 	}
 	if len(sc.tiers) > 0 {
 		ids := map[string]bool{}
@@ -335,10 +341,19 @@ func seedFromConfig(cfg *config.Config) (*seedConfig, error) {
 			ids[c.ID] = true
 		}
 		if err := queue.ValidateTiers(sc.tiers, ids); err != nil {
-			return nil, fmt.Errorf("config %s: %w", cfg.File, err)
+			return nil, configErr(cfg, err)
 		}
 	}
 	return sc, nil
+}
+
+// configErr names the config file an error comes from; without one the
+// value came from a flag or the environment and the error names its key.
+func configErr(cfg *config.Config, err error) error {
+	if cfg.File == "" {
+		return err
+	}
+	return fmt.Errorf("config %s: %w", cfg.File, err)
 }
 
 // ensureAdmin creates the user admin when there is no admin yet.
@@ -465,11 +480,13 @@ func guessPublicURL(addr net.Addr, https bool) string {
 }
 
 // tlsConfig loads the certificate named in the config, nil without one.
-func (s *Server) tlsConfig() (*tls.Config, error) {
-	if s.cfg.TLS.Cert == "" && s.cfg.TLS.Key == "" {
+func (s *Server) tlsConfig() (*tls.Config, error) { return loadTLS(s.cfg) }
+
+func loadTLS(cfg *config.Config) (*tls.Config, error) {
+	if cfg.TLS.Cert == "" && cfg.TLS.Key == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(s.cfg.TLS.Cert, s.cfg.TLS.Key)
+	cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
 	if err != nil {
 		return nil, fmt.Errorf("load tls certificate: %w", err)
 	}

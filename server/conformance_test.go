@@ -196,3 +196,20 @@ func TestPutKeepsWhatTheBodyDoesNotName(t *testing.T) {
 	h.do("PUT", "/api/v1/counters/nope", h.admin, `{"name":"x"}`).want(t, http.StatusNotFound)
 	h.do("PUT", "/api/v1/counters/c1", h.admin, `{"service_ids":"general"}`).want(t, http.StatusBadRequest)
 }
+
+// A monitoring system balances issued against the ends: done, no-show,
+// cancelled and expired (the day's end or a send-home at closing). Expired
+// tickets had no counter, so the sums never met.
+func TestMetricsCountExpiredTickets(t *testing.T) {
+	h := newHarness(t)
+	h.scrape(t)
+	h.issue(t, h.kiosk, "general")
+	h.issue(t, h.kiosk, "cash")
+	h.do("POST", "/api/v1/queue/send-home", h.admin, "").want(t, http.StatusOK)
+	h.waitMetrics(t,
+		`queuebox_tickets_expired_total{service="general"} 1`,
+		`queuebox_tickets_expired_total{service="cash"} 1`,
+		`queuebox_tickets_expired_total{service="spare"} 0`,
+		`queuebox_waiting_tickets{service="general"} 0`,
+	)
+}

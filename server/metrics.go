@@ -26,15 +26,15 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 
-	issued, called, done, noShow, cancelled *prometheus.CounterVec
-	wait                                    *prometheus.HistogramVec
-	hooks                                   *prometheus.CounterVec
-	prints                                  *prometheus.CounterVec
-	requests                                *prometheus.CounterVec
-	duration                                *prometheus.HistogramVec
-	commits                                 prometheus.Histogram
-	commitChanges                           prometheus.Counter
-	services                                func() []queue.ServiceView
+	issued, called, done, noShow, cancelled, expired *prometheus.CounterVec
+	wait                                             *prometheus.HistogramVec
+	hooks                                            *prometheus.CounterVec
+	prints                                           *prometheus.CounterVec
+	requests                                         *prometheus.CounterVec
+	duration                                         *prometheus.HistogramVec
+	commits                                          prometheus.Histogram
+	commitChanges                                    prometheus.Counter
+	services                                         func() []queue.ServiceView
 
 	// Children looked up once: a lookup by label values hashes them and
 	// makes a slice, for every request and every event.
@@ -91,6 +91,7 @@ func (s *Server) startMetrics() {
 		done:       newCounterVec("queuebox_tickets_done_total", "Tickets finished as served, by service.", "service"),
 		noShow:     newCounterVec("queuebox_tickets_no_show_total", "Tickets closed as no-shows, by service.", "service"),
 		cancelled:  newCounterVec("queuebox_tickets_cancelled_total", "Tickets cancelled, by service.", "service"),
+		expired:    newCounterVec("queuebox_tickets_expired_total", "Tickets closed unserved by the day's end or a send-home at closing, by service.", "service"),
 		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "queuebox_wait_seconds",
 			Help:    "Time from issue to first call, by service.",
@@ -111,7 +112,7 @@ func (s *Server) startMetrics() {
 		}),
 		commitChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "queuebox_db_committed_changes_total", Help: "Changes written by database commits (several share one commit under load)."}),
 	}
-	m.reg.MustRegister(m.issued, m.called, m.done, m.noShow, m.cancelled, m.wait, m.hooks, m.prints,
+	m.reg.MustRegister(m.issued, m.called, m.done, m.noShow, m.cancelled, m.expired, m.wait, m.hooks, m.prints,
 		m.requests, m.duration, m.commits, m.commitChanges,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		gauges{s})
@@ -129,7 +130,7 @@ func (s *Server) startMetrics() {
 // counts.
 func (m *metrics) listServices() {
 	for _, svc := range m.services() {
-		for _, c := range []*prometheus.CounterVec{m.issued, m.called, m.done, m.noShow, m.cancelled} {
+		for _, c := range []*prometheus.CounterVec{m.issued, m.called, m.done, m.noShow, m.cancelled, m.expired} {
 			c.WithLabelValues(svc.ID)
 		}
 	}
@@ -164,6 +165,8 @@ func (m *metrics) event(ev queue.Event) {
 		m.of(m.noShow, svc).Inc()
 	case queue.EventCancelled:
 		m.of(m.cancelled, svc).Inc()
+	case queue.EventExpired:
+		m.of(m.expired, svc).Inc()
 	}
 }
 

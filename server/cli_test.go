@@ -108,6 +108,10 @@ func TestCLIHelpAndBadFlags(t *testing.T) {
 		{"user", "add", "ann", "--bogus"}, {"user", "frob"}, {"restore", "x.db", "--bogus"}, {"restore"},
 		{"print-test", "--bogus"}, {"fake-printer", "--bogus"},
 		{"sim", "export", "--from", "2026-12-07", "--to", "2026-12-01", "--out", filepath.Join(dir, "t.json"), "--data", dir},
+		{"sim", "gen", "--out", filepath.Join(dir, "g.json"), "--days", "0"},
+		{"sim", "gen", "--out", filepath.Join(dir, "g.json"), "--days", "-3"},
+		{"sim", "gen", "--out", filepath.Join(dir, "g.json"), "--load", "-1"},
+		{"sim", "gen", "--out", filepath.Join(dir, "g.json"), "--days", "2", "--score-last", "5"},
 	} {
 		if code, _, errs := runCLI(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (usage); stderr %q", args, code, errs)

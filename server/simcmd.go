@@ -138,6 +138,18 @@ func simGenCmd(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return &exitError{2, errors.New("sim gen: --out is required")}
 	}
+	// Generate takes 0 for "the default"; on the command line a 0 or a
+	// negative is a mistake to name, not to replace silently.
+	switch {
+	case *days < 1 || *days > 3660:
+		return usageError("sim gen: --days must be from 1 to 3660, not %d", *days)
+	case *load <= 0 || *load > 5:
+		return usageError("sim gen: --load must be above 0 and at most 5 (1 = the counters' nominal capacity), not %g", *load)
+	case *size < 1 || *size > 100:
+		return usageError("sim gen: --size must be from 1 to 100, not %d", *size)
+	case *score < 0 || *score > *days:
+		return usageError("sim gen: --score-last must be from 0 (a third of the days) to --days, not %d", *score)
+	}
 	tr := sim.Generate(sim.GenOptions{Days: *days, Load: *load, Seed: *seed, ScoreLast: *score, Tiers: *tiers, Size: *size})
 	raw, err := json.Marshal(tr)
 	if err != nil {

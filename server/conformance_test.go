@@ -213,3 +213,20 @@ func TestMetricsCountExpiredTickets(t *testing.T) {
 		`queuebox_waiting_tickets{service="general"} 0`,
 	)
 }
+
+// Query parameters an integrator gets wrong are named: a tier that does not
+// exist is a typo (it listed no customers, as if the tier were empty), and
+// a too-long accuracy period says what is wrong in a sentence.
+func TestQueryMistakesAreNamed(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct{ path, want string }{
+		{"/api/v1/customers?tier=platinum", `tier "platinum" is not a tier of this branch`},
+		{"/api/v1/estimates/accuracy?from=2020-01-01&to=2026-03-04", "to must be at most 366 days after from"},
+	} {
+		code, msg, _ := h.do("GET", tt.path, h.admin, "").want(t, http.StatusBadRequest).apiError()
+		if code != "invalid" || msg != tt.want {
+			t.Errorf("GET %s: %s %q, want invalid %q", tt.path, code, msg, tt.want)
+		}
+	}
+	h.do("GET", "/api/v1/customers?tier=standard", h.admin, "").want(t, http.StatusOK)
+}

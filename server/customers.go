@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -223,6 +224,10 @@ func (s *Server) listCustomers(c echo.Context) error {
 		return errInvalid.with("phone is required: staff look customers up by phone number")
 	}
 	tier := c.QueryParam("tier")
+	if tier != "" && !slices.ContainsFunc(s.engine.Tiers(), func(t queue.Tier) bool { return t.ID == tier }) {
+		// An unknown tier is a typo, not a tier without customers.
+		return errInvalid.with("tier %q is not a tier of this branch", tier)
+	}
 	var all []store.Customer
 	if err := s.db.EachCustomer(func(cu store.Customer) error {
 		if tier == "" || cu.Tier == tier {

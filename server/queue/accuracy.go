@@ -131,7 +131,7 @@ func (e *Engine) AccuracyWindow(from, to string) (string, string, time.Time, err
 		return "", "", time.Time{}, invalid("to", "must not be before from")
 	}
 	if t.Sub(f) > 366*24*time.Hour {
-		return "", "", time.Time{}, invalid("to", "the period may be at most 366 days")
+		return "", "", time.Time{}, invalid("to", "must be at most 366 days after from")
 	}
 	// Tickets are issued on their date; a day's margin covers zone changes.
 	return from, to, f.Add(-24 * time.Hour), nil

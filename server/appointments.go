@@ -40,8 +40,8 @@ func newApptOut(a queue.Appointment) apptOut {
 }
 
 func (s *Server) postAppointment(c echo.Context) error {
-	if !s.bookLimit.allow(c.RealIP(), s.clock.Now()) {
-		return errRateLimited.with("too many bookings from this address; try again later")
+	if err := s.bookLimit.admit(c, c.RealIP(), s.clock.Now(), errRateLimited.with("too many bookings from this address; try again later")); err != nil {
+		return err
 	}
 	var req struct {
 		ServiceID string `json:"service_id"`
@@ -71,8 +71,8 @@ func (s *Server) postAppointment(c echo.Context) error {
 }
 
 func (s *Server) getAppointment(c echo.Context) error {
-	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
-		return errRateLimited
+	if err := s.codeLimit.admit(c, c.RealIP(), s.clock.Now(), errRateLimited); err != nil {
+		return err
 	}
 	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {
@@ -82,8 +82,8 @@ func (s *Server) getAppointment(c echo.Context) error {
 }
 
 func (s *Server) cancelAppointment(c echo.Context) error {
-	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
-		return errRateLimited
+	if err := s.codeLimit.admit(c, c.RealIP(), s.clock.Now(), errRateLimited); err != nil {
+		return err
 	}
 	var req struct {
 		Phone string `json:"phone"`
@@ -100,8 +100,8 @@ func (s *Server) cancelAppointment(c echo.Context) error {
 
 // moveAppointment moves a booking to another slot of its service.
 func (s *Server) moveAppointment(c echo.Context) error {
-	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
-		return errRateLimited
+	if err := s.codeLimit.admit(c, c.RealIP(), s.clock.Now(), errRateLimited); err != nil {
+		return err
 	}
 	var req struct {
 		Phone string    `json:"phone"`
@@ -122,8 +122,8 @@ func (s *Server) moveAppointment(c echo.Context) error {
 
 // appointmentICS is the booking as a calendar file.
 func (s *Server) appointmentICS(c echo.Context) error {
-	if !s.codeLimit.allow(c.RealIP(), s.clock.Now()) {
-		return errRateLimited
+	if err := s.codeLimit.admit(c, c.RealIP(), s.clock.Now(), errRateLimited); err != nil {
+		return err
 	}
 	a, err := s.findAppointment(c.Param("code"), c.QueryParam("phone"))
 	if err != nil {

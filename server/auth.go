@@ -310,6 +310,30 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	return true
 }
 
+// wait is how long key must wait until allow takes one more attempt (0 when
+// it would now).
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.hits[key]
+	for len(h) > 0 && now.Sub(h[0]) > l.window {
+		h = h[1:]
+	}
+	if len(h) < l.max {
+		return 0
+	}
+	return max(h[len(h)-l.max].Add(l.window).Sub(now), time.Second)
+}
+
+// admit is allow for a handler: a refusal is e with a Retry-After.
+func (l *limiter) admit(c echo.Context, key string, now time.Time, e *APIError) error {
+	if l.allow(key, now) {
+		return nil
+	}
+	setRetryAfter(c, l.wait(key, now))
+	return e
+}
+
 // Login throttling: failures count per (username, address), so that nobody
 // can lock the right person out from elsewhere, and per address across all
 // usernames, so that one address cannot try a password on every name.

@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -229,4 +231,29 @@ func TestQueryMistakesAreNamed(t *testing.T) {
 		}
 	}
 	h.do("GET", "/api/v1/customers?tier=standard", h.admin, "").want(t, http.StatusOK)
+}
+
+// Every 429 says when to come back (Retry-After, whole seconds), as the
+// login throttle does: a booking page or an integrator that is limited
+// must not have to guess, or retry at once and stay limited.
+func TestEveryRateLimitSaysWhenToComeBack(t *testing.T) {
+	h := newHarness(t)
+	from := func(r *http.Request) *http.Request { r.RemoteAddr = "10.9.9.9:4000"; return r }
+	var last apiResponse
+	for i := range 11 {
+		body := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Guest","phone":"1370000000%d"}`, h.slotIn(time.Duration(i+2)*time.Hour), i%10)
+		last = h.serve(from(h.req("POST", "/api/v1/appointments", anonCaller, body)))
+	}
+	var lookup apiResponse
+	for range 31 {
+		lookup = h.serve(from(h.req("GET", "/api/v1/appointments/12345678?phone=13700000001", anonCaller, "")))
+	}
+	for _, r := range []apiResponse{last, lookup} {
+		if r.status != http.StatusTooManyRequests {
+			t.Fatalf("%s %s: %d, want 429", r.method, r.path, r.status)
+		}
+		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 3600 {
+			t.Errorf("%s %s: Retry-After %q, want whole seconds within the hour", r.method, r.path, r.header.Get("Retry-After"))
+		}
+	}
 }

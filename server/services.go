@@ -28,9 +28,9 @@ func (s *Server) getService(c echo.Context) error {
 }
 
 // publicService is what customers' pages (and devices) may see of a
-// service: the guide and outcome codes are for staff only.
+// service: the guide, the outcome codes and their labels are for staff only.
 func publicService(v queue.ServiceView) queue.ServiceView {
-	v.Guide, v.OutcomeCodes = "", nil
+	v.Guide, v.OutcomeCodes, v.OutcomeLabels = "", nil, nil
 	return v
 }
 

@@ -172,6 +172,7 @@ func apiRoutes() []apiRoute {
 		{method: "GET", pattern: "/api/v1/customers/:id/export", path: "/api/v1/customers/{customer}/export", who: adminOnly},
 		{method: "POST", pattern: "/api/v1/customers/:id/forgive", path: "/api/v1/customers/{customer}/forgive", who: staffOnly},
 		{method: "POST", pattern: "/api/v1/customers/:id/purchases", path: "/api/v1/customers/{customer}/purchases", body: `{"amount":10,"ref":"r1"}`, who: [4]verdict{unauth, forbid, forbid, allowed}},
+		{method: "POST", pattern: "/api/v1/purchases", path: "/api/v1/purchases", body: `{"phone":"13800000011","amount":10,"ref":"r1"}`, who: [4]verdict{unauth, forbid, forbid, allowed}},
 		{method: "DELETE", pattern: "/api/v1/customers/:id", path: "/api/v1/customers/{customer}", who: adminOnly},
 		{method: "GET", pattern: "/api/v1/tiers", path: "/api/v1/tiers", who: staffOnly},
 		{method: "PUT", pattern: "/api/v1/tiers", path: "/api/v1/tiers", body: `[{"id":"gold","name":"Gold","min_spend":50000},{"id":"standard","name":"Standard"}]`, who: adminOnly},

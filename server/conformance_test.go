@@ -257,3 +257,54 @@ func TestEveryRateLimitSaysWhenToComeBack(t *testing.T) {
 		}
 	}
 }
+
+// A till (device kind pos) may post purchases, but it knows a customer only
+// by the phone number the cashier types: it cannot look customers up, so
+// POST /customers/{id}/purchases was out of its reach. POST /purchases
+// takes the phone, makes the customer when new (as the CSV import does),
+// and is idempotent by ref like the other route.
+func TestATillPostsPurchasesByPhone(t *testing.T) {
+	h := newHarness(t)
+	till, _ := h.newDevice(t, "pos", "Till 1")
+	body := `{"phone":"138 0013 8000","amount":"60,000","at":"2026-03-01","ref":"R-1001"}`
+	var out struct {
+		Added    bool `json:"added"`
+		Customer struct {
+			ID, Phone, Tier string
+		} `json:"customer"`
+	}
+	h.do("POST", "/api/v1/purchases", till, body).want(t, http.StatusCreated).decode(t, &out)
+	if !out.Added || out.Customer.ID == "" || out.Customer.Phone != "+86 138****8000" {
+		t.Errorf("first purchase: %+v, want added for a new customer, phone masked for the till", out)
+	}
+	r := h.do("POST", "/api/v1/purchases", till, `{"phone":"+86 138-0013-8000","amount":"60,000","ref":"R-1001"}`).want(t, http.StatusCreated)
+	var again struct {
+		Added    bool                `json:"added"`
+		Customer struct{ ID string } `json:"customer"`
+	}
+	r.decode(t, &again)
+	if again.Added || again.Customer.ID != out.Customer.ID || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the same receipt again: %+v (replayed %q), want the first purchase of the same customer", again, r.header.Get("Idempotent-Replayed"))
+	}
+	var list []struct{ ID string }
+	h.do("GET", "/api/v1/customers?phone=13800138000", h.admin, "").want(t, http.StatusOK).decode(t, &list)
+	if len(list) != 1 || list[0].ID != out.Customer.ID {
+		t.Errorf("customers with that phone: %+v", list)
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"phone":"12","amount":5,"ref":"R-2"}`, "phone"},
+		{`{"phone":"13900139000","amount":"abc","ref":"R-3"}`, "amount"},
+		{`{"phone":"13900139000","amount":5}`, "ref"},
+	} {
+		code, msg, _ := h.do("POST", "/api/v1/purchases", till, tt.body).want(t, http.StatusBadRequest).apiError()
+		if code != "invalid" || !strings.HasPrefix(msg, tt.field) {
+			t.Errorf("%s: %s %q, want invalid naming %s", tt.body, code, msg, tt.field)
+		}
+	}
+	// A refused purchase made no customer.
+	h.do("GET", "/api/v1/customers?phone=13900139000", h.admin, "").want(t, http.StatusOK).decode(t, &list)
+	if len(list) != 0 {
+		t.Errorf("a refused purchase made a customer: %+v", list)
+	}
+	h.do("POST", "/api/v1/purchases", h.kiosk, body).want(t, http.StatusForbidden)
+}

@@ -168,6 +168,21 @@ func (s *Server) findOrCreate(phone, name string, now time.Time, by string) (sto
 	return c, true, nil
 }
 
+// customerIn is a customer as sent: who a phone number belongs to.
+type customerIn struct {
+	Phone string `json:"phone"`
+	Name  string `json:"name"`
+}
+
+// phoneAndName checks a customer's phone (to E.164) and name as sent.
+func (s *Server) phoneAndName(in customerIn) (phone, name string, err error) {
+	if phone, err = s.normalizePhone(in.Phone); err != nil {
+		return "", "", err
+	}
+	name, err = cleanCustomerName(in.Name)
+	return phone, name, err
+}
+
 func cleanCustomerName(n string) (string, error) {
 	n = strings.TrimSpace(n)
 	if len(n) > 64 || queue.BadText(n) {
@@ -177,18 +192,11 @@ func cleanCustomerName(n string) (string, error) {
 }
 
 func (s *Server) postCustomer(c echo.Context) error {
-	var req struct {
-		Phone string `json:"phone"`
-		Name  string `json:"name"`
-	}
+	var req customerIn
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	phone, err := s.normalizePhone(req.Phone)
-	if err != nil {
-		return err
-	}
-	name, err := cleanCustomerName(req.Name)
+	phone, name, err := s.phoneAndName(req)
 	if err != nil {
 		return err
 	}
@@ -431,16 +439,30 @@ func (s *Server) postPurchase(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	p, err := s.parsePurchase(req)
+	if err != nil {
+		return err
+	}
+	return s.addPurchase(c, c.Param("id"), p)
+}
+
+// parsePurchase checks a purchase as sent: amount, time and ref.
+func (s *Server) parsePurchase(req purchaseIn) (store.Purchase, error) {
 	amount := string(req.Amount)
 	if err := json.Unmarshal(req.Amount, &amount); err != nil && len(req.Amount) > 0 && req.Amount[0] == '"' {
-		return errInvalid.with("amount must be a number")
+		return store.Purchase{}, errInvalid.with("amount must be a number")
 	}
 	p, err := s.checkPurchase(amount, req.At, req.Ref)
 	if err != nil {
-		return errInvalid.with("%v", err)
+		return store.Purchase{}, errInvalid.with("%v", err)
 	}
+	return p, nil
+}
+
+// addPurchase records p for customer id and answers with the customer.
+func (s *Server) addPurchase(c echo.Context, id string, p store.Purchase) error {
 	now, by := s.clock.Now(), who(c).source()
-	added, cu, err := s.db.AddPurchase(c.Param("id"), p, func(cu *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
+	added, cu, err := s.db.AddPurchase(id, p, func(cu *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
 		return s.retier(cu, ps, now, by), nil
 	})
 	if errors.Is(err, store.ErrNotFound) {

@@ -110,6 +110,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/customers/:id/export", s.exportCustomer, admin)
 	api.POST("/customers/:id/forgive", s.forgiveCustomer, staff)
 	api.POST("/customers/:id/purchases", s.postPurchase, adminOrPOS)
+	api.POST("/purchases", s.postPurchaseByPhone, adminOrPOS)
 	api.GET("/tiers", s.getTiers, staff)
 	api.PUT("/tiers", s.putTiers, admin)
 

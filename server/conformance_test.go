@@ -308,3 +308,20 @@ func TestATillPostsPurchasesByPhone(t *testing.T) {
 	}
 	h.do("POST", "/api/v1/purchases", h.kiosk, body).want(t, http.StatusForbidden)
 }
+
+// A 405 names the methods the path takes (Allow), so a client that used the
+// wrong one learns the right one.
+func TestMethodNotAllowedSaysWhichMethods(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct{ method, path, allow string }{
+		{"PATCH", "/api/v1/settings", "GET, HEAD, PUT"},
+		{"DELETE", "/api/v1/tickets/1", "GET, HEAD"},
+		{"GET", "/api/v1/counters/c1/next", "POST"},
+	} {
+		r := h.do(tt.method, tt.path, h.admin, "").want(t, http.StatusMethodNotAllowed)
+		if got := r.header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, got, tt.allow)
+		}
+	}
+	h.do("PATCH", "/api/v1/no-such-thing", h.admin, "").want(t, http.StatusNotFound)
+}

@@ -173,15 +173,21 @@ func (s *Server) routes(e *echo.Echo) {
 // group's catch-all takes the request first.)
 func (s *Server) noAPIRoute(c echo.Context) error {
 	path := echo.GetPath(c.Request())
+	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-		if m == c.Request().Method {
-			continue
-		}
 		ctx := s.echo.NewContext(nil, nil)
 		s.echo.Router().Find(m, path, ctx)
 		if p := ctx.Path(); p != "" && !strings.HasSuffix(p, "*") {
-			return errMethodNotAllowed
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead) // answered like GET
+			}
 		}
 	}
-	return errNotFound
+	if len(allow) == 0 {
+		return errNotFound
+	}
+	// A 405 says which methods the path takes (RFC 9110 asks for it).
+	c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+	return errMethodNotAllowed
 }

@@ -1,14 +1,18 @@
 package console_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"queuebox/server/browsertest"
+	"queuebox/server/queue"
 	"queuebox/server/servertest"
+	"queuebox/server/store"
 )
 
 // TestManagerView opens the admin page as a manager would: today's figures
@@ -137,5 +141,109 @@ func TestManagerView(t *testing.T) {
 	}
 	if len(net.URLs()) == 0 {
 		t.Error("no requests recorded")
+	}
+}
+
+// pastWeekdays writes the history of three past weeks' same weekday as
+// today into dir: at 10:00 one general ticket per counter at work, the
+// counters c1, c2 and c3 on the first two days and c1 and c2 on the
+// third, so on average 2.7 counters were at work at 10 (8 of 3 days).
+func pastWeekdays(t *testing.T, dir string) {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(loc)
+	id := 0
+	err = store.WriteHistory(dir, func(apply func(*queue.Change) error) error {
+		st := queue.DefaultSettings()
+		st.Timezone = "Asia/Shanghai"
+		for _, d := range queue.Days {
+			st.Hours[d] = "00:00-24:00"
+		}
+		if err := apply(&queue.Change{Settings: &st,
+			Services: []queue.Service{{ID: "general", Prefix: "A", Name: "General", Names: map[string]string{"zh": "综合业务"}, AvgServiceSeconds: 300}},
+			Counters: []queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}, {ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}},
+				{ID: "c3", Name: "Counter 3", ServiceIDs: []string{"general"}}},
+			Tiers: []queue.Tier{{ID: "gold", Name: "Gold", Names: map[string]string{"zh": "金卡"}}, {ID: "standard", Name: "Standard", Names: map[string]string{"zh": "普通"}}},
+		}); err != nil {
+			return err
+		}
+		for w, ctrs := range [][]string{{"c1", "c2", "c3"}, {"c1", "c2", "c3"}, {"c1", "c2"}} {
+			day := time.Date(now.Year(), now.Month(), now.Day(), 10, 0, 0, 0, loc).AddDate(0, 0, -7*(w+1))
+			date := day.Format(time.DateOnly)
+			for i, c := range ctrs {
+				id++
+				issued := day.Add(time.Duration(i) * time.Minute)
+				called, started, ended := issued.Add(4*time.Minute), issued.Add(5*time.Minute), issued.Add(10*time.Minute)
+				tk := queue.Ticket{ID: fmt.Sprint(id), Number: fmt.Sprintf("A%03d", i+1), ServiceID: "general", Status: queue.StatusDone,
+					Token: fmt.Sprint("tok", id), Date: date, IssuedAt: issued, CalledAt: &called, StartedAt: &started, EndedAt: &ended,
+					CounterID: c, Tier: "standard"}
+				ctr := &queue.Counter{ID: c, Name: c, ServiceIDs: []string{"general"}}
+				evs := []queue.Event{
+					{Seq: uint64(4*id + 0), Type: queue.EventIssued, At: issued, Ticket: &tk},
+					{Seq: uint64(4*id + 1), Type: queue.EventCalled, At: called, Ticket: &tk, Counter: ctr},
+					{Seq: uint64(4*id + 2), Type: queue.EventStarted, At: started, Ticket: &tk, Counter: ctr},
+					{Seq: uint64(4*id + 3), Type: queue.EventFinished, At: ended, Ticket: &tk, Counter: ctr},
+				}
+				if err := apply(&queue.Change{Tickets: []queue.Ticket{tk}, Events: evs,
+					Numbers: []queue.DayNumber{{Prefix: "A", Date: date, Last: i + 1}}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("write history: %v", err)
+	}
+}
+
+// TestReportsSpeakTheManagersWords: a report names services, counters,
+// tiers and weekdays as the manager knows them, not by their ids, and the
+// staffing advice gives counters to one decimal and its weekday by name.
+func TestReportsSpeakTheManagersWords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pastWeekdays(t, dir)
+	box := servertest.Start(t, servertest.Options{Dir: dir})
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/#reports"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	openSection(t, ctx, "reports")
+	waitJS(t, ctx, `document.getElementById("reports").dataset.ready === "1"`)
+	for _, c := range []struct{ by, key, want string }{
+		{"service", "general", "General · 综合业务"},
+		{"counter", "c1", "Counter 1"},
+		{"tier", "standard", "Standard · 普通"},
+		{"weekday", strings.ToLower(time.Now().In(time.FixedZone("CST", 8*3600)).Weekday().String()[:3]), ""},
+	} {
+		do(t, ctx, setValue("#rep-by", c.by), chromedp.Click(chromedp.CSS(`#report-form button[type="submit"]`)))
+		row := `#report-rows tr[data-report-row="` + c.key + `"] td`
+		waitJS(t, ctx, `document.querySelector(`+jsString(row)+`) !== null`)
+		got := text(t, ctx, row)
+		if c.want == "" {
+			c.want = map[string]string{"mon": "Mon · 周一", "tue": "Tue · 周二", "wed": "Wed · 周三", "thu": "Thu · 周四",
+				"fri": "Fri · 周五", "sat": "Sat · 周六", "sun": "Sun · 周日"}[c.key]
+		}
+		if got != c.want {
+			t.Errorf("by %s: row %s is labelled %q, want %q", c.by, c.key, got, c.want)
+		}
+	}
+
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#staffing-form button[type="submit"]`)))
+	waitJS(t, ctx, `document.querySelector('#staffing-rows tr[data-staffing-hour="10"]') !== null`)
+	cells := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#staffing-rows tr[data-staffing-hour="10"] td')).map((c) => c.textContent)`)
+	if len(cells) != 7 || cells[5] != "2.7" || len(cells[6]) > 4 {
+		t.Errorf("staffing at 10:00 = %q, want 2.7 counters open and a gap to one decimal", cells)
+	}
+	note := text(t, ctx, "#staffing-note")
+	wd := time.Now().In(time.FixedZone("CST", 8*3600)).Weekday().String()
+	if !strings.HasPrefix(note, "3 "+wd+"s from ") || !strings.Contains(note, "3 个星期") {
+		t.Errorf("staffing note = %q, want it to count 3 %ss in both languages", note, wd)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#reports"))); err == nil {
+		shot(t, "admin-reports-named.png", png)
 	}
 }

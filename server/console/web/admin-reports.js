@@ -14,6 +14,8 @@
   const el = QB.el;
   const dur = (s) => (s === null || s === undefined ? T.none : QB.duration(Math.round(s)));
   const pct = (f) => (f === null || f === undefined ? T.none : Math.round(f * 100) + "%");
+  // tenth rounds a count of counters to one decimal: 3.8 open on average.
+  const tenth = (x) => Math.round(x * 10) / 10;
 
   $("reports").innerHTML = `
   <h2 id="reports-h">Reports · 报表</h2>
@@ -30,14 +32,14 @@
   <div class="charts" id="rep-charts"></div>
   <h3>Figures · 数据</h3>
   <div class="table-scroll"><table id="report-table"><thead id="report-head"></thead><tbody id="report-rows"></tbody></table></div>
-  <p class="hint">Waits run from issue to the first call; p50/p90 are nearest-rank percentiles. “Within target” counts called tickets and walk-outs against the wait target (the branch's max wait, or 15 min). Estimate error needs the promised wait on each ticket. · 等候从取号到首次叫号</p>
+  <p class="hint">Waits run from issue to the first call; p50/p90 are nearest-rank percentiles. “Within target” counts called tickets and walk-outs against the wait target (the tier's promise where it has one, else the branch's max wait, or 15 min). Estimate error needs the promised wait on each ticket. · 等候从取号到首次叫号计算；p50/p90 为最近秩百分位数。“达标率”统计已叫号和离开的票是否在目标等候时间内（等级有承诺的按其承诺，否则按本网点最长等候，或 15 分钟）。预估误差需要每张票当时承诺的等候时间。</p>
   <h3>Customers' comments · 客户留言</h3>
   <ul class="comments" id="rep-comments"></ul>
   <h3>Staffing advice · 排班建议</h3>
   <form id="staffing-form" class="grid" novalidate>
     <div class="field"><label for="st-day">Weekday · 星期</label><select id="st-day" name="weekday">
       <option value="mon">Mon · 一</option><option value="tue">Tue · 二</option><option value="wed">Wed · 三</option><option value="thu">Thu · 四</option><option value="fri">Fri · 五</option><option value="sat">Sat · 六</option><option value="sun">Sun · 日</option></select></div>
-    <div class="field"><label for="st-target">Share within target · 达标比例</label><input id="st-target" name="share" type="number" min="50" max="99" value="80"><span class="hint">percent of customers called within the wait target</span></div>
+    <div class="field"><label for="st-target">Share within target · 达标比例</label><input id="st-target" name="share" type="number" min="50" max="99" value="80"><span class="hint">percent of customers called within the wait target · 在目标等候时间内叫号的客户百分比</span></div>
     <p class="form-error wide" data-error-for=""></p>
     <div class="buttons"><button type="submit">Advise · 计算</button></div>
   </form>
@@ -64,6 +66,18 @@
         el("figcaption", { text: label }))));
   }
 
+  // labeller names a row's key as the manager knows it: a service, counter
+  // or tier by its name, a weekday by its name; hours, days and staff
+  // members are their own names.
+  async function labeller(by, services) {
+    let list = services;
+    if (by === "counter" || by === "tier") list = await QB.api("GET", "/" + by + "s");
+    else if (by !== "service") return by === "weekday" ? (key) => T["wd_" + key] || key : (key) => key;
+    const names = {};
+    for (const x of list) names[x.id] = QBAdmin.nameOf(x);
+    return (key) => names[key] || key;
+  }
+
   function cells(r) {
     return [r.issued, r.served, r.no_show, r.cancelled, r.walk_outs, r.expired, dur(r.wait_p50_seconds), dur(r.wait_p90_seconds),
       dur(r.wait_max_seconds), dur(r.service_p50_seconds), dur(r.service_p90_seconds), pct(r.sla_met_share), r.ratings,
@@ -76,18 +90,21 @@
     const form = $("report-form");
     form.querySelector('[data-error-for=""]').textContent = "";
     try {
-      const [sum, comments] = await Promise.all([
+      const [sum, comments, services] = await Promise.all([
         QB.api("GET", "/reports/summary?" + query()),
         QB.api("GET", "/reports/comments?" + query()),
+        QB.api("GET", "/services"),
       ]);
+      const label = await labeller(sum.by, services);
+      const service = await labeller("service", services);
       $("report-head").replaceChildren(el("tr", {}, el("th", { text: T["by_" + sum.by] || sum.by }), COLS.map((c) => el("th", { text: c }))));
-      const rows = sum.rows.map((r) => el("tr", { dataset: { reportRow: r.key } }, el("td", { text: r.key }), cells(r)));
+      const rows = sum.rows.map((r) => el("tr", { dataset: { reportRow: r.key } }, el("td", { text: label(r.key) }), cells(r)));
       if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(COLS.length + 1), text: T.noRows })));
       rows.push(el("tr", { class: "total", dataset: { reportRow: "total" } }, el("td", { text: T.total }), cells(sum.total)));
       $("report-rows").replaceChildren(...rows);
       $("rep-comments").replaceChildren(...(comments.length ? comments.map((c) =>
         el("li", {}, el("span", { class: "stars", "aria-label": `${c.rating} / 5`, text: "★".repeat(c.rating) + "☆".repeat(5 - c.rating) }),
-          " ", el("strong", { text: c.number }), ` ${c.date} · ${c.service_id}${c.staff ? " · " + c.staff : ""} — `,
+          " ", el("strong", { text: c.number }), ` ${c.date} · ${service(c.service_id)}${c.staff ? " · " + c.staff : ""} — `,
           el("span", { class: "comment-text", text: c.comment }))) : [el("li", { class: "muted", text: T.noComments })]));
       $("rep-csv").href = "/api/v1/reports/summary.csv?" + query();
       $("rep-tickets").href = "/api/v1/reports/tickets.csv?" + query();
@@ -104,16 +121,16 @@
       const q = new URLSearchParams({ weekday: $("st-day").value, share: String(Number($("st-target").value) / 100), to: $("rep-to").value });
       const adv = await QB.api("GET", "/reports/staffing?" + q.toString());
       const S = { hour: T.st_hour, arrivals: T.st_arrivals, aht: T.st_aht, abandon: T.st_abandon, needed: T.st_needed, open: T.st_open, gap: T.st_gap, none: T.st_none };
-      $("staffing-note").textContent = T.st_note({ days: adv.days, weekday: adv.weekday, from: adv.from, to: adv.to, target: QB.duration(adv.target_seconds), share: pct(adv.share) });
+      $("staffing-note").textContent = T.st_note({ days: adv.days, weekday: T.w("st_days_" + adv.weekday, { n: adv.days }), from: adv.from, to: adv.to, target: QB.duration(adv.target_seconds), share: pct(adv.share) });
       $("staffing-table").querySelector("thead").replaceChildren(el("tr", {}, [S.hour, S.arrivals, S.aht, S.abandon, S.needed, S.open, S.gap].map((h) => el("th", { text: h }))));
-      const rows = adv.hours.map((h) => el("tr", { class: h.needed > h.open ? "alert" : "", dataset: { staffingHour: String(h.hour) } },
+      const rows = adv.hours.map((h) => [h, tenth(h.needed - h.open)]).map(([h, gap]) => el("tr", { class: gap > 0 ? "alert" : "", dataset: { staffingHour: String(h.hour) } },
         el("td", { text: String(h.hour).padStart(2, "0") + ":00" }),
         el("td", { class: "num", text: h.arrivals_per_hour.toFixed(1) }),
         el("td", { class: "num", text: dur(h.avg_service_seconds) }),
         el("td", { class: "num", text: pct(h.walk_out_share) }),
         el("td", { class: "num", text: String(h.needed) }),
-        el("td", { class: "num", text: String(h.open) }),
-        el("td", { class: "num", text: h.needed > h.open ? "+" + (h.needed - h.open) : h.needed < h.open ? String(h.needed - h.open) : "0" })));
+        el("td", { class: "num", text: String(tenth(h.open)) }),
+        el("td", { class: "num", text: gap > 0 ? "+" + gap : String(gap) })));
       $("staffing-rows").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "7", text: S.none }))]));
     } catch (err) { showError(form, err); }
   }

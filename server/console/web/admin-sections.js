@@ -78,6 +78,12 @@
     },
     // current is the id of the section on screen.
     current: () => current,
+    // nameOf is a service's, counter's or tier's name in both languages
+    // ("General banking · 综合业务"), as the admin shows names.
+    nameOf(x) {
+      const zh = x.names && x.names.zh;
+      return zh && zh !== x.name ? `${x.name} · ${zh}` : x.name;
+    },
   };
 
   buildNav();

@@ -36,10 +36,7 @@
   let view = null;
   let timer = null;
 
-  function nameOf(s) {
-    const zh = s.names && s.names.zh;
-    return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
-  }
+  const nameOf = QBAdmin.nameOf;
 
   function kpi(key, label, value, extra) {
     return el("div", { class: "kpi" + (extra ? " " + extra : ""), dataset: { todayKpi: key } },

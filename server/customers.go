@@ -382,8 +382,34 @@ func (s *Server) exportCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	appts, err := s.db.AppointmentsOfPhone(cu.Phone)
+	if err != nil {
+		return err
+	}
+	// Amounts in the currency, as every other answer gives them (the store
+	// keeps cents); appointments, too, hold the customer's name and phone.
+	purchases := []purchaseOut{}
+	for _, p := range ps {
+		purchases = append(purchases, purchaseOut{Amount: float64(p.Amount) / 100, At: p.At, Ref: p.Ref})
+	}
+	if appts == nil {
+		appts = []queue.Appointment{}
+	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="customer-`+cu.ID+`.json"`)
-	return c.JSON(http.StatusOK, map[string]any{"customer": cu, "purchases": ps, "tier_history": hist})
+	return c.JSON(http.StatusOK, map[string]any{"customer": customerRecord{cu, float64(cu.Spend) / 100},
+		"purchases": purchases, "tier_history": hist, "appointments": appts})
+}
+
+// customerRecord is the stored record as an export shows it.
+type customerRecord struct {
+	store.Customer
+	Spend float64 `json:"spend"` // in the currency; hides the record's cents
+}
+
+type purchaseOut struct {
+	Amount float64   `json:"amount"`
+	At     time.Time `json:"at"`
+	Ref    string    `json:"ref"`
 }
 
 // forgiveCustomer clears the no-shows that count against booking rights.

@@ -280,6 +280,45 @@ func waitFor(t *testing.T, cond func() bool) {
 	t.Fatal("condition never met")
 }
 
+// TestExportGivesTheCustomersData: the export an admin hands a customer
+// who asks for their data states amounts as the rest of the API does (in
+// the currency, not the store's cents) and holds their bookings too.
+func TestExportGivesTheCustomersData(t *testing.T) {
+	h := newHarness(t)
+	cu := h.newCustomer(t, "13800138000", "Zhang Wei")
+	h.do("POST", "/api/v1/customers/"+cu.ID+"/purchases", h.admin, `{"amount":52300.5,"ref":"R-1"}`).want(t, http.StatusCreated)
+	body := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Zhang Wei","phone":"138 0013 8000"}`, h.slotIn(3*time.Hour))
+	h.do("POST", "/api/v1/appointments", anonCaller, body).want(t, http.StatusCreated)
+	other := fmt.Sprintf(`{"service_id":"advice","start":%q,"name":"Li Na","phone":"13900139000"}`, h.slotIn(4*time.Hour))
+	h.do("POST", "/api/v1/appointments", anonCaller, other).want(t, http.StatusCreated)
+
+	var got struct {
+		Customer struct {
+			Phone string  `json:"phone"`
+			Spend float64 `json:"spend"`
+		} `json:"customer"`
+		Purchases []struct {
+			Amount float64 `json:"amount"`
+			Ref    string  `json:"ref"`
+		} `json:"purchases"`
+		Appointments []struct {
+			Name  string `json:"name"`
+			Phone string `json:"phone"`
+		} `json:"appointments"`
+	}
+	r := h.do("GET", "/api/v1/customers/"+cu.ID+"/export", h.admin, "").want(t, http.StatusOK)
+	r.decode(t, &got)
+	if got.Customer.Phone != "+8613800138000" || got.Customer.Spend != 52300.5 {
+		t.Errorf("customer in the export = %+v, want the phone and spend 52300.5", got.Customer)
+	}
+	if len(got.Purchases) != 1 || got.Purchases[0].Amount != 52300.5 || got.Purchases[0].Ref != "R-1" {
+		t.Errorf("purchases in the export = %+v, want one of 52300.5", got.Purchases)
+	}
+	if len(got.Appointments) != 1 || got.Appointments[0].Name != "Zhang Wei" || got.Appointments[0].Phone != "+8613800138000" {
+		t.Errorf("appointments in the export = %+v, want the customer's one booking", got.Appointments)
+	}
+}
+
 func TestErasureLeavesNothing(t *testing.T) {
 	h := newHarness(t, withStaff())
 	h.do("PUT", "/api/v1/tiers", h.admin, goldTiers).want(t, http.StatusOK)

@@ -281,6 +281,25 @@ func (db *DB) TierHistory(id string) ([]TierChange, error) {
 	return out, err
 }
 
+// AppointmentsOfPhone are the bookings made with phone (E.164), oldest
+// first as stored: what a customer's data export lists beside the record.
+func (db *DB) AppointmentsOfPhone(phone string) ([]queue.Appointment, error) {
+	var out []queue.Appointment
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAppts).ForEach(func(_, v []byte) error {
+			var a queue.Appointment
+			if err := decodeRecord(v, &a); err != nil {
+				return err
+			}
+			if a.Phone == phone {
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 // EraseCustomer deletes a customer with everything that names them: the
 // record, the phone index, purchases, tier history, the phone's no-show
 // record, and the name and phone on their appointments. Tickets keep only

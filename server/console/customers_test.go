@@ -192,8 +192,14 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	if got := text(t, ctx, "#lookup-result .tier-badge"); got != "Gold" {
 		t.Errorf("tier badge = %q", got)
 	}
-	if got := text(t, ctx, "#lookup-result [data-tier-reason]"); got != "spent 52,300 in the last 365 days ≥ 50,000" {
+	// The box words reasons in English; the page says them in Chinese too.
+	if got := text(t, ctx, "#lookup-result [data-tier-reason]"); got != "spent 52,300 in the last 365 days ≥ 50,000 · 近 365 天消费 52,300 ≥ 50,000" {
 		t.Errorf("tier reason = %q", got)
+	}
+	history := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#lookup-result .tier-history li")).map((li) => li.textContent)`)
+	if len(history) != 2 || !strings.Contains(history[0], "— → Standard (no other tier's rule met: Gold: spent 0 in the last 365 days < 50,000 · 未满足其他等级的条件：Gold：近 365 天消费 0 < 50,000)") ||
+		!strings.Contains(history[1], "Standard → Gold (spent 52,300") {
+		t.Errorf("tier history = %q, want both steps with their reasons in both languages", history)
 	}
 	if got := text(t, ctx, "#lookup-result"); !strings.Contains(got, "+8613800138000") || !strings.Contains(got, "Li Lei") {
 		t.Errorf("admin look-up = %q, want the whole phone and the name", got)

@@ -428,7 +428,7 @@ QB.text.define("admin.customers", {
     col_counters: "专属窗口",
     col_prefer_counters: "优先窗口",
     title: "客户与等级",
-    intro: "等级由上到下匹配：客户获得第一个在统计期内满足全部条件的等级（消费来自消费记录，到访来自取号）。最后一级是其他所有人，不设条件。权重让该等级的等候时间计得更多（自动：最高等级 1.5，其他 1）；设有目标的等级，在号码即将超出目标时优先叫号，以达到当日的达标率；任何人的等候都不会超过本网点的最长等候。",
+    intro: "等级由上到下匹配：客户获得第一个在统计期内满足全部条件的等级（消费来自消费记录，到访来自取号）。最后一级是其他所有人，不设条件。权重让该等级的等候时间计得更多（自动：最高等级 1.5，其他 1）；设有目标的等级，在号码即将超出目标时优先叫号，以达到该等级近 7 个营业日的达标率；任何人的等候都不会超过本网点的最长等候。",
     addTier: "添加等级",
     saveTiers: "保存等级",
     protect: "防止滥用",
@@ -460,7 +460,18 @@ QB.text.define("admin.customers", {
     exportData: "导出数据",
     erase: "删除客户",
     eraseConfirm: "确定永久删除该客户？手机号、姓名、消费和历史立即删除，报表中的计数保留。今晚的维护还会覆盖数据库文件中的空闲空间，最迟次夜数据即从磁盘上消失（此前的备份仍含该数据，直至备份被删除）。",
-    erased: "已删除"
+    erased: "已删除",
+    bookingPaused: "在线预约暂停至 {until}（计入爽约 {n} 次）",
+    why_spent: "近 {days} 天消费 {spent} {op} {min}",
+    why_visits: "近 {days} 天到访 {n} 次 {op} {min}",
+    why_and: "，且",
+    why_none: "{tier}不设条件",
+    why_default: "默认等级",
+    why_missed: "未满足其他等级的条件：{list}",
+    why_sep: "；",
+    why_tier: "{tier}：{why}",
+    why_admin: "管理员设定：{why}",
+    why_noReason: "未说明原因"
   },
   en: {
     rule_tickets_per_phone_per_day: "Tickets per phone per day",
@@ -490,7 +501,7 @@ QB.text.define("admin.customers", {
     col_counters: "Only at counters",
     col_prefer_counters: "First at counters",
     title: "Customers and tiers",
-    intro: "Tiers are tried best first: a customer gets the first tier whose every condition holds in its window (spend from purchases, visits from tickets). The last tier is everyone else and takes no conditions. Share makes a tier's waiting time count more (auto: 1.5 for the top tier, 1 for the others); a tier with a target is called first when a ticket is about to miss it, as far as the day's on-time share needs; nobody waits past the branch's max wait.",
+    intro: "Tiers are tried best first: a customer gets the first tier whose every condition holds in its window (spend from purchases, visits from tickets). The last tier is everyone else and takes no conditions. Share makes a tier's waiting time count more (auto: 1.5 for the top tier, 1 for the others); a tier with a target is called first when a ticket is about to miss it, as far as the tier's on-time share over its last 7 business days needs; nobody waits past the branch's max wait.",
     addTier: "Add a tier",
     saveTiers: "Save tiers",
     protect: "Protecting the branch",
@@ -522,6 +533,17 @@ QB.text.define("admin.customers", {
     exportData: "Export data",
     erase: "Erase customer",
     eraseConfirm: "Erase this customer for good? Their phone, name, purchases and history are deleted now; counts in reports stay. Tonight's maintenance also writes over the freed space of the database file, so the data leaves the disk by the next night at the latest (backups made before keep it until they are deleted).",
-    erased: "Erased"
+    erased: "Erased",
+    bookingPaused: { one: "Online booking paused until {until} ({n} no-show counted)", other: "Online booking paused until {until} ({n} no-shows counted)" },
+    why_spent: "spent {spent} in the last {days} days {op} {min}",
+    why_visits: "{n} visits in the last {days} days {op} {min}",
+    why_and: " and ",
+    why_none: "{tier} has no conditions",
+    why_default: "the default tier",
+    why_missed: "no other tier's rule met: {list}",
+    why_sep: "; ",
+    why_tier: "{tier}: {why}",
+    why_admin: "set by an admin: {why}",
+    why_noReason: "no reason given"
   }
 });

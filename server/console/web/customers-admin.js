@@ -190,6 +190,54 @@
 
   const day = (iso) => (iso ? new Date(iso).toLocaleDateString() : "—");
 
+  // The box words a tier's reason in English ("spent 52,300 in the last 365
+  // days ≥ 50,000"), from a few fixed phrases; reasonZh says the same in
+  // Chinese, so the page stays bilingual, or gives "" for a phrase it does
+  // not know (the English then stands alone).
+  const W = QB.text.page("admin.customers");
+  const zh = (key, vars) => W.t("zh", key, vars);
+  function tierZh(name) {
+    const t = S.tiers.find((x) => x.name === name || x.id === name);
+    return (t && t.names && t.names.zh) || name;
+  }
+  function condZh(c) {
+    let m = /^spent ([\d,.]+) in the last (\d+) days ([≥<]) ([\d,.]+)$/.exec(c);
+    if (m) return zh("why_spent", { spent: m[1], days: m[2], op: m[3], min: m[4] });
+    m = /^(\d+) visits? in the last (\d+) days ([≥<]) (\d+)$/.exec(c);
+    if (m) return zh("why_visits", { n: m[1], days: m[2], op: m[3], min: m[4] });
+    return "";
+  }
+  function heldZh(s) {
+    const parts = s.split(" and ").map(condZh);
+    return parts.every(Boolean) ? parts.join(zh("why_and")) : "";
+  }
+  function reasonZh(s) {
+    if (!s) return "";
+    if (s === W.t("en", "why_default")) return zh("why_default");
+    let m = /^set by an admin: (.*)$/.exec(s);
+    if (m) return zh("why_admin", { why: m[1] === W.t("en", "why_noReason") ? zh("why_noReason") : m[1] });
+    m = /^(.+) has no conditions$/.exec(s);
+    if (m) return zh("why_none", { tier: tierZh(m[1]) });
+    m = /^no other tier's rule met: (.*)$/.exec(s);
+    if (m) {
+      const misses = m[1].split("; ").map((x) => {
+        const mm = /^(.+?): (.*)$/.exec(x);
+        const why = mm && heldZh(mm[2]);
+        return why ? zh("why_tier", { tier: tierZh(mm[1]), why }) : "";
+      });
+      return misses.every(Boolean) ? zh("why_missed", { list: misses.join(zh("why_sep")) }) : "";
+    }
+    return heldZh(s);
+  }
+  const reason = (s) => {
+    const z = reasonZh(s);
+    return z ? `${s} · ${z}` : s;
+  };
+  const tierLabel = (id) => {
+    const t = S.tiers.find((x) => x.id === id);
+    return t ? QBAdmin.nameOf(t) : id || "—";
+  };
+
   async function lookup(e) {
     if (e) e.preventDefault();
     const err = document.getElementById("lookup-error");
@@ -218,12 +266,12 @@
     if (!c) return box.replaceChildren();
     const tierSel = el("select", { id: "override-tier", "aria-label": T.tierOverride },
       el("option", { value: "", text: T.computed }),
-      ...S.tiers.map((t) => el("option", { value: t.id, text: t.name, selected: c.tier_override === t.id })));
+      ...S.tiers.map((t) => el("option", { value: t.id, text: QBAdmin.nameOf(t), selected: c.tier_override === t.id })));
     box.replaceChildren(el("div", { class: "customer-card", dataset: { customerId: c.id } },
       el("p", {}, el("strong", { text: c.name || T.noName }), " · ", el("span", { text: c.phone })),
-      el("p", {}, el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: c.tier_name || c.tier }), " ", el("span", { class: "muted", dataset: { tierReason: "" }, text: c.tier_reason })),
+      el("p", {}, el("span", { class: "tier-badge", dataset: { tier: c.tier }, text: tierLabel(c.tier) }), " ", el("span", { class: "muted", dataset: { tierReason: "" }, text: reason(c.tier_reason) })),
       el("p", { text: T.facts({ visits: c.visits, spend: c.spend, noShows: c.no_shows, first: day(c.first_seen), last: day(c.last_seen) }) }),
-      el("p", { dataset: { booking: "" }, text: c.booking.can_book ? T.mayBook : c.booking.reason }),
+      el("p", { dataset: { booking: "" }, text: c.booking.can_book ? T.mayBook : T.bookingPaused({ until: day(c.booking.until), n: c.booking.counted }) }),
       el("div", { class: "buttons" },
         tierSel,
         el("input", { id: "override-reason", placeholder: T.reason, maxlength: "200" }),
@@ -231,7 +279,7 @@
         el("button", { type: "button", id: "customer-forgive", text: T.forgive, onclick: () => act("POST", "/forgive") }),
         el("a", { href: "/api/v1/customers/" + encodeURIComponent(c.id) + "/export", download: "", text: T.exportData }),
         el("button", { type: "button", class: "danger", id: "customer-erase", text: T.erase, onclick: erase })),
-      el("ol", { class: "tier-history" }, ...(c.tier_history || []).map((h) => el("li", { text: `${day(h.at)}: ${h.from || "—"} → ${h.to} (${h.reason})` })))));
+      el("ol", { class: "tier-history" }, ...(c.tier_history || []).map((h) => el("li", { text: `${day(h.at)}: ${h.from ? tierLabel(h.from) : "—"} → ${tierLabel(h.to)} (${reason(h.reason)})` })))));
   }
 
   async function setOverride() {

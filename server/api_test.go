@@ -103,6 +103,12 @@ func TestErrorCatalogue(t *testing.T) {
 		{"invalid: settings field", func() apiResponse {
 			return h.do("PUT", "/api/v1/settings", admin, `{"timezone":"Mars/Olympus_Mons"}`)
 		}, 400, "invalid", "timezone"},
+		{"invalid: a fraction where a whole number goes", func() apiResponse {
+			return h.do("PUT", "/api/v1/settings", admin, `{"tickets_per_phone_per_day":1.5}`)
+		}, 400, "invalid", "tickets_per_phone_per_day must be a whole number, not 1.5"},
+		{"invalid: a string where a number goes", func() apiResponse {
+			return h.do("PUT", "/api/v1/settings", admin, `{"grace_seconds":"30"}`)
+		}, 400, "invalid", "grace_seconds must be a whole number, not a string"},
 		{"invalid: nested field", func() apiResponse {
 			return h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":9}}`)
 		}, 400, "invalid", "hours"},

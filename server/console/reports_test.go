@@ -247,3 +247,17 @@ func TestReportsSpeakTheManagersWords(t *testing.T) {
 		shot(t, "admin-reports-named.png", png)
 	}
 }
+
+// TestAdminBookmarkSurvivesLogin: a manager's bookmark of one admin
+// section (/admin/#customers) opens that section after the login page.
+func TestAdminBookmarkSurvivesLogin(t *testing.T) {
+	t.Parallel()
+	box := servertest.Start(t, servertest.Options{})
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/#customers"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	if got := location(t, ctx).Fragment; got != "customers" {
+		t.Errorf("after the login the address's section is %q, want customers", got)
+	}
+	waitJS(t, ctx, `!document.getElementById("customers").hidden && document.querySelectorAll("main section.admin-section:not([hidden])").length === 1`)
+}

@@ -8,7 +8,9 @@
   function nextPath() {
     const n = new URLSearchParams(location.search).get("next") || "";
     if (n.startsWith("/") && !n.startsWith("//") && !n.includes("\\") && !/[\u0000-\u001f]/.test(n)) {
-      return n;
+      // The section asked for (/admin/#customers) rides along: the box
+      // never sees an address's #part, so it stays on the login page's.
+      return n.includes("#") || !/^#[\w-]+$/.test(location.hash) ? n : n + location.hash;
     }
     return "/console/";
   }

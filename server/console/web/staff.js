@@ -25,7 +25,7 @@
   }
 
   function toLogin() {
-    location.replace("/login/?next=" + encodeURIComponent(location.pathname));
+    location.replace("/login/?next=" + encodeURIComponent(location.pathname) + location.hash);
   }
 
   async function logout() {

@@ -261,3 +261,26 @@ func TestAdminBookmarkSurvivesLogin(t *testing.T) {
 	}
 	waitJS(t, ctx, `!document.getElementById("customers").hidden && document.querySelectorAll("main section.admin-section:not([hidden])").length === 1`)
 }
+
+// TestAdminFitsAPhone: on a phone every admin section fits the screen's
+// width; a wide table scrolls inside its section, never the whole page.
+func TestAdminFitsAPhone(t *testing.T) {
+	t.Parallel()
+	box := servertest.Start(t, servertest.Options{})
+	ctx := browser(t)
+	do(t, ctx, chromedp.EmulateViewport(390, 844))
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1" && document.getElementById("reports").dataset.ready === "1"`)
+	for _, id := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section.admin-section")).map((s) => s.id)`) {
+		openSection(t, ctx, id)
+		if wide := eval[string](t, ctx, `(() => {
+			const w = document.documentElement.clientWidth;
+			if (document.documentElement.scrollWidth <= w) return "";
+			const e = Array.from(document.querySelectorAll("body *")).find((e) => e.getBoundingClientRect().right > w + 1 && !e.closest("table"));
+			return e ? e.tagName + "#" + e.id + "." + e.className : "a table";
+		})()`); wide != "" {
+			t.Errorf("section %s is wider than a phone: %s sticks out", id, wide)
+		}
+	}
+}

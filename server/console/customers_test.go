@@ -149,6 +149,7 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	do(t, ctx,
 		chromedp.SendKeys(chromedp.CSS(row+`[name=id]`), "Gold!"),
 		chromedp.SendKeys(chromedp.CSS(row+`[name=name]`), "Gold"),
+		chromedp.SendKeys(chromedp.CSS(row+`[name=name_zh]`), "金卡"),
 		chromedp.SendKeys(chromedp.CSS(row+`[name=min_spend]`), "50000"),
 		chromedp.SendKeys(chromedp.CSS(row+`[name=sla_minutes]`), "5"),
 		chromedp.SendKeys(chromedp.CSS(row+`[name=sla_percent]`), "90"),
@@ -161,7 +162,7 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	do(t, ctx, setValue(row+`[name=id]`, "gold"), chromedp.Click(chromedp.CSS("#tiers-save")))
 	waitJS(t, ctx, `document.getElementById("tiers-msg").textContent.startsWith("Saved")`)
 	st, body := box.Do(admin, "GET", "/api/v1/tiers", nil, nil)
-	if st != 200 || !strings.Contains(string(body), `"id":"gold"`) || !strings.Contains(string(body), `"sla_wait_seconds":300`) || !strings.Contains(string(body), `"sla_target":0.9`) {
+	if st != 200 || !strings.Contains(string(body), `"id":"gold"`) || !strings.Contains(string(body), `"sla_wait_seconds":300`) || !strings.Contains(string(body), `"sla_target":0.9`) || !strings.Contains(string(body), `"names":{"zh":"金卡"}`) {
 		t.Fatalf("tiers after saving: %d %s", st, body)
 	}
 
@@ -189,7 +190,7 @@ func TestAdminTiersAndCSV(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#lookup-submit")),
 	)
 	waitJS(t, ctx, `document.querySelector("#lookup-result .tier-badge") !== null`)
-	if got := text(t, ctx, "#lookup-result .tier-badge"); got != "Gold" {
+	if got := text(t, ctx, "#lookup-result .tier-badge"); got != "Gold · 金卡" {
 		t.Errorf("tier badge = %q", got)
 	}
 	// The box words reasons in English; the page says them in Chinese too.
@@ -197,8 +198,8 @@ func TestAdminTiersAndCSV(t *testing.T) {
 		t.Errorf("tier reason = %q", got)
 	}
 	history := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#lookup-result .tier-history li")).map((li) => li.textContent)`)
-	if len(history) != 2 || !strings.Contains(history[0], "— → Standard (no other tier's rule met: Gold: spent 0 in the last 365 days < 50,000 · 未满足其他等级的条件：Gold：近 365 天消费 0 < 50,000)") ||
-		!strings.Contains(history[1], "Standard → Gold (spent 52,300") {
+	if len(history) != 2 || !strings.Contains(history[0], "— → Standard (no other tier's rule met: Gold: spent 0 in the last 365 days < 50,000 · 未满足其他等级的条件：金卡：近 365 天消费 0 < 50,000)") ||
+		!strings.Contains(history[1], "Standard → Gold · 金卡 (spent 52,300") {
 		t.Errorf("tier history = %q, want both steps with their reasons in both languages", history)
 	}
 	if got := text(t, ctx, "#lookup-result"); !strings.Contains(got, "+8613800138000") || !strings.Contains(got, "Li Lei") {

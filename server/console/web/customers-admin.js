@@ -22,6 +22,7 @@
   const TIER_FIELDS = [
     ["id", "text", "gold"],
     ["name", "text", "Gold"],
+    ["name_zh", "text", "金卡"],
     ["min_spend", "number", ""],
     ["min_visits", "number", ""],
     ["window_days", "number", "365"],
@@ -81,7 +82,7 @@
 
   function toRow(t) {
     return {
-      id: t.id || "", name: t.name || "",
+      id: t.id || "", name: t.name || "", name_zh: (t.names && t.names.zh) || "",
       min_spend: t.min_spend || "", min_visits: t.min_visits || "", window_days: t.window_days || "",
       share: t.share || "",
       sla_minutes: t.sla_wait_seconds ? String(t.sla_wait_seconds / 60) : "",
@@ -100,7 +101,7 @@
         ...TIER_FIELDS.map(([key, type, ph]) => {
           const off = last && ["min_spend", "min_visits", "window_days"].includes(key);
           return el("td", {}, el("input", {
-            name: key, type, value: off ? "" : r[key], placeholder: off ? "—" : ph, disabled: off,
+            name: key, type, value: off ? "" : r[key], placeholder: off ? "—" : ph, disabled: off, lang: key === "name_zh" ? "zh-CN" : undefined,
             "aria-label": colName(key) + " (" + (i + 1) + ")", step: type === "number" ? "any" : undefined, size: type === "number" ? 6 : 10,
           }));
         }),
@@ -122,8 +123,12 @@
         sla_wait_seconds: Math.round(num(v("sla_minutes")) * 60), sla_target: num(v("sla_percent")) / 100,
         counters: list(v("counters")), prefer_counters: list(v("prefer_counters")),
       };
+      // Names in other languages than the two edited here are kept.
       const old = S.tiers[i];
-      if (old && old.names) t.names = old.names;
+      const names = Object.assign({}, old && old.names);
+      if (v("name_zh")) names.zh = v("name_zh");
+      else delete names.zh;
+      if (Object.keys(names).length) t.names = names;
       return t;
     });
     return S.tiers;

@@ -675,6 +675,20 @@ func TestAdmin(t *testing.T) {
 		if st != 200 || !strings.Contains(string(body), `"mon":"08:30-12:00,13:00-17:30"`) || !strings.Contains(string(body), `"wed":""`) {
 			t.Errorf("GET c9 after the schedule: %d %s", st, body)
 		}
+		// The list shows the plan, days with the same hours together.
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#counters-body tr[data-counter-id="c9"] button`)))
+		waitJS(t, ctx, `document.getElementById("ctr-id").value === "c9"`)
+		for _, d := range []string{"wed", "thu", "fri"} {
+			do(t, ctx, setValue("#ctr-schedule-"+d, "09:00-12:00,13:00-17:30"))
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#counter-submit")))
+		waitJS(t, ctx, `document.querySelector('#counters-body tr[data-counter-id="c9"] [data-schedule]').textContent.includes("Tue–Fri")`)
+		if got, want := text(t, ctx, `#counters-body tr[data-counter-id="c9"] [data-schedule]`), "Mon · 一 08:30-12:00,13:00-17:30; Tue–Fri · 二至五 09:00-12:00,13:00-17:30"; got != want {
+			t.Errorf("c9's schedule in the list = %q, want %q", got, want)
+		}
+		if got := text(t, ctx, `#counters-body tr[data-counter-id="c1"] [data-schedule]`); got != "—" {
+			t.Errorf("c1's schedule in the list = %q, want — (no plan)", got)
+		}
 	})
 
 	t.Run("settings: error next to the field, then saved", func(t *testing.T) {

@@ -262,6 +262,22 @@
     return s ? s.name : id;
   }
 
+  // scheduleText sums a desk's week up, days with the same hours together
+  // ("Mon–Fri · 一至五 09:00-12:00,13:00-17:30"); days off are left out,
+  // and a desk without a plan is "—".
+  function scheduleText(week) {
+    if (!week || !DAYS.some((d) => week[d])) return "—";
+    const parts = [];
+    for (let i = 0; i < DAYS.length;) {
+      let j = i;
+      while (j + 1 < DAYS.length && (week[DAYS[j + 1]] || "") === (week[DAYS[i]] || "")) j++;
+      const days = (lang, sep) => T.in(lang, "day_" + DAYS[i]) + (j > i ? sep + T.in(lang, "day_" + DAYS[j]) : "");
+      if (week[DAYS[i]]) parts.push(`${days("en", "–")} · ${days("zh", "至")} ${week[DAYS[i]]}`);
+      i = j + 1;
+    }
+    return parts.join("; ");
+  }
+
   function renderCounters() {
     const rows = S.counters.map((c) => QB.el("tr", { dataset: { counterId: c.id } },
       QB.el("td", { text: c.id }),
@@ -269,11 +285,12 @@
       QB.el("td", { text: (c.names && c.names.zh) || "" }),
       QB.el("td", { text: (c.names && c.names.en) || "" }),
       QB.el("td", { text: (c.service_ids || []).map(serviceLabel).join(", ") }),
+      QB.el("td", { dataset: { schedule: "" }, text: scheduleText(c.schedule) }),
       QB.el("td", {}, QB.el("span", { class: "tag", text: c.paused ? T.paused : T.open })),
       QB.el("td", {}, QB.el("div", { class: "row-actions" },
         QB.el("button", { type: "button", text: T.edit, onclick: () => editCounter(c) }),
         QB.el("button", { type: "button", class: "danger", text: T.del, onclick: (e) => twoStep(e.currentTarget, () => deleteCounter(c)) })))));
-    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 7, class: "muted", text: T.noCounters })));
+    if (!rows.length) rows.push(QB.el("tr", {}, QB.el("td", { colspan: 8, class: "muted", text: T.noCounters })));
     $("counters-body").replaceChildren(...rows);
   }
 

@@ -440,8 +440,28 @@ func (s *Server) todayView() (*todayView, error) {
 		}
 		v.Services = append(v.Services, ts)
 	}
+	// A tier with its own promise (Gold: 5 min) alerts as soon as one of
+	// its customers waits past it, as a service does past its target.
+	tierOldest := map[string]time.Time{}
+	for _, t := range waiting {
+		if o, ok := tierOldest[t.Tier]; !ok || t.IssuedAt.Before(o) {
+			tierOldest[t.Tier] = t.IssuedAt
+		}
+	}
+	late := map[string]bool{}
+	for _, tr := range s.engine.Tiers() {
+		o, ok := tierOldest[tr.ID]
+		if !ok || tr.SLAWaitSeconds <= 0 {
+			continue
+		}
+		if long := int(now.Sub(o).Seconds()); long > tr.SLAWaitSeconds {
+			late[tr.ID] = true
+			v.Alerts = append(v.Alerts, todayAlert{Kind: "tier", Key: tr.ID, Reason: "waiting_too_long",
+				LongestNow: long, TargetSeconds: tr.SLAWaitSeconds})
+		}
+	}
 	for _, tr := range byTier.Rows {
-		if sh := tr.SLAMetShare; sh != nil && *sh < slaAlertShare {
+		if sh := tr.SLAMetShare; sh != nil && *sh < slaAlertShare && !late[tr.Key] {
 			v.Alerts = append(v.Alerts, todayAlert{Kind: "tier", Key: tr.Key, Reason: "sla_share_low", SLAMetShare: sh,
 				TargetSeconds: int(target("", tr.Key).Seconds())})
 		}

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"queuebox/server/browsertest"
+	"queuebox/server/config"
 	"queuebox/server/queue"
 	"queuebox/server/servertest"
 	"queuebox/server/store"
@@ -283,4 +285,35 @@ func TestAdminFitsAPhone(t *testing.T) {
 			t.Errorf("section %s is wider than a phone: %s sticks out", id, wide)
 		}
 	}
+}
+
+// TestTodayNamesATierAlert: a Gold customer waiting past Gold's promise
+// is an alert on today's view that names the tier as the manager named
+// it, in both languages, not by its id.
+func TestTodayNamesATierAlert(t *testing.T) {
+	t.Parallel()
+	clock := newShiftClock(-10 * time.Minute)
+	s := newSite(t, servertest.Options{Clock: clock, Config: func(c *config.Config) {
+		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", Names: map[string]string{"zh": "金卡"}, MinSpend: 50000, SLAWaitSeconds: 300},
+			{ID: "standard", Name: "Standard"}}
+	}})
+	var cu struct{ ID string }
+	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000"}, nil)
+	if st != 201 || json.Unmarshal(body, &cu) != nil {
+		t.Fatalf("create customer: %d %s", st, body)
+	}
+	if st, body := s.box.Do(s.admin, "POST", "/api/v1/customers/"+cu.ID+"/purchases", map[string]any{"amount": 60000, "ref": "r1"}, nil); st != 201 {
+		t.Fatalf("purchase: %d %s", st, body)
+	}
+	if st, body := s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "13800138000"},
+		map[string]string{"Authorization": "Bearer " + s.kiosk}); st != 201 {
+		t.Fatalf("gold ticket: %d %s", st, body)
+	}
+	clock.set(0) // ten minutes later: past Gold's five
+
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/admin/"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	waitJS(t, ctx, `document.querySelector('#today-alerts [data-alert="tier:gold"]') !== null`)
+	waitJS(t, ctx, `document.querySelector('#today-alerts [data-alert="tier:gold"]').textContent.startsWith("Gold · 金卡")`)
 }

@@ -27,7 +27,7 @@
     <span class="section-msg" id="closing-msg" role="status"></span>
   </div>
   <p class="muted" id="issuing-state"></p>
-  <p class="hint">Waiting customers are still served after issuing stops; end their tickets only if the branch cannot reach them today. · 停止取号后仍可继续叫号</p>
+  <p class="hint">Waiting customers are still served after issuing stops; end their tickets only if the branch cannot reach them today. · 停止取号后仍可继续叫号；只有今天确实无法为等候的客户办理时，才结束他们的票。</p>
   <div id="day-end" hidden></div>`;
   $("send-home").textContent = T.sendHome;
   $("day-end-btn").textContent = T.dayEnd;
@@ -37,6 +37,13 @@
   let timer = null;
 
   const nameOf = QBAdmin.nameOf;
+  // Alerts about a tier name it as the manager does ("Gold · 金卡"), not by its id.
+  let tierNames = {};
+  QB.api("GET", "/tiers").then((ts) => {
+    tierNames = {};
+    for (const t of ts) tierNames[t.id] = nameOf(t);
+    if (view) render();
+  }, () => {});
 
   function kpi(key, label, value, extra) {
     return el("div", { class: "kpi" + (extra ? " " + extra : ""), dataset: { todayKpi: key } },
@@ -61,9 +68,10 @@
     for (const s of v.services) names[s.id] = nameOf(s);
     const alerts = v.alerts.map((a) => {
       const target = QB.duration(a.target_seconds);
+      const name = (a.kind === "tier" ? tierNames : names)[a.key] || a.key;
       const text = a.reason === "waiting_too_long"
-        ? T.tooLong({ name: names[a.key] || a.key, wait: QB.duration(a.longest_wait_now_seconds), target })
-        : T.shareLow({ kind: T.w(a.kind === "tier" ? "tier" : "svc"), name: names[a.key] || a.key, share: pct(a.sla_met_share), target });
+        ? T.tooLong({ name, wait: QB.duration(a.longest_wait_now_seconds), target })
+        : T.shareLow({ kind: T.w(a.kind === "tier" ? "tier" : "svc"), name, share: pct(a.sla_met_share), target });
       return el("li", { dataset: { alert: a.kind + ":" + a.key }, text });
     });
     const box = $("today-alerts");

@@ -127,7 +127,13 @@ func (s *Server) devicesHealth() ([]deviceHealth, error) {
 			continue
 		}
 		h := deviceHealth{ID: d.ID, Kind: d.Kind, Name: d.Name}
+		// Never seen: away since the box started, or since the device was
+		// created if that is later (a pairing link made a minute ago is
+		// not five minutes offline).
 		from := p.started
+		if d.CreatedAt.After(from) {
+			from = d.CreatedAt
+		}
 		if sn := p.devices[d.ID]; sn != nil {
 			h.Online = sn.conns > 0
 			last := sn.last

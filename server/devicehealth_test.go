@@ -130,3 +130,20 @@ func TestDeviceHealth(t *testing.T) {
 		t.Errorf("kiosk reads device health: got %v, want 403", r)
 	}
 }
+
+// TestNewDeviceAwayFromItsCreation: a device paired after the box started
+// and not connected yet counts as away from its creation, not from the
+// box's start: a pairing link made now is not minutes offline.
+func TestNewDeviceAwayFromItsCreation(t *testing.T) {
+	h := newHarness(t)
+	h.clock.Advance(5 * time.Minute)
+	_, id := h.newDevice(t, "display", "Lobby TV")
+	h.clock.Advance(10 * time.Second)
+	if d := h.health(t)[id]; d.Alert || d.OfflineSeconds != 10 {
+		t.Errorf("display made 10 s ago: got %+v, want 10 s away and no alert", d)
+	}
+	h.clock.Advance(time.Minute)
+	if d := h.health(t)[id]; !d.Alert || d.OfflineSeconds != 70 {
+		t.Errorf("display made 70 s ago, never connected: got %+v, want an alert after 70 s", d)
+	}
+}

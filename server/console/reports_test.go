@@ -317,3 +317,26 @@ func TestTodayNamesATierAlert(t *testing.T) {
 	waitJS(t, ctx, `document.querySelector('#today-alerts [data-alert="tier:gold"]') !== null`)
 	waitJS(t, ctx, `document.querySelector('#today-alerts [data-alert="tier:gold"]').textContent.startsWith("Gold · 金卡")`)
 }
+
+// TestAdminSpeaksBothLanguages: every label, heading, hint and button of
+// every admin section says its words in Chinese too (an English-only hint
+// is a half-translated screen). Words that are the same in both (ID, URL,
+// p50) and the branch's own names (a service's, beside its check box) are
+// let through.
+func TestAdminSpeaksBothLanguages(t *testing.T) {
+	t.Parallel()
+	box := servertest.Start(t, servertest.Options{})
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1" && document.getElementById("reports").dataset.ready === "1"`)
+	for _, id := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section.admin-section")).map((s) => s.id)`) {
+		openSection(t, ctx, id)
+		for _, s := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#`+id+` :is(h2, h3, label, legend, th, button, .hint, p.muted)"))
+			.filter((e) => e.offsetParent !== null && !e.closest(".checks"))
+			.map((e) => e.textContent.trim())
+			.filter((s) => /[A-Za-z]{3}/.test(s) && !/[\u4e00-\u9fff]/.test(s) && !/^(ID|URL|p50|p90|English|e\.g\. |https?:|[a-z0-9._:-]+$)/.test(s))`) {
+			t.Errorf("section %s: %q has no Chinese", id, s)
+		}
+	}
+}

@@ -488,9 +488,7 @@ func (s *Server) parsePurchase(req purchaseIn) (store.Purchase, error) {
 // addPurchase records p for customer id and answers with the customer.
 func (s *Server) addPurchase(c echo.Context, id string, p store.Purchase) error {
 	now, by := s.clock.Now(), who(c).source()
-	added, cu, err := s.db.AddPurchase(id, p, func(cu *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
-		return s.retier(cu, ps, now, by), nil
-	})
+	added, cu, err := s.db.AddPurchase(id, p, s.purchased(p, now, by))
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnknownCustomer
 	} else if err != nil {
@@ -500,6 +498,23 @@ func (s *Server) addPurchase(c echo.Context, id string, p store.Purchase) error 
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"added": added, "customer": s.customerOut(cu, who(c).role >= access.RoleAdmin)})
+}
+
+// purchased applies a new purchase to its customer: buying is being seen,
+// as a visit is (retention counts from the later of the two: a customer who
+// buys at the till every month is not "unseen" for never taking a ticket),
+// and the tier follows.
+func (s *Server) purchased(p store.Purchase, now time.Time, by string) func(*store.Customer, []store.Purchase) (*store.TierChange, error) {
+	return func(c *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
+		at := p.At
+		if at.After(now) {
+			at = now
+		}
+		if at.After(c.LastSeen) {
+			c.LastSeen = at
+		}
+		return s.retier(c, ps, now, by), nil
+	}
 }
 
 // maxImport bounds a CSV upload (about 50,000 rows).
@@ -609,9 +624,7 @@ func (s *Server) importRow(rawPhone, name, amount, at, ref string, now time.Time
 		changed = true
 	}
 	if p.Ref != "" {
-		added, _, err := s.db.AddPurchase(cu.ID, p, func(c *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
-			return s.retier(c, ps, now, by), nil
-		})
+		added, _, err := s.db.AddPurchase(cu.ID, p, s.purchased(p, now, by))
 		if err != nil {
 			return false, err
 		}

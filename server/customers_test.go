@@ -414,6 +414,32 @@ func TestRetentionErasesTheLongUnseen(t *testing.T) {
 	}
 }
 
+// TestRetentionKeepsBuyers: a purchase is being seen, as a visit is: a
+// customer who buys at the till keeps their record under retention even
+// if they never take a ticket.
+func TestRetentionKeepsBuyers(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"retention_months":6}`).want(t, http.StatusOK)
+	buyer := h.newCustomer(t, "13800138000", "Buyer")
+	h.newCustomer(t, "13900139000", "Importer")
+	h.clock.Advance(150 * 24 * time.Hour)
+	h.admin = h.login(t, "admin", testAdminPassword)
+	h.do("POST", "/api/v1/customers/"+buyer.ID+"/purchases", h.admin, `{"amount":120,"ref":"R-1"}`).want(t, http.StatusCreated)
+	csv := "phone,name,amount,at,ref\n13900139000,Importer,80," + h.clock.Now().Format(time.RFC3339) + ",R-2\n"
+	h.do("POST", "/api/v1/customers/import", h.admin, csv, "Content-Type", "text/csv").want(t, http.StatusOK)
+	h.clock.Advance(40 * 24 * time.Hour) // 190 days since they were made, 40 since they bought
+	if err := h.s.retierAll("nightly"); err != nil {
+		t.Fatal(err)
+	}
+	h.admin = h.login(t, "admin", testAdminPassword)
+	h.do("GET", "/api/v1/customers/"+buyer.ID, h.admin, "").want(t, http.StatusOK)
+	var found []apiCustomer
+	h.do("GET", "/api/v1/customers?phone=13900139000", h.admin, "").want(t, http.StatusOK).decode(t, &found)
+	if len(found) != 1 {
+		t.Errorf("a customer who bought through the CSV 40 days ago was erased: %+v", found)
+	}
+}
+
 // FuzzCustomerInputs sends arbitrary bodies to the customer routes and
 // arbitrary CSV to the import: whatever arrives, the answer is below 500 and
 // errors have the API's shape. Under plain go test it runs the seeds.

@@ -447,7 +447,9 @@ func (s *Server) checkPurchase(amount, at, ref string) (store.Purchase, error) {
 	t := now
 	if at = strings.TrimSpace(at); at != "" {
 		if t, err = time.Parse(time.RFC3339, at); err != nil {
-			if d, derr := time.ParseInLocation("2006-01-02", at, time.UTC); derr == nil {
+			// A date alone is that day in the branch's time zone, as a
+			// till's receipts and the tier windows read it.
+			if d, derr := time.ParseInLocation("2006-01-02", at, s.branchLocation()); derr == nil {
 				t = d
 			} else {
 				return store.Purchase{}, errors.New("at must be a time like 2026-12-07T10:15:00+08:00 or a date like 2026-12-07")

@@ -414,6 +414,25 @@ func TestRetentionErasesTheLongUnseen(t *testing.T) {
 	}
 }
 
+// TestPurchaseDatesAreTheBranchsDays: a purchase dated without a time
+// ("2026-03-01", as tills and spreadsheets write it) is that day at the
+// branch, not in UTC.
+func TestPurchaseDatesAreTheBranchsDays(t *testing.T) {
+	h := newHarness(t)
+	cu := h.newCustomer(t, "13800138000", "")
+	h.do("POST", "/api/v1/customers/"+cu.ID+"/purchases", h.admin, `{"amount":10,"at":"2026-03-01","ref":"R-1"}`).want(t, http.StatusCreated)
+	var got struct {
+		Purchases []struct {
+			At time.Time `json:"at"`
+		} `json:"purchases"`
+	}
+	h.do("GET", "/api/v1/customers/"+cu.ID+"/export", h.admin, "").want(t, http.StatusOK).decode(t, &got)
+	want := time.Date(2026, 3, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if len(got.Purchases) != 1 || !got.Purchases[0].At.Equal(want) {
+		t.Errorf("purchase dated 2026-03-01 = %+v, want %v (midnight in Shanghai)", got.Purchases, want)
+	}
+}
+
 // TestRetentionKeepsBuyers: a purchase is being seen, as a visit is: a
 // customer who buys at the till keeps their record under retention even
 // if they never take a ticket.

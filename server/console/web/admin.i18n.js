@@ -472,7 +472,10 @@ QB.text.define("admin.customers", {
     why_sep: "；",
     why_tier: "{tier}：{why}",
     why_admin: "管理员设定：{why}",
-    why_noReason: "未说明原因"
+    why_noReason: "未说明原因",
+    byUser: "{name} 操作",
+    byDevice: "取号机或收银机",
+    byNightly: "每晚重新定级"
   },
   en: {
     rule_tickets_per_phone_per_day: "Tickets per phone per day",
@@ -546,6 +549,9 @@ QB.text.define("admin.customers", {
     why_sep: "; ",
     why_tier: "{tier}: {why}",
     why_admin: "set by an admin: {why}",
-    why_noReason: "no reason given"
+    why_noReason: "no reason given",
+    byUser: "by {name}",
+    byDevice: "a kiosk or till",
+    byNightly: "nightly re-tiering"
   }
 });

@@ -238,6 +238,16 @@
     const z = reasonZh(s);
     return z ? `${s} · ${z}` : s;
   };
+  const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  // byWhom says who made a tier change: an admin by name, the nightly
+  // re-tiering, or a kiosk or till (a visit, a purchase).
+  const byWhom = (by) => {
+    const [kind, name] = (by || "").split(/:(.*)/);
+    if (kind === "user") return T.byUser({ name });
+    if (kind === "device") return T.byDevice;
+    if (kind === "nightly") return T.byNightly;
+    return by || "—";
+  };
   const tierLabel = (id) => {
     const t = S.tiers.find((x) => x.id === id);
     return t ? QBAdmin.nameOf(t) : id || "—";
@@ -284,7 +294,7 @@
         el("button", { type: "button", id: "customer-forgive", text: T.forgive, onclick: () => act("POST", "/forgive") }),
         el("a", { href: "/api/v1/customers/" + encodeURIComponent(c.id) + "/export", download: "", text: T.exportData }),
         el("button", { type: "button", class: "danger", id: "customer-erase", text: T.erase, onclick: erase })),
-      el("ol", { class: "tier-history" }, ...(c.tier_history || []).map((h) => el("li", { text: `${day(h.at)}: ${h.from ? tierLabel(h.from) : "—"} → ${tierLabel(h.to)} (${reason(h.reason)})` })))));
+      el("ol", { class: "tier-history" }, ...(c.tier_history || []).map((h) => el("li", { text: `${when(h.at)}: ${h.from ? tierLabel(h.from) : "—"} → ${tierLabel(h.to)} (${reason(h.reason)}) — ${byWhom(h.by)}` })))));
   }
 
   async function setOverride() {

@@ -147,3 +147,19 @@ func TestNewDeviceAwayFromItsCreation(t *testing.T) {
 		t.Errorf("display made 70 s ago, never connected: got %+v, want an alert after 70 s", d)
 	}
 }
+
+// TestTillHasNoPairingLink: a kiosk or display gets a link to open once; a
+// till has no page on the box (a /pos/ link led nowhere): its token is its key.
+func TestTillHasNoPairingLink(t *testing.T) {
+	h := newHarness(t)
+	for kind, page := range map[string]string{"kiosk": "/kiosk/?device=", "display": "/display/?device=", "pos": ""} {
+		var d struct {
+			Token      string `json:"token"`
+			PairingURL string `json:"pairing_url"`
+		}
+		h.do("POST", "/api/v1/devices", h.admin, `{"kind":"`+kind+`","name":"`+kind+` 1"}`).want(t, http.StatusCreated).decode(t, &d)
+		if d.Token == "" || (page == "") != (d.PairingURL == "") || (page != "" && !strings.Contains(d.PairingURL, page+d.Token)) {
+			t.Errorf("%s: token %q, pairing_url %q, want a link to %s only for a device with a page", kind, d.Token, d.PairingURL, page)
+		}
+	}
+}

@@ -377,3 +377,35 @@ func TestConsoleIssueByKeyboard(t *testing.T) {
 		t.Errorf("ticket issued by keyboard: %d %s, want the gold customer's", st, body)
 	}
 }
+
+// TestAdminPairsATill: the manager adds the till in the admin page and
+// gets the key it sends its purchases with (a till has no page to open,
+// so no link and no QR code); the key works for purchases and nothing else.
+func TestAdminPairsATill(t *testing.T) {
+	t.Parallel()
+	s, cuID := goldSite(t, "")
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(s.box.URL+"/admin/"))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	openSection(t, ctx, "devices")
+	do(t, ctx, setValue("#dev-kind", "pos"), setValue("#dev-name", "Till 1"), chromedp.Click(chromedp.CSS(`#device-form button[type="submit"]`)))
+	waitJS(t, ctx, `!document.getElementById("pairing").hidden`)
+	key := text(t, ctx, "#pairing-url")
+	if strings.Contains(key, "/") || len(key) < 20 {
+		t.Fatalf("the till's pairing box shows %q, want its key", key)
+	}
+	if !eval[bool](t, ctx, `document.getElementById("pairing-qr").hidden`) {
+		t.Error("a QR code is shown for a till, which has no page to open")
+	}
+	if got := text(t, ctx, "#pairing-how"); !strings.Contains(got, "Authorization: Bearer") {
+		t.Errorf("the till's instructions = %q, want how to send the key", got)
+	}
+	waitJS(t, ctx, `Array.from(document.querySelectorAll("#devices-body tr")).some((r) => r.textContent.includes("Till 1") && r.textContent.includes("Till · 收银机"))`)
+	bearer := map[string]string{"Authorization": "Bearer " + key}
+	if st, body := s.box.Do(nil, "POST", "/api/v1/customers/"+cuID+"/purchases", map[string]any{"amount": 10, "ref": "till-1"}, bearer); st != 201 {
+		t.Errorf("purchase with the till's key: %d %s", st, body)
+	}
+	if st, _ := s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general"}, bearer); st != 403 {
+		t.Errorf("ticket with the till's key: %d, want 403", st)
+	}
+}

@@ -471,7 +471,7 @@
   // seenText is a device's online state from GET /devices/health, which the
   // alert script polls and announces (qb:devices).
   function seenText(h) {
-    if (!h) return "—";
+    if (!h || h.kind === "pos") return "—"; // a till calls only when something is sold
     if (h.online) return T.online;
     const when = h.last_seen ? new Date(h.last_seen).toLocaleString() : T.notSeen;
     return `${T.offline} · ${when}` + (h.alert ? " ⚠" : "");
@@ -511,20 +511,24 @@
       return;
     }
     f.elements.name.value = "";
-    $("pairing-title").textContent = T.pairTitle({ kind: T.w(d.kind), name: d.name });
+    // A kiosk or display opens its pairing link; a till has no page, it
+    // sends its key with each purchase.
+    const link = d.pairing_url || "";
+    $("pairing-title").textContent = (link ? T.pairTitle : T.keyTitle)({ kind: T.w(d.kind), name: d.name });
     const a = $("pairing-url");
-    a.href = d.pairing_url;
-    a.textContent = d.pairing_url;
+    a.href = link || "#";
+    a.textContent = link || d.token;
+    $("pairing-how").textContent = link ? T.pairHow : T.keyHow;
     $("pairing-copied").textContent = "";
     const qr = $("pairing-qr");
-    qr.hidden = false;
-    qr.src = "/api/v1/qr.png?text=" + enc(d.pairing_url);
+    qr.hidden = !link;
+    if (link) qr.src = "/api/v1/qr.png?text=" + enc(link);
     $("pairing").hidden = false;
     await loadDevices().catch(failed("devices-msg"));
   }
 
   async function copyPairing() {
-    const url = $("pairing-url").href;
+    const url = $("pairing-url").textContent;
     try {
       // The clipboard API exists only on secure origins; the box is often
       // reached over plain http on the LAN, hence the selection fallback.

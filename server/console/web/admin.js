@@ -519,6 +519,8 @@
     a.href = link || "#";
     a.textContent = link || d.token;
     $("pairing-how").textContent = link ? T.pairHow : T.keyHow;
+    $("pairing-copy").textContent = link ? T.copyLink : T.copyKey;
+    $("pairing").classList.toggle("no-qr", !link);
     $("pairing-copied").textContent = "";
     const qr = $("pairing-qr");
     qr.hidden = !link;

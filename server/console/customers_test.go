@@ -205,6 +205,19 @@ func TestAdminTiersAndCSV(t *testing.T) {
 	if got := text(t, ctx, "#lookup-result"); !strings.Contains(got, "+8613800138000") || !strings.Contains(got, "Li Lei") {
 		t.Errorf("admin look-up = %q, want the whole phone and the name", got)
 	}
+
+	// A tier set by hand needs its reason, which the history keeps.
+	do(t, ctx, setValue("#override-tier", "standard"), chromedp.Click(chromedp.CSS("#override-save")))
+	waitJS(t, ctx, `document.getElementById("lookup-error").textContent.startsWith("Say why")`)
+	if got := text(t, ctx, "#lookup-result .tier-badge"); got != "Gold · 金卡" {
+		t.Errorf("tier badge after an override without a reason = %q, want it unchanged", got)
+	}
+	do(t, ctx, setValue("#override-reason", "family account"), chromedp.Click(chromedp.CSS("#override-save")))
+	waitJS(t, ctx, `document.querySelector("#lookup-result .tier-badge").textContent === "Standard"`)
+	last := eval[string](t, ctx, `Array.from(document.querySelectorAll("#lookup-result .tier-history li")).pop().textContent`)
+	if !strings.Contains(last, "Gold · 金卡 → Standard (set by an admin: family account · 管理员设定：family account) — by admin") {
+		t.Errorf("last tier change = %q, want the override with its reason, by admin", last)
+	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-admin-customers.png", png)
 	}

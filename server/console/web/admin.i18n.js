@@ -487,7 +487,8 @@ QB.text.define("admin.customers", {
     why_noReason: "未说明原因",
     byUser: "{name} 操作",
     byDevice: "取号机或收银机",
-    byNightly: "每晚重新定级"
+    byNightly: "每晚重新定级",
+    reasonNeeded: "请填写原因：手动设置的等级连同原因记入等级历史"
   },
   en: {
     rule_tickets_per_phone_per_day: "Tickets per phone per day",
@@ -564,6 +565,7 @@ QB.text.define("admin.customers", {
     why_noReason: "no reason given",
     byUser: "by {name}",
     byDevice: "a kiosk or till",
-    byNightly: "nightly re-tiering"
+    byNightly: "nightly re-tiering",
+    reasonNeeded: "Say why: a tier set by hand is kept in the tier history with its reason"
   }
 });

@@ -299,7 +299,15 @@
 
   async function setOverride() {
     const tier = document.getElementById("override-tier").value;
-    const reason = document.getElementById("override-reason").value.trim();
+    const input = document.getElementById("override-reason");
+    const reason = input.value.trim();
+    // A tier set by hand is kept in the history with its reason: ask for one.
+    if (tier && !reason) {
+      document.getElementById("lookup-error").textContent = T.reasonNeeded;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
     await act("PUT", "", { tier_override: tier || null, override_reason: reason });
   }
 

@@ -156,8 +156,11 @@ func TestAdminTiersAndCSV(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#tiers-save")),
 	)
 	waitJS(t, ctx, `document.getElementById("tiers-error").textContent !== ""`)
-	if got := text(t, ctx, "#tiers-error"); !strings.Contains(got, "tiers[0].id") {
-		t.Errorf("tier error = %q, want it to name tiers[0].id", got)
+	if got := text(t, ctx, "#tiers-error"); !strings.HasPrefix(got, "Row 1, Id · 第 1 行，编号: tiers[0].id ") {
+		t.Errorf("tier error = %q, want it to name the row and column, then tiers[0].id", got)
+	}
+	if !eval[bool](t, ctx, `document.querySelector('#tiers-body tr[data-tier-row="0"] [name=id]').getAttribute("aria-invalid") === "true"`) {
+		t.Error("the faulty id is not marked")
 	}
 	do(t, ctx, setValue(row+`[name=id]`, "gold"), chromedp.Click(chromedp.CSS("#tiers-save")))
 	waitJS(t, ctx, `document.getElementById("tiers-msg").textContent.startsWith("Saved")`)

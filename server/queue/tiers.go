@@ -22,8 +22,8 @@ type Tier struct {
 	WindowDays int     `json:"window_days,omitempty"`
 	// Share weighs the tier's waiting time against others': with Gold 2 and
 	// the default 1, a Gold customer who waited 3 minutes goes before a
-	// standard one who waited 5. 0 takes the default (1 for the default
-	// tier, 2 for the others).
+	// standard one who waited 5. 0 takes the default (1.5 for the top
+	// tier, 1 for the others).
 	Share float64 `json:"share,omitempty"`
 	// SLAWaitSeconds and SLATarget are the promise: SLATarget of the tier's
 	// tickets called within SLAWaitSeconds (e.g. 300 and 0.9). A ticket
@@ -69,6 +69,12 @@ func ValidateTiers(tiers []Tier, counters map[string]bool) error {
 			return invalid(f("sla_wait_seconds"), "must be between 0 (no target) and 86400")
 		case t.SLATarget < 0 || t.SLATarget > 1 || math.IsNaN(t.SLATarget):
 			return invalid(f("sla_target"), "must be a share between 0 and 1 (e.g. 0.9)")
+		case t.SLATarget > 0 && t.SLAWaitSeconds == 0:
+			// A share with no time to be called within would promise nothing.
+			return invalid(f("sla_wait_seconds"), "is needed with sla_target: the promise is a share of tickets called within this many seconds")
+		case i == len(tiers)-1 && (t.MinSpend > 0 || t.MinVisits > 0 || t.WindowDays > 0):
+			// The default tier is everyone else: a condition on it would do nothing.
+			return invalid(f("min_spend"), "the last tier is the default, everyone the others leave: it takes no conditions (min_spend, min_visits, window_days)")
 		}
 		for lang, name := range t.Names {
 			if !langPattern.MatchString(lang) || strings.TrimSpace(name) == "" || len(name) > 64 || BadText(name) {

@@ -167,6 +167,10 @@ func TestValidateTiersNamesTheField(t *testing.T) {
 		{[]queue.Tier{{ID: "a", Name: "A", SLATarget: 1.5}}, "tiers[0].sla_target"},
 		{[]queue.Tier{{ID: "a", Name: "A", Counters: []string{"c9"}}}, "tiers[0].counters"},
 		{[]queue.Tier{{ID: "a", Name: "A\u202e"}}, "tiers[0].name"},
+		// Settings that would do nothing: a share with no time, a
+		// condition on the default tier (everyone the others leave).
+		{[]queue.Tier{{ID: "a", Name: "A", SLATarget: 0.9}, {ID: "b", Name: "B"}}, "tiers[0].sla_wait_seconds"},
+		{[]queue.Tier{{ID: "a", Name: "A", MinSpend: 5}, {ID: "b", Name: "B", MinVisits: 3}}, "tiers[1].min_spend"},
 	}
 	for _, tt := range tests {
 		_, err := f.e.PutTiers(tt.tiers, "test")

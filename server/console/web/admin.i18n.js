@@ -488,7 +488,8 @@ QB.text.define("admin.customers", {
     byUser: "{name} 操作",
     byDevice: "取号机或收银机",
     byNightly: "每晚重新定级",
-    reasonNeeded: "请填写原因：手动设置的等级连同原因记入等级历史"
+    reasonNeeded: "请填写原因：手动设置的等级连同原因记入等级历史",
+    tierCell: "第 {row} 行，{col}"
   },
   en: {
     rule_tickets_per_phone_per_day: "Tickets per phone per day",
@@ -566,6 +567,7 @@ QB.text.define("admin.customers", {
     byUser: "by {name}",
     byDevice: "a kiosk or till",
     byNightly: "nightly re-tiering",
-    reasonNeeded: "Say why: a tier set by hand is kept in the tier history with its reason"
+    reasonNeeded: "Say why: a tier set by hand is kept in the tier history with its reason",
+    tierCell: "Row {row}, {col}"
   }
 });

@@ -13,6 +13,7 @@
   const S = { tiers: [], counters: [], settings: null, customer: null };
 
   const T = QB.words("admin.customers"); // admin.i18n.js
+  const W = QB.text.page("admin.customers"); // one language at a time
   // Each rule is a setting; its label and hint are rule_<key>, hint_<key>.
   const RULES = ["tickets_per_phone_per_day", "grace_seconds", "push_back_places", "max_recalls",
     "no_show_limit", "no_show_window_days", "booking_block_days", "retention_months"];
@@ -33,6 +34,8 @@
     ["prefer_counters", "text", ""],
   ];
   const colName = (key) => T["col_" + key];
+  // The API's names of the fields the table edits under another name.
+  const FIELD_COLUMN = { "names.zh": "name_zh", sla_wait_seconds: "sla_minutes", sla_target: "sla_percent" };
 
   function build() {
     root.replaceChildren(
@@ -138,12 +141,23 @@
     e.preventDefault();
     const err = document.getElementById("tiers-error");
     err.textContent = "";
+    for (const i of document.querySelectorAll("#tiers-body [aria-invalid]")) i.removeAttribute("aria-invalid");
     try {
       S.tiers = await api("PUT", "/tiers", readTiers());
       renderTiers();
       document.getElementById("tiers-msg").textContent = T.tiersSaved;
     } catch (x) {
       err.textContent = x.message;
+      // "tiers[0].sla_target …" names a field the page shows as a cell:
+      // say which row and column, and take the manager there.
+      const m = /^tiers\[(\d+)\]\.([\w.]+)/.exec(x.message || "");
+      const key = m && (FIELD_COLUMN[m[2]] || m[2]);
+      const input = m && document.querySelector(`#tiers-body tr[data-tier-row="${m[1]}"] [name="${key}"]`);
+      if (input) {
+        err.textContent = `${T.tierCell({ row: Number(m[1]) + 1, col: (lang) => W.t(lang, "col_" + key) })}: ${x.message}`;
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
     }
   }
 
@@ -199,7 +213,6 @@
   // days ≥ 50,000"), from a few fixed phrases; reasonZh says the same in
   // Chinese, so the page stays bilingual, or gives "" for a phrase it does
   // not know (the English then stands alone).
-  const W = QB.text.page("admin.customers");
   const zh = (key, vars) => W.t("zh", key, vars);
   function tierZh(name) {
     const t = S.tiers.find((x) => x.name === name || x.id === name);

@@ -74,7 +74,13 @@ func ValidateTiers(tiers []Tier, counters map[string]bool) error {
 			return invalid(f("sla_wait_seconds"), "is needed with sla_target: the promise is a share of tickets called within this many seconds")
 		case i == len(tiers)-1 && (t.MinSpend > 0 || t.MinVisits > 0 || t.WindowDays > 0):
 			// The default tier is everyone else: a condition on it would do nothing.
-			return invalid(f("min_spend"), "the last tier is the default, everyone the others leave: it takes no conditions (min_spend, min_visits, window_days)")
+			field := "window_days"
+			if t.MinSpend > 0 {
+				field = "min_spend"
+			} else if t.MinVisits > 0 {
+				field = "min_visits"
+			}
+			return invalid(f(field), "must not be set: the last tier is the default, everyone the others leave, and takes no conditions")
 		}
 		for lang, name := range t.Names {
 			if !langPattern.MatchString(lang) || strings.TrimSpace(name) == "" || len(name) > 64 || BadText(name) {

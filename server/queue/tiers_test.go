@@ -170,7 +170,8 @@ func TestValidateTiersNamesTheField(t *testing.T) {
 		// Settings that would do nothing: a share with no time, a
 		// condition on the default tier (everyone the others leave).
 		{[]queue.Tier{{ID: "a", Name: "A", SLATarget: 0.9}, {ID: "b", Name: "B"}}, "tiers[0].sla_wait_seconds"},
-		{[]queue.Tier{{ID: "a", Name: "A", MinSpend: 5}, {ID: "b", Name: "B", MinVisits: 3}}, "tiers[1].min_spend"},
+		{[]queue.Tier{{ID: "a", Name: "A", MinSpend: 5}, {ID: "b", Name: "B", MinVisits: 3}}, "tiers[1].min_visits"},
+		{[]queue.Tier{{ID: "a", Name: "A", MinSpend: 5}, {ID: "b", Name: "B", WindowDays: 30}}, "tiers[1].window_days"},
 	}
 	for _, tt := range tests {
 		_, err := f.e.PutTiers(tt.tiers, "test")

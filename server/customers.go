@@ -490,7 +490,7 @@ func (s *Server) parsePurchase(req purchaseIn) (store.Purchase, error) {
 // addPurchase records p for customer id and answers with the customer.
 func (s *Server) addPurchase(c echo.Context, id string, p store.Purchase) error {
 	now, by := s.clock.Now(), who(c).source()
-	added, cu, err := s.db.AddPurchase(id, p, s.purchased(p, now, by))
+	added, cu, err := s.db.AddPurchase(id, p, s.purchased(p, now, by, false))
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnknownCustomer
 	} else if err != nil {
@@ -505,15 +505,20 @@ func (s *Server) addPurchase(c echo.Context, id string, p store.Purchase) error 
 // purchased applies a new purchase to its customer: buying is being seen,
 // as a visit is (retention counts from the later of the two: a customer who
 // buys at the till every month is not "unseen" for never taking a ticket),
-// and the tier follows.
-func (s *Server) purchased(p store.Purchase, now time.Time, by string) func(*store.Customer, []store.Purchase) (*store.TierChange, error) {
+// and the tier follows. A customer the purchase itself brought in (a CSV
+// row of old till history) was first and last seen then, not at the
+// upload: retention must not keep them longer for being imported late.
+func (s *Server) purchased(p store.Purchase, now time.Time, by string, newCustomer bool) func(*store.Customer, []store.Purchase) (*store.TierChange, error) {
 	return func(c *store.Customer, ps []store.Purchase) (*store.TierChange, error) {
 		at := p.At
 		if at.After(now) {
 			at = now
 		}
-		if at.After(c.LastSeen) {
+		if newCustomer || at.After(c.LastSeen) {
 			c.LastSeen = at
+		}
+		if newCustomer {
+			c.FirstSeen = at
 		}
 		return s.retier(c, ps, now, by), nil
 	}
@@ -626,7 +631,7 @@ func (s *Server) importRow(rawPhone, name, amount, at, ref string, now time.Time
 		changed = true
 	}
 	if p.Ref != "" {
-		added, _, err := s.db.AddPurchase(cu.ID, p, s.purchased(p, now, by))
+		added, _, err := s.db.AddPurchase(cu.ID, p, s.purchased(p, now, by, created))
 		if err != nil {
 			return false, err
 		}

@@ -459,6 +459,39 @@ func TestRetentionKeepsBuyers(t *testing.T) {
 	}
 }
 
+// TestImportedHistoryIsSeenWhenItHappened: a customer who first comes in
+// through a CSV of old till receipts was last seen at their last purchase,
+// not at the upload, so retention erases the long gone at once instead of
+// keeping them for months more.
+func TestImportedHistoryIsSeenWhenItHappened(t *testing.T) {
+	h := newHarness(t)
+	h.do("PUT", "/api/v1/settings", h.admin, `{"retention_months":6}`).want(t, http.StatusOK)
+	old := h.clock.Now().AddDate(-1, 0, 0).Format(time.RFC3339)
+	recent := h.clock.Now().AddDate(0, -1, 0).Format(time.RFC3339)
+	csv := "phone,name,amount,at,ref\n13800138000,Gone,10," + old + ",R-1\n13900139000,Regular,10," + recent + ",R-2\n"
+	h.do("POST", "/api/v1/customers/import", h.admin, csv, "Content-Type", "text/csv").want(t, http.StatusOK)
+	var gone []struct {
+		LastSeen time.Time `json:"last_seen"`
+	}
+	h.do("GET", "/api/v1/customers?phone=13800138000", h.admin, "").want(t, http.StatusOK).decode(t, &gone)
+	if len(gone) != 1 || !gone[0].LastSeen.Equal(h.clock.Now().AddDate(-1, 0, 0).Truncate(time.Second)) {
+		t.Errorf("a customer whose one purchase was a year ago: %+v, want last seen then", gone)
+	}
+	if err := h.s.retierAll("nightly"); err != nil {
+		t.Fatal(err)
+	}
+	h.admin = h.login(t, "admin", testAdminPassword)
+	var left []apiCustomer
+	h.do("GET", "/api/v1/customers?phone=13800138000", h.admin, "").want(t, http.StatusOK).decode(t, &left)
+	if len(left) != 0 {
+		t.Errorf("a customer unseen for a year is kept under a 6-month retention: %+v", left)
+	}
+	h.do("GET", "/api/v1/customers?phone=13900139000", h.admin, "").want(t, http.StatusOK).decode(t, &left)
+	if len(left) != 1 {
+		t.Errorf("a customer who bought a month ago was erased: %+v", left)
+	}
+}
+
 // FuzzCustomerInputs sends arbitrary bodies to the customer routes and
 // arbitrary CSV to the import: whatever arrives, the answer is below 500 and
 // errors have the API's shape. Under plain go test it runs the seeds.

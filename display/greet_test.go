@@ -39,7 +39,7 @@ func TestStatusGreetsByTier(t *testing.T) {
 
 	do(t, ctx, chromedp.Navigate(gold.StatusURL))
 	got := waitFor[string](t, ctx, "greeting", `(function () { var g = document.querySelector("[data-greet]"); return g && !g.hidden ? g.textContent : ""; })()`, 5*time.Second)
-	if got != "Welcome back, Gold member" {
+	if got != "Welcome, Gold member" {
 		t.Errorf("greeting = %q", got)
 	}
 	if page := pageText(ctx); strings.Contains(page, "138") {

@@ -191,7 +191,7 @@ func simExportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sim export: %w", err)
 	}
-	h := sim.History{Settings: queue.DefaultSettings(), Services: snap.Services, Counters: snap.Counters}
+	h := sim.History{Settings: queue.DefaultSettings(), Services: snap.Services, Counters: snap.Counters, Tiers: snap.Tiers}
 	if snap.Settings != nil {
 		h.Settings = *snap.Settings
 	}

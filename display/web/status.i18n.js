@@ -48,7 +48,7 @@ QB.text.define("status", {
   },
   en: {
     yourNumber: "Your number",
-    greetTier: "Welcome back, {tier} member",
+    greetTier: "Welcome, {tier} member",
     ahead: { zero: "You're next", one: "{n} person ahead of you", other: "{n} people ahead of you" },
     stayClose: "Please stay close to the counters",
     waitLabel: "Estimated wait",

@@ -18,6 +18,8 @@ type History struct {
 	Counters     []queue.Counter
 	Tickets      []queue.Ticket
 	Appointments []queue.Appointment
+	// Tiers are the branch's tiers, best first (none: the trace has none).
+	Tiers []queue.Tier
 }
 
 // Export turns the box's own days from..to (local dates) into a trace, so a
@@ -27,7 +29,9 @@ type History struct {
 // when called leaves just before the call; one the day's end closed unserved
 // stays, with the service's mean observed service time; a booked
 // appointment that never came is a no-show. Tickets of services deleted
-// since are left out. Desks work the branch's hours
+// since are left out. Customers who identified themselves keep their id
+// and the tier their last ticket had, with the branch's tiers and their
+// service levels, so a replay shows what the tiers did. Desks work the branch's hours
 // (their own schedule when they have one); edit the trace's counters to ask
 // "what if".
 func Export(h History, from, to string) (*Trace, error) {
@@ -65,6 +69,17 @@ func Export(h History, from, to string) (*Trace, error) {
 	tr := &Trace{Format: Format, Name: fmt.Sprintf("%s %s to %s", h.Settings.BranchName, from, to), Timezone: h.Settings.Timezone,
 		Open: open, Close: close, Settings: raw}
 	one := 1.0
+	tierKnown := map[string]bool{}
+	for _, t := range h.Tiers {
+		tt := Tier{ID: t.ID}
+		if t.SLAWaitSeconds > 0 && t.SLATarget > 0 {
+			w, g := float64(t.SLAWaitSeconds), t.SLATarget
+			tt.SLAWaitSeconds, tt.SLATarget = &w, &g
+		}
+		tr.Tiers = append(tr.Tiers, tt)
+		tierKnown[t.ID] = true
+	}
+	tierOf := map[string]string{} // customer id → the tier of their last ticket
 	for _, s := range h.Services {
 		tr.Services = append(tr.Services, Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, AvgServiceSeconds: s.AvgServiceSeconds,
 			SlotMinutes: s.SlotMinutes, SlotCapacity: s.SlotCapacity, Priority: s.Priority})
@@ -124,6 +139,10 @@ func Export(h History, from, to string) (*Trace, error) {
 		}
 		arr := local(t.IssuedAt)
 		a := Arrival{Arrive: &arr, ServiceID: t.ServiceID, Priority: t.Priority}
+		if t.CustomerID != "" && tierKnown[t.Tier] {
+			a.CustomerID = t.CustomerID
+			tierOf[t.CustomerID] = t.Tier // tickets come in issue order
+		}
 		if t.AppointmentAt != nil {
 			slot := t.AppointmentAt.In(loc).Format("15:04")
 			a.Appointment = &slot
@@ -174,6 +193,9 @@ func Export(h History, from, to string) (*Trace, error) {
 		slot := ap.Start.In(loc).Format("15:04")
 		d := day(date)
 		d.Customers = append(d.Customers, Arrival{Appointment: &slot, ServiceID: ap.ServiceID, NoShow: true})
+	}
+	for _, id := range sortedKeys(tierOf) {
+		tr.Customers = append(tr.Customers, Customer{ID: id, Tier: tierOf[id]})
 	}
 	timeout := 90.0
 	if len(holds) > 0 {

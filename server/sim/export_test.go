@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -94,14 +95,8 @@ func TestExportReplaysTheBoxsOwnDays(t *testing.T) {
 // replay with one more desk then sees the day's whole load, not only the
 // customers the real staffing managed.
 func TestExportKeepsTheCustomersTheBranchDidNotServe(t *testing.T) {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	at := func(hm string) *time.Time {
-		v, _ := time.ParseInLocation("2006-01-02 15:04", "2026-12-01 "+hm, loc)
-		return &v
-	}
-	st := queue.DefaultSettings()
-	st.Timezone = "Asia/Shanghai"
-	st.Hours = map[string]string{"mon": "09:00-17:00", "tue": "09:00-17:00"}
+	at, st := shanghaiDay()
+	st.Hours["mon"] = "09:00-17:00"
 	h := History{Settings: st,
 		Services: []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300},
 			{ID: "cash", Prefix: "B", Name: "Cash", AvgServiceSeconds: 120}},
@@ -139,4 +134,67 @@ func TestExportKeepsTheCustomersTheBranchDidNotServe(t *testing.T) {
 	if _, err := Run(out, Options{TempDir: t.TempDir()}); err != nil {
 		t.Fatalf("the exported trace does not play: %v", err)
 	}
+}
+
+// TestExportKeepsTiersAndKnownCustomers: the branch's tiers come out with
+// their service levels, each customer who identified themselves with the
+// tier of their last ticket, and each of their arrivals with their id, so a
+// replay of the export shows what the tiers did; anonymous tickets stay
+// anonymous.
+func TestExportKeepsTiersAndKnownCustomers(t *testing.T) {
+	at, st := shanghaiDay()
+	done := func(id, cust, tier, from string) queue.Ticket {
+		return queue.Ticket{ID: id, Number: "A" + id, ServiceID: "general", Status: queue.StatusDone, Date: "2026-12-01", IssuedAt: *at(from),
+			CalledAt: at(from), StartedAt: at(from), EndedAt: at("16:00"), CustomerID: cust, Tier: tier}
+	}
+	h := History{Settings: st,
+		Services: []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+		Counters: []queue.Counter{{ID: "c1", Name: "C1", ServiceIDs: []string{"general"}}},
+		Tiers:    []queue.Tier{{ID: "gold", Name: "Gold", SLAWaitSeconds: 300, SLATarget: 0.9}, {ID: "standard", Name: "Standard"}},
+		Tickets: []queue.Ticket{
+			done("1", "cu-1", "standard", "09:00"),
+			done("2", "", "standard", "09:10"),
+			done("3", "cu-1", "gold", "10:00"), // re-tiered after a purchase
+			done("4", "cu-2", "gold", "11:00"),
+		},
+	}
+	out, err := Export(h, "2026-12-01", "2026-12-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Tiers) != 2 || out.Tiers[0].ID != "gold" || out.Tiers[0].SLATarget == nil || *out.Tiers[0].SLATarget != 0.9 ||
+		*out.Tiers[0].SLAWaitSeconds != 300 || out.Tiers[1].ID != "standard" || out.Tiers[1].SLATarget != nil {
+		t.Errorf("tiers exported as %+v", out.Tiers)
+	}
+	got := map[string]string{}
+	for _, c := range out.Customers {
+		got[c.ID] = c.Tier
+	}
+	if len(got) != 2 || got["cu-1"] != "gold" || got["cu-2"] != "gold" {
+		t.Errorf("customers exported as %v, want cu-1 and cu-2 in gold", got)
+	}
+	var ids []string
+	for _, a := range out.Days[0].Customers {
+		ids = append(ids, a.CustomerID)
+	}
+	if want := []string{"cu-1", "", "cu-1", "cu-2"}; !slices.Equal(ids, want) {
+		t.Errorf("arrivals carry customer ids %q, want %q", ids, want)
+	}
+	if _, err := out.check(); err != nil {
+		t.Fatalf("the export does not check: %v", err)
+	}
+}
+
+// shanghaiDay is a branch in Shanghai open on Tuesdays 09:00–17:00, and the
+// times of Tuesday 2026-12-01 there.
+func shanghaiDay() (at func(hm string) *time.Time, st queue.Settings) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	at = func(hm string) *time.Time {
+		v, _ := time.ParseInLocation("2006-01-02 15:04", "2026-12-01 "+hm, loc)
+		return &v
+	}
+	st = queue.DefaultSettings()
+	st.Timezone = "Asia/Shanghai"
+	st.Hours = map[string]string{"tue": "09:00-17:00"}
+	return at, st
 }

@@ -101,6 +101,9 @@ func TestKioskMemberIdentification(t *testing.T) {
 	if len(q) != 1 || q[0].Tier != "standard" || q[0].CustomerID != "" {
 		t.Fatalf("after skip the queue is %+v, want one anonymous standard ticket", q)
 	}
+	if eval[bool](k, `!document.getElementById('ticket-member').hidden`) {
+		t.Errorf("an anonymous ticket says the member was recognised: %q", k.text("#ticket-member"))
+	}
 
 	// A typed phone: the ticket is the customer's, in their tier.
 	k.do(chromedp.Click(chromedp.CSS("#done")))
@@ -117,6 +120,11 @@ func TestKioskMemberIdentification(t *testing.T) {
 	if len(q) != 2 || q[0].Tier != "gold" || q[0].CustomerID != id {
 		t.Fatalf("queue = %+v, want the gold ticket first", q)
 	}
+	// The customer sees their phone was taken, and not the number.
+	if got := k.text("#ticket-member"); eval[bool](k, `document.getElementById('ticket-member').hidden`) || !strings.Contains(got, "会员") || strings.Contains(got, "138") {
+		t.Errorf("the member's ticket says %q, want the recognised line without the number", got)
+	}
+	k.shot("member-ticket")
 
 	// A number that is no phone number: asked again, in plain words.
 	k.do(chromedp.Click(chromedp.CSS("#done")))

@@ -523,6 +523,9 @@ function renderTicket() {
   const svc = state.services.find(s => s.id === tk.service_id);
   $('ticket-service').textContent = svc ? serviceName(svc) : '';
   $('ticket-ahead').textContent = t('ahead', { n: tk.ahead || 0 });
+  // A member who typed their phone sees it was taken (never the number).
+  $('ticket-member').hidden = !tk.customer_id;
+  $('ticket-member').textContent = tk.customer_id ? t('memberKnown') : '';
   // "You are next" already says it; an estimate beside it would be noise.
   // Nobody ahead but every desk busy is still a wait, not "no wait".
   $('ticket-ewt').textContent = tk.ahead > 0 || tk.ewt_seconds >= 60

@@ -151,3 +151,20 @@ func newBox(t testing.TB) (box *servertest.Box, staff *http.Client, kiosk string
 	}
 	return box, staff, dev.Token
 }
+
+// addLoans adds a service with a three-letter prefix (LNS, six-character
+// numbers) and a counter c9 that serves only it.
+func addLoans(t testing.TB, box *servertest.Box, staff *http.Client) {
+	t.Helper()
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{"/api/v1/services", map[string]any{"id": "loans", "prefix": "LNS", "name": "Loans", "avg_service_seconds": 300}},
+		{"/api/v1/counters", map[string]any{"id": "c9", "name": "Counter 9", "service_ids": []string{"loans"}}},
+	} {
+		if st, body := box.Do(staff, "POST", step.path, step.body, nil); st != 201 {
+			t.Fatalf("POST %s: %d %s", step.path, st, body)
+		}
+	}
+}

@@ -17,17 +17,7 @@ import (
 func TestDisplayLongNumberFits(t *testing.T) {
 	ctx := browsertest.New(t, browsertest.Options{Width: 1920, Height: 1080, Timeout: 2 * time.Minute})
 	box, staff, kiosk := newBox(t)
-	for _, step := range []struct {
-		path string
-		body any
-	}{
-		{"/api/v1/services", map[string]any{"id": "loans", "prefix": "LNS", "name": "Loans", "avg_service_seconds": 300}},
-		{"/api/v1/counters", map[string]any{"id": "c9", "name": "Counter 9", "service_ids": []string{"loans"}}},
-	} {
-		if st, body := box.Do(staff, "POST", step.path, step.body, nil); st != 201 {
-			t.Fatalf("POST %s: %d %s", step.path, st, body)
-		}
-	}
+	addLoans(t, box, staff)
 	tk := box.Issue(kiosk, "loans")
 	do(t, ctx, chromedp.Navigate(box.URL+"/display/?lang=zh,en"))
 	waitFor[bool](t, ctx, "display goes live", `document.getElementById("dot").className.indexOf("live") >= 0`, 5*time.Second)

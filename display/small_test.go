@@ -17,17 +17,7 @@ import (
 func TestStatusNumberFitsSmallPhone(t *testing.T) {
 	ctx := browsertest.New(t, browsertest.Options{Width: 320, Height: 568, Timeout: 2 * time.Minute})
 	box, staff, kiosk := newBox(t)
-	for _, step := range []struct {
-		method, path string
-		body         any
-	}{
-		{"POST", "/api/v1/services", map[string]any{"id": "loans", "prefix": "LNS", "name": "Loans", "avg_service_seconds": 300}},
-		{"POST", "/api/v1/counters", map[string]any{"id": "c9", "name": "Counter 9", "service_ids": []string{"loans"}}},
-	} {
-		if st, body := box.Do(staff, step.method, step.path, step.body, nil); st/100 != 2 {
-			t.Fatalf("%s %s: %d %s", step.method, step.path, st, body)
-		}
-	}
+	addLoans(t, box, staff)
 	do(t, ctx, chromedp.EmulateViewport(320, 568, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
 	fits := `(function () {
   var n = document.getElementById("number"), r = n.getBoundingClientRect();

@@ -89,21 +89,43 @@ var packers = sync.Pool{New: func() any { return &packer{} }}
 // form is kept, so the JSON need not be a slice of its own.
 var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// appender is a record that writes its own JSON, the bytes encoding/json
+// would write (false when it cannot: encoding/json then does, or says why
+// not). Tickets and their events are written this way: they are most of
+// what a ticket issued costs to store.
+type appender interface {
+	AppendJSON(b []byte) ([]byte, bool)
+}
+
+// appendBufs are jsonBufs for the records that write their own JSON.
+var appendBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // encodeRecord is the stored form of v: packed JSON, or plain JSON when
 // packing would not make it smaller.
 func encodeRecord(v any) ([]byte, error) {
+	if a, ok := v.(appender); ok {
+		bp := appendBufs.Get().(*[]byte)
+		defer appendBufs.Put(bp)
+		if *bp, ok = a.AppendJSON((*bp)[:0]); ok {
+			return packed(*bp), nil
+		}
+	}
 	buf := jsonBufs.Get().(*bytes.Buffer)
 	defer jsonBufs.Put(buf)
 	buf.Reset()
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return nil, err
 	}
-	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // as json.Marshal gives it
+	return packed(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil // as json.Marshal gives it
+}
+
+// packed is pack(raw) in a slice of its own: raw is a pooled buffer.
+func packed(raw []byte) []byte {
 	out := pack(raw)
 	if len(out) > 0 && &out[0] == &raw[0] {
-		return bytes.Clone(raw), nil // kept plain: the buffer goes back
+		return bytes.Clone(raw) // kept plain
 	}
-	return out, nil
+	return out
 }
 
 // pack returns the packed form of a JSON record, or raw itself when that is

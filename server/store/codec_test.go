@@ -51,7 +51,10 @@ func TestPackRoundTrip(t *testing.T) {
 // JSON is made in a shared buffer.
 func TestEncodeRecordIsPackedJSON(t *testing.T) {
 	ev := sampleEvent()
-	values := []any{&ev, ev.Ticket, ev.Counter, map[string]int{"a": 1}, "<plain & short>"}
+	// An event with a counter is encoded by encoding/json; one with only
+	// its ticket, and the ticket, write their own JSON.
+	issued := queue.Event{Seq: 1, Type: queue.EventIssued, At: ev.At, Actor: "device:kiosk-1", Ticket: ev.Ticket}
+	values := []any{&ev, &issued, ev.Ticket, ev.Counter, map[string]int{"a": 1}, "<plain & short>"}
 	var got [][]byte
 	for _, v := range values {
 		raw, err := json.Marshal(v)
@@ -69,6 +72,10 @@ func TestEncodeRecordIsPackedJSON(t *testing.T) {
 		if !bytes.Equal(got[i], pack(raw)) {
 			t.Errorf("the record of %T changed when later ones were made: %q", v, got[i])
 		}
+	}
+	// What encoding/json refuses is refused, not written some other way.
+	if enc, err := encodeRecord(&queue.Ticket{IssuedAt: time.Date(12026, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Errorf("a ticket issued in the year 12026 was stored as %q, want an error", enc)
 	}
 }
 

@@ -1,0 +1,182 @@
+package queue
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// fill sets v (a pointer) to random values, leaving each field zero half of
+// the time so that omitempty is met both ways. It knows every kind a ticket
+// or an event may hold, so a field added later is filled too and the
+// comparisons below fail until AppendJSON writes it.
+func fill(r *rand.Rand, v reflect.Value, skip map[string]bool) {
+	v = v.Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if skip[f.Name] || r.IntN(2) == 0 {
+			continue
+		}
+		fillValue(r, v.Field(i))
+	}
+}
+
+var jsonStrings = []string{"", "A001", "general", "device:kiosk-1", "<b>&</b>", "quote \" back \\ slash",
+	"tab\tnew\nline\r\b\f\x00\x1f", "排队 3 号窗口", "bad \xff utf8 \xe2\x82", "line\u2028para\u2029", "emoji 😀"}
+
+var jsonTimes = []time.Time{
+	time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC),
+	time.Date(2026, 12, 7, 9, 30, 1, 123456789, time.UTC),
+	time.Date(2026, 3, 29, 2, 30, 0, 500000000, time.FixedZone("CEST", 2*3600)),
+	time.Date(1999, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(9*3600+30*60))),
+	{},
+}
+
+func fillValue(r *rand.Rand, f reflect.Value) {
+	if f.Type() == reflect.TypeFor[time.Time]() {
+		f.Set(reflect.ValueOf(jsonTimes[r.IntN(len(jsonTimes))]))
+		return
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(jsonStrings[r.IntN(len(jsonStrings))])
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f.SetInt(r.Int64N(2000) - 1000)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		f.SetUint(r.Uint64N(1 << 40))
+	case reflect.Bool:
+		f.SetBool(true)
+	case reflect.Float32, reflect.Float64:
+		f.SetFloat(r.Float64())
+	case reflect.Pointer:
+		p := reflect.New(f.Type().Elem())
+		fillValue(r, p.Elem())
+		f.Set(p)
+	case reflect.Slice:
+		s := reflect.MakeSlice(f.Type(), r.IntN(3), 3)
+		for i := range s.Len() {
+			fillValue(r, s.Index(i))
+		}
+		f.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(f.Type())
+		for range r.IntN(3) {
+			k, e := reflect.New(f.Type().Key()).Elem(), reflect.New(f.Type().Elem()).Elem()
+			fillValue(r, k)
+			fillValue(r, e)
+			m.SetMapIndex(k, e)
+		}
+		f.Set(m)
+	case reflect.Struct:
+		fill(r, f.Addr(), nil)
+	default:
+		panic("fill: no filler for " + f.Type().String())
+	}
+}
+
+// sameJSON checks that AppendJSON writes what json.Marshal writes, and
+// that it says so.
+func sameJSON(t *testing.T, v any, appendJSON func([]byte) ([]byte, bool)) {
+	t.Helper()
+	want, err := json.Marshal(v)
+	prefix := []byte("keep")
+	got, ok := appendJSON(prefix)
+	if string(got[:len(prefix)]) != "keep" {
+		t.Fatalf("AppendJSON overwrote what was in the buffer: %q", got)
+	}
+	got = got[len(prefix):]
+	if err != nil {
+		if ok {
+			t.Fatalf("json.Marshal fails (%v) but AppendJSON wrote %s", err, got)
+		}
+		return
+	}
+	if !ok {
+		t.Fatalf("AppendJSON refused what json.Marshal writes: %s", want)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("AppendJSON differs from json.Marshal:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestTicketAppendJSONIsEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	sameJSON(t, Ticket{}, (&Ticket{}).AppendJSON)
+	for range 3000 {
+		var tk Ticket
+		fill(r, reflect.ValueOf(&tk), nil)
+		sameJSON(t, tk, tk.AppendJSON)
+		v := TicketView{Ticket: tk, Ahead: r.IntN(50), EWTSeconds: r.IntN(5000), EWTLowSeconds: r.IntN(100), EWTHighSeconds: -r.IntN(3)}
+		sameJSON(t, v, v.AppendJSON)
+	}
+}
+
+func TestTicketViewAppendJSONKnowsEveryField(t *testing.T) {
+	// A field added to the view itself (not its ticket) must be written too.
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		var v TicketView
+		fill(r, reflect.ValueOf(&v), nil)
+		sameJSON(t, v, v.AppendJSON)
+	}
+}
+
+// eventRefused are the fields AppendJSON leaves to encoding/json.
+var eventRefused = map[string]bool{"Counter": true, "Service": true, "Appointment": true, "Clock": true}
+
+func TestEventAppendJSONIsEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		var ev Event
+		fill(r, reflect.ValueOf(&ev), eventRefused)
+		sameJSON(t, ev, ev.AppendJSON)
+	}
+	issued := Event{Seq: 7, Type: EventIssued, At: jsonTimes[1], Actor: "device:kiosk-1",
+		Ticket: &Ticket{ID: "7", Number: "A007", ServiceID: "general", Status: StatusWaiting, Token: "tok", Date: "2026-12-07", IssuedAt: jsonTimes[1],
+			Promise: &Promise{WaitSeconds: 300, LowSeconds: 120, HighSeconds: 600, ModelSeconds: 280}}}
+	sameJSON(t, issued, issued.AppendJSON)
+}
+
+func TestEventAppendJSONRefusesWhatItDoesNotWrite(t *testing.T) {
+	for name := range eventRefused {
+		var ev Event
+		f := reflect.ValueOf(&ev).Elem().FieldByName(name)
+		if !f.IsValid() {
+			t.Fatalf("Event has no field %s any more: update eventRefused and AppendJSON", name)
+		}
+		f.Set(reflect.New(f.Type().Elem()))
+		if _, ok := ev.AppendJSON(nil); ok {
+			t.Errorf("an event with a %s: AppendJSON wrote it, want it refused (encoding/json writes it)", name)
+		}
+	}
+}
+
+func TestAppendJSONRefusesTimesMarshalJSONRefuses(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -25*3600)),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 23*3600+59*60)),
+	} {
+		tk := Ticket{IssuedAt: at}
+		sameJSON(t, tk, tk.AppendJSON)
+		tk = Ticket{NearTurnAt: &at}
+		sameJSON(t, tk, tk.AppendJSON)
+		ev := Event{At: at}
+		sameJSON(t, ev, ev.AppendJSON)
+	}
+}
+
+func FuzzTicketAppendJSON(f *testing.F) {
+	for _, s := range jsonStrings {
+		f.Add(s, int64(0))
+	}
+	f.Fuzz(func(t *testing.T, s string, n int64) {
+		at := time.Unix(n%(1<<40), n%1e9).UTC()
+		tk := Ticket{ID: s, Number: s, Token: s, Notes: s, Transfers: []string{s, s}, IssuedAt: at, IssuedRun: time.Duration(n), Priority: int(n)}
+		sameJSON(t, tk, tk.AppendJSON)
+	})
+}

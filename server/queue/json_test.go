@@ -123,6 +123,15 @@ func TestTicketViewAppendJSONKnowsEveryField(t *testing.T) {
 	}
 }
 
+func TestIdemEntryAppendJSONIsEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 1000 {
+		var it IdemEntry
+		fill(r, reflect.ValueOf(&it), nil)
+		sameJSON(t, it, it.AppendJSON)
+	}
+}
+
 // eventRefused are the fields AppendJSON leaves to encoding/json.
 var eventRefused = map[string]bool{"Counter": true, "Service": true, "Appointment": true, "Clock": true}
 

@@ -645,7 +645,11 @@ func putIdem(b *bolt.Bucket, it queue.IdemEntry) error {
 	if err != nil {
 		return err
 	}
-	return putJSON(b, key, it)
+	raw, ok := it.AppendJSON(nil)
+	if !ok {
+		return putJSON(b, key, it) // which says why not
+	}
+	return b.Put(key, raw)
 }
 
 // getKey reads a key that may hold an empty value, telling it apart from

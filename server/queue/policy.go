@@ -74,6 +74,10 @@ type waitQueue struct {
 }
 
 func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
+	if len(l) == 0 || before(l[len(l)-1], t) {
+		// A new ticket comes after everyone: no search.
+		return append(l, t)
+	}
 	i := sort.Search(len(l), func(i int) bool { return before(t, l[i]) })
 	l = append(l, nil)
 	copy(l[i+1:], l[i:])

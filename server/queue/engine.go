@@ -829,7 +829,7 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 	e.lastID++
 	return &Ticket{
 		ID:        strconv.FormatUint(e.lastID, 10),
-		Number:    fmt.Sprintf("%s%03d", svc.Prefix, num.Last),
+		Number:    ticketNumber(svc.Prefix, num.Last),
 		ServiceID: svc.ID,
 		Status:    StatusWaiting,
 		Priority:  priority,
@@ -839,6 +839,25 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 		IssuedRun: e.runningLocked(),
 		Source:    source,
 	}
+}
+
+// ticketNumber is prefix and n with at least three digits ("A007"), as
+// fmt's "%s%03d" writes it, without fmt: one is made per ticket issued.
+func ticketNumber(prefix string, n int) string {
+	var buf [48]byte
+	b := append(buf[:0], prefix...)
+	if n < 0 {
+		b, n = append(b, '-'), -n
+		if n < 10 {
+			b = append(b, '0') // "-05": the sign counts as a digit's place
+		}
+	} else if n < 100 {
+		b = append(b, '0')
+		if n < 10 {
+			b = append(b, '0')
+		}
+	}
+	return string(strconv.AppendInt(b, int64(n), 10))
 }
 
 // expireIdemLocked forgets keys older than IdemTTL of running time, oldest

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,48 @@ func TestSendTicketIsEchoJSON(t *testing.T) {
 				t.Errorf("answer %d%s: got %d %q %q, want %d %q %q", i, query, got.Code, got.Header().Get("Content-Type"), got.Body,
 					want.Code, want.Header().Get("Content-Type"), want.Body)
 			}
+		}
+	}
+}
+
+// TestKioskIssueBodies: the kiosk's own body is read without a decoder;
+// every other body is read by bind as before, whatever it holds.
+func TestKioskIssueBodies(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct {
+		body    string
+		status  int
+		code    string // the error's code, for a refusal
+		service string // the ticket's service, for a ticket
+	}{
+		{`{"service_id":"general"}`, http.StatusCreated, "", "general"},
+		{`{"service_id":"cash"}`, http.StatusCreated, "", "cash"},
+		{`{ "service_id": "general" }`, http.StatusCreated, "", "general"},
+		{`{"service_id":"general"}` + "\n", http.StatusCreated, "", "general"},
+		{`{"SERVICE_ID":"cash"}`, http.StatusCreated, "", "cash"}, // encoding/json ignores case
+		{`{"service_id":"nope"}`, http.StatusNotFound, "unknown_service", ""},
+		{`{"service_id":"General"}`, http.StatusNotFound, "unknown_service", ""},
+		{`{"service_id":""}`, http.StatusBadRequest, "invalid", ""},
+		{`{"service_id":"general","priority":3}`, http.StatusForbidden, "forbidden", ""},
+		{`{"service_id":"general"}{}`, http.StatusBadRequest, "bad_json", ""},
+		{`{"service_id":"gen`, http.StatusBadRequest, "bad_json", ""},
+		{`{"service_id":"` + strings.Repeat("a", 40) + `"}`, http.StatusNotFound, "unknown_service", ""},
+	} {
+		r := h.do("POST", "/api/v1/tickets", h.kiosk, c.body)
+		if r.status != c.status {
+			t.Errorf("%s: %v, want %d", c.body, r, c.status)
+			continue
+		}
+		if c.code != "" {
+			if code, _, err := r.apiError(); err != nil || code != c.code {
+				t.Errorf("%s: error %q (%v), want %q", c.body, code, err, c.code)
+			}
+			continue
+		}
+		var tk apiTicket
+		r.decode(t, &tk)
+		if tk.ServiceID != c.service {
+			t.Errorf("%s: a ticket of %q, want %q", c.body, tk.ServiceID, c.service)
 		}
 	}
 }

@@ -139,7 +139,7 @@ func (s *Server) printable(v queue.TicketView) printer.Ticket {
 		t.WaitMinMin, t.WaitMaxMin = 0, 0
 	}
 	if ok {
-		t.ServiceZH, t.ServiceEN = info.Names["zh"], info.Names["en"]
+		t.ServiceZH, t.ServiceEN = info.NameZH, info.NameEN
 		if t.ServiceEN == "" {
 			t.ServiceEN = info.ServiceName
 		}

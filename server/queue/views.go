@@ -379,7 +379,10 @@ type PrintInfo struct {
 	Branch      string
 	Location    *time.Location
 	ServiceName string
-	Names       map[string]string
+	// NameZH and NameEN are the service's names a slip prints ("" for
+	// none): just these, as a copy of every name would be made for every
+	// ticket printed.
+	NameZH, NameEN string
 }
 
 // PrintInfo returns the print details of a ticket of the service; ok is
@@ -390,7 +393,7 @@ func (e *Engine) PrintInfo(serviceID string) (info PrintInfo, ok bool) {
 	info = PrintInfo{Branch: e.settings.BranchName, Location: e.cal.loc}
 	s, ok := e.services[serviceID]
 	if ok {
-		info.ServiceName, info.Names = s.Name, copyNames(s.Names)
+		info.ServiceName, info.NameZH, info.NameEN = s.Name, s.Names["zh"], s.Names["en"]
 	}
 	return info, ok
 }

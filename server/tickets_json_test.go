@@ -89,3 +89,17 @@ func TestKioskIssueBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintableNames: a slip names the service in Chinese and English (the
+// English falls back to the service's name).
+func TestPrintableNames(t *testing.T) {
+	h := newHarness(t)
+	tk := h.issue(t, h.kiosk, "general")
+	v, err := h.s.engine.Ticket(tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := h.s.printable(v); p.ServiceZH != "综合业务" || p.ServiceEN != "General" || p.Number != tk.Number {
+		t.Errorf("slip of %s names %q / %q (number %q), want 综合业务 / General", tk.Number, p.ServiceZH, p.ServiceEN, p.Number)
+	}
+}

@@ -133,7 +133,8 @@ func (s *Subscription) Start() uint64 { return s.start }
 
 // Publish hands a commit's events (in seq order) to every subscriber. It
 // never waits for a subscriber: it only appends to their queues. The store's
-// commit loop is its one caller, so commits arrive in order.
+// commit loop is its one caller, so commits arrive in order. The caller
+// must not change evs afterwards: subscribers may read it as it is.
 func (b *Bus) Publish(evs []queue.Event) {
 	if len(evs) == 0 {
 		return
@@ -165,6 +166,12 @@ func (s *Subscription) offer(evs []queue.Event) {
 	case len(s.q)+len(evs) > s.opt.Queue:
 		s.q = nil
 		s.behind = true
+		s.wake.Signal()
+	case len(s.q) == 0:
+		// A subscriber that keeps up takes the publisher's slice as it is
+		// (never written after Publish): no copy per subscriber per commit.
+		// Clipped, so that a later append makes an array of its own.
+		s.q = evs[:len(evs):len(evs)]
 		s.wake.Signal()
 	default:
 		s.q = append(s.q, evs...)

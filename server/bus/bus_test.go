@@ -231,3 +231,40 @@ func waitGoroutines(t *testing.T, max int) {
 	buf = buf[:runtime.Stack(buf, true)]
 	t.Fatalf("got %d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), max, buf)
 }
+
+// TestPublishLeavesTheSliceAlone: subscribers that keep up take the
+// published slice as it is; when more comes before they took it, their
+// queues grow arrays of their own and never write past its end, where
+// the publisher (or another subscriber) may have something.
+func TestPublishLeavesTheSliceAlone(t *testing.T) {
+	b := bus.New(nil, 0, nil)
+	defer b.Close()
+	gate := make(chan struct{})
+	var recs []*recorder
+	for range 3 {
+		rec := newRecorder()
+		recs = append(recs, rec)
+		first := true
+		b.Subscribe(bus.Options{}, func(ev queue.Event) {
+			if first {
+				first = false
+				<-gate // the next commits queue up behind the first
+			}
+			rec.add(ev)
+		})
+	}
+	room := make([]queue.Event, 2, 8)
+	room[0], room[1] = queue.Event{Seq: 1}, queue.Event{Seq: 2}
+	spare := room[:cap(room)]
+	spare[2] = queue.Event{Seq: 999}
+	b.Publish(room)
+	b.Publish([]queue.Event{{Seq: 3}})
+	b.Publish([]queue.Event{{Seq: 4}, {Seq: 5}})
+	close(gate)
+	for i, rec := range recs {
+		checkRun(t, "subscriber "+string(rune('A'+i)), rec.waitLast(5), 1, 5)
+	}
+	if spare[2].Seq != 999 {
+		t.Errorf("a subscriber's queue wrote past the published slice: %+v", spare[2])
+	}
+}

@@ -670,8 +670,9 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 		e.issuing = false
 	}
 	e.issueMu.Unlock()
-	c := &Change{}
-	var made []*issueCall
+	// Sized once: most requests make a ticket and use a key.
+	c := &Change{Idem: make([]IdemEntry, 0, len(taken))}
+	made := make([]*issueCall, 0, len(taken))
 	for _, ic := range taken {
 		if e.issueOneLocked(ic, c) {
 			made = append(made, ic)

@@ -531,7 +531,11 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	added := map[string][]byte{}
+	n := 0
+	for _, p := range batch {
+		n += len(p.change.Tickets)
+	}
+	added := make(map[string][]byte, n) // sized once: a batch issues up to n tickets
 	db.writeTxs.Add(1)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
@@ -628,7 +632,7 @@ func issuedIn(evs []queue.Event) map[string]bool {
 	for i := range evs {
 		if evs[i].Type == queue.EventIssued && evs[i].Ticket != nil {
 			if ids == nil {
-				ids = map[string]bool{}
+				ids = make(map[string]bool, len(evs)-i)
 			}
 			ids[evs[i].Ticket.ID] = true
 		}

@@ -54,8 +54,12 @@ func sendTicket(c echo.Context, code int, o ticketOut) error {
 	if !ok {
 		return c.JSON(code, o) // which says what it could not write
 	}
+	// c.JSON's type, its value slice made once (as securityHeaders does).
+	c.Response().Header()[echo.HeaderContentType] = jsonType
 	return c.JSONBlob(code, append(b, '\n')) // as json.Encoder ends a value
 }
+
+var jsonType = []string{echo.MIMEApplicationJSON}
 
 func (s *Server) ticketsOut(list []queue.TicketView) []ticketOut {
 	out := make([]ticketOut, len(list))

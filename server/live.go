@@ -243,12 +243,11 @@ func callsSomeone(c *queue.Change) bool {
 
 // build orders the queues and works out the watched tickets' places. gen
 // is read before anything else, so what it finds is of that generation or
-// later. The waits are replayed on another goroutine while the queues are
-// ordered: with thousands waiting each takes milliseconds, and the phones
-// wait for both.
+// later. Only the watched tickets' waits are replayed, up to the last of
+// them: the rest of the queue's are worked out when something asks (a
+// console's list), not on every call.
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
-	go e.WarmEstimates()
 	services := e.ServiceNames()
 	// Phones that connect meanwhile wait to be watched (a render that
 	// does not find its ticket asks the engine, takes no lock of the

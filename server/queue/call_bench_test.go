@@ -10,11 +10,21 @@ import (
 
 // BenchmarkCallPlaces is the engine's CPU per call with that many tickets
 // waiting, and what the live push asks after it: the places and waits of
-// the tickets one in five of whom has a phone watching. The branch is the
-// bench tool's (three counters, three services, everyone waiting in one).
+// the tickets with a phone watching, one in five of them all along the
+// queue, or (front) a thousand near its head, as in the bench tool's
+// fan-out. The branch is the bench tool's (three counters, three
+// services, everyone waiting in one).
 func BenchmarkCallPlaces(b *testing.B) {
-	for _, waiting := range []int{1000, 5100} {
-		b.Run(fmt.Sprintf("waiting=%d", waiting), func(b *testing.B) {
+	for _, bc := range []struct {
+		waiting int
+		front   bool
+	}{{1000, false}, {5100, false}, {5100, true}} {
+		name := fmt.Sprintf("waiting=%d", bc.waiting)
+		if bc.front {
+			name += "/front"
+		}
+		waiting := bc.waiting
+		b.Run(name, func(b *testing.B) {
 			e, clock := benchEngine(b, []queue.Service{
 				{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300},
 				{ID: "cash", Prefix: "B", Name: "Cash", AvgServiceSeconds: 120},
@@ -30,7 +40,7 @@ func BenchmarkCallPlaces(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if i%5 == 0 {
+				if bc.front && i >= 370 && i < 1370 || !bc.front && i%5 == 0 {
 					watched[v.Token] = true
 				}
 			}
@@ -46,7 +56,6 @@ func BenchmarkCallPlaces(b *testing.B) {
 					b.Fatal(err)
 				}
 				c1 := cpuTime()
-				e.WarmEstimates()
 				if len(e.PlacesOf(want)) == 0 {
 					b.Fatal("no places")
 				}

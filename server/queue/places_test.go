@@ -59,3 +59,70 @@ func TestPlacesAreWhatStatusSays(t *testing.T) {
 		t.Errorf("%d places for %d waiting tickets", len(places), waiting)
 	}
 }
+
+// TestPlacesOfAFewAreWhatAWholeReplaySays: the waits PlacesOf works out for
+// a few watched tickets (a replay that stops at the last of them) are the
+// ones a replay of the whole queue gives them, with a model that has
+// learned from calls, several services and a priority among them. Two
+// branches live the same morning; one is asked for the few, the other for
+// every place.
+func TestPlacesOfAFewAreWhatAWholeReplaySays(t *testing.T) {
+	start := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	morning := func(f *fixture) {
+		for i := range 60 {
+			svc := "general"
+			if i%4 == 3 {
+				svc = "cash"
+			}
+			f.issue(t, svc, i%7/6)
+			f.clock.Advance(20 * time.Second)
+		}
+		for i := range 12 {
+			f.next(t, []string{"c1", "c2", "c3"}[i%3])
+			f.clock.Advance(90 * time.Second)
+		}
+	}
+	few, whole := newFixture(t, "UTC", start), newFixture(t, "UTC", start)
+	morning(few)
+	morning(whole)
+
+	all := map[string]queue.Place{}
+	for _, p := range whole.e.Places() {
+		all[p.Number] = p
+	}
+	var numbers []string
+	token := map[string]string{}
+	for _, p := range few.e.Places() {
+		numbers = append(numbers, p.Number)
+		token[p.Number] = p.Token
+	}
+	if len(numbers) != len(all) || len(numbers) < 40 {
+		t.Fatalf("%d and %d tickets waiting, want the same forty or more", len(numbers), len(all))
+	}
+	// A few near the front and one in the middle: the replay stops long
+	// before the end.
+	watched := map[string]bool{}
+	for i, n := range numbers {
+		if i < 5 || i == len(numbers)/2 {
+			watched[token[n]] = true
+		}
+	}
+	// Both have replayed their whole queue for the places above: a change
+	// starts their replays afresh.
+	few.issue(t, "cash", 0)
+	whole.issue(t, "cash", 0)
+	all = map[string]queue.Place{}
+	for _, p := range whole.e.Places() {
+		all[p.Number] = p
+	}
+	got := few.e.PlacesOf(func(tok string) bool { return watched[tok] })
+	if len(got) != len(watched) {
+		t.Fatalf("%d places for %d watched tickets", len(got), len(watched))
+	}
+	for _, p := range got {
+		w := all[p.Number]
+		if p.Ahead != w.Ahead || p.Wait != w.Wait {
+			t.Errorf("%s: %d ahead, wait %+v; the whole queue's replay says %d ahead, wait %+v", p.Number, p.Ahead, p.Wait, w.Ahead, w.Wait)
+		}
+	}
+}

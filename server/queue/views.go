@@ -217,7 +217,7 @@ func (e *Engine) Places() []Place { return e.PlacesOf(nil) }
 
 // PlacesOf is Places for the waiting tickets whose token want accepts (nil:
 // all): the queues are still ordered whole, but only those tickets' waits
-// are worked out and copied. The live push asks for the tickets a phone
+// are worked out (by a replay that stops at the last of them) and copied. The live push asks for the tickets a phone
 // watches, often a few of thousands waiting.
 func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 	e.mu.RLock()
@@ -242,10 +242,22 @@ func (e *Engine) PlacesOf(want func(token string) bool) []Place {
 			tickets = append(tickets, t)
 		}
 	}
-	// The waits last, so that the places are found while a WarmEstimates
-	// replays them.
-	for i, t := range tickets {
-		out[i].Wait = e.estimateLocked(t, out[i].Ahead)
+	if want == nil {
+		for i, t := range tickets {
+			out[i].Wait = e.estimateLocked(t, out[i].Ahead)
+		}
+		return out
+	}
+	// Only these tickets' waits: the replay ends once the last of them is
+	// called, rather than playing out the whole queue behind them (with
+	// a thousand phones among five thousand waiting, most of a call's
+	// work). What it finds is what a whole replay finds for them.
+	ahead := make([]int, len(out))
+	for i := range out {
+		ahead[i] = out[i].Ahead
+	}
+	for i, w := range e.estimatesLocked(tickets, ahead, nil) {
+		out[i].Wait = w
 	}
 	return out
 }
@@ -256,20 +268,6 @@ func (e *Engine) Waiting(token string) bool {
 	defer e.mu.RUnlock()
 	t, ok := e.byToken[token]
 	return ok && t.Status == StatusWaiting
-}
-
-// WarmEstimates works out the waits of the queue as it is now, so that the
-// views asked for next find them done: the live push has it done beside
-// ordering the queues, on the other core.
-func (e *Engine) WarmEstimates() {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.est == nil {
-		return
-	}
-	e.cache.mu.Lock()
-	defer e.cache.mu.Unlock()
-	e.replayCached(e.estAt, "")
 }
 
 // CounterQueue lists what a counter would call, in order, each with the reason.

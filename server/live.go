@@ -255,7 +255,7 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	watched := c.watched
-	list := e.PlacesOf(func(tok string) bool { _, ok := watched[tok]; return ok })
+	list := e.PlacesOf(watched)
 	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(watched)), tpls: make(map[string]*statusTemplate, len(services))}
 	for _, s := range services {
 		p.tpls[s.ID] = newStatusTemplate(queue.StatusView{ServiceID: s.ID, ServiceName: s.Name, ServiceNames: s.Names, Status: queue.StatusWaiting})

@@ -215,34 +215,59 @@ type Place struct {
 // for all of them after every change.
 func (e *Engine) Places() []Place { return e.PlacesOf(nil) }
 
-// PlacesOf is Places for the waiting tickets whose token want accepts (nil:
-// all): the queues are still ordered whole, but only those tickets' waits
-// are worked out (by a replay that stops at the last of them) and copied. The live push asks for the tickets a phone
-// watches, often a few of thousands waiting.
-func (e *Engine) PlacesOf(want func(token string) bool) []Place {
+// PlacesOf is Places for the waiting tickets of the given tokens (nil: all):
+// each queue is ordered and walked only as far as the last of them, and
+// only their waits are worked out (by a replay that stops at the last of
+// them) and copied. The live push asks for the tickets a phone watches,
+// often a few of thousands waiting.
+func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	p := e.policy()
-	n := 0
-	for _, q := range e.waiting {
-		n += q.n
-	}
 	var out []Place
 	var tickets []*Ticket
-	if want == nil {
+	// The tickets asked for, and how many of them wait in each service.
+	var pick map[*Ticket]struct{}
+	var left map[string]int
+	if tokens == nil {
+		n := 0
+		for _, q := range e.waiting {
+			n += q.n
+		}
 		out, tickets = make([]Place, 0, n), make([]*Ticket, 0, n)
+	} else {
+		pick, left = make(map[*Ticket]struct{}, len(tokens)), map[string]int{}
+		for tok := range tokens {
+			if t := e.byToken[tok]; t != nil && t.Status == StatusWaiting {
+				pick[t] = struct{}{}
+				left[t.ServiceID]++
+			}
+		}
 	}
-	for _, q := range e.waiting {
+	for id, q := range e.waiting {
+		if pick != nil && left[id] == 0 {
+			continue
+		}
 		for i, t := range p.orderOf(q, -1) {
-			if t.Status != StatusWaiting || want != nil && !want(t.Token) {
+			if t.Status != StatusWaiting {
 				continue
+			}
+			if pick != nil {
+				if _, ok := pick[t]; !ok {
+					continue
+				}
 			}
 			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
 				CalledAt: t.CalledAt, Recalls: t.Recalls, PushBacks: t.PushBacks, Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
 			tickets = append(tickets, t)
+			if pick != nil {
+				if left[id]--; left[id] == 0 {
+					break // the rest of the queue is nobody's asked for
+				}
+			}
 		}
 	}
-	if want == nil {
+	if tokens == nil {
 		for i, t := range tickets {
 			out[i].Wait = e.estimateLocked(t, out[i].Ahead)
 		}

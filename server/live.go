@@ -116,14 +116,16 @@ type place struct {
 	// greeted: a known customer of a better tier, whose page the engine
 	// renders itself.
 	greeted bool
-	raw     atomic.Pointer[[]byte] // the status, once a phone asked
+	// st is the status, once a phone asked: hashed and boxed once for
+	// every event of the generation that renders it.
+	st atomic.Pointer[live.Prepared]
 }
 
 // status returns the status JSON of token's ticket, if it is waiting and
 // its page is made from its service's template; waiting reports whether
 // the ticket is waiting at all, and known whether this look says: a ticket
 // nobody watched when it was taken is not in it.
-func (p *placesAt) status(token string) (raw []byte, waiting, known bool) {
+func (p *placesAt) status(token string) (st *live.Prepared, waiting, known bool) {
 	t, ok := p.byTok[token]
 	if !ok {
 		return nil, false, false
@@ -134,8 +136,8 @@ func (p *placesAt) status(token string) (raw []byte, waiting, known bool) {
 	if t.greeted {
 		return nil, true, true
 	}
-	if b := t.raw.Load(); b != nil {
-		return *b, true, true
+	if st := t.st.Load(); st != nil {
+		return st, true, true
 	}
 	v := queue.StatusView{Number: t.number, ServiceID: t.serviceID, Status: queue.StatusWaiting, Ahead: t.ahead,
 		EWTSeconds: t.est[0], EWTLow: t.est[1], EWTHigh: t.est[2], CalledAt: t.calledAt, Recalls: t.recalls, PushBacks: t.pushBacks}
@@ -150,11 +152,11 @@ func (p *placesAt) status(token string) (raw []byte, waiting, known bool) {
 			return nil, true, true
 		}
 	}
-	raw = b
+	st = live.Prepare(live.State(b))
 	// Two goroutines may fill it at once (a replay beside a fan-out):
 	// both make the same bytes.
-	t.raw.Store(&raw)
-	return raw, true, true
+	t.st.Store(st)
+	return st, true, true
 }
 
 // at returns the waiting tickets as of event seq or later, ordered at most
@@ -480,9 +482,9 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 func (r renderer) status(token string, lev live.Event, ev queue.Event) (string, any, bool) {
 	own := ev.Ticket != nil && ev.Ticket.Token == token
 	if !own {
-		raw, waiting, known := r.places.at(r.s.engine, lev.Seq).status(token)
-		if raw != nil {
-			return "status", live.State(raw), true
+		st, waiting, known := r.places.at(r.s.engine, lev.Seq).status(token)
+		if st != nil {
+			return "status", st, true
 		}
 		if !known {
 			// Not watched when the places were taken: asked of the

@@ -112,6 +112,24 @@ type Event struct {
 // and must be valid JSON.
 type State []byte
 
+// Prepared is a State with its hash worked out once. A page whose state
+// many events render unchanged (a call is two or three events, and each
+// is rendered for every phone) is then hashed, and boxed into the Render's
+// answer, once rather than once per event. Make it with Prepare; like a
+// State it is sent only when it differs from the client's last State.
+type Prepared struct {
+	raw  State
+	hash uint64
+}
+
+// Prepare returns s, which must not be modified after, with its hash.
+func Prepare(s State) *Prepared {
+	return &Prepared{raw: s, hash: hashState(s)}
+}
+
+// MarshalJSON returns the State as it is, for the encoder's path.
+func (p *Prepared) MarshalJSON() ([]byte, error) { return p.raw, nil }
+
 // Sub identifies what a client listens to.
 type Sub struct {
 	Topic string // "display", "queue" or "status"
@@ -129,7 +147,7 @@ type Renderer interface {
 	// Render returns what sub gets for ev, or ok=false if sub does not get
 	// it. Type and data may differ from ev's, e.g. a status update for a
 	// ticket token; an empty typ means ev.Type. Data that is a
-	// json.RawMessage or a State is sent as it is, so it must be valid
+	// json.RawMessage, a State or a Prepared is sent as it is, so it must be valid
 	// JSON; a State equal to the client's last is not sent at all.
 	Render(sub Sub, ev Event) (typ string, data any, ok bool)
 }
@@ -387,13 +405,20 @@ func (h *Hub) fanOut(ev Event, view []fanout, buf []byte) []byte {
 // stored.
 var stateSeed = maphash.MakeSeed()
 
-// stateHash is the hash of data if it is a State, else 0. A State that
-// hashes to 0 is taken as 1: 0 means "no State".
+// stateHash is the hash of data if it is a State or a Prepared, else 0.
 func stateHash(data any) uint64 {
-	st, ok := data.(State)
-	if !ok {
-		return 0
+	switch st := data.(type) {
+	case State:
+		return hashState(st)
+	case *Prepared:
+		return st.hash
 	}
+	return 0
+}
+
+// hashState hashes a State; one that hashes to 0 is taken as 1: 0 means
+// "no State".
+func hashState(st State) uint64 {
 	return max(maphash.Bytes(stateSeed, st), 1)
 }
 
@@ -680,8 +705,11 @@ func appendMessage(dst []byte, seq uint64, typ string, data any) ([]byte, error)
 	if data == nil {
 		data = emptyObject
 	}
-	if st, ok := data.(State); ok {
+	switch st := data.(type) {
+	case State:
 		data = json.RawMessage(st)
+	case *Prepared:
+		data = json.RawMessage(st.raw)
 	}
 	if raw, ok := data.(json.RawMessage); ok && plainType(typ) {
 		// Data already encoded (a phone's status, made from its service's

@@ -99,3 +99,55 @@ func TestStateSentOnlyWhenItChanges(t *testing.T) {
 		t.Errorf("resumed, live: got %s, want %s", got, want)
 	}
 }
+
+// preparedRenderer is pageRenderer with its pages prepared once per
+// change, as the server prepares a phone's status once per change of the
+// queue and hands the same one out for every event until the next.
+type preparedRenderer struct {
+	*pageRenderer
+	prepared map[string]*Prepared
+}
+
+func (p *preparedRenderer) Render(sub Sub, ev Event) (string, any, bool) {
+	if ev.Type == "bye" {
+		return "", nil, true
+	}
+	page := p.page(sub.Key)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr := p.prepared[sub.Key]; pr == nil || string(pr.raw) != string(page) {
+		p.prepared[sub.Key] = Prepare(page)
+	}
+	return "", p.prepared[sub.Key], true
+}
+
+// TestPreparedIsAState: a Prepared is sent as the State it holds, only
+// when it differs from the page's last State (its snapshot's included),
+// whether its message type is framed as it is or goes through the
+// encoder.
+func TestPreparedIsAState(t *testing.T) {
+	var pages *preparedRenderer
+	r := newRigWith(t, Options{}, nil, func(e *fakeEngine) Renderer {
+		pages = &preparedRenderer{pageRenderer: &pageRenderer{fakeEngine: e, pages: map[string]string{"A": "one"}}, prepared: map[string]*Prepared{}}
+		return pages
+	})
+	conn := r.connect("topic=status&key=A")
+	r.publish("status", "") // 1: "one", as in the snapshot
+	pages.set("A", "two")
+	r.publish("status", "")    // 2: "two"
+	r.publish("status", "")    // 3: the same Prepared again
+	r.publish("near turn", "") // 4: the same, through the encoder
+	pages.set("A", "three")
+	r.publish("near turn", "") // 5: "three", through the encoder
+	r.publish("bye", "")
+
+	want := []string{
+		`{"seq":0,"type":"snapshot","data":"one"}`,
+		`{"seq":2,"type":"status","data":"two"}`,
+		`{"seq":5,"type":"near turn","data":"three"}`,
+		`{"seq":6,"type":"bye","data":{}}`,
+	}
+	if got := readUntil(t, conn, 6); !equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -60,13 +60,25 @@ func TestPlacesAreWhatStatusSays(t *testing.T) {
 	}
 }
 
-// TestPlacesOfAFewAreWhatAWholeReplaySays: the waits PlacesOf works out for
-// a few watched tickets (a replay that stops at the last of them) are the
-// ones a replay of the whole queue gives them, with a model that has
-// learned from calls, several services and a priority among them. Two
-// branches live the same morning; one is asked for the few, the other for
-// every place.
-func TestPlacesOfAFewAreWhatAWholeReplaySays(t *testing.T) {
+// TestPlacesOfSomeAreWhatAWholeReplaySays: the waits PlacesOf works out for
+// the watched tickets (a few: a replay that stops at the last of them;
+// most: the whole queue's replay) are the ones a replay of the whole queue
+// gives them, with a model that has learned from calls, several services
+// and a priority among them. Two branches live the same morning; one is
+// asked for the watched, the other for every place.
+func TestPlacesOfSomeAreWhatAWholeReplaySays(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		watch func(i, n int) bool
+	}{
+		{"a few near the front and one in the middle", func(i, n int) bool { return i < 5 || i == n/2 }},
+		{"all but a few", func(i, n int) bool { return i%9 != 4 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { placesOfSome(t, tc.watch) })
+	}
+}
+
+func placesOfSome(t *testing.T, watch func(i, n int) bool) {
 	start := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	morning := func(f *fixture) {
 		for i := range 60 {
@@ -99,11 +111,9 @@ func TestPlacesOfAFewAreWhatAWholeReplaySays(t *testing.T) {
 	if len(numbers) != len(all) || len(numbers) < 40 {
 		t.Fatalf("%d and %d tickets waiting, want the same forty or more", len(numbers), len(all))
 	}
-	// A few near the front and one in the middle: the replay stops long
-	// before the end.
 	watched := map[string]struct{}{}
 	for i, n := range numbers {
-		if i < 5 || i == len(numbers)/2 {
+		if watch(i, len(numbers)) {
 			watched[token[n]] = struct{}{}
 		}
 	}

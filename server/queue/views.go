@@ -229,11 +229,11 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 	// The tickets asked for, and how many of them wait in each service.
 	var pick map[*Ticket]struct{}
 	var left map[string]int
+	n := 0
+	for _, q := range e.waiting {
+		n += q.n
+	}
 	if tokens == nil {
-		n := 0
-		for _, q := range e.waiting {
-			n += q.n
-		}
 		out, tickets = make([]Place, 0, n), make([]*Ticket, 0, n)
 	} else {
 		pick, left = make(map[*Ticket]struct{}, len(tokens)), map[string]int{}
@@ -267,7 +267,9 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 			}
 		}
 	}
-	if tokens == nil {
+	if tokens == nil || 2*len(tickets) > n {
+		// Most of the queue: one replay of all of it, kept for every
+		// view until the next change, costs less than following these.
 		for i, t := range tickets {
 			out[i].Wait = e.estimateLocked(t, out[i].Ahead)
 		}

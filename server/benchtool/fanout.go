@@ -417,6 +417,10 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 			return err
 		}
 		msgs0 := phones.msgs.Load()
+		// Heap objects allocated per call: like the CPU time, a figure
+		// the rest of the machine's load does not move.
+		srvAllocs, bareAllocs := "http://"+srv.control+"/allocs", "http://"+bare.control+"/allocs"
+		srvAllocs0, bareAllocs0 := readAllocs(srvAllocs), readAllocs(bareAllocs)
 		phones.callTimes, barePhones.callTimes = nil, nil
 		phones.rounds, barePhones.rounds = nil, nil
 		err = b.cpuProfile(srv, fmt.Sprintf("fanout-server-n%d", n), func() error {
@@ -434,6 +438,10 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 			return err
 		}
 		msgsPerCall := float64(phones.msgs.Load()-msgs0) / float64(b.o.calls*n)
+		// Both take turns, so each count has the other's rounds' idle time
+		// in it: nothing allocates much while idle.
+		srvAllocsPerCall := float64(readAllocs(srvAllocs)-srvAllocs0) / float64(b.o.calls)
+		bareAllocsPerCall := float64(readAllocs(bareAllocs)-bareAllocs0) / float64(b.o.calls)
 		srvCPU, bareCPU = srvCPU/float64(b.o.calls), bareCPU/float64(b.o.calls)
 
 		perConn := func(m, m0 memStats) float64 { return float64(m.RSSKiB-m0.RSSKiB) / float64(n) }
@@ -455,6 +463,7 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 			"server_heap_stack_kib_per_conn": heapPerConn(srvMem, srvMem0), "bare_heap_stack_kib_per_conn": heapPerConn(bareMem, bareMem0),
 			"server_stack_kib_per_conn": stackPerConn(srvMem, srvMem0), "bare_stack_kib_per_conn": stackPerConn(bareMem, bareMem0),
 			"server_goroutines": srvMem.Goroutines, "bare_goroutines": bareMem.Goroutines,
+			"server_allocs_per_call": srvAllocsPerCall, "bare_allocs_per_call": bareAllocsPerCall,
 			"server_call_answer_p50_ms": percentileMs(phones.callTimes, 0.5), "bare_publish_answer_p50_ms": percentileMs(barePhones.callTimes, 0.5),
 			// Each measured round: answer, first, middle and last phone, ms.
 			"server_rounds_ms": roundsMs(phones.rounds), "bare_rounds_ms": roundsMs(barePhones.rounds),
@@ -464,8 +473,8 @@ func (b *bench) fanoutSection(ctx context.Context) error {
 		b.logf("fan-out, %d phones, the middle round: server first phone %.2f ms, last %.2f ms; bare first %.2f ms, last %.2f ms; slowest round's last phone: server %.2f ms, bare %.2f ms",
 			n, medianOf(phones.rounds, first), medianOf(phones.rounds, last), medianOf(barePhones.rounds, first), medianOf(barePhones.rounds, last),
 			percentileMs(durations(phones.rounds, last), 1), percentileMs(durations(barePhones.rounds, last), 1))
-		b.logf("fan-out, %d phones: server p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU per call; bare p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU (%d-byte messages); the call's answer p50 %.2f ms (durable), bare publish's %.2f ms",
-			n, p50, p99, perConn(srvMem, srvMem0), srvCPU, bp50, bp99, perConn(bareMem, bareMem0), bareCPU, size,
+		b.logf("fan-out, %d phones: server p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU and %.0f allocations per call; bare p50 %.2f p99 %.2f ms, %.1f KiB/conn, %.1f ms CPU and %.0f allocations (%d-byte messages); the call's answer p50 %.2f ms (durable), bare publish's %.2f ms",
+			n, p50, p99, perConn(srvMem, srvMem0), srvCPU, srvAllocsPerCall, bp50, bp99, perConn(bareMem, bareMem0), bareCPU, bareAllocsPerCall, size,
 			percentileMs(phones.callTimes, 0.5), percentileMs(barePhones.callTimes, 0.5))
 	}
 	if n := phones.broken.Load() + barePhones.broken.Load(); n > 0 {

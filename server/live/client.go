@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -34,9 +33,9 @@ type client struct {
 	state uint64
 	done  chan struct{} // closed by stop
 
-	// rc is the socket, for writes that never wait (nil: none, every
+	// direct writes to the socket without waiting (nil: it cannot, every
 	// message goes through the writer goroutine).
-	rc syscall.RawConn
+	direct *direct
 	// wmu is held by whoever writes to the socket: the writer goroutine
 	// while it writes anything, the fan-out (TryLock, never waiting) while
 	// it writes one message that nothing queued comes before.
@@ -101,7 +100,7 @@ func (c *client) offer(seq uint64, frame []byte, scratch bool, state uint64) boo
 		}
 		c.state = state
 	}
-	if c.rc != nil && c.wmu.TryLock() {
+	if c.direct != nil && c.wmu.TryLock() {
 		taken := c.writeIdle(frame)
 		if taken == len(frame) {
 			c.wmu.Unlock()
@@ -160,7 +159,7 @@ func (c *client) writeIdle(frame []byte) int {
 		return len(frame)
 	default:
 	}
-	n, err := writeNow(c.rc, frame)
+	n, err := c.direct.now(frame)
 	if err != nil && !errors.Is(err, errFull) {
 		c.stop(0, "", true) // the socket is broken; the reader sees it too
 		return len(frame)
@@ -215,7 +214,7 @@ func (c *client) writeQueued(batch []outMsg, timeout time.Duration) error {
 // never waits is refused once a deadline has passed, so the deadline the
 // turn set is cleared first.
 func (c *client) unlockWrites() {
-	if c.rc != nil {
+	if c.direct != nil {
 		c.conn.NetConn().SetWriteDeadline(time.Time{})
 	}
 	c.wmu.Unlock()
@@ -275,14 +274,14 @@ func (h *Hub) ServeAs(w http.ResponseWriter, req *http.Request, sub Sub, since *
 	}
 	conn.SetReadLimit(readLimit)
 	c := &client{
-		conn:  conn,
-		sub:   sub,
-		owner: owner,
-		id:    h.lastID.Add(1),
-		max:   h.opt.SendQueue,
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
-		rc:    rawConn(conn),
+		conn:   conn,
+		sub:    sub,
+		owner:  owner,
+		id:     h.lastID.Add(1),
+		max:    h.opt.SendQueue,
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		direct: newDirect(conn.NetConn()),
 	}
 	conn.SetPingHandler(c.answerPing)
 	conn.SetCloseHandler(c.answerClose)

@@ -4,16 +4,27 @@ package live
 
 import (
 	"errors"
+	"net"
 	"syscall"
-
-	"github.com/gorilla/websocket"
 )
 
-// rawConn returns the socket under conn for writes that must not wait, or
-// nil if it has none (a TLS connection): that client's messages always go
-// through its writer goroutine.
-func rawConn(conn *websocket.Conn) syscall.RawConn {
-	sc, ok := conn.NetConn().(syscall.Conn)
+// direct writes to a socket without ever waiting. Its write function is
+// made once per socket: a closure made for each write was a heap
+// allocation per phone per call. Only the holder of the client's wmu uses
+// it.
+type direct struct {
+	rc  syscall.RawConn
+	fn  func(fd uintptr) bool // d.write, bound once
+	b   []byte                // what the write in progress writes
+	n   int
+	err error
+}
+
+// newDirect returns the direct writer of nc's socket, or nil if it has
+// none (a TLS connection): that client's messages always go through its
+// writer goroutine.
+func newDirect(nc net.Conn) *direct {
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil
 	}
@@ -21,24 +32,27 @@ func rawConn(conn *websocket.Conn) syscall.RawConn {
 	if err != nil {
 		return nil
 	}
-	return rc
+	d := &direct{rc: rc}
+	d.fn = d.write
+	return d
 }
 
-// writeNow makes one write of b that never waits: it returns how many bytes
-// the socket took (0 with errFull when its buffer has no room at all).
-func writeNow(rc syscall.RawConn, b []byte) (int, error) {
-	var (
-		n    int
-		werr error
-	)
-	err := rc.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true // done or not, never wait here
-			}
+func (d *direct) write(fd uintptr) bool {
+	for {
+		d.n, d.err = syscall.Write(int(fd), d.b)
+		if d.err != syscall.EINTR {
+			return true // done or not, never wait here
 		}
-	})
+	}
+}
+
+// now makes one write of b that never waits: it returns how many bytes the
+// socket took (0 with errFull when its buffer has no room at all).
+func (d *direct) now(b []byte) (int, error) {
+	d.b, d.n, d.err = b, 0, nil
+	err := d.rc.Write(d.fn)
+	n, werr := d.n, d.err
+	d.b, d.err = nil, nil // the frame is the fan-out's to reuse
 	if err != nil {
 		return 0, err
 	}

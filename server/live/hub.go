@@ -705,13 +705,21 @@ func appendMessage(dst []byte, seq uint64, typ string, data any) ([]byte, error)
 	if data == nil {
 		data = emptyObject
 	}
+	// The bytes of data already encoded, taken out without boxing them
+	// into data again: that was an allocation per phone and event.
+	var raw []byte
+	encoded := true
 	switch st := data.(type) {
 	case State:
-		data = json.RawMessage(st)
+		raw = st
 	case *Prepared:
-		data = json.RawMessage(st.raw)
+		raw = st.raw
+	case json.RawMessage:
+		raw = st
+	default:
+		encoded = false
 	}
-	if raw, ok := data.(json.RawMessage); ok && plainType(typ) {
+	if encoded && plainType(typ) {
 		// Data already encoded (a phone's status, made from its service's
 		// template) is framed as it is: with thousands of phones, the
 		// encoder's pass over each one's bytes is most of the fan-out.
@@ -721,6 +729,9 @@ func appendMessage(dst []byte, seq uint64, typ string, data any) ([]byte, error)
 		b = append(append(append(b, `,"type":"`...), typ...), `","data":`...)
 		b = append(b, raw...)
 		return append(b, '}'), nil
+	}
+	if st, ok := data.(State); ok {
+		data = json.RawMessage(st) // a State has no MarshalJSON of its own
 	}
 	msg, err := json.Marshal(message{Seq: seq, Type: typ, Data: data})
 	if err != nil {

@@ -151,3 +151,32 @@ func TestPreparedIsAState(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestFramingAStateAllocatesNothing: a phone's status, already encoded, is
+// framed into the fan-out's reused buffer without a heap allocation (a
+// thousand and more per call), and the frame carries the message as the
+// encoder writes it.
+func TestFramingAStateAllocatesNothing(t *testing.T) {
+	page := State(`{"number":"A042","ahead":7}`)
+	prepared := Prepare(page)
+	for _, data := range []any{page, prepared, json.RawMessage(page)} {
+		want, err := encode(9, "status", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 0, 256)
+		var frame []byte
+		allocs := testing.AllocsPerRun(100, func() {
+			buf, frame, err = appendFrame(buf[:0], 9, "status", data)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if allocs != 0 {
+			t.Errorf("%T: framing allocates %.1f times, want none", data, allocs)
+		}
+		if got := string(frame[2:]); frame[1] != byte(len(want)) || got != string(want) {
+			t.Errorf("%T: frame %q, want the message %q", data, frame, want)
+		}
+	}
+}

@@ -243,6 +243,7 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 				left[t.ServiceID]++
 			}
 		}
+		out, tickets = make([]Place, 0, len(pick)), make([]*Ticket, 0, len(pick))
 	}
 	for id, q := range e.waiting {
 		if pick != nil && left[id] == 0 {

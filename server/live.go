@@ -273,7 +273,11 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	}
 	// A watched ticket without a place is not waiting as of gen: it is
 	// known so, and is no longer watched (its phone adds it again should
-	// it wait again, say after a no-show is undone).
+	// it wait again, say after a no-show is undone). When every watched
+	// ticket has its place there is none to look for.
+	if len(list) == len(watched) {
+		return p
+	}
 	for tok := range watched {
 		if _, ok := p.byTok[tok]; !ok {
 			p.byTok[tok] = nil

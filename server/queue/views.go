@@ -261,7 +261,7 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 			out = append(out, Place{Token: t.Token, Number: t.Number, ServiceID: t.ServiceID, Ahead: i,
 				CalledAt: t.CalledAt, Recalls: t.Recalls, PushBacks: t.PushBacks, Greeted: t.CustomerID != "" && t.Tier != e.plan.deflt})
 			tickets = append(tickets, t)
-			if pick != nil {
+			if pick != nil && t.ServiceID == id {
 				if left[id]--; left[id] == 0 {
 					break // the rest of the queue is nobody's asked for
 				}

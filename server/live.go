@@ -247,7 +247,8 @@ func callsSomeone(c *queue.Change) bool {
 // is read before anything else, so what it finds is of that generation or
 // later. Only the watched tickets' waits are replayed, up to the last of
 // them: the rest of the queue's are worked out when something asks (a
-// console's list), not on every call.
+// console's list), not on every call. When they are most of the queue,
+// the whole queue's is replayed on another goroutine while it is ordered.
 func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.builds.Add(1)
 	services := e.ServiceNames()
@@ -257,6 +258,7 @@ func (c *placeCache) build(e *queue.Engine, gen uint64) *placesAt {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	watched := c.watched
+	go e.WarmEstimates(len(watched))
 	list := e.PlacesOf(watched)
 	p := &placesAt{gen: gen, byTok: make(map[string]*place, len(watched)), tpls: make(map[string]*statusTemplate, len(services))}
 	for _, s := range services {

@@ -55,6 +55,7 @@ func BenchmarkCallPlaces(b *testing.B) {
 					b.Fatal(err)
 				}
 				c1 := cpuTime()
+				e.WarmEstimates(len(watched))
 				if len(e.PlacesOf(watched)) == 0 {
 					b.Fatal("no places")
 				}

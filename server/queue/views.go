@@ -268,9 +268,7 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 			}
 		}
 	}
-	if tokens == nil || 2*len(tickets) > n {
-		// Most of the queue: one replay of all of it, kept for every
-		// view until the next change, costs less than following these.
+	if tokens == nil || wholeReplay(len(tickets), n) {
 		for i, t := range tickets {
 			out[i].Wait = e.estimateLocked(t, out[i].Ahead)
 		}
@@ -288,6 +286,32 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 		out[i].Wait = w
 	}
 	return out
+}
+
+// wholeReplay reports whether the waits of watched tickets among waiting
+// are best found by replaying the whole queue: for most of it, one replay
+// of all of it, kept for every view until the next change, costs less than
+// following each of them.
+func wholeReplay(watched, waiting int) bool { return 2*watched > waiting }
+
+// WarmEstimates replays every waiting ticket's wait now if PlacesOf, asked
+// for watched tickets, would take the whole queue's replay: the live push
+// has it done beside ordering the queues, on the other core. For fewer,
+// PlacesOf's own replay stops at the last of them, and a whole one would
+// be work nobody needs.
+func (e *Engine) WarmEstimates(watched int) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	n := 0
+	for _, q := range e.waiting {
+		n += q.n
+	}
+	if e.est == nil || !wholeReplay(watched, n) {
+		return
+	}
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.replayCached(e.estAt, "")
 }
 
 // Waiting reports whether the ticket of token is waiting now.

@@ -218,9 +218,9 @@ var bookZone = func() *time.Location {
 	return loc
 }()
 
-// bookDate is the test branch's date days from today.
+// bookDate is the test branch's date days from the test boxes' today.
 func bookDate(days int) string {
-	return time.Now().In(bookZone).AddDate(0, 0, days).Format("2006-01-02")
+	return servertest.StartAt().In(bookZone).AddDate(0, 0, days).Format("2006-01-02")
 }
 
 func (p *bookPage) slots(service, date string) []bookSlot {
@@ -464,7 +464,7 @@ func testBookFullSlotDisabled(t *testing.T, browser context.Context) {
 	// (from midnight, Beijing time) are not shown as a row of dead buttons.
 	today := p.slots("advice", bookDate(0))
 	if len(today) > 1 {
-		opened := time.Now()
+		opened := p.box.Now()
 		p.click(fmt.Sprintf("[data-date=%q]", bookDate(0)))
 		p.waitFor(`document.getElementById('slots-loading').hidden`)
 		starts := bookEval[[]string](p, `[].map.call(document.querySelectorAll('#slots .slot'), function (b) { return b.getAttribute('data-start'); })`)

@@ -26,12 +26,7 @@ type fakeClock = queuetest.Clock
 // the real date that session cookies the box sets stay valid.
 func checkinDay(t testing.TB) time.Time {
 	t.Helper()
-	sh, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatalf("zone: %v", err)
-	}
-	d := time.Now().In(sh).AddDate(0, 0, 10)
-	return time.Date(d.Year(), d.Month(), d.Day(), 9, 50, 0, 0, sh)
+	return servertest.Today(9, 50).AddDate(0, 0, 10)
 }
 
 // checkinBox is a box on the fake clock, with the admin and a phone counter

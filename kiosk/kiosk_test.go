@@ -36,8 +36,11 @@ type env struct {
 	t     testing.TB
 	tab   context.Context
 	boxes map[bool]*boxEnv // by closed
-	// clockFile shifts the open box's clock (QUEUEBOX_CLOCK_FILE).
+	// clockFile shifts the open box's clock (QUEUEBOX_CLOCK_FILE) from the
+	// real clock by clockBase, so that it starts where test boxes start
+	// (servertest.StartAt), whatever the hour the test runs at.
 	clockFile string
+	clockBase time.Duration
 	mu        sync.Mutex
 	active    *kiosk // the case that receives the tab's events
 }
@@ -72,6 +75,8 @@ func (e *env) box(closed bool) *boxEnv {
 	var o servertest.Options
 	if !closed {
 		e.clockFile = filepath.Join(e.t.TempDir(), "clock-offset")
+		e.clockBase = time.Until(servertest.StartAt()).Round(time.Second)
+		e.setClockFile(0)
 		o.Config = func(c *config.Config) { c.ClockFile = e.clockFile }
 	}
 	if closed {
@@ -85,6 +90,13 @@ func (e *env) box(closed bool) *boxEnv {
 	b := &boxEnv{box: box, admin: box.Admin()}
 	e.boxes[closed] = b
 	return b
+}
+
+// setClockFile sets the open box's clock d from where it started.
+func (e *env) setClockFile(d time.Duration) {
+	if err := os.WriteFile(e.clockFile, []byte((e.clockBase+d).String()+"\n"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // kiosk is one case: a freshly paired kiosk on an empty queue.
@@ -643,11 +655,9 @@ func testGoneServiceShowsFriendlyError(t *testing.T, e *env) {
 func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
 	k := open(t, e, false)
 	k.waitFor(homeReady)
-	setClock := func(offset string, trusted bool) {
+	setClock := func(offset time.Duration, trusted bool) {
 		t.Helper()
-		if err := os.WriteFile(e.clockFile, []byte(offset+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		e.setClockFile(offset)
 		for i := 0; ; i++ {
 			var st struct{ Trusted bool }
 			code, body := k.box.Do(k.admin, "GET", "/api/v1/clock", nil, nil)
@@ -663,8 +673,8 @@ func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	setClock("+3h", false) // stepped far ahead while running
-	t.Cleanup(func() { setClock("0s", true) })
+	setClock(3*time.Hour, false) // stepped far ahead while running
+	t.Cleanup(func() { setClock(0, true) })
 	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
 	k.waitFor(`!document.getElementById('screen-error').hidden`)
 	msg := k.text("#error-message")
@@ -678,7 +688,7 @@ func testWrongClockShowsFriendlySentence(t *testing.T, e *env) {
 	}
 	k.shot("clock-untrusted")
 	// Once the clock is right again, trying again gives the ticket.
-	setClock("0s", true)
+	setClock(0, true)
 	k.do(chromedp.Click(chromedp.CSS("#error-action")))
 	k.waitFor(ticketShown)
 	k.checkNoProblems()
@@ -834,7 +844,7 @@ func testClosedShowsHours(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tomorrow := strings.ToLower(time.Now().In(loc).AddDate(0, 0, 1).Weekday().String()[:3])
+	tomorrow := strings.ToLower(k.box.Now().In(loc).AddDate(0, 0, 1).Weekday().String()[:3])
 	hours := map[string]string{"mon": "", "tue": "", "wed": "", "thu": "", "fri": "", "sat": "", "sun": ""}
 	hours[tomorrow] = "09:30-12:00,13:00-17:00"
 	set["hours"] = hours
@@ -891,11 +901,15 @@ func testClosedWhileOnHome(t *testing.T, e *env) {
 	k.waitFor(homeReady)
 
 	// The branch closes between two refreshes: the box's 409 is what tells.
+	// It is closed today (by the box's clock, in the branch's zone) and
+	// open the other days, whatever the hour.
+	today := strings.ToLower(k.box.Now().In(servertest.Location()).Weekday().String()[:3])
+	week := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	hours := map[string]string{}
-	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+	for _, d := range week {
 		hours[d] = "09:00-12:00,13:00-17:00"
 	}
-	hours["sun"] = ""
+	hours[today] = ""
 	if st, body := k.box.Do(k.admin, "PUT", "/api/v1/settings", map[string]any{"hours": hours}, nil); st != 200 {
 		t.Fatalf("settings: %d %s", st, body)
 	}
@@ -906,20 +920,6 @@ func testClosedWhileOnHome(t *testing.T, e *env) {
 		}
 		k.box.Do(k.admin, "PUT", "/api/v1/settings", map[string]any{"hours": open}, nil)
 	})
-	st, body := k.box.Do(nil, "GET", "/api/v1/settings", nil, nil)
-	var s struct {
-		OpenNow bool `json:"open_now"`
-	}
-	if st != 200 || json.Unmarshal(body, &s) != nil {
-		t.Fatalf("settings: %d %s", st, body)
-	}
-	if s.OpenNow {
-		// Those hours may be open now (Asia/Shanghai): close for real.
-		for d := range hours {
-			hours[d] = ""
-		}
-		k.box.Do(k.admin, "PUT", "/api/v1/settings", map[string]any{"hours": hours}, nil)
-	}
 	k.do(chromedp.Click(chromedp.CSS("[data-service-id=general]")))
 	k.waitFor(closedShown)
 	if n := len(k.queue()); n != 0 {
@@ -928,8 +928,20 @@ func testClosedWhileOnHome(t *testing.T, e *env) {
 	// The closed screen comes at once; the new hours follow with a refresh.
 	k.waitFor(`!document.querySelector('#hours-body tr').innerText.includes('全天营业')`)
 	rows := eval[[]string](k, `[...document.querySelectorAll('#hours-body tr')].map(r => r.innerText.replace(/\s+/g, ' ').trim())`)
-	if len(rows) != 7 || (!s.OpenNow && !strings.HasSuffix(rows[0], "09:00–12:00, 13:00–17:00")) {
-		t.Errorf("hours rows = %v", rows)
+	if len(rows) != 7 {
+		t.Fatalf("hours rows = %v, want a row a day", rows)
+	}
+	for i, d := range week {
+		want := "09:00–12:00, 13:00–17:00"
+		if d == today {
+			want = "休息"
+		}
+		if !strings.HasSuffix(rows[i], want) {
+			t.Errorf("hours row %s = %q, want it to end %q", d, rows[i], want)
+		}
+	}
+	if got := eval[int](k, `[...document.querySelectorAll('#hours-body tr')].findIndex(r => r.classList.contains('today'))`); got < 0 || week[got] != today {
+		t.Errorf("row %d is marked today, want %s's", got, today)
 	}
 	k.checkNoProblems()
 }

@@ -36,7 +36,7 @@ func freeSlots(t *testing.T, box *servertest.Box, date string) []slot {
 
 func TestBookAndCheckInThroughTheAPI(t *testing.T) {
 	box := servertest.Start(t, servertest.Options{})
-	tomorrow := time.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 1).Format("2006-01-02")
+	tomorrow := box.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 1).Format("2006-01-02")
 	free := freeSlots(t, box, tomorrow)
 	if len(free) == 0 {
 		t.Fatal("no free slot tomorrow")
@@ -84,7 +84,7 @@ func TestBookAndCheckInThroughTheAPI(t *testing.T) {
 
 func TestConcurrentHTTPBookingsOfOneSlot(t *testing.T) {
 	box := servertest.Start(t, servertest.Options{})
-	day := time.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 2).Format("2006-01-02")
+	day := box.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 2).Format("2006-01-02")
 	start := freeSlots(t, box, day)[10].Start
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -110,7 +110,7 @@ func TestConcurrentHTTPBookingsOfOneSlot(t *testing.T) {
 
 func TestBookingIsRateLimitedPerAddress(t *testing.T) {
 	box := servertest.Start(t, servertest.Options{})
-	day := time.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 3).Format("2006-01-02")
+	day := box.Now().In(mustLoc(t, "Asia/Shanghai")).AddDate(0, 0, 3).Format("2006-01-02")
 	free := freeSlots(t, box, day)
 	limited := false
 	for i := 0; i < 12; i++ {

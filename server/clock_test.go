@@ -18,22 +18,33 @@ import (
 
 // clockBox is a real box on the real clock, shifted by QUEUEBOX_CLOCK_FILE,
 // which the test writes the way NTP or an admin would set the clock.
+//
+// The test's "right time" is 11:00 today in the branch (servertest.Today),
+// not the real clock's, so no step of a test crosses the branch's midnight
+// (which would start a new day's numbering under it): every offset the test
+// writes is from there.
 type clockBox struct {
 	*servertest.Box
 	file string
+	base time.Duration // the right time minus the real clock
 }
 
 func startClockBox(t *testing.T, offset string) *clockBox {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "clock-offset")
-	cb := &clockBox{file: file}
+	cb := &clockBox{file: file, base: time.Until(servertest.Today(11, 0)).Round(time.Second)}
 	cb.set(t, offset)
 	cb.Box = servertest.Start(t, servertest.Options{Config: func(c *config.Config) { c.ClockFile = file }})
 	return cb
 }
 
+// set writes offset from the right time; what is not a duration is
+// written as it is.
 func (cb *clockBox) set(t *testing.T, offset string) {
 	t.Helper()
+	if d, err := time.ParseDuration(offset); err == nil {
+		offset = (cb.base + d).String()
+	}
 	if err := os.WriteFile(cb.file, []byte(offset+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +105,7 @@ func TestClockFileStepsLikeNTP(t *testing.T) {
 	if st := box.waitClock(t, admin, "its clock", func(s queue.ClockState) bool { return s.RunningSeconds >= 0 }); !st.Trusted {
 		t.Fatalf("a box booting 2 h ahead cannot know it: clock = %+v", st)
 	}
-	if off := time.Until(box.clock(t, admin).Wall); off < 119*time.Minute || off > 121*time.Minute {
+	if off := box.clock(t, admin).Wall.Sub(time.Now().Add(box.base)); off < 119*time.Minute || off > 121*time.Minute {
 		t.Fatalf("wall clock is %s ahead, want 2h from the clock file", off.Round(time.Second))
 	}
 	a1, a2 := box.Issue(kiosk, "general"), box.Issue(kiosk, "general")
@@ -182,7 +193,7 @@ func TestClockFileBootIn1970(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(string(body), `"clock_untrusted"`) {
 		t.Errorf("issue in 1970: %d %s, want 409 clock_untrusted", code, body)
 	}
-	slot := time.Now().Add(48 * time.Hour).Truncate(24 * time.Hour).Add(2 * time.Hour).Format(time.RFC3339) // 10:00 in Shanghai
+	slot := servertest.Today(10, 0).AddDate(0, 0, 2).Format(time.RFC3339)
 	code, body = box.Do(nil, "POST", "/api/v1/appointments", map[string]string{"service_id": "advice", "start": slot, "name": "Li", "phone": "13900000001"}, nil)
 	if code != http.StatusConflict || !strings.Contains(string(body), `"clock_untrusted"`) {
 		t.Errorf("book in 1970: %d %s, want 409 clock_untrusted", code, body)

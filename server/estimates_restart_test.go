@@ -12,8 +12,8 @@ import (
 // What the wait model learned survives a restart: it reads the recent
 // event log again when the box starts.
 func TestWaitModelRelearnsAfterRestart(t *testing.T) {
-	// Near the real time: the test client's cookie jar drops cookies that look expired.
-	clock := queuetest.NewClock(time.Now())
+	// A morning: the day's 25 services of 15 minutes end before midnight.
+	clock := queuetest.NewClock(servertest.Today(8, 0))
 	box := servertest.Start(t, servertest.Options{Clock: clock})
 	admin := box.Admin()
 	kiosk := box.Device("kiosk")
@@ -55,7 +55,8 @@ func TestWaitModelRelearnsAfterRestart(t *testing.T) {
 // A change of the wait alone reaches the phone: finishing someone else's
 // service moves nobody's place, but it moves the estimate.
 func TestPhoneHearsTheEstimateMove(t *testing.T) {
-	clock := queuetest.NewClock(time.Now())
+	// The clock moves on four minutes: not across the branch's midnight.
+	clock := queuetest.NewClock(servertest.Today(11, 0))
 	box := servertest.Start(t, servertest.Options{Clock: clock})
 	admin := box.Admin()
 	kiosk := box.Device("kiosk")

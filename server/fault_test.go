@@ -42,10 +42,10 @@ type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
-// stoppedNow is a clock stopped at the real present: session cookies expire
-// by the real clock in the client's jar, and a stopped clock never crosses
-// midnight, so numbering never restarts mid-test.
-func stoppedNow() fixedClock { return fixedClock(time.Now().Truncate(time.Second)) }
+// stoppedNow is a clock stopped where test boxes start (servertest.StartAt):
+// a stopped clock never crosses midnight, so numbering never restarts
+// mid-test.
+func stoppedNow() fixedClock { return fixedClock(servertest.StartAt().Truncate(time.Second)) }
 
 // faultHTTP is a client without keep-alive, like servertest's: connections
 // must not outlive a restart.

@@ -97,8 +97,20 @@ func (s *Server) edge(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer s.recoverPanic(c, &err)
 		securityHeaders(c)
+		s.dateHeader(c)
 		headAsGet(c)
 		return next(c)
+	}
+}
+
+// dateHeader dates the answer by the box's clock where it is not the real
+// one (QUEUEBOX_CLOCK_FILE's offset, a test's clock): the pages keep their
+// clock on the box's by the Date header, and net/http would write the real
+// clock's. On a box on the real clock net/http's own header stands.
+func (s *Server) dateHeader(c echo.Context) {
+	box, real := s.clock.Now(), time.Now()
+	if d := box.Sub(real); d > time.Second || d < -time.Second {
+		c.Response().Header().Set("Date", box.UTC().Format(http.TimeFormat))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"queuebox/server/servertest"
 )
@@ -68,5 +69,27 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 				t.Errorf("GET %s: Cache-Control %q, want no-store once", tt.path, cc)
 			}
 		}
+	}
+}
+
+// Every answer is dated by the box's clock, not the real one: the pages keep
+// their clock on the box's by the Date header (a box on a clock file's
+// offset, a test box set to another hour).
+func TestAnswersAreDatedByTheBoxsClock(t *testing.T) {
+	for _, off := range []time.Duration{5 * time.Hour, -30 * time.Hour, 0} {
+		clock := servertest.NewClock(time.Now().Add(off))
+		box := servertest.Start(t, servertest.Options{Clock: clock})
+		for _, path := range []string{"/healthz", "/api/v1/services", "/display/", "/api/v1/no-such-thing"} {
+			resp, err := http.Get(box.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got, err := http.ParseTime(resp.Header.Get("Date"))
+			if d := got.Sub(clock.Now()); err != nil || d < -2*time.Second || d > 2*time.Second {
+				t.Errorf("box %s off: GET %s is dated %q, want the box's %s", off, path, resp.Header.Get("Date"), clock.Now().UTC().Format(http.TimeFormat))
+			}
+		}
+		box.Stop()
 	}
 }

@@ -542,15 +542,10 @@ function renderTicket() {
 
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
+// todayKey is today's weekday key by the box's clock in the branch's zone
+// (this machine's own clock may be off, or past midnight when the box is not).
 function todayKey() {
-  const tz = state.settings && state.settings.timezone;
-  let wd;
-  try {
-    wd = new Intl.DateTimeFormat('en-US', { weekday: 'short', timeZone: tz || undefined }).format(new Date());
-  } catch (e) {
-    wd = new Intl.DateTimeFormat('en-US', { weekday: 'short' }).format(new Date());
-  }
-  return wd.slice(0, 3).toLowerCase();
+  return nowInBranch().day;
 }
 
 function hoursText(spec) {

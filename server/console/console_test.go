@@ -29,49 +29,6 @@ const (
 	waitFor   = 10 * time.Second
 )
 
-// shiftClock is the real clock moved by an offset, so a test can issue
-// tickets "half an hour ago" while the browser keeps its own real clock.
-// The box measures waits on its monotonic clock, so moving the offset
-// forward is time passing for it too (Running), as on a real box.
-type shiftClock struct {
-	mu    sync.Mutex
-	start time.Time
-	off   time.Duration
-	moved time.Duration // forward moves of the offset so far
-}
-
-func newShiftClock(off time.Duration) *shiftClock {
-	return &shiftClock{start: time.Now(), off: off}
-}
-
-func (c *shiftClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *shiftClock) Running() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Since(c.start) + c.moved
-}
-
-// step sets the wall clock alone by d, the way NTP does.
-func (c *shiftClock) step(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
-func (c *shiftClock) set(d time.Duration) {
-	c.mu.Lock()
-	if d > c.off {
-		c.moved += d - c.off
-	}
-	c.off = d
-	c.mu.Unlock()
-}
-
 // site is a test box with an admin client, a staff user and a paired kiosk.
 type site struct {
 	box   *servertest.Box
@@ -312,8 +269,10 @@ func firstWaiting(t *testing.T, ctx context.Context) (id, number string) {
 // is what takes the time), so each one starts from where the last one ended.
 func TestConsole(t *testing.T) {
 	t.Parallel()
-	// The box starts 35 minutes ago; time then moves on to now.
-	clock := newShiftClock(-35 * time.Minute)
+	// The box's day starts before 11:00 and never ends under the test (the
+	// day's numbering would restart at midnight); the first tickets are
+	// issued 35 minutes before the browser opens.
+	clock := servertest.NewClock(servertest.Today(10, 25))
 	s := newSite(t, servertest.Options{Clock: clock})
 	if st, body := s.box.Do(s.admin, "PUT", "/api/v1/settings", map[string]any{"max_wait_minutes": 30}, nil); st != 200 {
 		t.Fatalf("set max wait: %d %s", st, body)
@@ -321,12 +280,12 @@ func TestConsole(t *testing.T) {
 	// Tickets of different ages, so the list shows every colour and a reason.
 	overdue := s.box.Issue(s.kiosk, "general")
 	s.box.Issue(s.kiosk, "cash")
-	clock.set(-12 * time.Minute)
+	clock.Advance(23 * time.Minute)
 	s.box.Issue(s.kiosk, "general")
 	s.issuePriority(t, "general", 2)
-	clock.set(-3 * time.Minute)
+	clock.Advance(9 * time.Minute)
 	s.box.Issue(s.kiosk, "cash")
-	clock.set(0)
+	clock.Advance(3 * time.Minute)
 	s.box.Issue(s.kiosk, "general")
 	s.box.Issue(s.kiosk, "advice") // not served at c1: must not be listed
 	if st, body := s.box.Do(s.admin, "POST", "/api/v1/counters", map[string]any{"id": "c9", "name": "Counter 9", "service_ids": []string{}}, nil); st != 201 {
@@ -507,7 +466,7 @@ func TestConsole(t *testing.T) {
 	})
 
 	t.Run("a wrong clock shows the alert until it is right", func(t *testing.T) {
-		clock.step(3 * time.Hour)
+		clock.Step(3 * time.Hour)
 		waitJS(t, ctx, `!document.querySelector("[data-clock-alert]").hidden && /clock seems wrong/.test(document.getElementById("clock-text").textContent)`)
 		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			shot(t, "console-clock.png", png)
@@ -515,7 +474,7 @@ func TestConsole(t *testing.T) {
 		if eval[bool](t, ctx, `!document.getElementById("clock-confirm").hidden`) {
 			t.Errorf("staff see the admin's confirm button")
 		}
-		clock.step(-3 * time.Hour)
+		clock.Step(-3 * time.Hour)
 		waitJS(t, ctx, `document.querySelector("[data-clock-alert]").hidden`)
 	})
 
@@ -920,15 +879,12 @@ func (s *site) put(t *testing.T, path string, body any) {
 }
 
 // bookToday books and checks in a slot of service today at least lead
-// ahead, so the ticket waits like a walk-in for the whole test. ok is false
-// late in the evening, when today has no such slot left.
-func (s *site) bookToday(t *testing.T, service string, lead time.Duration) (code string, start time.Time, tk servertest.Ticket, ok bool) {
+// ahead, so the ticket waits like a walk-in for the whole test. The box's
+// clock must leave today such a slot (a morning does).
+func (s *site) bookToday(t *testing.T, service string, lead time.Duration) (code string, start time.Time, tk servertest.Ticket) {
 	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatalf("time zone: %v", err)
-	}
-	now := time.Now().In(loc)
+	loc := servertest.Location()
+	now := s.box.Now().In(loc)
 	st, body := s.box.Do(nil, "GET", "/api/v1/slots?service_id="+service+"&date="+now.Format("2006-01-02"), nil, nil)
 	var slots []struct {
 		Start     time.Time `json:"start"`
@@ -950,9 +906,10 @@ func (s *site) bookToday(t *testing.T, service string, lead time.Duration) (code
 		if st != 201 || json.Unmarshal(body, &tk) != nil {
 			t.Fatalf("check in: %d %s", st, body)
 		}
-		return appt.Code, sl.Start.In(loc), tk, true
+		return appt.Code, sl.Start.In(loc), tk
 	}
-	return "", time.Time{}, tk, false
+	t.Fatalf("no slot of %s today between %s and three hours later: %s", service, now.Add(lead).Format("15:04"), body)
+	return
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -982,7 +939,8 @@ func TestConsoleMorning(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fp.Close() })
-	s := newSite(t, servertest.Options{Config: func(c *config.Config) { c.Printer.URL = fp.URL() }})
+	// A morning: today has slots left for the appointment.
+	s := newSite(t, servertest.Options{Clock: servertest.NewClock(servertest.Today(9, 0)), Config: func(c *config.Config) { c.Printer.URL = fp.URL() }})
 
 	const guide = "Check the ID card against the form.\nAsk about the fee waiver."
 	s.put(t, "/api/v1/services/general", map[string]any{
@@ -995,20 +953,14 @@ func TestConsoleMorning(t *testing.T) {
 	for _, svc := range []string{"general", "cash", "general", "cash", "general", "cash", "general"} {
 		tickets = append(tickets, s.box.Issue(s.kiosk, svc))
 	}
-	code, apptStart, apptTicket, haveAppt := s.bookToday(t, "general", 30*time.Minute)
-	if !haveAppt {
-		t.Log("no slot left today 30 minutes ahead: the appointment steps are skipped")
-	}
+	code, apptStart, apptTicket := s.bookToday(t, "general", 30*time.Minute)
 
 	ctx := browser(t)
 	do(t, ctx, chromedp.Navigate(s.box.URL+"/console/"))
 	loginAs(t, ctx, staffUser, staffPass, "/console/")
 	waitJS(t, ctx, `!document.getElementById("chooser").hidden && document.querySelector('[data-counter-id="c1"]') !== null`)
 	keys(t, ctx, "1")
-	want := len(tickets)
-	if haveAppt {
-		want++
-	}
+	want := len(tickets) + 1 // and the appointment
 	waitJS(t, ctx, `document.getElementById("conn").dataset.state === "live" && document.querySelectorAll("#waiting li").length === `+fmt.Sprint(want))
 	if got := text(t, ctx, "#shortcuts"); !strings.Contains(got, "park") || !strings.Contains(got, "call by number") || !strings.Contains(got, "new ticket") {
 		t.Errorf("shortcut list = %q, want park, call by number and new ticket", got)
@@ -1114,10 +1066,7 @@ func TestConsoleMorning(t *testing.T) {
 	})
 
 	t.Run("# calls by number with a reason", func(t *testing.T) {
-		target, reason := tickets[6], "came back with the missing form"
-		if haveAppt {
-			target, reason = apptTicket, "appointment customer is here early"
-		}
+		target, reason := apptTicket, "appointment customer is here early"
 		keys(t, ctx, "#")
 		waitJS(t, ctx, `!document.getElementById("bynumber").hidden && document.activeElement.id === "bynumber-number"`)
 		keys(t, ctx, strings.ToLower(target.Number), kb.Enter)
@@ -1132,13 +1081,11 @@ func TestConsoleMorning(t *testing.T) {
 		if got := text(t, ctx, "#current-reason"); !strings.Contains(got, reason) {
 			t.Errorf("card reason = %q, want %q", got, reason)
 		}
-		if haveAppt {
-			wantAppt := "Appointment " + apptStart.Format("15:04")
-			if got := text(t, ctx, "#current-appt"); !strings.Contains(got, wantAppt) {
-				t.Errorf("card appointment = %q, want %q", got, wantAppt)
-			}
-			waitJS(t, ctx, `[...document.querySelectorAll("#appts li")].some(li => li.dataset.code === `+jsString(code)+` && /checked in/.test(li.textContent))`)
+		wantAppt := "Appointment " + apptStart.Format("15:04")
+		if got := text(t, ctx, "#current-appt"); !strings.Contains(got, wantAppt) {
+			t.Errorf("card appointment = %q, want %q", got, wantAppt)
 		}
+		waitJS(t, ctx, `[...document.querySelectorAll("#appts li")].some(li => li.dataset.code === `+jsString(code)+` && /checked in/.test(li.textContent))`)
 	})
 
 	t.Run("I issues a VIP ticket, which is called first", func(t *testing.T) {

@@ -20,9 +20,19 @@ import (
 // phone 138 0013 8000, whose id it returns.
 func goldSite(t *testing.T, name string) (*site, string) {
 	t.Helper()
-	s := newSite(t, servertest.Options{Config: func(c *config.Config) {
+	return goldSiteOn(t, name, nil)
+}
+
+// goldSiteOn is goldSite on clock (nil: the test box's own).
+func goldSiteOn(t *testing.T, name string, clock *servertest.Clock) (*site, string) {
+	t.Helper()
+	o := servertest.Options{Config: func(c *config.Config) {
 		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", Names: map[string]string{"zh": "金卡"}, MinSpend: 50000, SLAWaitSeconds: 300}, {ID: "standard", Name: "Standard"}}
-	}})
+	}}
+	if clock != nil {
+		o.Clock = clock
+	}
+	s := newSite(t, o)
 	var cu struct{ ID string }
 	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000", "name": name}, nil)
 	if st != 201 || json.Unmarshal(body, &cu) != nil {

@@ -16,7 +16,7 @@ import (
 // minute (the box's clock moved on) the admin and console show the alert.
 func TestDeviceHealthPages(t *testing.T) {
 	t.Parallel()
-	clock := &shiftClock{}
+	clock := servertest.NewClock(servertest.StartAt())
 	box := servertest.Start(t, servertest.Options{Clock: clock})
 	admin := adminClient(t, box)
 	st, body := box.Do(admin, "POST", "/api/v1/devices", map[string]string{"kind": "kiosk", "name": "Door kiosk"}, nil)
@@ -57,7 +57,7 @@ func TestDeviceHealthPages(t *testing.T) {
 
 	cancel() // the kiosk's page is gone
 	waitJS(t, ctx, `(QBDevices.poll(), `+row+`.textContent.startsWith("Offline"))`)
-	clock.set(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	waitJS(t, ctx, `(QBDevices.poll(), !document.querySelector("[data-device-alert]").hidden)`)
 	if got := text(t, ctx, "[data-device-alert]"); !strings.Contains(got, "Door kiosk") ||
 		!strings.Contains(got, "Kiosk “Door kiosk”") || !strings.Contains(got, "取号机“Door kiosk”") {
@@ -69,12 +69,12 @@ func TestDeviceHealthPages(t *testing.T) {
 
 	// The admin's own banner for a wall clock stepped away from the running
 	// one says so in both languages.
-	clock.step(3 * time.Hour)
+	clock.Step(3 * time.Hour)
 	waitJS(t, ctx, `!document.querySelector("[data-clock-alert]").hidden`)
 	if got := text(t, ctx, "#clock-text"); !strings.Contains(got, "clock seems wrong") || !strings.Contains(got, "本机时间似乎有误") {
 		t.Errorf("admin clock banner = %q, want it in English and Chinese", got)
 	}
-	clock.step(-3 * time.Hour)
+	clock.Step(-3 * time.Hour)
 	waitJS(t, ctx, `document.querySelector("[data-clock-alert]").hidden`)
 
 	do(t, ctx, chromedp.Navigate(box.URL+"/console/"))

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"queuebox/server/browsertest"
-	"queuebox/server/config"
 	"queuebox/server/queue"
 	"queuebox/server/servertest"
 	"queuebox/server/store"
@@ -152,13 +150,10 @@ func TestManagerView(t *testing.T) {
 // third, so on average 2.7 counters were at work at 10 (8 of 3 days).
 func pastWeekdays(t *testing.T, dir string) {
 	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().In(loc)
+	loc := servertest.Location()
+	now := servertest.StartAt().In(loc) // the box's today
 	id := 0
-	err = store.WriteHistory(dir, func(apply func(*queue.Change) error) error {
+	err := store.WriteHistory(dir, func(apply func(*queue.Change) error) error {
 		st := queue.DefaultSettings()
 		st.Timezone = "Asia/Shanghai"
 		for _, d := range queue.Days {
@@ -219,7 +214,7 @@ func TestReportsSpeakTheManagersWords(t *testing.T) {
 		{"service", "general", "General · 综合业务"},
 		{"counter", "c1", "Counter 1"},
 		{"tier", "standard", "Standard · 普通"},
-		{"weekday", strings.ToLower(time.Now().In(time.FixedZone("CST", 8*3600)).Weekday().String()[:3]), ""},
+		{"weekday", strings.ToLower(box.Now().In(servertest.Location()).Weekday().String()[:3]), ""},
 	} {
 		do(t, ctx, setValue("#rep-by", c.by), chromedp.Click(chromedp.CSS(`#report-form button[type="submit"]`)))
 		row := `#report-rows tr[data-report-row="` + c.key + `"] td`
@@ -241,7 +236,7 @@ func TestReportsSpeakTheManagersWords(t *testing.T) {
 		t.Errorf("staffing at 10:00 = %q, want 2.7 counters open and a gap to one decimal", cells)
 	}
 	note := text(t, ctx, "#staffing-note")
-	wd := time.Now().In(time.FixedZone("CST", 8*3600)).Weekday().String()
+	wd := box.Now().In(servertest.Location()).Weekday().String()
 	if !strings.HasPrefix(note, "3 "+wd+"s from ") || !strings.Contains(note, "3 个星期") {
 		t.Errorf("staffing note = %q, want it to count 3 %ss in both languages", note, wd)
 	}
@@ -292,24 +287,14 @@ func TestAdminFitsAPhone(t *testing.T) {
 // it, in both languages, not by its id.
 func TestTodayNamesATierAlert(t *testing.T) {
 	t.Parallel()
-	clock := newShiftClock(-10 * time.Minute)
-	s := newSite(t, servertest.Options{Clock: clock, Config: func(c *config.Config) {
-		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", Names: map[string]string{"zh": "金卡"}, MinSpend: 50000, SLAWaitSeconds: 300},
-			{ID: "standard", Name: "Standard"}}
-	}})
-	var cu struct{ ID string }
-	st, body := s.box.Do(s.admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000"}, nil)
-	if st != 201 || json.Unmarshal(body, &cu) != nil {
-		t.Fatalf("create customer: %d %s", st, body)
-	}
-	if st, body := s.box.Do(s.admin, "POST", "/api/v1/customers/"+cu.ID+"/purchases", map[string]any{"amount": 60000, "ref": "r1"}, nil); st != 201 {
-		t.Fatalf("purchase: %d %s", st, body)
-	}
+	// Ten minutes before 11:00: the wait below never crosses midnight.
+	clock := servertest.NewClock(servertest.Today(10, 50))
+	s, _ := goldSiteOn(t, "", clock)
 	if st, body := s.box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "13800138000"},
 		map[string]string{"Authorization": "Bearer " + s.kiosk}); st != 201 {
 		t.Fatalf("gold ticket: %d %s", st, body)
 	}
-	clock.set(0) // ten minutes later: past Gold's five
+	clock.Advance(10 * time.Minute) // ten minutes later: past Gold's five
 
 	ctx := browser(t)
 	do(t, ctx, chromedp.Navigate(s.box.URL+"/admin/"))

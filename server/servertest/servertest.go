@@ -27,7 +27,9 @@ const AdminPassword = "test-admin-pass"
 type Options struct {
 	// Config edits the configuration before the box starts.
 	Config func(c *config.Config)
-	// Clock replaces the real clock.
+	// Clock is the box's clock. Without it (and without a clock file in the
+	// configuration) the box gets a Clock starting at StartAt, so no test
+	// depends on the hour it runs at.
 	Clock queue.Clock
 	// Dir is the data directory (default: a new temporary one), e.g. to
 	// start a box on a restored backup or on another box's data.
@@ -100,6 +102,10 @@ func (b *Box) start() {
 		b.o.Config(cfg)
 	}
 	cfg.Data = b.Dir
+	if b.o.Clock == nil && cfg.ClockFile == "" {
+		// Kept across Restart: the box's time goes on.
+		b.o.Clock = NewClock(StartAt())
+	}
 	s, err := server.New(cfg, b.o.Logger, server.Options{Clock: b.o.Clock, PublicURL: b.URL, MaxSize: b.o.MaxSize})
 	if err != nil {
 		ln.Close()
@@ -110,6 +116,15 @@ func (b *Box) start() {
 	b.cancel = cancel
 	b.done = make(chan error, 1)
 	go func() { b.done <- s.Serve(ctx, ln) }()
+}
+
+// Now is what the box's clock says (with a clock file's offset for a box
+// on one).
+func (b *Box) Now() time.Time {
+	if b.o.Clock == nil {
+		return b.Server.Engine().Clock().Wall
+	}
+	return b.o.Clock.Now()
 }
 
 // Stop shuts the box down (idempotent).

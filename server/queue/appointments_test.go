@@ -275,6 +275,7 @@ func TestAppointmentsAndWalkInsOrder(t *testing.T) {
 	if got.ID != w1.ID || got.CallReason != "waited past the 30-min cap" {
 		t.Errorf("at 10:59 called %s (%s), want %s past the cap ahead of both appointments", got.Number, got.CallReason, w1.Number)
 	}
+	wantReason(t, got, queue.ReasonCap, queue.ReasonArgs{CapMinutes: 30})
 	got, _, _ = f.e.Next("c4", "s")
 	if got.ID != appt.ID {
 		t.Errorf("then called %s, want the 10:30 appointment %s", got.Number, appt.Number)
@@ -289,6 +290,7 @@ func TestAppointmentsAndWalkInsOrder(t *testing.T) {
 	if got.ID != appt2.ID || got.CallReason != "appointment at 11:00" {
 		t.Errorf("then called %s (%s), want the 11:00 appointment %s", got.Number, got.CallReason, appt2.Number)
 	}
+	wantReason(t, got, queue.ReasonAppointment, queue.ReasonArgs{At: "11:00"})
 }
 
 // TestAheadMatchesOrderWithAppointments checks the fast ahead count against

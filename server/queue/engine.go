@@ -921,7 +921,7 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 		c.Rotation = &rot
 	}
 	why := d.why
-	if why == "" {
+	if why.Code == "" {
 		why = p.reason(t, e.cal.loc)
 	}
 	e.callLocked(c, t, ctr, why, actor, p.now)
@@ -934,7 +934,7 @@ func (e *Engine) Next(counterID, actor string) (view TicketView, ok bool, err er
 
 // callLocked calls t to ctr: the counter's previous ticket is finished
 // first (pressing Next means "done, next").
-func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor string, now time.Time) {
+func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason Reason, actor string, now time.Time) {
 	for _, cur := range e.atCounterLocked(ctr.ID) {
 		e.endLocked(c, cur, StatusDone, EventFinished, actor, now)
 	}
@@ -948,7 +948,7 @@ func (e *Engine) callLocked(c *Change, t *Ticket, ctr *Counter, reason, actor st
 	t.StartedAt, t.ParkedAt = nil, nil
 	t.CounterID = ctr.ID
 	e.deskTookLocked(ctr.ID, t)
-	t.CallReason = reason
+	reason.set(t)
 	c.Tickets = append(c.Tickets, *t)
 	c.Events = append(c.Events, Event{Type: EventCalled, Actor: actor, Ticket: copyTicket(t), Counter: copyCounter(ctr)})
 }
@@ -1138,7 +1138,7 @@ func (e *Engine) CallByNumber(counterID, id, actor, reason string) (TicketView, 
 	}
 	c := &Change{}
 	who := strings.TrimPrefix(actor, "user:")
-	e.callLocked(c, t, ctr, fmt.Sprintf("called by number by %s: %s", who, reason), actor, e.nowLocked())
+	e.callLocked(c, t, ctr, Reason{ReasonByNumber, ReasonArgs{By: who, Text: reason}}, actor, e.nowLocked())
 	view := e.viewLocked(t)
 	if err := e.commitUnlock(c, "call by number"); err != nil {
 		return TicketView{}, err
@@ -1207,7 +1207,8 @@ func (e *Engine) Transfer(id, serviceID, actor string) (TicketView, error) {
 		t.NearTurnAt = nil // a new queue: its own near-turn moment
 		t.Status = StatusWaiting
 		t.CalledAt, t.StartedAt = nil, nil
-		t.CounterID, t.CallReason = "", ""
+		t.CounterID = ""
+		clearCallReason(t)
 		e.queueOf(serviceID).insert(t)
 		c.Tickets = append(c.Tickets, *t)
 		c.Events = append(c.Events, Event{Type: EventTransferred, Actor: actor, Ticket: copyTicket(t), From: from})
@@ -1269,7 +1270,8 @@ func (e *Engine) RevertNoShow(id, actor string) (TicketView, error) {
 	t := &old
 	t.Status = StatusWaiting
 	t.CalledAt, t.StartedAt, t.EndedAt, t.ParkedAt = nil, nil, nil, nil
-	t.CounterID, t.CallReason = "", ""
+	t.CounterID = ""
+	clearCallReason(t)
 	e.track(t)
 	c := &Change{}
 	c.Tickets = append(c.Tickets, *t)

@@ -107,6 +107,12 @@ func (t *Ticket) appendFields(b []byte) ([]byte, bool) {
 	}
 	b = appendStringField(b, `,"counter_id":`, t.CounterID)
 	b = appendStringField(b, `,"call_reason":`, t.CallReason)
+	b = appendNonEmpty(b, `,"call_reason_code":`, t.CallReasonCode)
+	if a := t.CallReasonArgs; a != nil {
+		var aok bool
+		b, aok = a.appendJSON(append(b, `,"call_reason_args":`...))
+		ok = ok && aok
+	}
 	if t.Recalls != 0 {
 		b = appendIntField(b, `,"recalls":`, t.Recalls)
 	}

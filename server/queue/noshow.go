@@ -37,7 +37,8 @@ func (e *Engine) ExpireCalls() (int, error) {
 		t.PushBacks++
 		t.Status = StatusWaiting
 		t.CalledAt, t.StartedAt = nil, nil
-		t.CounterID, t.CallReason = "", ""
+		t.CounterID = ""
+		clearCallReason(t)
 		t.HoldCalls = e.settings.PushBackPlaces
 		e.queueOf(t.ServiceID).insert(t)
 		c.Tickets = append(c.Tickets, *t)

@@ -40,7 +40,7 @@ type decision struct {
 	t    *Ticket
 	rot  Rotation
 	held bool
-	why  string
+	why  Reason // Code "": the policy's own reason
 }
 
 // booking is a booked slot a desk may have to be free for. An empty
@@ -125,11 +125,12 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) 
 	}
 	// 1. The booked service's queue first (past the cap too: among those
 	// any order keeps the cap).
-	why := ""
+	var why Reason
 	if booked := e.bookedQueues(queues); len(booked) > 0 && len(booked) < len(queues) {
 		if bt, brot := p.pick(booked); bt != nil && bt.AppointmentAt == nil && bt != t && p.class(bt) <= class {
 			t, rot, class = bt, brot, p.class(bt)
-			why = p.reason(t, loc) + ", before booked " + e.nextSlot(appt, first).In(loc).Format("15:04")
+			why = p.reason(t, loc)
+			why.Args.BeforeBooked = e.nextSlot(appt, first).In(loc).Format("15:04")
 		}
 	}
 	if class == classOverdue {
@@ -137,7 +138,7 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) 
 	}
 	// 2. The booked customer who is here already.
 	if appt != nil {
-		return decision{t: appt, rot: p.rot, why: "booked " + appt.AppointmentAt.In(loc).Format("15:04") + ", here early"}
+		return decision{t: appt, rot: p.rot, why: Reason{ReasonBookedEarly, ReasonArgs{At: appt.AppointmentAt.In(loc).Format("15:04")}}}
 	}
 	// Which slot, if any, needs this desk: the other desks take the slots
 	// they will be free for, earliest slot first.
@@ -176,7 +177,7 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) 
 		}
 	}
 	if alt != nil {
-		return decision{t: alt, rot: p.rot, why: "short job before booked " + need.In(loc).Format("15:04")}
+		return decision{t: alt, rot: p.rot, why: Reason{ReasonShortJob, ReasonArgs{At: need.In(loc).Format("15:04")}}}
 	}
 	return decision{rot: p.rot, held: true}
 }

@@ -91,6 +91,7 @@ func TestWalkInNearTheCapGoesBeforeTheSlot(t *testing.T) {
 	if got.ID != w.ID || got.CallReason != "5 min to the 30-min cap" {
 		t.Errorf("called %s (%q), want %s, 5 min to the 30-min cap", got.Number, got.CallReason, w.Number)
 	}
+	wantReason(t, got, queue.ReasonCapRisk, queue.ReasonArgs{Minutes: 5, CapMinutes: 30})
 	// v (10 min waited) is far from the cap: the desk is not given its
 	// 25-minute job before the slot.
 	f.clock.Set(at("10:26"))
@@ -116,6 +117,7 @@ func TestEarlyCustomerIsCalledWhenTheDeskIsFree(t *testing.T) {
 	if got.ID != ap.ID || got.CallReason != "booked 10:30, here early" {
 		t.Errorf("called %s (%q), want the booked customer, here early", got.Number, got.CallReason)
 	}
+	wantReason(t, got, queue.ReasonBookedEarly, queue.ReasonArgs{At: "10:30"})
 }
 
 func TestSharedDeskTakesTheBookedServiceFirstBeforeASlot(t *testing.T) {
@@ -143,6 +145,7 @@ func TestSharedDeskTakesTheBookedServiceFirstBeforeASlot(t *testing.T) {
 	if got.ID != adv.ID || got.CallReason != "next in line, before booked 10:30" {
 		t.Errorf("slot due at 10:30: called %s (%q), want the advice walk-in %s before the booked slot", got.Number, got.CallReason, adv.Number)
 	}
+	wantReason(t, got, queue.ReasonNextInLine, queue.ReasonArgs{BeforeBooked: "10:30"})
 	if got := f.next(t, "c5"); got.ID != cash2.ID {
 		t.Errorf("then %s, want the cash ticket", got.Number)
 	}
@@ -158,20 +161,27 @@ func TestSlackOrdersTiersAndTheCap(t *testing.T) {
 		reason   string
 		secondRe string
 		tier     string
+		code     string // the first call's reason code and args
+		args     queue.ReasonArgs
 	}{
 		// Standard 2 min from the cap, gold 5 min from its target.
-		{"the cap is nearer", 0, 28 * time.Minute, 28 * time.Minute, "standard", "2 min to the 30-min cap", "Gold · 5 min to target", ""},
+		{"the cap is nearer", 0, 28 * time.Minute, 28 * time.Minute, "standard", "2 min to the 30-min cap", "Gold · 5 min to target", "",
+			queue.ReasonCapRisk, queue.ReasonArgs{Minutes: 2, CapMinutes: 30}},
 		// Gold 1 min from its target, standard 3 min from the cap.
-		{"the target is nearer", 0, 23 * time.Minute, 27 * time.Minute, "gold", "Gold · 1 min to target", "3 min to the 30-min cap", ""},
+		{"the target is nearer", 0, 23 * time.Minute, 27 * time.Minute, "gold", "Gold · 1 min to target", "3 min to the 30-min cap", "",
+			queue.ReasonTierTarget, queue.ReasonArgs{Tier: "gold", TierName: "Gold", Minutes: 1}},
 		// Gold 30 s past its target still goes before a standard ticket
 		// 4.5 min from the cap (a desk turn here is about 2 min)...
-		{"late gold before a standard near the cap", 0, 20 * time.Minute, 25*time.Minute + 30*time.Second, "gold", "Gold · 1 min past target", "5 min to the 30-min cap", ""},
+		{"late gold before a standard near the cap", 0, 20 * time.Minute, 25*time.Minute + 30*time.Second, "gold", "Gold · 1 min past target", "5 min to the 30-min cap", "",
+			queue.ReasonTierPastTarget, queue.ReasonArgs{Tier: "gold", TierName: "Gold", Minutes: 1}},
 		// ...but not before one that would pass the cap before another
 		// desk is free.
-		{"the cap before late gold", 0, 23 * time.Minute, 28*time.Minute + 30*time.Second, "standard", "2 min to the 30-min cap", "Gold · 1 min past target", ""},
+		{"the cap before late gold", 0, 23 * time.Minute, 28*time.Minute + 30*time.Second, "standard", "2 min to the 30-min cap", "Gold · 1 min past target", "",
+			queue.ReasonCapRisk, queue.ReasonArgs{Minutes: 2, CapMinutes: 30}},
 		// A late Silver ticket (its waiting counts like everyone's) does
 		// not jump the line.
-		{"late silver waits its turn", 0, 14 * time.Minute, 25*time.Minute + 30*time.Second, "standard", "5 min to the 30-min cap", "Silver · 2 min past target", "silver"},
+		{"late silver waits its turn", 0, 14 * time.Minute, 25*time.Minute + 30*time.Second, "standard", "5 min to the 30-min cap", "Silver · 2 min past target", "silver",
+			queue.ReasonCapRisk, queue.ReasonArgs{Minutes: 5, CapMinutes: 30}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +200,7 @@ func TestSlackOrdersTiersAndTheCap(t *testing.T) {
 			if ids[got.ID] != tt.first || got.CallReason != tt.reason {
 				t.Errorf("first called %s (%q), want %s (%q)", ids[got.ID], got.CallReason, tt.first, tt.reason)
 			}
+			wantReason(t, got, tt.code, tt.args)
 			if got := f.next(t, "c2"); got.CallReason != tt.secondRe {
 				t.Errorf("then %s (%q), want %q", ids[got.ID], got.CallReason, tt.secondRe)
 			}

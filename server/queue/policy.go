@@ -3,7 +3,6 @@ package queue
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -288,37 +287,37 @@ func (p policy) better(a, b *Ticket) bool {
 	return before(a, b)
 }
 
-// reason says in words why t is called when it heads the order.
-func (p policy) reason(t *Ticket, loc *time.Location) string {
+// reason says why t is called when it heads the order.
+func (p policy) reason(t *Ticket, loc *time.Location) Reason {
 	switch p.class(t) {
 	case classOverdue:
-		return fmt.Sprintf("waited past the %d-min cap", int(p.cap/time.Minute))
+		return Reason{ReasonCap, ReasonArgs{CapMinutes: int(p.cap / time.Minute)}}
 	case classAppointment:
-		return "appointment at " + t.AppointmentAt.In(loc).Format("15:04")
+		return Reason{ReasonAppointment, ReasonArgs{At: t.AppointmentAt.In(loc).Format("15:04")}}
 	case classAtRisk:
 		return p.riskReason(t)
 	}
-	if r := p.tierReason(t); r != "" && t.Priority == PriorityNormal {
+	if r := p.tierReason(t); r.Code != "" && t.Priority == PriorityNormal {
 		return r
 	}
 	if p.rotating() {
-		return fmt.Sprintf("%s turn in the rotation (%s)", levelName(t.Priority), p.weightsText())
+		return Reason{ReasonRotation, ReasonArgs{Level: levelName(t.Priority), Weights: p.levelWeights()}}
 	}
 	if t.Priority > PriorityNormal {
-		return fmt.Sprintf("priority level %d, oldest first", t.Priority)
+		return Reason{ReasonPriority, ReasonArgs{Priority: t.Priority}}
 	}
-	return "next in line"
+	return Reason{Code: ReasonNextInLine}
 }
 
-// weightsText is the rotation in words, e.g. "2 VIP : 1 normal".
-func (p policy) weightsText() string {
-	var parts []string
+// levelWeights is the rotation, highest level first, e.g. 2 VIP : 1 normal.
+func (p policy) levelWeights() []LevelWeight {
+	var out []LevelWeight
 	for l := len(p.weights) - 1; l >= 0; l-- {
 		if p.weights[l] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.weights[l], levelName(l)))
+			out = append(out, LevelWeight{Level: levelName(l), Weight: p.weights[l]})
 		}
 	}
-	return strings.Join(parts, " : ")
+	return out
 }
 
 // pick returns the ticket the policy calls next from the given queues, and

@@ -112,6 +112,7 @@ func TestRotationReasonAndRestart(t *testing.T) {
 	if v.CallReason != "VIP turn in the rotation (2 VIP : 1 normal)" {
 		t.Errorf("reason = %q", v.CallReason)
 	}
+	wantReason(t, v, queue.ReasonRotation, queue.ReasonArgs{Level: "VIP", Weights: []queue.LevelWeight{{Level: "VIP", Weight: 2}, {Level: "normal", Weight: 1}}})
 	// The round survives a restart: one VIP call is used, one remains.
 	f.reopen(t)
 	var got []int
@@ -210,6 +211,7 @@ func TestParkAndCallByNumber(t *testing.T) {
 	if err != nil || v.Status != queue.StatusCalled || v.CallReason != "called by number by ann: back with the form" {
 		t.Fatalf("call parked by number: %s %q %v", v.Status, v.CallReason, err)
 	}
+	wantReason(t, v, queue.ReasonByNumber, queue.ReasonArgs{By: "ann", Text: "back with the form"})
 	// b, still called at c2, was finished by the new call.
 	if got, _ := f.e.Ticket(b.ID); got.Status != queue.StatusDone {
 		t.Errorf("the counter's previous ticket is %s, want done", got.Status)

@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"fmt"
 	"math"
 	"time"
 )
@@ -97,15 +96,15 @@ func (p policy) lastChance(t *Ticket) bool {
 
 // riskReason says which deadline made t go first: "Gold · 4 min to target"
 // or "3 min to the 30-min cap".
-func (p policy) riskReason(t *Ticket) string {
+func (p policy) riskReason(t *Ticket) Reason {
 	toCap := p.cap - p.waited(t)
 	if p.urgent(t) && (!p.capRisk(t) || p.toTarget(t) < toCap) {
-		if r := p.tierReason(t); r != "" {
+		if r := p.tierReason(t); r.Code != "" {
 			return r
 		}
-		return fmt.Sprintf("%s to target", minutes(p.toTarget(t)))
+		return Reason{ReasonTarget, ReasonArgs{Minutes: wholeMinutes(p.toTarget(t))}}
 	}
-	return fmt.Sprintf("%s to the %d-min cap", minutes(toCap), int(p.cap/time.Minute))
+	return Reason{ReasonCapRisk, ReasonArgs{Minutes: wholeMinutes(toCap), CapMinutes: int(p.cap / time.Minute)}}
 }
 
 // horizonsLocked estimates, per service, the time until one of the open

@@ -338,30 +338,22 @@ func (p policy) preferred(t *Ticket) bool {
 
 // tierReason says why a tier ticket heads the order ("Gold · 4 min to
 // target"), or "" when its tier did not decide the pick.
-func (p policy) tierReason(t *Ticket) string {
+func (p policy) tierReason(t *Ticket) Reason {
 	if !p.tiers.enabled {
-		return ""
+		return Reason{}
 	}
 	ti := p.tiers.info(t)
 	if ti.id == p.tiers.deflt {
-		return ""
+		return Reason{}
 	}
 	if ti.sla <= 0 {
-		return fmt.Sprintf("%s · tier share %g", ti.name, ti.share)
+		return Reason{ReasonTierShare, ReasonArgs{Tier: ti.id, TierName: ti.name, Share: ti.share}}
 	}
 	left := p.toTarget(t)
 	if left < 0 {
-		return fmt.Sprintf("%s · %s past target", ti.name, minutes(-left))
+		return Reason{ReasonTierPastTarget, ReasonArgs{Tier: ti.id, TierName: ti.name, Minutes: wholeMinutes(-left)}}
 	}
-	return fmt.Sprintf("%s · %s to target", ti.name, minutes(left))
-}
-
-func minutes(d time.Duration) string {
-	m := int((d + 30*time.Second) / time.Minute)
-	if m < 1 {
-		return "<1 min"
-	}
-	return fmt.Sprintf("%d min", m)
+	return Reason{ReasonTierTarget, ReasonArgs{Tier: ti.id, TierName: ti.name, Minutes: wholeMinutes(left)}}
 }
 
 // pickTiered is pick when tiers count: a ticket's rank no longer follows

@@ -78,6 +78,7 @@ func TestGoldGoesFirstWithItsReason(t *testing.T) {
 	if got.ID != gold.ID || got.CallReason != "Gold · 4 min to target" {
 		t.Errorf("called %s (%q), want the gold ticket with reason %q", got.Number, got.CallReason, "Gold · 4 min to target")
 	}
+	wantReason(t, got, queue.ReasonTierTarget, queue.ReasonArgs{Tier: "gold", TierName: "Gold", Minutes: 4})
 	if got := f.next(t, "c2"); got.ID != std.ID || got.CallReason != "next in line" {
 		t.Errorf("then %s (%q), want the standard ticket, next in line", got.Number, got.CallReason)
 	}

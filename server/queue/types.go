@@ -181,9 +181,13 @@ type Ticket struct {
 	EndedAt    *time.Time    `json:"ended_at,omitempty"`
 	CounterID  string        `json:"counter_id"`
 	CallReason string        `json:"call_reason"`
-	Recalls    int           `json:"recalls,omitempty"`
-	Transfers  []string      `json:"transfers,omitempty"` // services it came from, oldest first
-	Source     string        `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
+	// CallReasonCode and CallReasonArgs say CallReason as one of the
+	// Reason* codes and its parameters, for pages in other languages.
+	CallReasonCode string      `json:"call_reason_code,omitempty"`
+	CallReasonArgs *ReasonArgs `json:"call_reason_args,omitempty"`
+	Recalls        int         `json:"recalls,omitempty"`
+	Transfers      []string    `json:"transfers,omitempty"` // services it came from, oldest first
+	Source         string      `json:"source,omitempty"`    // who issued it: "device:ID" or "user:NAME"
 	// AppointmentID and AppointmentAt are set for the ticket of a checked-in appointment.
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`

@@ -191,7 +191,7 @@ func (e *Engine) listLocked(queues []*waitQueue) []TicketView {
 		pr := e.estimateLocked(t, n)
 		out[i] = TicketView{Ticket: *t, Ahead: n, EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
 		out[i].Transfers = append([]string(nil), t.Transfers...)
-		out[i].CallReason = p.reason(t, e.cal.loc)
+		p.reason(t, e.cal.loc).set(&out[i].Ticket)
 	}
 	return out
 }

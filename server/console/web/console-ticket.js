@@ -50,7 +50,7 @@
       appt.textContent = t.appointment_at ? T.appointment({ hm: C.hm(t.appointment_at) }) : "";
       const waited = t.called_at ? (Date.parse(t.called_at) - Date.parse(t.issued_at)) / 1000 : QB.secondsSince(t.issued_at);
       $("current-waited").textContent = QB.duration(waited);
-      $("current-reason").textContent = C.reasonText(t.call_reason) || "—";
+      $("current-reason").textContent = C.reasonText(t) || "—";
       const extra = [];
       if (t.priority > 0) extra.push(T.level(t.priority));
       if (t.recalls > 0) extra.push(T.recalls({ n: t.recalls + 1 }));

@@ -12,7 +12,7 @@
     const w = S.waiting;
     $("waiting-count").textContent = String(w.length);
     $("waiting-empty").hidden = w.length > 0;
-    $("next-reason").textContent = w.length ? `${T.next}: ${w[0].number} — ${C.reasonText(w[0].call_reason || "next in line")}` : "";
+    $("next-reason").textContent = w.length ? `${T.next}: ${w[0].number} — ${C.reasonText(w[0].call_reason ? w[0] : { call_reason_code: "next_in_line" })}` : "";
     list.replaceChildren(...w.map((t, i) => {
       const sec = QB.secondsSince(t.issued_at);
       return QB.el("li", { class: "wait-" + C.waitClass(sec) + (i === 0 ? " first" : ""), dataset: { ticketId: t.id, number: t.number } },
@@ -21,7 +21,7 @@
         t.appointment_at ? QB.el("span", { class: "appt", text: C.hm(t.appointment_at), title: T.appointment({ hm: C.hm(t.appointment_at) }) }) : null,
         t.priority > 0 ? QB.el("span", { class: "prio", text: T.levelChip(t.priority), title: T.level(t.priority) }) : null,
         window.QBTiers ? window.QBTiers.chip(t) : null,
-        i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: C.reasonText(t.call_reason), title: C.reasonText(t.call_reason) }) : null,
+        i > 0 && t.call_reason && t.call_reason !== "next in line" ? QB.el("span", { class: "why", text: C.reasonText(t), title: C.reasonText(t) }) : null,
         QB.el("span", { class: "waited", title: T.waitedFor, dataset: { since: t.issued_at }, text: QB.duration(sec) }));
     }));
   }

@@ -58,33 +58,33 @@
     return zh && zh !== s.name ? `${s.name} · ${zh}` : s.name;
   }
 
-  // reasonText puts Chinese beside the box's reason for a call ("waited past
-  // the 30-min cap" · "等候超过 30 分钟上限"); a reason typed by staff (call
-  // by number) is shown as it was typed.
-  const LEVEL_ZH = { normal: "普通", priority: "优先", VIP: "贵宾" };
-  const REASONS = [
-    [/^next in line$/, () => "按顺序"],
-    [/^waited past the (\d+)-min cap$/, (m) => `等候超过 ${m[1]} 分钟上限`],
-    [/^appointment at (\d\d:\d\d)$/, (m) => `预约 ${m[1]}`],
-    [/^priority level (\d+), oldest first$/, (m) => `优先级 ${m[1]}，先到先办`],
-    [/^(\S+) turn in the rotation \((.*)\)$/, (m) => `轮到${LEVEL_ZH[m[1]] || m[1]}（${m[2]}）`],
-    // A tier's promise or share decided ("Gold · 4 min to target").
-    [/^(.+) · (<1|\d+) min to target$/, (m) => `${tierZh(m[1])} · 距目标还剩${minZh(m[2])}`],
-    [/^(.+) · (<1|\d+) min past target$/, (m) => `${tierZh(m[1])} · 已超过目标${minZh(m[2])}`],
-    [/^(.+) · tier share ([\d.]+)$/, (m) => `${tierZh(m[1])} · 等级权重 ${m[2]}`],
-    [/^(<1|\d+) min to target$/, (m) => `距目标还剩${minZh(m[1])}`],
-    [/^(<1|\d+) min to the (\d+)-min cap$/, (m) => `距 ${m[2]} 分钟上限还剩${minZh(m[1])}`],
-  ];
-  const minZh = (n) => (n === "<1" ? "不到 1 分钟" : ` ${n} 分钟`);
-  // tierZh is a tier's Chinese name, from its English one in the reason.
-  const tierZh = (name) => (window.QBTiers && QBTiers.zh ? QBTiers.zh(name) : name);
-  function reasonText(r) {
-    if (!r) return "";
-    for (const [re, zh] of REASONS) {
-      const m = re.exec(r);
-      if (m) return `${r} · ${zh(m)}`;
-    }
-    return r;
+  // reasonText words why the box called (or would call) t from its
+  // reason's code and parameters (call_reason_code, call_reason_args: the
+  // box's API.md lists them), English with the Chinese beside it ("waited
+  // past the 30-min cap · 等候超过 30 分钟上限"). What staff typed when
+  // calling by number is shown as typed. A ticket without a code (called
+  // before codes were kept) shows the box's English words.
+  function reasonText(t) {
+    const code = t && t.call_reason_code;
+    if (!code) return (t && t.call_reason) || "";
+    const a = t.call_reason_args || {};
+    if (code === "by_number") return `${T.reason_by_number({ by: a.by || "" })}: ${a.text || ""}`;
+    const key = "reason_" + code;
+    if (!QB.text.table("console", "en")[key]) return t.call_reason || code;
+    const level = (lang, l) => QB.text.table("console", lang)["level_" + l] || l;
+    const vars = {
+      min: (lang) => T.in(lang, (a.minutes || 0) < 1 ? "reasonUnderMin" : "reasonMin", { n: a.minutes || 0 }),
+      cap: a.cap_minutes || 0,
+      at: a.at || "",
+      share: a.share || 0,
+      priority: a.priority || 0,
+      tier: (lang) => (lang === "zh" && window.QBTiers && QBTiers.zh ? QBTiers.zh(a.tier_name || a.tier) : a.tier_name || a.tier || ""),
+      level: (lang) => level(lang, a.level),
+      weights: (lang) => (a.weights || []).map((w) => `${w.weight} ${level(lang, w.level)}`).join(" : "),
+    };
+    const one = (lang) => T.in(lang, key, vars) + (a.before_booked ? T.in(lang, "reasonBeforeBooked", { at: a.before_booked }) : "");
+    const en = one("en"), zh = one("zh");
+    return zh && zh !== en ? `${en} · ${zh}` : en;
   }
 
   function outcomeCodes(t) {

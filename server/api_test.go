@@ -373,6 +373,14 @@ func TestErrorCatalogue(t *testing.T) {
 			defer func() { h.do("PUT", "/api/v1/issuing", admin, `{"stopped":false}`).want(t, http.StatusOK) }()
 			return h.do("POST", "/api/v1/tickets", kiosk, `{"service_id":"general"}`)
 		}, 409, "issuing_stopped", ""},
+		{"webhook_exists: one URL added twice", func() apiResponse {
+			var w map[string]any
+			h.do("POST", "/api/v1/webhooks", admin, `{"url":"http://127.0.0.1:9/dup"}`).want(t, http.StatusCreated).decode(t, &w)
+			defer func() {
+				h.do("DELETE", "/api/v1/webhooks/"+fmt.Sprint(w["id"]), admin, "").want(t, http.StatusNoContent)
+			}()
+			return h.do("POST", "/api/v1/webhooks", admin, `{"url":"http://127.0.0.1:9/dup","events":["ticket.called"]}`)
+		}, 409, "webhook_exists", "url"},
 		// Last: the branch stays closed afterwards.
 		{"closed", func() apiResponse {
 			h.do("PUT", "/api/v1/settings", admin, `{"hours":{"mon":"","tue":"","wed":"","thu":"","fri":"","sat":"","sun":""}}`).want(t, http.StatusOK)

@@ -206,8 +206,7 @@ func (s *Server) postCustomer(c echo.Context) error {
 	}
 	if !created {
 		// The contract's 409 names the existing customer.
-		e := errExists.with("a customer with that phone number exists")
-		return c.JSON(e.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message, "id": cu.ID}})
+		return answerNaming(c, errExists.with("a customer with that phone number exists"), cu.ID)
 	}
 	return c.JSON(http.StatusCreated, s.customerOut(cu, who(c).role >= access.RoleAdmin))
 }

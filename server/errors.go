@@ -30,6 +30,12 @@ func (e *APIError) with(format string, args ...any) *APIError {
 	return &c
 }
 
+// answerNaming answers e with the id of the record the request met, as the
+// contract's 409 for a duplicate does: {"error":{"code","message","id"}}.
+func answerNaming(c echo.Context, e *APIError, id string) error {
+	return c.JSON(e.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message, "id": id}})
+}
+
 // The catalogue. Codes are part of the API contract: never rename one.
 var (
 	errInvalid          = &APIError{http.StatusBadRequest, "invalid", "a field is not valid"}
@@ -50,6 +56,7 @@ var (
 	errTicketLimit      = &APIError{Status: http.StatusConflict, Code: "ticket_limit", Message: "this phone number already took the most tickets allowed today"}
 	errBookingBlocked   = &APIError{Status: http.StatusConflict, Code: "booking_blocked", Message: "online booking is paused for this phone number; walk-in tickets are always welcome"}
 	errUnknownWebhook   = &APIError{http.StatusNotFound, "unknown_webhook", "no webhook with that id"}
+	errWebhookExists    = &APIError{http.StatusConflict, "webhook_exists", "a webhook for that URL is already added"}
 	errMethodNotAllowed = &APIError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take that method"}
 	errClosed           = &APIError{http.StatusConflict, "closed", "the branch is closed now"}
 	errNotWaiting       = &APIError{http.StatusConflict, "not_waiting", "the ticket is not waiting"}

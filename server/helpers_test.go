@@ -190,7 +190,7 @@ func (r apiResponse) apiError() (code, message string, err error) {
 		Error *struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
-			ID      string `json:"id"` // only `exists` names the record it met
+			ID      string `json:"id"` // only `exists` and `webhook_exists` name the record they met
 		} `json:"error"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,12 +86,27 @@ func (s *Server) postWebhook(c echo.Context) error {
 		// From now on: what is already on disk happened before the webhook.
 		Cursor: s.db.CommittedSeq(),
 	}
-	if err := s.db.PutWebhook(w); err != nil {
+	if old, err := s.db.AddWebhook(w, sameURL); errors.Is(err, store.ErrExists) {
+		return answerNaming(c, errWebhookExists.with("url %s already has a webhook (%s): one webhook per URL; delete it first to add it again with other events", old.URL, old.ID), old.ID)
+	} else if err != nil {
 		return fmt.Errorf("save webhook: %w", err)
 	}
 	s.hooks.Add(w)
 	s.log.Info("webhook added", "webhook", w.ID, "events", len(w.Events))
 	return c.JSON(http.StatusCreated, webhookOut{ID: w.ID, URL: w.URL, Events: w.Events, Secret: w.Secret, CreatedAt: w.CreatedAt})
+}
+
+// sameURL reports whether two webhook URLs are one receiver: the scheme and
+// host are compared without case, as they are resolved; the path and query
+// as written.
+func sameURL(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host) &&
+		ua.EscapedPath() == ub.EscapedPath() && ua.RawQuery == ub.RawQuery
 }
 
 func newWebhookID() string {

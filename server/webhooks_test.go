@@ -468,6 +468,50 @@ func TestWebhookManagement(t *testing.T) {
 	}
 }
 
+// TestWebhookOnePerURL: a URL that already has a webhook is refused with 409
+// webhook_exists naming it (whatever the case of its scheme and host, and
+// whatever the events), even when two admins add it at once; deleted, it
+// can be added again.
+func TestWebhookOnePerURL(t *testing.T) {
+	h := newHarness(t)
+	r := newReceiver(t)
+	w := h.addWebhook(t, r, `["ticket.issued"]`)
+	for _, u := range []string{r.url(), strings.Replace(strings.ToUpper(r.url()), "/HOOK", "/hook", 1)} {
+		resp := h.do("POST", "/api/v1/webhooks", h.admin, fmt.Sprintf(`{"url":%q,"events":["*"]}`, u))
+		if code, msg, _ := resp.apiError(); resp.status != http.StatusConflict || code != "webhook_exists" || !strings.HasPrefix(msg, "url") || !strings.Contains(msg, w.ID) {
+			t.Errorf("add %s again: got %v, want 409 webhook_exists naming the url and %s", u, resp, w.ID)
+		}
+	}
+	// Another path on the same receiver is another webhook.
+	h.do("POST", "/api/v1/webhooks", h.admin, fmt.Sprintf(`{"url":%q}`, r.url()+"/other")).want(t, http.StatusCreated)
+
+	// Two admins at once: one webhook.
+	other := newReceiver(t)
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = h.do("POST", "/api/v1/webhooks", h.admin, fmt.Sprintf(`{"url":%q}`, other.url())).status
+		}()
+	}
+	wg.Wait()
+	created := slices.Index(statuses, http.StatusCreated)
+	if created < 0 || slices.Index(statuses[created+1:], http.StatusCreated) >= 0 ||
+		slices.ContainsFunc(statuses, func(st int) bool { return st != http.StatusCreated && st != http.StatusConflict }) {
+		t.Errorf("eight adds of one URL at once answered %v, want one 201 and 409 for the rest", statuses)
+	}
+	var list []apiWebhook
+	h.do("GET", "/api/v1/webhooks", h.admin, "").want(t, http.StatusOK).decode(t, &list)
+	if len(list) != 3 {
+		t.Errorf("%d webhooks, want 3: %+v", len(list), list)
+	}
+
+	h.do("DELETE", "/api/v1/webhooks/"+w.ID, h.admin, "").want(t, http.StatusNoContent)
+	h.addWebhook(t, r, `["*"]`)
+}
+
 // TestNearTurnMessages: when a ticket moves up to the near-turn place (3 by
 // default) a webhook gets ticket.near_turn with its place, and the open
 // phone page gets a near_turn message.

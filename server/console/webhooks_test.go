@@ -66,6 +66,22 @@ func TestAdminWebhooks(t *testing.T) {
 	if ev := text(t, ctx, "#webhooks-body tr[data-webhook-id] td:nth-child(2)"); ev != "ticket.issued, ticket.called" {
 		t.Errorf("events column = %q", ev)
 	}
+	id := eval[string](t, ctx, `document.querySelector("#webhooks-body tr[data-webhook-id]").dataset.webhookId`)
+
+	// The same URL again is refused next to its field, in both languages,
+	// naming the webhook it already has; nothing is added.
+	do(t, ctx,
+		setValue("#hook-url", rcv.URL+"/hook"),
+		setValue("#hook-events", "*"),
+		chromedp.Click(chromedp.CSS(`#webhook-form button[type="submit"]`)),
+	)
+	waitJS(t, ctx, `document.querySelector('#webhook-form [data-error-for="url"]').textContent !== ""`)
+	if got := text(t, ctx, `#webhook-form [data-error-for="url"]`); !strings.Contains(got, "This URL already has a webhook ("+id+")") || !strings.Contains(got, "这个 URL 已有 webhook（"+id+"）") {
+		t.Errorf("adding the URL again says %q, want the sentence in English and Chinese naming %s", got, id)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#webhooks-body tr[data-webhook-id]").length`); n != 1 {
+		t.Errorf("%d webhooks listed after adding the URL again, want 1", n)
+	}
 
 	// Send test event: the receiver gets it and the page says so.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#webhooks-body [data-action="test"]`)))

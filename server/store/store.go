@@ -42,6 +42,7 @@ var (
 	ErrLocked    = errors.New("the database is in use by another process (is a queuebox server running?)")
 	ErrNewer     = errors.New("the database was written by a newer queuebox; upgrade this binary")
 	ErrNotFound  = errors.New("not found")
+	ErrExists    = errors.New("already exists")
 	ErrClosed    = errors.New("the store is closed")
 	ErrCorrupted = errors.New("the database file is damaged")
 	// ErrWrite is a write the disk refused: full, read-only or failing.

@@ -40,6 +40,30 @@ func (db *DB) PutWebhook(w Webhook) error {
 	})
 }
 
+// AddWebhook creates w unless a webhook for the same URL (as same judges
+// two URLs) is there already: then it returns that one and ErrExists. The
+// check and the write are one transaction, so two adds of one URL at once
+// make one webhook.
+func (db *DB) AddWebhook(w Webhook, same func(a, b string) bool) (Webhook, error) {
+	var found Webhook
+	err := db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bHooks)
+		dup := false
+		if err := eachJSON(b, func(o Webhook) {
+			if !dup && same(o.URL, w.URL) {
+				found, dup = o, true
+			}
+		}); err != nil {
+			return err
+		}
+		if dup {
+			return ErrExists
+		}
+		return putJSON(b, []byte(w.ID), w)
+	})
+	return found, err
+}
+
 // Webhooks lists every webhook by id.
 func (db *DB) Webhooks() ([]Webhook, error) {
 	var out []Webhook

@@ -88,6 +88,11 @@
     try {
       w = await QB.api("POST", "/webhooks", { url: f.elements.url.value.trim(), events: events.length ? events : ["*"] });
     } catch (err) {
+      if (err.code === "webhook_exists") {
+        const id = (err.data && err.data.error && err.data.error.id) || "";
+        f.querySelector('[data-error-for="url"]').textContent = T.exists({ id });
+        return;
+      }
       // The message names the field: url or events[i].
       const field = /^events/.test(err.message) ? "events" : /url/.test(err.message) ? "url" : "";
       f.querySelector(`[data-error-for="${field}"]`).textContent = err.message;

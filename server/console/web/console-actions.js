@@ -19,7 +19,7 @@
       await fn();
     } catch (e) {
       if (e.status === 401) { QB.toLogin(); return; }
-      C.setMsg(e.message, "error");
+      C.setMsg(C.errorText(e), "error");
       // A 409 or 404 means this screen was behind the box: catch up.
       if (e.status === 409 || e.status === 404) { S.gen++; queueMicrotask(C.loadCurrent); }
     } finally {
@@ -174,7 +174,7 @@
         if (e.status === 401) throw e;
         if (pre.ticket) C.setCurrent(null);
         C.openPanel("bynumber");
-        err.textContent = e.status === 404 ? T.noSuchNumber({ n: num }) : e.message;
+        err.textContent = e.status === 404 ? T.noSuchNumber({ n: num }) : C.errorText(e);
         const bad = e.status === 400 ? $("bynumber-reason") : $("bynumber-number");
         bad.setAttribute("aria-invalid", "true");
         bad.focus();

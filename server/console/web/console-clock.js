@@ -28,7 +28,7 @@
     try {
       renderClock(await QB.api("POST", "/clock/confirm"));
     } catch (e) {
-      C.setMsg(e.message, "error");
+      C.setMsg(C.errorText(e), "error");
     }
   }
 
@@ -38,7 +38,7 @@
       C.setMsg(T.reverted({ n: t.number }), "ok");
       C.refreshQueue();
     } catch (e) {
-      C.setMsg(e.message, "error");
+      C.setMsg(C.errorText(e), "error");
     }
   }
 
@@ -47,7 +47,7 @@
       await QB.api("POST", `/appointments/${encodeURIComponent(code)}/revert-no-show`);
       C.loadAppts();
     } catch (e) {
-      C.setMsg(e.message, "error");
+      C.setMsg(C.errorText(e), "error");
     }
   }
 

@@ -168,7 +168,7 @@
       S.me = s.user;
     } catch (e) {
       if (e.status === 401) { QB.toLogin(); return; }
-      C.setMsg(e.message, "error");
+      C.setMsg(C.errorText(e), "error");
       return;
     }
     $("who").textContent = S.me.username;

@@ -120,7 +120,7 @@
         if (e.status === 401) { QB.toLogin(); return; }
         if (S.notes.id === id) {
           $("notes-state").textContent = T.notesFailed;
-          C.setMsg(e.message, "error");
+          C.setMsg(C.errorText(e), "error");
         }
       } finally {
         S.notes.saving = null;

@@ -197,7 +197,15 @@
 
   function softError(e) {
     if (e.status === 401) { QB.toLogin(); return; }
-    if (e.status !== 0) setMsg(e.message, "error");
+    if (e.status !== 0) setMsg(errorText(e), "error");
+  }
+
+  // errorText words a refusal of the box in both languages from its code
+  // (err_<code> in console.i18n.js); a code without words there is shown
+  // in the box's own English.
+  function errorText(e) {
+    const key = "err_" + (e && e.code);
+    return QB.text.table("console", "en")[key] ? T[key] : (e && e.message) || "";
   }
 
   // --- counter choice ---
@@ -279,5 +287,5 @@
     C.renderButtons();
   }
 
-  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, takeSeat, reasonText, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
+  Object.assign(C, { T, STORE_KEY, PARKED_KEY, PRINTER_POLL_MS, APPTS_POLL_MS, DEFAULT_RED_MINUTES, GREEN_MINUTES, $, enc, S, counter, serviceName, outcomeCodes, outcomeLabel, hm, redMinutes, waitClass, setMsg, store, stored, takeSeat, reasonText, errorText, loadCounters, loadServices, loadSettings, pickCurrent, loadCurrent, refreshQueue, softError, selectCounter, showChooser, renderCounters });
 })();

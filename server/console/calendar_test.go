@@ -16,10 +16,7 @@ import (
 // special hours, with a bad range refused next to its date.
 func TestAdminNoticeAndHolidays(t *testing.T) {
 	t.Parallel()
-	box := servertest.Start(t, servertest.Options{})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	box, ctx := adminPage(t, servertest.Options{}, "/admin/")
 	openSection(t, ctx, "calendar")
 	if st, body := box.Do(adminClient(t, box), "PUT", "/api/v1/settings", map[string]any{"closed_dates": []string{"2026-12-24"}}, nil); st != 200 {
 		t.Fatalf("closed_dates: %d %s", st, body)

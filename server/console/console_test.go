@@ -523,12 +523,20 @@ func openSection(t *testing.T, ctx context.Context, id string) {
 	waitJS(t, ctx, `!document.getElementById("`+id+`").hidden && document.querySelectorAll("main section.admin-section:not([hidden])").length === 1`)
 }
 
+// adminPage starts a box with o and a browser, opens path (the admin page,
+// e.g. "/admin/#customers") and logs in there as admin.
+func adminPage(t *testing.T, o servertest.Options, path string) (*servertest.Box, context.Context) {
+	t.Helper()
+	box := servertest.Start(t, o)
+	ctx := browser(t)
+	do(t, ctx, chromedp.Navigate(box.URL+path))
+	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	return box, ctx
+}
+
 func TestAdmin(t *testing.T) {
 	t.Parallel()
-	box := servertest.Start(t, servertest.Options{})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	box, ctx := adminPage(t, servertest.Options{}, "/admin/")
 	waitJS(t, ctx, `document.body.dataset.ready === "1" && document.querySelectorAll("#services-body tr[data-service-id]").length === 3`)
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		shot(t, "console-admin.png", png)

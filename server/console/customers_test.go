@@ -144,11 +144,8 @@ func TestConsoleCustomerCard(t *testing.T) {
 // customer up to see the tier the upload gave.
 func TestAdminTiersAndCSV(t *testing.T) {
 	t.Parallel()
-	box := servertest.Start(t, servertest.Options{})
+	box, ctx := adminPage(t, servertest.Options{}, "/admin/")
 	admin := adminClient(t, box)
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
 	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1"`)
 	openSection(t, ctx, "customers")
 

@@ -204,10 +204,7 @@ func TestReportsSpeakTheManagersWords(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pastWeekdays(t, dir)
-	box := servertest.Start(t, servertest.Options{Dir: dir})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/#reports"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	box, ctx := adminPage(t, servertest.Options{Dir: dir}, "/admin/#reports")
 	openSection(t, ctx, "reports")
 	waitJS(t, ctx, `document.getElementById("reports").dataset.ready === "1"`)
 	for _, c := range []struct{ by, key, want string }{
@@ -249,10 +246,7 @@ func TestReportsSpeakTheManagersWords(t *testing.T) {
 // section (/admin/#customers) opens that section after the login page.
 func TestAdminBookmarkSurvivesLogin(t *testing.T) {
 	t.Parallel()
-	box := servertest.Start(t, servertest.Options{})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/#customers"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	_, ctx := adminPage(t, servertest.Options{}, "/admin/#customers")
 	if got := location(t, ctx).Fragment; got != "customers" {
 		t.Errorf("after the login the address's section is %q, want customers", got)
 	}
@@ -310,10 +304,7 @@ func TestTodayNamesATierAlert(t *testing.T) {
 // let through.
 func TestAdminSpeaksBothLanguages(t *testing.T) {
 	t.Parallel()
-	box := servertest.Start(t, servertest.Options{})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	_, ctx := adminPage(t, servertest.Options{}, "/admin/")
 	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1" && document.getElementById("reports").dataset.ready === "1"`)
 	for _, id := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section.admin-section")).map((s) => s.id)`) {
 		openSection(t, ctx, id)

@@ -40,10 +40,7 @@ func TestAdminWebhooks(t *testing.T) {
 	}))
 	t.Cleanup(rcv.Close)
 
-	box := servertest.Start(t, servertest.Options{})
-	ctx := browser(t)
-	do(t, ctx, chromedp.Navigate(box.URL+"/admin/"))
-	loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+	box, ctx := adminPage(t, servertest.Options{}, "/admin/")
 	openSection(t, ctx, "webhooks")
 	waitJS(t, ctx, `document.getElementById("webhooks-body").children.length > 0`)
 

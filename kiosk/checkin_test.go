@@ -22,8 +22,8 @@ import (
 // on a slot boundary, and "too late" needs time to pass at once.
 type fakeClock = queuetest.Clock
 
-// checkinDay is 09:50 in the branch's zone some days ahead: far enough from
-// the real date that session cookies the box sets stay valid.
+// checkinDay is 09:50 in the branch's zone ten days after the test boxes'
+// today: a morning, whatever the hour the test runs at.
 func checkinDay(t testing.TB) time.Time {
 	t.Helper()
 	return servertest.Today(9, 50).AddDate(0, 0, 10)

@@ -16,9 +16,10 @@ import (
 // so a field added to a type fails there until it is written here too.
 //
 // Each AppendJSON reports false when it cannot write the value the way
-// encoding/json would (a time outside the years 0-9999, or an event that
-// carries more than a ticket); the caller then uses encoding/json, which
-// says why.
+// encoding/json would, or leaves it to encoding/json (a time outside the
+// years 0-9999, a called ticket's reason arguments, an event that carries
+// more than a ticket); the caller then uses encoding/json, which says why
+// where it refuses.
 
 // AppendJSON appends t as encoding/json writes it.
 func (t *Ticket) AppendJSON(b []byte) ([]byte, bool) {
@@ -108,10 +109,10 @@ func (t *Ticket) appendFields(b []byte) ([]byte, bool) {
 	b = appendStringField(b, `,"counter_id":`, t.CounterID)
 	b = appendStringField(b, `,"call_reason":`, t.CallReason)
 	b = appendNonEmpty(b, `,"call_reason_code":`, t.CallReasonCode)
-	if a := t.CallReasonArgs; a != nil {
-		var aok bool
-		b, aok = a.appendJSON(append(b, `,"call_reason_args":`...))
-		ok = ok && aok
+	if t.CallReasonArgs != nil {
+		// A called ticket's reason is left to encoding/json: calls come at
+		// a clerk's pace, issues at a crowd's.
+		ok = false
 	}
 	if t.Recalls != 0 {
 		b = appendIntField(b, `,"recalls":`, t.Recalls)

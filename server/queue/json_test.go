@@ -16,7 +16,7 @@ func fill(r *rand.Rand, v reflect.Value, skip map[string]bool) {
 	v = v.Elem()
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
-		if skip[f.Name] || r.IntN(2) == 0 {
+		if skip[f.Name] || handedBack[f.Name] || r.IntN(2) == 0 {
 			continue
 		}
 		fillValue(r, v.Field(i))
@@ -131,6 +131,10 @@ func TestIdemEntryAppendJSONIsEncodingJSON(t *testing.T) {
 		sameJSON(t, it, it.AppendJSON)
 	}
 }
+
+// handedBack are fields, at any depth, that AppendJSON leaves to
+// encoding/json (TestReasonArgsAreHandedBack).
+var handedBack = map[string]bool{"CallReasonArgs": true}
 
 // eventRefused are the fields AppendJSON leaves to encoding/json.
 var eventRefused = map[string]bool{"Counter": true, "Service": true, "Appointment": true, "Clock": true}

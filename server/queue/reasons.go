@@ -2,8 +2,6 @@ package queue
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -134,90 +132,6 @@ func minutesText(m int) string {
 // wholeMinutes rounds d to the minute, as minutes words it.
 func wholeMinutes(d time.Duration) int {
 	return int((d + 30*time.Second) / time.Minute)
-}
-
-// appendJSON appends a as encoding/json writes it (see json.go), and false
-// for a share encoding/json refuses (NaN, ±Inf).
-func (a *ReasonArgs) appendJSON(b []byte) ([]byte, bool) {
-	ok := true
-	b = append(b, '{')
-	n := len(b)
-	field := func(key string) {
-		if len(b) > n {
-			b = append(b, ',')
-		}
-		b = append(b, key...)
-	}
-	if a.Minutes != 0 {
-		field(`"minutes":`)
-		b = strconv.AppendInt(b, int64(a.Minutes), 10)
-	}
-	if a.CapMinutes != 0 {
-		field(`"cap_minutes":`)
-		b = strconv.AppendInt(b, int64(a.CapMinutes), 10)
-	}
-	for _, f := range []struct{ key, v string }{{`"tier":`, a.Tier}, {`"tier_name":`, a.TierName}} {
-		if f.v != "" {
-			field(f.key)
-			b = appendString(b, f.v)
-		}
-	}
-	if a.Share != 0 {
-		field(`"share":`)
-		var fok bool
-		b, fok = appendFloat(b, a.Share)
-		ok = ok && fok
-	}
-	for _, f := range []struct{ key, v string }{{`"at":`, a.At}, {`"level":`, a.Level}} {
-		if f.v != "" {
-			field(f.key)
-			b = appendString(b, f.v)
-		}
-	}
-	if len(a.Weights) > 0 {
-		field(`"weights":[`)
-		for i, w := range a.Weights {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(append(b, `{"level":`...), w.Level)
-			b = append(strconv.AppendInt(append(b, `,"weight":`...), int64(w.Weight), 10), '}')
-		}
-		b = append(b, ']')
-	}
-	if a.Priority != 0 {
-		field(`"priority":`)
-		b = strconv.AppendInt(b, int64(a.Priority), 10)
-	}
-	for _, f := range []struct{ key, v string }{{`"by":`, a.By}, {`"text":`, a.Text}, {`"before_booked":`, a.BeforeBooked}} {
-		if f.v != "" {
-			field(f.key)
-			b = appendString(b, f.v)
-		}
-	}
-	return append(b, '}'), ok
-}
-
-// appendFloat appends f as encoding/json writes a float64: the shortest
-// decimal, in exponent form below 1e-6 and from 1e21, the exponent without
-// a leading zero; false for NaN and ±Inf, which it refuses.
-func appendFloat(b []byte, f float64) ([]byte, bool) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, false
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 → e-9, as encoding/json writes it.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, true
 }
 
 // clearCallReason forgets why t was called, when it is no longer.

@@ -641,7 +641,6 @@
   applyLabels();
   renderAll(false);
   window.addEventListener("resize", function () { renderRecent(); fitNum(); });
-  QB.syncClock();
   setInterval(QB.syncClock, 10 * 60 * 1000);
   tick();
   wireSound();
@@ -653,11 +652,16 @@
     speechText: speechText
   };
 
-  window.QBLive.connect({
-    topic: "display",
-    onSnapshot: onSnapshot,
-    onEvent: onEvent,
-    onState: onState,
-    hello: deviceToken() ? {device: deviceToken()} : null
+  // The first screen is on the box's clock: the live feed starts once the
+  // box has told its time (or could not), not beside that request, whose
+  // answer could come after the snapshot and leave the TV's own time shown.
+  QB.syncClock().then(function () {
+    window.QBLive.connect({
+      topic: "display",
+      onSnapshot: onSnapshot,
+      onEvent: onEvent,
+      onState: onState,
+      hello: deviceToken() ? {device: deviceToken()} : null
+    });
   });
 })();

@@ -229,10 +229,7 @@ func (e *Engine) PlacesOf(tokens map[string]struct{}) []Place {
 	// The tickets asked for, and how many of them wait in each service.
 	var pick map[*Ticket]struct{}
 	var left map[string]int
-	n := 0
-	for _, q := range e.waiting {
-		n += q.n
-	}
+	n := e.waitingLocked()
 	if tokens == nil {
 		out, tickets = make([]Place, 0, n), make([]*Ticket, 0, n)
 	} else {
@@ -302,16 +299,21 @@ func wholeReplay(watched, waiting int) bool { return 2*watched > waiting }
 func (e *Engine) WarmEstimates(watched int) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	n := 0
-	for _, q := range e.waiting {
-		n += q.n
-	}
-	if e.est == nil || !wholeReplay(watched, n) {
+	if e.est == nil || !wholeReplay(watched, e.waitingLocked()) {
 		return
 	}
 	e.cache.mu.Lock()
 	defer e.cache.mu.Unlock()
 	e.replayCached(e.estAt, "")
+}
+
+// waitingLocked is how many tickets wait in every service.
+func (e *Engine) waitingLocked() int {
+	n := 0
+	for _, q := range e.waiting {
+		n += q.n
+	}
+	return n
 }
 
 // Waiting reports whether the ticket of token is waiting now.

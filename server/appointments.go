@@ -60,6 +60,9 @@ func (s *Server) postAppointment(c echo.Context) error {
 		return errInvalid.with("start must be a time like 2026-11-24T10:15:00+08:00 (a slot's start)")
 	}
 	br := queue.BookRequest{ServiceID: req.ServiceID, Start: start, Name: req.Name, Phone: req.Phone}
+	// No erasure between finding the customer and the booking.
+	s.erasure.linking.RLock()
+	defer s.erasure.linking.RUnlock()
 	if err := s.linkBooking(&br); err != nil {
 		return err
 	}

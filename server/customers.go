@@ -343,28 +343,18 @@ func (s *Server) knownTier(id string) bool {
 	return false
 }
 
-// deleteCustomer erases a customer: nothing that names them stays; their
-// tickets keep only an opaque id, so reports still count them.
+// deleteCustomer erases a customer: nothing that names them stays, and
+// nothing links their visits (see erase.go); reports still count them.
 func (s *Server) deleteCustomer(c echo.Context) error {
 	cu, err := s.customerByParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.eraseCustomer(cu); err != nil {
+	if err := s.eraseCustomers([]store.Customer{cu}); err != nil {
 		return err
 	}
 	s.log.Info("customer erased", "by", who(c).source())
 	return c.NoContent(http.StatusNoContent)
-}
-
-func (s *Server) eraseCustomer(cu store.Customer) error {
-	if err := s.engine.ForgetPhone(cu.Phone); err != nil {
-		return err
-	}
-	if _, err := s.db.EraseCustomer(cu.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
 }
 
 // exportCustomer gives an admin everything kept about one customer.
@@ -677,10 +667,8 @@ func (s *Server) retierAll(by string) error {
 	}); err != nil {
 		return err
 	}
-	for _, cu := range expired {
-		if err := s.eraseCustomer(cu); err != nil {
-			return err
-		}
+	if err := s.eraseCustomers(expired); err != nil {
+		return err
 	}
 	if len(expired) > 0 {
 		s.log.Info("customers erased by retention", "count", len(expired))

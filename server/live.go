@@ -470,7 +470,15 @@ func (r renderer) Render(sub live.Sub, lev live.Event) (string, any, bool) {
 		if out.Ticket != nil {
 			t := *out.Ticket
 			t.Token = ""
+			if r.s.erasure.erased(t.CustomerID) {
+				t.CustomerID = "" // an event from before the erasure, sent again on resume
+			}
 			out.Ticket = &t
+		}
+		if a := out.Appointment; a != nil && r.s.erasure.erased(a.CustomerID) {
+			cp := *a
+			cp.CustomerID = ""
+			out.Appointment = &cp
 		}
 		return "", out, true
 	case "status":

@@ -56,6 +56,7 @@ func (s *Server) retain(ctx context.Context) {
 		if _, err := s.db.FoldTokens(); err != nil {
 			s.log.Warn("token index", "err", err)
 		}
+		s.finishErasures() // one left half-way by a failed write
 		if d := businessDate(s.clock.Now(), s.engine.Settings().Timezone); d != scrubbed {
 			if err := s.scrubErased(); err != nil {
 				s.log.Warn("scrub erased data", "err", err)

@@ -58,6 +58,7 @@ type Server struct {
 	qr           *qrCache
 	qrLimit      *keyedRate // QR renders per client address
 	seats        *seats     // which counter each clerk's console is at
+	erasure      erasure    // erasing customers (erase.go)
 
 	// Background work (the no-show sweep) runs until stop.
 	stop context.CancelFunc
@@ -178,6 +179,7 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 	if err := s.ensureAdmin(); err != nil {
 		return err
 	}
+	s.finishErasures()
 	s.publicURL = o.PublicURL
 	if s.publicURL == "" {
 		s.publicURL = s.cfg.PublicURL

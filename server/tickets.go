@@ -128,6 +128,9 @@ func (s *Server) postTicket(c echo.Context) error {
 	var created, replayed bool
 	var err error
 	if req.Phone != "" {
+		// No erasure between finding the customer and the ticket's issue.
+		s.erasure.linking.RLock()
+		defer s.erasure.linking.RUnlock()
 		// A retry gets its ticket back before the phone's visit is counted again.
 		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
 			return err

@@ -494,34 +494,6 @@ func (p policy) guarded(t *Ticket) bool {
 // waited is how long t has waited, on the box's running time.
 func (p policy) waited(t *Ticket) time.Duration { return p.run - t.IssuedRun }
 
-// ForgetPhone blanks the name and phone of the appointments booked with
-// phone (a customer's erasure); the bookings themselves stay, anonymous.
-func (e *Engine) ForgetPhone(phone string) error {
-	if phone == "" {
-		return nil
-	}
-	e.mu.Lock()
-	c := &Change{}
-	for _, a := range e.appts {
-		if a.Phone == phone {
-			e.untrackAppt(a)
-			a.Name, a.Phone = "", ""
-			e.trackAppt(a)
-			c.Appointments = append(c.Appointments, *a)
-		}
-	}
-	if len(c.Appointments) == 0 {
-		e.mu.Unlock()
-		return nil
-	}
-	errc := e.commit(c)
-	e.mu.Unlock()
-	if err := e.wait(errc); err != nil {
-		return fmt.Errorf("forget phone: %w", err)
-	}
-	return nil
-}
-
 // validateCustomerSettings checks the per-phone cap, the no-show chain,
 // booking rights and retention.
 func validateCustomerSettings(st Settings) error {

@@ -30,7 +30,8 @@ type History struct {
 // stays, with the service's mean observed service time; a booked
 // appointment that never came is a no-show. Tickets of services deleted
 // since are left out. Customers who identified themselves keep their id
-// and the tier their last ticket had, with the branch's tiers and their
+// and the tier their last ticket had (an erased customer's tickets each
+// become a customer of one visit, in the ticket's tier), with the branch's tiers and their
 // service levels, so a replay shows what the tiers did. Desks work the branch's hours
 // (their own schedule when they have one); edit the trace's counters to ask
 // "what if".
@@ -70,6 +71,10 @@ func Export(h History, from, to string) (*Trace, error) {
 		Open: open, Close: close, Settings: raw}
 	one := 1.0
 	tierKnown := map[string]bool{}
+	deflt := "" // the last tier: what anonymous tickets get
+	if len(h.Tiers) > 0 {
+		deflt = h.Tiers[len(h.Tiers)-1].ID
+	}
 	for _, t := range h.Tiers {
 		tt := Tier{ID: t.ID}
 		if t.SLAWaitSeconds > 0 && t.SLATarget > 0 {
@@ -139,10 +144,6 @@ func Export(h History, from, to string) (*Trace, error) {
 		}
 		arr := local(t.IssuedAt)
 		a := Arrival{Arrive: &arr, ServiceID: t.ServiceID, Priority: t.Priority}
-		if t.CustomerID != "" && tierKnown[t.Tier] {
-			a.CustomerID = t.CustomerID
-			tierOf[t.CustomerID] = t.Tier // tickets come in issue order
-		}
 		if t.AppointmentAt != nil {
 			slot := t.AppointmentAt.In(loc).Format("15:04")
 			a.Appointment = &slot
@@ -167,6 +168,17 @@ func Export(h History, from, to string) (*Trace, error) {
 			// send-home at closing): in a replay they stay to be served.
 		default:
 			continue // still active
+		}
+		// Listed once they have an arrival (not for a ticket still active).
+		switch {
+		case t.CustomerID != "" && tierKnown[t.Tier]:
+			a.CustomerID = t.CustomerID
+			tierOf[t.CustomerID] = t.Tier // tickets come in issue order
+		case t.CustomerID == "" && tierKnown[t.Tier] && t.Tier != deflt:
+			// An erased customer's ticket kept its tier, not the link to
+			// their other visits: a customer of one visit.
+			a.CustomerID = "anon-" + t.ID
+			tierOf[a.CustomerID] = t.Tier
 		}
 		if t.Status == queue.StatusDone {
 			sum[t.ServiceID] += a.ServiceSeconds

@@ -156,6 +156,7 @@ func TestExportKeepsTiersAndKnownCustomers(t *testing.T) {
 			done("2", "", "standard", "09:10"),
 			done("3", "cu-1", "gold", "10:00"), // re-tiered after a purchase
 			done("4", "cu-2", "gold", "11:00"),
+			done("5", "", "gold", "12:00"), // an erased customer's: the tier stays, the link does not
 		},
 	}
 	out, err := Export(h, "2026-12-01", "2026-12-01")
@@ -170,14 +171,14 @@ func TestExportKeepsTiersAndKnownCustomers(t *testing.T) {
 	for _, c := range out.Customers {
 		got[c.ID] = c.Tier
 	}
-	if len(got) != 2 || got["cu-1"] != "gold" || got["cu-2"] != "gold" {
-		t.Errorf("customers exported as %v, want cu-1 and cu-2 in gold", got)
+	if len(got) != 3 || got["cu-1"] != "gold" || got["cu-2"] != "gold" || got["anon-5"] != "gold" {
+		t.Errorf("customers exported as %v, want cu-1, cu-2 and anon-5 in gold", got)
 	}
 	var ids []string
 	for _, a := range out.Days[0].Customers {
 		ids = append(ids, a.CustomerID)
 	}
-	if want := []string{"cu-1", "", "cu-1", "cu-2"}; !slices.Equal(ids, want) {
+	if want := []string{"cu-1", "", "cu-1", "cu-2", "anon-5"}; !slices.Equal(ids, want) {
 		t.Errorf("arrivals carry customer ids %q, want %q", ids, want)
 	}
 	if _, err := out.check(); err != nil {

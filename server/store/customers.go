@@ -302,9 +302,10 @@ func (db *DB) AppointmentsOfPhone(phone string) ([]queue.Appointment, error) {
 
 // EraseCustomer deletes a customer with everything that names them: the
 // record, the phone index, purchases, tier history, the phone's no-show
-// record, and the name and phone on their appointments. Tickets keep only
-// the opaque id, so counts in reports stay. It returns the appointments
-// it scrubbed.
+// record, and the name and phone on their appointments. Their tickets,
+// events and appointments still hold the opaque id: it marks the customer
+// for UnlinkCustomers, which takes it out (see erase.go). It returns the
+// appointments it scrubbed.
 func (db *DB) EraseCustomer(id string) (scrubbed []queue.Appointment, err error) {
 	err = db.update(func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bCustomers).Get([]byte(id))
@@ -326,6 +327,10 @@ func (db *DB) EraseCustomer(id string) (scrubbed []queue.Appointment, err error)
 			return err
 		}
 		if err := tx.Bucket(bPhones).Delete([]byte(c.Phone)); err != nil {
+			return err
+		}
+		// Their tickets and events still carry the id until UnlinkCustomers.
+		if err := markUnlink(tx, id); err != nil {
 			return err
 		}
 		for _, b := range [][]byte{bPurchases, bTierHistory} {

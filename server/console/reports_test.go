@@ -1,12 +1,15 @@
 package console_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"queuebox/server/browsertest"
@@ -314,5 +317,72 @@ func TestAdminSpeaksBothLanguages(t *testing.T) {
 			.filter((s) => /[A-Za-z]{3}/.test(s) && !/[\u4e00-\u9fff]/.test(s) && !/^(ID|URL|p50|p90|English|e\.g\. |https?:|[a-z0-9._:-]+$)/.test(s))`) {
 			t.Errorf("section %s: %q has no Chinese", id, s)
 		}
+	}
+}
+
+// TestReportsStartFromTheBoxsDateWithoutIssuing: when GET /issuing (which
+// tells the page the business date) fails, the reports still open on the
+// branch's date by the box's clock — at 01:30 in Shanghai the UTC date is
+// still yesterday, which the page used to fall back to — and when the box
+// cannot say its zone either, the page says so instead of guessing.
+func TestReportsStartFromTheBoxsDateWithoutIssuing(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		failed []string
+	}{
+		{"issuing fails", []string{"*/api/v1/issuing*"}},
+		{"settings fail too", []string{"*/api/v1/issuing*", "*/api/v1/settings*"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			box := servertest.Start(t, servertest.Options{Clock: servertest.NewClock(servertest.Today(1, 30))})
+			today := box.Now().In(servertest.Location()).Format("2006-01-02")
+			if box.Now().UTC().Format("2006-01-02") == today {
+				t.Fatal("the box's UTC date is its local one: the test would prove nothing")
+			}
+			ctx := browser(t)
+			failRequests(t, ctx, c.failed...)
+			do(t, ctx, chromedp.Navigate(box.URL+"/admin/#reports"))
+			loginAs(t, ctx, "admin", servertest.AdminPassword, "/admin/")
+			openSection(t, ctx, "reports")
+			errSlot := `#report-form [data-error-for=""]`
+			waitJS(t, ctx, `document.getElementById("reports").dataset.ready === "1" || document.querySelector(`+jsString(errSlot)+`).textContent !== ""`)
+			got, shown := eval[string](t, ctx, `document.getElementById("rep-to").value`), text(t, ctx, errSlot)
+			if len(c.failed) == 1 {
+				if got != today || shown != "" {
+					t.Errorf("the reports open on %q with error %q, want the box's date %s", got, shown, today)
+				}
+				return
+			}
+			if got != "" || !strings.Contains(shown, "The box's date could not be read") || !strings.Contains(shown, "无法读取本机的日期") {
+				t.Errorf("without the box's date: the reports open on %q with error %q, want no date and the reason in both languages", got, shown)
+			}
+		})
+	}
+}
+
+// failRequests makes the page's requests to URLs matching patterns fail as
+// if the box could not be reached.
+func failRequests(t *testing.T, ctx context.Context, patterns ...string) {
+	t.Helper()
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	paused := chromedp.Events(lctx, fetch.RequestPaused)
+	go func() {
+		defer close(done)
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var ps []*fetch.RequestPattern
+	for _, p := range patterns {
+		ps = append(ps, &fetch.RequestPattern{URLPattern: p})
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: ps}); err != nil {
+		t.Fatal(err)
 	}
 }

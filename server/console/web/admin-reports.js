@@ -135,12 +135,32 @@
     } catch (err) { showError(form, err); }
   }
 
+  // boxToday is the branch's business date as the box sees it: what GET
+  // /issuing says, or, when that fails, the box's clock (every answer's
+  // Date header sets QB.now) in the branch's time zone. Never this PC's
+  // date, nor the UTC one: at 01:30 in Shanghai the UTC date is yesterday.
+  async function boxToday() {
+    try {
+      return (await QB.api("GET", "/issuing")).date;
+    } catch (e) {
+      if (e.status === 401) throw e;
+    }
+    const st = await QB.api("GET", "/settings");
+    const parts = new Intl.DateTimeFormat("en-CA", { timeZone: st.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(new Date(QB.now()));
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return `${part("year")}-${part("month")}-${part("day")}`;
+  }
+
   async function init() {
     let today;
     try {
-      today = (await QB.api("GET", "/issuing")).date;
-    } catch (e) {
-      today = new Date(QB.now()).toISOString().slice(0, 10);
+      today = await boxToday();
+    } catch (err) {
+      // No date to start from: say so, rather than guess one.
+      if (err.status === 401) { QB.toLogin(); return; }
+      showError($("report-form"), new Error(T.noDate({ why: err.message })));
+      return;
     }
     const from = new Date(today + "T00:00:00Z");
     from.setUTCDate(from.getUTCDate() - 29);

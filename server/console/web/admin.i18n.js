@@ -294,6 +294,7 @@ QB.text.define("admin.reports", {
     st_abandon: "离开比例",
     st_none: "此星期历史数据不足",
     st_note: "基于 {from} 至 {to} 的 {days} 个{weekday}；目标 {share} 在 {target} 内",
+    noDate: "无法读取本机的日期（{why}）：请自行选择日期，再点“显示”",
     st_days_mon: "星期一", st_days_tue: "星期二", st_days_wed: "星期三", st_days_thu: "星期四",
     st_days_fri: "星期五", st_days_sat: "星期六", st_days_sun: "星期日",
     wd_mon: "周一", wd_tue: "周二", wd_wed: "周三", wd_thu: "周四", wd_fri: "周五", wd_sat: "周六", wd_sun: "周日"
@@ -339,6 +340,7 @@ QB.text.define("admin.reports", {
     st_abandon: "Walk-out share",
     st_none: "Not enough history for this weekday",
     st_note: "{days} {weekday} from {from} to {to}; target {target} for {share}",
+    noDate: "The box's date could not be read ({why}): choose the dates, then Show",
     st_days_mon: { one: "Monday", other: "Mondays" }, st_days_tue: { one: "Tuesday", other: "Tuesdays" },
     st_days_wed: { one: "Wednesday", other: "Wednesdays" }, st_days_thu: { one: "Thursday", other: "Thursdays" },
     st_days_fri: { one: "Friday", other: "Fridays" }, st_days_sat: { one: "Saturday", other: "Saturdays" },

@@ -17,6 +17,10 @@ import (
 // (hours: null closed the branch every day), which a caller leaving a field
 // unset (or sending back what GET gave, where an unset list is null) never
 // means. A null thus keeps the field as it is, like a missing key.
+// It stays apart from bindPatch because the two mean different things for a
+// map: a settings body is decoded onto the current settings, so its hours
+// merge day by day ({"hours":{"sun":""}} closes Sundays and keeps the other
+// days), while bindPatch replaces a named map whole (a counter's schedule).
 func dropNulls(c echo.Context) error {
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {

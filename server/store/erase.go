@@ -26,6 +26,9 @@ var unlinkPrefix = []byte("unlink\x00")
 // commit loop (issuing) waits for one chunk at most, never for a year.
 var unlinkChunk = 500
 
+// unlinkScan bounds the records one read transaction searches.
+var unlinkScan = 20000
+
 func unlinkKey(id string) []byte { return append(bytes.Clone(unlinkPrefix), id...) }
 
 // markUnlink records, inside tx, that id's history still names them.
@@ -166,29 +169,45 @@ func (db *DB) UnlinkCustomers(ids []string) (UnlinkStats, error) {
 // keysNaming returns the keys of the records of bucket name whose stored
 // JSON holds one of needles anywhere: the candidates, read again and
 // checked field by field when they are rewritten. Only the bytes are
-// searched, in one read transaction that blocks no writer.
+// searched, in read transactions of unlinkScan records each: a read
+// transaction open for the whole of a year's events would hold off the
+// commit that needs to grow the file until it ends.
 func (db *DB) keysNaming(name []byte, needles [][]byte) ([][]byte, error) {
 	var keys [][]byte
-	err := db.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(name).Cursor()
-		var buf []byte
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			js := v
-			if len(v) > 0 && v[0] == packV1 {
-				var err error
-				if buf, err = unpackTo(buf, v); err != nil {
-					return fmt.Errorf("record %x of %s: %w", k, name, err)
-				}
-				js = buf[len(dictV1):]
-			}
-			for _, n := range needles {
-				if bytes.Contains(js, n) {
-					keys = append(keys, bytes.Clone(k))
-					break
+	var after []byte // the last key read, nil before the first
+	var buf []byte
+	for {
+		n := 0
+		err := db.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(name).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); bytes.Equal(k, after) {
+					k, v = c.Next()
 				}
 			}
+			for ; k != nil && n < unlinkScan; k, v = c.Next() {
+				n++
+				after = append(after[:0], k...)
+				js := v
+				if len(v) > 0 && v[0] == packV1 {
+					var err error
+					if buf, err = unpackTo(buf, v); err != nil {
+						return fmt.Errorf("record %x of %s: %w", k, name, err)
+					}
+					js = buf[len(dictV1):]
+				}
+				for _, nd := range needles {
+					if bytes.Contains(js, nd) {
+						keys = append(keys, bytes.Clone(k))
+						break
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil || n < unlinkScan {
+			return keys, err
 		}
-		return nil
-	})
-	return keys, err
+	}
 }

@@ -20,6 +20,14 @@ import (
 // records keep theirs, and an erasure the box stopped in the middle of is
 // still pending when it opens again.
 func TestUnlinkCustomersAfterAStop(t *testing.T) {
+	t.Run("one transaction each", testUnlinkCustomers)
+	t.Run("many small transactions", func(t *testing.T) {
+		defer store.SetUnlinkChunks(2, 1)()
+		testUnlinkCustomers(t)
+	})
+}
+
+func testUnlinkCustomers(t *testing.T) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	const gone, kept = "cu_GoneAway42", "cu_StaysHere7"

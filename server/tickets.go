@@ -127,23 +127,25 @@ func (s *Server) postTicket(c echo.Context) error {
 	var v queue.TicketView
 	var created, replayed bool
 	var err error
+	unlock := func() {}
 	if req.Phone != "" {
-		// No erasure between finding the customer and the ticket's issue.
+		// No erasure between finding the customer and the ticket's issue
+		// (the slip is printed after).
 		s.erasure.linking.RLock()
-		defer s.erasure.linking.RUnlock()
+		unlock = s.erasure.linking.RUnlock
 		// A retry gets its ticket back before the phone's visit is counted again.
-		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err != nil {
-			return err
+		if v, replayed, err = s.engine.Replay(ir.Source, ir.IdemKey); err == nil && !replayed {
+			ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source())
 		}
-		if !replayed {
-			if ir.CustomerID, ir.Tier, undo, err = s.identifyCustomer(req.Phone, id.source()); err != nil {
-				return err
-			}
+		if err != nil {
+			unlock()
+			return err
 		}
 	}
 	if !replayed {
 		v, created, err = s.engine.Issue(ir)
 	}
+	unlock()
 	if err != nil || !created {
 		undo()
 	}

@@ -17,6 +17,7 @@ import (
 	"queuebox/server"
 	"queuebox/server/config"
 	"queuebox/server/servertest"
+	"queuebox/server/store"
 )
 
 // TestErasedCustomerLeavesNoLink: a customer with purchases, served and
@@ -253,4 +254,48 @@ func (h *hookBodies) all() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.bodies.String()
+}
+
+// TestErasureStoppedHalfWayFinishesAtStart: a box stopped just after an
+// erasure deleted the customer's record, before it took their id out of
+// the history, finishes at its next start, before it answers.
+func TestErasureStoppedHalfWayFinishesAtStart(t *testing.T) {
+	box := servertest.Start(t, servertest.Options{Config: func(c *config.Config) {
+		c.Tiers = []config.Tier{{ID: "gold", Name: "Gold", MinSpend: 100}, {ID: "standard", Name: "Standard"}}
+	}})
+	admin := box.Admin()
+	kiosk := map[string]string{"Authorization": "Bearer " + box.Device("kiosk")}
+	var cu struct{ ID string }
+	if st, body := box.Do(admin, "POST", "/api/v1/customers", map[string]string{"phone": "13800138000"}, nil); st != 201 || json.Unmarshal(body, &cu) != nil {
+		t.Fatalf("customer: %d %s", st, body)
+	}
+	if st, body := box.Do(admin, "POST", "/api/v1/customers/"+cu.ID+"/purchases", map[string]any{"amount": 500, "ref": "r1"}, nil); st != 201 {
+		t.Fatalf("purchase: %d %s", st, body)
+	}
+	var tk struct{ ID string }
+	if st, body := box.Do(nil, "POST", "/api/v1/tickets", map[string]string{"service_id": "general", "phone": "13800138000"}, kiosk); st != 201 || json.Unmarshal(body, &tk) != nil {
+		t.Fatalf("ticket: %d %s", st, body)
+	}
+	box.Stop()
+	db, err := store.Open(box.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EraseCustomer(cu.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	box.Restart()
+	admin = box.Admin()
+	for _, p := range []string{"/api/v1/tickets/" + tk.ID, "/api/v1/queue", "/api/v1/events?since=0"} {
+		if st, body := box.Do(admin, "GET", p, nil, nil); st != 200 || strings.Contains(string(body), cu.ID) {
+			t.Errorf("%s after the restart: %d %s", p, st, body)
+		}
+	}
+	var v struct{ Tier string }
+	_, body := box.Do(admin, "GET", "/api/v1/tickets/"+tk.ID, nil, nil)
+	if json.Unmarshal(body, &v); v.Tier != "gold" {
+		t.Errorf("the ticket's tier is %q, want gold kept", v.Tier)
+	}
 }

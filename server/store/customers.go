@@ -26,17 +26,14 @@ var (
 	kErased = []byte("erased")
 )
 
-func init() {
-	migrations = append(migrations,
-		// 3: customers, their purchases and tier history.
-		func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bCustomers, bCustPhones, bPurchases, bTierHistory, bCustomerStats} {
-				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+// migrateCustomers makes the customers' buckets (schema 6).
+func migrateCustomers(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bCustomers, bCustPhones, bPurchases, bTierHistory, bCustomerStats} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Customer is a known customer of the branch.

@@ -4,13 +4,14 @@
 // load many requests share one fsync.
 //
 // A ticket issued writes at the end of three growing buckets (tickets,
-// events, active) and updates its day's number: tickets and events are
-// packed JSON (codec.go) keyed by 8-byte big-endian id and seq; the active
-// set holds the ids of the tickets the engine loads at start, each with its
-// token until the ticket ends, when the token moves to tokens_new and later
-// into the token index (FoldTokens), many at a time. History past the
-// retention period becomes daily totals (retention.go), and Compact gives
-// the space back (compact.go).
+// events, active): tickets and events are packed JSON (codec.go) keyed by
+// 8-byte big-endian id and seq; the active bucket is the live set (live.go):
+// the ids of the tickets the engine loads at start, each with its token
+// until the ticket ends, when the token moves to tokens_new and later into
+// the token index (FoldTokens), many at a time; beside each, the use of the
+// idempotency key that issued it; and after them the day's numbers. History
+// past the retention period becomes daily totals (retention.go), and
+// Compact gives the space back (compact.go).
 package store
 
 import (
@@ -137,8 +138,7 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
-	// 5: idempotency keys' uses are kept by ticket id, not by the key
-	// (see putIdem).
+	// 5: idempotency keys' uses are kept by ticket id, not by the key.
 	func(tx *bolt.Tx) error {
 		var uses []queue.IdemEntry
 		if err := tx.Bucket(bIdem).ForEach(func(k, v []byte) error {
@@ -160,12 +160,25 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		b.FillPercent = fillAppend
 		for _, it := range uses {
-			if err := putIdem(b, it); err != nil {
+			key, err := ticketKey(it.TicketID)
+			if err != nil {
 				return fmt.Errorf("idempotency key of ticket %q: %w", it.TicketID, err)
+			}
+			raw, err := encodeIdem(it)
+			if err != nil {
+				return fmt.Errorf("idempotency key of ticket %q: %w", it.TicketID, err)
+			}
+			if err := b.Put(key, raw); err != nil {
+				return err
 			}
 		}
 		return nil
 	},
+	// 6: customers, their purchases and tier history.
+	migrateCustomers,
+	// 7: the day's numbers and the idempotency keys' uses join the live
+	// set, on the pages an issue writes anyway (see live.go).
+	migrateLive,
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -312,7 +325,8 @@ func Open(dir string, o Options) (db *DB, err error) {
 	if err := b.View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bActive, bTokensNew} {
 			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
-				if len(v) > 0 {
+				// Only a ticket's key holds a token (see live.go).
+				if len(k) == 8 && len(v) > 0 {
 					db.newTokens[string(v)] = bytes.Clone(k)
 				}
 				return nil
@@ -539,6 +553,7 @@ func (db *DB) commit(batch []*pending) (err error) {
 	added := make(map[string][]byte, n) // sized once: a batch issues up to n tickets
 	db.writeTxs.Add(1)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		var last lastOfBatch
 		for _, p := range batch {
 			if p.enc == nil {
 				enc, err := encodeChange(p.change)
@@ -550,8 +565,9 @@ func (db *DB) commit(batch []*pending) (err error) {
 			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
+			last.add(p.change)
 		}
-		return nil
+		return last.write(tx)
 	})
 	if err != nil || len(added) == 0 {
 		return err
@@ -641,22 +657,6 @@ func issuedIn(evs []queue.Event) map[string]bool {
 	return ids
 }
 
-// putIdem keeps an idempotency key's use under its ticket's key: kiosks'
-// keys are random, and a bucket keyed by them would have every issue
-// rewrite a page picked at random; keyed by ticket, uses are appended and
-// expire from the front. The engine looks keys up in memory only.
-func putIdem(b *bolt.Bucket, it queue.IdemEntry) error {
-	key, err := ticketKey(it.TicketID)
-	if err != nil {
-		return err
-	}
-	raw, ok := it.AppendJSON(nil)
-	if !ok {
-		return putJSON(b, key, it) // which says why not
-	}
-	return b.Put(key, raw)
-}
-
 // getKey reads a key that may hold an empty value, telling it apart from
 // a missing one.
 func getKey(b *bolt.Bucket, key []byte) (v []byte, ok bool) {
@@ -710,23 +710,14 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 	if err := db.writeTickets(tx, c, enc, added); err != nil {
 		return err
 	}
-	for _, n := range c.Numbers {
-		if err := putJSON(tx.Bucket(bNumbers), []byte(n.Prefix), n); err != nil {
-			return err
-		}
-	}
+	// The day's numbers are written once per commit (see lastOfBatch).
 	if len(c.Idem) > 0 || len(c.DeleteIdem) > 0 {
-		if err := writeIdem(tx.Bucket(bIdem), c); err != nil {
+		if err := writeIdem(tx.Bucket(bActive), c); err != nil {
 			return err
 		}
 	}
 	if len(c.Appointments) > 0 || len(c.ForgetAppointments) > 0 {
 		if err := writeAppts(tx, c, enc); err != nil {
-			return err
-		}
-	}
-	if c.Time != nil {
-		if err := putJSON(tx.Bucket(bMeta), kTime, c.Time); err != nil {
 			return err
 		}
 	}
@@ -767,26 +758,6 @@ func (db *DB) writeTickets(tx *bolt.Tx, c *queue.Change, enc *encoded, added map
 			return err
 		}
 		if err := db.indexTicket(tx, active, t, key, issued[t.ID], added); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeIdem writes a change's idempotency keys and forgets its expired ones.
-func writeIdem(idem *bolt.Bucket, c *queue.Change) error {
-	idem.FillPercent = fillAppend
-	for _, it := range c.Idem {
-		if err := putIdem(idem, it); err != nil {
-			return err
-		}
-	}
-	for _, it := range c.DeleteIdem {
-		key, err := ticketKey(it.TicketID)
-		if err != nil {
-			return err
-		}
-		if err := idem.Delete(key); err != nil {
 			return err
 		}
 	}
@@ -879,27 +850,10 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		if err := eachJSON(tx.Bucket(bCounters), func(c queue.Counter) { snap.Counters = append(snap.Counters, c) }); err != nil {
 			return fmt.Errorf("counters: %w", err)
 		}
+		if err := loadLive(tx, snap); err != nil {
+			return fmt.Errorf("live set: %w", err)
+		}
 		tickets := tx.Bucket(bTickets)
-		if err := tx.Bucket(bActive).ForEach(func(k, _ []byte) error {
-			var t queue.Ticket
-			raw := tickets.Get(k)
-			if raw == nil {
-				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
-			}
-			if err := decodeRecord(raw, &t); err != nil {
-				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			snap.Active = append(snap.Active, t)
-			return nil
-		}); err != nil {
-			return err
-		}
-		if err := eachJSON(tx.Bucket(bNumbers), func(n queue.DayNumber) { snap.Numbers = append(snap.Numbers, n) }); err != nil {
-			return fmt.Errorf("numbers: %w", err)
-		}
-		if err := eachJSON(tx.Bucket(bIdem), func(it queue.IdemEntry) { snap.Idem = append(snap.Idem, it) }); err != nil {
-			return fmt.Errorf("idempotency keys: %w", err)
-		}
 		if k, _ := tickets.Cursor().Last(); len(k) == 8 {
 			snap.LastTicketID = binary.BigEndian.Uint64(k)
 		}

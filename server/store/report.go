@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -13,14 +14,74 @@ import (
 
 // The report index holds one compact report.Record per ticket, keyed by
 // business date then ticket id, so a range of days is one cursor walk and a
-// year of reports never decodes the event log. It is derived data: written
-// with every commit, and rebuilt from the events when missing or when the
-// record layout changes.
+// year of reports never decodes the event log. It is derived data, folded
+// from the events and rebuilt from them when missing or when the record
+// layout changes.
+//
+// The commits of engine changes fold their events into it a few hundred at
+// a time (reportFoldEvents), not one commit at a time: a ticket's commit
+// then writes no page of the index, and its record is written once for all
+// the events it got meanwhile. The meta key report_seq says up to which
+// event the index is folded, in the same transaction as the records; a
+// reader first has the committing goroutine fold what is waiting
+// (syncReport), and Open folds what a crash left behind from the event log.
 var (
 	bReport         = []byte("report_records")
 	kReportVersion  = []byte("report_index_version")
+	kReportSeq      = []byte("report_seq")
 	reportKeyLength = 10 + 8 // "YYYY-MM-DD" + big-endian id
 )
+
+// reportFoldEvents is how many committed events wait for the report index
+// before a commit folds them: enough for commits of a busy morning to share
+// the index's pages, few enough to fold in well under a millisecond.
+const reportFoldEvents = 512
+
+// foldReport folds evs into the index and notes the last as folded.
+func foldReport(tx *bolt.Tx, evs []queue.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if err := applyReport(tx, evs); err != nil {
+		return err
+	}
+	return tx.Bucket(bMeta).Put(kReportSeq, u64(evs[len(evs)-1].Seq))
+}
+
+// markReportFolded notes an index kept before schema 8 as folded up to the
+// last event: it was written with every commit.
+func markReportFolded(tx *bolt.Tx) error {
+	if tx.Bucket(bReport) == nil {
+		return nil // built from the events when the store opens
+	}
+	last, _ := tx.Bucket(bEvents).Cursor().Last()
+	if last == nil {
+		last = u64(0)
+	}
+	return tx.Bucket(bMeta).Put(kReportSeq, bytes.Clone(last))
+}
+
+// syncReport brings the report index up to every event committed so far,
+// for a reader about to read it. When the store cannot commit (closed, or
+// failed and waiting for the engine), the reader reads the index as it is.
+func (db *DB) syncReport() {
+	if db.reportBehind.Load() == 0 {
+		return
+	}
+	<-db.queue(&pending{change: &queue.Change{}, fold: true, errc: make(chan error, 1)})
+}
+
+// foldRest folds what waits when the store closes.
+func (db *DB) foldRest() {
+	if len(db.reportLag) == 0 {
+		return
+	}
+	db.writeTxs.Add(1)
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return foldReport(tx, db.reportLag) }); err == nil {
+		db.reportLag = nil
+		db.reportBehind.Store(0)
+	}
+}
 
 func reportKey(date string, id uint64) []byte {
 	k := make([]byte, 0, reportKeyLength)
@@ -65,16 +126,25 @@ func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 }
 
 // ensureReportIndex builds the index from the event log when it is missing
-// or was written in another layout.
+// or was written in another layout, and folds the events it has not yet.
 func ensureReportIndex(b *bolt.DB) error {
 	want := []byte{report.RecordVersion()}
-	var ok bool
+	var ok, behind bool
 	if err := b.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bMeta).Get(kReportVersion)
-		ok = tx.Bucket(bReport) != nil && len(v) == 1 && v[0] == want[0]
+		v, seq := tx.Bucket(bMeta).Get(kReportVersion), tx.Bucket(bMeta).Get(kReportSeq)
+		ok = tx.Bucket(bReport) != nil && len(v) == 1 && v[0] == want[0] && len(seq) == 8
+		if ok {
+			last, _ := tx.Bucket(bEvents).Cursor().Last()
+			behind = last != nil && bytes.Compare(last, seq) > 0
+		}
 		return nil
-	}); err != nil || ok {
+	}); err != nil || (ok && !behind) {
 		return err
+	}
+	if ok {
+		return b.Update(func(tx *bolt.Tx) error {
+			return foldEvents(tx, binary.BigEndian.Uint64(tx.Bucket(bMeta).Get(kReportSeq))+1)
+		})
 	}
 	return b.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bReport) != nil {
@@ -96,6 +166,7 @@ func ensureReportIndex(b *bolt.DB) error {
 // on the business days from..to (YYYY-MM-DD, both included), by day then
 // ticket id, in one read transaction. f must not keep r: it is reused.
 func (db *DB) EachReportRecord(from, to string, f func(r *report.Record) error) error {
+	db.syncReport()
 	intern := report.NewInterner()
 	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bReport)
@@ -126,7 +197,11 @@ func (db *DB) EachReportRecord(from, to string, f func(r *report.Record) error) 
 const rebuildBatch = 200000
 
 // rebuildReport replays the event log into the empty report bucket.
-func rebuildReport(tx *bolt.Tx) error {
+func rebuildReport(tx *bolt.Tx) error { return foldEvents(tx, 1) }
+
+// foldEvents folds the events from seq from on, read from the log, into the
+// report index, and notes the last as folded.
+func foldEvents(tx *bolt.Tx, from uint64) error {
 	b := tx.Bucket(bReport)
 	recs := map[string]*report.Record{}
 	flush := func() error {
@@ -146,7 +221,9 @@ func rebuildReport(tx *bolt.Tx) error {
 	}
 	n := 0
 	c := tx.Bucket(bEvents).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	var last []byte
+	for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
+		last = k
 		var ev queue.Event
 		if err := decodeRecord(v, &ev); err != nil {
 			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
@@ -178,7 +255,13 @@ func rebuildReport(tx *bolt.Tx) error {
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if last == nil {
+		last = u64(from - 1)
+	}
+	return tx.Bucket(bMeta).Put(kReportSeq, bytes.Clone(last))
 }
 
 // ReportRecords returns the report records of the days from..to; see

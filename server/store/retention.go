@@ -114,6 +114,8 @@ var pruneChunk = 500
 // Compact gives the space back to the disk.
 func (db *DB) Prune(before string, cutoff time.Time) (PruneResult, error) {
 	var res PruneResult
+	// Every event in the report index before any is pruned.
+	db.syncReport()
 	// Every token in the main index: a pruned ticket's token is then found
 	// and deleted there.
 	if _, err := db.FoldTokens(); err != nil {

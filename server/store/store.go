@@ -179,6 +179,9 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 7: the day's numbers and the idempotency keys' uses join the live
 	// set, on the pages an issue writes anyway (see live.go).
 	migrateLive,
+	// 8: the report index notes up to which event it is folded (see
+	// report.go).
+	markReportFolded,
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -205,6 +208,12 @@ type DB struct {
 	// devices caches DeviceByTokenHash (see there).
 	devices deviceCache
 
+	// reportLag holds the events committed but not yet folded into the
+	// report index, oldest first; only the committing goroutine touches it
+	// (see foldDue). reportBehind is its length, for readers.
+	reportLag    []queue.Event
+	reportBehind atomic.Int64
+
 	mu       sync.Mutex
 	wake     *sync.Cond
 	pending  []*pending
@@ -219,6 +228,8 @@ type pending struct {
 	change *queue.Change
 	enc    *encoded
 	errc   chan error
+	// fold asks the commit to bring the report index up to date.
+	fold bool
 }
 
 // encoded holds the stored form of a change's history records, made by the
@@ -454,18 +465,23 @@ func (db *DB) Apply(c *queue.Change) <-chan error {
 		errc <- fmt.Errorf("encode change: %w", err)
 		return errc
 	}
+	return db.queue(&pending{change: c, enc: enc, errc: errc})
+}
+
+// queue hands p to the committing goroutine.
+func (db *DB) queue(p *pending) <-chan error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	switch {
 	case db.closed:
-		errc <- ErrClosed
+		p.errc <- ErrClosed
 	case db.failed != nil:
-		errc <- db.failed
+		p.errc <- db.failed
 	default:
-		db.pending = append(db.pending, &pending{change: c, enc: enc, errc: errc})
+		db.pending = append(db.pending, p)
 		db.wake.Signal()
 	}
-	return errc
+	return p.errc
 }
 
 // Failed reports whether a commit failed since the last Reset.
@@ -494,6 +510,9 @@ func (db *DB) commitLoop() {
 		}
 		if len(db.pending) == 0 {
 			db.mu.Unlock()
+			// Not needed (Open folds what is left), but it keeps the
+			// next start from reading the events back.
+			db.foldRest()
 			return
 		}
 		batch := db.pending
@@ -546,14 +565,22 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	n := 0
+	n, evs, fold := 0, 0, false
 	for _, p := range batch {
 		n += len(p.change.Tickets)
+		evs += len(p.change.Events)
+		fold = fold || p.fold
 	}
+	fold = fold || len(db.reportLag)+evs >= reportFoldEvents
 	added := make(map[string][]byte, n) // sized once: a batch issues up to n tickets
 	db.writeTxs.Add(1)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		var last lastOfBatch
+		if fold {
+			if err := foldReport(tx, db.reportLag); err != nil {
+				return err
+			}
+		}
 		for _, p := range batch {
 			if p.enc == nil {
 				enc, err := encodeChange(p.change)
@@ -565,12 +592,29 @@ func (db *DB) commit(batch []*pending) (err error) {
 			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
+			if fold {
+				if err := foldReport(tx, p.change.Events); err != nil {
+					return err
+				}
+			}
 			last.add(p.change)
 		}
 		return last.write(tx)
 	})
-	if err != nil || len(added) == 0 {
+	if err != nil {
 		return err
+	}
+	if fold {
+		clear(db.reportLag) // let go of the events
+		db.reportLag = db.reportLag[:0]
+	} else {
+		for _, p := range batch {
+			db.reportLag = append(db.reportLag, p.change.Events...)
+		}
+	}
+	db.reportBehind.Store(int64(len(db.reportLag)))
+	if len(added) == 0 {
+		return nil
 	}
 	db.tokMu.Lock()
 	for tok, key := range added {
@@ -734,7 +778,7 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 			return err
 		}
 	}
-	return applyReport(tx, c.Events)
+	return nil
 }
 
 // writeTickets writes a change's tickets and keeps their indexes.

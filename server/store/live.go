@@ -51,12 +51,9 @@ func kindOf(k []byte) (liveKind, error) {
 
 // idemKey is where the use of an idempotency key that issued ticket key
 // (8 bytes) is kept.
-func idemKey(ticket []byte) []byte {
-	k := make([]byte, 9)
-	copy(k, ticket)
-	k[8] = idemMark
-	return k
-}
+func idemKey(ticket []byte) []byte { return appendIdemKey(make([]byte, 0, 9), ticket) }
+
+func appendIdemKey(b, ticket []byte) []byte { return append(append(b, ticket...), idemMark) }
 
 func numberKey(prefix string) []byte {
 	return append(append(make([]byte, 0, len(numberMark)+len(prefix)), numberMark...), prefix...)
@@ -75,12 +72,15 @@ func putIdem(live *bolt.Bucket, it queue.IdemEntry) error {
 	if err != nil {
 		return err
 	}
-	return live.Put(idemKey(key), raw)
+	var k [9]byte // bbolt copies a key it keeps
+	return live.Put(appendIdemKey(k[:0], key), raw)
 }
 
 // encodeIdem is the stored form of a key's use.
 func encodeIdem(it queue.IdemEntry) ([]byte, error) {
-	if raw, ok := it.AppendJSON(nil); ok {
+	// Sized for a kiosk's key at once: grown from nothing, it would be
+	// made five times.
+	if raw, ok := it.AppendJSON(make([]byte, 0, 96+len(it.Key))); ok {
 		return raw, nil
 	}
 	return json.Marshal(it) // which says why not
@@ -99,7 +99,8 @@ func writeIdem(live *bolt.Bucket, c *queue.Change) error {
 		if err != nil {
 			return err
 		}
-		if err := live.Delete(idemKey(key)); err != nil {
+		var k [9]byte
+		if err := live.Delete(appendIdemKey(k[:0], key)); err != nil {
 			return err
 		}
 	}

@@ -89,7 +89,9 @@ func reportKey(date string, id uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, id)
 }
 
-// applyReport folds the ticket events of a change into the index.
+// applyReport folds ticket events into the index. A ticket's record is
+// read (unless its first event here issues it), brought up to its last
+// event here in memory, and written once, in key order.
 func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 	b := tx.Bucket(bReport)
 	if b == nil {
@@ -98,27 +100,43 @@ func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 	// Keys grow with the date and the ticket id; a record is rewritten a
 	// few times in its first hours, a little longer each time.
 	b.FillPercent = fillHistory
+	type entry struct {
+		key []byte
+		rec report.Record
+	}
+	var recs []entry
+	at := make(map[string]int, len(evs))
 	for i := range evs {
 		ev := &evs[i]
 		if ev.Ticket == nil || ev.Ticket.Date == "" {
 			continue
 		}
-		key, err := ticketKey(ev.Ticket.ID)
+		id, err := ticketID(ev.Ticket.ID)
 		if err != nil {
 			return err
 		}
-		k := reportKey(ev.Ticket.Date, binary.BigEndian.Uint64(key))
-		var rec report.Record
-		// A ticket's record starts with its issue: nothing to read then.
-		if ev.Type != queue.EventIssued {
-			if raw := b.Get(k); raw != nil {
-				if rec, err = report.Unmarshal(raw, nil); err != nil {
-					return fmt.Errorf("report record %x: %w", k, err)
+		k := reportKey(ev.Ticket.Date, id)
+		j, seen := at[string(k)]
+		if !seen {
+			var rec report.Record
+			// A ticket's record starts with its issue: nothing to read then.
+			if ev.Type != queue.EventIssued {
+				if raw := b.Get(k); raw != nil {
+					if rec, err = report.Unmarshal(raw, nil); err != nil {
+						return fmt.Errorf("report record %x: %w", k, err)
+					}
 				}
 			}
+			j = len(recs)
+			recs = append(recs, entry{key: k, rec: rec})
+			at[string(k)] = j
 		}
-		rec.Apply(ev)
-		if err := b.Put(k, rec.Marshal()); err != nil {
+		recs[j].rec.Apply(ev)
+	}
+	// In key order: bbolt fills pages best when keys come sorted.
+	slices.SortFunc(recs, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
+	for i := range recs {
+		if err := b.Put(recs[i].key, recs[i].rec.Marshal()); err != nil {
 			return err
 		}
 	}

@@ -565,22 +565,19 @@ func (db *DB) commit(batch []*pending) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
 		}
 	}()
-	n, evs, fold := 0, 0, false
+	// The batch's events wait for the report index with those before them,
+	// if the commit succeeds.
+	n, lag, fold := 0, len(db.reportLag), false
 	for _, p := range batch {
 		n += len(p.change.Tickets)
-		evs += len(p.change.Events)
+		db.reportLag = append(db.reportLag, p.change.Events...)
 		fold = fold || p.fold
 	}
-	fold = fold || len(db.reportLag)+evs >= reportFoldEvents
+	fold = fold || len(db.reportLag) >= reportFoldEvents
 	added := make(map[string][]byte, n) // sized once: a batch issues up to n tickets
 	db.writeTxs.Add(1)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		var last lastOfBatch
-		if fold {
-			if err := foldReport(tx, db.reportLag); err != nil {
-				return err
-			}
-		}
 		for _, p := range batch {
 			if p.enc == nil {
 				enc, err := encodeChange(p.change)
@@ -592,25 +589,23 @@ func (db *DB) commit(batch []*pending) (err error) {
 			if err := db.writeChange(tx, p.change, p.enc, added); err != nil {
 				return err
 			}
-			if fold {
-				if err := foldReport(tx, p.change.Events); err != nil {
-					return err
-				}
-			}
 			last.add(p.change)
+		}
+		if fold {
+			if err := foldReport(tx, db.reportLag); err != nil {
+				return err
+			}
 		}
 		return last.write(tx)
 	})
 	if err != nil {
+		clear(db.reportLag[lag:])
+		db.reportLag = db.reportLag[:lag]
 		return err
 	}
 	if fold {
 		clear(db.reportLag) // let go of the events
 		db.reportLag = db.reportLag[:0]
-	} else {
-		for _, p := range batch {
-			db.reportLag = append(db.reportLag, p.change.Events...)
-		}
 	}
 	db.reportBehind.Store(int64(len(db.reportLag)))
 	if len(added) == 0 {
@@ -687,18 +682,37 @@ func (db *DB) indexTicket(tx *bolt.Tx, active *bolt.Bucket, t *queue.Ticket, key
 	return nil
 }
 
-// issuedIn is the set of tickets evs issue (nil for none).
-func issuedIn(evs []queue.Event) map[string]bool {
-	var ids map[string]bool
+// issuedSet tells the tickets a change's events issue.
+type issuedSet struct {
+	evs []queue.Event
+	ids map[string]bool // for a change of many events
+}
+
+// issuedIn is the set of tickets evs issue. Most changes have an event or
+// two, looked through at once; a set is made for many.
+func issuedIn(evs []queue.Event) issuedSet {
+	if len(evs) <= 8 {
+		return issuedSet{evs: evs}
+	}
+	s := issuedSet{ids: map[string]bool{}}
 	for i := range evs {
 		if evs[i].Type == queue.EventIssued && evs[i].Ticket != nil {
-			if ids == nil {
-				ids = make(map[string]bool, len(evs)-i)
-			}
-			ids[evs[i].Ticket.ID] = true
+			s.ids[evs[i].Ticket.ID] = true
 		}
 	}
-	return ids
+	return s
+}
+
+func (s issuedSet) has(id string) bool {
+	if s.ids != nil {
+		return s.ids[id]
+	}
+	for i := range s.evs {
+		if s.evs[i].Type == queue.EventIssued && s.evs[i].Ticket != nil && s.evs[i].Ticket.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // getKey reads a key that may hold an empty value, telling it apart from
@@ -773,8 +787,10 @@ func (db *DB) writeChange(tx *bolt.Tx, c *queue.Change, enc *encoded, added map[
 	}
 	events := tx.Bucket(bEvents)
 	events.FillPercent = fillAppend
+	var key [8]byte // bbolt copies a key it keeps
 	for i := range c.Events {
-		if err := events.Put(u64(c.Events[i].Seq), enc.events[i]); err != nil {
+		binary.BigEndian.PutUint64(key[:], c.Events[i].Seq)
+		if err := events.Put(key[:], enc.events[i]); err != nil {
 			return err
 		}
 	}
@@ -801,7 +817,7 @@ func (db *DB) writeTickets(tx *bolt.Tx, c *queue.Change, enc *encoded, added map
 		if err := tickets.Put(key, enc.tickets[i]); err != nil {
 			return err
 		}
-		if err := db.indexTicket(tx, active, t, key, issued[t.ID], added); err != nil {
+		if err := db.indexTicket(tx, active, t, key, issued.has(t.ID), added); err != nil {
 			return err
 		}
 	}
@@ -1112,17 +1128,26 @@ func (db *DB) Size() int64 {
 }
 
 func ticketKey(id string) ([]byte, error) {
+	n, err := ticketID(id)
+	if err != nil {
+		return nil, err
+	}
+	return u64(n), nil
+}
+
+// ticketID is the number of a ticket's (or appointment's) id.
+func ticketID(id string) (uint64, error) {
 	var n uint64
 	if id == "" || len(id) > 20 {
-		return nil, fmt.Errorf("bad ticket id %q", id)
+		return 0, fmt.Errorf("bad ticket id %q", id)
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < '0' || id[i] > '9' {
-			return nil, fmt.Errorf("bad ticket id %q", id)
+			return 0, fmt.Errorf("bad ticket id %q", id)
 		}
 		n = n*10 + uint64(id[i]-'0')
 	}
-	return u64(n), nil
+	return n, nil
 }
 
 func u64(n uint64) []byte {

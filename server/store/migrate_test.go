@@ -527,16 +527,35 @@ func TestMigrateSchema6KeepsNumbersAndKeys(t *testing.T) {
 			t.Fatalf("retry of key %q: ticket %s (created %v, %v), want ticket %s", key, v.ID, created, err, it.TicketID)
 		}
 	}
+	// A key whose ticket has ended (its token moved out of the live set)
+	// and one whose ticket still waits.
+	var ended, waiting *queue.IdemEntry
+	for i := range w.Idem {
+		tk, err := db.Ticket(w.Idem[i].TicketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tk.Status.Active() && waiting == nil:
+			waiting = &w.Idem[i]
+		case !tk.Status.Active() && ended == nil:
+			ended = &w.Idem[i]
+		}
+	}
+	if ended == nil || waiting == nil {
+		t.Fatalf("the fixture wants keys of ended and of waiting tickets: %v, %v", ended, waiting)
+	}
 	e := start()
 	issue(e, "general", "", "A041")
 	issue(e, "loans", "", "LN021")
-	retry(e, w.Idem[0])
-	retry(e, w.Idem[len(w.Idem)-1])
+	retry(e, *ended)
+	retry(e, *waiting)
 	issue(e, "general", "after-migration", "A042")
 
 	e = restart()
 	issue(e, "general", "", "A043")
-	retry(e, w.Idem[len(w.Idem)-1])
+	retry(e, *ended)
+	retry(e, *waiting)
 	retry(e, queue.IdemEntry{Key: "device:k1\x00after-migration", TicketID: fmt.Sprint(w.LastTicket + 3)})
 
 	clock.Advance(24 * time.Hour)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -17,16 +18,21 @@ import (
 //   - ticket id (8 bytes)           → its token until it is indexed: an active ticket
 //   - ticket id + 'i' (9 bytes)     → the idempotency key's use that issued it
 //   - 0xff 'n' prefix               → the prefix's number of the day (queue.DayNumber)
+//   - 0xff 't'                      → the timekeeping as of the last commit (queue.TimeMark)
 //
 // A key's use sorts right after its ticket, and new tickets come at the
-// end of the ids, so both land on the last leaf, where the numbers (after
-// every id) are too: a ticket issued dirties one leaf of one bucket for all
-// three, where separate buckets cost a leaf, a bucket to open and a header
-// in the root page each. Uses expire from the front as before, and a use
-// stays after its ticket has left the active set, for a retry to find.
+// end of the ids, so both land on the last leaf, where the numbers and the
+// timekeeping (after every id) are too: a ticket issued dirties one leaf of
+// one bucket for all four, where separate buckets cost a leaf (or the
+// root's page, for a small one), a bucket to open and a header in the root
+// page each. Uses expire from the front as before, and a use stays after
+// its ticket has left the active set, for a retry to find.
 const idemMark = 'i'
 
-var numberMark = []byte{0xff, 'n'}
+var (
+	numberMark = []byte{0xff, 'n'}
+	timeKey    = []byte{0xff, 't'}
+)
 
 // liveKind tells what a key of the live set holds.
 type liveKind int
@@ -35,6 +41,7 @@ const (
 	liveTicket liveKind = iota
 	liveIdem
 	liveNumber
+	liveTime
 )
 
 func kindOf(k []byte) (liveKind, error) {
@@ -45,6 +52,8 @@ func kindOf(k []byte) (liveKind, error) {
 		return liveIdem, nil
 	case len(k) > len(numberMark) && k[0] == numberMark[0] && k[1] == numberMark[1]:
 		return liveNumber, nil
+	case bytes.Equal(k, timeKey):
+		return liveTime, nil
 	}
 	return 0, fmt.Errorf("unknown key %x in the live set", k)
 }
@@ -135,16 +144,17 @@ func (l *lastOfBatch) add(c *queue.Change) {
 }
 
 func (l *lastOfBatch) write(tx *bolt.Tx) error {
-	if len(l.numbers) > 0 {
-		live := tx.Bucket(bActive)
-		for _, n := range l.numbers {
-			if err := putJSON(live, numberKey(n.Prefix), n); err != nil {
-				return err
-			}
+	if len(l.numbers) == 0 && l.time == nil {
+		return nil
+	}
+	live := tx.Bucket(bActive)
+	for _, n := range l.numbers {
+		if err := putJSON(live, numberKey(n.Prefix), n); err != nil {
+			return err
 		}
 	}
 	if l.time != nil {
-		return putJSON(tx.Bucket(bMeta), kTime, l.time)
+		return putJSON(live, timeKey, l.time)
 	}
 	return nil
 }
@@ -170,6 +180,11 @@ func loadLive(tx *bolt.Tx, snap *queue.Snapshot) error {
 				return fmt.Errorf("number of prefix %q: %w", k[len(numberMark):], err)
 			}
 			snap.Numbers = append(snap.Numbers, n)
+		case liveTime:
+			snap.Time = &queue.TimeMark{}
+			if err := json.Unmarshal(v, snap.Time); err != nil {
+				return fmt.Errorf("timekeeping: %w", err)
+			}
 		default:
 			var t queue.Ticket
 			raw := tickets.Get(k)
@@ -217,4 +232,22 @@ func migrateLive(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateTime moves the timekeeping from the meta bucket into the live set
+// (schema 9).
+func migrateTime(tx *bolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	raw := meta.Get(kTime)
+	if raw == nil {
+		return nil // a file from before it was kept, or with no change yet
+	}
+	var tm queue.TimeMark
+	if err := json.Unmarshal(raw, &tm); err != nil {
+		return fmt.Errorf("timekeeping: %w", err)
+	}
+	if err := tx.Bucket(bActive).Put(timeKey, bytes.Clone(raw)); err != nil {
+		return err
+	}
+	return meta.Delete(kTime)
 }

@@ -9,7 +9,8 @@
 // the ids of the tickets the engine loads at start, each with its token
 // until the ticket ends, when the token moves to tokens_new and later into
 // the token index (FoldTokens), many at a time; beside each, the use of the
-// idempotency key that issued it; and after them the day's numbers. History
+// idempotency key that issued it; and after them the day's numbers and the
+// timekeeping. History
 // past the retention period becomes daily totals (retention.go), and
 // Compact gives the space back (compact.go).
 package store
@@ -182,6 +183,9 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 8: the report index notes up to which event it is folded (see
 	// report.go).
 	markReportFolded,
+	// 9: the timekeeping joins the live set: a commit then writes no
+	// bucket but those of its records.
+	migrateTime,
 }
 
 // SchemaVersion is the schema this binary writes.
@@ -926,12 +930,6 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 				return fmt.Errorf("event %d: %w", snap.LastSeq, err)
 			}
 			snap.LastAt = last.At
-		}
-		if raw := tx.Bucket(bMeta).Get(kTime); raw != nil {
-			snap.Time = &queue.TimeMark{}
-			if err := json.Unmarshal(raw, snap.Time); err != nil {
-				return fmt.Errorf("timekeeping: %w", err)
-			}
 		}
 		appts := tx.Bucket(bAppts)
 		if err := tx.Bucket(bApptLive).ForEach(func(k, _ []byte) error {

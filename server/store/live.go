@@ -60,9 +60,7 @@ func kindOf(k []byte) (liveKind, error) {
 
 // idemKey is where the use of an idempotency key that issued ticket key
 // (8 bytes) is kept.
-func idemKey(ticket []byte) []byte { return appendIdemKey(make([]byte, 0, 9), ticket) }
-
-func appendIdemKey(b, ticket []byte) []byte { return append(append(b, ticket...), idemMark) }
+func idemKey(ticket []byte) []byte { return append(append(make([]byte, 0, 9), ticket...), idemMark) }
 
 func numberKey(prefix string) []byte {
 	return append(append(make([]byte, 0, len(numberMark)+len(prefix)), numberMark...), prefix...)
@@ -73,7 +71,8 @@ func numberKey(prefix string) []byte {
 // random; by ticket, uses are appended and expire from the front. The
 // engine looks keys up in memory only.
 func putIdem(live *bolt.Bucket, it queue.IdemEntry) error {
-	key, err := ticketKey(it.TicketID)
+	var k [9]byte // bbolt copies a key it keeps
+	key, err := idemKeyOf(&k, it.TicketID)
 	if err != nil {
 		return err
 	}
@@ -81,8 +80,18 @@ func putIdem(live *bolt.Bucket, it queue.IdemEntry) error {
 	if err != nil {
 		return err
 	}
-	var k [9]byte // bbolt copies a key it keeps
-	return live.Put(appendIdemKey(k[:0], key), raw)
+	return live.Put(key, raw)
+}
+
+// idemKeyOf writes the key of ticket id's idempotency key's use into k.
+func idemKeyOf(k *[9]byte, id string) ([]byte, error) {
+	n, err := ticketID(id)
+	if err != nil {
+		return nil, err
+	}
+	binary.BigEndian.PutUint64(k[:8], n)
+	k[8] = idemMark
+	return k[:], nil
 }
 
 // encodeIdem is the stored form of a key's use.
@@ -104,12 +113,12 @@ func writeIdem(live *bolt.Bucket, c *queue.Change) error {
 		}
 	}
 	for _, it := range c.DeleteIdem {
-		key, err := ticketKey(it.TicketID)
+		var k [9]byte
+		key, err := idemKeyOf(&k, it.TicketID)
 		if err != nil {
 			return err
 		}
-		var k [9]byte
-		if err := live.Delete(appendIdemKey(k[:0], key)); err != nil {
+		if err := live.Delete(key); err != nil {
 			return err
 		}
 	}

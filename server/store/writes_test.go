@@ -264,13 +264,15 @@ func benchCommits(b *testing.B, changes []*queue.Change, per int) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	before := db.WriteStats().Pages
+	before, cpu := db.WriteStats().Pages, cpuTime()
 	for i := 0; i < b.N; i++ {
 		if err := db.commit(todo[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu = cpuTime() - cpu
 	done := per * b.N
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(done), "cpu-ns/ticket")
 	b.ReportMetric(float64(db.WriteStats().Pages-before)/float64(done), "pages/ticket")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(done), "ns/ticket")
 }

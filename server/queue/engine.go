@@ -580,6 +580,8 @@ type issueBatchState struct {
 	made []*issueCall
 	once sync.Once
 	err  error
+	// saving is every new ticket's: one commit saves them all.
+	saving saving
 }
 
 // wait returns once the batch is on disk, with the commit's error. The
@@ -590,9 +592,13 @@ func (b *issueBatchState) wait(e *Engine) error {
 	b.once.Do(func() {
 		first = true
 		b.err = e.wait(b.errc)
+		e.issueMu.Lock()
 		for _, ic := range b.made {
-			e.saved(ic.t.ID, ic.saving, b.err)
+			delete(e.unsaved, ic.t.ID)
 		}
+		e.issueMu.Unlock()
+		b.saving.err = b.err
+		close(b.saving.done)
 	})
 	if first {
 		e.issueBatch()
@@ -600,7 +606,7 @@ func (b *issueBatchState) wait(e *Engine) error {
 	return b.err
 }
 
-// saving is an issued ticket's commit on its way to disk.
+// saving is an issued ticket's commit on its way to disk (a batch's).
 type saving struct {
 	done chan struct{}
 	err  error // set before done is closed
@@ -621,15 +627,6 @@ func (e *Engine) savingFor(id string) *saving {
 	e.issueMu.Lock()
 	defer e.issueMu.Unlock()
 	return e.unsaved[id]
-}
-
-// saved ends s, the commit of ticket id, with err.
-func (e *Engine) saved(id string, s *saving, err error) {
-	e.issueMu.Lock()
-	delete(e.unsaved, id)
-	e.issueMu.Unlock()
-	s.err = err
-	close(s.done)
 }
 
 // issueCall is one request to Issue on its way through the queue.
@@ -673,15 +670,19 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 	// Sized once: most requests make a ticket and use a key.
 	c := &Change{Idem: make([]IdemEntry, 0, len(taken))}
 	made := make([]*issueCall, 0, len(taken))
+	// Made beforehand: a repeat of a request of this very batch waits for
+	// its saving.
+	b := &issueBatchState{saving: saving{done: make(chan struct{})}}
 	for _, ic := range taken {
-		if e.issueOneLocked(ic, c) {
+		if e.issueOneLocked(ic, c, &b.saving) {
 			made = append(made, ic)
 		}
 	}
-	var b *issueBatchState
-	if len(made) > 0 {
+	if len(made) == 0 {
+		b = nil
+	} else {
 		c.Numbers = lastNumbers(c.Numbers)
-		b = &issueBatchState{made: made}
+		b.made = made
 		// Sized once: a ticket is large, and growing the lists by doubling
 		// would copy and drop as much as the batch holds.
 		c.Tickets, c.Events = make([]Ticket, 0, len(made)), make([]Event, 0, len(made))
@@ -699,11 +700,16 @@ func (e *Engine) issueQueuedLocked() ([]*issueCall, *issueBatchState) {
 				repeats = append(repeats, ic.repeat)
 			}
 		}
-		views := e.promiseAlsoLocked(e.policy(), ts, repeats)
+		views := make([]*TicketView, len(made))
 		for i, ic := range made {
-			ic.view = views[i]
+			views[i] = &ic.view
+		}
+		e.promiseAlsoLocked(e.policy(), ts, repeats, views)
+		for _, ic := range made {
+			// The event's ticket is the change's record of it, not a
+			// copy of its own: neither is written to once committed.
 			c.Tickets = append(c.Tickets, *ic.t)
-			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: copyTicket(ic.t)})
+			c.Events = append(c.Events, Event{Type: EventIssued, Actor: ic.req.Source, Ticket: &c.Tickets[len(c.Tickets)-1]})
 			ic.batch = b
 		}
 	}
@@ -742,8 +748,9 @@ func lastNumbers(ns []DayNumber) []DayNumber {
 
 // issueOneLocked checks one request and, when it makes a ticket, numbers
 // and tracks it, recording them in c (its promise and commit follow, see
-// issueQueuedLocked). It reports whether it made one.
-func (e *Engine) issueOneLocked(ic *issueCall, c *Change) bool {
+// issueQueuedLocked), with sv, the batch's, as its saving. It reports
+// whether it made one.
+func (e *Engine) issueOneLocked(ic *issueCall, c *Change, sv *saving) bool {
 	req := ic.req
 	now, run := e.nowLocked(), e.runningLocked()
 	if ic.idemKey != "" {
@@ -799,7 +806,7 @@ func (e *Engine) issueOneLocked(ic *issueCall, c *Change) bool {
 		c.DeleteIdem = append(c.DeleteIdem, e.expireIdemLocked(run)...)
 	}
 	ic.t = t
-	ic.saving = &saving{done: make(chan struct{})}
+	ic.saving = sv
 	e.issueMu.Lock()
 	if e.unsaved == nil {
 		e.unsaved = map[string]*saving{}

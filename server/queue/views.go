@@ -63,29 +63,35 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 	return v
 }
 
-// promiseLocked records on new tickets the wait each is shown at issue and
-// returns their views: viewLocked would work out the same place and wait
-// again. p is the policy now (a batch of new tickets shares one).
-func (e *Engine) promiseLocked(p policy, ts ...*Ticket) []TicketView {
-	return e.promiseAlsoLocked(p, ts, nil)
+// promiseLocked records on new tickets the wait each is shown at issue.
+// p is the policy now (a batch of new tickets shares one).
+func (e *Engine) promiseLocked(p policy, ts ...*Ticket) {
+	e.promiseAlsoLocked(p, ts, nil, nil)
 }
 
 // promiseAlsoLocked is promiseLocked whose replay also finds the waits of
-// the tickets in also, for views made next.
-func (e *Engine) promiseAlsoLocked(p policy, ts, also []*Ticket) []TicketView {
+// the tickets in also, for views made next. With views set, it writes each
+// new ticket's view to views[i] (viewLocked would work out the same place
+// and wait again): a batch's views are made in place, not in a list copied
+// out ticket by ticket.
+func (e *Engine) promiseAlsoLocked(p policy, ts, also []*Ticket, views []*TicketView) {
 	ahead := make([]int, len(ts))
 	for i, t := range ts {
 		ahead[i] = p.ahead(e.queueOf(t.ServiceID), t)
 	}
+	// The tickets point into the batch's list of promises: one allocation
+	// per batch, not one per ticket. Nothing changes a promise once made.
 	prs := e.estimatesLocked(ts, ahead, also)
-	vs := make([]TicketView, len(ts))
 	for i, t := range ts {
-		pr := prs[i]
-		t.Promise = &pr
-		vs[i] = TicketView{Ticket: *t, Ahead: ahead[i], EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
-		vs[i].Transfers = append([]string(nil), t.Transfers...)
+		pr := &prs[i]
+		t.Promise = pr
+		if views == nil {
+			continue
+		}
+		v := views[i]
+		*v = TicketView{Ticket: *t, Ahead: ahead[i], EWTSeconds: pr.WaitSeconds, EWTLowSeconds: pr.LowSeconds, EWTHighSeconds: pr.HighSeconds}
+		v.Transfers = append([]string(nil), t.Transfers...)
 	}
-	return vs
 }
 
 // Ticket returns any ticket by id, with live figures while it is active.

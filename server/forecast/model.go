@@ -66,8 +66,8 @@ type Model struct {
 	pair     map[pairKey]*counterStats // a service at one counter, against the two apart
 	pairTau  float64                   // how much paces of pairs differ beyond chance (variance)
 	pairN    int                       // durations learned since pairTau was worked out
-	noShow   map[noShowKey]*rate
-	noShowH  float64 // seconds a counter is held by a no-show
+	noShow   map[string]*binRates      // by service, "" for every service together
+	noShowH  float64                   // seconds a counter is held by a no-show
 	noShowHN int
 	resid    map[residKey]*ring // errors against the size of the wait: the point
 	spread   map[residKey]*ring // errors against the replay's uncertainty: the range
@@ -94,12 +94,10 @@ type counterStats struct {
 
 type pairKey struct{ service, counter string }
 
-type noShowKey struct {
-	service string
-	bin     int
-}
-
 type rate struct{ yes, n float64 }
+
+// binRates are a rate per wait bin (see waitBin).
+type binRates [waitBins]rate
 
 type residKey struct {
 	appt    bool
@@ -114,7 +112,7 @@ type arrKey struct {
 
 // New returns an empty model.
 func New() *Model {
-	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, pair: map[pairKey]*counterStats{}, noShow: map[noShowKey]*rate{},
+	return &Model{svc: map[string]*serviceStats{}, ctr: map[string]*counterStats{}, pair: map[pairKey]*counterStats{}, noShow: map[string]*binRates{},
 		noShowH: 90, resid: map[residKey]*ring{}, spread: map[residKey]*ring{}, arr: map[arrKey]*[bins]float64{}, todayArr: map[arrKey]*[bins]float64{}}
 }
 
@@ -381,6 +379,9 @@ func (m *Model) learnDuration(service, counter string, d float64) {
 	s.shape.add(d/(s.mean*m.paceOf(service, counter)), shapeCap)
 }
 
+// waitBins is how many bins waitBin sorts waits into.
+const waitBins = 6
+
 func waitBin(waited float64) int {
 	switch m := waited / 60; {
 	case m < 5:
@@ -406,14 +407,14 @@ func (m *Model) learnShow(o Observation, noShow bool) {
 	if noShow {
 		y = 1
 	}
-	for _, k := range []noShowKey{{o.ServiceID, b}, {"", b}} {
-		r := m.noShow[k]
-		if r == nil {
-			r = &rate{}
-			m.noShow[k] = r
+	for _, k := range [2]string{o.ServiceID, ""} {
+		rs := m.noShow[k]
+		if rs == nil {
+			rs = &binRates{}
+			m.noShow[k] = rs
 		}
-		r.yes += y
-		r.n++
+		rs[b].yes += y
+		rs[b].n++
 	}
 }
 
@@ -520,11 +521,11 @@ func (m *Model) RemainingQuantiles(service, counter string, prior, elapsed time.
 func (m *Model) NoShow(service string, waited time.Duration) (float64, time.Duration) {
 	b := waitBin(waited.Seconds())
 	p := 0.03
-	if g := m.noShow[noShowKey{"", b}]; g != nil {
-		p = (g.yes + p*20) / (g.n + 20)
+	if g := m.noShow[""]; g != nil && g[b].n > 0 {
+		p = (g[b].yes + p*20) / (g[b].n + 20)
 	}
-	if s := m.noShow[noShowKey{service, b}]; s != nil {
-		p = (s.yes + p*30) / (s.n + 30)
+	if s := m.noShow[service]; s != nil && s[b].n > 0 {
+		p = (s[b].yes + p*30) / (s[b].n + 30)
 	}
 	return p, secs(m.noShowH)
 }

@@ -524,9 +524,9 @@ func parseWeek(m map[string]string) ([7][]span, error) {
 func cloneQueue(q *waitQueue) *waitQueue {
 	c := &waitQueue{n: q.n, held: q.held, shared: true, appts: q.appts[:len(q.appts):len(q.appts)]}
 	if len(q.levels) > 0 {
-		c.levels = make(map[int]lane, len(q.levels))
-		for l, ts := range q.levels {
-			c.levels[l] = ts[:len(ts):len(ts)]
+		c.levels = make(levelLanes, len(q.levels))
+		for i, ll := range q.levels {
+			c.levels[i] = levelLane{ll.level, ll.l[:len(ll.l):len(ll.l)]}
 		}
 	}
 	return c
@@ -734,7 +734,7 @@ func (e *Engine) replay(now time.Time, probe *Ticket, only []*Ticket) (map[*Tick
 		if p.rotating() {
 			p.rot = rot
 		}
-		qOf(tk.ServiceID).remove(tk)
+		rc.queueOf(tk.ServiceID).remove(tk)
 		mean, v := e.occupancy(tk, rc, t)
 		if w, virtual := weight[tk]; virtual {
 			rc.free = t.Add(secs(w.weight * mean))
@@ -753,6 +753,17 @@ func (e *Engine) replay(now time.Time, probe *Ticket, only []*Ticket) (map[*Tick
 		rc.v += v
 	}
 	return out, real
+}
+
+// queueOf is the queue of serviceID among the counter's (the one its pick
+// came from): found among a few, not looked up by name on every call.
+func (rc *rCounter) queueOf(serviceID string) *waitQueue {
+	for i, id := range rc.c.ServiceIDs {
+		if id == serviceID {
+			return rc.queues[i]
+		}
+	}
+	return nil
 }
 
 // pooled is the variance of a call made by rc at t for a service the

@@ -28,9 +28,9 @@ func (p policy) orderOf(q *waitQueue, k int) []*Ticket {
 	}
 	out := make([]*Ticket, 0, n)
 	heads := make([]lane, 0, len(q.levels)+len(q.appts))
-	for _, l := range q.levels {
-		if len(l) > 0 {
-			heads = append(heads, l)
+	for _, ll := range q.levels {
+		if len(ll.l) > 0 {
+			heads = append(heads, ll.l)
 		}
 	}
 	for i := range q.appts {
@@ -63,7 +63,8 @@ func (p policy) orderOf(q *waitQueue, k int) []*Ticket {
 // running time as well as by issue, as orderOf needs (the running time only
 // moves forward, so it always is).
 func lanesByWait(q *waitQueue) bool {
-	for _, l := range q.levels {
+	for _, ll := range q.levels {
+		l := ll.l
 		for i := 1; i < len(l); i++ {
 			if l[i].IssuedRun < l[i-1].IssuedRun {
 				return false

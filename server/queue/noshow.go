@@ -61,8 +61,8 @@ func (e *Engine) releaseHoldsLocked(c *Change, serviceID string) {
 	if q == nil || q.held == 0 {
 		return
 	}
-	for _, l := range q.levels {
-		for _, t := range l {
+	for _, ll := range q.levels {
+		for _, t := range ll.l {
 			if t.HoldCalls > 0 {
 				t.HoldCalls--
 				if t.HoldCalls == 0 {

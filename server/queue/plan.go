@@ -167,9 +167,9 @@ func (e *Engine) decide(p policy, ctr *Counter, queues []*waitQueue, in planIn) 
 	var alt *Ticket
 	for _, q := range queues {
 		var head *Ticket
-		for _, l := range q.levels {
-			if head == nil || p.better(l[0], head) {
-				head = l[0]
+		for _, ll := range q.levels {
+			if head == nil || p.better(ll.l[0], head) {
+				head = ll.l[0]
 			}
 		}
 		if head != nil && head != t && p.eligible(head) && fits(head) && (alt == nil || p.better(head, alt)) {
@@ -309,8 +309,8 @@ func (e *Engine) UseFIFO() {
 
 // serviceID is the service of q's tickets ("" when nobody waits).
 func (q *waitQueue) serviceID() string {
-	for _, l := range q.levels {
-		return l[0].ServiceID
+	for _, ll := range q.levels {
+		return ll.l[0].ServiceID
 	}
 	for _, t := range q.appts {
 		return t.ServiceID

@@ -62,7 +62,7 @@ func ticketSeq(t *Ticket) uint64 {
 // waitQueue holds one service's waiting tickets: walk-ins by level, and
 // checked-in appointments apart, since their rank changes as slots come.
 type waitQueue struct {
-	levels map[int]lane
+	levels levelLanes
 	appts  []*Ticket
 	n      int
 	held   int // pushed-back tickets still letting others go first
@@ -70,6 +70,47 @@ type waitQueue struct {
 	// own arrays, so it takes tickets out without writing to them (and a
 	// ticket put in makes a new array, as none has room to spare).
 	shared bool
+}
+
+// levelLanes are a queue's walk-in lanes, one per priority level someone
+// waits in, highest level first. A queue has a few at most: a list, not a
+// map, since the replay looks at every lane's head for each call it plays
+// and iterating a map was most of the cost of its pick.
+type levelLanes []levelLane
+
+type levelLane struct {
+	level int
+	l     lane
+}
+
+// get is level's lane (nil when nobody waits in it).
+func (ls levelLanes) get(level int) lane {
+	for _, x := range ls {
+		if x.level == level {
+			return x.l
+		}
+	}
+	return nil
+}
+
+// set makes l level's lane; an empty l drops the level.
+func (ls *levelLanes) set(level int, l lane) {
+	s := *ls
+	i := 0
+	for i < len(s) && s[i].level > level {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i].level == level && len(l) == 0:
+		*ls = append(s[:i], s[i+1:]...)
+	case i < len(s) && s[i].level == level:
+		s[i].l = l
+	case len(l) > 0:
+		s = append(s, levelLane{})
+		copy(s[i+1:], s[i:])
+		s[i] = levelLane{level, l}
+		*ls = s
+	}
 }
 
 func insertSorted(l []*Ticket, t *Ticket) []*Ticket {
@@ -115,10 +156,7 @@ func (q *waitQueue) insert(t *Ticket) {
 		q.n++
 		return
 	}
-	if q.levels == nil {
-		q.levels = map[int]lane{}
-	}
-	q.levels[t.Priority] = insertSorted(q.levels[t.Priority], t)
+	q.levels.set(t.Priority, insertSorted(q.levels.get(t.Priority), t))
 	q.n++
 }
 
@@ -128,12 +166,8 @@ func (q *waitQueue) remove(t *Ticket) {
 		q.appts, ok = removeSorted(q.appts, t, q.shared)
 	} else {
 		var l lane
-		l, ok = removeSorted(q.levels[t.Priority], t, q.shared)
-		if len(l) == 0 {
-			delete(q.levels, t.Priority)
-		} else {
-			q.levels[t.Priority] = l
-		}
+		l, ok = removeSorted(q.levels.get(t.Priority), t, q.shared)
+		q.levels.set(t.Priority, l)
 	}
 	if ok {
 		q.n--
@@ -333,10 +367,10 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 		}
 	}
 	for _, q := range queues {
-		for _, l := range q.levels {
+		for _, ll := range q.levels {
 			// Inside a lane the head is the oldest and so also the first
 			// to be overdue: only heads compete.
-			consider(l[0])
+			consider(ll.l[0])
 		}
 		for _, t := range q.appts {
 			consider(t)
@@ -349,10 +383,10 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 	var levels []int
 	seen := map[int]bool{}
 	for _, q := range queues {
-		for l := range q.levels {
-			if !seen[l] {
-				seen[l] = true
-				levels = append(levels, l)
+		for _, ll := range q.levels {
+			if !seen[ll.level] {
+				seen[ll.level] = true
+				levels = append(levels, ll.level)
 			}
 		}
 		for _, t := range q.appts {
@@ -365,7 +399,7 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 	level, rot := p.turn(levels, p.rot)
 	best = nil
 	for _, q := range queues {
-		if l := q.levels[level]; len(l) > 0 {
+		if l := q.levels.get(level); len(l) > 0 {
 			consider(l[0])
 		}
 		for _, t := range q.appts {
@@ -381,8 +415,8 @@ func (p policy) pick(queues []*waitQueue) (*Ticket, Rotation) {
 func (p policy) orderAll(queues []*waitQueue) []*Ticket {
 	var all []*Ticket
 	for _, q := range queues {
-		for _, l := range q.levels {
-			all = append(all, l...)
+		for _, ll := range q.levels {
+			all = append(all, ll.l...)
 		}
 		all = append(all, q.appts...)
 	}
@@ -432,7 +466,8 @@ func (p policy) ahead(q *waitQueue, t *Ticket) int {
 	}
 	n := 0
 	class := p.class(t)
-	for level, l := range q.levels {
+	for _, ll := range q.levels {
+		level, l := ll.level, ll.l
 		older := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
 		overdue := sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
 		switch {

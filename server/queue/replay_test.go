@@ -45,7 +45,7 @@ func TestReplayFollowingSomeTicketsAgreesAndLeavesTheQueue(t *testing.T) {
 		for id, q := range e.waiting {
 			m[id] = append(m[id], slices.Clone(q.appts))
 			for l := range PriorityMax + 1 {
-				m[id] = append(m[id], slices.Clone(q.levels[l]))
+				m[id] = append(m[id], slices.Clone(q.levels.get(l)))
 			}
 		}
 		return m

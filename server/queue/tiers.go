@@ -365,8 +365,8 @@ func (p policy) pickTiered(queues []*waitQueue) (*Ticket, Rotation) {
 	var best, bestPref *Ticket
 	each := func(f func(t *Ticket)) {
 		for _, q := range queues {
-			for _, l := range q.levels {
-				for _, t := range l {
+			for _, ll := range q.levels {
+				for _, t := range ll.l {
 					f(t)
 				}
 			}

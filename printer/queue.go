@@ -165,6 +165,10 @@ func NewQueue(url string, o QueueOptions) (*Queue, error) {
 	return q, nil
 }
 
+// Disabled reports whether the queue has no printer: Submit would answer
+// OutcomeDisabled whatever the ticket, so a caller need not make one.
+func (q *Queue) Disabled() bool { return q.tr == nil }
+
 // Submit queues a ticket for printing and returns at once. A jobID that is
 // already queued, printing or printed is not printed again; its outcome is
 // returned instead. A failed or expired job may be submitted again.

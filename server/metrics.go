@@ -39,7 +39,7 @@ type metrics struct {
 	// Children looked up once: a lookup by label values hashes them and
 	// makes a slice, for every request and every event.
 	childMu    sync.RWMutex
-	perService map[serviceKey]prometheus.Counter
+	perLabel   map[labelKey]prometheus.Counter
 	perRequest map[requestKey]requestMetrics
 }
 
@@ -54,22 +54,23 @@ type requestMetrics struct {
 	took  prometheus.Observer
 }
 
-// serviceKey names a counter vector's child for one service.
-type serviceKey struct {
-	vec     *prometheus.CounterVec
-	service string
+// labelKey names a one-label counter vector's child for one value (a
+// service, a print outcome).
+type labelKey struct {
+	vec   *prometheus.CounterVec
+	value string
 }
 
-// of is vec's counter for service.
-func (m *metrics) of(vec *prometheus.CounterVec, service string) prometheus.Counter {
-	k := serviceKey{vec, service}
+// of is vec's counter for the label value.
+func (m *metrics) of(vec *prometheus.CounterVec, value string) prometheus.Counter {
+	k := labelKey{vec, value}
 	m.childMu.RLock()
-	c, ok := m.perService[k]
+	c, ok := m.perLabel[k]
 	m.childMu.RUnlock()
 	if !ok {
-		c = vec.WithLabelValues(service)
+		c = vec.WithLabelValues(value)
 		m.childMu.Lock()
-		m.perService[k] = c
+		m.perLabel[k] = c
 		m.childMu.Unlock()
 	}
 	return c
@@ -84,7 +85,7 @@ func newCounterVec(name, help string, labels ...string) *prometheus.CounterVec {
 func (s *Server) startMetrics() {
 	m := &metrics{
 		reg:        prometheus.NewRegistry(),
-		perService: map[serviceKey]prometheus.Counter{},
+		perLabel:   map[labelKey]prometheus.Counter{},
 		perRequest: map[requestKey]requestMetrics{},
 		issued:     newCounterVec("queuebox_tickets_issued_total", "Tickets issued, by service.", "service"),
 		called:     newCounterVec("queuebox_tickets_called_total", "First calls of tickets (recalls not counted), by service.", "service"),
@@ -187,7 +188,7 @@ func (m *metrics) webhookAttempt(a store.WebhookAttempt) {
 // or at once disabled or failed).
 func (m *metrics) printJob(o printer.Outcome) {
 	if m != nil {
-		m.prints.WithLabelValues(string(o)).Inc()
+		m.of(m.prints, string(o)).Inc()
 	}
 }
 

@@ -117,7 +117,12 @@ func (s *Server) printTicket(v queue.TicketView, dev *store.Device, jobID string
 		s.metrics.printJob(printer.OutcomeFailed)
 		return printer.OutcomeFailed
 	}
-	out := q.Submit(jobID, s.printable(v))
+	out := printer.OutcomeDisabled
+	if !q.Disabled() {
+		// A slip is made only for a printer: a box without one issues
+		// every ticket without making one.
+		out = q.Submit(jobID, s.printable(v))
+	}
 	s.metrics.printJob(out)
 	return out
 }

@@ -468,19 +468,23 @@ func (p policy) ahead(q *waitQueue, t *Ticket) int {
 	class := p.class(t)
 	for _, ll := range q.levels {
 		level, l := ll.level, ll.l
-		older := sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
-		overdue := sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
+		older := func() int {
+			if len(l) > 0 && l[len(l)-1] == t {
+				return len(l) - 1 // a new ticket, at its lane's end: no search
+			}
+			return sort.Search(len(l), func(i int) bool { return !before(l[i], t) })
+		}
 		switch {
 		case class == classOverdue || class == classAtRisk:
 			// Every older ticket is overdue or at risk too, with less
 			// slack (one service, one horizon), and comes first.
-			n += older
+			n += older()
 		case class == classAppointment:
-			n += overdue
+			n += sort.Search(len(l), func(i int) bool { return !p.overdue(l[i]) })
 		case level > t.Priority:
 			n += len(l)
 		case level == t.Priority:
-			n += older
+			n += older()
 		default:
 			// Lower levels: only their overdue and at-risk tickets jump ahead.
 			n += sort.Search(len(l), func(i int) bool { return p.class(l[i]) == classLevel })

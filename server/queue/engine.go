@@ -456,14 +456,6 @@ func (e *Engine) policy() policy {
 	return p
 }
 
-func newToken() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // IssueRequest asks for a new ticket.
 type IssueRequest struct {
 	ServiceID string
@@ -835,13 +827,14 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 	e.numbers[svc.Prefix] = num
 	c.Numbers = append(c.Numbers, num)
 	e.lastID++
+	id, number, token := ticketStrings(e.lastID, svc.Prefix, num.Last)
 	return &Ticket{
-		ID:        strconv.FormatUint(e.lastID, 10),
-		Number:    ticketNumber(svc.Prefix, num.Last),
+		ID:        id,
+		Number:    number,
 		ServiceID: svc.ID,
 		Status:    StatusWaiting,
 		Priority:  priority,
-		Token:     newToken(),
+		Token:     token,
 		Date:      date,
 		IssuedAt:  now,
 		IssuedRun: e.runningLocked(),
@@ -849,11 +842,29 @@ func (e *Engine) newTicketLocked(c *Change, svc *Service, priority int, source s
 	}
 }
 
-// ticketNumber is prefix and n with at least three digits ("A007"), as
-// fmt's "%s%03d" writes it, without fmt: one is made per ticket issued.
-func ticketNumber(prefix string, n int) string {
-	var buf [48]byte
-	b := append(buf[:0], prefix...)
+// ticketStrings makes a new ticket's id, its number (see
+// appendTicketNumber) and its token (16 random bytes in unpadded URL-safe
+// base64) in one string: a ticket issued allocates one where it allocated
+// three, and the collector marks one object per waiting ticket for them.
+func ticketStrings(id uint64, prefix string, n int) (idS, number, token string) {
+	var buf [96]byte
+	b := strconv.AppendUint(buf[:0], id, 10)
+	i := len(b)
+	b = appendTicketNumber(b, prefix, n)
+	j := len(b)
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	s := string(base64.RawURLEncoding.AppendEncode(b, raw[:]))
+	return s[:i], s[i:j], s[j:]
+}
+
+// appendTicketNumber appends prefix and n with at least three digits
+// ("A007"), as fmt's "%s%03d" writes it, without fmt: one is made per
+// ticket issued.
+func appendTicketNumber(b []byte, prefix string, n int) []byte {
+	b = append(b, prefix...)
 	if n < 0 {
 		b, n = append(b, '-'), -n
 		if n < 10 {
@@ -865,7 +876,7 @@ func ticketNumber(prefix string, n int) string {
 			b = append(b, '0')
 		}
 	}
-	return string(strconv.AppendInt(b, int64(n), 10))
+	return strconv.AppendInt(b, int64(n), 10)
 }
 
 // expireIdemLocked forgets keys older than IdemTTL of running time, oldest

@@ -37,11 +37,16 @@ type identity struct {
 	// names the session without being a key to it.
 	session string
 	device  *store.Device
+	// deviceSource is source() for a device, made once per device: every
+	// ticket a kiosk issues keeps it.
+	deviceSource string
 }
 
 // source names the caller for tickets and the event log (no personal data).
 func (id identity) source() string {
 	switch {
+	case id.deviceSource != "":
+		return id.deviceSource
 	case id.device != nil:
 		return "device:" + id.device.ID
 	case id.username != "":
@@ -107,7 +112,7 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || d.Revoked {
 				return errBadDeviceToken
 			}
-			id = identity{role: access.RoleDevice, device: &d}
+			id = identity{role: access.RoleDevice, device: &d, deviceSource: s.deviceSource(d.ID)}
 		} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			if u, ok := s.sessionUser(ck.Value); ok {
 				id = identity{role: access.RoleOf(u.Role), username: u.Username, session: sessionID(ck.Value)}
@@ -116,6 +121,16 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxIdentity, id)
 		return next(c)
 	}
+}
+
+// deviceSource is "device:" + id, the same string for every request of the
+// device.
+func (s *Server) deviceSource(id string) string {
+	if src, ok := s.deviceSources.Load(id); ok {
+		return src.(string)
+	}
+	src, _ := s.deviceSources.LoadOrStore(id, "device:"+id)
+	return src.(string)
 }
 
 // sessionID names a session by the hash of its cookie, as the store keys it.

@@ -66,6 +66,9 @@ type Server struct {
 
 	// Notices are printed once at start (first admin password, demo kiosk).
 	Notices []string
+	// deviceSources holds each device's source ("device:ID") once made
+	// (see deviceSource).
+	deviceSources sync.Map
 }
 
 // Options are the parts tests replace.

@@ -492,7 +492,12 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	if err := e.tick(false); err != nil {
 		return view, false, fmt.Errorf("issue ticket: %w", err)
 	}
-	ic := &issueCall{req: req}
+	ic := issueCalls.Get().(*issueCall)
+	// Back to the pool once answered: nothing holds an issueCall after
+	// its caller's answer (a batch's list of them is read only before
+	// any of their callers hears from it).
+	defer ic.release()
+	ic.req = req
 	if req.IdemKey != "" {
 		ic.idemKey = req.Source + "\x00" + req.IdemKey
 	}
@@ -500,9 +505,7 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	e.issueQ = append(e.issueQ, ic)
 	lead := !e.issuing
 	e.issuing = true
-	if !lead {
-		ic.taken = make(chan struct{})
-	}
+	ic.queued = !lead
 	e.issueMu.Unlock()
 	if !lead {
 		<-ic.taken
@@ -535,6 +538,16 @@ func (e *Engine) Issue(req IssueRequest) (view TicketView, created bool, err err
 	return ic.view, true, nil
 }
 
+// issueCalls are the requests to Issue, used again: each is large (its
+// ticket's view is in it), and one is made for every ticket issued.
+var issueCalls = sync.Pool{New: func() any { return &issueCall{taken: make(chan struct{}, 1)} }}
+
+// release empties ic, keeping its channel, and returns it to the pool.
+func (ic *issueCall) release() {
+	*ic = issueCall{taken: ic.taken}
+	issueCalls.Put(ic)
+}
+
 // issueBatch issues what is queued, in one batch. The caller holds
 // e.issuing: when the batch goes to disk, whoever first waits for it
 // carries on once it is there; when it made no ticket (every request a
@@ -545,8 +558,8 @@ func (e *Engine) issueBatch() {
 	taken, b := e.issueQueuedLocked()
 	e.mu.Unlock()
 	for _, ic := range taken {
-		if ic.taken != nil && !ic.lead {
-			close(ic.taken)
+		if ic.queued && !ic.lead {
+			ic.taken <- struct{}{}
 		}
 	}
 	if b != nil || len(taken) == 0 {
@@ -562,7 +575,7 @@ func (e *Engine) issueBatch() {
 	}
 	e.issueMu.Unlock()
 	if next != nil {
-		close(next.taken)
+		next.taken <- struct{}{}
 	}
 }
 
@@ -639,10 +652,13 @@ type issueCall struct {
 	// repeat is the active ticket a repeated request gets back.
 	repeat *Ticket
 
-	// taken, for a request that queued behind a batch, is closed once a
-	// batch took it, or (lead set first) when it is to lead the next batch.
-	taken chan struct{}
-	lead  bool
+	// taken, for a request that queued behind a batch (queued set),
+	// gets one signal once a batch took it, or (lead set first) when it is
+	// to lead the next batch. Its room for one signal makes a send never
+	// wait, and the channel serves the issueCall's next use.
+	taken  chan struct{}
+	queued bool
+	lead   bool
 }
 
 // issueQueuedLocked issues every request queued: numbers and tracks each
@@ -793,6 +809,12 @@ func (e *Engine) issueOneLocked(ic *issueCall, c *Change, sv *saving) bool {
 	if ic.idemKey != "" {
 		it := IdemEntry{Key: ic.idemKey, TicketID: t.ID, At: now, Run: run}
 		e.idem[ic.idemKey] = it
+		if len(e.idemFIFO) == cap(e.idemFIFO) {
+			// Doubled when full: append grows a long list by a quarter,
+			// and a day's keys only grow, so the list was copied (and
+			// its old array dropped) four times as often.
+			e.idemFIFO = append(make([]IdemEntry, 0, max(2*len(e.idemFIFO), 64)), e.idemFIFO...)
+		}
 		e.idemFIFO = append(e.idemFIFO, it)
 		c.Idem = append(c.Idem, it)
 		c.DeleteIdem = append(c.DeleteIdem, e.expireIdemLocked(run)...)

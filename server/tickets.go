@@ -79,17 +79,19 @@ func (s *Server) statusURL(token string) string {
 // cost more than the rest of reading the request). Any other body is left
 // for bind to read, as it came.
 func kioskIssue(c echo.Context) (serviceID string, ok bool) {
-	const head, tail = `{"service_id":"`, `"}`
 	r := c.Request()
 	n := r.ContentLength
-	if r.Body == nil || n <= int64(len(head)+len(tail)) || n > int64(len(head)+32+len(tail)) {
+	if r.Body == nil || n <= int64(len(kioskHead)+len(kioskTail)) || n > int64(len(kioskBody{})) {
 		return "", false
 	}
-	var buf [len(head) + 32 + len(tail)]byte
+	// From a pool: a buffer handed to the body's Read is on the heap.
+	bp := kioskBodies.Get().(*kioskBody)
+	defer kioskBodies.Put(bp)
+	buf := bp[:]
 	got, err := io.ReadFull(r.Body, buf[:n])
 	body := buf[:got]
-	if err == nil && bytes.HasPrefix(body, []byte(head)) && bytes.HasSuffix(body, []byte(tail)) {
-		id := body[len(head) : len(body)-len(tail)]
+	if err == nil && bytes.HasPrefix(body, []byte(kioskHead)) && bytes.HasSuffix(body, []byte(kioskTail)) {
+		id := body[len(kioskHead) : len(body)-len(kioskTail)]
 		if bytes.IndexFunc(id, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') }) < 0 {
 			return string(id), true
 		}
@@ -101,16 +103,33 @@ func kioskIssue(c echo.Context) (serviceID string, ok bool) {
 	return "", false
 }
 
+// The body a kiosk sends, read by kioskIssue: its service id has at most 32
+// characters (queue.IDPattern).
+const kioskHead, kioskTail = `{"service_id":"`, `"}`
+
+type kioskBody [len(kioskHead) + 32 + len(kioskTail)]byte
+
+var kioskBodies = sync.Pool{New: func() any { return new(kioskBody) }}
+
+// issueBody is what POST /tickets takes.
+type issueBody struct {
+	ServiceID string `json:"service_id"`
+	Priority  *int   `json:"priority"`
+	Phone     string `json:"phone"`
+}
+
 func (s *Server) postTicket(c echo.Context) error {
-	var req struct {
-		ServiceID string `json:"service_id"`
-		Priority  *int   `json:"priority"`
-		Phone     string `json:"phone"`
-	}
+	var req issueBody
 	if id, ok := kioskIssue(c); ok {
 		req.ServiceID = id
-	} else if err := bind(c, &req); err != nil {
-		return err
+	} else {
+		// Decoded apart: a body bind takes is on the heap, and the
+		// kiosk's needs none.
+		b := new(issueBody)
+		if err := bind(c, b); err != nil {
+			return err
+		}
+		req = *b
 	}
 	if req.ServiceID == "" {
 		return errInvalid.with("service_id is required")

@@ -91,18 +91,28 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
-const ctxIdentity = "qb.identity"
+// identified is a request's context once identify has found who made it.
+// Handlers get it in place of echo's: who reads a field, where echo's Set
+// made a map for every request.
+type identified struct {
+	echo.Context
+	id  identity
+	dev store.Device // a device caller's, which id.device points to
+}
 
+// who made the request (nobody known before identify ran).
 func who(c echo.Context) identity {
-	id, _ := c.Get(ctxIdentity).(identity)
-	return id
+	if ic, ok := c.(*identified); ok {
+		return ic.id
+	}
+	return identity{}
 }
 
 // identify finds the caller from a device bearer token or a session cookie.
 // A bad bearer token is refused outright: a kiosk must learn it was unpaired.
 func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := identity{}
+		ic := &identified{Context: c}
 		if h := c.Request().Header.Get("Authorization"); h != "" {
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok || tok == "" {
@@ -112,14 +122,14 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil || d.Revoked {
 				return errBadDeviceToken
 			}
-			id = identity{role: access.RoleDevice, device: &d, deviceSource: s.deviceSource(d.ID)}
+			ic.dev = d
+			ic.id = identity{role: access.RoleDevice, device: &ic.dev, deviceSource: s.deviceSource(d.ID)}
 		} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			if u, ok := s.sessionUser(ck.Value); ok {
-				id = identity{role: access.RoleOf(u.Role), username: u.Username, session: sessionID(ck.Value)}
+				ic.id = identity{role: access.RoleOf(u.Role), username: u.Username, session: sessionID(ck.Value)}
 			}
 		}
-		c.Set(ctxIdentity, id)
-		return next(c)
+		return next(ic)
 	}
 }
 

@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -72,12 +73,76 @@ func benchIssue(b *testing.B, waiting, clients int) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// BenchmarkIssueBatched is BenchmarkIssueWaiting's 64 clients against a
+// store whose commits take a millisecond each, one after another, as a
+// disk's fsync does: the engine's batches grow as they do in the box under
+// load (with nullStore every commit is done at once and batches stay
+// small), so its CPU per ticket is the engine's share of the box's.
+func BenchmarkIssueBatched(b *testing.B) {
+	e, _ := benchEngineOn(b, &slowStore{}, []queue.Service{{ID: "general", Prefix: "A", Name: "General", AvgServiceSeconds: 300}},
+		[]queue.Counter{{ID: "c1", Name: "Counter 1", ServiceIDs: []string{"general"}}, {ID: "c2", Name: "Counter 2", ServiceIDs: []string{"general"}}})
+	for range 1000 {
+		if _, _, err := e.Issue(queue.IssueRequest{ServiceID: "general", Source: "kiosk"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
+				// A key with every ticket, as kiosks send.
+				req := queue.IssueRequest{ServiceID: "general", Source: "device:k1", IdemKey: "key-" + strconv.FormatInt(n, 10)}
+				if _, _, err := e.Issue(req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// slowStore is a nullStore whose commits are done a millisecond after the
+// one before, in order.
+type slowStore struct {
+	nullStore
+	mu   sync.Mutex
+	last chan struct{} // closed once the latest commit is done
+}
+
+func (s *slowStore) Apply(*queue.Change) <-chan error {
+	errc, done := make(chan error, 1), make(chan struct{})
+	s.mu.Lock()
+	prev := s.last
+	s.last = done
+	s.mu.Unlock()
+	go func() {
+		if prev != nil {
+			<-prev
+		}
+		time.Sleep(time.Millisecond)
+		errc <- nil
+		close(done)
+	}()
+	return errc
+}
+
 // benchEngine is an engine on a nullStore, open all day in UTC, with these
 // services and counters, and its clock.
 func benchEngine(b *testing.B, services []queue.Service, counters []queue.Counter) (*queue.Engine, *queuetest.Clock) {
+	return benchEngineOn(b, nullStore{}, services, counters)
+}
+
+// benchEngineOn is benchEngine on store.
+func benchEngineOn(b *testing.B, store queue.Store, services []queue.Service, counters []queue.Counter) (*queue.Engine, *queuetest.Clock) {
 	b.Helper()
 	clock := queuetest.NewClock(time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC))
-	e, err := queue.New(nullStore{}, clock, nil)
+	e, err := queue.New(store, clock, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

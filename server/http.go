@@ -209,7 +209,10 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.ContentLength > limit {
 			return errTooLarge
 		}
-		if req.Body != nil {
+		if req.Body != nil && req.ContentLength < 0 {
+			// A body of unknown length (chunked) is cut at the limit; one
+			// whose length was given and checked cannot run past it (the
+			// HTTP server reads no more than that length).
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		}
 		return next(c)

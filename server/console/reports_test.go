@@ -97,6 +97,8 @@ func TestManagerView(t *testing.T) {
 		if strings.Join(rows, ",") != "cash:0,general:1,total:1" {
 			t.Errorf("report rows (key:served) = %v", rows)
 		}
+		// The table is wider than the section: a keyboard must reach its scroll.
+		browsertest.Shot(t, ctx, "admin-reports")
 		// The table and tickets come as CSV from the box.
 		for _, id := range []string{"rep-csv", "rep-tickets"} {
 			href := eval[string](t, ctx, `document.getElementById("`+id+`").href`)

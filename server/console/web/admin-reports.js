@@ -31,7 +31,7 @@
   </form>
   <div class="charts" id="rep-charts"></div>
   <h3>Figures · 数据</h3>
-  <div class="table-scroll"><table id="report-table"><thead id="report-head"></thead><tbody id="report-rows"></tbody></table></div>
+  <div class="table-scroll" tabindex="0" role="region" aria-label="Figures · 数据"><table id="report-table"><thead id="report-head"></thead><tbody id="report-rows"></tbody></table></div>
   <p class="hint">Waits run from issue to the first call; p50/p90 are nearest-rank percentiles. “Within target” counts called tickets and walk-outs against the wait target (the tier's promise where it has one, else the branch's max wait, or 15 min). Estimate error needs the promised wait on each ticket. · 等候从取号到首次叫号计算；p50/p90 为最近秩百分位数。“达标率”统计已叫号和离开的票是否在目标等候时间内（等级有承诺的按其承诺，否则按本网点最长等候，或 15 分钟）。预估误差需要每张票当时承诺的等候时间。</p>
   <h3>Customers' comments · 客户留言</h3>
   <ul class="comments" id="rep-comments"></ul>
@@ -44,7 +44,7 @@
     <div class="buttons"><button type="submit">Advise · 计算</button></div>
   </form>
   <p class="hint" id="staffing-note"></p>
-  <div class="table-scroll"><table id="staffing-table"><thead></thead><tbody id="staffing-rows"></tbody></table></div>`;
+  <div class="table-scroll" tabindex="0" role="region" aria-label="Staffing advice · 排班建议"><table id="staffing-table"><thead></thead><tbody id="staffing-rows"></tbody></table></div>`;
 
   for (const k of BY) $("rep-by").append(el("option", { value: k, text: T["by_" + k] }));
   if ((navigator.language || "").toLowerCase().startsWith("zh")) $("rep-lang").value = "zh";

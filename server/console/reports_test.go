@@ -270,6 +270,7 @@ func TestAdminFitsAPhone(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1" && document.getElementById("reports").dataset.ready === "1"`)
 	for _, id := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section.admin-section")).map((s) => s.id)`) {
 		openSection(t, ctx, id)
+		browsertest.Shot(t, ctx, "phone-admin-"+id) // and its accessibility audit
 		if wide := eval[string](t, ctx, `(() => {
 			const w = document.documentElement.clientWidth;
 			if (document.documentElement.scrollWidth <= w) return "";
@@ -313,6 +314,7 @@ func TestAdminSpeaksBothLanguages(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("customers").dataset.ready === "1" && document.getElementById("reports").dataset.ready === "1"`)
 	for _, id := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("main section.admin-section")).map((s) => s.id)`) {
 		openSection(t, ctx, id)
+		browsertest.Shot(t, ctx, "admin-"+id)
 		for _, s := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#`+id+` :is(h2, h3, label, legend, th, button, .hint, p.muted)"))
 			.filter((e) => e.offsetParent !== null && !e.closest(".checks"))
 			.map((e) => e.textContent.trim())

@@ -15,7 +15,7 @@
   <h2 id="today-h">Today, live · 今日实时 <span class="muted" id="today-date"></span> <span class="live-state" id="today-live" role="status"></span></h2>
   <div class="kpis" id="today-kpis" aria-live="polite"></div>
   <div class="today-alerts" id="today-alerts" role="status"></div>
-  <table>
+  <table tabindex="0">
     <thead><tr><th>Service · 业务</th><th>Waiting · 等候</th><th>Longest · 最长</th><th>Issued · 取号</th><th>Served · 已办</th><th>No-show · 过号</th><th>p50</th><th>p90</th><th>Within target · 达标率</th><th>Target · 目标</th></tr></thead>
     <tbody id="today-services"></tbody>
   </table>
@@ -171,8 +171,8 @@
       $("day-end").replaceChildren(
         el("h3", { text: `${T.dayEnd} — ${d.date}` }),
         el("p", { text: T.stillOpen({ w: d.still_waiting, a: d.still_active - d.still_waiting }) + " · " + T.comments({ n: d.comments }) }),
-        el("table", { dataset: { dayEnd: "services" } }, head(T.service), el("tbody", {}, d.services.map((r) => row(r.key, r)), row(T.total, d.total))),
-        el("table", { dataset: { dayEnd: "staff" } }, head(T.staff), el("tbody", {}, d.staff.map((r) => row(r.key, r)))));
+        el("table", { tabindex: "0", dataset: { dayEnd: "services" } }, head(T.service), el("tbody", {}, d.services.map((r) => row(r.key, r)), row(T.total, d.total))),
+        el("table", { tabindex: "0", dataset: { dayEnd: "staff" } }, head(T.staff), el("tbody", {}, d.staff.map((r) => row(r.key, r)))));
       $("day-end").hidden = false;
     } catch (e) { message(e.message, "error"); }
   }

@@ -196,12 +196,8 @@ func loadLive(tx *bolt.Tx, snap *queue.Snapshot) error {
 			}
 		default:
 			var t queue.Ticket
-			raw := tickets.Get(k)
-			if raw == nil {
-				return fmt.Errorf("active ticket %d is missing", binary.BigEndian.Uint64(k))
-			}
-			if err := decodeRecord(raw, &t); err != nil {
-				return fmt.Errorf("ticket %d: %w", binary.BigEndian.Uint64(k), err)
+			if err := getRecord(tickets, k, "active ticket", &t); err != nil {
+				return err
 			}
 			snap.Active = append(snap.Active, t)
 		}

@@ -165,19 +165,24 @@ func ensureReportIndex(b *bolt.DB) error {
 		})
 	}
 	return b.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bReport) != nil {
-			if err := tx.DeleteBucket(bReport); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.CreateBucket(bReport); err != nil {
-			return err
-		}
-		if err := rebuildReport(tx); err != nil {
+		if err := resetReport(tx); err != nil {
 			return err
 		}
 		return tx.Bucket(bMeta).Put(kReportVersion, want)
 	})
+}
+
+// resetReport makes the report index afresh from the event log.
+func resetReport(tx *bolt.Tx) error {
+	if tx.Bucket(bReport) != nil {
+		if err := tx.DeleteBucket(bReport); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.CreateBucket(bReport); err != nil {
+		return err
+	}
+	return rebuildReport(tx)
 }
 
 // EachReportRecord calls f with the report record of every ticket issued

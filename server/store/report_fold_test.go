@@ -28,28 +28,13 @@ func foldedSeq(t *testing.T, tx *bolt.Tx) uint64 {
 func rebuilt(t *testing.T, db *DB) []report.Record {
 	t.Helper()
 	var recs []report.Record
-	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.WriteBackup(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	b, err := bolt.Open(filepath.Join(backupDir(t, db), FileName), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
 	if err := b.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bReport); err != nil {
-			return err
-		}
-		if _, err := tx.CreateBucket(bReport); err != nil {
-			return err
-		}
-		if err := rebuildReport(tx); err != nil {
+		if err := resetReport(tx); err != nil {
 			return err
 		}
 		return tx.Bucket(bReport).ForEach(func(k, v []byte) error {
@@ -61,6 +46,21 @@ func rebuilt(t *testing.T, db *DB) []report.Record {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// backupDir is a new directory holding a hot backup of db as its file.
+func backupDir(t *testing.T, db *DB) string {
+	t.Helper()
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := db.WriteBackup(f); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // TestReportIndexFoldsLater: the commits of tickets' lives leave the
@@ -102,15 +102,7 @@ func TestReportIndexFoldsLater(t *testing.T) {
 		t.Fatalf("after %d events the index holds events up to %d, want none yet", committed, folded)
 	}
 	// A hot backup now is a file whose index is behind its event log.
-	backup := t.TempDir()
-	f, err := os.Create(filepath.Join(backup, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.WriteBackup(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	backup := backupDir(t, db)
 
 	got, err := db.ReportRecords(from, to)
 	if err != nil {

@@ -934,12 +934,8 @@ func (db *DB) Load() (snap *queue.Snapshot, err error) {
 		appts := tx.Bucket(bAppts)
 		if err := tx.Bucket(bApptLive).ForEach(func(k, _ []byte) error {
 			var a queue.Appointment
-			raw := appts.Get(k)
-			if raw == nil {
-				return fmt.Errorf("appointment %d is missing", binary.BigEndian.Uint64(k))
-			}
-			if err := decodeRecord(raw, &a); err != nil {
-				return fmt.Errorf("appointment %d: %w", binary.BigEndian.Uint64(k), err)
+			if err := getRecord(appts, k, "appointment", &a); err != nil {
+				return err
 			}
 			snap.Appointments = append(snap.Appointments, a)
 			return nil
@@ -1123,6 +1119,19 @@ func (db *DB) Size() int64 {
 	var n int64
 	_ = db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n
+}
+
+// getRecord decodes into v the history record of b at key k (an 8-byte
+// id), which must be there: what names it in the error.
+func getRecord(b *bolt.Bucket, k []byte, what string, v any) error {
+	raw := b.Get(k)
+	if raw == nil {
+		return fmt.Errorf("%s %d is missing", what, binary.BigEndian.Uint64(k))
+	}
+	if err := decodeRecord(raw, v); err != nil {
+		return fmt.Errorf("%s %d: %w", what, binary.BigEndian.Uint64(k), err)
+	}
+	return nil
 }
 
 func ticketKey(id string) ([]byte, error) {

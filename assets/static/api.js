@@ -96,6 +96,15 @@
   QB.api = api;
   // now is the box's time in ms since the epoch.
   QB.now = function () { return Date.now() + skew; };
+  // dateIn is the calendar date (YYYY-MM-DD) of the moment ms in the time
+  // zone tz (an IANA name; this machine's zone when empty).
+  QB.dateIn = function (ms, tz) {
+    var parts = new Intl.DateTimeFormat("en-US", { timeZone: tz || undefined, year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(new Date(ms));
+    var p = {};
+    parts.forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day;
+  };
   // skew is the box's clock minus this machine's, in ms.
   QB.skew = function () { return skew; };
   // syncClock asks the box for its time once (pages that make no other

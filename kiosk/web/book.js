@@ -81,10 +81,7 @@
 
   // ymdInZone is the calendar date of a moment in the branch's zone.
   function ymdInZone(ms) {
-    var parts = new Intl.DateTimeFormat('en-US', { timeZone: state.tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms));
-    var p = {};
-    parts.forEach(function (x) { p[x.type] = x.value; });
-    return p.year + '-' + p.month + '-' + p.day;
+    return QB.dateIn(ms, state.tz);
   }
 
   // Calendar dates are handled as noon UTC, so adding days never trips

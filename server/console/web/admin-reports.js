@@ -146,10 +146,7 @@
       if (e.status === 401) throw e;
     }
     const st = await QB.api("GET", "/settings");
-    const parts = new Intl.DateTimeFormat("en-CA", { timeZone: st.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit" })
-      .formatToParts(new Date(QB.now()));
-    const part = (type) => parts.find((p) => p.type === type).value;
-    return `${part("year")}-${part("month")}-${part("day")}`;
+    return QB.dateIn(QB.now(), st.timezone || "UTC");
   }
 
   async function init() {

@@ -49,7 +49,7 @@
     if (!iso) return "—";
     const tz = window.QBConsole && QBConsole.S && QBConsole.S.settings && QBConsole.S.settings.timezone;
     try {
-      return new Intl.DateTimeFormat("en-CA", { timeZone: tz || undefined, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+      return QB.dateIn(Date.parse(iso), tz);
     } catch (e) {
       return new Date(iso).toISOString().slice(0, 10);
     }

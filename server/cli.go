@@ -37,6 +37,9 @@ Usage:
   queuebox sim --trace FILE --out DIR [--policy fifo]
                                           play a day trace through the engine and score the wait estimate
   queuebox sim gen|export ...             make a trace (generated days, or the box's own history)
+  queuebox demo --config FILE --data DIR [--days 28] [--seed 1]
+                                          make a NEW box with four weeks of made-up past days,
+                                          to try the reports (refuses a directory with a database)
 
 Every command takes --data DIR (env QUEUEBOX_DATA, default ./data).
 
@@ -67,6 +70,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = fakePrinterCmd(ctx, args[1:], stdout, stderr)
 	case "sim":
 		err = simCmd(args[1:], stdout, stderr)
+	case "demo":
+		err = demoCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage+config.Usage())
 	default:

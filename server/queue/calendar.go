@@ -243,3 +243,15 @@ func ValidateSettings(st Settings) error {
 	}
 	return validateCustomerSettings(st)
 }
+
+// OpeningMinutes reads opening hours as the settings and the counters'
+// schedules write them ("09:00-12:00,13:00-17:30"; "" closed) into
+// [from, to) minutes from local midnight, for tools that plan a day.
+func OpeningMinutes(s string) ([][2]int, error) {
+	spans, err := parseHours(s)
+	out := make([][2]int, len(spans))
+	for i, sp := range spans {
+		out[i] = [2]int{sp.From, sp.To}
+	}
+	return out, err
+}

@@ -23,12 +23,74 @@ type GenOptions struct {
 	Impatient float64 // share of walk-ins who give up after a while (0: 0.35)
 	Priority  float64 // share of priority walk-ins (0: 0.10)
 	AltFloor  bool    // five desks on another plan: other services per desk, paces and breaks
+
+	// Floor, when set, is a box's own branch in place of the standard one.
+	Floor *Floor
+	// Known is how many known customers (ids m0000, m0001, …) identify
+	// themselves at the kiosk, about a third of the walk-ins (Tiers: 300).
+	Known int
+}
+
+// Floor is a branch for Generate: its services and its desks with their
+// shifts, every day alike. Each service draws walk-ins in proportion to
+// the customers its desks' time can serve (few walk in for a bookable
+// service), and a bookable service's slots are booked to about half of
+// the time its desks can give it.
+type Floor struct {
+	Timezone    string
+	Open, Close string // "HH:MM", local
+	Services    []Service
+	Counters    []Counter
+}
+
+// genFloor turns a Floor's services into the generator's, for its desks.
+func genFloor(f *Floor, counters []Counter) []genService {
+	weight := make([]float64, len(f.Services))
+	sum := 0.0
+	for i, s := range f.Services {
+		weight[i] = deskSeconds(counters, s.ID) / math.Max(float64(s.AvgServiceSeconds), 1)
+		if s.SlotMinutes > 0 && s.SlotCapacity > 0 {
+			weight[i] *= 0.2
+		}
+		sum += weight[i]
+	}
+	out := make([]genService, len(f.Services))
+	for i, s := range f.Services {
+		share := 0.0
+		if sum > 0 {
+			share = weight[i] / sum
+		}
+		out[i] = genService{Service: s, share: share, sigma: 0.55}
+	}
+	return out
+}
+
+// deskSeconds is the desk time a day gives service id: each desk's shifts
+// (at its pace) split alike among the services it serves.
+func deskSeconds(counters []Counter, id string) float64 {
+	total := 0.0
+	for _, c := range counters {
+		if !serves(c.ServiceIDs, id) {
+			continue
+		}
+		speed := 1.0
+		if c.Speed != nil {
+			speed = *c.Speed
+		}
+		for _, s := range c.Shifts {
+			f, _ := clockSeconds(s.From, false)
+			t, _ := clockSeconds(s.To, false)
+			total += float64(t-f) / speed / float64(len(c.ServiceIDs))
+		}
+	}
+	return total
 }
 
 type genService struct {
 	Service
 	share float64 // of walk-ins
 	sigma float64 // log-normal spread of service times
+	fill  float64 // share of a bookable service's slot places booked
 }
 
 // Generate makes a realistic branch: a morning and an afternoon peak over a
@@ -52,9 +114,9 @@ func Generate(o GenOptions) *Trace {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	services := []genService{
-		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55},
-		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6},
-		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4},
+		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55, 0},
+		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6, 0},
+		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4, 0.6},
 	}
 	sp := func(v float64) *float64 { return &v }
 	counters := []Counter{
@@ -97,6 +159,25 @@ func Generate(o GenOptions) *Trace {
 		}
 	}
 	open, close := 9*3600, 17*3600
+	tz, openText, closeText := "Asia/Shanghai", "09:00", "17:00"
+	if f := o.Floor; f != nil {
+		counters = make([]Counter, len(f.Counters))
+		for i, c := range f.Counters {
+			if c.Speed == nil {
+				c.Speed = sp(1)
+			}
+			counters[i] = c
+		}
+		services = genFloor(f, counters)
+		open, _ = clockSeconds(f.Open, false)
+		close, _ = clockSeconds(f.Close, false)
+		tz, openText, closeText = f.Timezone, f.Open, f.Close
+		for i, s := range services {
+			if places := (close - open) / max(s.SlotMinutes*60, 1) * s.SlotCapacity; places > 0 {
+				services[i].fill = min(0.6, 0.5*deskSeconds(counters, s.ID)/float64(places*s.AvgServiceSeconds))
+			}
+		}
+	}
 	// Capacity in counter-seconds (at each counter's pace) for walk-in work.
 	capSec := 0.0
 	for _, c := range counters {
@@ -106,34 +187,46 @@ func Generate(o GenOptions) *Trace {
 			capSec += float64(t-f) / *c.Speed
 		}
 	}
-	slots := (close - open) / (30 * 60) * max(o.Size, 1)
-	apptWork := float64(slots) * 0.6 * 0.9 * 1200
+	apptWork := 0.0
+	for _, s := range services {
+		if s.fill > 0 {
+			places := (close - open) / (s.SlotMinutes * 60) * s.SlotCapacity
+			apptWork += float64(places) * s.fill * 0.9 * float64(s.AvgServiceSeconds)
+		}
+	}
 	meanWork := 0.0
 	for _, s := range services {
 		meanWork += s.share * float64(s.AvgServiceSeconds)
 	}
-	nominal := (capSec - apptWork) / meanWork
+	nominal := max(0, (capSec-apptWork)/meanWork)
 
-	tr := &Trace{Format: Format, Name: fmt.Sprintf("generated load %.2f seed %d", o.Load, o.Seed), Timezone: "Asia/Shanghai",
-		Open: "09:00", Close: "17:00", NoShowTimeoutSeconds: sp(90), Counters: counters, ScoreLastDays: &o.ScoreLast}
+	tr := &Trace{Format: Format, Name: fmt.Sprintf("generated load %.2f seed %d", o.Load, o.Seed), Timezone: tz,
+		Open: openText, Close: closeText, NoShowTimeoutSeconds: sp(90), Counters: counters, ScoreLastDays: &o.ScoreLast}
 	for _, s := range services {
 		tr.Services = append(tr.Services, s.Service)
 	}
-	var customerIDs []string
+	known := o.Known
 	if o.Tiers {
 		tr.Tiers = []Tier{{ID: "gold", SLAWaitSeconds: sp(300), SLATarget: sp(0.9)}, {ID: "silver", SLAWaitSeconds: sp(600), SLATarget: sp(0.8)}, {ID: "standard"}}
-		for i := 0; i < 300; i++ {
-			id := fmt.Sprintf("m%04d", i)
-			customerIDs = append(customerIDs, id)
-			tier := "standard"
-			switch {
-			case i < 30:
-				tier = "gold"
-			case i < 100:
-				tier = "silver"
-			}
-			tr.Customers = append(tr.Customers, Customer{ID: id, Tier: tier})
+		if known <= 0 {
+			known = 300
 		}
+	}
+	var customerIDs []string
+	for i := 0; i < known; i++ {
+		id := fmt.Sprintf("m%04d", i)
+		customerIDs = append(customerIDs, id)
+		if !o.Tiers {
+			continue
+		}
+		tier := "standard"
+		switch {
+		case i < 30:
+			tier = "gold"
+		case i < 100:
+			tier = "silver"
+		}
+		tr.Customers = append(tr.Customers, Customer{ID: id, Tier: tier})
 	}
 	shape := func(h float64) float64 {
 		return 0.8 + 0.45*math.Exp(-math.Pow((h-10.5)/1.2, 2)) + 0.35*math.Exp(-math.Pow((h-14.8)/1.3, 2)) - 0.2*math.Exp(-math.Pow((h-12.7)/0.6, 2))
@@ -188,30 +281,44 @@ func Generate(o GenOptions) *Trace {
 			}
 			day.Customers = append(day.Customers, a)
 		}
-		for sl := open; sl+1800 <= close; sl += 1800 {
-			for k := 0; k < max(o.Size, 1); k++ {
-				if rng.Float64() >= 0.6 {
-					continue
-				}
-				slot := clockText(sl)[:5]
-				a := Arrival{ServiceID: "advice", Appointment: &slot, ServiceSeconds: serviceTime(rng, services[2])}
-				if rng.Float64() < 0.1 {
-					a.NoShow = true
-				} else {
-					off := rng.NormFloat64()*300 - 360
-					if rng.Float64() < 0.05 {
-						off = 660 + rng.Float64()*600 // very late
-					}
-					at := max(sl+int(off), open-1800)
-					arr := clockText(at)
-					a.Arrive = &arr
-				}
-				day.Customers = append(day.Customers, a)
-			}
+		for _, s := range services {
+			day.Customers = appendBookings(rng, day.Customers, s, open, close)
 		}
 		tr.Days = append(tr.Days, day)
 	}
 	return tr
+}
+
+// appendBookings books s's slot places of a day, each with the chance s.fill
+// (none for a service that is not booked): most check in a few minutes
+// early, some late or very late, a tenth never come.
+func appendBookings(rng *rand.Rand, out []Arrival, s genService, open, close int) []Arrival {
+	if s.fill <= 0 {
+		return out
+	}
+	step := s.SlotMinutes * 60
+	for sl := open; sl+step <= close; sl += step {
+		for k := 0; k < s.SlotCapacity; k++ {
+			if rng.Float64() >= s.fill {
+				continue
+			}
+			slot := clockText(sl)[:5]
+			a := Arrival{ServiceID: s.ID, Appointment: &slot, ServiceSeconds: serviceTime(rng, s)}
+			if rng.Float64() < 0.1 {
+				a.NoShow = true
+			} else {
+				off := rng.NormFloat64()*300 - 360
+				if rng.Float64() < 0.05 {
+					off = 660 + rng.Float64()*600 // very late
+				}
+				at := max(sl+int(off), open-1800, 0)
+				arr := clockText(at)
+				a.Arrive = &arr
+			}
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func serviceTime(rng *rand.Rand, s genService) float64 {

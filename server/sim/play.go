@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"runtime/debug"
@@ -25,6 +24,16 @@ type Options struct {
 	// KeepDir, when set, is where the database is made and left, e.g. to
 	// export its history again.
 	KeepDir string
+
+	// Identify, when set, is the kiosk's identification of a walk-in with
+	// a customer_id, as a box does it (by phone): it returns the box's
+	// customer id and the tier the box gives them, and undo, called when no
+	// ticket is issued after all. Unset, the trace's customers list gives
+	// the tier (as an admin override would) and the ticket stays anonymous.
+	Identify func(customerID string) (id, tier string, undo func(), err error)
+	// Booker, when set, gives the name and phone of the n-th booking of a
+	// run (n from 1); unset, "Sim" and a made-up Beijing number.
+	Booker func(n int) (name, phone string)
 }
 
 // Line is one line of tickets.jsonl.
@@ -177,23 +186,26 @@ func Run(tr *Trace, opt Options) ([]*Line, error) {
 		return nil, fmt.Errorf("open simulation store: %w", err)
 	}
 	defer db.Close()
-	st := &asyncStore{DB: db}
 	first, _ := time.ParseInLocation("2006-01-02", tr.Days[0].Date, p.loc)
-	clk := &clock{now: first.Add(-time.Hour)}
-	eng, err := queue.New(st, clk, slog.New(slog.DiscardHandler))
+	b, err := OpenBox(db, first.Add(-time.Hour))
 	if err != nil {
 		return nil, err
 	}
-	pl := &player{tr: tr, p: p, opt: opt, clk: clk, eng: eng, st: st, byID: map[string]*Line{}}
+	pl := b.player(tr, p, opt)
 	if err := pl.setup(); err != nil {
 		return nil, fmt.Errorf("configure the simulated branch: %w", err)
 	}
-	for i := range tr.Days {
+	return pl.playDays()
+}
+
+// playDays plays every day of the trace and returns the lines in time order.
+func (pl *player) playDays() ([]*Line, error) {
+	for i := range pl.tr.Days {
 		if err := pl.playDay(i); err != nil {
-			return nil, fmt.Errorf("play %s: %w", tr.Days[i].Date, err)
+			return nil, fmt.Errorf("play %s: %w", pl.tr.Days[i].Date, err)
 		}
-		if err := st.flush(); err != nil {
-			return nil, fmt.Errorf("store %s: %w", tr.Days[i].Date, err)
+		if err := pl.st.flush(); err != nil {
+			return nil, fmt.Errorf("store %s: %w", pl.tr.Days[i].Date, err)
 		}
 	}
 	sortLines(pl.lines)
@@ -249,13 +261,19 @@ func (pl *player) setup() error {
 		if _, err := pl.eng.PutCounter(qc, true, "sim"); err != nil {
 			return fmt.Errorf("counter %s: %w", c.ID, err)
 		}
-		d := &desk{id: c.ID, idx: i}
-		if sh := pl.p.shifts[i]; len(sh) > 0 && sh[len(sh)-1][1] >= pl.p.close {
-			d.late = true
-		}
-		pl.desks = append(pl.desks, d)
+		pl.addDesk(i, c.ID)
 	}
 	return nil
+}
+
+// addDesk lets the player work counter i of the trace, closed until its
+// first shift.
+func (pl *player) addDesk(i int, id string) {
+	d := &desk{id: id, idx: i}
+	if sh := pl.p.shifts[i]; len(sh) > 0 && sh[len(sh)-1][1] >= pl.p.close {
+		d.late = true
+	}
+	pl.desks = append(pl.desks, d)
 }
 
 func (pl *player) push(at time.Time, class, counter int, l *Line) {
@@ -323,7 +341,11 @@ func (pl *player) playDay(di int) error {
 			sec, _ := clockSeconds(ap, false)
 			l.slot = pl.at(sec)
 			pl.phone++
-			ap2, err := pl.eng.Book(queue.BookRequest{ServiceID: a.ServiceID, Start: l.slot, Name: "Sim", Phone: fmt.Sprintf("+8610%08d", pl.phone), Tier: l.Tier})
+			name, phone := "Sim", fmt.Sprintf("+8610%08d", pl.phone)
+			if pl.opt.Booker != nil {
+				name, phone = pl.opt.Booker(pl.phone)
+			}
+			ap2, err := pl.eng.Book(queue.BookRequest{ServiceID: a.ServiceID, Start: l.slot, Name: name, Phone: phone, Tier: l.Tier})
 			if err != nil {
 				return fmt.Errorf("book %s at %s: %w", a.ServiceID, ap, err)
 			}
@@ -535,7 +557,19 @@ func (pl *player) issue(l *Line, a *Arrival) (queue.TicketView, error) {
 	if pl.opt.FIFO {
 		pr = 0
 	}
-	v, _, err := pl.eng.Issue(queue.IssueRequest{ServiceID: a.ServiceID, Priority: pr, Source: "device:sim-kiosk", Tier: l.Tier})
+	req := queue.IssueRequest{ServiceID: a.ServiceID, Priority: pr, Source: "device:sim-kiosk", Tier: l.Tier}
+	var undo func()
+	if pl.opt.Identify != nil && a.CustomerID != "" {
+		id, tier, u, err := pl.opt.Identify(a.CustomerID)
+		if err != nil {
+			return queue.TicketView{}, fmt.Errorf("identify %s: %w", a.CustomerID, err)
+		}
+		req.CustomerID, req.Tier, l.Tier, undo = id, tier, tier, u
+	}
+	v, _, err := pl.eng.Issue(req)
+	if err != nil && undo != nil {
+		undo()
+	}
 	return v, err
 }
 

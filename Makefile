@@ -4,11 +4,19 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUILD_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d)
 LDFLAGS := -X queuebox/server.Version=$(VERSION) -X queuebox/server.BuildDate=$(BUILD_DATE)
 
-.PHONY: run test build bench bench-quick bench-go vet ticket-preview clean
+.PHONY: run demo test build bench bench-quick bench-go vet ticket-preview clean
 
 ## run: start the box with the demo config and the database under ./data
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" . serve --config configs/queuebox.yaml --data ./data
+
+## demo: the same box on ./demo-data, first filled with four weeks of made-up days by
+## `queuebox demo` when it holds no database yet (./data is never touched)
+demo:
+	@if [ ! -f demo-data/queuebox.db ]; then \
+		$(GO) run -ldflags "$(LDFLAGS)" . demo --config configs/queuebox.yaml --data ./demo-data; \
+	fi
+	$(GO) run -ldflags "$(LDFLAGS)" . serve --config configs/queuebox.yaml --data ./demo-data
 
 ## test: vet and every test with the race detector
 test: vet

@@ -56,7 +56,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	own, rest := splitFlags(args, "days", "seed")
 	fs := flag.NewFlagSet("queuebox demo", flag.ContinueOnError)
 	days := fs.Int("days", 28, "past business days to play, ending yesterday")
-	seed := fs.Uint64("seed", 1, "the made-up days' seed (the same seed, the same days)")
+	seed := fs.Uint64("seed", 1, "seed of the made-up arrivals (another seed, other days)")
 	if err := parseFlags(fs, own, stderr); err != nil {
 		return err
 	}

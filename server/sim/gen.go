@@ -65,6 +65,33 @@ func genFloor(f *Floor, counters []Counter) []genService {
 	return out
 }
 
+// shiftsOf lists the shifts of the desks that serve service id, in
+// seconds from midnight.
+func shiftsOf(counters []Counter, id string) [][2]int {
+	out := [][2]int{}
+	for _, c := range counters {
+		if !serves(c.ServiceIDs, id) {
+			continue
+		}
+		for _, s := range c.Shifts {
+			f, _ := clockSeconds(s.From, false)
+			t, _ := clockSeconds(s.To, false)
+			out = append(out, [2]int{f, t})
+		}
+	}
+	return out
+}
+
+// fits says whether [from, to) lies inside one of the periods.
+func fits(periods [][2]int, from, to int) bool {
+	for _, p := range periods {
+		if p[0] <= from && to <= p[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // deskSeconds is the desk time a day gives service id: each desk's shifts
 // (at its pace) split alike among the services it serves.
 func deskSeconds(counters []Counter, id string) float64 {
@@ -91,6 +118,9 @@ type genService struct {
 	share float64 // of walk-ins
 	sigma float64 // log-normal spread of service times
 	fill  float64 // share of a bookable service's slot places booked
+	// within, when set, are the periods a slot must fit in (seconds from
+	// midnight): the shifts of the desks that serve the service.
+	within [][2]int
 }
 
 // Generate makes a realistic branch: a morning and an afternoon peak over a
@@ -114,9 +144,9 @@ func Generate(o GenOptions) *Trace {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	services := []genService{
-		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55, 0},
-		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6, 0},
-		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4, 0.6},
+		{Service{ID: "teller", Prefix: "A", Name: "Teller", AvgServiceSeconds: 300}, 0.62, 0.55, 0, nil},
+		{Service{ID: "account", Prefix: "B", Name: "Accounts", AvgServiceSeconds: 660}, 0.32, 0.6, 0, nil},
+		{Service{ID: "advice", Prefix: "C", Name: "Advice", AvgServiceSeconds: 1200, SlotMinutes: 30, SlotCapacity: max(o.Size, 1)}, 0.06, 0.4, 0.6, nil},
 	}
 	sp := func(v float64) *float64 { return &v }
 	counters := []Counter{
@@ -173,6 +203,7 @@ func Generate(o GenOptions) *Trace {
 		close, _ = clockSeconds(f.Close, false)
 		tz, openText, closeText = f.Timezone, f.Open, f.Close
 		for i, s := range services {
+			services[i].within = shiftsOf(counters, s.ID)
 			if places := (close - open) / max(s.SlotMinutes*60, 1) * s.SlotCapacity; places > 0 {
 				services[i].fill = min(0.6, 0.5*deskSeconds(counters, s.ID)/float64(places*s.AvgServiceSeconds))
 			}
@@ -298,6 +329,9 @@ func appendBookings(rng *rand.Rand, out []Arrival, s genService, open, close int
 	}
 	step := s.SlotMinutes * 60
 	for sl := open; sl+step <= close; sl += step {
+		if s.within != nil && !fits(s.within, sl, sl+step) {
+			continue // no desk for it then (a break): the box has no such slot
+		}
 		for k := 0; k < s.SlotCapacity; k++ {
 			if rng.Float64() >= s.fill {
 				continue

@@ -96,9 +96,9 @@ func idemKeyOf(k *[9]byte, id string) ([]byte, error) {
 
 // encodeIdem is the stored form of a key's use.
 func encodeIdem(it queue.IdemEntry) ([]byte, error) {
-	// Sized for a kiosk's key at once: grown from nothing, it would be
-	// made five times.
-	if raw, ok := it.AppendJSON(make([]byte, 0, 96+len(it.Key))); ok {
+	// AppendJSON sizes the record at once: a buffer made here, a little
+	// short of that, was made again.
+	if raw, ok := it.AppendJSON(nil); ok {
 		return raw, nil
 	}
 	return json.Marshal(it) // which says why not

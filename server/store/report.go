@@ -104,7 +104,9 @@ func applyReport(tx *bolt.Tx, evs []queue.Event) error {
 		key []byte
 		rec report.Record
 	}
-	var recs []entry
+	// Sized once: a fold takes hundreds of events, most of them of tickets
+	// of their own, and a record is large.
+	recs := make([]entry, 0, len(evs))
 	at := make(map[string]int, len(evs))
 	for i := range evs {
 		ev := &evs[i]

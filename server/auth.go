@@ -118,7 +118,10 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok || tok == "" {
 				return errBadDeviceToken
 			}
-			d, err := s.db.DeviceByTokenHash(hashToken(tok))
+			// Hashed into an array here: the store keeps no hold of it, and
+			// hashToken's slice would be made on the heap for every request.
+			h := sha256.Sum256([]byte(tok))
+			d, err := s.db.DeviceByTokenHash(h[:])
 			if err != nil || d.Revoked {
 				return errBadDeviceToken
 			}

@@ -75,6 +75,7 @@ type Model struct {
 	all      [bins]float64 // completed days' arrivals, every class together
 	days     int           // completed days in arr and all
 	today    string
+	arrDay   dayCache // the date of the last arrival, as Observe names it
 	todayArr map[arrKey]*[bins]float64
 	todayAll [bins]float64
 	apptShow float64
@@ -181,6 +182,26 @@ func localDate(t time.Time, loc *time.Location) (string, int) {
 	return lt.Format("2006-01-02"), (lt.Hour()*60 + lt.Minute()) / binMinutes
 }
 
+// dayCache is localDate that writes the date out again only when the day
+// changes: every ticket issued is an arrival, and its date was a string
+// made for each.
+type dayCache struct {
+	y, d int
+	m    time.Month
+	s    string
+}
+
+func (c *dayCache) localDate(t time.Time, loc *time.Location) (string, int) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	if y, m, d := lt.Date(); c.s == "" || y != c.y || m != c.m || d != c.d {
+		c.y, c.m, c.d, c.s = y, m, d, lt.Format("2006-01-02")
+	}
+	return c.s, (lt.Hour()*60 + lt.Minute()) / binMinutes
+}
+
 // Observe learns from one event.
 func (m *Model) Observe(o Observation) {
 	switch o.Kind {
@@ -188,7 +209,7 @@ func (m *Model) Observe(o Observation) {
 		if o.Appointment || o.Transferred {
 			return
 		}
-		date, bin := localDate(o.At, o.Loc)
+		date, bin := m.arrDay.localDate(o.At, o.Loc)
 		m.rollDay(date)
 		k := arrKey{o.ServiceID, o.Priority}
 		a := m.todayArr[k]

@@ -321,3 +321,46 @@ func TestRemainingPastNearlyAllSeenReadsTheTail(t *testing.T) {
 		t.Errorf("quantiles of what is left after 1500 s: %.0f s, want those of about 300 s on average", q)
 	}
 }
+
+// TestDayCacheNamesEachArrivalsDay: the date Observe files an arrival
+// under is localDate's, though it is written out only when the day
+// changes: across midnight, back to an earlier day, in another zone and
+// over a change of clocks.
+func TestDayCacheNamesEachArrivalsDay(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Skip("no zone data:", err)
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skip("no zone data:", err)
+	}
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var c dayCache
+	for _, tc := range []struct {
+		at  string
+		loc *time.Location
+	}{
+		{"2026-12-07T09:00:00Z", nil},
+		{"2026-12-07T23:59:59Z", nil},
+		{"2026-12-08T00:00:00Z", nil},      // midnight
+		{"2026-12-07T12:00:00Z", nil},      // an earlier day again
+		{"2026-12-07T16:30:00Z", shanghai}, // 00:30 on the 8th there
+		{"2026-12-07T15:59:00Z", shanghai}, // 23:59 on the 7th there
+		{"2027-03-28T00:30:00Z", london},   // the night the clocks go forward
+		{"2027-03-28T23:30:00Z", london},   // 00:30 on the 29th there
+		{"2027-03-28T23:30:00Z", nil},      // the same moment in UTC: the 28th
+	} {
+		date, bin := c.localDate(at(tc.at), tc.loc)
+		wantDate, wantBin := localDate(at(tc.at), tc.loc)
+		if date != wantDate || bin != wantBin {
+			t.Errorf("%s in %v: got %s bin %d, want %s bin %d", tc.at, tc.loc, date, bin, wantDate, wantBin)
+		}
+	}
+}

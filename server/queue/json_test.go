@@ -2,79 +2,27 @@ package queue
 
 import (
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
+
+	"queuebox/server/queue/queuetest"
 )
 
-// fill sets v (a pointer) to random values, leaving each field zero half of
-// the time so that omitempty is met both ways. It knows every kind a ticket
-// or an event may hold, so a field added later is filled too and the
-// comparisons below fail until AppendJSON writes it.
+// fill is queuetest.Fill that also leaves the fields AppendJSON hands
+// back to encoding/json zero.
 func fill(r *rand.Rand, v reflect.Value, skip map[string]bool) {
-	v = v.Elem()
-	for i := range v.NumField() {
-		f := v.Type().Field(i)
-		if skip[f.Name] || handedBack[f.Name] || r.IntN(2) == 0 {
-			continue
-		}
-		fillValue(r, v.Field(i))
-	}
+	all := maps.Clone(handedBack)
+	maps.Copy(all, skip)
+	queuetest.Fill(r, v, all)
 }
 
-var jsonStrings = []string{"", "A001", "general", "device:kiosk-1", "<b>&</b>", "quote \" back \\ slash",
-	"tab\tnew\nline\r\b\f\x00\x1f", "排队 3 号窗口", "bad \xff utf8 \xe2\x82", "line\u2028para\u2029", "emoji 😀"}
-
-var jsonTimes = []time.Time{
-	time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC),
-	time.Date(2026, 12, 7, 9, 30, 1, 123456789, time.UTC),
-	time.Date(2026, 3, 29, 2, 30, 0, 500000000, time.FixedZone("CEST", 2*3600)),
-	time.Date(1999, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(9*3600+30*60))),
-	{},
-}
-
-func fillValue(r *rand.Rand, f reflect.Value) {
-	if f.Type() == reflect.TypeFor[time.Time]() {
-		f.Set(reflect.ValueOf(jsonTimes[r.IntN(len(jsonTimes))]))
-		return
-	}
-	switch f.Kind() {
-	case reflect.String:
-		f.SetString(jsonStrings[r.IntN(len(jsonStrings))])
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		f.SetInt(r.Int64N(2000) - 1000)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		f.SetUint(r.Uint64N(1 << 40))
-	case reflect.Bool:
-		f.SetBool(true)
-	case reflect.Float32, reflect.Float64:
-		f.SetFloat(r.Float64())
-	case reflect.Pointer:
-		p := reflect.New(f.Type().Elem())
-		fillValue(r, p.Elem())
-		f.Set(p)
-	case reflect.Slice:
-		s := reflect.MakeSlice(f.Type(), r.IntN(3), 3)
-		for i := range s.Len() {
-			fillValue(r, s.Index(i))
-		}
-		f.Set(s)
-	case reflect.Map:
-		m := reflect.MakeMap(f.Type())
-		for range r.IntN(3) {
-			k, e := reflect.New(f.Type().Key()).Elem(), reflect.New(f.Type().Elem()).Elem()
-			fillValue(r, k)
-			fillValue(r, e)
-			m.SetMapIndex(k, e)
-		}
-		f.Set(m)
-	case reflect.Struct:
-		fill(r, f.Addr(), nil)
-	default:
-		panic("fill: no filler for " + f.Type().String())
-	}
-}
+var (
+	jsonStrings = queuetest.Strings
+	jsonTimes   = queuetest.Times
+)
 
 // sameJSON checks that AppendJSON writes what json.Marshal writes, and
 // that it says so.

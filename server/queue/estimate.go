@@ -98,7 +98,9 @@ func (e *Engine) Learn(evs []Event) {
 	e.changedLocked()
 }
 
-// learnLocked hands one event to the estimator.
+// learnLocked hands one event to the estimator. At start-up the events
+// come from store.ModelEvents, which reads only the fields used here: one
+// more must be read there too (its tests fail until it is).
 func (e *Engine) learnLocked(ev *Event) {
 	if e.est == nil {
 		return

@@ -221,7 +221,12 @@ func unpack(v []byte) ([]byte, error) {
 // unpackTo unpacks v, a packed record, into buf (from its start), after
 // the dictionary: pack checks its output in a buffer it keeps.
 func unpackTo(buf, v []byte) ([]byte, error) {
-	buf = append(buf[:0], dictV1...)
+	return unpackAfterDict(append(buf[:0], dictV1...), v)
+}
+
+// unpackAfterDict is unpackTo into a buf that holds the dictionary and
+// nothing after it: a reader of many records copies it once.
+func unpackAfterDict(buf, v []byte) ([]byte, error) {
 	in := v[1:]
 	for len(in) > 0 {
 		tok := in[0]

@@ -201,14 +201,15 @@ func (s *Server) init(seed *seedConfig, o Options) error {
 const historyEvents = 30000
 
 // learnHistory feeds the recent event log to the wait model, so a restart
-// does not forget how long services take.
+// does not forget how long services take. It reads the events leanly
+// (store.ModelEvents): decoding them in full was most of a start-up.
 func (s *Server) learnHistory() {
 	last := s.engine.LastSeq()
 	var since uint64
 	if last > historyEvents {
 		since = last - historyEvents
 	}
-	evs, err := s.db.Events(since, historyEvents)
+	evs, err := s.db.ModelEvents(since, historyEvents)
 	if err != nil {
 		s.log.Warn("read history for the wait model", "err", err)
 		return

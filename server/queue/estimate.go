@@ -98,11 +98,22 @@ func (e *Engine) Learn(evs []Event) {
 	e.changedLocked()
 }
 
+// Teaches reports whether the wait model learns anything from events of
+// type typ: a reader of the history may leave out the rest of the others.
+func Teaches(typ string) bool {
+	switch typ {
+	case EventIssued, EventCalled, EventFinished, EventNoShow, EventApptCheckedIn, EventApptNoShow:
+		return true
+	}
+	return false
+}
+
 // learnLocked hands one event to the estimator. At start-up the events
-// come from store.ModelEvents, which reads only the fields used here: one
-// more must be read there too (its tests fail until it is).
+// come from store.ModelEvents, which reads only the fields used here, and
+// of the events Teaches names: one more must be read there too (its tests
+// fail until it is).
 func (e *Engine) learnLocked(ev *Event) {
-	if e.est == nil {
+	if e.est == nil || !Teaches(ev.Type) {
 		return
 	}
 	o := forecast.Observation{At: ev.At, Loc: e.cal.loc}

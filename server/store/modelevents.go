@@ -15,7 +15,8 @@ import (
 // event with its seq, type, time and recall mark, and of its ticket only
 // what the engine's learner (queue's learnLocked) hands the model: service,
 // counter, priority, issue and call times, the appointment's time,
-// transfers and the promise. Everything else is left zero.
+// transfers and the promise. Everything else is left zero, and events of
+// the types the model does not learn from (queue.Teaches) carry no ticket.
 //
 // A box reads some weeks of events when it starts, and decoding all of
 // each record with encoding/json was most of its start-up: this reader
@@ -86,7 +87,7 @@ func (r *leanReader) lean(js []byte) (queue.Event, bool) {
 	r.in, r.at, r.bad = js, 0, false
 	var ev queue.Event
 	var t queue.Ticket
-	hasTicket := false
+	hasTicket, skipped := false, false
 	for i := 0; ; i++ {
 		key, ok := r.member(i)
 		if !ok {
@@ -103,17 +104,23 @@ func (r *leanReader) lean(js []byte) (queue.Event, bool) {
 			ev.Recall = r.bool()
 		case "ticket":
 			hasTicket = !r.null()
-			if !hasTicket {
+			switch {
+			case !hasTicket:
 				t = queue.Ticket{}
-				break
+			case ev.Type != "" && !queue.Teaches(ev.Type):
+				// The model learns nothing from it (the type comes
+				// first in every record queuebox writes).
+				hasTicket, skipped = false, true
+				r.skip()
+			default:
+				r.ticket(&t)
 			}
-			r.ticket(&t)
 		default:
 			r.skip()
 		}
 	}
 	r.space()
-	if r.bad || r.at != len(r.in) {
+	if r.bad || r.at != len(r.in) || skipped && queue.Teaches(ev.Type) {
 		return queue.Event{}, false
 	}
 	if hasTicket {

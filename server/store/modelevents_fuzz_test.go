@@ -9,10 +9,11 @@ import (
 	"queuebox/server/queue"
 )
 
-// learned is what of an event the wait model reads.
+// learned is what of an event the wait model reads (of the others, their
+// type).
 func learned(ev queue.Event) queue.Event {
 	out := queue.Event{Seq: ev.Seq, Type: ev.Type, At: ev.At, Recall: ev.Recall}
-	if t := ev.Ticket; t != nil {
+	if t := ev.Ticket; t != nil && queue.Teaches(ev.Type) {
 		out.Ticket = &queue.Ticket{ServiceID: t.ServiceID, CounterID: t.CounterID, Priority: t.Priority, IssuedAt: t.IssuedAt,
 			CalledAt: t.CalledAt, AppointmentAt: t.AppointmentAt, Transfers: t.Transfers, Promise: t.Promise}
 	}
@@ -35,6 +36,7 @@ func FuzzLeanEvent(f *testing.F) {
 		` { "seq" : 2 , "type" : "no_show" , "ticket" : { "promise" : {"low_seconds":1}, "promise" : {"high_seconds":2} } } `,
 		`{"seq":3,"type":"is\u0073ued","Seq":4,"at":"2026-01-01T00:00:00Z","ahead":-0,"x":[1.5e3,true,null,{}]}`,
 		`{"seq":18446744073709551615,"ticket":{"priority":1e2}}`,
+		`{"type":"started","ticket":{"service_id":"a","priority":3},"type":"issued"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,21 +28,65 @@ import (
 // holds the two together. It checks JSON's grammar but not the types of
 // the fields it skips: a damaged record with, say, a number for a ticket's
 // notes still teaches the model, where Events fails the whole read.
+//
+// The records are read in parallel, a share per CPU, inside one read
+// transaction: the cursor only collects them.
 func (db *DB) ModelEvents(since uint64, limit int) ([]queue.Event, error) {
-	out := make([]queue.Event, 0, min(limit, 4096))
-	r := leanReader{names: map[string]string{}}
+	var out []queue.Event
 	err := db.view(func(tx *bolt.Tx) error {
+		// keys and raws point into the mapped file: valid until the
+		// transaction ends, which is after every reader has finished.
+		var keys, raws [][]byte
 		c := tx.Bucket(bEvents).Cursor()
-		for k, v := c.Seek(u64(since + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			ev, err := r.event(v)
-			if err != nil {
-				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			out = append(out, ev)
+		for k, v := c.Seek(u64(since + 1)); k != nil && len(raws) < limit; k, v = c.Next() {
+			keys, raws = append(keys, k), append(raws, v)
 		}
-		return nil
+		out = make([]queue.Event, len(raws))
+		return readLeanly(keys, raws, out)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// leanShare is the fewest records worth a reader goroutine of their own.
+const leanShare = 2048
+
+// readLeanly reads raws into out, splitting them among up to one reader
+// per CPU, and returns the error of the first record that fails.
+func readLeanly(keys, raws [][]byte, out []queue.Event) error {
+	n := max(1, min(runtime.GOMAXPROCS(0), len(raws)/leanShare))
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		from, to := w*len(raws)/n, (w+1)*len(raws)/n
+		wg.Go(func() { errs[w] = readShare(keys[from:to], raws[from:to], out[from:to]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readShare is one reader's share of readLeanly.
+func readShare(keys, raws [][]byte, out []queue.Event) (err error) {
+	defer func() {
+		// A reader's panic would not reach the transaction's recover.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, p)
+		}
+	}()
+	r := leanReader{names: map[string]string{}}
+	for i, raw := range raws {
+		if out[i], err = r.event(raw); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(keys[i]), err)
+		}
+	}
+	return nil
 }
 
 // ticketSlab is how many tickets leanReader allocates at once: one

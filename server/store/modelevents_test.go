@@ -4,9 +4,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"queuebox/server/forecast"
 	"queuebox/server/queue"
@@ -150,4 +153,55 @@ func TestModelEventsLearnLikeEventsEveryField(t *testing.T) {
 		apply(t, db, &c)
 	}
 	sameLearning(t, db, 1000)
+}
+
+// ModelEvents reads the same span as Events, split among its readers or
+// not, and fails on the same record: the first damaged one.
+func TestModelEventsSpanAndDamage(t *testing.T) {
+	dir := t.TempDir()
+	const n = 10000
+	if err := store.WriteHistory(dir, func(put func(*queue.Change) error) error {
+		for i := range uint64(n) {
+			if err := put(issued(i + 1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, dir)
+	for _, span := range [][2]int{{0, n}, {0, 10}, {4999, 3000}, {n - 5, 100}, {n, 10}} {
+		want, err := db.Events(uint64(span[0]), span[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ModelEvents(uint64(span[0]), span[1])
+		if err != nil {
+			t.Fatalf("ModelEvents(%d, %d): %v", span[0], span[1], err)
+		}
+		if !slices.Equal(seqs(got), seqs(want)) {
+			t.Errorf("ModelEvents(%d, %d) seqs %v, want %v", span[0], span[1], seqs(got), seqs(want))
+		}
+	}
+	closeDB(t, db)
+
+	b := rawBolt(t, dir)
+	if err := b.Update(func(tx *bolt.Tx) error {
+		for _, seq := range []uint64{9000, 3000} {
+			if err := tx.Bucket([]byte("events")).Put(u64(seq), []byte{1, 0xff}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	db = openDB(t, dir)
+	_, want := db.Events(0, n)
+	_, got := db.ModelEvents(0, n)
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Errorf("on damaged records ModelEvents says %v, want %v (as Events)", got, want)
+	}
 }

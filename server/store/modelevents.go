@@ -256,24 +256,37 @@ func (r *leanReader) member(i int) ([]byte, bool) {
 	case i == 0 && !r.consume('{'), r.consume('}'), i > 0 && !r.consume(','):
 		return nil, false
 	}
-	key, plain := r.str()
-	if !plain || !lowerKey(key) {
-		r.bad = true
-		return nil, false
-	}
-	return key, r.consume(':')
+	key := r.key()
+	return key, !r.bad && r.consume(':')
 }
 
-// lowerKey reports whether a key is only lower-case letters, digits and
-// underscores, as every key queuebox writes is.
-func lowerKey(k []byte) bool {
-	for _, c := range k {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
-			return false
-		}
+// key reads an object's key, which must be only lower-case letters,
+// digits and underscores, as every key queuebox writes is.
+func (r *leanReader) key() []byte {
+	r.space()
+	in, i := r.in, r.at
+	if i >= len(in) || in[i] != '"' {
+		r.bad = true
+		return nil
 	}
-	return true
+	start := i + 1
+	for i = start; i < len(in) && keyByte[in[i]]; i++ {
+	}
+	if i >= len(in) || in[i] != '"' {
+		r.bad = true
+		return nil
+	}
+	r.at = i + 1
+	return in[start:i]
 }
+
+// keyByte are the bytes of the keys the reader follows.
+var keyByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_'
+	}
+	return t
+}()
 
 // str reads a string and returns what is between its quotes; plain is
 // false when it holds an escape or a byte beyond ASCII (the caller then

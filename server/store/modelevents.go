@@ -36,7 +36,8 @@ func (db *DB) ModelEvents(since uint64, limit int) ([]queue.Event, error) {
 	err := db.view(func(tx *bolt.Tx) error {
 		// keys and raws point into the mapped file: valid until the
 		// transaction ends, which is after every reader has finished.
-		var keys, raws [][]byte
+		keys := make([][]byte, 0, min(limit, 1<<16))
+		raws := make([][]byte, 0, cap(keys))
 		c := tx.Bucket(bEvents).Cursor()
 		for k, v := c.Seek(u64(since + 1)); k != nil && len(raws) < limit; k, v = c.Next() {
 			keys, raws = append(keys, k), append(raws, v)
@@ -132,8 +133,7 @@ func (r *leanReader) event(raw []byte) (queue.Event, error) {
 func (r *leanReader) lean(js []byte) (queue.Event, bool) {
 	r.in, r.at, r.bad = js, 0, false
 	var ev queue.Event
-	var t queue.Ticket
-	hasTicket, skipped := false, false
+	skipped := false
 	for i := 0; ; i++ {
 		key, ok := r.member(i)
 		if !ok {
@@ -149,17 +149,19 @@ func (r *leanReader) lean(js []byte) (queue.Event, bool) {
 		case "recall":
 			ev.Recall = r.bool()
 		case "ticket":
-			hasTicket = !r.null()
 			switch {
-			case !hasTicket:
-				t = queue.Ticket{}
+			case r.null():
+				ev.Ticket = nil
 			case ev.Type != "" && !queue.Teaches(ev.Type):
 				// The model learns nothing from it (the type comes
 				// first in every record queuebox writes).
-				hasTicket, skipped = false, true
+				ev.Ticket, skipped = nil, true
 				r.skip()
 			default:
-				r.ticket(&t)
+				if ev.Ticket == nil { // a second ticket adds to the first, as in encoding/json
+					ev.Ticket = r.newTicket()
+				}
+				r.ticket(ev.Ticket)
 			}
 		default:
 			r.skip()
@@ -168,9 +170,6 @@ func (r *leanReader) lean(js []byte) (queue.Event, bool) {
 	r.space()
 	if r.bad || r.at != len(r.in) || skipped && queue.Teaches(ev.Type) {
 		return queue.Event{}, false
-	}
-	if hasTicket {
-		ev.Ticket = r.newTicket(t)
 	}
 	return ev, true
 }
@@ -205,12 +204,12 @@ func (r *leanReader) ticket(t *queue.Ticket) {
 	}
 }
 
-// newTicket copies t into the reader's current slab of tickets.
-func (r *leanReader) newTicket(t queue.Ticket) *queue.Ticket {
+// newTicket is a zero ticket from the reader's current slab.
+func (r *leanReader) newTicket() *queue.Ticket {
 	if len(r.tickets) == cap(r.tickets) {
 		r.tickets = make([]queue.Ticket, 0, ticketSlab)
 	}
-	r.tickets = append(r.tickets, t)
+	r.tickets = r.tickets[:len(r.tickets)+1]
 	return &r.tickets[len(r.tickets)-1]
 }
 

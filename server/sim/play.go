@@ -34,6 +34,14 @@ type Options struct {
 	// Booker, when set, gives the name and phone of the n-th booking of a
 	// run (n from 1); unset, "Sim" and a made-up Beijing number.
 	Booker func(n int) (name, phone string)
+	// Feedback, when set, is asked at the end of each served visit whether
+	// its customer rates it later on the phone status page: after that
+	// long, with a rating of 1..5 and a comment ("" none). The player then
+	// rates the ticket through the engine as the status page does; a
+	// rating the box refuses (the ticket ended otherwise there) is not
+	// kept. Feedback events call nobody to a desk, so the play is the same
+	// with or without them.
+	Feedback func(l *Line) (after time.Duration, rating int, comment string, ok bool)
 }
 
 // Line is one line of tickets.jsonl.
@@ -61,6 +69,10 @@ type Line struct {
 	ServiceSecondsObserv *int    `json:"service_seconds_observed"`
 	Scored               bool    `json:"scored"`
 
+	// Rating is the customer's rating the box kept (0 none), with
+	// Options.Feedback (not written out).
+	Rating int `json:"-"`
+
 	// Ctx is what the box knew when it issued the ticket, for studying the
 	// estimate's errors (not written out).
 	Ctx *IssueContext `json:"-"`
@@ -72,6 +84,9 @@ type Line struct {
 	leaves                         time.Time // zero: stays
 	service                        time.Duration
 	ticketID                       string
+	token                          string // the ticket's status page
+	rating                         int    // asked for by Options.Feedback
+	comment                        string
 	apptCode                       string
 	arrival                        *Arrival
 	sortKey                        time.Time
@@ -104,6 +119,7 @@ const (
 	evShiftStart
 	evArrival
 	evPoll
+	evFeedback // a customer rates a visit, after everything else at that instant
 )
 
 type event struct {
@@ -156,6 +172,7 @@ type player struct {
 	st    *asyncStore
 	evs   events
 	seq   int
+	work  int // events pending that are not ratings
 	desks []*desk
 	lines []*Line
 	byID  map[string]*Line
@@ -284,6 +301,9 @@ func (pl *player) push(at time.Time, class, counter int, l *Line) {
 		at = end
 	}
 	pl.seq++
+	if class != evFeedback {
+		pl.work++
+	}
 	heap.Push(&pl.evs, &event{at: at, class: class, seq: pl.seq, counter: counter, line: l})
 }
 
@@ -378,8 +398,18 @@ func (pl *player) playDay(di int) error {
 		if err := pl.handle(ev); err != nil {
 			return err
 		}
+		if ev.class == evFeedback {
+			continue // a rating changes no desk's work
+		}
+		pl.work--
 		if err := pl.callRound(); err != nil {
 			return err
+		}
+		if pl.work == 0 {
+			// The day's work is over; only ratings may follow.
+			if err := pl.closeDesks(); err != nil {
+				return err
+			}
 		}
 	}
 	return pl.endDay()
@@ -417,6 +447,7 @@ func (pl *player) handle(ev *event) error {
 			l.Outcome = "done"
 			n := int(now.Sub(l.started) / time.Second)
 			l.ServiceSecondsObserv = &n
+			pl.askFeedback(l, ev.counter)
 		}
 		if err != nil {
 			// A service that ends after the engine closed the day (or
@@ -433,7 +464,45 @@ func (pl *player) handle(ev *event) error {
 		return pl.arrive(ev.line)
 	case evPoll:
 		pl.desks[ev.counter].pollAt = time.Time{}
+	case evFeedback:
+		return pl.rate(ev.line)
 	}
+	return nil
+}
+
+// askFeedback asks Options.Feedback whether the customer of l, served just
+// now, rates the visit, and when.
+func (pl *player) askFeedback(l *Line, counter int) {
+	if pl.opt.Feedback == nil {
+		return
+	}
+	after, rating, comment, ok := pl.opt.Feedback(l)
+	if !ok {
+		return
+	}
+	at := pl.clk.now.Add(max(after, 0))
+	if !at.Before(pl.day.AddDate(0, 0, 1).Add(-time.Minute)) {
+		return // too late: the day ends with its appointments expiring, and the clock never runs back
+	}
+	l.rating, l.comment = rating, comment
+	pl.push(at, evFeedback, counter, l)
+}
+
+// rate sends l's rating as the phone's status page does.
+func (pl *player) rate(l *Line) error {
+	// The engine reads a finished ticket from the store: everything handed
+	// to it so far must be there.
+	if err := pl.st.flush(); err != nil {
+		return err
+	}
+	err := pl.eng.Rate(l.token, l.rating, l.comment)
+	switch {
+	case errors.Is(err, queue.ErrNotDone) || errors.Is(err, queue.ErrAlreadyRated):
+		return nil // refused, as the status page would be
+	case err != nil:
+		return fmt.Errorf("rate %s: %w", *l.Number, err)
+	}
+	l.Rating = l.rating
 	return nil
 }
 
@@ -502,6 +571,7 @@ func (pl *player) arrive(l *Line) error {
 	num := v.Number
 	l.Number = &num
 	l.ticketID = v.ID
+	l.token = v.Token
 	pl.byID[v.ID] = l
 	l.issued = now
 	l.sortKey = now
@@ -667,6 +737,21 @@ func (pl *player) ended(id string) (queue.TicketView, bool) {
 // endDay closes the day: whoever still waits (no desk left for them) is
 // sent home, and booked appointments that never came become no-shows.
 func (pl *player) endDay() error {
+	if err := pl.closeDesks(); err != nil {
+		return err
+	}
+	// Past every check-in window: the engine marks the no-shows.
+	end := pl.day.AddDate(0, 0, 1).Add(-time.Minute)
+	if pl.clk.now.Before(end) {
+		pl.clk.now = end
+	}
+	_, err := pl.eng.ExpireAppointments()
+	return err
+}
+
+// closeDesks sends home whoever still waits and closes every desk, once the
+// day's work is over. Called again it finds nothing left to do.
+func (pl *player) closeDesks() error {
 	for _, l := range pl.lines {
 		if l.Outcome == "waiting" && l.ticketID != "" {
 			ended := pl.clk.now
@@ -690,11 +775,5 @@ func (pl *player) endDay() error {
 		}
 		d.busy = nil
 	}
-	// Past every check-in window: the engine marks the no-shows.
-	end := pl.day.AddDate(0, 0, 1).Add(-time.Minute)
-	if pl.clk.now.Before(end) {
-		pl.clk.now = end
-	}
-	_, err := pl.eng.ExpireAppointments()
-	return err
+	return nil
 }

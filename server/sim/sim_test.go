@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"queuebox/server/queue"
+	"queuebox/server/store"
 )
 
 func mustRead(t *testing.T, js string) *Trace {
@@ -193,18 +197,7 @@ func TestHoldForSlot(t *testing.T) {
 
 func TestSameTraceSameOutput(t *testing.T) {
 	tr := Generate(GenOptions{Days: 2, Load: 1, Seed: 5, Tiers: true, Size: 2}) // two bookings share some slots
-	out := func() []byte {
-		lines := play(t, tr, Options{})
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return b.Bytes()
-	}
-	a, b := out(), out()
+	a, b := encodeLines(t, play(t, tr, Options{})), encodeLines(t, play(t, tr, Options{}))
 	if !bytes.Equal(a, b) {
 		t.Fatal("the same trace played twice gave different lines")
 	}
@@ -274,6 +267,119 @@ func TestCapCheckFindsACallPastTheCap(t *testing.T) {
 		}
 		if s.MaxWaitCap == nil || s.MaxWaitCap.Calls != 2 || s.MaxWaitCap.Violations != c.want {
 			t.Errorf("cap check %+v, want 2 calls and %d violations", s.MaxWaitCap, c.want)
+		}
+	}
+}
+
+// TestFeedbackLeavesThePlayAlone: customers rating their visits later on
+// the phone change none of the play's calls and times, and every rating
+// reaches the box's tickets through the engine.
+func TestFeedbackLeavesThePlayAlone(t *testing.T) {
+	// Two busy days, and a day whose desk leaves at 09:30 with the branch
+	// open to 10:00: the customer of 09:40 is sent home when nothing else
+	// is left to happen, not after the ratings.
+	short := mustRead(t, `{"format":"queuebox-trace/1","name":"short","timezone":"UTC","open":"09:00","close":"10:00",
+	"services":[{"id":"a","prefix":"A","name":"A","avg_service_seconds":100}],
+	"counters":[{"id":"c1","service_ids":["a"],"shifts":[{"from":"09:00","to":"09:30"}]}],
+	"days":[{"date":"2026-12-01","customers":[
+	  {"arrive":"09:00:00","service_id":"a","service_seconds":60},
+	  {"arrive":"09:40:00","service_id":"a","service_seconds":60}]}]}`)
+	for _, tr := range []*Trace{Generate(GenOptions{Days: 2, Load: 1, Seed: 5, Tiers: true, Size: 2}), short} {
+		t.Run(tr.Name, func(t *testing.T) { feedbackLeavesThePlayAlone(t, tr) })
+	}
+}
+
+func feedbackLeavesThePlayAlone(t *testing.T, tr *Trace) {
+	plainDir, dir := t.TempDir(), t.TempDir()
+	plain := encodeLines(t, play(t, tr, Options{KeepDir: plainDir}))
+	lines := play(t, tr, Options{KeepDir: dir, Feedback: func(l *Line) (time.Duration, int, string, bool) {
+		// Everyone rates, late enough to come after later calls and the
+		// desks' closing.
+		return 45 * time.Minute, 1 + *l.ActualWait%5, "rated " + *l.Number, true
+	}})
+	if !bytes.Equal(plain, encodeLines(t, lines)) {
+		t.Fatal("the play with ratings differs from the play without")
+	}
+	served, rated := 0, map[string]int{}
+	for _, l := range lines {
+		if l.Outcome == "done" {
+			served++
+		}
+		if l.Rating > 0 {
+			rated[l.Day+" "+*l.Number] = l.Rating
+		}
+	}
+	if served == 0 || len(rated) < served*9/10 {
+		t.Fatalf("%d of %d served tickets rated, want nearly all", len(rated), served)
+	}
+	// The box's log too, desks' openings and closings included.
+	plainLog, db := eventLog(t, plainDir, nil), openStore(t, dir)
+	if got := eventLog(t, dir, db); !slices.Equal(got, plainLog) {
+		t.Errorf("the box's log with ratings (%d events besides them) differs from the one without (%d)", len(got), len(plainLog))
+	}
+	comments, err := db.Comments(tr.Days[0].Date, tr.Days[len(tr.Days)-1].Date, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comments) != len(rated) {
+		t.Errorf("%d comments on the box, want %d", len(comments), len(rated))
+	}
+	for _, c := range comments {
+		if want := rated[c.Date+" "+c.Number]; c.Rating != want || c.Comment != "rated "+c.Number {
+			t.Errorf("ticket %s %s on the box: rated %d %q, want %d", c.Date, c.Number, c.Rating, c.Comment, want)
+		}
+	}
+}
+
+// encodeLines is lines as tickets.jsonl holds them.
+func encodeLines(t *testing.T, lines []*Line) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+func openStore(t *testing.T, dir string) *store.DB {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// eventLog is what the box logged in dir (db if open), ratings left out:
+// each event's type and time, and its ticket's number and status.
+func eventLog(t *testing.T, dir string, db *store.DB) []string {
+	t.Helper()
+	if db == nil {
+		db = openStore(t, dir)
+	}
+	var out []string
+	for since := uint64(0); ; {
+		evs, err := db.Events(since, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			since = ev.Seq
+			if ev.Type == queue.EventRated {
+				continue
+			}
+			s := ev.Type + " " + ev.At.Format(time.RFC3339Nano)
+			if ev.Ticket != nil {
+				s += " " + ev.Ticket.Number + " " + string(ev.Ticket.Status)
+			}
+			out = append(out, s)
+		}
+		if len(evs) < 1000 {
+			return out
 		}
 	}
 }

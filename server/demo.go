@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,14 +120,15 @@ type demoSummary struct {
 	days              int
 	tickets, served   int
 	appointments      int
+	rated             int
 	customers, tiered int
 	notices           []string
 }
 
 func (d *demoSummary) print(w io.Writer, dir string) {
 	fmt.Fprintf(w, "queuebox demo: %q in %s now has %d made-up days, %s to %s\n", d.branch, dir, d.days, d.from, d.to)
-	fmt.Fprintf(w, "  %d tickets (%d served), %d appointments, %d customers (%d above the default tier)\n",
-		d.tickets, d.served, d.appointments, d.customers, d.tiered)
+	fmt.Fprintf(w, "  %d tickets (%d served, %d rated), %d appointments, %d customers (%d above the default tier)\n",
+		d.tickets, d.served, d.rated, d.appointments, d.customers, d.tiered)
 	fmt.Fprintln(w, "  every customer, phone and purchase is made up; never copy this database to a real box")
 	for _, n := range d.notices {
 		fmt.Fprintf(w, "  ! %s\n", n)
@@ -238,9 +240,14 @@ func playDemo(cfg *config.Config, db *store.DB, sc *seedConfig, dates []time.Tim
 		Booker: func(n int) (string, string) {
 			return fmt.Sprintf("Demo guest %d", n), demoPhone(demoKnown + n%demoKnown)
 		},
+		Feedback: demoFeedback(rand.New(rand.NewPCG(seed, 0xfeed))),
 	}
 	sum := &demoSummary{branch: sc.settings.BranchName, days: len(dates),
 		from: dates[0].Format("2006-01-02"), to: dates[len(dates)-1].Format("2006-01-02")}
+	// The customers' records follow the event log as a serving box's bus
+	// does (no-shows); the play runs no bus, so each day's events are read
+	// back from the log once it is on disk.
+	seen := db.CommittedSeq()
 	for i, d := range dates {
 		floor := demoFloor(sc, d)
 		tr := sim.Generate(sim.GenOptions{Days: 1, ScoreLast: 1, Start: d.Format("2006-01-02"), Seed: seed*1000 + uint64(i),
@@ -250,6 +257,9 @@ func playDemo(cfg *config.Config, db *store.DB, sc *seedConfig, dates []time.Tim
 			return nil, fmt.Errorf("play %s: %w", d.Format("2006-01-02"), err)
 		}
 		sum.count(lines)
+		if seen, err = s.followCustomers(seen); err != nil {
+			return nil, fmt.Errorf("customers' records of %s: %w", d.Format("2006-01-02"), err)
+		}
 	}
 	if err := box.Flush(); err != nil {
 		return nil, err
@@ -267,6 +277,29 @@ func (d *demoSummary) count(lines []*sim.Line) {
 		}
 		if l.Appointment != nil {
 			d.appointments++
+		}
+		if l.Rating > 0 {
+			d.rated++
+		}
+	}
+}
+
+// followCustomers hands the events logged after seq since to the
+// customers' records, as the bus hands them to a serving box's, and
+// returns the seq of the last one.
+func (s *Server) followCustomers(since uint64) (uint64, error) {
+	const page = 4096
+	for {
+		evs, err := s.db.Events(since, page)
+		if err != nil {
+			return since, err
+		}
+		for _, ev := range evs {
+			s.customerEvents(ev)
+			since = ev.Seq
+		}
+		if len(evs) < page {
+			return since, nil
 		}
 	}
 }
@@ -369,3 +402,68 @@ func scheduleSpan(counters []queue.Counter) (open, close int) {
 }
 
 func clockHHMM(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
+
+// demoRatedShare is the share of served customers who rate their visit on
+// the phone afterwards, demoCommentShare the share of those who write a
+// few words too.
+const (
+	demoRatedShare   = 0.2
+	demoCommentShare = 0.25
+)
+
+// demoComments are the made-up customers' comments by the rating they come
+// with (1–2, 3, 4–5): generic on purpose, in both of the pages' languages.
+var demoComments = [3][]string{
+	{"Waited far too long, please open more counters.", "排队时间太长了，希望多开几个窗口。", "Nobody told me how long it would take."},
+	{"The wait was a bit long, but the staff were kind.", "等的时间有点长，不过工作人员很耐心。"},
+	{"Quick and friendly service, thank you.", "服务很周到，谢谢！", "Staff were patient and helpful.", "办理很快，体验不错。"},
+}
+
+// demoFeedback decides which served customers rate their visit, how and
+// when: a fifth of them, mostly 4 or 5, less after a long wait or one much
+// longer than the ticket promised, a few minutes after leaving the desk.
+func demoFeedback(rng *rand.Rand) func(l *sim.Line) (time.Duration, int, string, bool) {
+	return func(l *sim.Line) (time.Duration, int, string, bool) {
+		if rng.Float64() >= demoRatedShare || l.ActualWait == nil {
+			return 0, 0, "", false
+		}
+		rating := demoRating(rng.Float64(), *l.ActualWait, l.PredictedHigh)
+		comment := ""
+		if rng.Float64() < demoCommentShare {
+			mood := 2
+			switch {
+			case rating <= 2:
+				mood = 0
+			case rating == 3:
+				mood = 1
+			}
+			list := demoComments[mood]
+			comment = list[rng.IntN(len(list))]
+		}
+		after := time.Minute + time.Duration(rng.IntN(20*60))*time.Second
+		return after, rating, comment, true
+	}
+}
+
+// demoRating is a rating from a uniform draw u: 5 or 4 mostly, a point
+// less after a wait over 20 minutes, another over 40 or past the promise's
+// high end by 10 minutes.
+func demoRating(u float64, waitSeconds, promisedHigh int) int {
+	rating := 1
+	for _, step := range []struct {
+		below  float64
+		rating int
+	}{{0.55, 5}, {0.85, 4}, {0.95, 3}, {0.98, 2}} {
+		if u < step.below {
+			rating = step.rating
+			break
+		}
+	}
+	if waitSeconds > 20*60 {
+		rating--
+	}
+	if waitSeconds > 40*60 || (promisedHigh > 0 && waitSeconds > promisedHigh+10*60) {
+		rating--
+	}
+	return max(rating, 1)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,23 @@ func TestDemoGivesANewBoxAPast(t *testing.T) {
 		if issued < 7*150 || issued > 7*800 {
 			t.Errorf("%d tickets in a week: want a few hundred a day", issued)
 		}
+		// Some customers rated their visit on the phone, most of them well.
+		if tot := sum.Total; tot == nil {
+			t.Error("no total row in last week's report")
+		} else if tot.Ratings < tot.Served/10 || tot.Ratings > tot.Served*3/10 || tot.RatingAvg == nil || *tot.RatingAvg < 3.5 || *tot.RatingAvg > 4.9 {
+			t.Errorf("last week: %d ratings of %d served, average %v; want a tenth to three tenths rating, 3.5 to 4.9 on average",
+				tot.Ratings, tot.Served, fmtAvg(tot.RatingAvg))
+		}
+		var comments []store.Comment
+		h.do("GET", "/api/v1/reports/comments?from="+from+"&to="+to, h.admin, "").want(t, http.StatusOK).decode(t, &comments)
+		if len(comments) == 0 {
+			t.Error("no customer's comment last week")
+		}
+		for _, c := range comments {
+			if c.Rating < 1 || c.Rating > 5 || c.Comment == "" {
+				t.Errorf("comment %+v: want a rating of 1 to 5 with words", c)
+			}
+		}
 	})
 	t.Run("estimate accuracy", func(t *testing.T) {
 		var acc struct {
@@ -111,6 +129,24 @@ func TestDemoGivesANewBoxAPast(t *testing.T) {
 					t.Fatalf("customer phone %s is not a fictional 555-01xx number", c.Phone)
 				}
 			}
+		}
+	})
+	t.Run("customers' no-shows", func(t *testing.T) {
+		// The no-shows reach the records as on a serving box: a customer
+		// called while gone has one on the card.
+		var cs []struct {
+			ID      string `json:"id"`
+			Visits  int    `json:"visits"`
+			NoShows int    `json:"no_shows"`
+		}
+		h.do("GET", "/api/v1/customers", h.admin, "").want(t, http.StatusOK).decode(t, &cs)
+		noShows, visits := 0, 0
+		for _, c := range cs {
+			noShows += c.NoShows
+			visits += c.Visits
+		}
+		if noShows == 0 || noShows >= visits {
+			t.Fatalf("%d customers with %d visits and %d no-shows: want some no-shows among the visits", len(cs), visits, noShows)
 		}
 	})
 	t.Run("config as seeded", func(t *testing.T) {
@@ -210,4 +246,11 @@ func TestSplitFlags(t *testing.T) {
 	if want := []string{"--config", "c.yaml", "--data=d"}; !reflect.DeepEqual(rest, want) {
 		t.Errorf("rest = %q, want %q", rest, want)
 	}
+}
+
+func fmtAvg(f *float64) string {
+	if f == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*f, 'f', 2, 64)
 }

@@ -205,8 +205,11 @@ func (s *Server) heatmapChart(r dayRange, words map[string]string) ([]byte, erro
 			vals[d][hr] = float64(h.Issued[d][hr])
 		}
 	}
+	// Every other hour is named: the chart library sets each name at the
+	// start of its column and pulls the last one back inside the chart, so
+	// with all 24 the last two ran together ("2223").
 	hours := make([]string, 24)
-	for i := range hours {
+	for i := 0; i < len(hours); i += 2 {
 		hours[i] = fmt.Sprintf("%02d", i)
 	}
 	opt := charts.NewHeatMapOptionWithData(vals)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -433,6 +435,20 @@ func TestReportCharts(t *testing.T) {
 	hourly := string(h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=en", h.admin, "").want(t, http.StatusOK).body)
 	if !strings.Contains(hourly, "fill:"+rgb("blue")) || !strings.Contains(hourly, "fill:"+rgb("good")) || !strings.Contains(hourly, "fill:"+rgb("ink")) {
 		t.Errorf("hourly chart not in the palette (want %s, %s, %s): %.300s", rgb("blue"), rgb("good"), rgb("ink"), hourly)
+	}
+	// The heatmap's hour names along the bottom never run together: each
+	// starts well after the one before it ends.
+	heat := string(h.do("GET", "/api/v1/reports/charts/heatmap.svg?lang=en", h.admin, "").want(t, http.StatusOK).body)
+	hourNames := regexp.MustCompile(`<text x="(\d+)" y="(\d+)"[^>]*>(\d\d)</text>`).FindAllStringSubmatch(heat, -1)
+	if len(hourNames) < 12 {
+		t.Fatalf("heatmap: %d hour names, want every other hour at least", len(hourNames))
+	}
+	for i := 1; i < len(hourNames); i++ {
+		prev, _ := strconv.Atoi(hourNames[i-1][1])
+		x, _ := strconv.Atoi(hourNames[i][1])
+		if hourNames[i][2] == hourNames[i-1][2] && x-prev < 2*18 { // two digits of 16 px type are about 18 px wide
+			t.Errorf("heatmap: hour %s at x=%d crowds hour %s at x=%d", hourNames[i][3], x, hourNames[i-1][3], prev)
+		}
 	}
 	h.do("GET", "/api/v1/reports/charts/pie.svg", h.admin, "").want(t, http.StatusBadRequest)
 	h.do("GET", "/api/v1/reports/charts/hourly.svg?lang=fr", h.admin, "").want(t, http.StatusBadRequest)

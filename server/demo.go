@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -212,9 +213,7 @@ func demoDates(hours map[string]string, now time.Time, n int) []time.Time {
 			out = append(out, d)
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out)
 	return out
 }
 
@@ -238,7 +237,7 @@ func playDemo(cfg *config.Config, db *store.DB, sc *seedConfig, dates []time.Tim
 			return s.identifyCustomer(demoPhone(i), "device:demo-kiosk")
 		},
 		Booker: func(n int) (string, string) {
-			return fmt.Sprintf("Demo guest %d", n), demoPhone(demoKnown + n%demoKnown)
+			return fmt.Sprintf("Demo guest %d", n), demoPhone(demoKnown + n%demoBookers)
 		},
 		Feedback: demoFeedback(rand.New(rand.NewPCG(seed, 0xfeed))),
 	}

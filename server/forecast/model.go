@@ -174,12 +174,9 @@ func (r *ring) quantile(q float64) float64 {
 	return s[i]*(1-f) + s[i+1]*f
 }
 
+// localDate is t's date in loc (UTC when nil) and its bin of the day.
 func localDate(t time.Time, loc *time.Location) (string, int) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	lt := t.In(loc)
-	return lt.Format("2006-01-02"), (lt.Hour()*60 + lt.Minute()) / binMinutes
+	return new(dayCache).localDate(t, loc)
 }
 
 // dayCache is localDate that writes the date out again only when the day

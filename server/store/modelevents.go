@@ -481,19 +481,12 @@ func (r *leanReader) int() int {
 
 func (r *leanReader) uint() uint64 {
 	b := r.number()
-	var n uint64
-	if len(b) == 0 || len(b) > 19 {
+	n, ok := parseInt(b)
+	if !ok || b[0] == '-' {
 		r.bad = true
 		return 0
 	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			r.bad = true
-			return 0
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n
+	return uint64(n)
 }
 
 // parseInt reads a decimal integer of at most 18 digits (always in range).
